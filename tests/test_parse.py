@@ -1,0 +1,305 @@
+import math
+from datetime import date, datetime, time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from toolkit.parse import Parsed, format_vn_number, parse_cell, strip_diacritics
+
+ROLES = ("Tổ trưởng", "Tổ phó", "Thành viên")
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\u00a0", "\t\n", "\u200b"])
+@pytest.mark.parametrize("kind", ["int", "number", "text", "date", "choice", "phone"])
+def test_blank_cells_are_blank_for_every_kind(raw, kind):
+    assert parse_cell(raw, kind, choices=ROLES) == Parsed(None, None, blank=True)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (12, 12),
+    (0, 0),
+    (12.0, 12),
+    ("12", 12),
+    (" 12 ", 12),
+    ("\u00a012\u00a0", 12),
+    ("1.200", 1200),
+    ("1 200", 1200),
+    ("1\u00a0200", 1200),
+    ("1.200.000", 1_200_000),
+    ("12,0", 12),
+    ("12.0", 12),
+    ("007", 7),
+    ("35 hộ", 35),
+    ("35 ho", 35),
+    ("3 cái", 3),
+    ("1.200 tài khoản", 1200),
+    ("4 cửa hàng", 4),
+    ("15 đơn", 15),
+    ("-0", 0),
+])
+def test_int_accepts(raw, expected):
+    parsed = parse_cell(raw, "int")
+    assert parsed == Parsed(expected)
+    assert type(parsed.value) is int
+
+
+@pytest.mark.parametrize("raw, message", [
+    ("12a", 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là "12a".'),
+    ("mười", 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là "mười".'),
+    ("1,200", 'Không rõ "1,200" là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.'),
+    ("1.5", 'Không rõ "1.5" là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.'),
+    ("12,5", 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là "12,5".'),
+    (12.5, "Ô này cần một số nguyên (ví dụ 1200), nhưng đang là 12,5."),
+    (-3, "Số không được âm, nhưng đang là -3; hãy gõ số từ 0 trở lên."),
+    ("-3", 'Số không được âm, nhưng đang là "-3"; hãy gõ số từ 0 trở lên.'),
+    (True, 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là "TRUE".'),
+    ("=SUM(A1)", 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là công thức "=SUM(A1)"; '
+                 "hãy gõ số thay cho công thức."),
+    ("#DIV/0!", "Ô này đang báo lỗi #DIV/0!; hãy sửa công thức hoặc gõ lại số."),
+    (date(2026, 11, 23), "Ô này cần một số nguyên (ví dụ 1200), nhưng đang là ngày 23/11/2026."),
+])
+def test_int_refuses_with_a_message(raw, message):
+    assert parse_cell(raw, "int") == Parsed(None, message)
+
+
+@pytest.mark.parametrize("raw", [
+    "12 kg", "1.2000", "1200.", ".5", "1,200,000", "12%", "1 2", "+5", "12 hộ 5", "١٢", "-",
+])
+def test_int_refuses_other_shapes(raw):
+    parsed = parse_cell(raw, "int")
+    assert parsed.value is None and parsed.error and not parsed.blank
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("1.200.000 đ", 1_200_000),
+    ("1.200.000đ", 1_200_000),
+    ("1.200.000 VNĐ", 1_200_000),
+    ("1.200.000 vnd", 1_200_000),
+    ("500.000 đồng", 500_000),
+    ("500.000 ₫", 500_000),
+    ("500.000 đ.", 500_000),
+    ("1.200,5", 1200.5),
+    ("2,5 kg", 2.5),
+    ("2,5kg", 2.5),
+    ("0,25", 0.25),
+    ("1,200", 1.2),  # "," is the decimal mark in a number field
+    ("1 200,75", 1200.75),
+    ("12.0", 12),
+    (2.5, 2.5),
+    (12.0, 12),
+    (1_500_000, 1_500_000),
+])
+def test_number_accepts(raw, expected):
+    parsed = parse_cell(raw, "number")
+    assert parsed == Parsed(expected)
+    assert type(parsed.value) is type(expected)
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ("1.5", 'Không rõ "1.5" là bao nhiêu'),
+    ("1,200.50", 'đang là "1,200.50"'),
+    ("2 tấn", 'đang là "2 tấn"'),
+    ("-2,5", "Số không được âm"),
+    (-0.5, "Số không được âm"),
+    ("=A1*2", "công thức"),
+    ("abc", 'Ô này cần một số (ví dụ 1.200 hoặc 2,5), nhưng đang là "abc".'),
+    (False, '"FALSE"'),
+])
+def test_number_refuses_with_a_message(raw, fragment):
+    parsed = parse_cell(raw, "number")
+    assert parsed.value is None and fragment in parsed.error
+
+
+@pytest.mark.parametrize("raw, kind, bounds, message", [
+    (5, "int", {"maximum": 3}, "Số không được lớn hơn 3, nhưng đang là 5."),
+    ("0", "int", {"minimum": 1}, "Số phải từ 1 trở lên, nhưng đang là 0."),
+    ("1.500.000 đ", "number", {"maximum": 1_000_000},
+     "Số không được lớn hơn 1.000.000, nhưng đang là 1.500.000."),
+    ("0,5", "number", {"minimum": 1.5}, "Số phải từ 1,5 trở lên, nhưng đang là 0,5."),
+    (3, "int", {"minimum": 3, "maximum": 3}, None),
+])
+def test_bounds(raw, kind, bounds, message):
+    parsed = parse_cell(raw, kind, **bounds)
+    assert parsed.error == message
+    assert (parsed.value is None) == (message is not None)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("  Nguyễn Văn A  ", "Nguyễn Văn A"),
+    ("=SUM(A1)", "=SUM(A1)"),
+    (12, "12"),
+    (12.0, "12"),
+    (12.5, "12.5"),
+    (True, "TRUE"),
+    (date(2026, 11, 23), "23/11/2026"),
+    (datetime(2026, 11, 23), "23/11/2026"),
+    (datetime(2026, 11, 23, 8, 30), "23/11/2026 08:30"),
+    (time(8, 30), "08:30"),
+    ("Nguye\u0302\u0303n", "Nguyễn"),  # decomposed input comes back composed (NFC)
+])
+def test_text(raw, expected):
+    assert parse_cell(raw, "text") == Parsed(expected)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (46349, date(2026, 11, 23)),
+    (46349.75, date(2026, 11, 23)),
+    ("23/11/2026", date(2026, 11, 23)),
+    (" 3/1/2026 ", date(2026, 1, 3)),
+    ("2026-11-23", date(2026, 11, 23)),
+    (date(2026, 11, 23), date(2026, 11, 23)),
+    (datetime(2026, 11, 23, 17, 5), date(2026, 11, 23)),
+])
+def test_date_accepts(raw, expected):
+    assert parse_cell(raw, "date") == Parsed(expected)
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    ("23/11/26", 'đang là "23/11/26"'),
+    ("23-11-2026", 'đang là "23-11-2026"'),
+    ("hôm nay", 'đang là "hôm nay"'),
+    ("31/02/2026", 'Ngày "31/02/2026" không có trong lịch'),
+    ("23/11/0226", "nằm ngoài khoảng 1950–2100"),
+    (5, "đang là 5"),  # a small number typed into a date cell, not 04/01/1900
+    (True, '"TRUE"'),
+    (time(8, 0), "giờ 08:00"),
+])
+def test_date_refuses(raw, fragment):
+    parsed = parse_cell(raw, "date")
+    assert parsed.value is None and fragment in parsed.error
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Tổ trưởng", "Tổ trưởng"),
+    ("  tổ   TRƯỞNG ", "Tổ trưởng"),
+    ("to truong", "Tổ trưởng"),
+    ("TO PHO", "Tổ phó"),
+    ("thanh vien", "Thành viên"),
+])
+def test_choice_accepts(raw, expected):
+    assert parse_cell(raw, "choice", choices=ROLES) == Parsed(expected)
+
+
+def test_choice_refuses_listing_the_choices():
+    assert parse_cell("Trưởng thôn", "choice", choices=ROLES) == Parsed(
+        None, 'Hãy chọn một trong: Tổ trưởng, Tổ phó, Thành viên; ô này đang là "Trưởng thôn".')
+
+
+def test_choice_prefers_exact_spelling_and_refuses_to_guess_between_lookalikes():
+    villages = ("Bản Hồ", "Bản Hổ")
+    assert parse_cell("bản hồ", "choice", choices=villages) == Parsed("Bản Hồ")
+    parsed = parse_cell("Ban Ho", "choice", choices=villages)
+    assert parsed.value is None and '"Bản Hồ" hay "Bản Hổ"' in parsed.error
+
+
+def test_choice_lists_only_the_first_ten_choices():
+    villages = tuple(f"Thôn {i}" for i in range(1, 26))
+    error = parse_cell("x", "choice", choices=villages).error
+    assert "Thôn 10" in error and "Thôn 11" not in error and "và 15 giá trị khác" in error
+
+
+def test_choice_without_choices_asks_for_the_list():
+    assert "báo cho Sở" in parse_cell("Thôn 1", "choice").error
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("0912345678", "0912345678"),
+    ("0912 345 678", "0912345678"),
+    ("0912.345.678", "0912345678"),
+    ("0912-345-678", "0912345678"),
+    ("+84 912 345 678", "0912345678"),
+    ("+84912345678", "0912345678"),
+    ("84912345678", "0912345678"),
+    ("(+84) 0912 345 678", "0912345678"),
+    (912345678, "0912345678"),
+    (912345678.0, "0912345678"),
+    (84912345678, "0912345678"),
+])
+def test_phone_accepts(raw, expected):
+    assert parse_cell(raw, "phone") == Parsed(expected)
+
+
+@pytest.mark.parametrize("raw, shown", [
+    ("12345", '"12345"'),
+    ("09123456789", '"09123456789"'),
+    ("0912 345 67a", '"0912 345 67a"'),
+    (12345, "12345"),
+    (-912345678, "-912345678"),
+    (9123456.5, "9.123.456,5"),
+    (True, '"TRUE"'),
+])
+def test_phone_refuses(raw, shown):
+    assert parse_cell(raw, "phone") == Parsed(
+        None, "Số điện thoại cần 10 chữ số bắt đầu bằng 0 (ví dụ 0912 345 678), "
+              f"nhưng đang là {shown}.")
+
+
+@pytest.mark.parametrize("kind", ["int", "number", "text", "date", "choice", "phone"])
+@pytest.mark.parametrize("raw", [math.nan, math.inf, -math.inf])
+def test_nan_and_infinity_are_errors(raw, kind):
+    parsed = parse_cell(raw, kind, choices=ROLES)
+    assert parsed.value is None and parsed.error and not parsed.blank
+
+
+def test_unknown_kind_is_a_programming_error():
+    with pytest.raises(ValueError):
+        parse_cell("1", "integer")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("  Tổ  Trưởng ", "to truong"),
+    ("ĐỒNG ĐĂNG", "dong dang"),
+    ("Nguye\u0302\u0303n\u00a0Văn", "nguyen van"),
+])
+def test_strip_diacritics(text, expected):
+    assert strip_diacritics(text) == expected
+
+
+@pytest.mark.parametrize("x, expected", [
+    (0, "0"), (999, "999"), (1200, "1.200"), (1_200_000, "1.200.000"), (2.5, "2,5"),
+    (12.0, "12"), (1200.75, "1.200,75"), (-1234.5, "-1.234,5"),
+    (1e20, "100.000.000.000.000.000.000"),
+])
+def test_format_vn_number(x, expected):
+    assert format_vn_number(x) == expected
+
+
+# --- properties ------------------------------------------------------------------------------
+
+@given(st.integers(min_value=0))
+def test_int_round_trips_with_thousands_dots(n):
+    assert parse_cell(format_vn_number(n), "int") == Parsed(n)
+
+
+@given(st.integers(min_value=0, max_value=10**15), st.sampled_from([".", " ", "\u00a0"]))
+def test_int_round_trips_with_any_thousands_separator(n, sep):
+    assert parse_cell(f"{n:,}".replace(",", sep), "int") == Parsed(n)
+
+
+@given(st.integers(min_value=0, max_value=10**12), st.from_regex(r"[0-9]{1,6}", fullmatch=True))
+def test_number_with_decimal_comma_round_trips(whole, frac):
+    text = f"{format_vn_number(whole)},{frac}"
+    expected = float(f"{whole}.{frac}")
+    parsed = parse_cell(text, "number")
+    assert parsed.error is None and parsed.value == expected
+
+
+@given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
+def test_number_round_trips_through_format_vn_number(x):
+    # Whole numbers come back as int (the exact digits written), so compare as floats.
+    assert float(parse_cell(format_vn_number(x), "number").value) == x
+
+
+cells = st.one_of(st.none(), st.text(), st.integers(), st.floats(allow_nan=True), st.booleans(),
+                  st.dates(), st.datetimes(), st.times())
+
+
+@given(cells, st.sampled_from(["int", "number", "text", "date", "choice", "phone"]))
+def test_parse_cell_never_raises_and_never_drops_silently(raw, kind):
+    parsed = parse_cell(raw, kind, choices=ROLES, minimum=0, maximum=10**9)
+    assert isinstance(parsed, Parsed)
+    # Exactly one of: a value, an error, or a genuinely blank cell.
+    assert (parsed.value is not None) + (parsed.error is not None) + parsed.blank == 1
+    if isinstance(raw, float) and not math.isfinite(raw):
+        assert parsed.error

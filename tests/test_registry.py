@@ -1,0 +1,261 @@
+import csv
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from toolkit.errors import RegistryError, ToolkitError
+from toolkit.registry import (
+    HEADERS,
+    Commune,
+    Province,
+    find_province,
+    load_registry,
+    official_communes,
+    write_registry_template,
+)
+
+LANG_SON = Province(20, "Lạng Sơn")
+HEADER_ROW = list(HEADERS.values())
+
+
+def write_xlsx(path, rows, header=HEADER_ROW):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("registry") / "registry.xlsx"
+    count = write_registry_template(path, LANG_SON)
+    return path, count
+
+
+@pytest.mark.parametrize("typed", ["Lạng Sơn", "lang son", "LANG  SON", " Lang Son ",
+                                   "Tỉnh Lạng Sơn", "tinh lang son", "20"])
+def test_find_province_accepts_any_spelling(typed):
+    assert find_province(typed) == LANG_SON
+
+
+@pytest.mark.parametrize("typed, code", [
+    ("Hà Nội", 1), ("ha noi", 1), ("Thành phố Hà Nội", 1), ("Hồ Chí Minh", 79),
+    ("TP. Hồ Chí Minh", 79), ("ho chi minh", 79), ("Đắk Lắk", 66), ("dak lak", 66),
+    ("Khánh Hoà", 56), ("Thừa Thiên Huế", 46), ("Đà Nẵng", 48),
+])
+def test_find_province_cities_and_diacritics(typed, code):
+    assert find_province(typed).code == code
+
+
+def test_unknown_province_suggests_close_names_and_lists_all():
+    with pytest.raises(ToolkitError) as caught:
+        find_province("Lang Som")
+    message = str(caught.value)
+    assert 'no province named "Lang Som"' in message
+    assert "Did you mean: Lạng Sơn?" in message
+    assert "Thành phố Hồ Chí Minh" in message and "Cà Mau" in message  # the whole list
+
+
+def test_merged_province_names_the_new_one():
+    with pytest.raises(ToolkitError, match='merged into Bắc Ninh on 1 July 2025; use "Bắc Ninh"'):
+        find_province("Bắc Giang")
+
+
+def test_lang_son_official_communes():
+    communes = official_communes(LANG_SON)
+    assert len(communes) == 65
+    that_khe = next(c for c in communes if c.name == "Thất Khê")
+    assert (that_khe.code, that_khe.kind, that_khe.province) == ("06040", "Xã", "Lạng Sơn")
+    assert {c.kind for c in communes} == {"Xã", "Phường"}
+    assert all(len(c.code) == 5 and c.code.isdigit() for c in communes)
+    assert [c.name for c in communes][:3] == ["Ba Sơn", "Bắc Sơn", "Bằng Mạc"]
+
+
+def test_official_names_have_no_prefix_or_double_spaces():
+    names = [c.name for c in official_communes(find_province("Hưng Yên"))]
+    assert all(" ".join(n.split()) == n and not n.startswith(("Xã ", "Phường ")) for n in names)
+
+
+def test_template_layout(template):
+    path, count = template
+    assert count == 65
+    book = load_workbook(path)
+    assert book.sheetnames == ["Danh sách xã", "Hướng dẫn"]
+    sheet = book["Danh sách xã"]
+    assert [c.value for c in sheet[1]] == HEADER_ROW
+    assert all(c.font.bold for c in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:J66"
+    assert sheet.max_row == 66
+    codes = [sheet.cell(r, 1) for r in range(2, 67)]
+    assert all(isinstance(c.value, str) and c.number_format == "@" for c in codes)
+    assert "06040" in [c.value for c in codes]
+    assert sheet.column_dimensions["H"].width > sheet.column_dimensions["C"].width
+    guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
+    assert 5 <= len(guide) <= 9 and any("Số hộ gia đình" in line for line in guide)
+
+
+def test_template_loads_with_a_warning_per_commune_without_households(template):
+    registry = load_registry(template[0])
+    assert len(registry.communes) == 65
+    assert len(registry.warnings) == 65
+    assert registry.warnings[0] == ("row 2: Xã Ba Sơn has no households — "
+                                    "its % targets will show blank")
+
+
+def test_round_trip_after_an_officer_fills_it(template, tmp_path):
+    book = load_workbook(template[0])
+    sheet = book.active
+    column = {c.value: c.column for c in sheet[1]}
+    rows = {sheet.cell(r, 2).value: r for r in range(2, sheet.max_row + 1)}
+    that_khe, ba_son, bac_son = rows["Thất Khê"], rows["Ba Sơn"], rows["Bắc Sơn"]
+    for row, households in ((that_khe, "1.250"), (ba_son, 980.0), (bac_son, "2 310")):
+        sheet.cell(row, column["Số hộ gia đình"]).value = households
+    for row in range(2, sheet.max_row + 1):
+        if row not in (that_khe, ba_son, bac_son):
+            sheet.cell(row, column["Số hộ gia đình"]).value = 1000 + row
+    sheet.cell(that_khe, column["Huyện (cũ)"]).value = "Tràng Định"
+    sheet.cell(that_khe, column["Thôn/bản (ngăn cách bằng ;)"]).value = "Khu 1; Khu 2 ;; Bản Slằng;"
+    sheet.cell(that_khe, column["Email người nhập liệu (ngăn cách bằng ;)"]).value = \
+        "vanthu.thatkhe@gmail.com, ketoan@langson.gov.vn"
+    sheet.cell(that_khe, column["Người liên hệ"]).value = "Hoàng Văn Lý"
+    sheet.cell(that_khe, column["Số điện thoại"]).value = 912345678  # typed as a number
+    path = tmp_path / "filled.xlsx"
+    book.save(path)
+
+    registry = load_registry(path)
+    assert registry.warnings == ()
+    assert registry.has_districts
+    commune = registry.by_code()["06040"]
+    assert commune == Commune(
+        code="06040", name="Thất Khê", kind="Xã", province="Lạng Sơn", district="Tràng Định",
+        households=1250, villages=("Khu 1", "Khu 2", "Bản Slằng"),
+        editors=("vanthu.thatkhe@gmail.com", "ketoan@langson.gov.vn"),
+        contact_name="Hoàng Văn Lý", contact_phone="0912345678")
+    assert commune.display_name == "Xã Thất Khê"
+    by_name = {c.name: c for c in registry.communes}
+    assert by_name["Ba Sơn"].households == 980 and by_name["Bắc Sơn"].households == 2310
+
+    frame = registry.to_frame()
+    assert list(frame.columns) == ["code", "name", "kind", "province", "district", "households",
+                                   "villages", "editors", "contact_name", "contact_phone"]
+    assert len(frame) == 65
+    row = frame.set_index("code").loc["06040"]
+    assert row["households"] == 1250 and row["villages"] == "Khu 1; Khu 2; Bản Slằng"
+
+
+def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
+    header = HEADER_ROW + ["Ghi chu"]
+    rows = [
+        ["06040", "Thất Khê", "Xã", "Lạng Sơn", None, 1250],                      # 2 fine
+        [6202, "Ba Sơn", "xa", "Lạng Sơn", None, "1.100"],                        # 3 fine
+        ["06475", "Bằng Mạc", "Xã", "Lạng Sơn", None, 900, None, "nguyen@"],      # 4
+        [None] * 10,                                                              # 5 blank
+        ["06325", "Bắc Sơn", "Xã", "Lạng Sơn", None, "abc"],                      # 6
+        ["06040", "Thất Khê", "Xã", "Lạng Sơn", None, 1250],                      # 7
+        ["06100", None, "Xã", "Lạng Sơn", None, 700],                             # 8
+        [None, "Hội Hoan", "Xã", "Lạng Sơn", None, -5],                           # 9
+        ["06103", "Na Sầm", "Thị trấn", "Lạng Sơn", None, 1.5],                   # 10
+        ["6A", "Tân Tiến", "Xã", "Lạng Sơn", None, 10, "Thôn 1; thôn 1", "a@b.vn; A@b.vn"],  # 11
+    ]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        'unknown column "Ghi chu" — remove it or rename it to one of: ' + ", ".join(HEADER_ROW),
+        'row 4: editor email "nguyen@" is not a valid e-mail address',
+        'row 6: "Số hộ gia đình" is "abc", not a whole number — type the number of households, '
+        "e.g. 1250",
+        "row 7: duplicate commune code 06040 (also on row 2)",
+        'row 8: "Tên xã" is empty — every commune needs its Tên xã',
+        'row 9: "Mã xã" is empty — every commune needs its Mã xã',
+        'row 9: "Số hộ gia đình" is -5 — the number of households cannot be negative',
+        'row 10: "Loại" is "Thị trấn", not one of Xã, Phường, Đặc khu',
+        'row 10: "Số hộ gia đình" is "1.5", not a whole number — type the number of households, '
+        "e.g. 1250",
+        'row 11: "Mã xã" is "6A", not a commune code — use the official 5-digit code, e.g. 06040',
+        'row 11: village "Thôn 1" is listed 2 times — keep it once',
+        'row 11: editor email "a@b.vn" is listed 2 times — keep it once',
+    ]
+    assert str(path) in str(caught.value) and "12 problem(s)" in str(caught.value)
+
+
+def test_missing_required_columns_and_empty_registry(tmp_path):
+    path = write_xlsx(tmp_path / "registry.xlsx", [], header=["Mã xã", "Tên xã", "Số hộ"])
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        'unknown column "Số hộ" — remove it or rename it to one of: ' + ", ".join(HEADER_ROW),
+        'missing required column "Loại" — add it to the header row',
+        'missing required column "Tỉnh" — add it to the header row',
+        "no communes: add one row per commune under the header row "
+        "(`toolkit init` writes the official list)",
+    ]
+
+
+def test_csv_with_semicolons_bom_and_loose_headers(tmp_path):
+    path = tmp_path / "registry.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, delimiter=";")
+        writer.writerow(["MA XA", "ten xa", "Loai", "province", "Huyện (cũ)", "so ho gia dinh",
+                         "Thôn/bản (ngăn cách bằng ;)", "editors", "Người liên hệ", "phone"])
+        writer.writerow(["6040", "Thất Khê", "Xã", "Lạng Sơn", "", "1.250", "Khu 1;Khu 2",
+                         "a@langson.gov.vn", "Lý", "0912345678"])
+        writer.writerow(["", "", "", "", "", "", "", "", "", ""])
+        writer.writerow(["06202", "Xã Ba Sơn", "", "Lạng Sơn", "", "", "", "", "", ""])
+    registry = load_registry(path)
+    that_khe, ba_son = registry.communes
+    assert (that_khe.code, that_khe.households, that_khe.villages) == ("06040", 1250,
+                                                                        ("Khu 1", "Khu 2"))
+    assert that_khe.contact_phone == "0912345678" and that_khe.district is None
+    assert (ba_son.display_name, ba_son.households) == ("Xã Ba Sơn", None)
+    assert registry.warnings == ("row 4: Xã Ba Sơn has no households — "
+                                 "its % targets will show blank",)
+    assert not registry.has_districts
+
+
+def test_csv_with_commas_keeps_semicolon_headers(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_text(",".join(HEADER_ROW) + "\n06040,Thất Khê,Xã,Lạng Sơn,,1250,,,,\n",
+                    encoding="utf-8")
+    assert load_registry(path).communes[0].households == 1250
+
+
+def test_csv_not_utf8_says_how_to_save(tmp_path):
+    path = tmp_path / "registry.csv"
+    path.write_bytes(",".join(HEADER_ROW).encode("utf-8") + "\nKhê".encode("cp1258"))
+    with pytest.raises(RegistryError, match="CSV UTF-8"):
+        load_registry(path)
+
+
+def test_missing_households_is_a_warning_and_names_are_checked(tmp_path):
+    rows = [["06040", "Thất Khê", "Xã", "Lạng Sơn", None, None],
+            ["06202", "Ba Son", "Xã", "Lạng Sơn", None, 800],
+            ["99999", "Mới", "Xã", "Lạng Sơn", None, 10]]
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows))
+    assert len(registry.communes) == 3
+    assert registry.warnings == (
+        "row 2: Xã Thất Khê has no households — its % targets will show blank",
+        "row 3: code 06202 is Xã Ba Sơn in the official 2025 list, but the registry says Xã Ba Son",
+        "row 4: code 99999 (Xã Mới) is not an official 2025 commune code — check it",
+    )
+    assert registry.to_frame()["households"].isna().tolist() == [True, False, False]
+
+
+def test_missing_file_and_wrong_format(tmp_path):
+    with pytest.raises(RegistryError, match="file not found"):
+        load_registry(tmp_path / "nope.xlsx")
+    (tmp_path / "registry.ods").write_text("x")
+    with pytest.raises(RegistryError, match="save the registry as .xlsx or .csv"):
+        load_registry(tmp_path / "registry.ods")
+    (tmp_path / "broken.xlsx").write_text("not a zip")
+    with pytest.raises(RegistryError, match="cannot open it as an Excel workbook"):
+        load_registry(tmp_path / "broken.xlsx")
+
+
+def test_template_never_overwrites_a_registry(template):
+    with pytest.raises(ToolkitError, match="already exists"):
+        write_registry_template(template[0], LANG_SON)

@@ -1,0 +1,150 @@
+"""The Excel archive: one workbook per report and period, written atomically.
+
+Vietnamese headers, frozen header row, autofilter, thousands separators, percentages, status
+colours; commune text is always written as text, never as a formula.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import PatternFill
+
+from toolkit import __version__
+from toolkit.excel import fit_columns, put, save_atomically, style_header
+from toolkit.layout import display_period
+from toolkit.periods import Status
+from toolkit.rollup import Rollup, figure_columns
+from toolkit.validate import LEVEL_LABELS
+
+STATUS_FILLS = {
+    Status.ON_TIME.value: "C6EFCE", Status.AMENDED.value: "E2EFDA", Status.LATE.value: "FFEB9C",
+    Status.INCOMPLETE.value: "F8CBAD", Status.MISSING.value: "FFC7CE",
+    Status.PENDING.value: "EDEDED",
+}
+RATE_HEADERS = {
+    "expected": "Số xã phải báo cáo", "on_time": "Đúng hạn", "late": "Trễ hạn",
+    "amended": "Sửa sau hạn", "incomplete": "Chưa đủ", "missing": "Chưa báo cáo",
+    "pending": "Chưa nhập (còn hạn)",
+    "reporting_rate": "Tỷ lệ báo cáo", "on_time_rate": "Tỷ lệ đúng hạn",
+}
+
+
+def archive_path(archive_dir: Path, rollup: Rollup) -> Path:
+    suffix = "_theo-han" if rollup.as_of_mode == "deadline" else ""
+    year = rollup.period[:4] if rollup.period[:4].isdigit() else "once"
+    key = rollup.spec.key
+    return Path(archive_dir) / key / year / f"{key}_{rollup.period}{suffix}.xlsx"
+
+
+def headers(rollup: Rollup) -> dict[str, str]:
+    """Column → Vietnamese header, in the order the Tổng hợp sheet shows them."""
+    spec = rollup.spec
+    day_word = {"daily": "trong ngày", "monthly": "trong tháng"}.get(spec.period, "")
+    names = {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
+             "households": "Số hộ", "status_label": "Tình trạng báo cáo"}
+    for key in figure_columns(spec):
+        header = spec.field_spec(key).header
+        if spec.period != "once":
+            names[f"day_{key}"] = f"{header} {day_word}".strip()
+        names[f"cum_{key}"] = f"{header} (lũy kế)" if spec.period != "once" else header
+    for target in spec.targets:
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
+    if spec.targets:
+        names["rank"] = "Xếp hạng"
+    names["errors"] = "Số lỗi"
+    return names
+
+
+def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int) -> Path:
+    book = Workbook()
+    summary = book.active
+    summary.title = "Tổng hợp"
+    names = headers(rollup)
+    communes = rollup.communes
+    if not rollup.status.summary.shape[0] > 1:
+        names.pop("district", None)
+    _table(summary, communes, names, rollup)
+    if len(rollup.areas) > 1:
+        area_names = {"area": "Huyện (cũ)"} | {k: v for k, v in names.items()
+                                               if k.startswith(("day_", "cum_", "pct_"))}
+        area_names["households"] = "Số hộ (xã đã có số hộ)"
+        _table(book.create_sheet("Theo huyện"), rollup.areas, area_names | RATE_HEADERS, rollup)
+    province = rollup.areas.iloc[[-1]]
+    rate_names = {"area": "Địa bàn"} | RATE_HEADERS
+    _table(book.create_sheet("Tỷ lệ báo cáo"), rollup.areas, rate_names, rollup)
+    missing = rollup.non_reporters
+    _table(book.create_sheet("Chưa báo cáo"), missing,
+           {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
+            "status_label": "Tình trạng"}, rollup)
+    errors = rollup.issues[rollup.issues["period"].isin([rollup.period, "?"])
+                           | (rollup.issues["check"] != "missing")]
+    errors = errors.assign(level=errors["level"].map(LEVEL_LABELS),
+                           period=errors["period"].map(display_period))
+    _table(book.create_sheet("Lỗi dữ liệu"), errors,
+           {"commune": "Xã/phường", "period": "Kỳ", "tab": "Trang", "cell": "Ô",
+            "value": "Giá trị", "message": "Vấn đề", "fix": "Cách sửa", "level": "Mức độ"}, rollup)
+    info = book.create_sheet("Thông tin")
+    deadline = rollup.status.deadline
+    facts = [
+        ("Báo cáo", rollup.spec.title), ("Kỳ", display_period(rollup.period)),
+        ("Hạn", f"{deadline:%H:%M %d/%m/%Y}"),
+        ("Số liệu tính đến", f"{rollup.as_of:%H:%M:%S %d/%m/%Y}"
+         + (" (theo hạn)" if rollup.as_of_mode == "deadline" else " (hiện tại)")),
+        ("Thời gian ân hạn (phút)", rollup.status.grace_minutes),
+        ("Lập lúc", f"{rollup.generated_at:%H:%M:%S %d/%m/%Y}"),
+        ("Số sổ (workbook) đã đọc", workbooks_read),
+        ("Số phiên bản dòng đã dùng", rollup.rows_used),
+        ("SHA-256 của các dòng đã dùng", rollup.digest),
+        ("Tổng số xã", int(province["expected"].iloc[0] or 0)),
+        ("Phiên bản toolkit", __version__),
+    ]
+    for r, (label, value) in enumerate(facts, start=1):
+        put(info.cell(r, 1), label)
+        put(info.cell(r, 2), value)
+    fit_columns(info, maximum=80)
+    path = archive_path(archive_dir, rollup)
+    save_atomically(book, path)
+    return path
+
+
+def _table(sheet, frame: pd.DataFrame, names: dict[str, str], rollup: Rollup) -> None:
+    columns = [c for c in names if c in frame.columns]
+    for c, column in enumerate(columns, start=1):
+        put(sheet.cell(1, c), names[column])
+    style_header(sheet[1])
+    for r, record in enumerate(frame[columns].itertuples(index=False), start=2):
+        for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
+            cell = sheet.cell(r, c)
+            put(cell, None if _blank(value) else _plain(value))
+            if column.startswith("pct_") or column.endswith("_rate"):
+                cell.number_format = "0.0%"
+            elif isinstance(cell.value, int | float):
+                cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
+        if "status" in frame.columns and "status_label" in columns:
+            status = frame["status"].iloc[r - 2]
+            fill = PatternFill("solid", fgColor=STATUS_FILLS.get(status, "FFFFFF"))
+            sheet.cell(r, columns.index("status_label") + 1).fill = fill
+    sheet.freeze_panes = "C2" if "commune" in columns and len(columns) > 2 else "A2"
+    if columns:
+        sheet.auto_filter.ref = f"A1:{sheet.cell(max(1, len(frame) + 1), len(columns)).coordinate}"
+    fit_columns(sheet, maximum=45)
+    sheet.row_dimensions[1].height = 48
+
+
+def _blank(value) -> bool:
+    try:
+        return value is None or bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _plain(value):
+    """numpy scalars → Python numbers, so openpyxl writes them as numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+

@@ -1,0 +1,106 @@
+"""The workbook store protocol and the backend-neutral provisioning actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from toolkit.layout import TabLayout
+
+
+@dataclass(frozen=True)
+class WorkbookState:
+    """What already exists in a commune workbook: tabs, their period rows, the village list."""
+
+    tabs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    villages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CreateWorkbook:
+    title: str
+
+    def describe(self) -> str:
+        return f"create workbook '{self.title}'"
+
+
+@dataclass(frozen=True)
+class AddTab:
+    layout: TabLayout
+
+    def describe(self) -> str:
+        rows = len(self.layout.period_keys) or self.layout.free_rows
+        return f"add tab '{self.layout.tab}' ({rows} rows)"
+
+
+@dataclass(frozen=True)
+class AppendPeriods:
+    layout: TabLayout
+    keys: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"add {len(self.keys)} period rows to '{self.layout.tab}' ({self.keys[0]}…)"
+
+
+@dataclass(frozen=True)
+class SetVillages:
+    villages: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"set the village list ({len(self.villages)} villages)"
+
+
+@dataclass(frozen=True)
+class AddHelpTab:
+    lines: tuple[str, ...]
+
+    def describe(self) -> str:
+        return "add the instructions tab"
+
+
+@dataclass(frozen=True)
+class AddFeedbackTab:
+    def describe(self) -> str:
+        return "add the feedback tab"
+
+
+Action = CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One read of a workbook's report tabs, with what the store can prove about time."""
+
+    grids: dict[str, list[list]]      # tab → rows of raw cell values, row 1 first
+    missing_tabs: tuple[str, ...]
+    modified_stamp: str               # opaque; equal stamps mean an unchanged workbook
+    modified_at: datetime | None      # when it last changed, if the store knows
+
+
+class WorkbookStore(Protocol):
+    kind: str
+    #: True when ``modified_at`` is exact, so it proves when rows existed (xlsx files).
+    #: False when it lags (Google Drive): then only the fetch time proves it.
+    modified_time_is_proof: bool
+
+    def find(self, commune_code: str, known_locator: str | None) -> str | None:
+        """The locator of the commune's existing workbook, or None."""
+
+    def inspect(self, locator: str) -> WorkbookState: ...
+
+    def apply(self, locator: str | None, commune_code: str, actions: list[Action],
+              now: datetime) -> str:
+        """Carry out provisioning actions; returns the (possibly new) locator."""
+
+    def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        """Cheap change detection for many workbooks at once (None: workbook gone)."""
+
+    def read(self, locator: str, tabs: list[str]) -> Snapshot:
+        """All report tabs of one workbook in one read."""
+
+    def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
+                       expected_stamp: str, now: datetime) -> str | None:
+        """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
+
+        Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""

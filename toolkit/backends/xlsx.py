@@ -1,0 +1,306 @@
+"""The embedded default store: a folder of .xlsx workbooks, one per commune.
+
+A file's modification time is exact, so it proves when the rows in it existed. The toolkit
+writes only what it owns (Kiểm tra), and only when the file is unchanged since it was read:
+check, write a temporary file, rename — otherwise it defers to the next run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Protection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from toolkit.backends.base import (
+    Action,
+    AddFeedbackTab,
+    AddHelpTab,
+    AddTab,
+    AppendPeriods,
+    CreateWorkbook,
+    SetVillages,
+    Snapshot,
+    WorkbookState,
+)
+from toolkit.errors import WorkbookError
+from toolkit.excel import HEADER_FONT, TITLE_FONT, WRAP, put, save_atomically, style_header
+from toolkit.layout import (
+    FEEDBACK_HEADERS,
+    FEEDBACK_TAB,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    HELP_TAB,
+    LISTS_TAB,
+    TITLE_ROW,
+    TabLayout,
+    a1,
+    column_letter,
+    period_key_of,
+)
+from toolkit.periods import VN_TZ
+
+UNLOCKED = Protection(locked=False)
+VILLAGE_LIST_ROWS = 500
+_UNSAFE = re.compile(r'[<>:"/\\|?*]')
+
+
+class XlsxStore:
+    kind = "xlsx"
+    modified_time_is_proof = True
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+
+    def path(self, locator: str) -> Path:
+        return self.folder / locator
+
+    def find(self, commune_code: str, known_locator: str | None) -> str | None:
+        if known_locator and self.path(known_locator).is_file():
+            return known_locator
+        matches = sorted(self.folder.glob(f"{commune_code} *.xlsx"))
+        return matches[0].name if matches else None
+
+    def inspect(self, locator: str) -> WorkbookState:
+        book = self._open(locator, read_only=True)
+        try:
+            tabs = {}
+            for sheet in book.worksheets:
+                keys = (
+                    period_key_of(row[0])
+                    for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_col=1, values_only=True)
+                )
+                tabs[sheet.title] = tuple(k for k in keys if k)
+            villages: tuple[str, ...] = ()
+            if LISTS_TAB in book.sheetnames:
+                column = book[LISTS_TAB].iter_rows(min_row=2, max_col=1, values_only=True)
+                villages = tuple(str(r[0]) for r in column if r[0] not in (None, ""))
+        finally:
+            book.close()
+        return WorkbookState(tabs=tabs, villages=villages)
+
+    def apply(self, locator: str | None, commune_code: str, actions: list[Action],
+              now: datetime) -> str:
+        book = None if locator is None else self._open(locator)
+        for action in actions:
+            if isinstance(action, CreateWorkbook):
+                book = Workbook()
+                book.remove(book.active)
+                locator = f"{commune_code} {_UNSAFE.sub('-', action.title)}.xlsx"
+            elif isinstance(action, AddTab):
+                _add_tab(book, action.layout)
+            elif isinstance(action, AppendPeriods):
+                _append_periods(book[action.layout.tab], action.layout, action.keys)
+            elif isinstance(action, SetVillages):
+                _set_villages(book, action.villages)
+            elif isinstance(action, AddHelpTab):
+                _add_help(book, action.lines)
+            elif isinstance(action, AddFeedbackTab):
+                _feedback_sheet(book)
+        _order_tabs(book)
+        path = self.path(locator)
+        save_atomically(book, path)
+        _touch(path, now)
+        return locator
+
+    def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        stamps: dict[str, str | None] = {}
+        for locator in locators:
+            try:
+                stamps[locator] = str(self.path(locator).stat().st_mtime_ns)
+            except FileNotFoundError:
+                stamps[locator] = None
+        return stamps
+
+    def read(self, locator: str, tabs: list[str]) -> Snapshot:
+        path = self.path(locator)
+        for _ in range(3):
+            before = _stat(path)
+            book = self._open(locator, read_only=True)
+            try:
+                grids = {t: [list(r) for r in book[t].iter_rows(values_only=True)]
+                         for t in tabs if t in book.sheetnames}
+            finally:
+                book.close()
+            if _stat(path) == before:
+                break
+        else:
+            raise WorkbookError(f"{path.name}: the file kept changing while being read; "
+                                "it will be read again on the next run")
+        return Snapshot(
+            grids=grids,
+            missing_tabs=tuple(t for t in tabs if t not in grids),
+            modified_stamp=str(before),
+            modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
+        )
+
+    def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
+                       expected_stamp: str, now: datetime) -> str | None:
+        path = self.path(locator)
+        if str(_stat(path)) != expected_stamp:
+            return None
+        book = self._open(locator)
+        sheet = _feedback_sheet(book, replace=True)
+        put(sheet.cell(TITLE_ROW, 1), summary)
+        for r, values in enumerate(rows, start=FIRST_DATA_ROW):
+            for c, value in enumerate(values, start=1):
+                put(sheet.cell(r, c), value)
+        if str(_stat(path)) != expected_stamp:
+            return None
+        save_atomically(book, path)
+        _touch(path, now)
+        return str(_stat(path))
+
+    def _open(self, locator: str, read_only: bool = False):
+        path = self.path(locator)
+        try:
+            return load_workbook(path, read_only=read_only, data_only=read_only)
+        except FileNotFoundError as exc:
+            raise WorkbookError(f"{path.name} not found in {self.folder}; "
+                                "run `toolkit provision` to create it again") from exc
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise WorkbookError(f"{path.name} is not a readable Excel workbook ({exc}); "
+                                "ask the commune to save it again as .xlsx") from exc
+
+
+def _stat(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError as exc:
+        raise WorkbookError(f"{path.name} disappeared from {path.parent}") from exc
+
+
+def _touch(path: Path, now: datetime) -> None:
+    """Stamp the file with the injected clock, so simulated and replayed runs stay coherent."""
+    stamp = now.timestamp()
+    os.utime(path, (stamp, stamp))
+
+
+def _add_tab(book, layout: TabLayout) -> None:
+    sheet = book.create_sheet(layout.tab)
+    put(sheet.cell(TITLE_ROW, 1), layout.title)
+    sheet.cell(TITLE_ROW, 1).font = TITLE_FONT
+    for c, header in enumerate(layout.headers, start=1):
+        put(sheet.cell(HEADER_ROW, c), header)
+    style_header(sheet[HEADER_ROW])
+    sheet.row_dimensions[HEADER_ROW].height = 45
+    for rule in layout.columns:
+        width = 28 if rule.kind in ("text", "choice") else 16
+        sheet.column_dimensions[column_letter(rule.column)].width = width
+    sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width or 0, 13)
+    lead = 1 if layout.period_keys else 0
+    sheet.freeze_panes = a1(FIRST_DATA_ROW, 1 + lead)
+    # Header rows are locked; staff may still resize columns and filter.
+    sheet.protection.sheet = True
+    sheet.protection.formatColumns = False
+    sheet.protection.autoFilter = False
+    if layout.period_keys:
+        _append_periods(sheet, layout, layout.period_keys)
+    else:
+        _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, FIRST_DATA_ROW + layout.free_rows - 1)
+
+
+def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
+    first = max(sheet.max_row + 1, FIRST_DATA_ROW)
+    for row, key in enumerate(keys, start=first):
+        cell = sheet.cell(row, 1)
+        if layout.period == "daily":
+            cell.value = date.fromisoformat(key)
+            cell.number_format = "DD/MM/YYYY"
+        else:
+            year, month = key.split("-")
+            put(cell, f"{month}/{year}")
+        cell.font = HEADER_FONT
+    _unlock_and_validate(sheet, layout, first, first + len(keys) - 1)
+
+
+def _unlock_and_validate(sheet, layout: TabLayout, first: int, last: int) -> None:
+    for rule in layout.columns:
+        letter = column_letter(rule.column)
+        for row in range(first, last + 1):
+            cell = sheet.cell(row, rule.column)
+            cell.protection = UNLOCKED
+            if rule.kind == "text":
+                cell.alignment = WRAP
+        validation = _validation(rule)
+        if validation is not None:
+            sheet.add_data_validation(validation)
+            validation.add(f"{letter}{first}:{letter}{last}")
+
+
+def _validation(rule) -> DataValidation | None:
+    minimum = 0 if rule.minimum is None else rule.minimum
+    if rule.kind == "int":
+        return DataValidation(
+            type="whole", operator="greaterThanOrEqual", formula1=str(int(minimum)),
+            showErrorMessage=True, errorTitle="Số không hợp lệ",
+            error="Chỉ nhập số nguyên không âm, ví dụ 12.",
+        )
+    if rule.kind == "number":
+        return DataValidation(
+            type="decimal", operator="greaterThanOrEqual", formula1=str(minimum),
+            showErrorMessage=True, errorTitle="Số không hợp lệ",
+            error="Chỉ nhập số không âm, ví dụ 2,5.",
+        )
+    if rule.kind == "choice":
+        source = (f"'{LISTS_TAB}'!$A$2:$A${VILLAGE_LIST_ROWS}" if rule.uses_village_list
+                  else '"' + ",".join(rule.choices) + '"')
+        return DataValidation(
+            type="list", formula1=source, allow_blank=True, showErrorMessage=True,
+            errorTitle="Giá trị không có trong danh sách", error="Chọn một giá trị trong danh sách.",
+        )
+    return None
+
+
+def _set_villages(book, villages: tuple[str, ...]) -> None:
+    if LISTS_TAB in book.sheetnames:
+        book.remove(book[LISTS_TAB])
+    sheet = book.create_sheet(LISTS_TAB)
+    put(sheet.cell(1, 1), "Thôn/bản")
+    for row, village in enumerate(villages, start=2):
+        put(sheet.cell(row, 1), village)
+    sheet.sheet_state = "hidden"
+
+
+def _add_help(book, lines: tuple[str, ...]) -> None:
+    if HELP_TAB in book.sheetnames:
+        book.remove(book[HELP_TAB])
+    sheet = book.create_sheet(HELP_TAB)
+    for row, line in enumerate(lines, start=1):
+        put(sheet.cell(row, 1), line)
+    sheet.cell(1, 1).font = TITLE_FONT
+    sheet.column_dimensions["A"].width = 110
+
+
+def _feedback_sheet(book, replace: bool = False):
+    if FEEDBACK_TAB in book.sheetnames:
+        if not replace:
+            return book[FEEDBACK_TAB]
+        index = book.sheetnames.index(FEEDBACK_TAB)
+        book.remove(book[FEEDBACK_TAB])
+        sheet = book.create_sheet(FEEDBACK_TAB, index)
+    else:
+        sheet = book.create_sheet(FEEDBACK_TAB)
+    put(sheet.cell(TITLE_ROW, 1), "Chưa kiểm tra lần nào.")
+    sheet.cell(TITLE_ROW, 1).font = TITLE_FONT
+    for c, header in enumerate(FEEDBACK_HEADERS, start=1):
+        put(sheet.cell(HEADER_ROW, c), header)
+    style_header(sheet[HEADER_ROW])
+    sheet.freeze_panes = a1(FIRST_DATA_ROW, 1)
+    for letter, width in zip("ABCDEFG", (12, 16, 8, 16, 60, 60, 10), strict=True):
+        sheet.column_dimensions[letter].width = width
+    return sheet
+
+
+def _order_tabs(book) -> None:
+    """Report tabs first, then Kiểm tra, Hướng dẫn, and the hidden lists last."""
+    tail = [FEEDBACK_TAB, HELP_TAB, LISTS_TAB]
+    order = [s for s in book.worksheets if s.title not in tail]
+    order += [book[t] for t in tail if t in book.sheetnames]
+    book._sheets = order
+    book.active = 0

@@ -1,0 +1,27 @@
+"""The one exception root of the toolkit; the CLI turns these into `Error: ...` and exit code 2."""
+
+
+class ToolkitError(Exception):
+    """A problem the user can fix; the message says what and how."""
+
+
+class ConfigError(ToolkitError):
+    """toolkit.toml is missing, unreadable or has a bad value."""
+
+
+class RegistryError(ToolkitError):
+    """The commune registry has problems; every problem is listed with its row."""
+
+    def __init__(self, path, problems: list[str]):
+        self.path = path
+        self.problems = problems
+        listing = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in the commune registry:\n{listing}")
+
+
+class TemplateError(ToolkitError):
+    """A report template (sheet_templates/*.toml) is malformed."""
+
+
+class WorkbookError(ToolkitError):
+    """One commune's workbook cannot be read or written; other communes go on."""

@@ -1,0 +1,55 @@
+"""Small openpyxl helpers shared by the xlsx store and the Excel archive."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from openpyxl.styles import Alignment, Font, PatternFill
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TITLE_FONT = Font(bold=True, size=13)
+WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def put(cell, value) -> None:
+    """Write a value; text stays text even when it starts with = + - @ (never a formula)."""
+    cell.value = value
+    if isinstance(value, str) and cell.data_type == "f":
+        cell.data_type = "s"
+
+
+def style_header(row) -> None:
+    for cell in row:
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = WRAP
+
+
+def fit_columns(sheet, minimum: int = 8, maximum: int = 60) -> None:
+    """Column widths that fit their longest value, within bounds."""
+    widths: dict[str, int] = {}
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None:
+                continue
+            text = f"{cell.value:,.0f}" if isinstance(cell.value, int | float) else str(cell.value)
+            letter = cell.column_letter
+            widths[letter] = max(widths.get(letter, 0), len(text) + 2)
+    for letter, width in widths.items():
+        sheet.column_dimensions[letter].width = max(minimum, min(maximum, width))
+
+
+def save_atomically(workbook, path: Path) -> None:
+    """Save beside the target, then rename, so a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        workbook.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,161 @@
+"""What a commune workbook looks like, independent of the backend that renders it.
+
+Both backends draw the same tabs from these descriptions, and validation points at cells with
+the same A1 notation, so a message "Báo cáo ngày!C14" means the same cell everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from toolkit.periods import campaign_days, campaign_months
+from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
+
+HELP_TAB = "Hướng dẫn"
+FEEDBACK_TAB = "Kiểm tra"
+LISTS_TAB = "Danh mục"
+FEEDBACK_HEADERS = ("Kỳ báo cáo", "Trang", "Ô", "Giá trị", "Vấn đề", "Cách sửa", "Mức độ")
+
+__all__ = ["TITLE_ROW", "HEADER_ROW", "FIRST_DATA_ROW"]
+
+
+def column_letter(index: int) -> str:
+    """1 → A, 27 → AA."""
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, column: int) -> str:
+    return f"{column_letter(column)}{row}"
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """Input rules the sheet itself enforces on one field column."""
+
+    column: int
+    kind: str
+    minimum: float | None
+    maximum: float | None
+    choices: tuple[str, ...]
+    uses_village_list: bool
+
+
+@dataclass(frozen=True)
+class TabLayout:
+    tab: str
+    title: str
+    headers: tuple[str, ...]
+    period: str
+    period_keys: tuple[str, ...]
+    free_rows: int
+    columns: tuple[ColumnRule, ...]
+
+    @property
+    def last_row(self) -> int:
+        return FIRST_DATA_ROW + max(len(self.period_keys), self.free_rows) - 1
+
+
+def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
+    if spec.period == "daily":
+        return tuple(d.isoformat() for d in campaign_days(start, end))
+    if spec.period == "monthly":
+        return tuple(campaign_months(start, end))
+    return ()
+
+
+def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> TabLayout:
+    offset = spec.first_field_column
+    columns = tuple(
+        ColumnRule(offset + i, f.type, f.min, f.max, f.choices, f.choices_from_villages)
+        for i, f in enumerate(spec.fields)
+    )
+    deadline = spec.deadline
+    if spec.period == "daily":
+        due = f"hạn {deadline.at:%H:%M} hằng ngày"
+    elif spec.period == "monthly":
+        due = f"hạn {deadline.at:%H:%M} ngày {deadline.day_of_month} hằng tháng"
+    else:
+        due = f"hạn {deadline.once_due:%H:%M %d/%m/%Y}"
+    return TabLayout(
+        tab=spec.tab,
+        title=f"{spec.title} — {commune_title} ({due})",
+        headers=tuple(spec.headers),
+        period=spec.period,
+        period_keys=period_keys(spec, start, end),
+        free_rows=spec.free_rows,
+        columns=columns,
+    )
+
+
+def display_period(key: str) -> str:
+    """2026-11-23 → 23/11/2026, 2026-11 → 11/2026, as staff read them."""
+    parts = key.split("-")
+    if len(parts) == 3:
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2:
+        return f"{parts[1]}/{parts[0]}"
+    return "—"
+
+
+def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
+    """The instructions tab: short, in Vietnamese, one idea per line."""
+    lines = [
+        f"Sổ báo cáo của {commune_title}",
+        "",
+        "Cách nhập số liệu:",
+        "1. Mỗi trang (tab) là một báo cáo. Ngày và tháng đã có sẵn ở cột đầu tiên — chỉ nhập "
+        "vào dòng của kỳ báo cáo.",
+        "2. Nhập số nguyên, không nhập chữ, không nhập dấu chấm/phẩy: ví dụ 1200 (không phải "
+        "\"1.200 hộ\").",
+        "3. Ô tiền (đồng) và sản lượng (kg) nhập số; phần lẻ dùng dấu phẩy, ví dụ 2,5.",
+        "4. Không sửa, xoá hay đổi tên các dòng tiêu đề và các trang.",
+        "5. Trang \"Kiểm tra\" do Sở cập nhật tự động: xem ở đó những ô còn thiếu hoặc sai và "
+        "sửa lại trong trang báo cáo.",
+        "",
+        "Các báo cáo:",
+    ]
+    for spec in specs:
+        if spec.period == "daily":
+            when = f"hằng ngày, trước {spec.deadline.at:%H:%M}"
+        elif spec.period == "monthly":
+            when = f"hằng tháng, trước {spec.deadline.at:%H:%M} ngày {spec.deadline.day_of_month}"
+        else:
+            when = f"một lần, trước {spec.deadline.once_due:%H:%M ngày %d/%m/%Y}; cập nhật khi có thay đổi"
+        required = ", ".join(f.header for f in spec.fields if f.required)
+        lines.append(f"- Trang \"{spec.tab}\": {spec.title} — {when}. Bắt buộc: {required}.")
+    return lines
+
+
+_SHEETS_EPOCH = date(1899, 12, 30)
+
+
+def period_key_of(value) -> str | None:
+    """The period key in a first-column cell, whichever way the backend returns it.
+
+    Daily rows hold a date (openpyxl: datetime; Google: a serial number, or text when a person
+    retyped it as 23/11/2026); monthly rows hold the text "11/2026".
+    """
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < 100000:
+        return (_SHEETS_EPOCH + timedelta(days=int(value))).isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"\d{1,2}/\d{4}", text):
+            month, year = text.split("/")
+            return f"{year}-{int(month):02d}" if 1 <= int(month) <= 12 else None
+        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
+            day, month, year = (int(p) for p in text.split("/"))
+            try:
+                return date(year, month, day).isoformat()
+            except ValueError:
+                return None
+    return None

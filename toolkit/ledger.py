@@ -1,0 +1,239 @@
+"""The SQLite ledger: every version of every row, when it was seen and what proves when.
+
+Append-only: a row version is added only when its content differs from the latest one, so
+collecting twice with no change adds nothing, and history (late entries, amendments) is kept
+for timeliness and as-of-deadline rollups. Each workbook's fetch is one transaction, so a run
+killed at any point leaves the ledger consistent and a rerun completes the work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from toolkit.periods import from_utc_text, to_utc_text
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS workbooks (
+    commune_code TEXT PRIMARY KEY,
+    locator TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_modified TEXT,          -- backend's modification stamp at the last read or write
+    last_fetched_at TEXT
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    commune_code TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    modified_at TEXT,            -- what the backend says about the last change
+    proven_at TEXT,              -- the instant the rows read are proven to exist
+    outcome TEXT NOT NULL,       -- read | error
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS row_versions (
+    id INTEGER PRIMARY KEY,
+    commune_code TEXT NOT NULL,
+    report TEXT NOT NULL,
+    period TEXT NOT NULL,
+    row_key TEXT NOT NULL,
+    sheet_row INTEGER NOT NULL,
+    payload TEXT NOT NULL,       -- JSON {field: value}
+    problems TEXT NOT NULL,      -- JSON {field: [raw text, message]}
+    complete INTEGER NOT NULL,
+    content_hash TEXT NOT NULL,
+    fetch_id INTEGER NOT NULL REFERENCES fetches(id),
+    proven_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    commune_code TEXT PRIMARY KEY,
+    content_hash TEXT NOT NULL,  -- what the Kiểm tra tab shows now, to skip identical rewrites
+    written_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS row_versions_key ON row_versions (report, commune_code, row_key, id);
+CREATE INDEX IF NOT EXISTS row_versions_period ON row_versions (report, period);
+"""
+
+
+@dataclass(frozen=True)
+class RowVersion:
+    """One parsed row as read from a commune's sheet."""
+
+    report: str
+    period: str
+    row_key: str
+    sheet_row: int
+    values: dict
+    problems: dict
+    complete: bool
+
+    @property
+    def content_hash(self) -> str:
+        body = json.dumps([self.values, self.problems, self.sheet_row], sort_keys=True,
+                          ensure_ascii=False, default=str)
+        return hashlib.sha256(body.encode()).hexdigest()[:20]
+
+    @property
+    def blank(self) -> bool:
+        return not any(v not in (None, "") for v in self.values.values()) and not self.problems
+
+
+@dataclass(frozen=True)
+class WorkbookRecord:
+    commune_code: str
+    locator: str
+    backend: str
+    last_modified: str | None
+    last_fetched_at: str | None
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self):
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # workbooks -----------------------------------------------------------------------------
+
+    def workbooks(self) -> dict[str, WorkbookRecord]:
+        rows = self.db.execute(
+            "SELECT commune_code, locator, backend, last_modified, last_fetched_at FROM workbooks"
+        )
+        return {r[0]: WorkbookRecord(*r) for r in rows}
+
+    def remember_workbook(self, code: str, locator: str, backend: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO workbooks (commune_code, locator, backend, created_at) VALUES (?,?,?,?) "
+            "ON CONFLICT(commune_code) DO UPDATE SET locator=excluded.locator, "
+            "backend=excluded.backend",
+            (code, locator, backend, to_utc_text(now)),
+        )
+
+    def mark_modified(self, code: str, stamp: str | None) -> None:
+        """Record a modification stamp the toolkit itself caused (e.g. writing Kiểm tra)."""
+        self.db.execute("UPDATE workbooks SET last_modified=? WHERE commune_code=?", (stamp, code))
+
+    # fetches -------------------------------------------------------------------------------
+
+    def record_fetch(
+        self,
+        code: str,
+        *,
+        fetched_at: datetime,
+        modified_stamp: str | None,
+        modified_at: datetime | None,
+        proven_at: datetime,
+        rows: Iterable[RowVersion],
+    ) -> int:
+        """Store one successful read of a workbook; returns how many row versions were new."""
+        with self.transaction():
+            cur = self.db.execute(
+                "INSERT INTO fetches (commune_code, fetched_at, modified_at, proven_at, outcome) "
+                "VALUES (?,?,?,?, 'read')",
+                (code, to_utc_text(fetched_at),
+                 to_utc_text(modified_at) if modified_at else None, to_utc_text(proven_at)),
+            )
+            fetch_id = cur.lastrowid
+            latest = self._latest_hashes(code)
+            added = 0
+            for row in rows:
+                previous = latest.get((row.report, row.row_key))
+                if previous == row.content_hash or (previous is None and row.blank):
+                    continue
+                self.db.execute(
+                    "INSERT INTO row_versions (commune_code, report, period, row_key, sheet_row,"
+                    " payload, problems, complete, content_hash, fetch_id, proven_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    (code, row.report, row.period, row.row_key, row.sheet_row,
+                     json.dumps(row.values, ensure_ascii=False, default=str),
+                     json.dumps(row.problems, ensure_ascii=False), int(row.complete),
+                     row.content_hash, fetch_id, to_utc_text(proven_at)),
+                )
+                added += 1
+            self.db.execute(
+                "UPDATE workbooks SET last_modified=?, last_fetched_at=? WHERE commune_code=?",
+                (modified_stamp, to_utc_text(fetched_at), code),
+            )
+        return added
+
+    def record_failure(self, code: str, fetched_at: datetime, error: str) -> None:
+        self.db.execute(
+            "INSERT INTO fetches (commune_code, fetched_at, outcome, error) VALUES (?,?,'error',?)",
+            (code, to_utc_text(fetched_at), error),
+        )
+
+    def _latest_hashes(self, code: str) -> dict[tuple[str, str], str]:
+        rows = self.db.execute(
+            "SELECT report, row_key, content_hash FROM row_versions WHERE id IN ("
+            " SELECT MAX(id) FROM row_versions WHERE commune_code=? GROUP BY report, row_key)",
+            (code,),
+        )
+        return {(r[0], r[1]): r[2] for r in rows}
+
+    # feedback ------------------------------------------------------------------------------
+
+    def feedback_hashes(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT commune_code, content_hash FROM feedback"))
+
+    def record_feedback(self, code: str, content_hash: str, stamp: str, now: datetime) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO feedback VALUES (?,?,?) ON CONFLICT(commune_code) DO UPDATE SET "
+                "content_hash=excluded.content_hash, written_at=excluded.written_at",
+                (code, content_hash, to_utc_text(now)),
+            )
+            self.mark_modified(code, stamp)
+
+    # reading back --------------------------------------------------------------------------
+
+    def versions(self, report: str, periods: Iterable[str] | None = None):
+        """Every stored version of a report as a DataFrame, oldest first."""
+        import pandas as pd
+
+        sql = ("SELECT id, commune_code, period, row_key, sheet_row, payload, problems, complete,"
+               " content_hash, proven_at FROM row_versions WHERE report=?")
+        params: list = [report]
+        if periods is not None:
+            periods = list(periods)
+            sql += f" AND period IN ({','.join('?' * len(periods))})"
+            params += periods
+        frame = pd.read_sql_query(sql + " ORDER BY id", self.db, params=params)
+        frame["proven_at"] = [from_utc_text(t) for t in frame["proven_at"]]
+        frame["values"] = [json.loads(p) for p in frame.pop("payload")]
+        frame["problems"] = [json.loads(p) for p in frame["problems"]]
+        frame["complete"] = frame["complete"].astype(bool)
+        return frame
+
+    def fetch_count(self, since: datetime | None = None) -> int:
+        sql, params = "SELECT COUNT(*) FROM fetches WHERE outcome='read'", ()
+        if since is not None:
+            sql, params = sql + " AND fetched_at >= ?", (to_utc_text(since),)
+        return self.db.execute(sql, params).fetchone()[0]

@@ -1,0 +1,348 @@
+"""One spreadsheet cell → a typed value, with Vietnamese number and date formats.
+
+Cells come from openpyxl or from Google Sheets read with UNFORMATTED_VALUE, so they are None,
+bool, int, float, str, or datetime/date/time. A cell that cannot be read is returned as an error
+message (shown to commune staff in their "Kiểm tra" tab), never raised and never turned into a
+silent blank. Ambiguous input is refused rather than guessed: in Vietnam "1.200" is twelve
+hundred and "2,5" is two and a half, but a sheet in an English locale teaches people the
+opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+KINDS = ("int", "number", "text", "date", "choice", "phone")
+
+# Google Sheets and Excel count days from here (Lotus' 1900 leap-year bug folded in).
+SERIAL_EPOCH = date(1899, 12, 30)
+# Dates outside this window are typos ("2062", "0226") or a small number typed into a date cell
+# that the sheet turned into a 1900s date; they are refused.
+DATE_MIN = date(1950, 1, 1)
+DATE_MAX = date(2100, 12, 31)
+_SERIAL_MIN = (DATE_MIN - SERIAL_EPOCH).days
+_SERIAL_MAX = (DATE_MAX - SERIAL_EPOCH).days
+
+INT_UNITS = frozenset({"ho", "ho gia dinh", "cai", "tai khoan", "tk", "cua hang", "gian hang",
+                       "don", "don hang", "nguoi", "luot"})
+NUMBER_UNITS = frozenset({"kg", "d", "dong", "vnd", "₫"})
+SPREADSHEET_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
+                                "#N/A", "#ERROR!", "#SPILL!", "#CALC!"})
+_SHOWN_CHOICES = 10
+_SHOWN_CHARS = 40
+
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+_SPACES = re.compile(r"\s+")
+# Sign, the number (digits, "." or " " thousands groups, "," decimals), then an optional unit.
+_NUMBER_CELL = re.compile(r"(?P<sign>[-\u2212\u2013])?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
+                          r"\s*(?P<unit>[^0-9]*)", re.ASCII)
+_VN_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?:[. ][0-9]{3})+|[0-9]+)(?:,(?P<frac>[0-9]+))?")
+_DOT_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
+_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_PHONE_NOISE = re.compile(r"[\s.\-()]")
+
+_INT_HINT = "một số nguyên (ví dụ 1200)"
+_NUMBER_HINT = "một số (ví dụ 1.200 hoặc 2,5)"
+_DATE_HINT = "một ngày dạng ngày/tháng/năm (ví dụ 23/11/2026)"
+
+
+@dataclass(frozen=True)
+class Parsed:
+    value: object | None      # typed value or None when blank or invalid
+    error: str | None = None  # Vietnamese message when the cell is not acceptable, else None
+    blank: bool = False       # True when the cell is empty/whitespace only
+
+
+BLANK = Parsed(None, None, blank=True)
+
+
+def strip_diacritics(text: str) -> str:
+    """Key for comparing Vietnamese typed with or without accents: "  Tổ  Trưởng" → "to truong"."""
+    decomposed = unicodedata.normalize("NFD", text.translate(_INVISIBLE))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return _SPACES.sub(" ", bare.lower().replace("đ", "d")).strip()
+
+
+def format_vn_number(x) -> str:
+    """A number as Vietnamese readers write it, for messages: 1200000 → "1.200.000", 2.5 → "2,5"."""
+    if isinstance(x, bool) or not isinstance(x, int | float | Decimal):
+        return str(x)
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    # repr() gives the shortest digits that read back as the same float.
+    text = format(Decimal(repr(x)) if isinstance(x, float) else Decimal(x), "f")
+    sign = "-" if text.startswith("-") else ""
+    whole, _, frac = text.lstrip("-").partition(".")
+    frac = frac.rstrip("0")
+    whole = whole.lstrip("0") or "0"
+    head = len(whole) % 3 or 3
+    grouped = ".".join([whole[:head]] + [whole[i:i + 3] for i in range(head, len(whole), 3)])
+    return f"{sign}{grouped},{frac}" if frac else f"{sign}{grouped}"
+
+
+def parse_cell(raw, kind: str, *, minimum: float | None = None, maximum: float | None = None,
+               choices: tuple[str, ...] = ()) -> Parsed:
+    """Read one cell as ``kind``; problems come back in ``Parsed.error``, never as exceptions.
+
+    An unknown ``kind`` is a programming error (templates are checked on load) and raises.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown field type {kind!r}; expected one of {', '.join(KINDS)}")
+    if isinstance(raw, str):
+        raw = unicodedata.normalize("NFC", raw.translate(_INVISIBLE))
+        if not raw.strip():
+            return BLANK
+    elif raw is None:
+        return BLANK
+    if isinstance(raw, float) and not math.isfinite(raw):
+        return _error(f"Ô này chứa giá trị lỗi ({raw}); hãy gõ lại.")
+    if kind in ("int", "number"):
+        parsed = _parse_int(raw) if kind == "int" else _parse_number(raw)
+        return _check_bounds(parsed, minimum, maximum)
+    if kind == "text":
+        return Parsed(_as_text(raw))
+    if kind == "date":
+        return _parse_date(raw)
+    if kind == "choice":
+        return _parse_choice(_as_text(raw), choices)
+    return _parse_phone(raw)
+
+
+def _error(message: str) -> Parsed:
+    return Parsed(None, message)
+
+
+def _shown(raw) -> str:
+    """The cell as staff saw it, for messages."""
+    if isinstance(raw, bool):
+        return f'"{str(raw).upper()}"'
+    if isinstance(raw, int | float | Decimal):
+        return format_vn_number(raw)
+    if isinstance(raw, datetime | date):
+        return f"ngày {raw:%d/%m/%Y}"
+    if isinstance(raw, time):
+        return f"giờ {raw:%H:%M}"
+    return f'"{_clip(_SPACES.sub(" ", str(raw)).strip())}"'
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS - 1] + "…"
+
+
+def _as_text(raw) -> str:
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, bool):
+        return str(raw).upper()
+    if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
+        return _digits_of(raw)
+    if isinstance(raw, datetime):
+        return f"{raw:%d/%m/%Y %H:%M}" if raw.time() != time() else f"{raw:%d/%m/%Y}"
+    if isinstance(raw, date):
+        return f"{raw:%d/%m/%Y}"
+    if isinstance(raw, time):
+        return f"{raw:%H:%M:%S}" if raw.second else f"{raw:%H:%M}"
+    return str(raw)
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+def _numeric_cell(raw, hint: str) -> Decimal | Parsed:
+    """A non-text cell as an exact Decimal, or the error for cells that are not numbers."""
+    if isinstance(raw, bool) or not isinstance(raw, int | float | Decimal):
+        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(raw)}.")
+    value = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
+    if value < 0:
+        return _error(f"Số không được âm, nhưng đang là {_shown(raw)}; hãy gõ số từ 0 trở lên.")
+    return value
+
+
+def _split_number_text(raw: str, hint: str, units: frozenset[str]):
+    """Text → (sign, number text) or the error Parsed; the unit, if any, must be one we know."""
+    text = _SPACES.sub(" ", raw).strip()
+    if text.startswith("="):
+        return _error(f"Ô này cần {hint}, nhưng đang là công thức {_shown(text)}; "
+                      "hãy gõ số thay cho công thức.")
+    if text.upper() in SPREADSHEET_ERRORS:
+        return _error(f"Ô này đang báo lỗi {text.upper()}; hãy sửa công thức hoặc gõ lại số.")
+    match = _NUMBER_CELL.fullmatch(text)
+    unit = strip_diacritics(match["unit"]) if match else ""
+    # A unit may end a sentence ("500.000 đ."), a bare number may not ("1200." is a typo).
+    if not match or (unit and unit.removesuffix(".").strip() not in units):
+        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(text)}.")
+    return match["sign"], match["num"]
+
+
+def _parse_int(raw) -> Parsed:
+    if not isinstance(raw, str):
+        value = _numeric_cell(raw, _INT_HINT)
+        if isinstance(value, Parsed):
+            return value
+        if value != value.to_integral_value():
+            return _error(f"Ô này cần {_INT_HINT}, nhưng đang là {_shown(raw)}.")
+        return Parsed(int(value))
+    split = _split_number_text(raw, _INT_HINT, INT_UNITS)
+    if isinstance(split, Parsed):
+        return split
+    sign, num = split
+    shown = _shown(raw)
+    vn = _VN_NUMBER.fullmatch(num)
+    if vn:
+        frac = vn["frac"] or ""
+        grouped = len(vn["int"]) != len(_digits(vn["int"]))
+        # "1,200": twelve hundred to an English-locale eye, 1.2 to a Vietnamese one.
+        if len(frac) == 3 and not grouped and _digits(vn["int"]).lstrip("0"):
+            return _error(f"Không rõ {shown} là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.")
+        if frac.strip("0"):
+            return _error(f"Ô này cần {_INT_HINT}, nhưng đang là {shown}.")
+        return _signed(sign, Decimal(_digits(vn["int"])), shown)
+    if _DOT_DECIMAL.fullmatch(num):
+        whole, _, frac = num.partition(".")
+        # "12.0" is what str(12.0) writes; both readings agree, so it is safe.
+        if len(frac) <= 2 and not frac.strip("0"):
+            return _signed(sign, Decimal(whole), shown)
+        return _error(f"Không rõ {shown} là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.")
+    return _error(f"Ô này cần {_INT_HINT}, nhưng đang là {shown}.")
+
+
+def _parse_number(raw) -> Parsed:
+    if not isinstance(raw, str):
+        value = _numeric_cell(raw, _NUMBER_HINT)
+        return value if isinstance(value, Parsed) else Parsed(_plain(value))
+    split = _split_number_text(raw, _NUMBER_HINT, NUMBER_UNITS)
+    if isinstance(split, Parsed):
+        return split
+    sign, num = split
+    shown = _shown(raw)
+    vn = _VN_NUMBER.fullmatch(num)
+    if vn:
+        return _signed(sign, Decimal(f"{_digits(vn['int'])}.{vn['frac'] or 0}"), shown)
+    if _DOT_DECIMAL.fullmatch(num):
+        whole, _, frac = num.partition(".")
+        if len(frac) <= 2 and not frac.strip("0"):
+            return _signed(sign, Decimal(whole), shown)
+        return _error(f"Không rõ {shown} là bao nhiêu; số thập phân dùng dấu phẩy (2,5), "
+                      "hàng nghìn dùng dấu chấm (1.200).")
+    return _error(f"Ô này cần {_NUMBER_HINT}, nhưng đang là {shown}.")
+
+
+def _digits(text: str) -> str:
+    return text.replace(".", "").replace(" ", "")
+
+
+def _signed(sign: str | None, value: Decimal, shown: str) -> Parsed:
+    if sign and value:
+        return _error(f"Số không được âm, nhưng đang là {shown}; hãy gõ số từ 0 trở lên.")
+    return Parsed(_plain(value))
+
+
+def _plain(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _check_bounds(parsed: Parsed, minimum, maximum) -> Parsed:
+    value = parsed.value
+    if value is None:
+        return parsed
+    if minimum is not None and value < minimum:
+        return _error(f"Số phải từ {format_vn_number(minimum)} trở lên, "
+                      f"nhưng đang là {format_vn_number(value)}.")
+    if maximum is not None and value > maximum:
+        return _error(f"Số không được lớn hơn {format_vn_number(maximum)}, "
+                      f"nhưng đang là {format_vn_number(value)}.")
+    return parsed
+
+
+# --- dates, choices, phones ------------------------------------------------------------------
+
+def _parse_date(raw) -> Parsed:
+    wrong = _error(f"Ô này cần {_DATE_HINT}, nhưng đang là {_shown(raw)}.")
+    if isinstance(raw, datetime):
+        day = raw.date()
+    elif isinstance(raw, date):
+        day = raw
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
+        # A serial number: Google's UNFORMATTED_VALUE for a date cell.
+        if not _SERIAL_MIN <= raw < _SERIAL_MAX + 1:
+            return wrong
+        return Parsed(SERIAL_EPOCH + timedelta(days=math.floor(raw)))
+    elif isinstance(raw, str):
+        text = raw.strip()
+        dmy, iso = _DMY.fullmatch(text), _ISO.fullmatch(text)
+        if not (dmy or iso):
+            return wrong
+        d, m, y = map(int, dmy.groups() if dmy else iso.groups()[::-1])
+        try:
+            day = date(y, m, d)
+        except ValueError:
+            return _error(f"Ngày {_shown(text)} không có trong lịch; hãy kiểm tra ngày và tháng.")
+    else:
+        return wrong
+    if not DATE_MIN <= day <= DATE_MAX:
+        return _error(f"Ngày {day:%d/%m/%Y} nằm ngoài khoảng {DATE_MIN.year}–{DATE_MAX.year}; "
+                      "hãy kiểm tra lại năm.")
+    return Parsed(day)
+
+
+def _parse_choice(text: str, choices: tuple[str, ...]) -> Parsed:
+    if not choices:
+        return _error("Ô này chưa có danh sách giá trị để chọn; hãy báo cho Sở để bổ sung.")
+    exact = [c for c in choices if _fold(c) == _fold(text)]
+    loose = [c for c in choices if strip_diacritics(c) == strip_diacritics(text)]
+    found = exact or loose
+    if len(found) == 1:
+        return Parsed(found[0])
+    if found:
+        options = " hay ".join(f'"{c}"' for c in found)
+        return _error(f"Không rõ {_shown(text)} là {options}; hãy chọn trong danh sách.")
+    listed = ", ".join(choices[:_SHOWN_CHOICES])
+    if len(choices) > _SHOWN_CHOICES:
+        listed += f" (và {len(choices) - _SHOWN_CHOICES} giá trị khác)"
+    return _error(f"Hãy chọn một trong: {listed}; ô này đang là {_shown(text)}.")
+
+
+def _fold(text: str) -> str:
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().lower()
+
+
+def _parse_phone(raw) -> Parsed:
+    wrong = _error("Số điện thoại cần 10 chữ số bắt đầu bằng 0 (ví dụ 0912 345 678), "
+                   f"nhưng đang là {_phone_shown(raw)}.")
+    if isinstance(raw, bool):
+        return wrong
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if isinstance(raw, int):
+        digits = _digits_of(raw) if raw >= 0 else ""
+    elif isinstance(raw, str):
+        digits = _PHONE_NOISE.sub("", raw)
+        if digits.startswith("+84"):
+            digits = digits[3:]
+    else:
+        return wrong
+    if not digits.isascii() or not digits.isdigit():
+        return wrong
+    if digits.startswith("84") and len(digits) in (11, 12):
+        digits = digits[2:]
+    if not digits.startswith("0"):
+        # A number cell drops the leading zero: 912345678 was typed as 0912345678.
+        digits = "0" + digits
+    return Parsed(digits) if len(digits) == 10 else wrong
+
+
+def _phone_shown(raw) -> str:
+    if (isinstance(raw, int) and not isinstance(raw, bool)) or (
+            isinstance(raw, float) and raw.is_integer()):
+        return _clip(_digits_of(raw))
+    return _shown(raw)
+
+
+def _digits_of(whole: int | float) -> str:
+    """str() of a whole number, also past Python's 4,300-digit int→str limit."""
+    return format(Decimal(int(whole)), "f")

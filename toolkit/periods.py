@@ -1,0 +1,172 @@
+"""Period keys, deadlines and timeliness, all in Asia/Ho_Chi_Minh.
+
+A *period key* names one reporting period of a template: ``2026-11-23`` for a daily report,
+``2026-11`` for a monthly one and ``once`` for a roster. Everything that compares times does so
+with timezone-aware datetimes; naive input is taken to be Vietnam time, because that is what the
+province office means when it types ``--now "2026-11-23 17:00"``.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+ONCE = "once"
+
+
+class Status(StrEnum):
+    """Timeliness of one period of one commune (DESIGN.md §5)."""
+
+    ON_TIME = "on_time"
+    LATE = "late"
+    AMENDED = "amended"
+    INCOMPLETE = "incomplete"
+    MISSING = "missing"
+    PENDING = "pending"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def reported(self) -> bool:
+        return self in (Status.ON_TIME, Status.LATE, Status.AMENDED)
+
+    @property
+    def timely(self) -> bool:
+        return self in (Status.ON_TIME, Status.AMENDED)
+
+
+STATUS_LABELS = {
+    Status.ON_TIME: "Đúng hạn",
+    Status.LATE: "Trễ hạn",
+    Status.AMENDED: "Đúng hạn, sửa sau hạn",
+    Status.INCOMPLETE: "Chưa đủ",
+    Status.MISSING: "Chưa báo cáo",
+    Status.PENDING: "Chưa nhập (còn hạn)",
+}
+
+
+def parse_now(text: str | None) -> datetime:
+    """The injectable clock: ``--now`` text, or the real time when absent."""
+    if not text:
+        return datetime.now(VN_TZ)
+    return to_vn(datetime.fromisoformat(text.strip().replace("/", "-")))
+
+
+def to_vn(moment: datetime) -> datetime:
+    """Attach Vietnam time to a naive datetime, convert an aware one."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=VN_TZ)
+    return moment.astimezone(VN_TZ)
+
+
+def to_utc_text(moment: datetime) -> str:
+    """How the ledger stores instants: ISO 8601 in UTC, sortable as text."""
+    return to_vn(moment).astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def from_utc_text(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(VN_TZ)
+
+
+def parse_date(text: str) -> date:
+    """Accept ``2026-11-23`` and the Vietnamese ``23/11/2026``."""
+    text = text.strip()
+    try:
+        if "/" in text:
+            day, month, year = (int(part) for part in text.split("/"))
+            return date(year, month, day)
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(f"{text!r} is not a date; write it as 2026-11-23 or 23/11/2026") from exc
+
+
+def daily_key(day: date) -> str:
+    return day.isoformat()
+
+
+def monthly_key(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def key_for(period: str, day: date) -> str:
+    """The period key of a template's period that contains ``day``."""
+    if period == "daily":
+        return daily_key(day)
+    if period == "monthly":
+        return monthly_key(day)
+    return ONCE
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a period is due: a time of day, a day of the month, or a fixed moment."""
+
+    period: str
+    at: time
+    day_of_month: int | None = None
+    once_due: datetime | None = None
+
+    def for_key(self, key: str) -> datetime:
+        if self.period == "daily":
+            return datetime.combine(date.fromisoformat(key), self.at, VN_TZ)
+        if self.period == "monthly":
+            year, month = (int(part) for part in key.split("-"))
+            last = calendar.monthrange(year, month)[1]
+            day = min(self.day_of_month or last, last)
+            return datetime.combine(date(year, month, day), self.at, VN_TZ)
+        if self.once_due is None:
+            raise ValueError("a 'once' report needs a due date")
+        return to_vn(self.once_due)
+
+
+def campaign_days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def campaign_months(start: date, end: date) -> list[str]:
+    keys: list[str] = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return keys
+
+
+@dataclass(frozen=True)
+class Proof:
+    """One version of a commune's period: when it is proven to exist and whether it was complete."""
+
+    proven_at: datetime
+    complete: bool
+    content: str
+
+
+def timeliness(
+    versions: list[Proof], deadline: datetime, *, grace: timedelta, as_of: datetime
+) -> tuple[Status, datetime | None]:
+    """Classify a period from its versions (oldest first) as of a moment.
+
+    Returns the status and the moment the first complete version was proven. Versions proven
+    after ``as_of`` are not known yet; that is what makes a rollup as of the deadline
+    reproducible later.
+    """
+    known = [v for v in versions if v.proven_at <= as_of]
+    complete = [v for v in known if v.complete]
+    cutoff = deadline + grace
+    if not complete:
+        if known:
+            return Status.INCOMPLETE, None
+        return (Status.PENDING if as_of <= cutoff else Status.MISSING), None
+    first = complete[0]
+    if first.proven_at > cutoff:
+        return Status.LATE, first.proven_at
+    on_time_content = [v for v in known if v.proven_at <= cutoff][-1].content
+    changed_later = any(v.content != on_time_content for v in known if v.proven_at > cutoff)
+    return (Status.AMENDED if changed_later else Status.ON_TIME), first.proven_at

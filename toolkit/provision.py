@@ -1,0 +1,98 @@
+"""provision: create or extend one workbook per commune, idempotently.
+
+The plan is built by pure functions from the registry, the templates and what each workbook
+already has; ``--dry-run`` prints it, otherwise it is applied. Applying twice changes nothing,
+and nothing staff typed is ever rewritten: existing tabs only gain missing period rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from toolkit.backends.base import (
+    Action,
+    AddFeedbackTab,
+    AddHelpTab,
+    AddTab,
+    AppendPeriods,
+    CreateWorkbook,
+    SetVillages,
+    WorkbookState,
+)
+from toolkit.errors import WorkbookError
+from toolkit.layout import FEEDBACK_TAB, HELP_TAB, help_lines, tab_layout
+from toolkit.templates import ReportSpec
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class CommunePlan:
+    code: str
+    name: str
+    locator: str | None
+    actions: tuple[Action, ...]
+
+
+@dataclass(frozen=True)
+class ProvisionResult:
+    plans: tuple[CommunePlan, ...]
+    applied: bool
+    failures: tuple[tuple[str, str], ...]  # (commune, message)
+
+    @property
+    def changed(self) -> list[CommunePlan]:
+        return [p for p in self.plans if p.actions]
+
+
+def plan_commune(commune, specs: list[ReportSpec], start, end,
+                 state: WorkbookState | None) -> list[Action]:
+    """What one commune's workbook needs; empty when it is complete."""
+    actions: list[Action] = []
+    existing = state.tabs if state else {}
+    if state is None:
+        actions.append(CreateWorkbook(commune.display_name))
+    if any(f.choices_from_villages for s in specs for f in s.fields):
+        if state is None or tuple(commune.villages) != state.villages:
+            actions.append(SetVillages(tuple(commune.villages)))
+    for spec in specs:
+        layout = tab_layout(spec, commune.display_name, start, end)
+        if spec.tab not in existing:
+            actions.append(AddTab(layout))
+            continue
+        have = set(existing[spec.tab])
+        missing = tuple(k for k in layout.period_keys if k not in have)
+        if missing:
+            actions.append(AppendPeriods(layout, missing))
+    if HELP_TAB not in existing:
+        actions.append(AddHelpTab(tuple(help_lines(specs, commune.display_name))))
+    if FEEDBACK_TAB not in existing:
+        actions.append(AddFeedbackTab())
+    return actions
+
+
+def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
+              dry_run: bool = False, progress: Progress | None = None) -> ProvisionResult:
+    known = ledger.workbooks()
+    plans: list[CommunePlan] = []
+    failures: list[tuple[str, str]] = []
+    for commune in registry.communes:
+        record = known.get(commune.code)
+        try:
+            locator = store.find(commune.code, record.locator if record else None)
+            state = store.inspect(locator) if locator else None
+            actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
+                                   state)
+            if actions and not dry_run:
+                locator = store.apply(locator, commune.code, actions, now)
+            if locator and not dry_run:
+                ledger.remember_workbook(commune.code, locator, store.kind, now)
+        except WorkbookError as exc:
+            failures.append((commune.display_name, str(exc)))
+            continue
+        plans.append(CommunePlan(commune.code, commune.display_name, locator, tuple(actions)))
+        if progress:
+            progress(commune.display_name)
+    return ProvisionResult(tuple(plans), not dry_run, tuple(failures))

@@ -1,0 +1,116 @@
+"""rollup: per commune, per district and province figures for one period, as of a moment.
+
+``as_of="deadline"`` gives the picture as it stood at the deadline (reproducible at any later
+time from the ledger); ``as_of="now"`` the current one, with late entries and amendments marked
+by their status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from toolkit.frames import latest_rows
+from toolkit.periods import Status, key_for
+from toolkit.status import PROVINCE, StatusReport, period_status
+from toolkit.templates import ReportSpec
+from toolkit.validate import find_issues
+
+AS_OF = ("deadline", "now")
+
+
+@dataclass(frozen=True)
+class Rollup:
+    spec: ReportSpec
+    period: str
+    as_of_mode: str
+    as_of: datetime
+    generated_at: datetime
+    communes: pd.DataFrame
+    areas: pd.DataFrame
+    status: StatusReport
+    issues: pd.DataFrame
+    rows_used: int
+    digest: str          # SHA-256 over the ledger row versions used
+
+    @property
+    def non_reporters(self) -> pd.DataFrame:
+        waiting = (Status.MISSING.value, Status.INCOMPLETE.value, Status.PENDING.value)
+        return self.communes[self.communes["status"].isin(waiting)]
+
+
+def figure_columns(spec: ReportSpec) -> list[str]:
+    return [f.key for f in spec.fields if f.aggregate in ("sum", "count")]
+
+
+def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
+                 as_of_mode: str, now: datetime, grace: timedelta,
+                 campaign: tuple[date, date]) -> Rollup:
+    period = key_for(spec.period, day)
+    deadline = spec.deadline.for_key(period)
+    as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
+    status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace)
+    rows = latest_rows(versions, spec, as_of)
+    rows = rows[rows["period"] != "?"]
+    upto = rows if spec.period == "once" else rows[rows["period"] <= period]
+    figures = figure_columns(spec)
+    today = _aggregate(spec, upto[upto["period"] == period], figures)
+    total = _aggregate(spec, upto, figures)
+    issues = find_issues(spec, registry, versions, day, as_of, campaign)
+    errors = issues[(issues["level"] == "error") & (issues["period"] == period)] \
+        .groupby("commune_code").size()
+    communes = status.communes.set_index("code")
+    communes = communes.join(today.add_prefix("day_")).join(total.add_prefix("cum_"))
+    for column in [f"day_{f}" for f in figures] + [f"cum_{f}" for f in figures]:
+        communes[column] = communes[column].fillna(0) if column in communes else 0
+    communes["errors"] = errors.reindex(communes.index).fillna(0).astype(int)
+    for target in spec.targets:
+        share = communes[f"cum_{target.numerator}"] / communes["households"].astype(float)
+        communes[f"pct_{target.key}"] = share.where(communes["households"].fillna(0) > 0)
+    if spec.targets:
+        first = f"pct_{spec.targets[0].key}"
+        communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
+    communes = communes.reset_index()
+    used = versions[versions["proven_at"] <= as_of]
+    digest = hashlib.sha256("\n".join(used["content_hash"].astype(str)).encode()).hexdigest()
+    return Rollup(spec, period, as_of_mode, as_of, now, communes,
+                  _areas(spec, communes, status, figures, registry.has_districts),
+                  status, issues, len(used), digest)
+
+
+def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
+    if rows.empty:
+        return pd.DataFrame(columns=figures)
+    grouped = rows.groupby("commune_code")
+    parts = {}
+    for key in figures:
+        field = spec.field_spec(key)
+        parts[key] = grouped[key].count() if field.aggregate == "count" else grouped[key].sum()
+    return pd.DataFrame(parts)
+
+
+def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figures: list[str],
+           by_district: bool) -> pd.DataFrame:
+    """District and province totals; % targets over communes whose households are known."""
+    groups = list(communes.groupby("district", sort=True)) if by_district else []
+    records = []
+    for name, group in groups + [(PROVINCE, communes)]:
+        area = name or "(chưa rõ huyện)"
+        row: dict = {"area": area}
+        for prefix in ("day_", "cum_"):
+            for key in figures:
+                row[prefix + key] = group[prefix + key].sum()
+        known = group[group["households"].fillna(0) > 0]
+        row["households"] = known["households"].sum()
+        for target in spec.targets:
+            numerator = known[f"cum_{target.numerator}"].sum()
+            row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
+        counts = status.summary.set_index("area").loc[area] if area in set(status.summary["area"]) \
+            else None
+        for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
+            row[column] = None if counts is None else counts[column]
+        records.append(row)
+    return pd.DataFrame.from_records(records)

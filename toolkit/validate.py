@@ -1,0 +1,200 @@
+"""validate: rules from the templates → one tidy table of issues → each commune's Kiểm tra tab.
+
+Every issue names the commune, report, period, tab and cell a person sees, the value typed, the
+check, its level and a Vietnamese message with what to do. All issues are collected; nothing
+stops at the first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import pandas as pd
+
+from toolkit.errors import WorkbookError
+from toolkit.frames import latest_rows
+from toolkit.layout import a1, display_period, period_keys
+from toolkit.periods import key_for
+from toolkit.templates import ReportSpec, parse_term
+
+ISSUE_COLUMNS = ["commune_code", "commune", "report", "period", "tab", "cell", "value", "check",
+                 "level", "message", "fix"]
+LEVEL_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
+_OPS: dict[str, Callable] = {"<=": operator.le, "<": operator.lt, ">=": operator.ge,
+                             ">": operator.gt, "==": operator.eq, "!=": operator.ne}
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    issues: pd.DataFrame
+    written: tuple[str, ...]     # communes whose Kiểm tra tab was rewritten
+    unchanged: int
+    deferred: tuple[str, ...]    # changed since read; written on the next run
+    failures: tuple[tuple[str, str], ...]
+
+
+def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
+                as_of: datetime, campaign: tuple[date, date]) -> pd.DataFrame:
+    """All issues of one report for periods up to the one containing ``day``.
+
+    ``campaign`` (first and last day) bounds the periods a commune is expected to report.
+    """
+    communes = registry.by_code()
+    rows = latest_rows(versions, spec, as_of)
+    upto = key_for(spec.period, day)
+    if spec.period != "once":
+        rows = rows[(rows["period"] <= upto) | (rows["period"] == "?")]
+    issues: list[dict] = []
+
+    def add(row, column: int, value, check: str, level: str, message: str, fix: str) -> None:
+        commune = communes.get(row.commune_code)
+        issues.append({
+            "commune_code": row.commune_code,
+            "commune": commune.display_name if commune else row.commune_code,
+            "report": spec.key, "period": row.period, "tab": spec.tab,
+            "cell": a1(row.sheet_row, column), "value": "" if value is None else str(value),
+            "check": check, "level": level, "message": message, "fix": fix,
+        })
+
+    columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
+    for row in rows.itertuples():
+        for key, (raw, message) in row.problems.items():
+            column = columns.get(key, 1)
+            add(row, column, raw, "format" if key != "_period" else "period", "error", message,
+                "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")
+        for field in spec.fields:
+            if field.required and field.key not in row.problems and pd.isna(getattr(row, field.key)):
+                add(row, columns[field.key], None, "required", "error",
+                    f"Chưa nhập \"{field.header}\".", "Nhập số liệu vào ô này (nếu không có, nhập 0).")
+    for rule in spec.rules:
+        for row, left, right in _violations(rule, spec, rows, communes):
+            kind, name = parse_term(rule.left)
+            column = columns.get(name, spec.first_field_column) if kind in ("field", "cum") else 1
+            add(row, column, _fmt(left), f"rule:{rule.key}", rule.level,
+                f"{rule.message} ({rule.left} = {_fmt(left)}, {rule.right} = {_fmt(right)})",
+                rule.fix)
+    issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
+    return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
+
+
+def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
+    """Rows breaking ``left op right``; a side that cannot be computed skips the row."""
+    if rows.empty:
+        return
+    ordered = rows.sort_values(["commune_code", "period", "sheet_row"])
+    cums = {f: ordered.groupby("commune_code")[f].cumsum() for f in spec.sum_keys}
+
+    def side(term: str) -> pd.Series:
+        kind, name = parse_term(term)
+        if kind == "number":
+            return pd.Series(name, index=ordered.index, dtype=float)
+        if kind == "cum":
+            return cums[name] if name in cums else ordered[name]
+        if kind == "field":
+            return ordered[name].astype(float)
+        getter = (lambda c: c.households) if name == "households" else (lambda c: len(c.villages))
+        return ordered["commune_code"].map(
+            lambda code: getter(communes[code]) if code in communes else None).astype(float)
+
+    left, right = side(rule.left), side(rule.right)
+    broken = left.notna() & right.notna() & ~_OPS[rule.op](left, right)
+    for index in ordered.index[broken]:
+        yield ordered.loc[index], left[index], right[index]
+
+
+def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
+                     as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
+    if spec.period == "once":
+        due = [] if spec.deadline.for_key("once") > as_of else ["once"]
+    else:
+        upto = key_for(spec.period, day)
+        keys = period_keys(spec, *campaign)
+        due = [k for k in keys if k <= upto and spec.deadline.for_key(k) <= as_of]
+    complete = rows[rows["complete"]].groupby("commune_code")["period"].agg(set).to_dict()
+    issues = []
+    for commune in registry.communes:
+        have = complete.get(commune.code, set())
+        for key in due:
+            if key in have:
+                continue
+            what = "danh sách" if key == "once" else f"số liệu kỳ {display_period(key)}"
+            issues.append({
+                "commune_code": commune.code, "commune": commune.display_name,
+                "report": spec.key, "period": key, "tab": spec.tab, "cell": "", "value": "",
+                "check": "missing", "level": "warning",
+                "message": f"Chưa có {what} đầy đủ (hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).",
+                "fix": "Nhập đủ các cột bắt buộc cho kỳ này.",
+            })
+    return issues
+
+
+def _fmt(value) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:,.0f}".replace(",", ".") if float(value).is_integer() else f"{value:g}"
+
+
+def feedback_rows(issues: pd.DataFrame) -> list[list[str]]:
+    """A commune's Kiểm tra rows: errors before warnings within a period, newest period first."""
+    ordered = issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
+        .sort_values(["period", "_rank", "tab", "cell"], ascending=[False, True, True, True])
+    return [[display_period(r.period), r.tab, r.cell, r.value, r.message, r.fix,
+             LEVEL_LABELS.get(r.level, r.level)] for r in ordered.itertuples()]
+
+
+def feedback_summary(rows_issues: pd.DataFrame, now: datetime) -> str:
+    errors = int((rows_issues["level"] == "error").sum())
+    warnings = int((rows_issues["level"] == "warning").sum())
+    stamp = f"{now:%H:%M %d/%m/%Y}"
+    if not errors and not warnings:
+        return f"Kiểm tra lúc {stamp}: không có lỗi. Cảm ơn xã đã báo cáo đầy đủ!"
+    return (f"Kiểm tra lúc {stamp}: {errors} lỗi, {warnings} cảnh báo — sửa các ô dưới đây trong "
+            "trang báo cáo; trang này tự cập nhật ở lần kiểm tra sau.")
+
+
+def write_feedback(issues: pd.DataFrame, registry, store, ledger, *, now: datetime,
+                   progress: Progress | None = None) -> tuple[list, int, list, list]:
+    """Rewrite each commune's Kiểm tra tab whose content changed; defer edited workbooks."""
+    known = ledger.workbooks()
+    previous = ledger.feedback_hashes()
+    written, deferred, failures, unchanged = [], [], [], 0
+    by_commune = dict(tuple(issues.groupby("commune_code"))) if not issues.empty else {}
+    for commune in registry.communes:
+        record = known.get(commune.code)
+        if record is None:
+            continue
+        mine = by_commune.get(commune.code, issues.iloc[0:0])
+        rows = feedback_rows(mine)
+        digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:20]
+        if previous.get(commune.code) == digest:
+            unchanged += 1
+            continue
+        try:
+            stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
+                                         record.last_modified or "", now)
+        except WorkbookError as exc:
+            failures.append((commune.display_name, str(exc)))
+            continue
+        if stamp is None:
+            deferred.append(commune.display_name)
+        else:
+            ledger.record_feedback(commune.code, digest, stamp, now)
+            written.append(commune.display_name)
+        if progress:
+            progress(commune.display_name)
+    return written, unchanged, deferred, failures
+
+
+def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
+             campaign: tuple[date, date], progress: Progress | None = None) -> ValidateResult:
+    frames = [find_issues(s, registry, ledger.versions(s.key), day, now, campaign) for s in specs]
+    issues = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ISSUE_COLUMNS)
+    written, unchanged, deferred, failures = write_feedback(issues, registry, store, ledger,
+                                                            now=now, progress=progress)
+    return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures))
