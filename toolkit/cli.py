@@ -172,8 +172,9 @@ def validate(day, config_path, now):
     from toolkit.validate import validate as run
     from toolkit.workspace import open_workspace
 
+    day = _day(day, now)
     with open_workspace(config_path) as ws:
-        result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=_day(day, now), now=now,
+        result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=day, now=now,
                      campaign=ws.campaign)
     _print_validate(result)
     _fail_if(result.failures)
@@ -195,8 +196,9 @@ def rollup(day, template, as_of, config_path, now):
     from toolkit.daily import rollup_reports
     from toolkit.workspace import open_workspace
 
+    day = _day(day, now)
     with open_workspace(config_path, template) as ws:
-        rollups, paths = rollup_reports(ws, _day(day, now), now=now, as_of_mode=as_of)
+        rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
     for result, path in zip(rollups, paths, strict=True):
         _print_rollup(result, path)
 
@@ -217,8 +219,9 @@ def status(day, template, fmt, config_path, now):
     from toolkit.status import period_status
     from toolkit.workspace import open_workspace
 
+    day = _day(day, now)
     with open_workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry, ws.ledger.versions(s.key), _day(day, now),
+        reports = [period_status(s, ws.registry, ws.ledger.versions(s.key), day,
                                  as_of=now, grace=ws.grace) for s in ws.specs]
     if fmt == "json":
         click.echo(json.dumps([status_json(r) for r in reports], ensure_ascii=False, indent=1))
@@ -243,9 +246,10 @@ def daily(day, config_path, now):
     from toolkit.daily import run_daily
     from toolkit.workspace import open_workspace
 
+    day = _day(day, now)
     with open_workspace(config_path) as ws:
         with progress("collect", len(ws.registry.communes)) as tick:
-            result = run_daily(ws, now=now, day=_day(day, now), progress=tick)
+            result = run_daily(ws, now=now, day=day, progress=tick)
     _print_collect(result.collected)
     _print_validate(result.validated)
     for rolled, path in zip(result.rollups, result.archives, strict=True):

@@ -1,0 +1,82 @@
+"""Shared fixtures: a small province folder made with the real CLI, and a person typing."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from toolkit.cli import main
+from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW
+from toolkit.periods import VN_TZ
+from toolkit.registry import HEADERS
+
+# Four communes of Lạng Sơn are enough to meet every status; the rest of the rows are removed
+# the way an officer trimming the registry would.
+KEEP = {
+    "06040": dict(households=1200, villages="Thôn Nà Lầu; Thôn Bản Chắt; Thôn Pác Lũng"),
+    "06001": dict(households=800, villages="Thôn Đồng Tâm; Thôn Tân Hội"),
+    "06019": dict(households=None, villages="Thôn Bình An"),
+    "06202": dict(households=1500, villages="Thôn Còn Nưa; Thôn Phai Xả"),
+}
+
+
+def run(*args: str, now: str | None = None, config: Path | None = None):
+    """Invoke the CLI in-process the way a user would type it."""
+    argv = list(args)
+    if config is not None:
+        argv += ["--config", str(config)]
+    if now is not None:
+        argv += ["--now", now]
+    return CliRunner().invoke(main, argv, catch_exceptions=False)
+
+
+@pytest.fixture
+def province(tmp_path) -> Path:
+    """An initialised Lạng Sơn folder (campaign from 20/11/2026) with four communes filled."""
+    folder = tmp_path / "lang-son"
+    result = run("init", str(folder), "--province", "lang son", now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+    book = load_workbook(folder / "registry.xlsx")
+    sheet = book.worksheets[0]
+    columns = {c.value: c.column for c in sheet[1]}
+    for row in range(sheet.max_row, 1, -1):
+        code = sheet.cell(row, columns[HEADERS["code"]]).value
+        if code not in KEEP:
+            sheet.delete_rows(row)
+            continue
+        sheet.cell(row, columns[HEADERS["households"]]).value = KEEP[code]["households"]
+        sheet.cell(row, columns[HEADERS["villages"]]).value = KEEP[code]["villages"]
+        sheet.cell(row, columns[HEADERS["editors"]]).value = f"xa{code}@example.gov.vn"
+    book.save(folder / "registry.xlsx")
+    return folder / "toolkit.toml"
+
+
+def workbook_of(config: Path, code: str) -> Path:
+    (path,) = (config.parent / "workbooks").glob(f"{code} *.xlsx")
+    return path
+
+
+def type_row(config: Path, code: str, tab: str, first_cell, values: dict, at: str) -> None:
+    """Open the commune's workbook, type into the row whose first cell matches, save at ``at``."""
+    path = workbook_of(config, code)
+    book = load_workbook(path)
+    sheet = book[tab]
+    headers = {c.value: c.column for c in sheet[HEADER_ROW] if c.value}
+    for row in range(FIRST_DATA_ROW, sheet.max_row + 2):
+        cell = sheet.cell(row, 1).value
+        day = cell.date() if isinstance(cell, datetime) else cell
+        if day == first_cell or (first_cell is None and cell is None):
+            break
+    for header, value in values.items():
+        cell = sheet.cell(row, headers[header])
+        cell.value = value
+        if isinstance(value, str):
+            cell.data_type = "s"  # typed text, even "=1+1", as Excel keeps a quoted entry
+    book.save(path)
+    moment = datetime.fromisoformat(at).replace(tzinfo=VN_TZ).timestamp()
+    os.utime(path, (moment, moment))
