@@ -22,7 +22,7 @@ def statuses(config, day="2026-11-20", now="2026-11-20 20:00", template="kts_dai
     result = run("status", "--date", day, "--template", template, "--format", "json",
                  config=config, now=now)
     assert result.exit_code == 0, result.output
-    (report,) = json.loads(result.output)
+    (report,) = json.loads(result.stdout)
     return report, {c["code"]: c["status"] for c in report["communes"]}
 
 
@@ -214,7 +214,7 @@ def test_status_formats(province):
     assert "Toàn tỉnh: 0 on time, 0 amended, 0 late, 0 incomplete, 4 missing of 4" in table.output
     csv = run("status", "--date", "2026-11-20", "--template", "kts_daily", "--format", "csv",
               config=province, now="2026-11-20 18:00")
-    assert csv.output.splitlines()[0].startswith("code,commune,district,households,status")
+    assert csv.stdout.splitlines()[0].startswith("code,commune,district,households,status")
 
 
 def test_status_json_equals_the_library_result(province):

@@ -55,6 +55,7 @@ def headers(rollup: Rollup) -> dict[str, str]:
     if spec.targets:
         names["rank"] = "Xếp hạng"
     names["errors"] = "Số lỗi"
+    names["note"] = "Ghi chú"
     return names
 
 

@@ -58,6 +58,19 @@ def _day(text: str | None, now: datetime):
         raise click.BadParameter(str(exc), param_hint="--date") from None
 
 
+def _workspace(config_path, template: str | None = None):
+    """Open the province folder and show the registry's warnings once, on stderr."""
+    from toolkit.workspace import open_workspace
+
+    workspace = open_workspace(config_path, template)
+    for warning in workspace.registry.warnings[:10]:
+        click.echo(f"Warning: {workspace.config.registry_path.name}: {warning}", err=True)
+    if len(workspace.registry.warnings) > 10:
+        click.echo(f"Warning: … and {len(workspace.registry.warnings) - 10} more in "
+                   f"{workspace.config.registry_path.name}", err=True)
+    return workspace
+
+
 @contextmanager
 def progress(label: str, total: int):
     """A progress bar on a terminal; plain timestamped lines under a scheduler."""
@@ -125,9 +138,8 @@ def provision(template, dry_run, config_path, now):
       toolkit provision --dry-run
     """
     from toolkit.provision import provision as run
-    from toolkit.workspace import open_workspace
 
-    with open_workspace(config_path, template) as ws:
+    with _workspace(config_path, template) as ws:
         with progress("provision", len(ws.registry.communes)) as tick:
             result = run(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=now,
                          dry_run=dry_run, progress=tick)
@@ -150,9 +162,8 @@ def collect(config_path, now):
       toolkit collect
     """
     from toolkit.collect import collect as run
-    from toolkit.workspace import open_workspace
 
-    with open_workspace(config_path) as ws:
+    with _workspace(config_path) as ws:
         with progress("collect", len(ws.registry.communes)) as tick:
             result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now, progress=tick)
     _print_collect(result)
@@ -170,10 +181,9 @@ def validate(day, config_path, now):
       toolkit validate --date 23/11/2026
     """
     from toolkit.validate import validate as run
-    from toolkit.workspace import open_workspace
 
     day = _day(day, now)
-    with open_workspace(config_path) as ws:
+    with _workspace(config_path) as ws:
         result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=day, now=now,
                      campaign=ws.campaign)
     _print_validate(result)
@@ -194,10 +204,9 @@ def rollup(day, template, as_of, config_path, now):
       toolkit rollup --date 2026-11-23 --as-of deadline
     """
     from toolkit.daily import rollup_reports
-    from toolkit.workspace import open_workspace
 
     day = _day(day, now)
-    with open_workspace(config_path, template) as ws:
+    with _workspace(config_path, template) as ws:
         rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
     for result, path in zip(rollups, paths, strict=True):
         _print_rollup(result, path)
@@ -217,10 +226,9 @@ def status(day, template, fmt, config_path, now):
       toolkit status --date 2026-11-23 --template kts_daily
     """
     from toolkit.status import period_status
-    from toolkit.workspace import open_workspace
 
     day = _day(day, now)
-    with open_workspace(config_path, template) as ws:
+    with _workspace(config_path, template) as ws:
         reports = [period_status(s, ws.registry, ws.ledger.versions(s.key), day,
                                  as_of=now, grace=ws.grace) for s in ws.specs]
     if fmt == "json":
@@ -244,10 +252,9 @@ def daily(day, config_path, now):
       toolkit daily --config /srv/lang-son/toolkit.toml
     """
     from toolkit.daily import run_daily
-    from toolkit.workspace import open_workspace
 
     day = _day(day, now)
-    with open_workspace(config_path) as ws:
+    with _workspace(config_path) as ws:
         with progress("collect", len(ws.registry.communes)) as tick:
             result = run_daily(ws, now=now, day=day, progress=tick)
     _print_collect(result.collected)

@@ -19,6 +19,7 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     SetVillages,
+    ShareWith,
     WorkbookState,
 )
 from toolkit.errors import WorkbookError
@@ -48,8 +49,11 @@ class ProvisionResult:
 
 
 def plan_commune(commune, specs: list[ReportSpec], start, end,
-                 state: WorkbookState | None) -> list[Action]:
-    """What one commune's workbook needs; empty when it is complete."""
+                 state: WorkbookState | None, *, shares: bool = False) -> list[Action]:
+    """What one commune's workbook needs; empty when it is complete.
+
+    ``shares``: the store shares workbooks with the registry's editors (Google Sheets).
+    """
     actions: list[Action] = []
     existing = state.tabs if state else {}
     if state is None:
@@ -70,6 +74,11 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
         actions.append(AddHelpTab(tuple(help_lines(specs, commune.display_name))))
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())
+    if shares:
+        have = state.editors if state else frozenset()
+        new = tuple(e for e in commune.editors if e.lower() not in have)
+        if new:
+            actions.append(ShareWith(new))
     return actions
 
 
@@ -84,7 +93,7 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
             locator = store.find(commune.code, record.locator if record else None)
             state = store.inspect(locator) if locator else None
             actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
-                                   state)
+                                   state, shares=store.shares_with_editors)
             if actions and not dry_run:
                 locator = store.apply(locator, commune.code, actions, now)
             if locator and not dry_run:

@@ -20,6 +20,7 @@ from toolkit.templates import ReportSpec
 from toolkit.validate import find_issues
 
 AS_OF = ("deadline", "now")
+NO_HOUSEHOLDS = "Chưa có số hộ trong danh sách xã (registry) nên chưa tính được tỷ lệ."
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         share = communes[f"cum_{target.numerator}"] / communes["households"].astype(float)
         communes[f"pct_{target.key}"] = share.where(communes["households"].fillna(0) > 0)
     if spec.targets:
+        communes["note"] = communes["households"].map(
+            lambda h: "" if h and h > 0 else NO_HOUSEHOLDS)
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()

@@ -15,6 +15,7 @@ class WorkbookState:
 
     tabs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     villages: tuple[str, ...] = ()
+    editors: frozenset[str] = frozenset()  # who the workbook is shared with (lower-case e-mails)
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,18 @@ class AddFeedbackTab:
         return "add the feedback tab"
 
 
-Action = CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
+@dataclass(frozen=True)
+class ShareWith:
+    """Give these editors write access (never 'anyone with the link')."""
+
+    emails: tuple[str, ...]
+
+    def describe(self) -> str:
+        return f"share with {', '.join(self.emails)}"
+
+
+Action = (CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
+          | ShareWith)
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,8 @@ class Snapshot:
 
 class WorkbookStore(Protocol):
     kind: str
+    #: True when workbooks are shared with the registry's editors (Google), False for files.
+    shares_with_editors: bool
     #: True when ``modified_at`` is exact, so it proves when rows existed (xlsx files).
     #: False when it lags (Google Drive): then only the fetch time proves it.
     modified_time_is_proof: bool

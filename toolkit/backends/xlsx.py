@@ -53,6 +53,7 @@ _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 class XlsxStore:
     kind = "xlsx"
     modified_time_is_proof = True
+    shares_with_editors = False
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
