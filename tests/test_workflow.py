@@ -271,3 +271,28 @@ def test_every_command_has_help_with_an_example():
         assert result.exit_code == 0
         assert "Example:" in result.output and f"toolkit {name}" in result.output, name
         assert "--now" in result.output and "--config" in result.output
+
+
+def test_districts_get_their_own_counts_and_archive_sheet(province):
+    book = load_workbook(province.parent / "registry.xlsx")
+    sheet = book.worksheets[0]
+    for row, district in zip(range(2, 6), ["Tràng Định", "Tràng Định", "Văn Lãng", "Bắc Sơn"],
+                             strict=True):
+        sheet.cell(row, 5).value = district
+    book.save(province.parent / "registry.xlsx")
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 4, ACCOUNTS: 9},
+             at="2026-11-20 14:00")
+    run("collect", config=province, now="2026-11-20 18:00")
+    report, _ = statuses(province, now="2026-11-20 18:00")
+    areas = {row["area"]: row for row in report["summary"]}
+    assert set(areas) == {"Bắc Sơn", "Tràng Định", "Văn Lãng", "Toàn tỉnh"}
+    assert sum(areas[a]["expected"] for a in ("Bắc Sơn", "Tràng Định", "Văn Lãng")) == 4
+    assert areas["Toàn tỉnh"]["on_time"] == 1
+    result = run("rollup", "--date", "2026-11-20", "--template", "kts_daily", config=province,
+                 now="2026-11-20 18:00")
+    assert result.exit_code == 0
+    archive = load_workbook(province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx")
+    by_district = [r for r in archive["Theo huyện"].iter_rows(values_only=True)]
+    assert by_district[0][0] == "Huyện (cũ)" and by_district[-1][0] == "Toàn tỉnh"
+    assert len(by_district) == 5
