@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from openpyxl import load_workbook
-
 from conftest import run
+from openpyxl import load_workbook
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):

@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
+from conftest import run, type_row, workbook_of
 from openpyxl import load_workbook
 
-from conftest import run, type_row, workbook_of
 from toolkit.cli import main
 
 DAY = date(2026, 11, 20)
@@ -266,7 +266,7 @@ def test_init_accepts_names_without_diacritics_and_refuses_unknown(tmp_path):
 
 
 def test_every_command_has_help_with_an_example():
-    for name, command in main.commands.items():
+    for name in main.commands:
         result = run(name, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.output and f"toolkit {name}" in result.output, name

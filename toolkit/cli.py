@@ -14,6 +14,7 @@ import click
 
 from toolkit.errors import ToolkitError
 
+
 def common(func):
     """--config, --now and --verbose on every command; ToolkitError → 'Error: …', exit 2."""
 

@@ -46,7 +46,8 @@ class CollectResult:
         return [o for o in self.outcomes if o.state in ("failed", "no_workbook")]
 
 
-def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]) -> list[RowVersion]:
+def rows_from_grid(spec: ReportSpec, grid: list[list],
+                   villages: tuple[str, ...]) -> list[RowVersion]:
     """Parse one tab's cells into row versions; bad cells become problems on the row."""
     offset = spec.first_field_column - 1
     rows: list[RowVersion] = []
@@ -67,15 +68,18 @@ def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]
                 if all(v is None for v in values.values()) and not problems:
                     continue
                 lead = cells[0] if cells else None
-                problems["_period"] = [str(lead), f"Dòng {index} không có {spec.period_header.lower()} "
-                                       f"hợp lệ ở ô {a1(index, 1)}; hãy nhập số liệu vào dòng của kỳ "
-                                       "báo cáo đã có sẵn."]
+                problems["_period"] = [
+                    str(lead),
+                    f"Dòng {index} không có {spec.period_header.lower()} hợp lệ ở ô "
+                    f"{a1(index, 1)}; hãy nhập số liệu vào dòng của kỳ báo cáo đã có sẵn.",
+                ]
                 period, row_key = "?", f"row{index}"
             else:
                 period, row_key = key, key
         else:
             period, row_key = ONCE, f"row{index}"
-        complete = all(values[k] is not None for k in spec.required_keys) and "_period" not in problems
+        complete = ("_period" not in problems
+                    and all(values[k] is not None for k in spec.required_keys))
         rows.append(RowVersion(spec.key, period, row_key, index, values, problems, complete))
     return rows
 

@@ -106,7 +106,8 @@ def load_config(explicit: str | Path | None = None) -> Config:
     )
 
 
-def render_config(*, province: str, province_code: int, backend: str, start: date, end: date) -> str:
+def render_config(*, province: str, province_code: int, backend: str, start: date,
+                  end: date) -> str:
     """The toolkit.toml that ``toolkit init`` writes, commented for the province office."""
     return f"""\
 # Commune report toolkit — settings for one province.

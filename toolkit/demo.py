@@ -50,7 +50,8 @@ def type_into(path: Path, tab: str, period_cell_value, cells: dict[str, object],
     headers = {c.value: c.column for c in sheet[HEADER_ROW] if c.value}
     for row in range(FIRST_DATA_ROW, sheet.max_row + 1):
         value = sheet.cell(row, 1).value
-        if value == period_cell_value or (hasattr(value, "date") and value.date() == period_cell_value):
+        day = value.date() if hasattr(value, "date") else value
+        if day == period_cell_value:
             break
     else:
         raise ValueError(f"{path.name}: no row for {period_cell_value} in {tab}")
@@ -89,7 +90,8 @@ def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, st
             cells["Số cửa hàng số mở mới"] = f"{shops}a"          # a typo: kept as an issue
             counted["new_shops"] = 0
         elif slip < 0.08:
-            cells["Số tài khoản thanh toán điện tử mở mới"] = f"{accounts:,}".replace(",", ".") + " tài khoản"
+            typed = f"{accounts:,}".replace(",", ".") + " tài khoản"   # unit typed along
+            cells["Số tài khoản thanh toán điện tử mở mới"] = typed
         elif slip < 0.10:
             cells["Doanh số (đồng)"] = f"{cells['Doanh số (đồng)']:,} đ".replace(",", ".")
         elif slip < 0.12:
@@ -172,7 +174,8 @@ def _prepare(folder: Path) -> None:
     if config.is_file() and config.read_text(encoding="utf-8").startswith(DEMO_MARK):
         shutil.rmtree(folder)
     elif folder.exists() and any(folder.iterdir()):
-        raise ToolkitError(f"{folder} is not empty and is not an earlier demo; choose another folder")
+        raise ToolkitError(f"{folder} is not empty and is not an earlier demo; "
+                           "choose another folder")
 
 
 def _fill_registry(path: Path, rng: random.Random) -> None:

@@ -126,7 +126,8 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
         elif spec.period == "monthly":
             when = f"hằng tháng, trước {spec.deadline.at:%H:%M} ngày {spec.deadline.day_of_month}"
         else:
-            when = f"một lần, trước {spec.deadline.once_due:%H:%M ngày %d/%m/%Y}; cập nhật khi có thay đổi"
+            when = (f"một lần, trước {spec.deadline.once_due:%H:%M ngày %d/%m/%Y}; "
+                    "cập nhật khi có thay đổi")
         required = ", ".join(f.header for f in spec.fields if f.required)
         lines.append(f"- Trang \"{spec.tab}\": {spec.title} — {when}. Bắt buộc: {required}.")
     return lines

@@ -22,7 +22,8 @@ LEVELS = ("error", "warning")
 OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
 # Names a rule side may use besides field keys: values from the commune registry.
 REGISTRY_NAMES = ("households", "villages")
-_TERM = re.compile(r"^(?:cum\((?P<cum>[a-z_][a-z0-9_]*)\)|(?P<name>[a-z_][a-z0-9_]*)|(?P<num>\d+(?:\.\d+)?))$")
+_TERM = re.compile(r"^(?:cum\((?P<cum>[a-z_][a-z0-9_]*)\)"
+                   r"|(?P<name>[a-z_][a-z0-9_]*)|(?P<num>\d+(?:\.\d+)?))$")
 
 # Sheet layout shared by every backend: a title/banner row, the header row, then data.
 TITLE_ROW = 1
@@ -174,7 +175,9 @@ def load_template(path: Path) -> ReportSpec:
     for dup in {k for k in keys if keys.count(k) > 1}:
         problems.append(f"[[fields]]: key '{dup}' is declared twice")
     numeric = {f.key for f in fields if f.numeric}
-    rules = tuple(_rule(raw, i, numeric, problems) for i, raw in enumerate(data.get("rules", []), 1))
+    rules = tuple(
+        _rule(raw, i, numeric, problems) for i, raw in enumerate(data.get("rules", []), 1)
+    )
     targets = tuple(
         _target(raw, i, numeric, problems) for i, raw in enumerate(data.get("targets", []), 1)
     )
@@ -216,7 +219,8 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}")
     aggregate = raw.get("aggregate", "sum" if kind in ("int", "number") else "none")
     if aggregate not in AGGREGATES:
-        problems.append(f"{where}: aggregate {aggregate!r} should be one of {', '.join(AGGREGATES)}")
+        problems.append(
+            f"{where}: aggregate {aggregate!r} should be one of {', '.join(AGGREGATES)}")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(raw.get("key", ""))):
         problems.append(f"{where}: key should be lower_case_with_underscores")
     if not raw.get("header"):

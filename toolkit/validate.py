@@ -69,9 +69,11 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
             add(row, column, raw, "format" if key != "_period" else "period", "error", message,
                 "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")
         for field in spec.fields:
-            if field.required and field.key not in row.problems and pd.isna(getattr(row, field.key)):
+            empty = pd.isna(getattr(row, field.key))
+            if field.required and field.key not in row.problems and empty:
                 add(row, columns[field.key], None, "required", "error",
-                    f"Chưa nhập \"{field.header}\".", "Nhập số liệu vào ô này (nếu không có, nhập 0).")
+                    f"Chưa nhập \"{field.header}\".",
+                    "Nhập số liệu vào ô này (nếu không có, nhập 0).")
     for rule in spec.rules:
         for row, left, right in _violations(rule, spec, rows, communes):
             kind, name = parse_term(rule.left)
@@ -128,7 +130,8 @@ def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
                 "commune_code": commune.code, "commune": commune.display_name,
                 "report": spec.key, "period": key, "tab": spec.tab, "cell": "", "value": "",
                 "check": "missing", "level": "warning",
-                "message": f"Chưa có {what} đầy đủ (hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).",
+                "message": f"Chưa có {what} đầy đủ "
+                           f"(hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).",
                 "fix": "Nhập đủ các cột bắt buộc cho kỳ này.",
             })
     return issues

@@ -253,7 +253,8 @@ def _validation(rule) -> DataValidation | None:
                   else '"' + ",".join(rule.choices) + '"')
         return DataValidation(
             type="list", formula1=source, allow_blank=True, showErrorMessage=True,
-            errorTitle="Giá trị không có trong danh sách", error="Chọn một giá trị trong danh sách.",
+            errorTitle="Giá trị không có trong danh sách",
+            error="Chọn một giá trị trong danh sách.",
         )
     return None
 
