@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -68,7 +68,7 @@ def to_vn(moment: datetime) -> datetime:
 
 def to_utc_text(moment: datetime) -> str:
     """How the ledger stores instants: ISO 8601 in UTC, sortable as text."""
-    return to_vn(moment).astimezone(timezone.utc).isoformat(timespec="seconds")
+    return to_vn(moment).astimezone(UTC).isoformat(timespec="seconds")
 
 
 def from_utc_text(text: str) -> datetime:
