@@ -27,7 +27,3 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     has_content = values.notna().any(axis=1) | latest["problems"].map(bool)
     return frame[has_content].reset_index(drop=True)
 
-
-def empty_versions() -> pd.DataFrame:
-    return pd.DataFrame(columns=["id", "commune_code", "period", "row_key", "sheet_row",
-                                 "problems", "complete", "content_hash", "proven_at", "values"])

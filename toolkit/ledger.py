@@ -47,6 +47,7 @@ CREATE TABLE IF NOT EXISTS row_versions (
     payload TEXT NOT NULL,       -- JSON {field: value}
     problems TEXT NOT NULL,      -- JSON {field: [raw text, message]}
     complete INTEGER NOT NULL,
+    blank INTEGER NOT NULL,      -- the row was cleared: no values, no problems
     content_hash TEXT NOT NULL,
     fetch_id INTEGER NOT NULL REFERENCES fetches(id),
     proven_at TEXT NOT NULL
@@ -170,12 +171,12 @@ class Ledger:
                     continue
                 self.db.execute(
                     "INSERT INTO row_versions (commune_code, report, period, row_key, sheet_row,"
-                    " payload, problems, complete, content_hash, fetch_id, proven_at)"
-                    " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " payload, problems, complete, blank, content_hash, fetch_id, proven_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (code, row.report, row.period, row.row_key, row.sheet_row,
                      json.dumps(row.values, ensure_ascii=False, default=str),
                      json.dumps(row.problems, ensure_ascii=False), int(row.complete),
-                     row.content_hash, fetch_id, to_utc_text(proven_at)),
+                     int(row.blank), row.content_hash, fetch_id, to_utc_text(proven_at)),
                 )
                 added += 1
             self.db.execute(
@@ -219,7 +220,7 @@ class Ledger:
         import pandas as pd
 
         sql = ("SELECT id, commune_code, period, row_key, sheet_row, payload, problems, complete,"
-               " content_hash, proven_at FROM row_versions WHERE report=?")
+               " blank, content_hash, proven_at FROM row_versions WHERE report=?")
         params: list = [report]
         if periods is not None:
             periods = list(periods)
@@ -230,6 +231,7 @@ class Ledger:
         frame["values"] = [json.loads(p) for p in frame.pop("payload")]
         frame["problems"] = [json.loads(p) for p in frame["problems"]]
         frame["complete"] = frame["complete"].astype(bool)
+        frame["blank"] = frame["blank"].astype(bool)
         return frame
 
     def fetch_count(self, since: datetime | None = None) -> int:

@@ -1,7 +1,13 @@
-"""status: on time / late / amended / incomplete / missing per commune (DESIGN.md §5)."""
+"""status: on time / late / amended / incomplete / missing per commune (DESIGN.md §5).
+
+Single-row periods (a day, a month) are classified for many periods at once with pandas, so a
+national year (3,321 communes × 365 days) stays fast; multi-row periods (rosters) go through
+``periods.timeliness`` state by state.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -11,6 +17,7 @@ from toolkit.periods import Proof, Status, key_for, timeliness
 from toolkit.templates import ReportSpec
 
 PROVINCE = "Toàn tỉnh"
+KEYS = ["commune_code", "period"]
 
 
 @dataclass(frozen=True)
@@ -24,11 +31,47 @@ class StatusReport:
     summary: pd.DataFrame    # one row per district (when known) and one for the province
 
 
-def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
-    """For each commune, the successive states of a period (one per fetch that changed it).
+def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable[str], *,
+                     as_of: datetime, grace: timedelta) -> pd.DataFrame:
+    """Status of every (commune, period) that has versions, for single-row periods.
 
-    A daily period is one row; a roster is many rows, complete when it has at least one row and
-    every non-blank row is complete.
+    Columns: commune_code, period, status, first_complete_at, last_change_at. Pairs without any
+    version are absent: the caller fills them in as pending or missing.
+    """
+    periods = list(periods)
+    known = versions[versions["period"].isin(periods) & (versions["proven_at"] <= as_of)]
+    columns = KEYS + ["status", "first_complete_at", "last_change_at"]
+    if known.empty:
+        return pd.DataFrame(columns=columns)
+    cutoffs = pd.Series({p: spec.deadline.for_key(p) + grace for p in periods})
+    cutoff = known["period"].map(cutoffs)
+    content = known["content_hash"].where(~known["blank"], "")
+    grouped = known.groupby(KEYS, sort=False)
+    table = pd.DataFrame({"last_change_at": grouped["proven_at"].max()})
+    table["first_complete_at"] = known[known["complete"]].groupby(KEYS)["proven_at"].min()
+    before = content[known["proven_at"] <= cutoff].groupby(
+        [known["commune_code"], known["period"]]).last().rename("on_time_content")
+    after = known[known["proven_at"] > cutoff][KEYS].assign(content=content)
+    after = after.join(before, on=KEYS)
+    table["changed_later"] = (after["content"] != after["on_time_content"]).groupby(
+        [after["commune_code"], after["period"]]).any()
+    table = table.reset_index()
+    table_cutoff = table["period"].map(cutoffs)
+    first = table["first_complete_at"]
+    status = pd.Series(Status.INCOMPLETE.value, index=table.index)
+    status[first.notna() & (first > table_cutoff)] = Status.LATE.value
+    on_time = first.notna() & (first <= table_cutoff)
+    changed = table["changed_later"].astype("boolean").fillna(False).astype(bool)
+    status[on_time] = Status.ON_TIME.value
+    status[on_time & changed] = Status.AMENDED.value
+    table["status"] = status
+    return table[columns]
+
+
+def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
+    """For each commune, the successive states of a multi-row period (one per changing fetch).
+
+    A roster is complete when it has at least one row and every non-blank row is complete.
     """
     proofs: dict[str, list[Proof]] = {}
     for code, group in versions.groupby("commune_code", sort=False):
@@ -36,17 +79,49 @@ def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
         states: list[Proof] = []
         for proven_at, fetch in group.groupby("proven_at", sort=True):
             for row in fetch.itertuples():
-                blank = not row.problems and all(v in (None, "") for v in row.values.values())
-                if blank:
+                if row.blank:
                     rows.pop(row.row_key, None)
                 else:
                     rows[row.row_key] = (bool(row.complete), row.content_hash)
             complete = bool(rows) and all(c for c, _ in rows.values())
             content = "|".join(f"{k}:{h}" for k, (_, h) in sorted(rows.items()))
-            states.append(Proof(proven_at.to_pydatetime() if hasattr(proven_at, "to_pydatetime")
-                                else proven_at, complete, content))
+            states.append(Proof(pd.Timestamp(proven_at).to_pydatetime(), complete, content))
         proofs[code] = states
     return proofs
+
+
+def _multi_row_table(spec: ReportSpec, versions: pd.DataFrame, period: str, *,
+                     as_of: datetime, grace: timedelta) -> pd.DataFrame:
+    deadline = spec.deadline.for_key(period)
+    records = []
+    for code, proofs in period_proofs(versions[versions["period"] == period]).items():
+        known = [p for p in proofs if p.proven_at <= as_of]
+        if not known:
+            continue
+        status, first = timeliness(proofs, deadline, grace=grace, as_of=as_of)
+        records.append({"commune_code": code, "period": period, "status": status.value,
+                        "first_complete_at": first, "last_change_at": known[-1].proven_at})
+    return pd.DataFrame.from_records(
+        records, columns=KEYS + ["status", "first_complete_at", "last_change_at"])
+
+
+def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
+                 as_of: datetime, grace: timedelta) -> pd.DataFrame:
+    """One row per (commune, period): every registry commune, every period asked for."""
+    if spec.period == "once":
+        found = pd.concat([_multi_row_table(spec, versions, p, as_of=as_of, grace=grace)
+                           for p in periods], ignore_index=True)
+    else:
+        found = timeliness_table(spec, versions, periods, as_of=as_of, grace=grace)
+    grid = pd.MultiIndex.from_product([[c.code for c in registry.communes], periods],
+                                      names=KEYS).to_frame(index=False)
+    table = grid.merge(found, on=KEYS, how="left")
+    cutoff = table["period"].map({p: spec.deadline.for_key(p) + grace for p in periods})
+    waiting = pd.Series(as_of, index=table.index) <= cutoff
+    nothing = table["status"].isna()
+    table.loc[nothing & waiting, "status"] = Status.PENDING.value
+    table.loc[nothing & ~waiting, "status"] = Status.MISSING.value
+    return table
 
 
 def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
@@ -54,30 +129,35 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     """Timeliness of the period of ``spec`` that contains ``day``, as known at ``as_of``."""
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
-    proofs = period_proofs(versions[versions["period"] == period])
+    table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace)
+    table = table.set_index("commune_code")
     records = []
     for commune in registry.communes:
-        status, first = timeliness(proofs.get(commune.code, []), deadline, grace=grace,
-                                   as_of=as_of)
-        known = [p for p in proofs.get(commune.code, []) if p.proven_at <= as_of]
+        row = table.loc[commune.code]
         records.append({
             "code": commune.code,
             "commune": commune.display_name,
             "district": commune.district or "",
             "households": commune.households,
-            "status": status.value,
-            "status_label": status.label,
-            "first_complete_at": first,
-            "last_change_at": known[-1].proven_at if known else None,
+            "status": row["status"],
+            "status_label": Status(row["status"]).label,
+            "first_complete_at": _moment(row["first_complete_at"]),
+            "last_change_at": _moment(row["last_change_at"]),
         })
     communes = pd.DataFrame.from_records(records)
     return StatusReport(spec.key, period, deadline, as_of, int(grace.total_seconds() // 60),
                         communes, summarize(communes, registry.has_districts))
 
 
+def _moment(value) -> datetime | None:
+    if value is None or pd.isna(value):
+        return None
+    return pd.Timestamp(value).to_pydatetime()
+
+
 def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
     """Counts and DHIS2-style rates: reported / expected, and on time / expected."""
-    groups = [(d, g) for d, g in communes.groupby("district", sort=True)] if by_district else []
+    groups = list(communes.groupby("district", sort=True)) if by_district else []
     rows = [_counts(name or "(chưa rõ huyện)", g) for name, g in groups]
     rows.append(_counts(PROVINCE, communes))
     return pd.DataFrame.from_records(rows)
