@@ -17,6 +17,7 @@ from toolkit.frames import latest_rows
 from toolkit.periods import Status, key_for
 from toolkit.status import PROVINCE, StatusReport, period_status
 from toolkit.templates import ReportSpec
+from toolkit.trends import daily_series, rates, target_progress
 from toolkit.validate import find_issues
 
 AS_OF = ("deadline", "now")
@@ -36,6 +37,9 @@ class Rollup:
     issues: pd.DataFrame
     rows_used: int
     digest: str          # SHA-256 over the ledger row versions used
+    rates: pd.DataFrame      # area × window (day, week, campaign)
+    series: pd.DataFrame     # province figures and rates per period of the campaign
+    progress: pd.DataFrame   # commune × target: done, goal, gap, pace, projected date
 
     @property
     def non_reporters(self) -> pd.DataFrame:
@@ -79,9 +83,17 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     communes = communes.reset_index()
     used = versions[versions["proven_at"] <= as_of]
     digest = hashlib.sha256("\n".join(used["content_hash"].astype(str)).encode()).hexdigest()
-    return Rollup(spec, period, as_of_mode, as_of, now, communes,
-                  _areas(spec, communes, status, figures, registry.has_districts),
-                  status, issues, len(used), digest)
+    window = dict(as_of=as_of, grace=grace, campaign=campaign)
+    single = spec.period != "once"
+    return Rollup(
+        spec, period, as_of_mode, as_of, now, communes,
+        _areas(spec, communes, status, figures, registry.has_districts),
+        status, issues, len(used), digest,
+        rates=rates(spec, registry, versions, period, **window) if single else pd.DataFrame(),
+        series=daily_series(spec, registry, versions, upto, period, figures, **window)
+        if single else pd.DataFrame(),
+        progress=target_progress(spec, communes, upto, period, day, campaign[0]),
+    )
 
 
 def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
