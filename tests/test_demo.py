@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import run
 from openpyxl import load_workbook
+
+from conftest import run
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):

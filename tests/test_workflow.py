@@ -6,9 +6,9 @@ import json
 from datetime import date
 
 import pytest
-from conftest import run, type_row, workbook_of
 from openpyxl import load_workbook
 
+from conftest import run, type_row, workbook_of
 from toolkit.cli import main
 
 DAY = date(2026, 11, 20)
