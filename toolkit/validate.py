@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from toolkit.checks.outliers import outlier_issues
 from toolkit.errors import WorkbookError
 from toolkit.frames import latest_rows
 from toolkit.layout import a1, display_period, period_keys
@@ -81,6 +82,8 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
             add(row, column, _fmt(left), f"rule:{rule.key}", rule.level,
                 f"{rule.message} ({rule.left} = {_fmt(left)}, {rule.right} = {_fmt(right)})",
                 rule.fix)
+    names = {code: commune.display_name for code, commune in communes.items()}
+    issues += outlier_issues(spec, rows, names, upto)
     issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
     return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
 
