@@ -20,6 +20,8 @@ FIELD_TYPES = ("int", "number", "text", "date", "choice", "phone")
 AGGREGATES = ("sum", "count", "none")
 LEVELS = ("error", "warning")
 OPERATORS = ("<=", "<", ">=", ">", "==", "!=")
+# DHIS2's missing-value strategies: when a side cannot be computed, skip the rule or count 0.
+MISSING_STRATEGIES = ("skip_if_any", "skip_if_all", "never_skip")
 # Names a rule side may use besides field keys: values from the commune registry.
 REGISTRY_NAMES = ("households", "villages")
 _TERM = re.compile(r"^(?:cum\((?P<cum>[a-z_][a-z0-9_]*)\)"
@@ -61,6 +63,7 @@ class RuleSpec:
     level: str
     message: str
     fix: str = ""
+    missing: str = "skip_if_any"
 
 
 @dataclass(frozen=True)
@@ -263,11 +266,13 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
         problems.append(f"{where}: level should be 'error' or 'warning'")
     if not raw.get("message"):
         problems.append(f"{where}: 'message' (Vietnamese text for commune staff) is missing")
+    if raw.get("missing", "skip_if_any") not in MISSING_STRATEGIES:
+        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}")
     return RuleSpec(
         key=str(raw.get("key", f"rule{index}")), left=str(raw.get("left", "")).strip(),
         op=str(raw.get("op")), right=str(raw.get("right", "")).strip(),
         level=str(raw.get("level", "error")), message=str(raw.get("message", "")),
-        fix=str(raw.get("fix", "")),
+        fix=str(raw.get("fix", "")), missing=str(raw.get("missing", "skip_if_any")),
     )
 
 

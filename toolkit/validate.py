@@ -108,7 +108,13 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
             lambda code: getter(communes[code]) if code in communes else None).astype(float)
 
     left, right = side(rule.left), side(rule.right)
-    broken = left.notna() & right.notna() & ~_OPS[rule.op](left, right)
+    if rule.missing == "skip_if_any":
+        judged = left.notna() & right.notna()
+    elif rule.missing == "skip_if_all":
+        judged = left.notna() | right.notna()
+    else:
+        judged = pd.Series(True, index=ordered.index)
+    broken = judged & ~_OPS[rule.op](left.fillna(0), right.fillna(0))
     for index in ordered.index[broken]:
         yield ordered.loc[index], left[index], right[index]
 
