@@ -63,7 +63,7 @@ class TabLayout:
 
 def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
     if spec.period == "daily":
-        return tuple(d.isoformat() for d in campaign_days(start, end))
+        return tuple(d.isoformat() for d in campaign_days(start, end, spec.calendar))
     if spec.period == "monthly":
         return tuple(campaign_months(start, end))
     return ()

@@ -126,8 +126,28 @@ class Deadline:
         return to_vn(self.once_due)
 
 
-def campaign_days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+CALENDARS = ("every_day", "working_days")
+
+
+def campaign_days(start: date, end: date, calendar: str = "every_day") -> list[date]:
+    """The reporting days from start to end: every day, or Monday–Friday without holidays."""
+    days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
+    if calendar == "every_day":
+        return days
+    off = public_holidays(start.year, end.year)
+    return [d for d in days if d.weekday() < 5 and d not in off]
+
+
+def public_holidays(first_year: int, last_year: int) -> dict[date, str]:
+    """Vietnamese public holidays (Tết by the lunar calendar included), named in Vietnamese.
+
+    From the maintained ``holidays`` package rather than a hand-typed list: Tết and the
+    substituted days off move every year.
+    """
+    import holidays
+
+    return dict(holidays.country_holidays("VN", years=range(first_year, last_year + 1),
+                                          language="vi"))
 
 
 def campaign_months(start: date, end: date) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime, time
 from pathlib import Path
 
 from toolkit.errors import TemplateError
-from toolkit.periods import Deadline
+from toolkit.periods import CALENDARS, Deadline
 
 PERIODS = ("daily", "monthly", "once")
 FIELD_TYPES = ("int", "number", "text", "date", "choice", "phone")
@@ -87,6 +87,7 @@ class ReportSpec:
     rules: tuple[RuleSpec, ...] = ()
     targets: tuple[TargetSpec, ...] = ()
     free_rows: int = 0
+    calendar: str = "every_day"
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -185,12 +186,17 @@ def load_template(path: Path) -> ReportSpec:
         _target(raw, i, numeric, problems) for i, raw in enumerate(data.get("targets", []), 1)
     )
     free_rows = data.get("rows", 200 if period == "once" else 0)
+    calendar = data.get("calendar", "every_day")
+    if calendar not in CALENDARS:
+        problems.append(f"top level: calendar {calendar!r} should be one of {', '.join(CALENDARS)}")
+    elif calendar != "every_day" and period != "daily":
+        problems.append("top level: calendar applies to daily reports only")
     if problems:
         listing = "\n".join(f"  - {p}" for p in problems)
         raise TemplateError(f"{path}: {len(problems)} problem(s):\n{listing}")
     return ReportSpec(
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
-        rules=rules, targets=targets, free_rows=free_rows, source=path,
+        rules=rules, targets=targets, free_rows=free_rows, calendar=calendar, source=path,
     )
 
 
