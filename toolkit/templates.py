@@ -129,11 +129,12 @@ def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
             specs.append(load_template(path))
         except TemplateError as exc:
             problems.append(str(exc))
-    seen: dict[str, Path] = {}
-    for spec in specs:
-        for name in (spec.key, spec.tab):
+    for attribute in ("key", "tab"):
+        seen: dict[str, Path] = {}
+        for spec in specs:
+            name = getattr(spec, attribute)
             if name in seen:
-                problems.append(f"{spec.source}: '{name}' is also used by {seen[name]}")
+                problems.append(f"{spec.source}: {attribute} '{name}' is also used by {seen[name]}")
             seen[name] = spec.source
     if problems:
         raise TemplateError("\n".join(problems))
@@ -172,19 +173,16 @@ def load_template(path: Path) -> ReportSpec:
     if period is not None and period not in PERIODS:
         problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}")
     deadline = _deadline(data, period, problems)
-    fields = tuple(_field(raw, i, problems) for i, raw in enumerate(data.get("fields", []), 1))
+    tables = {name: _tables(data, name, problems) for name in ("fields", "rules", "targets")}
+    fields = tuple(_field(raw, i, problems) for i, raw in tables["fields"])
     if not fields:
         problems.append("[[fields]]: a template needs at least one field")
     keys = [f.key for f in fields]
     for dup in {k for k in keys if keys.count(k) > 1}:
         problems.append(f"[[fields]]: key '{dup}' is declared twice")
     numeric = {f.key for f in fields if f.numeric}
-    rules = tuple(
-        _rule(raw, i, numeric, problems) for i, raw in enumerate(data.get("rules", []), 1)
-    )
-    targets = tuple(
-        _target(raw, i, numeric, problems) for i, raw in enumerate(data.get("targets", []), 1)
-    )
+    rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
+    targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
     free_rows = data.get("rows", 200 if period == "once" else 0)
     calendar = data.get("calendar", "every_day")
     if calendar not in CALENDARS:
@@ -198,6 +196,20 @@ def load_template(path: Path) -> ReportSpec:
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
         rules=rules, targets=targets, free_rows=free_rows, calendar=calendar, source=path,
     )
+
+
+def _tables(data: dict, name: str, problems: list[str]) -> list[tuple[int, dict]]:
+    """The numbered [[name]] tables; anything else is a problem, not a crash."""
+    raw = data.get(name, [])
+    items = raw if isinstance(raw, list) else [raw]
+    good = []
+    for index, item in enumerate(items, 1):
+        if isinstance(item, dict):
+            good.append((index, item))
+        else:
+            problems.append(f"[[{name}]] #{index}: should be a table ([[{name}]] heading with "
+                            f"key = value lines), not {item!r}")
+    return good
 
 
 def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline | None:
@@ -287,8 +299,10 @@ def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Ta
     if raw.get("numerator") not in numeric:
         problems.append(f"{where}: numerator should name a number field")
     threshold = raw.get("threshold")
-    if not isinstance(threshold, int | float) or not 0 < threshold <= 1:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
+            or not 0 < threshold <= 1:
         problems.append(f"{where}: threshold should be a share between 0 and 1, e.g. 0.5")
+        threshold = 0.0
     return TargetSpec(
         key=str(raw.get("key", f"target{index}")), label=str(raw.get("label", raw.get("key"))),
         numerator=str(raw.get("numerator")), threshold=float(threshold or 0),
