@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+import logging.handlers
 import sys
 import traceback
 from contextlib import contextmanager
@@ -12,7 +14,10 @@ from pathlib import Path
 
 import click
 
-from toolkit.errors import ToolkitError
+from toolkit.errors import BusyError, ToolkitError
+
+log = logging.getLogger("toolkit")
+LOCK_WAIT_SECONDS = 600
 
 
 def common(func):
@@ -38,7 +43,8 @@ def common(func):
             if verbose:
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
+            log.error("%s", exc)
+            sys.exit(1 if isinstance(exc, BusyError) else 2)
 
     return wrapper
 
@@ -64,12 +70,46 @@ def _workspace(config_path, template: str | None = None):
     from toolkit.workspace import open_workspace
 
     workspace = open_workspace(config_path, template)
+    _log_beside(workspace.config.ledger_path.parent / "logs" / "toolkit.log")
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        given = {k: v for k, v in context.params.items() if v not in (None, False)}
+        options = " ".join(f"{k}={v}" for k, v in given.items())
+        log.info("toolkit %s %s", context.info_name, options)
     for warning in workspace.registry.warnings[:10]:
         click.echo(f"Warning: {workspace.config.registry_path.name}: {warning}", err=True)
     if len(workspace.registry.warnings) > 10:
         click.echo(f"Warning: … and {len(workspace.registry.warnings) - 10} more in "
                    f"{workspace.config.registry_path.name}", err=True)
     return workspace
+
+
+def _log_beside(path: Path) -> None:
+    """A rotating log file beside the ledger, for runs nobody watches (schedulers)."""
+    if any(getattr(h, "baseFilename", None) == str(path) for h in log.handlers):
+        return
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print a result line and keep it in the log file."""
+    click.echo(text, err=err)
+    if text:
+        log.info("%s", text)
+
+
+def wait_option(func):
+    return click.option("--wait", "wait_seconds", type=click.FloatRange(0),
+                        default=LOCK_WAIT_SECONDS, show_default=True, metavar="SECONDS",
+                        help="How long to wait if another run holds the province's lock.")(func)
 
 
 @contextmanager
@@ -130,8 +170,9 @@ def init(folder, province, backend, config_path, now):
 @main.command()
 @click.option("--template", help="Only this report template (e.g. kts_daily).")
 @click.option("--dry-run", is_flag=True, help="Print what would be created; change nothing.")
+@wait_option
 @common
-def provision(template, dry_run, config_path, now):
+def provision(template, dry_run, wait_seconds, config_path, now):
     """Create or extend one workbook per commune; running it again changes nothing.
 
     \b
@@ -140,22 +181,23 @@ def provision(template, dry_run, config_path, now):
     """
     from toolkit.provision import provision as run
 
-    with _workspace(config_path, template) as ws:
+    with _workspace(config_path, template) as ws, ws.exclusive(wait_seconds):
         with progress("provision", len(ws.registry.communes)) as tick:
             result = run(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=now,
                          dry_run=dry_run, progress=tick)
         for plan in result.changed:
             verb = "would" if dry_run else "did"
-            click.echo(f"{plan.name}: {verb} " + "; ".join(a.describe() for a in plan.actions))
+            say(f"{plan.name}: {verb} " + "; ".join(a.describe() for a in plan.actions))
         unchanged = len(result.plans) - len(result.changed)
-        click.echo(f"{len(result.changed)} workbook(s) {'to change' if dry_run else 'changed'}, "
+        say(f"{len(result.changed)} workbook(s) {'to change' if dry_run else 'changed'}, "
                    f"{unchanged} already complete, in {ws.config.workbooks_dir}")
     _fail_if(result.failures)
 
 
 @main.command()
+@wait_option
 @common
-def collect(config_path, now):
+def collect(wait_seconds, config_path, now):
     """Read changed commune workbooks into the ledger (unchanged ones cost nothing).
 
     \b
@@ -164,7 +206,7 @@ def collect(config_path, now):
     """
     from toolkit.collect import collect as run
 
-    with _workspace(config_path) as ws:
+    with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
         with progress("collect", len(ws.registry.communes)) as tick:
             result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now, progress=tick)
     _print_collect(result)
@@ -173,8 +215,9 @@ def collect(config_path, now):
 
 @main.command()
 @day_option
+@wait_option
 @common
-def validate(day, config_path, now):
+def validate(day, wait_seconds, config_path, now):
     """Check entries against the templates' rules and write each commune's Kiểm tra tab.
 
     \b
@@ -184,7 +227,7 @@ def validate(day, config_path, now):
     from toolkit.validate import validate as run
 
     day = _day(day, now)
-    with _workspace(config_path) as ws:
+    with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
         result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=day, now=now,
                      campaign=ws.campaign)
     _print_validate(result)
@@ -196,8 +239,9 @@ def validate(day, config_path, now):
 @click.option("--template", help="Only this report template (e.g. kts_daily).")
 @click.option("--as-of", "as_of", type=click.Choice(["deadline", "now"]), default="now",
               show_default=True, help="The picture at the deadline, or now with late entries.")
+@wait_option
 @common
-def rollup(day, template, as_of, config_path, now):
+def rollup(day, template, as_of, wait_seconds, config_path, now):
     """Province rollup per commune and district, written to the Excel archive.
 
     \b
@@ -207,7 +251,7 @@ def rollup(day, template, as_of, config_path, now):
     from toolkit.daily import rollup_reports
 
     day = _day(day, now)
-    with _workspace(config_path, template) as ws:
+    with _workspace(config_path, template) as ws, ws.exclusive(wait_seconds):
         rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
     for result, path in zip(rollups, paths, strict=True):
         _print_rollup(result, path)
@@ -244,8 +288,9 @@ def status(day, template, fmt, config_path, now):
 
 @main.command()
 @day_option
+@wait_option
 @common
-def daily(day, config_path, now):
+def daily(day, wait_seconds, config_path, now):
     """The scheduler's entry: collect → validate → rollup and archive.
 
     \b
@@ -255,7 +300,7 @@ def daily(day, config_path, now):
     from toolkit.daily import run_daily
 
     day = _day(day, now)
-    with _workspace(config_path) as ws:
+    with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
         with progress("collect", len(ws.registry.communes)) as tick:
             result = run_daily(ws, now=now, day=day, progress=tick)
     _print_collect(result.collected)
@@ -302,7 +347,7 @@ def status_json(report) -> dict:
 
 
 def _print_collect(result) -> None:
-    click.echo(f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
+    say(f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
                f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
 
 
@@ -310,13 +355,13 @@ def _print_validate(result) -> None:
     issues = result.issues
     errors = int((issues["level"] == "error").sum())
     warnings = int((issues["level"] == "warning").sum())
-    click.echo(f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
+    say(f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
                f"{len(result.written)}, unchanged {result.unchanged}, deferred "
                f"{len(result.deferred)} (edited since read; next run)")
     for row in issues[issues["level"] == "error"].head(15).itertuples():
-        click.echo(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · {row.message}")
+        say(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · {row.message}")
     if errors > 15:
-        click.echo(f"  … and {errors - 15} more (see the archive's Lỗi dữ liệu sheet)")
+        say(f"  … and {errors - 15} more (see the archive's Lỗi dữ liệu sheet)")
 
 
 def _print_status(report) -> None:
@@ -367,7 +412,7 @@ def _print_rollup(result, path) -> None:
     from toolkit.layout import display_period
 
     province = result.areas.iloc[-1]
-    click.echo(f"rollup {result.spec.key} {display_period(result.period)} (as of "
+    say(f"rollup {result.spec.key} {display_period(result.period)} (as of "
                f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
                f"{province['on_time_rate']:.0%} → {path}")
 
@@ -377,5 +422,5 @@ def _fail_if(failures) -> None:
     if not failures:
         return
     for name, message in failures:
-        click.echo(f"FAILED {message or name}", err=True)
+        say(f"FAILED {message or name}", err=True)
     sys.exit(1)

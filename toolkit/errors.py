@@ -25,3 +25,7 @@ class TemplateError(ToolkitError):
 
 class WorkbookError(ToolkitError):
     """One commune's workbook cannot be read or written; other communes go on."""
+
+
+class BusyError(ToolkitError):
+    """Another run holds the province's lock; this run did nothing (exit code 1)."""

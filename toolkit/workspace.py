@@ -6,12 +6,13 @@ Everything is loaded and validated before any command writes anything.
 from __future__ import annotations
 
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from toolkit.config import CONFIG_NAME, PACKAGED_TEMPLATES, Config, load_config, render_config
-from toolkit.errors import ConfigError, ToolkitError
+from toolkit.errors import BusyError, ConfigError, ToolkitError
 from toolkit.templates import ReportSpec, load_templates
 
 
@@ -32,6 +33,33 @@ class Workspace:
         """Grace after the deadline applies only where modified times cannot prove time."""
         proof = getattr(self.store, "modified_time_is_proof", False)
         return timedelta(0) if proof else timedelta(minutes=self.config.grace_minutes)
+
+    @property
+    def lock_path(self) -> Path:
+        return self.config.ledger_path.with_name(self.config.ledger_path.name + ".lock")
+
+    @contextmanager
+    def exclusive(self, wait_seconds: float):
+        """One run at a time per province: wait up to ``wait_seconds``, then give up cleanly.
+
+        A file lock beside the ledger (works on Windows too); the lock is released by the OS
+        if the run is killed, so a crashed run never blocks the next one.
+        """
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(self.lock_path)
+        try:
+            lock.acquire(timeout=wait_seconds)
+        except Timeout:
+            raise BusyError(
+                f"another toolkit run is using {self.config.ledger_path.name} (lock "
+                f"{self.lock_path.name}); waited {wait_seconds:g} s and did nothing — the next "
+                "scheduled run will catch up"
+            ) from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def close(self) -> None:
         self.ledger.close()
