@@ -98,3 +98,36 @@ def test_a_run_killed_mid_collect_loses_nothing_and_a_rerun_completes_it(tmp_pat
     rerun = run("daily", config=victim / "toolkit.toml", now="2026-11-20 15:00")
     assert rerun.exit_code == 0, rerun.output
     assert ledger_rows(victim) == ledger_rows(reference)
+
+
+def test_daily_freezes_the_deadline_archive_once_and_reads_waiting_communes_first(province):
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
+             at="2026-11-20 09:00")
+    before = run("daily", config=province, now="2026-11-20 15:00")
+    assert "archived as of the deadline" not in before.output
+    assert "Toàn tỉnh: 1 on time, 0 amended, 0 late, 0 incomplete, 0 missing, 3 not yet due" \
+        in before.output
+    frozen = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20_theo-han.xlsx"
+    assert not frozen.exists()
+
+    cutoff = run("daily", config=province, now="2026-11-20 17:00")
+    assert f"archived as of the deadline → {frozen}" in cutoff.output
+    stamp = frozen.stat().st_mtime_ns
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 5, ACCOUNTS: 5},
+             at="2026-11-20 18:00")
+    late = run("daily", config=province, now="2026-11-20 20:00")
+    assert "archived as of the deadline" not in late.output
+    assert frozen.stat().st_mtime_ns == stamp
+
+
+def test_the_cutoff_sweep_reads_incomplete_communes_first(province):
+    from toolkit.collect import collect
+    from toolkit.periods import parse_now
+    from toolkit.workspace import open_workspace
+
+    run("provision", config=province, now="2026-11-20 08:00")
+    with open_workspace(province) as ws:
+        result = collect(ws.registry, ws.specs, ws.store, ws.ledger,
+                         now=parse_now("2026-11-20 17:00"), first=("06202", "06019"))
+    assert {o.code for o in result.outcomes[:2]} == {"06019", "06202"}

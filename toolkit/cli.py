@@ -298,6 +298,7 @@ def daily(day, wait_seconds, config_path, now):
       toolkit daily --config /srv/lang-son/toolkit.toml
     """
     from toolkit.daily import run_daily
+    from toolkit.layout import display_period
 
     day = _day(day, now)
     with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
@@ -307,6 +308,13 @@ def daily(day, wait_seconds, config_path, now):
     _print_validate(result.validated)
     for rolled, path in zip(result.rollups, result.archives, strict=True):
         _print_rollup(rolled, path)
+    for path in result.frozen:
+        say(f"archived as of the deadline → {path}")
+    for rolled in result.rollups:
+        if rolled.spec.period == "daily":
+            say(f"{rolled.spec.title} — {display_period(rolled.status.period)}, "
+                f"as of {now:%H:%M}:")
+            say(_summary_text(rolled.status.summary))
     _fail_if([(name, "") for name in result.failures])
 
 

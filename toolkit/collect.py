@@ -85,13 +85,20 @@ def rows_from_grid(spec: ReportSpec, grid: list[list],
 
 
 def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
-            progress: Progress | None = None) -> CollectResult:
+            first: tuple[str, ...] = (), progress: Progress | None = None) -> CollectResult:
+    """Read every changed workbook; communes named in ``first`` are read before the others.
+
+    At the deadline the cutoff sweep passes the communes still incomplete as ``first``: on
+    Google Sheets a row is proven by the time it is fetched, so they must be fetched soonest.
+    """
     known = ledger.workbooks()
     tabs = [s.tab for s in specs]
     located = {c.code: known[c.code].locator for c in registry.communes if c.code in known}
     stamps = store.modified_stamps(list(located.values()))
     outcomes: list[CommuneOutcome] = []
-    for commune in registry.communes:
+    urgent = set(first)
+    ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
+    for commune in ordered:
         name = commune.display_name
         locator = located.get(commune.code)
         if locator is None or stamps.get(locator) is None:

@@ -19,7 +19,8 @@ class DailyResult:
     collected: CollectResult
     validated: ValidateResult
     rollups: tuple[Rollup, ...]
-    archives: tuple[Path, ...]
+    archives: tuple[Path, ...]       # one per rollup: the current picture
+    frozen: tuple[Path, ...] = ()    # as-of-deadline archives written by this sweep
 
     @property
     def failures(self) -> list[str]:
@@ -28,16 +29,25 @@ class DailyResult:
 
 
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
-                   workbooks_read: int = 0) -> tuple[list[Rollup], list[Path]]:
-    """Roll up and archive each report whose period containing ``day`` has begun."""
-    from toolkit.archive import write_archive
+                   workbooks_read: int = 0, only: str | None = None,
+                   keep_existing: bool = False) -> tuple[list[Rollup], list[Path]]:
+    """Roll up and archive each report (or ``only`` one) for the period containing ``day``.
+
+    ``keep_existing`` leaves an archive that is already there untouched: the as-of-deadline
+    archive is written once, by the first sweep after the deadline.
+    """
+    from toolkit.archive import archive_path, write_archive
 
     rollups, paths = [], []
     for spec in workspace.specs:
+        if only is not None and spec.key != only:
+            continue
         versions = workspace.ledger.versions(spec.key)
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
                               now=now, grace=workspace.grace, campaign=workspace.campaign)
         rollups.append(rollup)
+        if keep_existing and archive_path(workspace.config.archive_dir, rollup).exists():
+            continue
         paths.append(write_archive(rollup, workspace.config.archive_dir,
                                    workbooks_read=workbooks_read))
     return rollups, paths
@@ -45,11 +55,42 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
 
 def run_daily(workspace, *, now: datetime, day: date | None = None,
               progress: Progress | None = None) -> DailyResult:
+    """One scheduled sweep, decided by the clock and the templates.
+
+    Before a deadline it is an ordinary sweep; from the deadline on, communes whose period is
+    still incomplete are read first (the cutoff sweep), and each report's as-of-deadline
+    archive is written once — later sweeps only refresh the current picture.
+    """
     day = day or now.date()
+    waiting = _not_reported(workspace, day, now)
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
-                        now=now, progress=progress)
+                        now=now, first=waiting, progress=progress)
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign)
-    rollups, paths = rollup_reports(workspace, day, now=now,
-                                    workbooks_read=collected.count("read"))
-    return DailyResult(collected, validated, tuple(rollups), tuple(paths))
+    read = collected.count("read")
+    rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read)
+    frozen: list[Path] = []
+    for spec in workspace.specs:
+        rolled = next(r for r in rollups if r.spec.key == spec.key)
+        cutoff = rolled.status.deadline + workspace.grace
+        if spec.period != "once" and now >= cutoff:
+            _, written = rollup_reports(workspace, day, now=now, as_of_mode="deadline",
+                                        workbooks_read=read, only=spec.key, keep_existing=True)
+            frozen += written
+    return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen))
+
+
+def _not_reported(workspace, day: date, now: datetime) -> tuple[str, ...]:
+    """Communes whose daily period is not yet complete, by the ledger before this sweep."""
+    from toolkit.periods import Status, key_for
+    from toolkit.status import status_table
+
+    codes: set[str] = set()
+    for spec in workspace.specs:
+        if spec.period != "daily":
+            continue
+        table = status_table(spec, workspace.registry, workspace.ledger.versions(spec.key),
+                             [key_for(spec.period, day)], as_of=now, grace=workspace.grace)
+        reported = table["status"].map(lambda s: Status(s).reported)
+        codes |= set(table.loc[~reported, "commune_code"])
+    return tuple(sorted(codes))
