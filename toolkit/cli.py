@@ -319,6 +319,29 @@ def daily(day, wait_seconds, config_path, now):
 
 
 @main.command()
+@day_option
+@click.option("--template", default="kts_daily", show_default=True,
+              help="Report template to chase.")
+@common
+def remind(day, template, config_path, now):
+    """Who to chase, with ready-to-paste Vietnamese messages (also saved to a file).
+
+    \b
+    Example:
+      toolkit remind --date 2026-11-23 --template kts_daily
+    """
+    from toolkit.remind import remind as build
+    from toolkit.remind import write_reminders
+
+    day = _day(day, now)
+    with _workspace(config_path, template) as ws:
+        reminders = build(ws, ws.specs[0], day, now)
+        path = write_reminders(reminders, ws.config.ledger_path.parent / "reminders")
+    click.echo(reminders.text(), nl=False)
+    say(f"remind: {len(reminders.communes)} commune(s) to chase; saved to {path}")
+
+
+@main.command()
 @click.argument("folder", required=False, default="toolkit-demo",
                 type=click.Path(file_okay=False))
 @click.option("--province", default="Lạng Sơn", show_default=True)

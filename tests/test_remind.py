@@ -1,0 +1,51 @@
+"""Reminders: who to chase, with the contact and a ready-to-paste Vietnamese message."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from openpyxl import load_workbook
+
+from conftest import run, type_row
+from toolkit.registry import Commune
+from toolkit.remind import zalo_group
+
+DAY = date(2026, 11, 20)
+SHOPS = "Số cửa hàng số mở mới"
+ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
+
+
+def test_zalo_group_names_follow_the_province_convention():
+    commune = Commune(code="06040", name="Thất Khê", kind="Xã", province="Lạng Sơn",
+                      district="Tràng Định", households=None, villages=(), editors=(),
+                      contact_name=None, contact_phone=None)
+    assert zalo_group(commune) == "KTS_ThatKhe_TrangDinh"
+
+
+def test_remind_lists_missing_incomplete_and_wrong_communes_with_contacts(province):
+    book = load_workbook(province.parent / "registry.xlsx")
+    sheet = book.worksheets[0]
+    sheet["I2"], sheet["J2"] = "Vi Văn Tú", "0986848884"   # the first row: Xã Ba Sơn
+    book.save(province.parent / "registry.xlsx")
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 2, ACCOUNTS: 3},
+             at="2026-11-20 09:00")
+    type_row(province, "06019", "Báo cáo ngày", DAY, {SHOPS: "hai"}, at="2026-11-20 09:30")
+    run("collect", config=province, now="2026-11-20 16:00")
+
+    result = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 16:00")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "--- KTS_BaSon (Xã Ba Sơn; Vi Văn Tú, 0986848884)" in out
+    assert ("Kính gửi UBND Xã Ba Sơn: đến 16:00 ngày 20/11/2026, Sở chưa nhận được báo cáo "
+            "ngày phát triển kinh tế số kỳ 20/11/2026 của Xã Ba Sơn.") in out
+    assert "trước 17:00 ngày 20/11/2026" in out
+    assert "còn thiếu hoặc sai ở các cột bắt buộc" in out          # Tân Tiến typed "hai"
+    assert "KTS_ThatKhe" not in out                                 # reported, nothing to chase
+    assert "1/4 xã đã báo cáo kỳ 20/11/2026" in out
+    assert "remind: 3 commune(s) to chase" in out
+    saved = province.parent / "reminders" / "kts_daily_2026-11-20_1600.txt"
+    assert saved.read_text(encoding="utf-8").startswith("--- KTS_")
+
+    late = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 18:00")
+    assert "ngay hôm nay (đã quá hạn)" in late.output

@@ -1,0 +1,139 @@
+"""remind: who to chase, and ready-to-paste Vietnamese messages for Zalo or e-mail.
+
+Communes that are missing, incomplete or have errors in the day's report, grouped by district,
+with the registry's contact; one message per commune (headed by its Zalo group name in the
+domain's ``KTS_TenXa_TenHuyen`` style) and one for the province group.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.layout import display_period
+from toolkit.parse import strip_diacritics
+from toolkit.periods import Status
+from toolkit.status import StatusReport
+from toolkit.templates import ReportSpec
+
+CHASED = (Status.MISSING.value, Status.INCOMPLETE.value, Status.PENDING.value)
+
+
+@dataclass(frozen=True)
+class Reminders:
+    report: str
+    period: str
+    generated_at: datetime
+    communes: pd.DataFrame   # one row per commune to chase, with its message
+    province_message: str
+
+    def text(self) -> str:
+        """Everything, ready to paste: grouped by district, the province message last."""
+        lines = []
+        for district, group in self.communes.groupby("district", sort=True):
+            if district:
+                lines.append(f"=== {district} ===")
+            for row in group.itertuples():
+                contact = ", ".join(x for x in (row.contact_name, row.contact_phone) if x)
+                lines.append(f"--- {row.group} ({row.commune}; {contact or 'chưa có liên hệ'})")
+                lines.append(row.message)
+                lines.append("")
+        lines.append("=== Nhóm Zalo của tỉnh ===")
+        lines.append(self.province_message)
+        return "\n".join(lines) + "\n"
+
+
+def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
+    """Reminders for one report and day, from the ledger as it stands now."""
+    from toolkit.status import period_status
+    from toolkit.validate import find_issues
+
+    versions = workspace.ledger.versions(spec.key)
+    status = period_status(spec, workspace.registry, versions, day, as_of=now,
+                           grace=workspace.grace)
+    issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)
+    return build_reminders(spec, workspace.registry, status, issues, now)
+
+
+def write_reminders(reminders: Reminders, folder) -> Path:
+    """Keep what was sent: reminders/<report>_<period>_<HHMM>.txt beside the ledger."""
+    path = Path(folder) / f"{reminders.report}_{reminders.period}_{reminders.generated_at:%H%M}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(reminders.text(), encoding="utf-8")
+    return path
+
+
+def zalo_group(commune) -> str:
+    """``KTS_ThatKhe_TrangDinh``: the group naming the province's documents use."""
+    def part(text: str) -> str:
+        return "".join(w.capitalize() for w in re.split(r"\W+", strip_diacritics(text)) if w)
+
+    parts = ["KTS", part(commune.name)] + ([part(commune.district)] if commune.district else [])
+    return "_".join(parts)
+
+
+def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd.DataFrame,
+                    now: datetime) -> Reminders:
+    errors = issues[(issues["level"] == "error") & (issues["period"] == status.period)] \
+        .groupby("commune_code").size()
+    due = f"{status.deadline:%H:%M} ngày {status.deadline:%d/%m/%Y}"
+    period = display_period(status.period)
+    records = []
+    by_code = registry.by_code()
+    for row in status.communes.itertuples():
+        count = int(errors.get(row.code, 0))
+        if row.status not in CHASED and not count:
+            continue
+        commune = by_code[row.code]
+        if row.status in (Status.MISSING.value, Status.PENDING.value):
+            ask = f"Sở chưa nhận được {spec.title.lower()} kỳ {period} của {commune.display_name}"
+        elif row.status == Status.INCOMPLETE.value:
+            ask = (f"{spec.title} kỳ {period} của {commune.display_name} còn thiếu hoặc sai "
+                   "ở các cột bắt buộc")
+        else:
+            ask = f"{spec.title} kỳ {period} của {commune.display_name} còn {count} lỗi"
+        late = now > status.deadline
+        when = "ngay hôm nay" if late else f"trước {due}"
+        message = (
+            f"Kính gửi UBND {commune.display_name}: đến {now:%H:%M} ngày {now:%d/%m/%Y}, {ask}. "
+            f"Đề nghị xã nhập số liệu vào sổ báo cáo của xã, trang \"{spec.tab}\", {when}"
+            + (" (đã quá hạn)" if late else "")
+            + ". Trang \"Kiểm tra\" trong sổ ghi rõ ô nào còn thiếu hoặc sai. Trân trọng cảm ơn!"
+        )
+        records.append({
+            "code": row.code, "commune": commune.display_name,
+            "district": commune.district or "", "status": row.status,
+            "status_label": row.status_label, "errors": count,
+            "contact_name": commune.contact_name or "",
+            "contact_phone": commune.contact_phone or "",
+            "editors": "; ".join(commune.editors), "group": zalo_group(commune),
+            "message": message,
+        })
+    communes = pd.DataFrame.from_records(records, columns=[
+        "code", "commune", "district", "status", "status_label", "errors", "contact_name",
+        "contact_phone", "editors", "group", "message"])
+    return Reminders(spec.key, status.period, now, communes,
+                     _province_message(spec, registry, status, communes, now, due, period))
+
+
+def _province_message(spec, registry, status, communes, now, due, period) -> str:
+    total = len(status.communes)
+    reported = int(status.communes["status"].map(lambda s: Status(s).reported).sum())
+    waiting = communes[communes["status"].isin(CHASED)]["commune"].tolist()
+    wrong = communes[~communes["status"].isin(CHASED)]["commune"].tolist()
+    lines = [f"[{spec.title}] Đến {now:%H:%M} ngày {now:%d/%m/%Y}: {reported}/{total} xã đã báo "
+             f"cáo kỳ {period} (hạn {due})."]
+    if waiting:
+        lines.append(f"Chưa báo cáo hoặc chưa đủ ({len(waiting)}): {', '.join(waiting)}.")
+    if wrong:
+        lines.append(f"Còn lỗi cần sửa ({len(wrong)}): {', '.join(wrong)}.")
+    if not waiting and not wrong:
+        lines.append("Tất cả các xã đã báo cáo đầy đủ. Cảm ơn các xã!")
+    else:
+        lines.append("Đề nghị các xã có tên kiểm tra trang \"Kiểm tra\" trong sổ báo cáo và "
+                     "hoàn thành sớm.")
+    return "\n".join(lines)
