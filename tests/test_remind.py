@@ -49,3 +49,25 @@ def test_remind_lists_missing_incomplete_and_wrong_communes_with_contacts(provin
 
     late = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 18:00")
     assert "ngay hôm nay (đã quá hạn)" in late.output
+
+
+def test_a_banner_on_the_report_tab_until_the_commune_reports(province):
+    from conftest import workbook_of
+
+    run("provision", config=province, now="2026-11-20 08:00")
+    assert run("daily", config=province, now="2026-11-20 15:00").exit_code == 0
+    daily = load_workbook(workbook_of(province, "06040"))["Báo cáo ngày"]
+    assert daily["A1"].value == "⚠ Chưa báo cáo ngày 20/11/2026 — hạn 17:00"
+    assert daily["A1"].font.color.rgb.endswith("C00000")
+    monthly = load_workbook(workbook_of(province, "06040"))["Báo cáo tháng"]
+    assert monthly["A1"].value == "⚠ Chưa báo cáo tháng 11/2026 — hạn 17:00 ngày 26/11"
+
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
+             at="2026-11-20 15:30")
+    run("daily", config=province, now="2026-11-20 17:05")
+    book = load_workbook(workbook_of(province, "06040"))
+    assert book["Báo cáo ngày"]["A1"].value.startswith("Báo cáo ngày phát triển kinh tế số — Xã")
+    assert book["Báo cáo ngày"]["B3"].value == 1          # what staff typed is untouched
+    other = load_workbook(workbook_of(province, "06001"))["Báo cáo ngày"]
+    assert other["A1"].value == ("⚠ Chưa báo cáo ngày 20/11/2026 — đã quá hạn 17:00, "
+                                 "đề nghị nhập ngay")

@@ -15,10 +15,10 @@ from openpyxl.styles import PatternFill
 
 from toolkit import __version__
 from toolkit.excel import fit_columns, put, save_atomically, style_header
+from toolkit.feedback import LEVEL_LABELS
 from toolkit.layout import display_period
 from toolkit.periods import Status
 from toolkit.rollup import Rollup, figure_columns
-from toolkit.validate import LEVEL_LABELS
 
 STATUS_FILLS = {
     Status.ON_TIME.value: "C6EFCE", Status.AMENDED.value: "E2EFDA", Status.LATE.value: "FFEB9C",

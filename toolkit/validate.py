@@ -7,8 +7,6 @@ stops at the first.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.checks.outliers import outlier_issues
-from toolkit.errors import WorkbookError
+from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.periods import key_for
@@ -25,7 +23,6 @@ from toolkit.templates import ReportSpec, parse_term
 
 ISSUE_COLUMNS = ["commune_code", "commune", "report", "period", "tab", "cell", "value", "check",
                  "level", "message", "fix"]
-LEVEL_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
 _OPS: dict[str, Callable] = {"<=": operator.le, "<": operator.lt, ">=": operator.ge,
                              ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 Progress = Callable[[str], None]
@@ -152,61 +149,11 @@ def _fmt(value) -> str:
     return f"{value:,.0f}".replace(",", ".") if float(value).is_integer() else f"{value:g}"
 
 
-def feedback_rows(issues: pd.DataFrame) -> list[list[str]]:
-    """A commune's Kiểm tra rows: errors before warnings within a period, newest period first."""
-    ordered = issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
-        .sort_values(["period", "_rank", "tab", "cell"], ascending=[False, True, True, True])
-    return [[display_period(r.period), r.tab, r.cell, r.value, r.message, r.fix,
-             LEVEL_LABELS.get(r.level, r.level)] for r in ordered.itertuples()]
-
-
-def feedback_summary(rows_issues: pd.DataFrame, now: datetime) -> str:
-    errors = int((rows_issues["level"] == "error").sum())
-    warnings = int((rows_issues["level"] == "warning").sum())
-    stamp = f"{now:%H:%M %d/%m/%Y}"
-    if not errors and not warnings:
-        return f"Kiểm tra lúc {stamp}: không có lỗi. Cảm ơn xã đã báo cáo đầy đủ!"
-    return (f"Kiểm tra lúc {stamp}: {errors} lỗi, {warnings} cảnh báo — sửa các ô dưới đây trong "
-            "trang báo cáo; trang này tự cập nhật ở lần kiểm tra sau.")
-
-
-def write_feedback(issues: pd.DataFrame, registry, store, ledger, *, now: datetime,
-                   progress: Progress | None = None) -> tuple[list, int, list, list]:
-    """Rewrite each commune's Kiểm tra tab whose content changed; defer edited workbooks."""
-    known = ledger.workbooks()
-    previous = ledger.feedback_hashes()
-    written, deferred, failures, unchanged = [], [], [], 0
-    by_commune = dict(tuple(issues.groupby("commune_code"))) if not issues.empty else {}
-    for commune in registry.communes:
-        record = known.get(commune.code)
-        if record is None:
-            continue
-        mine = by_commune.get(commune.code, issues.iloc[0:0])
-        rows = feedback_rows(mine)
-        digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()[:20]
-        if previous.get(commune.code) == digest:
-            unchanged += 1
-            continue
-        try:
-            stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
-                                         record.last_modified or "", now)
-        except WorkbookError as exc:
-            failures.append((commune.display_name, str(exc)))
-            continue
-        if stamp is None:
-            deferred.append(commune.display_name)
-        else:
-            ledger.record_feedback(commune.code, digest, stamp, now)
-            written.append(commune.display_name)
-        if progress:
-            progress(commune.display_name)
-    return written, unchanged, deferred, failures
-
-
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
              campaign: tuple[date, date], progress: Progress | None = None) -> ValidateResult:
     frames = [find_issues(s, registry, ledger.versions(s.key), day, now, campaign) for s in specs]
     issues = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ISSUE_COLUMNS)
-    written, unchanged, deferred, failures = write_feedback(issues, registry, store, ledger,
-                                                            now=now, progress=progress)
+    banners = banner_texts(specs, registry, ledger, day=day, now=now, campaign=campaign)
+    written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
+                                                            ledger, now=now, progress=progress)
     return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures))

@@ -114,7 +114,10 @@ class WorkbookStore(Protocol):
         """All report tabs of one workbook in one read."""
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
-                       expected_stamp: str, now: datetime) -> str | None:
+                       expected_stamp: str, now: datetime,
+                       banners: dict[str, str] | None = None) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
-        Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""
+        ``banners`` maps report tabs to the text of their first row (a "not reported yet"
+        warning, or the tab's title once reported). Returns the new stamp, or None when the
+        workbook changed meanwhile (deferred)."""

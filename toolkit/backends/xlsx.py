@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Protection
+from openpyxl.styles import Font, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.backends.base import (
@@ -46,6 +46,7 @@ from toolkit.layout import (
 from toolkit.periods import VN_TZ
 
 UNLOCKED = Protection(locked=False)
+BANNER_FONT = Font(bold=True, size=13, color="C00000")
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 
@@ -141,11 +142,17 @@ class XlsxStore:
         )
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
-                       expected_stamp: str, now: datetime) -> str | None:
+                       expected_stamp: str, now: datetime,
+                       banners: dict[str, str] | None = None) -> str | None:
         path = self.path(locator)
         if str(_stat(path)) != expected_stamp:
             return None
         book = self._open(locator)
+        for tab, text in (banners or {}).items():
+            if tab in book.sheetnames:
+                cell = book[tab].cell(TITLE_ROW, 1)
+                put(cell, text)
+                cell.font = BANNER_FONT if text.startswith("⚠") else TITLE_FONT
         sheet = _feedback_sheet(book, replace=True)
         put(sheet.cell(TITLE_ROW, 1), summary)
         for r, values in enumerate(rows, start=FIRST_DATA_ROW):
