@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from toolkit.errors import ConfigError
@@ -13,6 +13,26 @@ from toolkit.errors import ConfigError
 CONFIG_NAME = "toolkit.toml"
 BACKENDS = ("xlsx", "gsheets")
 PACKAGED_TEMPLATES = Path(__file__).parent / "sheet_templates"
+
+
+@dataclass(frozen=True)
+class GoogleConfig:
+    """``[google]``: where credentials are, where workbooks live, and the quota to stay under.
+
+    Only paths and ids are kept here, never key material: the files are read when the store
+    opens, and nothing in them is ever printed.
+    """
+
+    credentials: Path | None = None          # service-account key or OAuth authorized_user.json
+    folder_id: str | None = None             # Shared Drive folder holding commune workbooks
+    rollup_spreadsheet_id: str | None = None
+    template_spreadsheet_id: str | None = None
+    reads_per_minute: int = 60
+    writes_per_minute: int = 60
+    accounts: tuple[Path, ...] = ()          # more credential files; workbooks spread over them
+    notify_editors: bool = False             # Drive e-mails editors when a workbook is shared
+    settle_minutes: int = 10                 # modifiedTime this recent is not trusted to skip
+    credentials_source: str = ""             # "[google] credentials" or the environment variable
 
 
 @dataclass(frozen=True)
@@ -29,6 +49,7 @@ class Config:
     campaign_start: date
     campaign_end: date
     grace_minutes: int
+    google: GoogleConfig = GoogleConfig()
 
     @property
     def root(self) -> Path:
@@ -58,12 +79,23 @@ def load_config(explicit: str | Path | None = None) -> Config:
     problems: list[str] = []
     root = path.parent
 
+    kinds = {str: "text in quotes", int: "whole number", date: "date like 2026-11-01"}
+
     def get(section: str, key: str, kind: type, default=None):
-        value = data.get(section, {}).get(key, default)
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            problems.append(f"[{section}] should be a table (a [{section}] heading), "
+                            f"not {table!r}")
+            data[section] = {}
+            return default
+        value = table.get(key, default)
+        wrong = (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool
+                 or kind is date and isinstance(value, datetime))
         if value is None:
             problems.append(f"[{section}] {key} is missing")
-        elif not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            problems.append(f"[{section}] {key} = {value!r} should be a {kind.__name__}")
+        elif wrong:
+            problems.append(f"[{section}] {key} = {value!r} should be a "
+                            f"{kinds.get(kind, kind.__name__)}")
             return default
         return value
 
@@ -83,7 +115,8 @@ def load_config(explicit: str | Path | None = None) -> Config:
     grace = get("timeliness", "grace_minutes", int, 5)
     if isinstance(grace, int) and not 0 <= grace <= 120:
         problems.append(f"[timeliness] grace_minutes = {grace} should be between 0 and 120")
-    templates = data.get("paths", {}).get("templates")
+    google = _google_section(data.get("google", {}), root, problems)
+    templates = get("paths", "templates", str, "")
     config = dict(
         registry_path=folder("registry", "registry.xlsx"),
         templates_dir=(root / templates).resolve() if templates else PACKAGED_TEMPLATES,
@@ -102,7 +135,60 @@ def load_config(explicit: str | Path | None = None) -> Config:
         campaign_start=start,
         campaign_end=end,
         grace_minutes=grace,
+        google=google,
         **config,
+    )
+
+
+def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleConfig:
+    """Check ``[google]`` completely; whether the files exist is `toolkit doctor`'s job."""
+    if not isinstance(section, dict):
+        problems.append("[google] should be a table of settings")
+        return GoogleConfig()
+    known = set(GoogleConfig.__dataclass_fields__) - {"credentials_source"}
+    for key in sorted(set(section) - known):
+        problems.append(f"[google] {key} is not a known setting; known: {', '.join(sorted(known))}")
+
+    def value(key: str, kind: type, default):
+        found = section.get(key, default)
+        if found is default:
+            return default
+        if not isinstance(found, kind) or (isinstance(found, bool) and kind is not bool):
+            problems.append(f"[google] {key} = {found!r} should be a {kind.__name__}")
+            return default
+        return found
+
+    def path(text: str) -> Path:
+        return (root / Path(text).expanduser()).resolve()
+
+    source = "[google] credentials"
+    credentials = value("credentials", str, None)
+    if not credentials and os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"):
+        credentials, source = os.environ["GOOGLE_APPLICATION_CREDENTIALS"], \
+            "GOOGLE_APPLICATION_CREDENTIALS"
+    accounts = value("accounts", list, [])
+    if not all(isinstance(a, str) for a in accounts):
+        problems.append("[google] accounts should be a list of credential file paths")
+        accounts = []
+    rates = {}
+    for key in ("reads_per_minute", "writes_per_minute"):
+        rates[key] = value(key, int, 60)
+        if not 1 <= rates[key] <= 10_000:
+            problems.append(f"[google] {key} = {rates[key]} should be between 1 and 10000 "
+                            "(Google's default quota is 60)")
+            rates[key] = 60
+    settle = value("settle_minutes", int, 10)
+    if not 0 <= settle <= 120:
+        problems.append(f"[google] settle_minutes = {settle} should be between 0 and 120")
+    ids = {k: value(k, str, None) or None
+           for k in ("folder_id", "rollup_spreadsheet_id", "template_spreadsheet_id")}
+    return GoogleConfig(
+        credentials=path(credentials) if credentials else None,
+        accounts=tuple(path(a) for a in accounts),
+        notify_editors=value("notify_editors", bool, False),
+        settle_minutes=settle,
+        credentials_source=source if credentials else "",
+        **rates, **ids,
     )
 
 
@@ -128,10 +214,29 @@ end = {end.isoformat()}
 # Minutes after the deadline a Google Sheets sweep may still prove a row on time.
 grace_minutes = 5
 
-[paths]
+{_GOOGLE_TEMPLATE if backend == "gsheets" else ""}[paths]
 registry = "registry.xlsx"
 templates = "sheet_templates"
 workbooks = "workbooks"
 ledger = "ledger.sqlite"
 archive = "archive"
+"""
+
+
+_GOOGLE_TEMPLATE = """\
+[google]
+# A service-account key file (or an OAuth authorized_user.json from `toolkit auth login`).
+# Or leave it out and set GOOGLE_APPLICATION_CREDENTIALS. Keep the file out of shared folders.
+credentials = "google-key.json"
+# The Shared Drive folder for commune workbooks (the part after /folders/ in its address).
+# A service account owns no files, so it needs one; add it to the Shared Drive as Content manager.
+folder_id = ""
+# The province rollup spreadsheet, shared with the same account.
+rollup_spreadsheet_id = ""
+# Google's default quota per account; raise only after Google raised yours.
+reads_per_minute = 60
+writes_per_minute = 60
+# Send Google's "shared with you" e-mail to commune editors.
+notify_editors = false
+
 """

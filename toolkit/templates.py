@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
+from toolkit.checks.rosters import RosterSpec, parse_roster
 from toolkit.errors import TemplateError
 from toolkit.periods import CALENDARS, Deadline
 
@@ -88,6 +89,7 @@ class ReportSpec:
     targets: tuple[TargetSpec, ...] = ()
     free_rows: int = 0
     calendar: str = "every_day"
+    roster: RosterSpec | None = None   # roster checks declared by a [roster] table
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -184,6 +186,7 @@ def load_template(path: Path) -> ReportSpec:
     rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
     targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
     free_rows = data.get("rows", 200 if period == "once" else 0)
+    roster = parse_roster(data["roster"], fields, problems) if "roster" in data else None
     calendar = data.get("calendar", "every_day")
     if calendar not in CALENDARS:
         problems.append(f"top level: calendar {calendar!r} should be one of {', '.join(CALENDARS)}")
@@ -194,7 +197,8 @@ def load_template(path: Path) -> ReportSpec:
         raise TemplateError(f"{path}: {len(problems)} problem(s):\n{listing}")
     return ReportSpec(
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
-        rules=rules, targets=targets, free_rows=free_rows, calendar=calendar, source=path,
+        rules=rules, targets=targets, free_rows=free_rows, calendar=calendar,
+        roster=roster, source=path,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.checks.outliers import outlier_issues
+from toolkit.checks.rosters import roster_issues
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows
 from toolkit.layout import a1, display_period, period_keys
@@ -69,9 +70,10 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         for field in spec.fields:
             empty = pd.isna(getattr(row, field.key))
             if field.required and field.key not in row.problems and empty:
+                fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if field.numeric
+                       else "Nhập nội dung vào ô này.")
                 add(row, columns[field.key], None, "required", "error",
-                    f"Chưa nhập \"{field.header}\".",
-                    "Nhập số liệu vào ô này (nếu không có, nhập 0).")
+                    f"Chưa nhập \"{field.header}\".", fix)
     for rule in spec.rules:
         for row, left, right in _violations(rule, spec, rows, communes):
             kind, name = parse_term(rule.left)
@@ -81,6 +83,7 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
                 rule.fix)
     names = {code: commune.display_name for code, commune in communes.items()}
     issues += outlier_issues(spec, rows, names, upto)
+    issues += roster_issues(spec, registry, rows)
     issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
     return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
 

@@ -1,1 +1,2 @@
-"""Checks beyond field rules: outliers, streaks, rosters — each returns rows of the issue table."""
+"""Checks that look across many rows at once (outliers over time, rosters over people),
+called from ``toolkit.validate``."""

@@ -1,0 +1,185 @@
+from datetime import date
+
+import pytest
+
+from toolkit.config import PACKAGED_TEMPLATES, find_config, load_config, render_config
+from toolkit.errors import ConfigError
+
+LANG_SON = dict(province="Lạng Sơn", province_code=20, backend="xlsx",
+                start=date(2026, 11, 1), end=date(2027, 1, 31))
+
+
+@pytest.fixture(autouse=True)
+def no_config_from_the_environment(monkeypatch):
+    monkeypatch.delenv("TOOLKIT_CONFIG", raising=False)
+
+
+def write_config(folder, text=None):
+    path = folder / "toolkit.toml"
+    path.write_text(text if text is not None else render_config(**LANG_SON), encoding="utf-8")
+    return path
+
+
+def problems_in(folder, text):
+    write_config(folder, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(folder)
+    return str(caught.value)
+
+
+def test_rendered_config_loads_back(tmp_path):
+    path = write_config(tmp_path)
+    config = load_config(path)
+    root = tmp_path.resolve()
+    assert config.path == path.resolve()
+    assert config.root == root
+    assert config.province == "Lạng Sơn"
+    assert config.province_code == 20
+    assert config.backend == "xlsx"
+    assert (config.campaign_start, config.campaign_end) == (date(2026, 11, 1), date(2027, 1, 31))
+    assert config.grace_minutes == 5
+    assert config.registry_path == root / "registry.xlsx"
+    assert config.templates_dir == root / "sheet_templates"
+    assert config.workbooks_dir == root / "workbooks"
+    assert config.ledger_path == root / "ledger.sqlite"
+    assert config.archive_dir == root / "archive"
+
+
+def test_rendered_config_for_google_sheets(tmp_path):
+    write_config(tmp_path, render_config(**{**LANG_SON, "backend": "gsheets"}))
+    assert load_config(tmp_path).backend == "gsheets"
+
+
+def test_minimal_config_uses_defaults_and_the_packaged_templates(tmp_path):
+    write_config(tmp_path, '[province]\nname = "Cao Bằng"\ncode = 4\n'
+                           "[campaign]\nstart = 2026-11-01\nend = 2026-11-30\n")
+    config = load_config(tmp_path)
+    assert config.backend == "xlsx"
+    assert config.grace_minutes == 5
+    assert config.templates_dir == PACKAGED_TEMPLATES
+    assert config.ledger_path == tmp_path.resolve() / "ledger.sqlite"
+
+
+def test_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    text = render_config(**LANG_SON).replace('ledger = "ledger.sqlite"', 'ledger = "data/l.db"')
+    write_config(tmp_path, text)
+    monkeypatch.chdir(tmp_path.parent)
+    assert load_config(tmp_path / "toolkit.toml").ledger_path == tmp_path.resolve() / "data/l.db"
+
+
+def test_find_config_in_a_directory(tmp_path):
+    path = write_config(tmp_path)
+    assert find_config(tmp_path) == path
+    assert find_config(str(path)) == path
+
+
+def test_find_config_in_the_working_directory(tmp_path, monkeypatch):
+    write_config(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert find_config(None).resolve() == (tmp_path / "toolkit.toml").resolve()
+
+
+def test_find_config_from_the_environment(tmp_path, monkeypatch):
+    path = write_config(tmp_path)
+    monkeypatch.chdir(tmp_path.parent)
+    monkeypatch.setenv("TOOLKIT_CONFIG", str(tmp_path))
+    assert find_config(None) == path
+    assert load_config().province == "Lạng Sơn"
+
+
+def test_explicit_config_wins_over_the_environment(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    chosen = write_config(tmp_path / "a")
+    write_config(tmp_path / "b")
+    monkeypatch.setenv("TOOLKIT_CONFIG", str(tmp_path / "b"))
+    assert find_config(tmp_path / "a") == chosen
+
+
+def test_missing_config_says_to_run_toolkit_init(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_config()
+    assert str(caught.value) == (
+        'no configuration at toolkit.toml: run `toolkit init DIR --province "Lạng Sơn"` first, '
+        "or pass --config DIR/toolkit.toml"
+    )
+
+
+def test_missing_config_from_the_environment_names_the_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("TOOLKIT_CONFIG", str(tmp_path / "nowhere"))
+    with pytest.raises(ConfigError, match="toolkit init") as caught:
+        find_config(None)
+    assert f"no configuration at {tmp_path / 'nowhere'}" in str(caught.value)
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    message = problems_in(tmp_path, '[province]\nname = "Lạng Sơn\n')
+    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: not valid TOML (")
+    assert message.endswith("; fix the line it names")
+
+
+def test_every_bad_value_is_listed_at_once(tmp_path):
+    text = (render_config(**LANG_SON)
+            .replace("end = 2027-01-31", "end = 2026-10-01")
+            .replace('kind = "xlsx"', 'kind = "onedrive"')
+            .replace("grace_minutes = 5", "grace_minutes = 500")
+            .replace("code = 20", 'code = "20"'))
+    message = problems_in(tmp_path, text)
+    assert message == (
+        f"{tmp_path / 'toolkit.toml'}: 4 problem(s):\n"
+        "  - [province] code = '20' should be a whole number\n"
+        "  - [backend] kind = 'onedrive' should be one of xlsx, gsheets\n"
+        "  - [campaign] end 2026-10-01 is before start 2026-11-01\n"
+        "  - [timeliness] grace_minutes = 500 should be between 0 and 120"
+    )
+
+
+def test_wrong_types_and_missing_keys_are_listed(tmp_path):
+    text = ('[province]\ncode = true\n[campaign]\nstart = "2026-11-01"\nend = 2026-11-30\n'
+            '[timeliness]\ngrace_minutes = 5.5\n[paths]\nledger = 7\n')
+    message = problems_in(tmp_path, text)
+    assert "5 problem(s)" in message
+    for expected in ("[province] name is missing",
+                     "[province] code = True should be a whole number",
+                     "[campaign] start = '2026-11-01' should be a date like 2026-11-01",
+                     "[timeliness] grace_minutes = 5.5 should be a whole number",
+                     "[paths] ledger = 7 should be a text in quotes"):
+        assert expected in message
+
+
+def test_grace_minutes_bounds(tmp_path):
+    for grace, ok in ((0, True), (120, True), (-1, False), (121, False)):
+        text = render_config(**LANG_SON).replace("grace_minutes = 5", f"grace_minutes = {grace}")
+        write_config(tmp_path, text)
+        if ok:
+            assert load_config(tmp_path).grace_minutes == grace
+        else:
+            with pytest.raises(ConfigError, match="should be between 0 and 120"):
+                load_config(tmp_path)
+
+
+# Regression (toolkit/config.py, load_config): a datetime passes isinstance(value, date), so
+# `start = 2026-11-01T08:00:00` with `end = 2026-11-30` makes `end < start` raise TypeError
+# (can't compare datetime.datetime to datetime.date) instead of listing the problem.
+def test_a_campaign_start_with_a_time_is_a_problem_not_a_crash(tmp_path):
+    text = render_config(**LANG_SON).replace("start = 2026-11-01", "start = 2026-11-01T08:00:00")
+    message = problems_in(tmp_path, text)
+    assert "[campaign] start" in message
+
+
+# Regression (toolkit/config.py, load_config): [paths] templates is not type-checked, so
+# `templates = 5` reaches `root / 5` and raises TypeError instead of a ConfigError.
+def test_a_templates_path_of_the_wrong_type_is_listed(tmp_path):
+    text = render_config(**LANG_SON).replace('templates = "sheet_templates"', "templates = 5")
+    message = problems_in(tmp_path, text)
+    assert "[paths] templates = 5 should be a text in quotes" in message
+
+
+# Regression (toolkit/config.py, load_config.get): `data.get(section, {}).get(key)` assumes every
+# section is a table; `province = "Lạng Sơn"` raises AttributeError instead of a ConfigError.
+def test_a_section_that_is_not_a_table_is_listed(tmp_path):
+    text = render_config(**LANG_SON).replace('[province]\nname = "Lạng Sơn"\ncode = 20\n',
+                                             'province = "Lạng Sơn"\n')
+    message = problems_in(tmp_path, text)
+    assert "[province]" in message
