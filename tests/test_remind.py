@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from conftest import run, type_row
@@ -71,3 +72,62 @@ def test_a_banner_on_the_report_tab_until_the_commune_reports(province):
     other = load_workbook(workbook_of(province, "06001"))["Báo cáo ngày"]
     assert other["A1"].value == ("⚠ Chưa báo cáo ngày 20/11/2026 — đã quá hạn 17:00, "
                                  "đề nghị nhập ngay")
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+def test_remind_emails_each_commune_its_reminder(province, smtp_server):
+    from email import message_from_bytes
+    from email.policy import default
+
+    inbox, port = smtp_server
+    text = province.read_text(encoding="utf-8")
+    province.write_text(text + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
+                        'sender = "so-khcn@example.gov.vn"\nsecurity = "none"\n',
+                        encoding="utf-8")
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 2, ACCOUNTS: 3},
+             at="2026-11-20 09:00")
+    run("collect", config=province, now="2026-11-20 16:00")
+    result = run("remind", "--email", "--date", "2026-11-20", config=province,
+                 now="2026-11-20 16:00")
+    assert result.exit_code == 0, result.output
+    assert "email: sent 3, skipped 0" in result.output
+    recipients = sorted(r for m in inbox.messages for r in m.rcpt_tos)
+    assert recipients == ["xa06001@example.gov.vn", "xa06019@example.gov.vn",
+                          "xa06202@example.gov.vn"]
+    mail = next(message_from_bytes(m.content, policy=default) for m in inbox.messages
+                if m.rcpt_tos == ["xa06202@example.gov.vn"])
+    assert mail["Subject"] == ("Nhắc báo cáo: Báo cáo ngày phát triển kinh tế số kỳ 20/11/2026 "
+                               "— Xã Ba Sơn")
+    assert "Kính gửi UBND Xã Ba Sơn" in mail.get_content()
+
+
+def test_remind_email_without_smtp_settings_says_what_to_add(province):
+    run("provision", config=province, now="2026-11-20 08:00")
+    result = run("remind", "--email", config=province, now="2026-11-20 16:00")
+    assert result.exit_code == 2
+    assert "--email needs an [smtp] section" in result.output

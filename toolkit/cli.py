@@ -322,8 +322,10 @@ def daily(day, wait_seconds, config_path, now):
 @day_option
 @click.option("--template", default="kts_daily", show_default=True,
               help="Report template to chase.")
+@click.option("--email", is_flag=True,
+              help="Also e-mail each commune's editors, through [smtp] in toolkit.toml.")
 @common
-def remind(day, template, config_path, now):
+def remind(day, template, email, config_path, now):
     """Who to chase, with ready-to-paste Vietnamese messages (also saved to a file).
 
     \b
@@ -339,6 +341,31 @@ def remind(day, template, config_path, now):
         path = write_reminders(reminders, ws.config.ledger_path.parent / "reminders")
     click.echo(reminders.text(), nl=False)
     say(f"remind: {len(reminders.communes)} commune(s) to chase; saved to {path}")
+    if email:
+        _email(ws, reminders)
+
+
+def _email(ws, reminders) -> None:
+    import os
+    import smtplib
+
+    from toolkit.errors import ConfigError
+    from toolkit.remind import send_reminders
+
+    smtp = ws.config.smtp
+    if not smtp.configured:
+        raise ConfigError(f"{ws.config.path}: --email needs an [smtp] section, e.g.\n"
+                          "[smtp]\nhost = \"smtp.example.gov.vn\"\nport = 587\n"
+                          "sender = \"so-khcn@example.gov.vn\"\nusername = \"so-khcn\"\n"
+                          f"and the password in the environment variable {smtp.password_env}")
+    try:
+        result = send_reminders(reminders, smtp, os.environ.get(smtp.password_env),
+                                title=ws.specs[0].title)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ConfigError(f"could not send through {smtp.host}:{smtp.port} ({exc}); check "
+                          "[smtp] in toolkit.toml and the password variable") from exc
+    say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
+    _fail_if(result.skipped)
 
 
 @main.command()

@@ -36,6 +36,23 @@ class GoogleConfig:
 
 
 @dataclass(frozen=True)
+class SmtpConfig:
+    """``[smtp]``: where reminder e-mails go out. The password is read from an environment
+    variable named here, never from the file, and never printed."""
+
+    host: str = ""
+    port: int = 587
+    sender: str = ""
+    username: str = ""
+    password_env: str = "TOOLKIT_SMTP_PASSWORD"
+    security: str = "starttls"     # starttls | ssl | none (none only for a local relay)
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.host and self.sender)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path
     province: str
@@ -50,6 +67,7 @@ class Config:
     campaign_end: date
     grace_minutes: int
     google: GoogleConfig = GoogleConfig()
+    smtp: SmtpConfig = SmtpConfig()
 
     @property
     def root(self) -> Path:
@@ -116,6 +134,7 @@ def load_config(explicit: str | Path | None = None) -> Config:
     if isinstance(grace, int) and not 0 <= grace <= 120:
         problems.append(f"[timeliness] grace_minutes = {grace} should be between 0 and 120")
     google = _google_section(data.get("google", {}), root, problems)
+    smtp = _smtp_section(get, data.get("smtp"), problems)
     templates = get("paths", "templates", str, "")
     config = dict(
         registry_path=folder("registry", "registry.xlsx"),
@@ -136,8 +155,24 @@ def load_config(explicit: str | Path | None = None) -> Config:
         campaign_end=end,
         grace_minutes=grace,
         google=google,
+        smtp=smtp,
         **config,
     )
+
+
+def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
+    if section is None:
+        return SmtpConfig()
+    default = SmtpConfig()
+    values = {key: get("smtp", key, type(getattr(default, key)), getattr(default, key))
+              for key in ("host", "port", "sender", "username", "password_env", "security")}
+    if values["security"] not in ("starttls", "ssl", "none"):
+        problems.append(f"[smtp] security = {values['security']!r} should be starttls, ssl "
+                        "or none")
+    if not values["host"] or "@" not in values["sender"]:
+        problems.append("[smtp] needs host = \"smtp.example.gov.vn\" and sender = "
+                        "\"so-khcn@example.gov.vn\"")
+    return SmtpConfig(**values)
 
 
 def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleConfig:

@@ -67,6 +67,56 @@ def write_reminders(reminders: Reminders, folder) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class Sent:
+    sent: tuple[tuple[str, str], ...]      # (commune, recipients)
+    skipped: tuple[tuple[str, str], ...]   # (commune, why)
+
+
+def send_reminders(reminders: Reminders, smtp, password: str | None, *,
+                   title: str) -> Sent:
+    """One e-mail per commune to its editors, over one SMTP connection.
+
+    A commune without editors, or whose address the server refuses, is skipped and named;
+    the others still go out.
+    """
+    import smtplib
+    import ssl
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
+    sent, skipped = [], []
+    context = ssl.create_default_context()
+    client = (smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=30, context=context)
+              if smtp.security == "ssl" else smtplib.SMTP(smtp.host, smtp.port, timeout=30))
+    with client:
+        if smtp.security == "starttls":
+            client.starttls(context=context)
+        if smtp.username:
+            client.login(smtp.username, password or "")
+        for row in reminders.communes.itertuples():
+            recipients = [e for e in row.editors.split("; ") if e]
+            if not recipients:
+                skipped.append((row.commune, "no editor e-mail in the registry"))
+                continue
+            message = EmailMessage()
+            message["From"] = smtp.sender
+            message["To"] = ", ".join(recipients)
+            message["Subject"] = f"Nhắc báo cáo: {title} kỳ {display_period(reminders.period)}" \
+                f" — {row.commune}"
+            message["Date"] = formatdate(localtime=True)
+            message["Message-ID"] = make_msgid(domain=smtp.sender.split("@")[-1])
+            message.set_content(f"{row.message}\n\n--\nThư nhắc tự động; vui lòng không "
+                                "trả lời thư này.")
+            try:
+                client.send_message(message)
+            except smtplib.SMTPRecipientsRefused as exc:
+                skipped.append((row.commune, f"refused by the server: {exc.recipients}"))
+                continue
+            sent.append((row.commune, ", ".join(recipients)))
+    return Sent(tuple(sent), tuple(skipped))
+
+
 def zalo_group(commune) -> str:
     """``KTS_ThatKhe_TrangDinh``: the group naming the province's documents use."""
     def part(text: str) -> str:
