@@ -86,3 +86,29 @@ def test_archive_converts_to_pdf_with_libreoffice(archive, tmp_path):
                     str(archive)], check=True, capture_output=True, timeout=120)
     pdf = tmp_path / archive.with_suffix(".pdf").name
     assert pdf.stat().st_size > 10_000
+
+
+def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(province, tmp_path):
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 7, ACCOUNTS: 1},
+             at="2026-11-20 16:00")
+    run("collect", config=province, now="2026-11-20 17:00")
+    at_deadline = run("rollup", "--date", "2026-11-20", "--template", "kts_daily",
+                      config=province, now="2026-11-20 17:00")
+    assert at_deadline.exit_code == 0
+    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    then = {name: rows_of(load_workbook(archive)[name]) for name in ("Tổng hợp", "Tỷ lệ báo cáo")}
+
+    # Later: a late report, an amendment; then the rollup as of the deadline, a day after.
+    type_row(province, "06001", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 3},
+             at="2026-11-20 18:00")
+    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 9},
+             at="2026-11-20 19:00")
+    run("collect", config=province, now="2026-11-20 20:00")
+    replay = run("rollup", "--date", "2026-11-20", "--template", "kts_daily", "--as-of",
+                 "deadline", config=province, now="2026-11-21 10:00")
+    assert replay.exit_code == 0
+    frozen = load_workbook(archive.with_name("kts_daily_2026-11-20_theo-han.xlsx"))
+    assert {name: rows_of(frozen[name]) for name in then} == then
+    info = dict(frozen["Thông tin"].iter_rows(values_only=True))
+    assert info["Số liệu tính đến"] == "17:00:00 20/11/2026 (theo hạn)"
