@@ -47,6 +47,7 @@ class FieldSpec:
     choices_from_villages: bool = False
     aggregate: str = "sum"
     private: bool = False
+    reconciles_with: str | None = None   # "kts_daily.new_shops": the daily field it totals
 
     @property
     def numeric(self) -> bool:
@@ -138,6 +139,7 @@ def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
             if name in seen:
                 problems.append(f"{spec.source}: {attribute} '{name}' is also used by {seen[name]}")
             seen[name] = spec.source
+    problems += _reconcile_problems(specs)
     if problems:
         raise TemplateError("\n".join(problems))
     specs.sort(key=lambda s: (PERIODS.index(s.period), s.key))
@@ -148,6 +150,25 @@ def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
             raise TemplateError(f"no template named '{only}' in {folder}; available: {names}")
         return chosen
     return specs
+
+
+def _reconcile_problems(specs: list[ReportSpec]) -> list[str]:
+    """A monthly field that totals a daily one must name a daily template's number field."""
+    by_key = {s.key: s for s in specs}
+    problems = []
+    for spec in specs:
+        for declared in spec.fields:
+            if declared.reconciles_with is None:
+                continue
+            other_key, other_field = declared.reconciles_with.split(".")
+            other = by_key.get(other_key)
+            numbers = {f.key for f in other.fields if f.numeric} if other else set()
+            if spec.period != "monthly" or other is None or other.period != "daily" \
+                    or other_field not in numbers:
+                problems.append(f"{spec.source}: field '{declared.key}' reconciles_with "
+                                f"'{declared.reconciles_with}', which should be a number field "
+                                "of a daily template (and this template monthly)")
+    return problems
 
 
 def load_template(path: Path) -> ReportSpec:
@@ -260,7 +281,11 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
     unknown = set(raw) - {"key", "header", "type", "required", "min", "max", "choices",
-                          "aggregate", "private"}
+                          "aggregate", "private", "reconciles_with"}
+    target = raw.get("reconciles_with")
+    if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
+        problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
+                        "\"kts_daily.new_shops\"")
     if unknown:
         problems.append(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     return FieldSpec(
@@ -269,6 +294,7 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         choices=() if from_villages else tuple(choices or ()),
         choices_from_villages=from_villages, aggregate=str(aggregate),
         private=bool(raw.get("private", False)),
+        reconciles_with=str(target) if target is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.checks.outliers import outlier_issues
+from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows
@@ -154,8 +155,13 @@ def _fmt(value) -> str:
 
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
              campaign: tuple[date, date], progress: Progress | None = None) -> ValidateResult:
-    frames = [find_issues(s, registry, ledger.versions(s.key), day, now, campaign) for s in specs]
-    issues = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=ISSUE_COLUMNS)
+    versions = {s.key: ledger.versions(s.key) for s in specs}
+    frames = [find_issues(s, registry, versions[s.key], day, now, campaign) for s in specs]
+    latest = {s.key: latest_rows(versions[s.key], s, now) for s in specs}
+    names = {c.code: c.display_name for c in registry.communes}
+    frames.append(pd.DataFrame.from_records(reconcile_issues(specs, latest, names, day),
+                                            columns=ISSUE_COLUMNS))
+    issues = pd.concat(frames, ignore_index=True)
     banners = banner_texts(specs, registry, ledger, day=day, now=now, campaign=campaign)
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
                                                             ledger, now=now, progress=progress)

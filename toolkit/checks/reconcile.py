@@ -1,0 +1,53 @@
+"""Monthly figures that restate daily ones must agree with the sum of the daily entries.
+
+Declared in a monthly template with ``reconciles_with = "kts_daily.new_shops"``; a difference
+is a warning on the monthly cell, with both numbers, because either side may be the one to fix.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from toolkit.layout import a1, display_period
+from toolkit.parse import format_vn_number
+from toolkit.templates import ReportSpec
+
+
+def reconcile_issues(specs: list[ReportSpec], latest: dict[str, pd.DataFrame],
+                     names: dict[str, str], day: date) -> list[dict]:
+    """``latest``: each template's latest rows (frames.latest_rows) as of the same moment."""
+    issues = []
+    by_key = {s.key: s for s in specs}
+    for spec in specs:
+        columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
+        for field in (f for f in spec.fields if f.reconciles_with):
+            daily_key, daily_field = field.reconciles_with.split(".")
+            if daily_key not in by_key or spec.key not in latest or daily_key not in latest:
+                continue
+            monthly = latest[spec.key].dropna(subset=[field.key])
+            daily = latest[daily_key]
+            daily = daily[(daily["period"] != "?") & (daily["period"] <= day.isoformat())]
+            totals = daily.assign(month=daily["period"].str[:7]) \
+                .groupby(["commune_code", "month"])[daily_field].sum()
+            daily_header = by_key[daily_key].field_spec(daily_field).header
+            for row in monthly.itertuples():
+                stated = getattr(row, field.key)
+                summed = totals.get((row.commune_code, row.period), 0)
+                if stated == summed:
+                    continue
+                issues.append({
+                    "commune_code": row.commune_code,
+                    "commune": names.get(row.commune_code, row.commune_code),
+                    "report": spec.key, "period": row.period, "tab": spec.tab,
+                    "cell": a1(row.sheet_row, columns[field.key]),
+                    "value": format_vn_number(stated), "check": f"reconcile:{field.key}",
+                    "level": "warning",
+                    "message": (f"\"{field.header}\" tháng {display_period(row.period)} là "
+                                f"{format_vn_number(stated)}, nhưng tổng \"{daily_header}\" các "
+                                f"báo cáo ngày trong tháng (đến {day:%d/%m/%Y}) là "
+                                f"{format_vn_number(summed)}."),
+                    "fix": "Đối chiếu và sửa báo cáo tháng hoặc các báo cáo ngày cho khớp.",
+                })
+    return issues
