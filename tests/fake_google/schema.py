@@ -1,0 +1,284 @@
+"""Google's discovery documents as the contract: routes, query parameters and request bodies.
+
+The documents ship inside google-api-python-client; every request the fake answers is checked
+against them the way Google's front end checks it, so a body with a misspelt field fails here
+with the same 400 INVALID_ARGUMENT it would get from Google.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import fields
+from .errors import drive_error, invalid_argument, sheets_error
+
+LIST_VALUE = "type.googleapis.com/google.protobuf.ListValue"
+SCALAR = {"string": "TYPE_STRING", "boolean": "TYPE_BOOL", "number": "TYPE_DOUBLE",
+          "integer": "TYPE_INT32"}
+#: Which request field the HTTP body binds to (Sheets' http rules); "*" is the whole request.
+BODY_FIELD = {"sheets.spreadsheets.values.update": "data",
+              "sheets.spreadsheets.values.append": "data",
+              "sheets.spreadsheets.create": "spreadsheet"}
+#: Fields Drive accepts although v3's documents no longer list them (gspread sends withLink).
+DRIVE_TOLERATED = {"withLink"}
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+@dataclass(frozen=True)
+class Route:
+    http: str
+    pattern: re.Pattern
+    method_id: str
+    literal: int
+
+
+class Api:
+    def __init__(self, name: str, doc: dict, prefix: str):
+        self.name = name
+        self.schemas = doc["schemas"]
+        self.globals = doc["parameters"]
+        self.methods: dict[str, dict] = {}
+        self.routes: list[Route] = []
+        self._collect(doc.get("resources", {}), prefix)
+        self.routes.sort(key=lambda r: -r.literal)
+        self.all_params = {p for m in self.methods.values() for p in m.get("parameters", {})}
+
+    def _collect(self, resources: dict, prefix: str) -> None:
+        for res in resources.values():
+            for method in res.get("methods", {}).values():
+                self.methods[method["id"]] = method
+                templates = [prefix + method.get("flatPath", method["path"])]
+                upload = method.get("mediaUpload", {}).get("protocols", {}).get("simple", {})
+                if upload.get("path"):
+                    templates.append(upload["path"])
+                for template in templates:
+                    self.routes.append(_route(method["httpMethod"], template, method["id"]))
+            self._collect(res.get("resources", {}), prefix)
+
+    def match(self, http: str, path: str) -> tuple[str, dict] | None:
+        for route in self.routes:
+            if route.http != http:
+                continue
+            m = route.pattern.match(path)
+            if m:
+                return route.method_id, m.groupdict()
+        return None
+
+    # -- query parameters ---------------------------------------------------------------------
+
+    def check_query(self, method_id: str, query: dict[str, list[str]]) -> None:
+        params = {**self.globals, **self.methods[method_id].get("parameters", {})}
+        violations = []
+        for name, values in query.items():
+            spec = params.get(name)
+            if spec is None or spec.get("location") == "path":
+                if self.name == "drive" and name in self.all_params:
+                    continue        # Drive ignores another method's parameter (gspread relies)
+                violations.append((name, self._unknown_param(name)))
+                continue
+            for value in values if spec.get("repeated") else values[-1:]:
+                problem = _param_problem(spec, value)
+                if problem:
+                    violations.append((name, self._bad_param(name, spec, value)))
+        if violations:
+            if self.name == "drive":
+                raise drive_error(400, violations[0][1], "invalidParameter",
+                                  location=violations[0][0])
+            raise invalid_argument([("", text) for _, text in violations])
+
+    def _unknown_param(self, name: str) -> str:
+        if self.name == "drive":
+            return f"Invalid parameter: {name} (unknown to Drive v3)"
+        return (f'Invalid JSON payload received. Unknown name "{name}": Cannot bind query '
+                f"parameter. Field '{name}' could not be found in request message.")
+
+    def _bad_param(self, name: str, spec: dict, value: str) -> str:
+        if self.name == "drive":
+            if spec.get("type") == "boolean":
+                return (f"Invalid value '{value}'. Values must match the following regular "
+                        "expression: '(?i)(true|false)'")
+            return f"Invalid value '{value}' for parameter {name}."
+        return f"Invalid value at '{snake(name)}' ({_param_type(name, spec)}), \"{value}\""
+
+    # -- request bodies -----------------------------------------------------------------------
+
+    def check_body(self, method_id: str, body) -> None:
+        method = self.methods[method_id]
+        ref = method.get("request", {}).get("$ref")
+        if ref is None:
+            return
+        if body is None:
+            body = {}
+        root = BODY_FIELD.get(method_id, "")
+        violations: list[tuple[str, str]] = []
+        self._check({"$ref": ref}, body, root, violations)
+        if violations:
+            if self.name == "drive":
+                raise drive_error(400, violations[0][1], "badRequest")
+            raise invalid_argument(violations)
+
+    def _resolve(self, schema: dict) -> tuple[dict, str | None]:
+        ref = schema.get("$ref")
+        return (self.schemas[ref], ref) if ref else (schema, None)
+
+    def _type_name(self, schema: dict) -> str:
+        schema, ref = self._resolve(schema)
+        if ref:
+            return f"type.googleapis.com/google.apps.sheets.v4.{ref}"
+        if schema.get("type") == "array":
+            return LIST_VALUE if schema.get("items", {}).get("type") in ("any", "array") \
+                else self._type_name(schema["items"])
+        if schema.get("format") == "int64":
+            return "TYPE_INT64"
+        if schema.get("type") == "number" and schema.get("format") == "float":
+            return "TYPE_FLOAT"
+        return SCALAR.get(schema.get("type"), "TYPE_STRING")
+
+    def _check(self, schema: dict, value, path: str, out: list) -> None:
+        if value is None:
+            return
+        resolved, ref = self._resolve(schema)
+        kind = resolved.get("type")
+        bad = (f"Invalid value at '{path}' ({self._type_name(schema)}), "
+               f"{json.dumps(value, ensure_ascii=False)}")
+        if ref or kind == "object":
+            if not isinstance(value, dict):
+                out.append((path, bad))
+                return
+            props = resolved.get("properties", {})
+            extra = resolved.get("additionalProperties")
+            for key, item in value.items():
+                if key in props:
+                    sub = f"{path}.{snake(key)}" if path else snake(key)
+                    self._check(props[key], item, sub, out)
+                elif extra is not None:
+                    self._check(extra, item, f"{path}[{key}]", out)
+                elif not (self.name == "drive" and key in DRIVE_TOLERATED):
+                    where = f" at '{path}'" if path else ""
+                    out.append((path, f'Invalid JSON payload received. Unknown name "{key}"'
+                                      f"{where}: Cannot find field."))
+        elif kind == "array":
+            if not isinstance(value, list):
+                out.append((path, bad))
+                return
+            for n, item in enumerate(value):
+                self._check(resolved.get("items", {}), item, f"{path}[{n}]", out)
+        elif kind == "any":
+            return
+        elif _scalar_problem(resolved, value):
+            if resolved.get("enum"):
+                name = ref or path.rpartition(".")[2].title().replace("_", "")
+                bad = (f"Invalid value at '{path}' (type.googleapis.com/google.apps.sheets.v4."
+                       f"{name}), {json.dumps(value, ensure_ascii=False)}")
+            out.append((path, bad))
+
+    # -- response field masks -----------------------------------------------------------------
+
+    def check_fields(self, method_id: str, mask: str) -> list[fields.Path]:
+        try:
+            paths = fields.parse(mask)
+        except ValueError:
+            paths = [(mask,)]
+        ref = self.methods[method_id].get("response", {}).get("$ref")
+        for path in paths:
+            if ref and "*" not in path and self._field_schema(ref, path) is None:
+                shown = ".".join(path)
+                if self.name == "drive":
+                    raise drive_error(400, f"Invalid field selection {shown}", "invalidParameter",
+                                      location="fields")
+                raise sheets_error(400, "Request contains an invalid argument.", [
+                    {"@type": "type.googleapis.com/google.rpc.BadRequest", "fieldViolations": [
+                        {"field": "fields", "description": f"Invalid field selection {shown}"}]}])
+        return paths
+
+    def _field_schema(self, ref: str, path: tuple) -> dict | None:
+        schema: dict | None = {"$ref": ref}
+        for part in path:
+            schema, _ = self._resolve(schema)
+            while schema.get("type") == "array":
+                schema, _ = self._resolve(schema.get("items", {}))
+            if schema.get("additionalProperties") is not None:
+                schema = schema["additionalProperties"]
+                continue
+            schema = schema.get("properties", {}).get(part)
+            if schema is None:
+                return None
+        return schema
+
+
+def _route(http: str, template: str, method_id: str) -> Route:
+    out, literal = "^", 0
+    for piece in re.split(r"(\{[+]?[A-Za-z_]+\})", template):
+        if piece.startswith("{"):
+            out += f"(?P<{piece.strip('{}+')}>[^/]+?)"
+        else:
+            out += re.escape(piece)
+            literal += len(piece)
+    return Route(http, re.compile(out + "$"), method_id, literal)
+
+
+def _param_type(name: str, spec: dict) -> str:
+    if spec.get("enum"):
+        base = name[len("response"):] if name.startswith("response") else name
+        base = "Dimension" if base == "majorDimension" else base[0].upper() + base[1:]
+        return f"type.googleapis.com/google.apps.sheets.v4.{base}"
+    return SCALAR.get(spec.get("type"), "TYPE_STRING")
+
+
+def _param_problem(spec: dict, value: str) -> bool:
+    kind = spec.get("type")
+    if kind == "boolean":
+        return value.lower() not in ("true", "false")
+    if kind == "integer":
+        try:
+            number = int(value)
+        except ValueError:
+            return True
+        low, high = spec.get("minimum"), spec.get("maximum")
+        return (low is not None and number < int(low)) or (high is not None and
+                                                            number > int(high))
+    if spec.get("enum"):
+        return value not in spec["enum"]
+    return False
+
+
+def _scalar_problem(schema: dict, value) -> bool:
+    kind, fmt = schema.get("type"), schema.get("format")
+    if kind == "boolean":
+        return not isinstance(value, bool)
+    if kind == "integer":
+        if isinstance(value, bool):
+            return True
+        if isinstance(value, float):
+            return not value.is_integer()
+        return not (isinstance(value, int) or (isinstance(value, str) and
+                                               re.fullmatch(r"-?\d+", value)))
+    if kind == "number":
+        if isinstance(value, str):
+            return value not in ("NaN", "Infinity", "-Infinity") and not re.fullmatch(
+                r"-?\d+(\.\d+)?([eE][-+]?\d+)?", value)
+        return isinstance(value, bool) or not isinstance(value, int | float)
+    if kind == "string":
+        if fmt == "int64" and isinstance(value, int) and not isinstance(value, bool):
+            return False
+        if not isinstance(value, str):
+            return True
+        return bool(schema.get("enum")) and value not in schema["enum"]
+    return False
+
+
+@functools.cache
+def apis() -> dict[str, Api]:
+    import googleapiclient
+
+    folder = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+    sheets = json.loads((folder / "sheets.v4.json").read_text(encoding="utf-8"))
+    drive = json.loads((folder / "drive.v3.json").read_text(encoding="utf-8"))
+    return {"sheets": Api("sheets", sheets, "/"), "drive": Api("drive", drive, "/drive/v3/")}

@@ -1,0 +1,79 @@
+"""What went over the wire: the request log, injected faults and per-minute quotas."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class RequestRecord:
+    """One request as the fake saw it; ``status`` 0 means the connection was reset."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    json: object
+    status: int = 0
+    api: str = ""             # "sheets", "drive", "oauth2" or "" (no such endpoint)
+    method_id: str = ""       # discovery id, e.g. "sheets.spreadsheets.values.batchGet"
+    account: str | None = None
+    at: float = 0.0
+    fault: str | None = None  # what was injected, if anything
+
+    @property
+    def kind(self) -> str:
+        """Google's quota kind: Sheets "read" / "write", or "drive" / "token"."""
+        if self.api == "sheets":
+            return "read" if self.method == "GET" else "write"
+        return self.api or "unknown"
+
+
+Match = str | Callable[[RequestRecord], bool] | None
+
+
+def matches(match: Match, record: RequestRecord) -> bool:
+    """None: any API call; a str: a discovery id or its tail ("values.batchGet"), an api name,
+    a quota kind ("read", "write"), or a substring of ``"METHOD /path"``; a callable: its
+    verdict."""
+    if match is None:
+        return record.api in ("sheets", "drive")
+    if callable(match):
+        return bool(match(record))
+    return match in (record.method_id, record.api, record.kind) or \
+        bool(record.method_id) and record.method_id.endswith("." + match) or \
+        match in f"{record.method} {record.path}"
+
+
+@dataclass
+class Fault:
+    kind: int | str           # 429, 500, 503 (any status), "reset", "timeout", "slow"
+    remaining: int
+    match: Match = None
+    delay: float = 2.0
+    applied: bool = False     # a reset/timeout after the request was carried out
+
+
+@dataclass
+class Quotas:
+    """Requests per 60-second window of the fake's clock, per account, by kind."""
+
+    limits: dict[str, int] = field(default_factory=dict)
+    used: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take(self, account: str, kind: str, now: float) -> int | None:
+        """None when allowed (and counted); else the limit that was hit."""
+        limit = self.limits.get(kind)
+        if limit is None:
+            return None
+        window = int(now // 60)
+        key = (account, kind, window)
+        with self.lock:
+            if self.used.get(key, 0) >= limit:
+                return limit
+            self.used[key] = self.used.get(key, 0) + 1
+            for stale in [k for k in self.used if k[2] < window - 1]:
+                del self.used[stale]
+        return None
