@@ -11,6 +11,10 @@ def open_store(config) -> WorkbookStore:
         from toolkit.backends.xlsx import XlsxStore
 
         return XlsxStore(config.workbooks_dir)
+    if config.backend == "gsheets":
+        from toolkit.backends.gsheets import open_gsheets
+
+        return open_gsheets(config.google)
     from toolkit.errors import ConfigError
 
     raise ConfigError(

@@ -1,0 +1,164 @@
+"""Quota, faults, other accounts and `toolkit doctor`, against the loopback fake Google."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import timedelta
+
+import pytest
+from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
+from test_gsheets_store import DAILY, SHEETS_READ, SHEETS_WRITE, key_file, office  # noqa: F401  (fixture)
+
+from toolkit.backends.google_http import Pacer, RetryPolicy
+from toolkit.backends.gsheets import open_gsheets
+from toolkit.config import GoogleConfig
+from toolkit.doctor import doctor
+
+
+def test_a_province_is_collected_at_the_quota_floor_without_a_single_429(
+        fake_google, tmp_path):  # noqa: F811
+    fake = fake_google
+    fake.quota(reads=60, writes=60)
+    folder = fake.add_shared_drive_folder()
+    ids = [fake.create_spreadsheet(f"{6000 + i:05d} Xã {i}", parent=folder, tabs=(DAILY,))
+           for i in range(150)]
+    for sid in ids:
+        fake.type(sid, f"'{DAILY}'!B3", "4")
+    google = GoogleConfig(credentials=key_file(tmp_path, fake.service_account_info()),
+                          folder_id=folder, settle_minutes=0)
+    pacer = Pacer(60, 60, clock=fake.clock.seconds, sleep=fake.clock.advance)
+    store = open_gsheets(google, adapter=fake.adapter, pacer_factory=lambda: pacer)
+    fake.reset_log()
+    start = fake.clock.seconds()
+    stamps = store.modified_stamps(ids)
+    snapshots = [store.read(sid, [DAILY]) for sid in ids if stamps[sid]]
+    elapsed = fake.clock.seconds() - start
+    assert len(snapshots) == 150
+    assert all(s.grids[DAILY][2][-1] == 4 and not s.missing_tabs for s in snapshots)
+    assert fake.count(lambda r: r.status == 429) == 0
+    assert fake.count(SHEETS_READ) == 150 and fake.count("drive.files.list") == 1
+    floor = 150 / 60 * 60                                  # reads ÷ quota, in seconds
+    assert floor * 0.9 <= elapsed <= floor * 1.1
+    assert pacer.slept == pytest.approx(elapsed, abs=2.0)  # the waits are all accounted for
+
+
+def test_quota_spread_over_two_accounts_halves_the_wait(fake_google, tmp_path):  # noqa: F811
+    fake = fake_google
+    fake.quota(reads=60, writes=60)
+    folder = fake.add_shared_drive_folder()
+    ids = [fake.create_spreadsheet(f"{7000 + i:05d} Xã {i}", parent=folder, tabs=(DAILY,))
+           for i in range(120)]
+    first = key_file(tmp_path, fake.service_account_info("a@p.iam.gserviceaccount.com"))
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps(fake.service_account_info("b@p.iam.gserviceaccount.com")))
+    second.chmod(0o600)
+    google = GoogleConfig(credentials=first, accounts=(second,), folder_id=folder,
+                          settle_minutes=0)
+    store = open_gsheets(google, adapter=fake.adapter, pacer_factory=lambda: Pacer(
+        60, 60, clock=fake.clock.seconds, sleep=fake.clock.advance))
+    start = fake.clock.seconds()
+    for sid in ids:
+        store.read(sid, [DAILY])
+    elapsed = fake.clock.seconds() - start
+    assert fake.count(lambda r: r.status == 429) == 0
+    assert {r.account for r in fake.requests if r.kind == "read"} == {
+        "a@p.iam.gserviceaccount.com", "b@p.iam.gserviceaccount.com"}
+    assert elapsed < 120 * 0.75                          # one account alone needs ~120 s
+
+
+def test_with_a_fifth_of_all_calls_failing_the_result_is_the_fault_free_one(office):  # noqa: F811
+    fake = office.fake
+    fake.fault_rate = 0.2
+    assert not office.provision().failures
+    for code in ("06040", "06001"):
+        fake.type(office.locator(code), f"'{DAILY}'!B3", "5", as_user=f"xa{code}@example.gov.vn")
+    office.later()
+    collected = office.collect(office.fresh_store())
+    assert collected.count("read") == 4, [o.message for o in collected.outcomes]
+    assert sum(1 for r in fake.requests if r.fault) >= 5
+    fake.fault_rate = 0.0
+    fake.reset_log()
+    assert not office.provision(office.fresh_store()).changed
+    assert len([f for f in fake.files.values() if f.mime.endswith("spreadsheet")]) == 4
+    versions = office.ledger.versions("kts_daily")
+    typed = versions[versions["values"].map(lambda v: v.get("new_shops") == 5)]
+    assert sorted(typed["commune_code"]) == ["06001", "06040"]
+
+
+def test_an_oauth_user_without_a_shared_drive_owns_the_workbooks(office, tmp_path):  # noqa: F811
+    fake = office.fake
+    user = tmp_path / "authorized_user.json"
+    user.write_text(json.dumps(fake.authorized_user_info("can-bo@so-tt.gov.vn")))
+    store = office.fresh_store(credentials=user, folder_id=None)
+    assert not office.provision(store).failures
+    owners = {f.owner for f in fake.files.values() if f.mime.endswith("spreadsheet")}
+    assert owners == {"can-bo@so-tt.gov.vn"}
+    fake.reset_log()
+    again = office.provision(office.fresh_store(credentials=user, folder_id=None))
+    assert not again.changed and fake.count(SHEETS_WRITE) == 0
+
+
+def test_slow_answers_time_out_and_are_retried(office):  # noqa: F811
+    office.provision()
+    office.later()
+    office.fake.fail_next(1, "timeout", match="sheets.spreadsheets.values.batchGet", delay=1.5)
+    store = office.fresh_store()
+    for account in store.accounts:
+        account.http.timeout = (1.0, 0.3)
+    assert office.collect(store).count("read") == 4
+
+
+# -- doctor ---------------------------------------------------------------------------------
+
+
+def doctor_config(office, **google):  # noqa: F811
+    from dataclasses import replace
+
+    return replace(office.config, google=replace(office.google, **google))
+
+
+def test_doctor_passes_a_good_setup(office):  # noqa: F811
+    rollup = office.fake.create_spreadsheet("Tổng hợp", parent=office.google.folder_id)
+    report = doctor(doctor_config(office, rollup_spreadsheet_id=rollup),
+                    adapter=office.fake.adapter)
+    assert report.ok, [c for c in report.checks if not c.ok]
+    names = [c.name for c in report.checks]
+    assert names == ["credentials", "sign-in", "Sheets API", "folder", "rollup spreadsheet",
+                     "quota"]
+    assert "tinh@lang-son.iam.gserviceaccount.com" in report.checks[1].message
+
+
+def test_doctor_explains_a_my_drive_folder_and_a_missing_rollup(office):  # noqa: F811
+    folder = office.fake.add_folder("Báo cáo", owner="chu-so-huu@so-tt.gov.vn")
+    office.fake.share(folder, "tinh@lang-son.iam.gserviceaccount.com", "writer")
+    report = doctor(doctor_config(office, folder_id=folder), adapter=office.fake.adapter)
+    failing = {c.name: c.message for c in report.checks if not c.ok}
+    assert "storageQuotaExceeded" in failing["folder"] and "Shared Drive" in failing["folder"]
+    assert "rollup_spreadsheet_id" in failing["rollup spreadsheet"]
+
+
+def test_doctor_explains_a_revoked_key(office, tmp_path):  # noqa: F811
+    info = office.fake.service_account_info()
+    info["private_key_id"] = "revoked"
+    key = tmp_path / "revoked.json"
+    key.write_text(json.dumps(info))
+    key.chmod(0o600)
+    report = doctor(doctor_config(office, credentials=key), adapter=office.fake.adapter)
+    (failing,) = [c for c in report.checks if not c.ok]
+    assert failing.name == "sign-in" and "refused the credentials" in failing.message
+    assert "PRIVATE KEY" not in repr(report)
+
+
+def test_pacer_virtual_waits_do_not_touch_the_real_clock(fake_google):  # noqa: F811
+    """Sanity for the harness: pacing 200 requests costs no real time."""
+    import time
+
+    pacer = Pacer(60, 60, clock=fake_google.clock.seconds, sleep=fake_google.clock.advance)
+    real, virtual = time.monotonic(), fake_google.clock.seconds()
+    for _ in range(200):
+        pacer.acquire("read")
+    assert time.monotonic() - real < 1.0
+    assert fake_google.clock.seconds() - virtual == pytest.approx(199, abs=1)
+    assert timedelta(seconds=pacer.slept) > timedelta(minutes=3)
+    assert isinstance(RetryPolicy().backoff(3, random.Random(1)), float)

@@ -1,0 +1,256 @@
+"""Google request bodies, checked offline against Google's own discovery documents.
+
+Every key we send must exist in the API schema (a typo like ``frozenRowsCount`` is silently
+ignored by Google, so only a schema check catches it), enums must be valid, and text must go in
+as ``stringValue`` so nothing a commune typed can become a live formula.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime
+from pathlib import Path
+
+import googleapiclient
+import pandas as pd
+import pytest
+
+from toolkit.backends import google_requests as gr
+from toolkit.config import PACKAGED_TEMPLATES
+from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, tab_layout
+from toolkit.periods import VN_TZ
+from toolkit.templates import load_templates
+
+DOCS = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
+SHEETS = json.loads((DOCS / "sheets.v4.json").read_text(encoding="utf-8"))
+DRIVE = json.loads((DOCS / "drive.v3.json").read_text(encoding="utf-8"))
+START, END = date(2026, 11, 20), date(2026, 12, 31)
+EDITORS = ("province@lang-son.iam.gserviceaccount.com",)
+
+
+def check_schema(doc: dict, schema: dict | str, value, path: str = "$") -> None:
+    """Assert ``value`` fits ``schema`` of discovery document ``doc``: keys, types, enums."""
+    if isinstance(schema, str):
+        schema = {"$ref": schema}
+    while "$ref" in schema:
+        schema = doc["schemas"][schema["$ref"]]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        assert isinstance(value, dict), f"{path}: expected an object, got {value!r}"
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in props:
+                check_schema(doc, props[key], item, f"{path}.{key}")
+            elif extra is not None:
+                check_schema(doc, extra, item, f"{path}.{key}")
+            else:
+                raise AssertionError(f"{path}: '{key}' is not in the schema "
+                                     f"(known: {', '.join(sorted(props))})")
+    elif kind == "array":
+        assert isinstance(value, list), f"{path}: expected a list, got {value!r}"
+        for i, item in enumerate(value):
+            check_schema(doc, schema["items"], item, f"{path}[{i}]")
+    elif kind == "string":
+        if schema.get("format") in ("int64", "uint64") and isinstance(value, int):
+            return
+        assert isinstance(value, str), f"{path}: expected text, got {value!r}"
+        if "enum" in schema:
+            assert value in schema["enum"], f"{path}: {value!r} not one of {schema['enum']}"
+    elif kind == "integer":
+        assert isinstance(value, int) and not isinstance(value, bool), f"{path}: {value!r}"
+    elif kind == "number":
+        assert isinstance(value, int | float) and not isinstance(value, bool), f"{path}: {value!r}"
+        assert math.isfinite(value), f"{path}: {value!r}"
+    elif kind == "boolean":
+        assert isinstance(value, bool), f"{path}: expected true/false, got {value!r}"
+
+
+def check_batch(requests: list[dict]) -> None:
+    check_schema(SHEETS, "BatchUpdateSpreadsheetRequest", {"requests": requests})
+    for request in requests:
+        assert len(request) == 1, f"one kind per Request, got {sorted(request)}"
+
+
+def layouts() -> dict:
+    specs = load_templates(PACKAGED_TEMPLATES)
+    return {s.key: tab_layout(s, "Xã Hoàng Văn Thụ", START, END) for s in specs}
+
+
+def all_of(requests: list[dict], kind: str) -> list[dict]:
+    return [r[kind] for r in requests if kind in r]
+
+
+def test_the_walker_catches_a_misspelt_key_and_a_bad_enum():
+    with pytest.raises(AssertionError, match="frozenRowsCount"):
+        check_batch([{"addSheet": {"properties": {"gridProperties": {"frozenRowsCount": 2}}}}])
+    with pytest.raises(AssertionError, match="WHOLE_NUMBER"):
+        check_batch([{"setDataValidation": {"range": {"sheetId": 1}, "rule": {
+            "condition": {"type": "WHOLE_NUMBER"}}}}])
+
+
+@pytest.mark.parametrize("key", ["kts_daily", "cds_monthly", "team_roster"])
+def test_every_report_tab_fits_the_sheets_schema(key):
+    layout = layouts()[key]
+    rows, columns = gr.tab_size(layout)
+    info = gr.SheetInfo(gr.sheet_id_for(layout.tab), layout.tab, 0, rows, columns)
+    requests = gr.add_tab_requests(layout, info, EDITORS)
+    check_batch(requests)
+    (added,) = all_of(requests, "addSheet")
+    grid = added["properties"]["gridProperties"]
+    assert grid["frozenRowCount"] == 2
+    assert grid["rowCount"] == layout.last_row
+    for protected in all_of(requests, "addProtectedRange"):
+        assert protected["protectedRange"]["warningOnly"] is False
+        assert protected["protectedRange"]["editors"] == {"users": list(EDITORS)}
+
+
+def test_daily_rows_are_real_dates_shown_day_first():
+    layout = layouts()["kts_daily"]
+    info = gr.SheetInfo(7, layout.tab, 0, *gr.tab_size(layout))
+    requests = gr.add_tab_requests(layout, info, EDITORS)
+    periods = [u for u in all_of(requests, "updateCells") if u["range"].get("startRowIndex") == 2]
+    first = periods[0]["rows"][0]["values"][0]
+    assert first["userEnteredValue"] == {"numberValue": 46346.0}          # 20/11/2026
+    assert first["userEnteredFormat"]["numberFormat"] == {"type": "DATE", "pattern": "dd/mm/yyyy"}
+    assert len(periods[0]["rows"]) == len(layout.period_keys) == 42
+    ranges = [p["protectedRange"]["range"] for p in all_of(requests, "addProtectedRange")]
+    assert {"sheetId": 7, "startRowIndex": 2, "startColumnIndex": 0, "endColumnIndex": 1} in ranges
+    assert {"sheetId": 7, "startRowIndex": 0, "endRowIndex": 2} in ranges
+
+
+def test_monthly_rows_are_month_text():
+    layout = layouts()["cds_monthly"]
+    info = gr.SheetInfo(8, layout.tab, 0, *gr.tab_size(layout))
+    cells = [u for u in all_of(gr.add_tab_requests(layout, info, EDITORS), "updateCells")
+             if u["range"].get("startRowIndex") == 2][0]
+    assert [r["values"][0]["userEnteredValue"] for r in cells["rows"]] == [
+        {"stringValue": "11/2026"}, {"stringValue": "12/2026"}]
+
+
+def test_validation_whole_numbers_decimals_and_drop_downs():
+    daily, roster = layouts()["kts_daily"], layouts()["team_roster"]
+    rules = {r["range"]["startColumnIndex"]: r["rule"] for r in all_of(
+        gr.add_tab_requests(daily, gr.SheetInfo(1, daily.tab, 0, 44, 9), EDITORS),
+        "setDataValidation")}
+    whole = rules[1]["condition"]
+    assert whole["type"] == "CUSTOM_FORMULA"
+    formula = whole["values"][0]["userEnteredValue"]
+    assert formula == "=(INT(B3)=B3)*(B3>=0)=1"
+    assert "," not in formula and ";" not in formula   # parses in vi_VN and en_US alike
+    assert rules[5]["condition"] == {"type": "NUMBER_GREATER_THAN_EQ",
+                                     "values": [{"userEnteredValue": "0"}]}
+    assert all(r["strict"] for r in rules.values())
+    rules = {r["range"]["startColumnIndex"]: r["rule"] for r in all_of(
+        gr.add_tab_requests(roster, gr.SheetInfo(2, roster.tab, 0, 42, 6), EDITORS),
+        "setDataValidation")}
+    assert rules[0]["condition"] == {"type": "ONE_OF_RANGE", "values": [
+        {"userEnteredValue": "='Danh mục'!$A$2:$A$500"}]}
+    assert [v["userEnteredValue"] for v in rules[2]["condition"]["values"]] == [
+        "Tổ trưởng", "Tổ phó", "Thành viên"]
+
+
+def test_phone_column_is_text_so_the_leading_zero_stays():
+    roster = layouts()["team_roster"]
+    formats = {r["range"]["startColumnIndex"]: r["cell"]["userEnteredFormat"]
+               for r in all_of(gr.add_tab_requests(roster, gr.SheetInfo(2, roster.tab, 0, 42, 6),
+                                                   EDITORS), "repeatCell")}
+    assert formats[4]["numberFormat"] == {"type": "TEXT", "pattern": "@"}
+
+
+def test_appending_periods_grows_the_grid_and_continues_after_the_last_row():
+    layout = layouts()["kts_daily"]
+    info = gr.SheetInfo(3, layout.tab, 0, row_count=44, column_count=9)
+    keys = ("2027-01-01", "2027-01-02")
+    requests = gr.append_periods_requests(layout, info, last_used=44, keys=keys)
+    check_batch(requests)
+    assert requests[0] == {"appendDimension": {"sheetId": 3, "dimension": "ROWS", "length": 2}}
+    assert requests[1]["updateCells"]["range"] == {
+        "sheetId": 3, "startRowIndex": 44, "endRowIndex": 46, "startColumnIndex": 0,
+        "endColumnIndex": 1}
+
+
+@pytest.mark.parametrize("tab", [FEEDBACK_TAB, HELP_TAB, LISTS_TAB])
+def test_owned_tabs_are_protected_whole(tab):
+    info = gr.SheetInfo(gr.sheet_id_for(tab), tab, 5, 50, 7, hidden=tab == LISTS_TAB)
+    requests = gr.owned_tab_requests(tab, info, EDITORS, lines=("Hướng dẫn", "1. …"),
+                                     villages=("Thôn Nà Lầu", "Thôn Bản Chắt"))
+    check_batch(requests)
+    (protected,) = all_of(requests, "addProtectedRange")
+    assert protected["protectedRange"]["range"] == {"sheetId": info.sheet_id}
+    assert all_of(requests, "addSheet")[0]["properties"]["hidden"] is (tab == LISTS_TAB)
+
+
+def test_feedback_is_written_as_text_never_as_a_formula():
+    rows = [["23/11/2026", "Báo cáo ngày", "C14", "=IMPORTXML(\"http://x\")", "Sai", "Sửa", "Lỗi"],
+            ["", "", "", "+84 912", "", "", ""]]
+    requests = gr.feedback_write_requests(99, "Kiểm tra lúc 17:05", rows)
+    check_batch(requests)
+    body = requests[1]["updateCells"]
+    assert body["range"] == {"sheetId": 99, "startRowIndex": 0, "endRowIndex": 4,
+                             "startColumnIndex": 0, "endColumnIndex": 7}
+    values = [c.get("userEnteredValue", {}) for r in body["rows"] for c in r["values"]]
+    assert {"stringValue": "=IMPORTXML(\"http://x\")"} in values
+    assert not any("formulaValue" in v for v in values)
+    assert requests[0]["updateSheetProperties"]["properties"]["gridProperties"]["rowCount"] == 4
+
+
+def test_rollup_tables_become_typed_cells():
+    frame = pd.DataFrame({
+        "Xã": ["Xã A", "=HYPERLINK(\"x\")"],
+        "Số cửa hàng": [12, None],
+        "Tỉ lệ": [0.5, float("nan")],
+        "Ngày": [pd.Timestamp("2026-11-23"), pd.NaT],
+        "Lúc": [datetime(2026, 11, 23, 17, 0, tzinfo=VN_TZ), None],
+        "Đạt": [True, False],
+    })
+    existing = {"Cũ": gr.SheetInfo(5, "Cũ", 0)}
+    requests = gr.rollup_requests({"Tổng hợp": frame, "Cũ": frame.iloc[0:0]}, existing)
+    check_batch(requests)
+    cells = all_of(requests, "updateCells")[0]["rows"]
+    assert [c.get("userEnteredValue") for c in cells[2]["values"]] == [
+        {"stringValue": "=HYPERLINK(\"x\")"}, None, None, None, None, {"boolValue": False}]
+    assert cells[1]["values"][3]["userEnteredValue"] == {"numberValue": 46349.0}
+    assert cells[1]["values"][4]["userEnteredValue"]["numberValue"] == pytest.approx(
+        46349 + 17 / 24)
+    resize = all_of(requests, "updateSheetProperties")[0]
+    assert resize["properties"]["sheetId"] == 5
+    assert resize["properties"]["gridProperties"]["rowCount"] == 2   # header + a frozen minimum
+
+
+def test_spreadsheet_settings_are_vietnamese():
+    check_batch([gr.spreadsheet_settings(), gr.move_sheet(3, 0), gr.delete_sheet(0),
+                 *gr.villages_requests(("Thôn A",), 4), *gr.help_requests(("A", "B"), 6)])
+    assert gr.spreadsheet_settings()["updateSpreadsheetProperties"]["properties"] == {
+        "locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"}
+
+
+def test_drive_bodies_fit_the_drive_schema_and_never_share_with_anyone():
+    check_schema(DRIVE, "File", gr.create_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    check_schema(DRIVE, "File", gr.copy_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    body = gr.permission_body(" XA06040@Example.gov.vn ")
+    check_schema(DRIVE, "Permission", body)
+    assert body == {"type": "user", "role": "writer", "emailAddress": "xa06040@example.gov.vn"}
+    for bad in ("anyone", "", "a b@c.vn"):
+        with pytest.raises(ValueError):
+            gr.permission_body(bad)
+
+
+def test_drive_queries_escape_quotes():
+    query = gr.files_query("f'1", "06040")
+    assert query == ("mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false "
+                     "and 'f\\'1' in parents and name contains '06040'")
+    assert "'me' in owners" in gr.files_query(None)
+
+
+def test_sheet_ids_are_stable_and_avoid_taken_ones():
+    first = gr.sheet_id_for(FEEDBACK_TAB)
+    assert first == gr.sheet_id_for(FEEDBACK_TAB) and 0 < first < 2**31
+    assert gr.sheet_id_for(FEEDBACK_TAB, {first}) == first + 1
+    assert gr.quote_tab("Xã 'A'") == "'Xã ''A'''"
+
+
+def test_number_text_uses_the_vietnamese_decimal_comma():
+    assert gr.number_text(0) == "0" and gr.number_text(2.5) == "2,5"
+    assert gr.serial(date(1899, 12, 31)) == 1.0

@@ -1,0 +1,343 @@
+"""The one way the toolkit talks HTTP to Google: paced under quota, retried with jitter, bounded.
+
+Google allows about 60 Sheets reads and 60 writes per minute per account. A province run that
+ignores this gets 429s and, with gspread's own ``BackOffHTTPClient``, retries forever without
+jitter or timeout. Here every request first takes a token from a per-account bucket (reads,
+writes and Drive calls are counted apart, as Google counts them), then is sent with connect and
+read timeouts; transient failures are retried with truncated exponential backoff and full
+jitter, honouring ``Retry-After``, up to a cap on attempts and on total sleep, after which a
+:class:`~toolkit.errors.WorkbookError` names the spreadsheet so the other communes go on.
+
+Clock, sleep and randomness are injectable, so tests run instantly and the benchmark can add up
+exactly how long the pacer made a run wait.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+
+from toolkit.errors import ConfigError, WorkbookError
+
+SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
+READ, WRITE, DRIVE = "read", "write", "drive"
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+#: Drive reports its rate limits as 403 with one of these reasons; they clear by themselves.
+RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded",
+                                "sharingRateLimitExceeded"})
+#: Answers after which the request certainly was not carried out: safe to resend any write.
+NOT_APPLIED_STATUS = frozenset({403, 429, 503})
+#: Drive's own per-user quota is far above Sheets'; pace it only to stay polite.
+DRIVE_PER_MINUTE = 600
+_ID = re.compile(r"/(?:spreadsheets|files)/([A-Za-z0-9_-]{6,})")
+
+
+class TokenBucket:
+    """``per_minute`` requests a minute, at most ``burst`` at once.
+
+    The default burst of 1 spaces requests evenly, so no 60-second window — however Google
+    aligns its minute — ever holds more than the quota, and a run of N requests takes
+    N ÷ rate: the quota floor, neither more nor less.
+    """
+
+    def __init__(self, per_minute: float, burst: float = 1.0):
+        if per_minute <= 0:
+            raise ValueError("per_minute must be positive")
+        self.rate = per_minute / 60.0
+        self.capacity = max(1.0, burst)
+        self.tokens = self.capacity
+        self.updated: float | None = None
+
+    def reserve(self, now: float) -> float:
+        """Take one token; return how long to wait before using it (0 when available)."""
+        if self.updated is not None:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        self.tokens -= 1.0
+        return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
+
+    def hold(self, now: float, seconds: float) -> None:
+        """After a 429 someone else shares our quota: send nothing for ``seconds``."""
+        self.reserve(now)
+        self.tokens = min(self.tokens, -seconds * self.rate)
+
+
+@dataclass
+class Pacer:
+    """Token buckets of one Google account; records every wait so runs can be measured."""
+
+    reads_per_minute: float = 60
+    writes_per_minute: float = 60
+    drive_per_minute: float = DRIVE_PER_MINUTE
+    burst: float = 1.0
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    slept: float = 0.0
+    counts: dict[str, int] = field(default_factory=lambda: {READ: 0, WRITE: 0, DRIVE: 0})
+
+    def __post_init__(self) -> None:
+        self.buckets = {READ: TokenBucket(self.reads_per_minute, self.burst),
+                        WRITE: TokenBucket(self.writes_per_minute, self.burst),
+                        DRIVE: TokenBucket(self.drive_per_minute, self.burst)}
+        self._lock = threading.Lock()
+
+    def acquire(self, kind: str) -> float:
+        """Block until a ``kind`` request may be sent; returns the seconds waited."""
+        with self._lock:
+            wait = self.buckets[kind].reserve(self.clock())
+            self.counts[kind] += 1
+        if wait > 0:
+            self.pause(wait)
+        return wait
+
+    def hold(self, kind: str, seconds: float) -> None:
+        with self._lock:
+            self.buckets[kind].hold(self.clock(), seconds)
+
+    def pause(self, seconds: float) -> None:
+        """Every sleep of the client goes through here, so ``slept`` is the whole story."""
+        self.slept += seconds
+        self.sleep(seconds)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 6
+    base_delay: float = 1.0
+    max_delay: float = 32.0
+    max_total_sleep: float = 120.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Full jitter: uniform in [0, min(cap, base·2^attempt)] (AWS architecture blog)."""
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+
+
+def request_kind(method: str, url: str) -> str:
+    if "sheets.googleapis.com" in url:
+        return READ if method.upper() == "GET" else WRITE
+    return DRIVE
+
+
+def resource_of(url: str) -> str:
+    """'spreadsheet 1AbC…' for messages, or the API method when there is no file id."""
+    match = _ID.search(url)
+    if match:
+        return f"spreadsheet {match.group(1)}"
+    return "Google Drive" if "/drive/" in url else "Google Sheets"
+
+
+def retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    reference = response.headers.get("Date")
+    now = parsedate_to_datetime(reference) if reference else None
+    if now is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def error_reason(response: requests.Response) -> str:
+    """Drive's ``errors[0].reason`` (or Sheets' ``status``), '' when the body says nothing."""
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    errors = error.get("errors") or [{}]
+    return str(errors[0].get("reason") or error.get("status") or "")
+
+
+def is_transient(response: requests.Response) -> bool:
+    if response.status_code in RETRY_STATUS:
+        return True
+    return response.status_code == 403 and error_reason(response) in RATE_LIMIT_REASONS
+
+
+def _google_params(params: Any) -> Any:
+    """Booleans as Google spells them: requests would send True as "True"."""
+    if not isinstance(params, dict):
+        return params
+    return {k: ("true" if v else "false") if isinstance(v, bool) else v
+            for k, v in params.items()}
+
+
+def _never_sent(exc: Exception) -> bool:
+    """The connection was refused or never opened, so the server cannot have acted on it."""
+    from google.auth.exceptions import TransportError
+
+    if isinstance(exc, requests.ConnectTimeout | TransportError):  # token refresh comes first
+        return True
+    return "NewConnectionError" in repr(exc)
+
+
+class SignInError(ConfigError):
+    """Google refused the credentials themselves: no commune can succeed, so the run stops."""
+
+
+class AmbiguousWriteError(WorkbookError):
+    """A write may or may not have been carried out (connection lost, 5xx); look before redoing."""
+
+
+class PacedHTTPClient(HTTPClient):
+    """gspread's HTTP client with pacing, timeouts and bounded, jittered retries.
+
+    Use as ``gspread.Client(credentials, http_client=functools.partial(PacedHTTPClient,
+    pacer=..., policy=...))``; every gspread helper then goes through :meth:`request`.
+    """
+
+    def __init__(self, auth: Any, session: requests.Session | None = None, *,
+                 pacer: Pacer | None = None, policy: RetryPolicy | None = None,
+                 rng: random.Random | None = None):
+        super().__init__(auth, session)
+        self.pacer = pacer or Pacer()
+        self.policy = policy or RetryPolicy()
+        self.rng = rng or random.Random()
+        self.timeout = (self.policy.connect_timeout, self.policy.read_timeout)
+
+    def request(self, method: str, endpoint: str, params: Any = None, data: Any = None,
+                json: Any = None, files: Any = None, headers: Any = None, *,
+                safe_to_repeat: bool = True) -> requests.Response:
+        """Send one API call; ``safe_to_repeat=False`` for writes that must not happen twice.
+
+        Such a write is resent only after answers proving it was not carried out (429, 503,
+        a refused connection); otherwise :class:`AmbiguousWriteError` lets the caller look
+        first (e.g. whether the spreadsheet it was creating now exists).
+        """
+        from google.auth.exceptions import RefreshError, TransportError
+
+        kind = request_kind(method, endpoint)
+        params = _google_params(params)
+        slept, last = 0.0, ""
+        for attempt in range(self.policy.max_attempts):
+            self.pacer.acquire(kind)
+            try:
+                response = self.session.request(
+                    method=method, url=endpoint, json=json, params=params, data=data,
+                    files=files, headers=headers, timeout=self.timeout)
+            except RefreshError as exc:
+                reason = str(exc.args[0] if exc.args else type(exc).__name__)[:200]
+                raise SignInError(f"Google refused the credentials ({reason}); the key may have "
+                                  "been deleted or this computer's clock is wrong: run "
+                                  "`toolkit doctor`") from None
+            except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
+                if not (safe_to_repeat or _never_sent(exc)):
+                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: the connection was "
+                                              f"lost during a write ({type(exc).__name__})"
+                                              ) from exc
+                last, wait = type(exc).__name__, None
+            else:
+                if response.ok:
+                    return response
+                if not is_transient(response):
+                    raise APIError(response)
+                last = f"HTTP {response.status_code} {error_reason(response)}".strip()
+                if not safe_to_repeat and response.status_code not in NOT_APPLIED_STATUS:
+                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: Google answered "
+                                              f"{last} to a write")
+                wait = retry_after(response)
+                if response.status_code == 429:
+                    self.pacer.hold(kind, wait or self.policy.base_delay)
+            if attempt + 1 == self.policy.max_attempts:
+                break
+            delay = max(wait or 0.0, self.policy.backoff(attempt, self.rng))
+            if slept + delay > self.policy.max_total_sleep:
+                break
+            self.pacer.pause(delay)
+            slept += delay
+        raise WorkbookError(
+            f"{resource_of(endpoint)}: Google kept failing ({last}) after {attempt + 1} "
+            f"attempt(s) and {slept:.0f} s of waiting; it will be tried again on the next run")
+
+
+@dataclass(frozen=True)
+class Account:
+    """One Google identity with its own quota; ``email`` is None for OAuth users (unknown)."""
+
+    http: PacedHTTPClient
+    email: str | None
+
+
+def load_credentials(path: Path, source: str = "[google] credentials"):
+    """Credentials and the account's e-mail (None for OAuth users) from a JSON file."""
+    try:
+        info = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path} (from {source}) does not exist; run `toolkit doctor`") from None
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} (from {source}) is not a readable JSON key file "
+                          f"({type(exc).__name__}); download it again") from None
+    kind = info.get("type") if isinstance(info, dict) else None
+    try:
+        if kind == "service_account":
+            from google.oauth2 import service_account
+
+            creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+            return creds, info.get("client_email")
+        if kind == "authorized_user":
+            from google.oauth2.credentials import Credentials
+
+            creds = Credentials.from_authorized_user_info(info, list(SCOPES))
+            return creds, info.get("account") or None
+    except (ValueError, KeyError) as exc:     # the message names fields, never their values
+        raise ConfigError(f"{path} (from {source}) is damaged or incomplete "
+                          f"({type(exc).__name__}); download a new key") from None
+    raise ConfigError(f"{path} (from {source}) is neither a service-account key nor an "
+                      "authorized_user.json; see `toolkit auth login`")
+
+
+def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] | None = None,
+            policy: RetryPolicy | None = None, rng: random.Random | None = None
+            ) -> list[Account]:
+    """One paced gspread HTTP client per credentials file of ``[google]``.
+
+    ``adapter`` is mounted for every host, the token refresh included, so a fake Google can
+    stand in for the real one.
+    """
+    import gspread
+    from google.auth.transport.requests import AuthorizedSession, Request
+
+    if google.credentials is None:
+        raise ConfigError("[google] credentials is not set: give the key file path there, or "
+                          "set GOOGLE_APPLICATION_CREDENTIALS; `toolkit doctor` checks the setup")
+    make_pacer = pacer_factory or (lambda: Pacer(google.reads_per_minute,
+                                                 google.writes_per_minute))
+    accounts = []
+    sources = [google.credentials_source or "[google] credentials"]
+    sources += ["[google] accounts"] * len(google.accounts)
+    for path, source in zip((google.credentials, *google.accounts), sources, strict=True):
+        creds, email = load_credentials(path, source)
+        refresh = requests.Session()
+        session = AuthorizedSession(creds, auth_request=Request(refresh))
+        if adapter is not None:
+            for s in (session, refresh):
+                s.mount("https://", adapter)
+                s.mount("http://", adapter)
+        client = gspread.Client(None, session=session, http_client=functools.partial(
+            PacedHTTPClient, pacer=make_pacer(), policy=policy, rng=rng))
+        accounts.append(Account(client.http_client, email))
+    return accounts

@@ -1,0 +1,456 @@
+"""Google Sheets v4 / Drive v3 request bodies, built by pure functions.
+
+Nothing here sends anything: the Google store decides *when* to call, these functions decide
+*what* to send, so tests compare every body with Google's discovery documents offline. Values
+always go in as typed ``userEnteredValue`` fields (``stringValue``, ``numberValue``), which
+Sheets stores as they are: text a commune or a rollup holds is never parsed into a formula.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from toolkit.layout import (
+    FEEDBACK_HEADERS,
+    FEEDBACK_TAB,
+    FIRST_DATA_ROW,
+    HELP_TAB,
+    LISTS_TAB,
+    TabLayout,
+    column_letter,
+)
+from toolkit.periods import VN_TZ
+
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+LOCALE = "vi_VN"
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+VILLAGE_LIST_ROWS = 500
+DATE_PATTERN = "dd/mm/yyyy"
+HEADER_ROWS = FIRST_DATA_ROW - 1
+_EPOCH = date(1899, 12, 30)
+_HEADER_FORMAT = {
+    "textFormat": {"bold": True},
+    "wrapStrategy": "WRAP",
+    "verticalAlignment": "MIDDLE",
+    "backgroundColor": {"red": 0.85, "green": 0.92, "blue": 0.83},
+}
+_NUMBER_FORMATS = {
+    "int": {"type": "NUMBER", "pattern": "#,##0"},
+    "number": {"type": "NUMBER", "pattern": "#,##0.##"},
+    "date": {"type": "DATE", "pattern": DATE_PATTERN},
+    "phone": {"type": "TEXT", "pattern": "@"},  # keeps the leading 0 of 0912…
+}
+
+
+@dataclass(frozen=True)
+class SheetInfo:
+    """One tab as ``spreadsheets.get(fields=sheets.properties)`` describes it."""
+
+    sheet_id: int
+    title: str
+    index: int
+    row_count: int = 1000
+    column_count: int = 26
+    hidden: bool = False
+
+    @classmethod
+    def from_properties(cls, p: dict) -> SheetInfo:
+        grid = p.get("gridProperties", {})
+        return cls(int(p["sheetId"]), p["title"], int(p.get("index", 0)),
+                   int(grid.get("rowCount", 1000)), int(grid.get("columnCount", 26)),
+                   bool(p.get("hidden", False)))
+
+
+# -- small pieces ---------------------------------------------------------------------------
+
+
+def sheet_id_for(title: str, taken: set[int] | frozenset[int] = frozenset()) -> int:
+    """A stable sheet id per tab title, so later writes can address a tab without reading ids."""
+    sheet_id = zlib.crc32(title.encode("utf-8")) % 2_000_000_000 + 1
+    while sheet_id in taken:
+        sheet_id += 1
+    return sheet_id
+
+
+def grid(sheet_id: int, row0: int | None = None, row1: int | None = None,
+         col0: int | None = None, col1: int | None = None) -> dict:
+    """A GridRange (0-based, end exclusive); an omitted bound is unbounded."""
+    out = {"sheetId": sheet_id}
+    for key, value in (("startRowIndex", row0), ("endRowIndex", row1),
+                       ("startColumnIndex", col0), ("endColumnIndex", col1)):
+        if value is not None:
+            out[key] = value
+    return out
+
+
+def serial(day: date | datetime) -> float:
+    """Sheets' day number (1899-12-30 is 0), what a date cell holds."""
+    if isinstance(day, datetime):
+        whole = (day.date() - _EPOCH).days
+        return whole + (day.hour * 3600 + day.minute * 60 + day.second) / 86400
+    return float((day - _EPOCH).days)
+
+
+def extended_value(value) -> dict:
+    """ExtendedValue for a Python value; empty (clears the cell) for None and NaN."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return {}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, int | float):
+        return {"numberValue": value}
+    if isinstance(value, datetime | date):
+        return {"numberValue": serial(value)}
+    return {"stringValue": str(value)}
+
+
+def cell(value, fmt: dict | None = None) -> dict:
+    data: dict = {}
+    ev = extended_value(value)
+    if ev:
+        data["userEnteredValue"] = ev
+    if fmt:
+        data["userEnteredFormat"] = fmt
+    return data
+
+
+def row(values, fmt: dict | None = None) -> dict:
+    return {"values": [cell(v, fmt) for v in values]}
+
+
+def update_cells(rng: dict, rows: list[dict], fields: str = "userEnteredValue") -> dict:
+    """Cells of ``rng`` that ``rows`` leave out are cleared for ``fields``: a rewrite."""
+    return {"updateCells": {"range": rng, "rows": rows, "fields": fields}}
+
+
+def number_text(value: float) -> str:
+    """A number as a vi_VN user types it (decimal comma): conditions are parsed in that locale."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value)).replace(".", ",")
+
+
+def protect(rng: dict, description: str, editors: tuple[str, ...]) -> dict:
+    """Only the province account edits; ``warningOnly`` false makes Sheets refuse, not warn."""
+    protected: dict = {"range": rng, "description": description, "warningOnly": False}
+    if editors:
+        protected["editors"] = {"users": list(editors)}
+    return {"addProtectedRange": {"protectedRange": protected}}
+
+
+def column_width(sheet_id: int, col0: int, col1: int, pixels: int) -> dict:
+    return {"updateDimensionProperties": {
+        "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": col0,
+                  "endIndex": col1},
+        "properties": {"pixelSize": pixels}, "fields": "pixelSize"}}
+
+
+def add_sheet(info: SheetInfo, frozen_rows: int = 0, frozen_columns: int = 0) -> dict:
+    grid_properties = {"rowCount": info.row_count, "columnCount": info.column_count}
+    if frozen_rows:
+        grid_properties["frozenRowCount"] = frozen_rows
+    if frozen_columns:
+        grid_properties["frozenColumnCount"] = frozen_columns
+    return {"addSheet": {"properties": {
+        "sheetId": info.sheet_id, "title": info.title, "index": info.index,
+        "hidden": info.hidden, "gridProperties": grid_properties}}}
+
+
+def spreadsheet_settings() -> dict:
+    """Vietnamese number/date parsing and Vietnam time for NOW() and edit history."""
+    return {"updateSpreadsheetProperties": {
+        "properties": {"locale": LOCALE, "timeZone": TIME_ZONE}, "fields": "locale,timeZone"}}
+
+
+def move_sheet(sheet_id: int, index: int) -> dict:
+    return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "index": index},
+                                      "fields": "index"}}
+
+
+def delete_sheet(sheet_id: int) -> dict:
+    return {"deleteSheet": {"sheetId": sheet_id}}
+
+
+def quote_tab(title: str) -> str:
+    """A tab title as an A1 range prefix: 'Báo cáo ngày', quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
+# -- report tabs ----------------------------------------------------------------------------
+
+
+def validation_rule(rule, column: int, first_row: int) -> dict | None:
+    """The DataValidationRule the sheet enforces on one field column (None: free text)."""
+    minimum = 0 if rule.minimum is None else rule.minimum
+    if rule.kind == "int":
+        ref = f"{column_letter(column)}{first_row}"
+        # No argument separators: vi_VN formulas use ';' where en_US uses ','.
+        formula = f"=(INT({ref})={ref})*({ref}>={number_text(math.ceil(minimum))})=1"
+        return {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
+                "inputMessage": "Chỉ nhập số nguyên không âm, ví dụ 12.", "strict": True}
+    if rule.kind == "number":
+        return {"condition": {"type": "NUMBER_GREATER_THAN_EQ",
+                              "values": [{"userEnteredValue": number_text(minimum)}]},
+                "inputMessage": "Chỉ nhập số không âm, ví dụ 2,5.", "strict": True}
+    if rule.kind == "date":
+        return {"condition": {"type": "DATE_IS_VALID"},
+                "inputMessage": "Nhập ngày dạng 23/11/2026.", "strict": True}
+    if rule.kind == "choice":
+        if rule.uses_village_list:
+            source = f"={quote_tab(LISTS_TAB)}!$A$2:$A${VILLAGE_LIST_ROWS}"
+            condition = {"type": "ONE_OF_RANGE", "values": [{"userEnteredValue": source}]}
+        else:
+            condition = {"type": "ONE_OF_LIST",
+                         "values": [{"userEnteredValue": c} for c in rule.choices]}
+        return {"condition": condition, "inputMessage": "Chọn một giá trị trong danh sách.",
+                "strict": True, "showCustomUi": True}
+    return None
+
+
+def field_rows_requests(layout: TabLayout, sheet_id: int, first: int, last: int) -> list[dict]:
+    """Formats and validation on the field cells of sheet rows ``first``..``last`` (1-based)."""
+    out: list[dict] = []
+    for rule in layout.columns:
+        rng = grid(sheet_id, first - 1, last, rule.column - 1, rule.column)
+        fmt = _NUMBER_FORMATS.get(rule.kind)
+        if fmt is not None:
+            out.append({"repeatCell": {"range": rng, "cell": {"userEnteredFormat": {
+                "numberFormat": fmt}}, "fields": "userEnteredFormat.numberFormat"}})
+        elif rule.kind == "text":
+            out.append({"repeatCell": {"range": rng, "cell": {"userEnteredFormat": {
+                "wrapStrategy": "WRAP"}}, "fields": "userEnteredFormat.wrapStrategy"}})
+        validation = validation_rule(rule, rule.column, first)
+        if validation is not None:
+            out.append({"setDataValidation": {"range": rng, "rule": validation}})
+    return out
+
+
+def period_cells(layout: TabLayout, keys: tuple[str, ...]) -> list[dict]:
+    """Daily rows hold real dates shown dd/mm/yyyy; monthly rows the text "11/2026"."""
+    bold = {"textFormat": {"bold": True}}
+    rows = []
+    for key in keys:
+        if layout.period == "daily":
+            fmt = {**bold, "numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}}
+            rows.append({"values": [cell(date.fromisoformat(key), fmt)]})
+        else:
+            year, month = key.split("-")
+            rows.append({"values": [cell(f"{month}/{year}", bold)]})
+    return rows
+
+
+def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
+                            keys: tuple[str, ...]) -> list[dict]:
+    """Period rows after the last used row (as the xlsx store does), growing the grid first."""
+    first = max(last_used + 1, FIRST_DATA_ROW)
+    last = first + len(keys) - 1
+    out: list[dict] = []
+    if last > info.row_count:
+        out.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS",
+                                        "length": last - info.row_count}})
+    fields = "userEnteredValue,userEnteredFormat(numberFormat,textFormat)"
+    out.append(update_cells(grid(info.sheet_id, first - 1, last, 0, 1),
+                            period_cells(layout, keys), fields))
+    return out + field_rows_requests(layout, info.sheet_id, first, last)
+
+
+def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...], *,
+                     exists: bool = False) -> list[dict]:
+    """A report tab: title, header, frozen panes, period rows, formats, validation, protection.
+
+    ``exists``: the tab came with a template; keep its look, fill in what the toolkit needs.
+    """
+    sid = info.sheet_id
+    lead = 1 if layout.period_keys else 0
+    width = len(layout.headers)
+    if exists:
+        first = {"updateSheetProperties": {
+            "properties": {"sheetId": sid, "gridProperties": {
+                "frozenRowCount": HEADER_ROWS, "frozenColumnCount": lead}},
+            "fields": "gridProperties(frozenRowCount,frozenColumnCount)"}}
+    else:
+        first = add_sheet(info, frozen_rows=HEADER_ROWS, frozen_columns=lead)
+    out = [
+        first,
+        update_cells(grid(sid, 0, HEADER_ROWS, 0, width), [
+            row([layout.title], {"textFormat": {"bold": True, "fontSize": 12}}),
+            row(layout.headers, _HEADER_FORMAT),
+        ], "userEnteredValue,userEnteredFormat"),
+        {"updateDimensionProperties": {
+            "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
+            "properties": {"pixelSize": 60}, "fields": "pixelSize"}},
+        column_width(sid, 0, 1, 100),
+    ]
+    for rule in layout.columns:
+        pixels = 200 if rule.kind in ("text", "choice") else 120
+        out.append(column_width(sid, rule.column - 1, rule.column, pixels))
+    if layout.period_keys:
+        out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
+        out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, 1),
+                           f"{layout.tab}: cột kỳ báo cáo do Sở điền sẵn", editors))
+    else:
+        out += field_rows_requests(layout, sid, FIRST_DATA_ROW,
+                                   FIRST_DATA_ROW + layout.free_rows - 1)
+    out.append(protect(grid(sid, 0, HEADER_ROWS), f"{layout.tab}: dòng tiêu đề", editors))
+    return out
+
+
+def tab_size(layout: TabLayout) -> tuple[int, int]:
+    """Rows and columns of a new report tab: exactly what it holds, no stray blank rows."""
+    return max(layout.last_row, FIRST_DATA_ROW), max(len(layout.headers), 1)
+
+
+# -- owned tabs -----------------------------------------------------------------------------
+
+
+def villages_requests(villages: tuple[str, ...], sid: int) -> list[dict]:
+    """Rewrite the hidden list that feeds the village drop-downs (old names are cleared)."""
+    rows = [row(["Thôn/bản"])] + [row([v]) for v in villages[:VILLAGE_LIST_ROWS - 1]]
+    return [update_cells(grid(sid, 0, VILLAGE_LIST_ROWS, 0, 1), rows)]
+
+
+def help_requests(lines: tuple[str, ...], sid: int) -> list[dict]:
+    rows = [row([line]) for line in lines]
+    if rows:
+        rows[0] = row([lines[0]], {"textFormat": {"bold": True, "fontSize": 12}})
+    return [update_cells(grid(sid, 0, len(rows), 0, 1), rows, "userEnteredValue,userEnteredFormat"),
+            column_width(sid, 0, 1, 800)]
+
+
+def feedback_tab_requests(sid: int) -> list[dict]:
+    out = [update_cells(grid(sid, 0, HEADER_ROWS, 0, len(FEEDBACK_HEADERS)), [
+        row(["Chưa kiểm tra lần nào."], {"textFormat": {"bold": True, "fontSize": 12}}),
+        row(FEEDBACK_HEADERS, _HEADER_FORMAT),
+    ], "userEnteredValue,userEnteredFormat")]
+    for col, chars in enumerate((12, 16, 8, 16, 60, 60, 10)):
+        out.append(column_width(sid, col, col + 1, chars * 7))
+    return out
+
+
+def owned_tab_requests(tab: str, info: SheetInfo, editors: tuple[str, ...],
+                       lines: tuple[str, ...] = (), villages: tuple[str, ...] = ()) -> list[dict]:
+    """Kiểm tra, Hướng dẫn or Danh mục: the toolkit owns them, so staff cannot edit them."""
+    frozen = HEADER_ROWS if tab == FEEDBACK_TAB else 0
+    out = [add_sheet(info, frozen_rows=frozen)]
+    if tab == FEEDBACK_TAB:
+        out += feedback_tab_requests(info.sheet_id)
+    elif tab == HELP_TAB:
+        out += help_requests(lines, info.sheet_id)
+    else:
+        out += villages_requests(villages, info.sheet_id)
+    out.append(protect(grid(info.sheet_id), f"{tab}: do Sở cập nhật tự động", editors))
+    return out
+
+
+def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
+    """Replace the whole Kiểm tra tab in one request: size the grid, then rewrite every cell."""
+    width = len(FEEDBACK_HEADERS)
+    total = HEADER_ROWS + max(len(rows), 1)
+    body = [row([summary], {"textFormat": {"bold": True, "fontSize": 12}}),
+            row(FEEDBACK_HEADERS, _HEADER_FORMAT)]
+    body += [row([("" if v is None else str(v)) for v in r[:width]]) for r in rows]
+    return [
+        {"updateSheetProperties": {
+            "properties": {"sheetId": sid, "gridProperties": {"rowCount": total,
+                                                              "columnCount": width}},
+            "fields": "gridProperties.rowCount,gridProperties.columnCount"}},
+        update_cells(grid(sid, 0, total, 0, width), body, "userEnteredValue,userEnteredFormat"),
+    ]
+
+
+def banner_request(sid: int, text: str) -> dict:
+    """The first row of a report tab: its title, or a red "not reported yet" warning."""
+    colour = {"red": 0.8, "green": 0.0, "blue": 0.0} if text.startswith("⚠") else {}
+    fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
+    return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
+                        "userEnteredValue,userEnteredFormat.textFormat")
+
+
+# -- rollup spreadsheet ---------------------------------------------------------------------
+
+
+def rollup_requests(tables: dict, existing: dict[str, SheetInfo]) -> list[dict]:
+    """Each DataFrame becomes one tab, resized to fit and rewritten whole; header row frozen."""
+    import pandas as pd
+
+    out: list[dict] = []
+    taken = {s.sheet_id for s in existing.values()}
+    for position, (title, frame) in enumerate(tables.items()):
+        height, width = max(len(frame) + 1, 2), max(len(frame.columns), 1)
+        info = existing.get(title)
+        if info is None:
+            info = SheetInfo(sheet_id_for(title, taken), title, position, height, width)
+            taken.add(info.sheet_id)
+            out.append(add_sheet(info, frozen_rows=1))
+        else:
+            out.append({"updateSheetProperties": {
+                "properties": {"sheetId": info.sheet_id, "gridProperties": {
+                    "rowCount": height, "columnCount": width, "frozenRowCount": 1}},
+                "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
+        rows = [row([str(c) for c in frame.columns], {"textFormat": {"bold": True}})]
+        rows += [{"values": [_rollup_cell(v, pd.isna) for v in record]}
+                 for record in frame.itertuples(index=False, name=None)]
+        out.append(update_cells(grid(info.sheet_id, 0, height, 0, width), rows,
+                                "userEnteredValue,userEnteredFormat"))
+    return out
+
+
+def _rollup_cell(value, isna) -> dict:
+    if not isinstance(value, list | tuple | dict) and bool(isna(value)):   # NaN, NaT, pd.NA
+        return {}
+    if hasattr(value, "to_pydatetime"):          # pandas Timestamp
+        value = value.to_pydatetime()
+    elif hasattr(value, "item") and not isinstance(value, str):   # numpy scalar
+        value = value.item()
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(VN_TZ)
+        value = value.replace(tzinfo=None)
+        return cell(value, {"numberFormat": {"type": "DATE_TIME",
+                                             "pattern": "dd/mm/yyyy hh:mm"}})
+    if isinstance(value, date):
+        return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}})
+    return cell(value)
+
+
+# -- Drive ----------------------------------------------------------------------------------
+
+
+def create_file_body(title: str, folder_id: str | None) -> dict:
+    body = {"name": title, "mimeType": SPREADSHEET_MIME}
+    if folder_id:
+        body["parents"] = [folder_id]
+    return body
+
+
+def copy_file_body(title: str, folder_id: str | None) -> dict:
+    """files.copy never copies comments, so a template's review notes stay behind."""
+    body: dict = {"name": title}
+    if folder_id:
+        body["parents"] = [folder_id]
+    return body
+
+
+def permission_body(email: str) -> dict:
+    """Writer access for one person; 'anyone' (link sharing) is not expressible here on purpose."""
+    address = email.strip().lower()
+    if "@" not in address or any(ch.isspace() for ch in address):
+        raise ValueError(f"{email!r} is not an e-mail address")
+    return {"type": "user", "role": "writer", "emailAddress": address}
+
+
+def drive_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
+    """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
+    terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
+    terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
+    if name_prefix:
+        terms.append(f"name contains {drive_literal(name_prefix.strip())}")
+    return " and ".join(terms)
