@@ -12,10 +12,11 @@ from pathlib import Path
 import gspread
 import pytest
 import requests
-from fake_google import CellRejected, FakeGoogle, fixtures
-from fake_google.replay import Replayer
 from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
+
+from fake_google import CellRejected, FakeGoogle, fixtures
+from fake_google.replay import Replayer
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 DRIVE = "https://www.googleapis.com/drive/v3/files"

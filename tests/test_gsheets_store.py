@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 
+from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.backends.google_http import Pacer, RetryPolicy
 from toolkit.backends.gsheets import GSheetsStore, open_gsheets, write_rollup_sheet
 from toolkit.collect import collect
