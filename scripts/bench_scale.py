@@ -1,0 +1,249 @@
+"""Scale benchmark for DESIGN.md §7: validate + roll up a national year in seconds, under 1 GB.
+
+Builds a synthetic kts_daily ledger (default 3,321 communes × 365 days) through
+``Ledger.record_fetch``, one fetch per commune per reported day as collect would make: ~90% of
+days reported, some late, a few amended, a few typos kept as problems. That load is setup and
+is timed apart. Then each phase of a ``toolkit daily`` rollup is timed with its peak RSS, and
+compared with the straightforward pandas way (read_sql + json_normalize + groupby) in the same
+run. ``--profile`` adds a cProfile of find_issues + build_rollup (top toolkit entries). The
+full-size load takes ~20 minutes on 2 cores; ``--ledger PATH`` keeps it for the next run.
+
+    .venv/bin/python scripts/bench_scale.py --communes 300 --days 60
+    .venv/bin/python scripts/bench_scale.py --ledger /tmp/national.sqlite --profile
+"""
+
+import argparse
+import cProfile
+import dataclasses
+import gc
+import json
+import pstats
+import random
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.archive import write_archive
+from toolkit.collect import rows_from_grid
+from toolkit.config import PACKAGED_TEMPLATES
+from toolkit.frames import latest_rows
+from toolkit.layout import FIRST_DATA_ROW
+from toolkit.ledger import Ledger
+from toolkit.periods import VN_TZ
+from toolkit.registry import Commune, Registry
+from toolkit.rollup import build_rollup, figure_columns
+from toolkit.status import status_table
+from toolkit.templates import load_template
+from toolkit.validate import find_issues
+
+START = date(2026, 1, 1)
+GRACE = timedelta(minutes=5)
+BAR_SECONDS, BAR_MB = 60.0, 1024.0     # "seconds, not minutes" and "well under 1 GB"
+DAILY = ("ledger.versions", "find_issues", "build_rollup", "write_archive")
+KEYS = ["commune_code", "period"]
+TYPOS = ("12a", "1.5", "#REF!", "1,200", "mười")
+# Setup only: lets record_fetch's latest-hash query seek one commune instead of scanning the
+# whole index (see the "record_fetch ×" lines); dropped before anything is measured.
+HELPER_INDEX = "CREATE INDEX IF NOT EXISTS bench_by_commune ON row_versions " \
+               "(commune_code, report, row_key, id)"
+
+
+def reset_peak() -> bool:
+    """Reset the kernel's RSS high-water mark (Linux ≥ 4.0); False where that is impossible."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def rss_mb(field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory; ru_maxrss where /proc is absent."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss   # bytes on macOS, else KiB
+    return maxrss / (1 << 20 if sys.platform == "darwin" else 1 << 10)
+
+
+def measure(results: list, name: str, fn, count=len):
+    """Run ``fn`` once; record seconds, peak RSS, its rise over the start, result rows."""
+    gc.collect()
+    reset_peak()
+    before, started = rss_mb("VmRSS"), time.perf_counter()
+    value = fn()
+    seconds, peak = time.perf_counter() - started, rss_mb()
+    results.append((name, seconds, peak, peak - before, count(value)))
+    return value
+
+
+def synthetic_registry(n: int, rng: random.Random) -> Registry:
+    """N communes in N/5 old districts; 1% without a household count (rates left blank)."""
+    communes = tuple(Commune(
+        f"{i:05d}", f"Bench {i}", "Xã", "Tỉnh Bench", f"Huyện {i // 5:03d}",
+        households=None if rng.random() < 0.01 else rng.randint(1500, 9000),
+        villages=(), editors=(), contact_name=None, contact_phone=None) for i in range(n))
+    return Registry(Path("synthetic-registry.xlsx"), communes, ())
+
+
+def typed_cells(commune: Commune, day: date, rng: random.Random) -> list:
+    """One sheet row as a person types it: the date cell, then the eight kts_daily fields."""
+    h = commune.households or 4000
+    shops = rng.randint(0, max(1, round(h * 1.1 / 365)))      # ~55% of households in a year
+    accounts = rng.randint(0, max(1, round(h * 1.2 / 365)))
+    shops *= 10 if rng.random() < 0.005 else 1                 # a rare spike: outlier
+    orders, trading = rng.randint(0, 60), rng.randint(0, max(1, round(h * 0.25 / 365)))
+    cells = [datetime.combine(day, datetime.min.time()), shops, accounts, trading, orders,
+             round(orders * rng.uniform(1, 8), 1), orders * rng.choice((45_000, 60_000)),
+             "Nguyễn Văn An", None]
+    slip = rng.random()
+    if slip < 0.02:
+        cells[rng.choice((1, 2, 4))] = rng.choice(TYPOS)        # kept as a problem
+    elif slip < 0.03:
+        cells[2] = None                                         # required field forgotten
+    return cells
+
+
+def load(ledger: Ledger, spec, registry: Registry, days: int, seed: int) -> int:
+    """Insert every fetch through record_fetch, day by day in time order; returns versions."""
+    rng = random.Random(seed)
+    ledger.db.execute(HELPER_INDEX)
+    added = 0
+    for d in range(days):
+        day, events = START + timedelta(days=d), []
+        for commune in registry.communes:
+            if rng.random() >= 0.9:
+                continue                                        # nothing typed: unchanged
+            minute = rng.randint(17 * 60 + 6, 21 * 60) if rng.random() < 0.08 \
+                else rng.randint(8 * 60, 16 * 60 + 55)          # ~8% after 17:05 → late
+            cells = typed_cells(commune, day, rng)
+            events.append((minute, commune.code, cells))
+            if minute < 17 * 60 and rng.random() < 0.03 and isinstance(cells[1], int):
+                fixed = cells[:1] + [cells[1] + 1] + cells[2:]  # corrected after the deadline
+                events.append((rng.randint(18 * 60, 20 * 60), commune.code, fixed))
+        for minute, code, cells in sorted(events, key=lambda e: e[0]):
+            at = datetime.combine(day, datetime.min.time(), VN_TZ) + timedelta(minutes=minute)
+            rows = [dataclasses.replace(r, sheet_row=FIRST_DATA_ROW + d)
+                    for r in rows_from_grid(spec, [[], [], cells], ())]
+            added += ledger.record_fetch(code, fetched_at=at, modified_stamp=str(at.timestamp()),
+                                         modified_at=at, proven_at=at, rows=rows)
+    ledger.db.execute("DROP INDEX bench_by_commune")
+    return added
+
+
+def sweep_sample(ledger: Ledger, registry: Registry, sample: int) -> float:
+    """Seconds per record_fetch of a workbook read again, averaged over ``sample`` communes."""
+    at, started = datetime.now(VN_TZ), time.perf_counter()
+    for commune in registry.communes[:sample]:
+        ledger.record_fetch(commune.code, fetched_at=at, modified_stamp="sample",
+                            modified_at=at, proven_at=at, rows=[])
+    return (time.perf_counter() - started) / sample
+
+
+def naive_rollup(path: Path, spec, period: str) -> pd.DataFrame:
+    """What a person would write without the toolkit: raw table → columns → sums per commune."""
+    with sqlite3.connect(path) as db:
+        raw = pd.read_sql_query("SELECT commune_code, period, payload FROM row_versions "
+                                "WHERE report=? ORDER BY id", db, params=[spec.key])
+    values = pd.json_normalize([json.loads(p) for p in raw.pop("payload")])
+    latest = pd.concat([raw, values], axis=1).drop_duplicates(KEYS, keep="last")
+    figures = figure_columns(spec)
+    latest[figures] = latest[figures].apply(pd.to_numeric, errors="coerce")
+    total = latest.groupby("commune_code")[figures].sum().add_prefix("cum_")
+    today = latest[latest["period"] == period].groupby("commune_code")[figures].sum()
+    return total.join(today.add_prefix("day_"))
+
+
+def profile(spec, registry, versions, day, now, campaign, top: int = 15) -> None:
+    profiler = cProfile.Profile()
+    profiler.runcall(find_issues, spec, registry, versions, day, now, campaign)
+    profiler.runcall(build_rollup, spec, registry, versions, day, as_of_mode="now", now=now,
+                     grace=GRACE, campaign=campaign)
+    mine = sorted(((v[3], v[2], v[1], k) for k, v in pstats.Stats(profiler).stats.items()
+                   if "/toolkit/" in k[0]), reverse=True)[:top]
+    print(f"\ncProfile, find_issues + build_rollup: top {top} toolkit entries by cumulative time"
+          f"\n{'cumul s':>8} {'own s':>7} {'calls':>9}  where")
+    for cum, own, calls, (file, line, func) in mine:
+        print(f"{cum:8.2f} {own:7.2f} {calls:9d}  {file[file.rindex('/toolkit/') + 1:]}:{line} "
+              f"{func}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    for name, default in (("--communes", 3321), ("--days", 365), ("--seed", 7)):
+        parser.add_argument(name, type=int, default=default)
+    parser.add_argument("--ledger", type=Path, help="keep the built ledger here and reuse it "
+                        "when it exists (same --communes/--days/--seed)")
+    parser.add_argument("--profile", action="store_true", help="cProfile find_issues + rollup")
+    with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
+        run(parser.parse_args(), Path(tmp))
+
+
+def run(args, tmp: Path) -> None:
+    spec = load_template(PACKAGED_TEMPLATES / "kts_daily.toml")
+    registry = synthetic_registry(args.communes, random.Random(args.seed))
+    last = START + timedelta(days=args.days - 1)
+    campaign, keys = (START, last), [(START + timedelta(d)).isoformat() for d in range(args.days)]
+    now = datetime.combine(last, datetime.min.time(), VN_TZ) + timedelta(hours=22)  # all read
+    ledger = Ledger(path := args.ledger or tmp / "ledger.sqlite")
+    print(f"kts_daily: {args.communes:,} communes × {args.days} days; ledger {path}; peak RSS "
+          f"{'reset each phase' if reset_peak() else 'process-wide (no /proc)'}")
+    setup: list = []
+    shape = ledger.db.execute("SELECT COUNT(DISTINCT commune_code), COUNT(DISTINCT period) "
+                              "FROM row_versions").fetchone()
+    if shape == (0, 0):
+        measure(setup, "load: record_fetch (setup, not measured)",
+                lambda: load(ledger, spec, registry, args.days, args.seed), count=int)
+    elif shape != (args.communes, args.days):
+        sys.exit(f"{path} holds {shape[0]} communes × {shape[1]} days, not the sizes asked for")
+    for label in ("shipped schema", "+ (commune_code, …) index"):   # setup-side finding
+        ledger.db.execute(HELPER_INDEX if "+" in label else "DROP INDEX IF EXISTS bench_by_commune")
+        setup.append((f"record_fetch × {args.communes}, {label}", args.communes * sweep_sample(
+            ledger, registry, min(50, args.communes)), None, None, args.communes))
+    ledger.db.execute("DROP INDEX bench_by_commune")
+    baseline: list = []   # first, so it does not inherit the toolkit phases' memory
+    naive = measure(baseline, "naive pandas rollup (baseline)",
+                    lambda: naive_rollup(path, spec, keys[-1]))
+    phases: list = []
+    versions = measure(phases, "ledger.versions", lambda: ledger.versions(spec.key))
+    measure(phases, "latest_rows", lambda: latest_rows(versions, spec, now))
+    measure(phases, f"status_table ({args.days} periods)", lambda: status_table(
+        spec, registry, versions, keys, as_of=now, grace=GRACE))
+    measure(phases, "find_issues (last day)",
+            lambda: find_issues(spec, registry, versions, last, now, campaign))
+    rollup = measure(phases, "build_rollup (now, last day)", lambda: build_rollup(
+        spec, registry, versions, last, as_of_mode="now", now=now, grace=GRACE,
+        campaign=campaign), count=lambda r: len(r.communes))
+    measure(phases, "write_archive", lambda: write_archive(
+        rollup, tmp / "archive", workbooks_read=args.communes),
+        count=lambda _: len(rollup.communes) + len(rollup.issues))
+    ledger.close()
+    print(f"\n{'phase':<48} {'seconds':>8} {'peak RSS MB':>12} {'+MB':>6} {'rows':>10}")
+    for name, seconds, mb, rise, rows in setup + baseline + phases:
+        mb, rise = ("-", "-") if mb is None else (f"{mb:.0f}", f"{rise:.0f}")
+        print(f"{name:<48} {seconds:8.2f} {mb:>12} {rise:>6} {rows:10,d}")
+    daily = [p for p in phases if p[0].split()[0] in DAILY]
+    total, peak = sum(p[1] for p in daily), max(p[2] for p in daily)
+    base_s, base_mb = baseline[0][1:3]
+    print(f"\nvalidate + roll up ({' + '.join(DAILY)}): {total:.1f} s, peak {peak:.0f} MB")
+    print(f"baseline: {base_s:.1f} s, peak {base_mb:.0f} MB → toolkit {total / base_s:.1f}× "
+          f"the time, {peak / base_mb:.1f}× the memory; cumulative new_shops toolkit "
+          f"{rollup.communes['cum_new_shops'].sum():,.0f} vs baseline "
+          f"{naive['cum_new_shops'].sum():,.0f}")
+    print(f"DESIGN §7 bar (< {BAR_SECONDS:.0f} s and < {BAR_MB:.0f} MB): "
+          f"{'PASS' if total < BAR_SECONDS and peak < BAR_MB else 'FAIL'}")
+    if args.profile:
+        profile(spec, registry, versions, last, now, campaign)
+
+
+if __name__ == "__main__":
+    main()
