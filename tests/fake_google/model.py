@@ -119,6 +119,18 @@ class Sheet:
             best = (found.rule_seq, found.rule)
         return best[1]
 
+    def rule_anchor(self, r: int, c: int) -> tuple[int, int]:
+        """Top-left cell of the range whose rule applies at (r, c): a custom formula's relative
+        references are written for that cell and move with the edited one."""
+        best = (-1, (r, c))
+        for seq, r0, r1, c0, c1, _rule in self.rule_layers:
+            if r0 <= r < r1 and c0 <= c < c1 and seq > best[0]:
+                best = (seq, (r0, c0))
+        found = self.cells.get((r, c))
+        if found is not None and found.rule_seq > best[0]:
+            return (r, c)
+        return best[1]
+
     def used_extent(self) -> tuple[int, int]:
         rows = cols = 0
         for (r, c), cell in self.cells.items():

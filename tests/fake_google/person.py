@@ -7,6 +7,7 @@ protected range rejects anyone not among its editors.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 from . import a1, drive
@@ -183,10 +184,41 @@ def _check_rule(ss: Spreadsheet, sheet, r: int, c: int, typed, rule: dict) -> No
     elif kind == "TEXT_IS_EMAIL":
         ok = isinstance(value, str) and "@" in value and "." in value.rpartition("@")[2]
     elif kind == "CUSTOM_FORMULA":
-        ok = True   # judged by Sheets' formula engine; the fake accepts
+        ok = _formula_holds(ss, sheet, r, c, value, args[0] if args else "")
     if not ok:
         raise CellRejected(f"{a1.cell_name(r, c)}: {typed!r} violates the validation rule "
                            f"{kind} {args}: {rule.get('inputMessage', '')}".rstrip(": "))
+
+
+_RELATIVE_REF = re.compile(r"(?<![A-Za-z0-9_'!$])(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![A-Za-z0-9_(])")
+
+
+def _formula_holds(ss: Spreadsheet, sheet, r: int, c: int, value, formula: str) -> bool:
+    """Sheets' check of a custom-formula rule: the formula, its relative references moved from
+    the range's top-left cell to the edited one, evaluated with the new value in place; an
+    error (INT of text, say) or a false result rejects the entry."""
+    from .formulas import Evaluator, FormulaError, _truthy
+    from .values import locale_of
+
+    r0, c0 = sheet.rule_anchor(r, c)
+
+    def moved(m: re.Match) -> str:
+        col_abs, col, row_abs, row = m.groups()
+        col_index = a1.col_index(col) + (0 if col_abs else c - c0)
+        row_number = int(row) + (0 if row_abs else r - r0)
+        return f"{col_abs}{a1.col_letter(col_index)}{row_abs}{row_number}"
+
+    own = a1.cell_name(r, c)
+
+    def resolve(ref: str):
+        return value if ref.replace("$", "").upper() == own else ss._ref(sheet, ref)
+
+    try:
+        result = Evaluator(resolve, locale_of(ss.locale).decimal, ss.today).run(
+            _RELATIVE_REF.sub(moved, formula))
+        return _truthy(result)
+    except FormulaError:
+        return False
 
 
 def _looks_like_date(text: str, ss: Spreadsheet) -> bool:
