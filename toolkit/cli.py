@@ -17,6 +17,9 @@ import click
 from toolkit.errors import BusyError, ToolkitError
 
 log = logging.getLogger("toolkit")
+# Until a province folder is open there is no log file; without this, log.error would reach
+# stderr through logging's last-resort handler and print every error twice.
+log.addHandler(logging.NullHandler())
 LOCK_WAIT_SECONDS = 600
 
 
@@ -89,6 +92,8 @@ def _log_beside(path: Path) -> None:
     if any(getattr(h, "baseFilename", None) == str(path) for h in log.handlers):
         return
     for handler in list(log.handlers):
+        if isinstance(handler, logging.NullHandler):
+            continue
         log.removeHandler(handler)
         handler.close()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,7 +195,7 @@ def provision(template, dry_run, wait_seconds, config_path, now):
             say(f"{plan.name}: {verb} " + "; ".join(a.describe() for a in plan.actions))
         unchanged = len(result.plans) - len(result.changed)
         say(f"{len(result.changed)} workbook(s) {'to change' if dry_run else 'changed'}, "
-                   f"{unchanged} already complete, in {ws.config.workbooks_dir}")
+            f"{unchanged} already complete, in {ws.store.where}")
     _fail_if(result.failures)
 
 
@@ -366,6 +371,66 @@ def _email(ws, reminders) -> None:
                           "[smtp] in toolkit.toml and the password variable") from exc
     say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
     _fail_if(result.skipped)
+
+
+@main.command()
+@common
+def doctor(config_path, now):
+    """Check the Google set-up step by step and say exactly what to fix.
+
+    Credentials file, sign-in, the Sheets API, the Shared Drive folder, the template and the
+    rollup spreadsheet, and the quota. Exit 1 when something needs fixing.
+
+    \b
+    Example:
+      toolkit doctor --config lang-son/toolkit.toml
+    """
+    from toolkit.config import load_config
+    from toolkit.doctor import doctor as check
+
+    report = check(load_config(config_path))
+    for item in report.checks:
+        click.echo(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}")
+    if not report.ok:
+        sys.exit(1)
+    click.echo("Everything needed to work with Google answers.")
+
+
+@main.group()
+def auth():
+    """Sign in to Google as a person (for offices without a Shared Drive)."""
+
+
+@auth.command()
+@click.option("--client-secrets", "secrets", required=True, type=click.Path(dir_okay=False),
+              help="The OAuth client (type Desktop app) JSON from the Google Cloud console.")
+@click.option("--token", "token", type=click.Path(dir_okay=False), default=None,
+              help="Where to save the sign-in. Default: authorized_user.json beside "
+                   "toolkit.toml.")
+@click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
+@common
+def login(secrets, token, no_browser, config_path, now):
+    """Open Google's sign-in page and save the token the toolkit then uses.
+
+    Workbooks are then owned by the person who signed in. Point [google] credentials in
+    toolkit.toml at the saved file.
+
+    \b
+    Example:
+      toolkit auth login --client-secrets client_secret.json
+    """
+    from toolkit.config import find_config
+    from toolkit.doctor import auth_login
+    from toolkit.errors import ConfigError
+
+    if token is None:
+        try:
+            token = find_config(config_path).parent / "authorized_user.json"
+        except ConfigError:
+            token = Path("authorized_user.json")
+    path = auth_login(secrets, token, open_browser=not no_browser)
+    click.echo(f"Saved {path} (readable by you only). In toolkit.toml set:\n"
+               f"[google]\ncredentials = \"{path.name}\"")
 
 
 @main.command()

@@ -97,6 +97,8 @@ class WorkbookStore(Protocol):
     #: True when ``modified_at`` is exact, so it proves when rows existed (xlsx files).
     #: False when it lags (Google Drive): then only the fetch time proves it.
     modified_time_is_proof: bool
+    #: Where the workbooks live, in words a province officer can follow.
+    where: str
 
     def find(self, commune_code: str, known_locator: str | None) -> str | None:
         """The locator of the commune's existing workbook, or None."""

@@ -77,6 +77,12 @@ class GSheetsStore:
         self._meta: dict[str, _Meta] = {}
 
     @property
+    def where(self) -> str:
+        if self.folder_id:
+            return f"Google Drive folder https://drive.google.com/drive/folders/{self.folder_id}"
+        return f"the Google Drive of {self.accounts[0].email or 'the signed-in user'}"
+
+    @property
     def main(self) -> PacedHTTPClient:
         return self.accounts[0].http
 

@@ -58,6 +58,7 @@ class XlsxStore:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
+        self.where = str(self.folder)
 
     def path(self, locator: str) -> Path:
         return self.folder / locator
