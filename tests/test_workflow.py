@@ -1,4 +1,7 @@
-"""A whole reporting day through the CLI on the embedded default (xlsx folder + SQLite)."""
+"""The CLI on the embedded default (xlsx folder + SQLite): provisioning, status, errors, help.
+
+The reporting-day scenarios that run on both backends are in test_reporting_day.py.
+"""
 
 from __future__ import annotations
 
@@ -71,109 +74,6 @@ def test_provision_extends_rows_when_the_campaign_grows_and_keeps_typed_values(p
     assert sheet.cell(sheet.max_row, 1).value.date() == date(2027, 1, 29)
 
 
-def test_a_reporting_day_statuses_issues_and_rollup(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    # Thất Khê reports on time, with Vietnamese thousands separators in revenue.
-    type_row(province, "06040", "Báo cáo ngày", DAY,
-             {SHOPS: 12, ACCOUNTS: "1.200", REVENUE: "1.500.000 đ"}, at="2026-11-20 16:30")
-    # Tân Tiến types text in a number cell: kept as an issue, the day stays incomplete.
-    type_row(province, "06019", "Báo cáo ngày", DAY, {SHOPS: "12a", ACCOUNTS: 3},
-             at="2026-11-20 10:00")
-    # Ba Sơn reports a formula-looking note; it must stay text everywhere.
-    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 2, ACCOUNTS: 4, NOTE: "=1+1"},
-             at="2026-11-20 11:00")
-
-    first = run("collect", config=province, now="2026-11-20 17:00")
-    assert first.exit_code == 0, first.output
-    assert "collect: 4 read, 0 unchanged, 0 failed; 3 new row version(s)" in first.output
-
-    # Đoàn Kết reports after the deadline; Ba Sơn amends its figure in the evening.
-    type_row(province, "06001", "Báo cáo ngày", DAY, {SHOPS: 5, ACCOUNTS: 6},
-             at="2026-11-20 17:40")
-    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 3}, at="2026-11-20 18:10")
-    second = run("collect", config=province, now="2026-11-20 20:00")
-    assert "collect: 2 read, 2 unchanged, 0 failed; 2 new row version(s)" in second.output
-    third = run("collect", config=province, now="2026-11-20 20:05")
-    assert "collect: 0 read, 4 unchanged, 0 failed; 0 new row version(s)" in third.output
-
-    report, status = statuses(province)
-    assert status == {"06040": "on_time", "06001": "late", "06019": "incomplete",
-                      "06202": "amended"}
-    province_row = report["summary"][-1]
-    assert province_row["area"] == "Toàn tỉnh"
-    assert (province_row["reporting_rate"], province_row["on_time_rate"]) == (0.75, 0.5)
-    # As of the deadline, the late and the amended figures are not known yet.
-    _, at_deadline = statuses(province, now="2026-11-20 17:01")
-    assert at_deadline == {"06040": "on_time", "06001": "missing", "06019": "incomplete",
-                           "06202": "on_time"}
-
-    checked = run("validate", "--date", "2026-11-20", config=province, now="2026-11-20 20:10")
-    assert checked.exit_code == 0, checked.output
-    assert "Xã Tân Tiến · Báo cáo ngày!B3 · 12a" in checked.output
-    feedback = load_workbook(workbook_of(province, "06019"))["Kiểm tra"]
-    rows = [r for r in feedback.iter_rows(min_row=3, values_only=True) if r[0]]
-    assert rows[0][:4] == ("20/11/2026", "Báo cáo ngày", "B3", "12a")
-    assert "số nguyên" in rows[0][4] and rows[0][6] == "Lỗi"
-    assert "1 lỗi" in feedback["A1"].value
-    clean = load_workbook(workbook_of(province, "06040"))["Kiểm tra"]
-    assert "không có lỗi" in clean["A1"].value
-    # Writing Kiểm tra is not a change by staff: the next collect reads nothing.
-    after = run("collect", config=province, now="2026-11-20 20:15")
-    assert "0 read, 4 unchanged" in after.output
-
-    now_rollup = run("rollup", "--date", "2026-11-20", "--template", "kts_daily",
-                     config=province, now="2026-11-20 20:20")
-    assert now_rollup.exit_code == 0, now_rollup.output
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
-    assert str(archive) in now_rollup.output
-    book = load_workbook(archive)
-    summary = book["Tổng hợp"]
-    header = [c.value for c in summary[1]]
-    by_code = {r[0]: dict(zip(header, r, strict=True))
-               for r in summary.iter_rows(min_row=2, values_only=True)}
-    assert by_code["06040"]["Số cửa hàng số mở mới trong ngày"] == 12
-    assert by_code["06040"]["Số tài khoản thanh toán điện tử mở mới (lũy kế)"] == 1200
-    assert by_code["06040"]["Doanh số (đồng) trong ngày"] == 1_500_000
-    assert by_code["06040"]["Hộ có cửa hàng số / số hộ (chỉ tiêu 50%)"] == pytest.approx(0.01)
-    assert by_code["06019"]["Hộ có cửa hàng số / số hộ (chỉ tiêu 50%)"] is None  # no households
-    assert by_code["06202"]["Số cửa hàng số mở mới trong ngày"] == 3
-    assert by_code["06202"]["Tình trạng báo cáo"] == "Đúng hạn, sửa sau hạn"
-    assert by_code["06019"]["Số lỗi"] == 1  # the bad cell (not also "required")
-    assert sum(r["Số cửa hàng số mở mới trong ngày"] for r in by_code.values()) == 12 + 5 + 3
-    rates = [r for r in book["Tỷ lệ báo cáo"].iter_rows(min_row=2, values_only=True)]
-    assert rates[-1][0] == "Toàn tỉnh" and rates[-1][-2:] == (0.75, 0.5)
-    errors = book["Lỗi dữ liệu"]
-    assert any(r[3] == "B3" and r[4] == "12a" for r in errors.iter_rows(values_only=True))
-    missing = [r[1] for r in book["Chưa báo cáo"].iter_rows(min_row=2, values_only=True)]
-    assert missing == ["Xã Tân Tiến"]
-    info = dict(book["Thông tin"].iter_rows(values_only=True))
-    assert len(info["SHA-256 của các dòng đã dùng"]) == 64
-
-    deadline = run("rollup", "--date", "2026-11-20", "--template", "kts_daily", "--as-of",
-                   "deadline", config=province, now="2026-11-21 09:00")
-    assert deadline.exit_code == 0
-    book = load_workbook(archive.with_name("kts_daily_2026-11-20_theo-han.xlsx"))
-    rows = {r[0]: r for r in book["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
-    header = [c.value for c in book["Tổng hợp"][1]]
-    shops = header.index("Số cửa hàng số mở mới trong ngày")
-    assert (rows["06202"][shops], rows["06001"][shops]) == (2, 0)
-
-
-def test_text_typed_by_a_commune_never_becomes_a_formula(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: "=1+1", ACCOUNTS: 1},
-             at="2026-11-20 11:00")
-    run("collect", config=province, now="2026-11-20 12:00")
-    run("validate", "--date", "2026-11-20", config=province, now="2026-11-20 12:00")
-    run("rollup", "--date", "2026-11-20", config=province, now="2026-11-20 12:00")
-    feedback = load_workbook(workbook_of(province, "06202"))["Kiểm tra"]
-    assert feedback["D3"].value == "=1+1" and feedback["D3"].data_type == "s"
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
-    errors = load_workbook(archive)["Lỗi dữ liệu"]
-    cells = [c for row in errors.iter_rows() for c in row if c.value == "=1+1"]
-    assert cells and all(c.data_type == "s" for c in cells)
-
-
 def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     run("provision", config=province, now="2026-11-20 08:00")
     path = workbook_of(province, "06040")
@@ -189,20 +89,6 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
             in result.output)
     # It is reported again on the next run, not silently skipped.
     assert run("collect", config=province, now="2026-11-20 12:05").exit_code == 1
-
-
-def test_daily_runs_collect_validate_and_rollup(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 4, ACCOUNTS: 9},
-             at="2026-11-20 14:00")
-    result = run("daily", config=province, now="2026-11-20 15:00")
-    assert result.exit_code == 0, result.output
-    assert "collect: 4 read" in result.output
-    assert "rollup kts_daily 20/11/2026 (as of now): reporting 25%, on time 25%" in result.output
-    assert (province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx").is_file()
-    assert (province.parent / "archive/cds_monthly/2026/cds_monthly_2026-11.xlsx").is_file()
-    _, status = statuses(province, now="2026-11-20 15:00")
-    assert status["06001"] == "pending"
 
 
 def test_status_formats(province):
@@ -266,10 +152,17 @@ def test_init_accepts_names_without_diacritics_and_refuses_unknown(tmp_path):
 
 
 def test_every_command_has_help_with_an_example():
-    for name in main.commands:
-        result = run(name, "--help")
+    import click
+
+    leaves = [([name], command) for name, command in main.commands.items()
+              if not isinstance(command, click.Group)]
+    leaves += [([name, sub], command) for name, group in main.commands.items()
+               if isinstance(group, click.Group) for sub, command in group.commands.items()]
+    assert len(leaves) > 10
+    for words, _ in leaves:
+        result = run(*words, "--help")
         assert result.exit_code == 0
-        assert "Example:" in result.output and f"toolkit {name}" in result.output, name
+        assert "Example:" in result.output and f"toolkit {' '.join(words)}" in result.output, words
         assert "--now" in result.output and "--config" in result.output
 
 

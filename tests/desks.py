@@ -1,0 +1,148 @@
+"""The province office and its communes on either backend, seen the same way by the tests.
+
+A desk runs the real CLI at a given moment and lets a commune officer type into their own
+workbook: an .xlsx file opened with openpyxl on the embedded default, or a spreadsheet on the
+fake Google (through the Sheets UI's rules: a strict validation or a protected cell refuses the
+entry). The end-to-end scenarios are written once against this interface and run on both.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import run, type_row, workbook_of
+from fake_google import CellRejected, FakeClock, FakeGoogle
+from fake_google.values import serial
+from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, a1
+from toolkit.ledger import Ledger
+from toolkit.periods import VN_TZ
+
+
+def vn(moment: str) -> datetime:
+    return datetime.fromisoformat(moment).replace(tzinfo=VN_TZ)
+
+
+class XlsxDesk:
+    """The embedded default: a folder of .xlsx workbooks beside the ledger."""
+
+    kind = "xlsx"
+    #: Excel lets a person type text into a number cell; Google's strict validation refuses it.
+    refuses_bad_numbers = False
+
+    def __init__(self, config: Path):
+        self.config = config
+
+    def run(self, *args: str, now: str):
+        return run(*args, config=self.config, now=now)
+
+    def type_row(self, code: str, tab: str, first_cell, values: dict, at: str) -> list[str]:
+        type_row(self.config, code, tab, first_cell, values, at=at)
+        return []
+
+    def tab_rows(self, code: str, tab: str, first_row: int = 1) -> list[tuple]:
+        sheet = load_workbook(workbook_of(self.config, code))[tab]
+        return [tuple("" if v is None else v for v in row)
+                for row in sheet.iter_rows(min_row=first_row, values_only=True)]
+
+    def title(self, code: str, tab: str) -> str:
+        value = load_workbook(workbook_of(self.config, code))[tab].cell(TITLE_ROW, 1).value
+        return value or ""
+
+    def close(self) -> None:
+        pass
+
+
+class GoogleDesk:
+    """Google Sheets on the loopback fake: the real gspread and google-auth, a Shared Drive
+    folder, a service-account key file, and the fake's clock held at the CLI's ``--now``."""
+
+    kind = "gsheets"
+    refuses_bad_numbers = True
+
+    def __init__(self, config: Path, start: str = "2026-11-20 07:00"):
+        self.config = config
+        self.fake = FakeGoogle(seed=2026, clock=FakeClock(vn(start), frozen=True),
+                               locale="vi_VN", time_zone="Asia/Ho_Chi_Minh").start()
+        self._routing = self.fake.patch_google_auth()
+        self._routing.__enter__()
+        folder = self.fake.add_shared_drive_folder("Báo cáo xã Lạng Sơn")
+        rollup = self.fake.create_spreadsheet("Tổng hợp tỉnh Lạng Sơn", parent=folder)
+        key = config.parent / "google-key.json"
+        key.write_text(json.dumps(self.fake.service_account_info(
+            "bao-cao@lang-son.iam.gserviceaccount.com")), encoding="utf-8")
+        key.chmod(0o600)
+        self.rollup_id = rollup
+        text = config.read_text(encoding="utf-8").replace('kind = "xlsx"', 'kind = "gsheets"')
+        # Quotas far above what a test sends: the pacer runs on the real clock.
+        text = text.replace("[paths]", f'''[google]
+credentials = "google-key.json"
+folder_id = "{folder}"
+rollup_spreadsheet_id = "{rollup}"
+reads_per_minute = 6000
+writes_per_minute = 6000
+
+[paths]''', 1)
+        config.write_text(text, encoding="utf-8")
+
+    def run(self, *args: str, now: str):
+        self.fake.clock.set(vn(now))
+        return run(*args, config=self.config, now=now)
+
+    def spreadsheet_id(self, code: str) -> str:
+        ledger = Ledger(self.config.parent / "ledger.sqlite")
+        try:
+            return ledger.workbooks()[code].locator
+        finally:
+            ledger.close()
+
+    def type_row(self, code: str, tab: str, first_cell, values: dict, at: str) -> list[str]:
+        """Type into the row whose first cell matches, as the commune's editor, at ``at``.
+
+        Returns the headers whose entry the sheet refused."""
+        self.fake.clock.set(vn(at))
+        sid = self.spreadsheet_id(code)
+        rows = self.fake.values(sid, f"'{tab}'!A1:Z1000")
+        headers = {h: i for i, h in enumerate(rows[HEADER_ROW - 1]) if h}
+        wanted = serial(first_cell) if isinstance(first_cell, date) else first_cell
+        index = next((i for i, row in enumerate(rows[FIRST_DATA_ROW - 1:], FIRST_DATA_ROW - 1)
+                      if (row[0] if row else None) == wanted
+                      or (first_cell is None and not (row and row[0]))), len(rows))
+        refused = []
+        for header, value in values.items():
+            where = f"'{tab}'!{a1(index + 1, headers[header] + 1)}"
+            try:
+                self.fake.type(sid, where, value, as_user=f"xa{code}@example.gov.vn")
+            except CellRejected:
+                refused.append(header)
+        return refused
+
+    def tab_rows(self, code: str, tab: str, first_row: int = 1) -> list[tuple]:
+        rows = self.fake.values(self.spreadsheet_id(code), f"'{tab}'!A{first_row}:Z1000",
+                                render="FORMATTED_VALUE")
+        width = max((len(r) for r in rows), default=0)
+        return [tuple(r) + ("",) * (width - len(r)) for r in rows]
+
+    def title(self, code: str, tab: str) -> str:
+        rows = self.fake.values(self.spreadsheet_id(code), f"'{tab}'!A{TITLE_ROW}")
+        return rows[0][0] if rows and rows[0] else ""
+
+    def close(self) -> None:
+        self._routing.__exit__(None, None, None)
+        self.fake.stop()
+
+
+def make_desk(kind: str, config: Path):
+    return XlsxDesk(config) if kind == "xlsx" else GoogleDesk(config)
+
+
+@pytest.fixture(params=["xlsx", "gsheets"])
+def desk(request, province):
+    """The `province` folder on each backend in turn."""
+    made = make_desk(request.param, province)
+    yield made
+    made.close()

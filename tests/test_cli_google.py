@@ -1,0 +1,48 @@
+"""`toolkit doctor` and `toolkit provision` through the CLI on the fake Google."""
+
+from __future__ import annotations
+
+import pytest
+
+from desks import GoogleDesk
+
+
+@pytest.fixture
+def google(province):
+    desk = GoogleDesk(province)
+    yield desk
+    desk.close()
+
+
+def test_doctor_says_ok_for_each_step_when_everything_answers(google):
+    result = google.run("doctor", now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line.split(":")[0] for line in lines[:6]] == [
+        "ok   credentials", "ok   sign-in", "ok   Sheets API", "ok   folder",
+        "ok   rollup spreadsheet", "ok   quota"]
+    assert "bao-cao@lang-son.iam.gserviceaccount.com" in result.output
+    assert '"private_key"' not in result.output and "BEGIN PRIVATE" not in result.output
+
+
+def test_doctor_exits_1_and_says_what_to_fix_for_a_missing_folder(google):
+    text = google.config.read_text(encoding="utf-8")
+    folder = text.split('folder_id = "')[1].split('"')[0]
+    google.config.write_text(text.replace(folder, "1NoSuchFolder000000000000000000000"),
+                             encoding="utf-8")
+    result = google.run("doctor", now="2026-11-20 08:00")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if line.startswith("FIX")]
+    assert line.startswith("FIX  folder:") and "1NoSuchFolder" in line
+
+
+def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
+    result = google.run("provision", now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+    assert "4 workbook(s) changed, 0 already complete, in Google Drive folder https://" \
+        in result.output
+    assert "share with xa06040@example.gov.vn" in result.output
+    assert {(kind, role) for _, kind, role, _, _ in google.fake.sharing_log} == {
+        ("user", "writer")}
+    again = google.run("provision", now="2026-11-21 08:00")
+    assert "0 workbook(s) changed, 4 already complete" in again.output
