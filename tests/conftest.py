@@ -80,3 +80,37 @@ def type_row(config: Path, code: str, tab: str, first_cell, values: dict, at: st
     book.save(path)
     moment = datetime.fromisoformat(at).replace(tzinfo=VN_TZ).timestamp()
     os.utime(path, (moment, moment))
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope)
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.port = port
+    yield inbox
+    controller.stop()
+
+
+def use_smtp(config: Path, inbox) -> None:
+    """Point the province's [smtp] at the local test server."""
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text + f'\n[smtp]\nhost = "127.0.0.1"\nport = {inbox.port}\n'
+                      'sender = "so-khcn@example.gov.vn"\nsecurity = "none"\n',
+                      encoding="utf-8")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 from openpyxl import load_workbook
 
-from conftest import run, type_row
+from conftest import run, type_row, use_smtp
 from toolkit.registry import Commune
 from toolkit.remind import zalo_group
 
@@ -74,40 +73,12 @@ def test_a_banner_on_the_report_tab_until_the_commune_reports(province):
                                  "đề nghị nhập ngay")
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1 that keeps what it receives."""
-    import socket
-
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self):
-            self.messages = []
-
-        async def handle_DATA(self, server, session, envelope):
-            self.messages.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield inbox, port
-    controller.stop()
-
-
 def test_remind_emails_each_commune_its_reminder(province, smtp_server):
     from email import message_from_bytes
     from email.policy import default
 
-    inbox, port = smtp_server
-    text = province.read_text(encoding="utf-8")
-    province.write_text(text + f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\n'
-                        'sender = "so-khcn@example.gov.vn"\nsecurity = "none"\n',
-                        encoding="utf-8")
+    inbox = smtp_server
+    use_smtp(province, inbox)
     run("provision", config=province, now="2026-11-20 08:00")
     type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 2, ACCOUNTS: 3},
              at="2026-11-20 09:00")
