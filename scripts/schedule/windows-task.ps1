@@ -11,6 +11,7 @@ $Triggers = @(
     New-ScheduledTaskTrigger -Daily -At 15:00
     New-ScheduledTaskTrigger -Daily -At 16:45
     New-ScheduledTaskTrigger -Daily -At 17:00
+    New-ScheduledTaskTrigger -Daily -At 17:06   # Google Sheets: just after the grace minutes
     New-ScheduledTaskTrigger -Daily -At 20:00
 )
 # Never two at once; a run longer than an hour is stopped (the next one catches up).
