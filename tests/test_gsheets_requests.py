@@ -148,7 +148,7 @@ def test_validation_whole_numbers_decimals_and_drop_downs():
     assert rules[0]["condition"] == {"type": "ONE_OF_RANGE", "values": [
         {"userEnteredValue": "='Danh mục'!$A$2:$A$500"}]}
     assert [v["userEnteredValue"] for v in rules[2]["condition"]["values"]] == [
-        "Tổ trưởng", "Tổ phó", "Thành viên"]
+        "Tổ trưởng", "Tổ phó", "Tổ viên"]
 
 
 def test_phone_column_is_text_so_the_leading_zero_stays():

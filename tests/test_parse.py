@@ -181,6 +181,17 @@ def test_choice_accepts(raw, expected):
     assert parse_cell(raw, "choice", choices=ROLES) == Parsed(expected)
 
 
+@pytest.mark.parametrize("raw, expected", [
+    ("Tổ viên", "Thành viên"),
+    ("to vien", "Thành viên"),
+    ("Thành viên tổ", "Thành viên"),
+    ("Tổ phó", "Tổ phó"),
+])
+def test_choice_accepts_the_template_s_other_words_and_stores_the_choice(raw, expected):
+    aliases = (("Tổ viên", "Thành viên"), ("Thành viên tổ", "Thành viên"))
+    assert parse_cell(raw, "choice", choices=ROLES, aliases=aliases) == Parsed(expected)
+
+
 def test_choice_refuses_listing_the_choices():
     assert parse_cell("Trưởng thôn", "choice", choices=ROLES) == Parsed(
         None, 'Hãy chọn một trong: Tổ trưởng, Tổ phó, Thành viên; ô này đang là "Trưởng thôn".')

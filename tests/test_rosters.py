@@ -221,7 +221,10 @@ def test_the_committee_template_loads():
         "committee_roster", "BCĐ CĐS", "once")
     assert COMMITTEE.required_keys == ["full_name", "committee_role"]
     assert COMMITTEE.field_spec("committee_role").choices == (
-        "Trưởng ban", "Phó Trưởng ban", "Thành viên")
+        "Trưởng ban", "Phó Trưởng ban", "Ủy viên")
+    # The words commune decisions use are accepted and stored as the choice.
+    aliases = COMMITTEE.field_spec("committee_role").aliases
+    assert ("Phó ban", "Phó Trưởng ban") in aliases and ("Thành viên", "Ủy viên") in aliases
     assert COMMITTEE.field_spec("phone").private
     assert COMMITTEE.deadline.for_key("once").isoformat() == "2026-12-15T17:00:00+07:00"
 
@@ -243,7 +246,7 @@ def test_roster_tables_declare_the_fields_the_checks_read():
         "[roster]: village = 'phone' is a phone field; it should be choice or text",
         '[roster]: unknown setting(s) colour for kind = "team"',
         "[roster]: leader 'Trưởng tổ' should be the role value of the team leader, one of "
-        "Tổ trưởng, Tổ phó, Thành viên",
+        "Tổ trưởng, Tổ phó, Tổ viên",
         "[roster]: min_members 0 should be a whole number ≥ 1",
     ]
 

@@ -103,7 +103,7 @@ def test_roster(shipped):
     assert spec.free_rows == 200
     assert spec.required_keys == ["village", "full_name", "team_role"]
     assert spec.field_spec("village").choices_from_villages
-    assert spec.field_spec("team_role").choices == ("Tổ trưởng", "Tổ phó", "Thành viên")
+    assert spec.field_spec("team_role").choices == ("Tổ trưởng", "Tổ phó", "Tổ viên")
     assert spec.field_spec("phone").private
     assert spec.field_spec("full_name").aggregate == "count"
 
@@ -284,3 +284,17 @@ def test_fields_that_are_not_tables_are_a_problem_not_a_crash(tmp_path):
     text = VALID.split("[[fields]]")[0] + 'fields = ["connections"]\n'
     message = problem_of(write(tmp_path, "water.toml", text))
     assert "[[fields]]" in message
+
+
+def test_an_alias_must_point_to_one_of_the_choices(tmp_path):
+    from toolkit.config import PACKAGED_TEMPLATES
+
+    text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
+    broken = text.replace('"Thành viên" = "Tổ viên"', '"Thành viên" = "Tổ viên chính"')
+    assert broken != text
+    (tmp_path / "team_roster.toml").write_text(broken, encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert "team_roster.toml" in str(caught.value)
+    assert "alias 'Thành viên' points to 'Tổ viên chính', which is not one of the choices" \
+        in str(caught.value)

@@ -58,7 +58,7 @@ def rows_from_grid(spec: ReportSpec, grid: list[list],
             raw = cells[offset + i] if offset + i < len(cells) else None
             choices = villages if field.choices_from_villages else field.choices
             parsed = parse_cell(raw, field.type, minimum=field.min, maximum=field.max,
-                                choices=choices)
+                                choices=choices, aliases=field.aliases)
             values[field.key] = parsed.value
             if parsed.error:
                 problems[field.key] = [str(raw), parsed.error]

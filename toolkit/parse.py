@@ -87,7 +87,8 @@ def format_vn_number(x) -> str:
 
 
 def parse_cell(raw, kind: str, *, minimum: float | None = None, maximum: float | None = None,
-               choices: tuple[str, ...] = ()) -> Parsed:
+               choices: tuple[str, ...] = (),
+               aliases: tuple[tuple[str, str], ...] = ()) -> Parsed:
     """Read one cell as ``kind``; problems come back in ``Parsed.error``, never as exceptions.
 
     An unknown ``kind`` is a programming error (templates are checked on load) and raises.
@@ -110,7 +111,7 @@ def parse_cell(raw, kind: str, *, minimum: float | None = None, maximum: float |
     if kind == "date":
         return _parse_date(raw)
     if kind == "choice":
-        return _parse_choice(_as_text(raw), choices)
+        return _parse_choice(_as_text(raw), choices, aliases)
     return _parse_phone(raw)
 
 
@@ -290,12 +291,14 @@ def _parse_date(raw) -> Parsed:
     return Parsed(day)
 
 
-def _parse_choice(text: str, choices: tuple[str, ...]) -> Parsed:
+def _parse_choice(text: str, choices: tuple[str, ...],
+                  aliases: tuple[tuple[str, str], ...] = ()) -> Parsed:
     if not choices:
         return _error("Ô này chưa có danh sách giá trị để chọn; hãy báo cho Sở để bổ sung.")
-    exact = [c for c in choices if _fold(c) == _fold(text)]
-    loose = [c for c in choices if strip_diacritics(c) == strip_diacritics(text)]
-    found = exact or loose
+    words = [(c, c) for c in choices] + list(aliases)
+    exact = {c for word, c in words if _fold(word) == _fold(text)}
+    loose = {c for word, c in words if strip_diacritics(word) == strip_diacritics(text)}
+    found = [c for c in choices if c in (exact or loose)]
     if len(found) == 1:
         return Parsed(found[0])
     if found:

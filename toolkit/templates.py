@@ -45,6 +45,9 @@ class FieldSpec:
     max: float | None = None
     choices: tuple[str, ...] = ()
     choices_from_villages: bool = False
+    #: Other words people use for a choice ("Phó ban" for "Phó Trưởng ban"): accepted when
+    #: typed or pasted and stored as the choice; the drop-down shows only ``choices``.
+    aliases: tuple[tuple[str, str], ...] = ()
     aggregate: str = "sum"
     private: bool = False
     reconciles_with: str | None = None   # "kts_daily.new_shops": the daily field it totals
@@ -277,11 +280,19 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices)
     ):
         problems.append(f"{where}: a choice field needs choices = [\"...\"] or \"villages\"")
+    aliases = raw.get("aliases", {})
+    if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        problems.append(f"{where}: aliases should be a table of \"other word\" = \"choice\"")
+        aliases = {}
+    for alias, choice in aliases.items():
+        if choice not in (choices if isinstance(choices, list) else ()):
+            problems.append(f"{where}: alias {alias!r} points to {choice!r}, which is not one "
+                            "of the choices")
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
     unknown = set(raw) - {"key", "header", "type", "required", "min", "max", "choices",
-                          "aggregate", "private", "reconciles_with"}
+                          "aliases", "aggregate", "private", "reconciles_with"}
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
         problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
@@ -292,7 +303,8 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         key=str(raw.get("key", "")), header=str(raw.get("header", "")), type=str(kind),
         required=bool(raw.get("required", False)), min=raw.get("min"), max=raw.get("max"),
         choices=() if from_villages else tuple(choices or ()),
-        choices_from_villages=from_villages, aggregate=str(aggregate),
+        choices_from_villages=from_villages, aliases=tuple(aliases.items()),
+        aggregate=str(aggregate),
         private=bool(raw.get("private", False)),
         reconciles_with=str(target) if target is not None else None,
     )
