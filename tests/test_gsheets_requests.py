@@ -16,7 +16,9 @@ import googleapiclient
 import pandas as pd
 import pytest
 
+from toolkit.backends import google_drive as gd
 from toolkit.backends import google_requests as gr
+from toolkit.backends import google_rollup as grl
 from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, tab_layout
 from toolkit.periods import VN_TZ
@@ -206,7 +208,7 @@ def test_rollup_tables_become_typed_cells():
         "Đạt": [True, False],
     })
     existing = {"Cũ": gr.SheetInfo(5, "Cũ", 0)}
-    requests = gr.rollup_requests({"Tổng hợp": frame, "Cũ": frame.iloc[0:0]}, existing)
+    requests = grl.rollup_requests({"Tổng hợp": frame, "Cũ": frame.iloc[0:0]}, existing)
     check_batch(requests)
     cells = all_of(requests, "updateCells")[0]["rows"]
     assert [c.get("userEnteredValue") for c in cells[2]["values"]] == [
@@ -227,21 +229,21 @@ def test_spreadsheet_settings_are_vietnamese():
 
 
 def test_drive_bodies_fit_the_drive_schema_and_never_share_with_anyone():
-    check_schema(DRIVE, "File", gr.create_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
-    check_schema(DRIVE, "File", gr.copy_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
-    body = gr.permission_body(" XA06040@Example.gov.vn ")
+    check_schema(DRIVE, "File", gd.create_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    check_schema(DRIVE, "File", gd.copy_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    body = gd.permission_body(" XA06040@Example.gov.vn ")
     check_schema(DRIVE, "Permission", body)
     assert body == {"type": "user", "role": "writer", "emailAddress": "xa06040@example.gov.vn"}
     for bad in ("anyone", "", "a b@c.vn"):
         with pytest.raises(ValueError):
-            gr.permission_body(bad)
+            gd.permission_body(bad)
 
 
 def test_drive_queries_escape_quotes():
-    query = gr.files_query("f'1", "06040")
+    query = gd.files_query("f'1", "06040")
     assert query == ("mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false "
                      "and 'f\\'1' in parents and name contains '06040'")
-    assert "'me' in owners" in gr.files_query(None)
+    assert "'me' in owners" in gd.files_query(None)
 
 
 def test_sheet_ids_are_stable_and_avoid_taken_ones():

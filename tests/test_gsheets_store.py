@@ -18,7 +18,8 @@ import pytest
 
 from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.backends.google_http import Pacer, RetryPolicy
-from toolkit.backends.gsheets import GSheetsStore, open_gsheets, write_rollup_sheet
+from toolkit.backends.google_rollup import write_rollup_sheet
+from toolkit.backends.gsheets import GSheetsStore, open_gsheets
 from toolkit.collect import collect
 from toolkit.config import GoogleConfig, load_config
 from toolkit.ledger import Ledger

@@ -22,10 +22,7 @@ from toolkit.layout import (
     TabLayout,
     column_letter,
 )
-from toolkit.periods import VN_TZ
 
-SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
-FOLDER_MIME = "application/vnd.google-apps.folder"
 LOCALE = "vi_VN"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 VILLAGE_LIST_ROWS = 500
@@ -368,89 +365,3 @@ def banner_request(sid: int, text: str) -> dict:
     fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
     return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
                         "userEnteredValue,userEnteredFormat.textFormat")
-
-
-# -- rollup spreadsheet ---------------------------------------------------------------------
-
-
-def rollup_requests(tables: dict, existing: dict[str, SheetInfo]) -> list[dict]:
-    """Each DataFrame becomes one tab, resized to fit and rewritten whole; header row frozen."""
-    import pandas as pd
-
-    out: list[dict] = []
-    taken = {s.sheet_id for s in existing.values()}
-    for position, (title, frame) in enumerate(tables.items()):
-        height, width = max(len(frame) + 1, 2), max(len(frame.columns), 1)
-        info = existing.get(title)
-        if info is None:
-            info = SheetInfo(sheet_id_for(title, taken), title, position, height, width)
-            taken.add(info.sheet_id)
-            out.append(add_sheet(info, frozen_rows=1))
-        else:
-            out.append({"updateSheetProperties": {
-                "properties": {"sheetId": info.sheet_id, "gridProperties": {
-                    "rowCount": height, "columnCount": width, "frozenRowCount": 1}},
-                "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
-        rows = [row([str(c) for c in frame.columns], {"textFormat": {"bold": True}})]
-        rows += [{"values": [_rollup_cell(v, pd.isna) for v in record]}
-                 for record in frame.itertuples(index=False, name=None)]
-        out.append(update_cells(grid(info.sheet_id, 0, height, 0, width), rows,
-                                "userEnteredValue,userEnteredFormat"))
-    return out
-
-
-def _rollup_cell(value, isna) -> dict:
-    if not isinstance(value, list | tuple | dict) and bool(isna(value)):   # NaN, NaT, pd.NA
-        return {}
-    if hasattr(value, "to_pydatetime"):          # pandas Timestamp
-        value = value.to_pydatetime()
-    elif hasattr(value, "item") and not isinstance(value, str):   # numpy scalar
-        value = value.item()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(VN_TZ)
-        value = value.replace(tzinfo=None)
-        return cell(value, {"numberFormat": {"type": "DATE_TIME",
-                                             "pattern": "dd/mm/yyyy hh:mm"}})
-    if isinstance(value, date):
-        return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}})
-    return cell(value)
-
-
-# -- Drive ----------------------------------------------------------------------------------
-
-
-def create_file_body(title: str, folder_id: str | None) -> dict:
-    body = {"name": title, "mimeType": SPREADSHEET_MIME}
-    if folder_id:
-        body["parents"] = [folder_id]
-    return body
-
-
-def copy_file_body(title: str, folder_id: str | None) -> dict:
-    """files.copy never copies comments, so a template's review notes stay behind."""
-    body: dict = {"name": title}
-    if folder_id:
-        body["parents"] = [folder_id]
-    return body
-
-
-def permission_body(email: str) -> dict:
-    """Writer access for one person; 'anyone' (link sharing) is not expressible here on purpose."""
-    address = email.strip().lower()
-    if "@" not in address or any(ch.isspace() for ch in address):
-        raise ValueError(f"{email!r} is not an e-mail address")
-    return {"type": "user", "role": "writer", "emailAddress": address}
-
-
-def drive_literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
-    """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
-    terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
-    terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
-    if name_prefix:
-        terms.append(f"name contains {drive_literal(name_prefix.strip())}")
-    return " and ".join(terms)
