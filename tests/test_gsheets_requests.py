@@ -198,7 +198,9 @@ def test_feedback_is_written_as_text_never_as_a_formula():
     assert requests[0]["updateSheetProperties"]["properties"]["gridProperties"]["rowCount"] == 4
 
 
-def test_rollup_tables_become_typed_cells():
+def test_rollup_tables_become_typed_cells_with_a_chart_that_fits_the_schema():
+    from toolkit.archive import Chart, Table
+
     frame = pd.DataFrame({
         "Xã": ["Xã A", "=HYPERLINK(\"x\")"],
         "Số cửa hàng": [12, None],
@@ -207,18 +209,36 @@ def test_rollup_tables_become_typed_cells():
         "Lúc": [datetime(2026, 11, 23, 17, 0, tzinfo=VN_TZ), None],
         "Đạt": [True, False],
     })
-    existing = {"Cũ": gr.SheetInfo(5, "Cũ", 0)}
-    requests = grl.rollup_requests({"Tổng hợp": frame, "Cũ": frame.iloc[0:0]}, existing)
+    chart = Chart("bar", "Tỉ lệ / số hộ", "Xã", ("Tỉ lệ",), 2)
+    table = Table("Tổng hợp", frame, percent=frozenset({"Tỉ lệ"}), status="Xã",
+                  fills=("C6EFCE", ""), frozen_columns=2, chart=chart)
+    empty = Table("Chưa báo cáo", frame.iloc[0:0])
+    stale = grl.tab_title("Báo cáo ngày", "Theo huyện")
+    metadata = {"properties": {"locale": "en_US", "timeZone": "Etc/GMT"}, "sheets": [
+        {"properties": {"sheetId": 5, "title": grl.tab_title("Báo cáo ngày", "Chưa báo cáo")}},
+        {"properties": {"sheetId": 6, "title": stale}},
+        {"properties": {"sheetId": 7, "title": "Ghi chú của Sở"}}]}
+    requests, ids = grl.publish_requests({"Báo cáo ngày": [table, empty]}, metadata,
+                                         ("Theo huyện", "Chưa báo cáo"))
     check_batch(requests)
+    assert requests[0] == gr.spreadsheet_settings()
     cells = all_of(requests, "updateCells")[0]["rows"]
     assert [c.get("userEnteredValue") for c in cells[2]["values"]] == [
         {"stringValue": "=HYPERLINK(\"x\")"}, None, None, None, None, {"boolValue": False}]
+    assert cells[1]["values"][0]["userEnteredFormat"]["backgroundColor"]["green"] > 0.9
+    assert cells[1]["values"][2]["userEnteredFormat"]["numberFormat"]["type"] == "PERCENT"
+    assert cells[1]["values"][1]["userEnteredFormat"]["numberFormat"]["pattern"] == "#,##0"
     assert cells[1]["values"][3]["userEnteredValue"] == {"numberValue": 46349.0}
     assert cells[1]["values"][4]["userEnteredValue"]["numberValue"] == pytest.approx(
         46349 + 17 / 24)
     resize = all_of(requests, "updateSheetProperties")[0]
     assert resize["properties"]["sheetId"] == 5
-    assert resize["properties"]["gridProperties"]["rowCount"] == 2   # header + a frozen minimum
+    assert resize["properties"]["gridProperties"]["rowCount"] == 2   # header + a blank row
+    assert all_of(requests, "deleteSheet") == [{"sheetId": 6}]        # ours, gone; theirs kept
+    (added,) = all_of(requests, "addChart")
+    assert added["chart"]["chartId"] == grl.chart_id_for(grl.tab_title("Báo cáo ngày",
+                                                                       "Tổng hợp"))
+    assert ids[grl.tab_title("Báo cáo ngày", "Chưa báo cáo")] == 5
 
 
 def test_spreadsheet_settings_are_vietnamese():

@@ -473,6 +473,8 @@ def _print_rollup(result, path) -> None:
     say(f"rollup {result.spec.key} {display_period(result.period)} (as of "
                f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
                f"{province['on_time_rate']:.0%} → {path}")
+    if result.published is not None:
+        say(result.published.summary)
 
 
 def _fail_if(failures) -> None:
