@@ -276,3 +276,18 @@ def test_sheet_ids_are_stable_and_avoid_taken_ones():
 def test_number_text_uses_the_vietnamese_decimal_comma():
     assert gr.number_text(0) == "0" and gr.number_text(2.5) == "2,5"
     assert gr.serial(date(1899, 12, 31)) == 1.0
+
+
+def test_notes_name_the_problem_and_the_fix_and_clear_the_rest_of_the_data_rows():
+    rows = [["21/11/2026", "Báo cáo ngày", "C4", "hai", "Không phải số.", "Nhập số.", "Lỗi"],
+            ["21/11/2026", "Báo cáo ngày", "C4", "hai", "Thiếu.", "Nhập đủ.", "Cảnh báo"],
+            ["21/11/2026", "Báo cáo ngày", "", "", "Chưa có số liệu.", "Nhập.", "Cảnh báo"]]
+    notes = gr.cell_notes(rows)
+    assert list(notes) == ["Báo cáo ngày"] and list(notes["Báo cáo ngày"]) == [(3, 2)]
+    text = notes["Báo cáo ngày"][(3, 2)]
+    assert text.startswith("⚠ Lỗi (21/11/2026): Không phải số.\nCách sửa: Nhập số.\n\n⚠ Cảnh")
+    request = gr.notes_request(7, notes["Báo cáo ngày"])
+    check_batch([request, gr.notes_request(8, {})])
+    body = request["updateCells"]
+    assert body["fields"] == "note" and body["range"] == {"sheetId": 7, "startRowIndex": 2}
+    assert body["rows"][1]["values"][2] == {"note": text} and body["rows"][0] == {"values": []}

@@ -115,9 +115,11 @@ class WorkbookStore(Protocol):
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
         ``banners`` maps report tabs to the text of their first row (a "not reported yet"
-        warning, or the tab's title once reported). Returns the new stamp, or None when the
-        workbook changed meanwhile (deferred)."""
+        warning, or the tab's title once reported). ``report_tabs`` are every report's tab, so
+        a store that marks offending cells (Google: a note) can clear marks on fixed ones.
+        Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""

@@ -9,6 +9,7 @@ Sheets stores as they are: text a commune or a rollup holds is never parsed into
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +30,7 @@ VILLAGE_LIST_ROWS = 500
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
 _EPOCH = date(1899, 12, 30)
+_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
 _HEADER_FORMAT = {
     "textFormat": {"bold": True},
     "wrapStrategy": "WRAP",
@@ -365,3 +367,41 @@ def banner_request(sid: int, text: str) -> dict:
     fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
     return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
                         "userEnteredValue,userEnteredFormat.textFormat")
+
+
+def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
+    """Kiểm tra rows → for each tab, the note on each offending cell (0-based row, column).
+
+    A cell with several problems gets them all, errors first as the rows are ordered.
+    """
+    notes: dict[str, dict[tuple[int, int], list[str]]] = {}
+    for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
+        match = _A1.match(str(ref or ""))
+        if not match:
+            continue
+        where = (int(match[2]) - 1, _column_index(match[1]))
+        text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
+        notes.setdefault(str(tab), {}).setdefault(where, []).append(text)
+    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
+    return {tab: {where: "\n\n".join(texts) + footer for where, texts in cells.items()}
+            for tab, cells in notes.items()}
+
+
+def notes_request(sid: int, notes: dict[tuple[int, int], str]) -> dict:
+    """Notes on the data rows of a report tab: exactly ``notes``; every other note there goes.
+
+    So a fixed cell loses its note with the same request that writes the new ones.
+    """
+    rows: list[dict] = []
+    for r in range(HEADER_ROWS, max((r + 1 for r, _ in notes), default=HEADER_ROWS)):
+        width = max((c + 1 for (rr, c) in notes if rr == r), default=0)
+        rows.append({"values": [{"note": notes[(r, c)]} if (r, c) in notes else {}
+                                for c in range(width)]})
+    return update_cells(grid(sid, HEADER_ROWS), rows, "note")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1

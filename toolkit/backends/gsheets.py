@@ -230,16 +230,21 @@ class GSheetsStore:
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
-        """Rewrite Kiểm tra and the report tabs' banner rows in ONE request.
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
+        """Rewrite Kiểm tra, the banner rows and the notes on offending cells in ONE request.
 
-        Returns ``expected_stamp``: our own write moves Drive's modifiedTime, so the next
-        collect reads the workbook once more — it never skips an edit made while we wrote.
+        Each report tab's data rows get exactly the notes of today's problems, so a cell
+        fixed since loses its note in the same request. Returns ``expected_stamp``: our own
+        write moves Drive's modifiedTime, so the next collect reads the workbook once more —
+        it never skips an edit made while we wrote.
         """
         banners = banners or {}
-        ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *banners)}  # as provision made them
+        notes = gr.cell_notes(rows)
+        tabs = dict.fromkeys([*report_tabs, *banners, *notes])
+        ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *tabs)}  # as provision made them
         try:
-            self.api.batch(locator, _feedback_batch(ids, summary, rows, banners))
+            self.api.batch(locator, _feedback_batch(ids, summary, rows, banners, notes))
         except APIError as exc:
             sheets = self.api.sheets(locator)
             if FEEDBACK_TAB not in sheets:
@@ -248,14 +253,16 @@ class GSheetsStore:
             found = {t: sheets[t].sheet_id for t in ids if t in sheets}
             if found == ids:
                 raise self.api.error(exc, locator) from exc
-            self.api.batch(locator, _feedback_batch(found, summary, rows, banners))
+            self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes))
         return expected_stamp or f"written~{now.isoformat()}"
 
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
-                    banners: dict[str, str]) -> list[dict]:
+                    banners: dict[str, str], notes: dict[str, dict]) -> list[dict]:
     requests = gr.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
-    return requests + [gr.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
+    requests += [gr.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
+    return requests + [gr.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
+                       if t != FEEDBACK_TAB]
 
 
 def open_gsheets(google, *, adapter=None, pacer_factory=None, policy=None, rng=None,

@@ -143,7 +143,8 @@ class XlsxStore:
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
         path = self.path(locator)
         if str(_stat(path)) != expected_stamp:
             return None
