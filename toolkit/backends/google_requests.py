@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from toolkit.backends.base import LOCALE, TIME_ZONE
 from toolkit.layout import (
     FEEDBACK_HEADERS,
     FEEDBACK_TAB,
@@ -24,8 +25,6 @@ from toolkit.layout import (
     column_letter,
 )
 
-LOCALE = "vi_VN"
-TIME_ZONE = "Asia/Ho_Chi_Minh"
 VILLAGE_LIST_ROWS = 500
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1

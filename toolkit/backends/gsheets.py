@@ -24,6 +24,8 @@ from gspread.exceptions import APIError
 
 from toolkit.backends import google_requests as gr
 from toolkit.backends.base import (
+    LOCALE,
+    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -69,6 +71,7 @@ class GSheetsStore:
         self._now = now
         self._stamps: dict[str, tuple[str, datetime | None]] = {}
         self._meta: dict[str, _Meta] = {}
+        self._locales: dict[str, str] = {}
 
     @property
     def slept(self) -> float:
@@ -110,9 +113,15 @@ class GSheetsStore:
             keys = (period_key_of(r[0]) for r in values[FIRST_DATA_ROW - 1:] if r)
             tabs[title] = tuple(k for k in keys if k)
             last_rows[title] = len(values)
-        localized = (props.get("locale"), props.get("timeZone")) == (gr.LOCALE, gr.TIME_ZONE)
+        localized = (props.get("locale"), props.get("timeZone")) == (LOCALE, TIME_ZONE)
         self._meta[locator] = _Meta(sheets, last_rows, localized)
-        return WorkbookState(tabs=tabs, villages=villages, editors=self.drive.editors(locator))
+        if props.get("locale"):
+            self._locales[locator] = props["locale"]
+        return WorkbookState(tabs=tabs, villages=villages, editors=self.drive.editors(locator),
+                             locale=props.get("locale"), time_zone=props.get("timeZone"))
+
+    def locale(self, locator: str) -> str | None:
+        return self._locales.get(locator)
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
@@ -128,6 +137,8 @@ class GSheetsStore:
         requests = self._requests(meta, actions, settings=not meta.localized, blank=blank)
         if requests:
             self.api.batch_update(locator, requests)
+            if not meta.localized:
+                self._locales[locator] = LOCALE
         for email in (e for a in actions if isinstance(a, ShareWith) for e in a.emails):
             self.drive.share(locator, email)
         self._meta.pop(locator, None)
@@ -219,14 +230,17 @@ class GSheetsStore:
         except APIError as exc:
             if "Unable to parse range" not in str(exc.error.get("message", "")):
                 raise self.api.error(exc, locator) from exc
-            titles = self.api.sheets(locator, fields="sheets.properties.title")
+            titles, data = self.api.metadata(locator, "properties.locale,sheets.properties.title")
+            if data.get("properties", {}).get("locale"):
+                self._locales[locator] = data["properties"]["locale"]
             present = [t for t in tabs if t in titles]
             grids = self.api.batch_get(locator, [quote_tab(t) for t in present]) if present else []
         fallback = (f"unread~{datetime.now(UTC).isoformat()}", None)
         stamp, modified = self._stamps.get(locator, fallback)
         return Snapshot(grids=dict(zip(present, grids, strict=True)),
                         missing_tabs=tuple(t for t in tabs if t not in present),
-                        modified_stamp=stamp, modified_at=modified)
+                        modified_stamp=stamp, modified_at=modified,
+                        locale=self._locales.get(locator))
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
