@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from toolkit.backends import google_drive as gd
+from toolkit.backends import google_feedback as gf
 from toolkit.backends import google_requests as gr
 from toolkit.backends import google_rollup as grl
 from toolkit.config import PACKAGED_TEMPLATES
@@ -187,7 +188,7 @@ def test_owned_tabs_are_protected_whole(tab):
 def test_feedback_is_written_as_text_never_as_a_formula():
     rows = [["23/11/2026", "Báo cáo ngày", "C14", "=IMPORTXML(\"http://x\")", "Sai", "Sửa", "Lỗi"],
             ["", "", "", "+84 912", "", "", ""]]
-    requests = gr.feedback_write_requests(99, "Kiểm tra lúc 17:05", rows)
+    requests = gf.feedback_write_requests(99, "Kiểm tra lúc 17:05", rows)
     check_batch(requests)
     body = requests[1]["updateCells"]
     assert body["range"] == {"sheetId": 99, "startRowIndex": 0, "endRowIndex": 4,
@@ -282,12 +283,12 @@ def test_notes_name_the_problem_and_the_fix_and_clear_the_rest_of_the_data_rows(
     rows = [["21/11/2026", "Báo cáo ngày", "C4", "hai", "Không phải số.", "Nhập số.", "Lỗi"],
             ["21/11/2026", "Báo cáo ngày", "C4", "hai", "Thiếu.", "Nhập đủ.", "Cảnh báo"],
             ["21/11/2026", "Báo cáo ngày", "", "", "Chưa có số liệu.", "Nhập.", "Cảnh báo"]]
-    notes = gr.cell_notes(rows)
+    notes = gf.cell_notes(rows)
     assert list(notes) == ["Báo cáo ngày"] and list(notes["Báo cáo ngày"]) == [(3, 2)]
     text = notes["Báo cáo ngày"][(3, 2)]
     assert text.startswith("⚠ Lỗi (21/11/2026): Không phải số.\nCách sửa: Nhập số.\n\n⚠ Cảnh")
-    request = gr.notes_request(7, notes["Báo cáo ngày"])
-    check_batch([request, gr.notes_request(8, {})])
+    request = gf.notes_request(7, notes["Báo cáo ngày"])
+    check_batch([request, gf.notes_request(8, {})])
     body = request["updateCells"]
     assert body["fields"] == "note" and body["range"] == {"sheetId": 7, "startRowIndex": 2}
     assert body["rows"][1]["values"][2] == {"note": text} and body["rows"][0] == {"values": []}

@@ -143,3 +143,14 @@ def test_toolkit_rollup_prints_where_the_google_rollup_is(reported, province):
             in done.output)
     assert "(2 request(s) for 1 report(s))" in done.output
     assert f"{DAILY}{SEPARATOR}Tổng hợp" in tabs_of(fake, target)
+
+
+def test_a_failed_publication_makes_the_scheduled_run_partial(reported):
+    """`toolkit daily` exits 1 naming what failed, as it does for a commune that failed."""
+    from toolkit.daily import run_daily
+
+    ws = workspace(reported, "1NoSuchSpreadsheet000")
+    result = run_daily(ws, now=reported.now())
+    assert all(p.is_file() for p in result.archives)
+    (failure,) = [f for f in result.failures if "rollup" in f]
+    assert failure.startswith("Google Sheets rollup 1NoSuchSpreadsheet000 was NOT updated: ")

@@ -9,7 +9,6 @@ Sheets stores as they are: text a commune or a rollup holds is never parsed into
 from __future__ import annotations
 
 import math
-import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,8 +28,7 @@ VILLAGE_LIST_ROWS = 500
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
 _EPOCH = date(1899, 12, 30)
-_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
-_HEADER_FORMAT = {
+HEADER_FORMAT = {
     "textFormat": {"bold": True},
     "wrapStrategy": "WRAP",
     "verticalAlignment": "MIDDLE",
@@ -276,7 +274,7 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
         first,
         update_cells(grid(sid, 0, HEADER_ROWS, 0, width), [
             row([layout.title], {"textFormat": {"bold": True, "fontSize": 12}}),
-            row(layout.headers, _HEADER_FORMAT),
+            row(layout.headers, HEADER_FORMAT),
         ], "userEnteredValue,userEnteredFormat"),
         {"updateDimensionProperties": {
             "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
@@ -322,7 +320,7 @@ def help_requests(lines: tuple[str, ...], sid: int) -> list[dict]:
 def feedback_tab_requests(sid: int) -> list[dict]:
     out = [update_cells(grid(sid, 0, HEADER_ROWS, 0, len(FEEDBACK_HEADERS)), [
         row(["Chưa kiểm tra lần nào."], {"textFormat": {"bold": True, "fontSize": 12}}),
-        row(FEEDBACK_HEADERS, _HEADER_FORMAT),
+        row(FEEDBACK_HEADERS, HEADER_FORMAT),
     ], "userEnteredValue,userEnteredFormat")]
     for col, chars in enumerate((12, 16, 8, 16, 60, 60, 10)):
         out.append(column_width(sid, col, col + 1, chars * 7))
@@ -342,65 +340,3 @@ def owned_tab_requests(tab: str, info: SheetInfo, editors: tuple[str, ...],
         out += villages_requests(villages, info.sheet_id)
     out.append(protect(grid(info.sheet_id), f"{tab}: do Sở cập nhật tự động", editors))
     return out
-
-
-def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
-    """Replace the whole Kiểm tra tab in one request: size the grid, then rewrite every cell."""
-    width = len(FEEDBACK_HEADERS)
-    total = HEADER_ROWS + max(len(rows), 1)
-    body = [row([summary], {"textFormat": {"bold": True, "fontSize": 12}}),
-            row(FEEDBACK_HEADERS, _HEADER_FORMAT)]
-    body += [row([("" if v is None else str(v)) for v in r[:width]]) for r in rows]
-    return [
-        {"updateSheetProperties": {
-            "properties": {"sheetId": sid, "gridProperties": {"rowCount": total,
-                                                              "columnCount": width}},
-            "fields": "gridProperties.rowCount,gridProperties.columnCount"}},
-        update_cells(grid(sid, 0, total, 0, width), body, "userEnteredValue,userEnteredFormat"),
-    ]
-
-
-def banner_request(sid: int, text: str) -> dict:
-    """The first row of a report tab: its title, or a red "not reported yet" warning."""
-    colour = {"red": 0.8, "green": 0.0, "blue": 0.0} if text.startswith("⚠") else {}
-    fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
-    return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
-                        "userEnteredValue,userEnteredFormat.textFormat")
-
-
-def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
-    """Kiểm tra rows → for each tab, the note on each offending cell (0-based row, column).
-
-    A cell with several problems gets them all, errors first as the rows are ordered.
-    """
-    notes: dict[str, dict[tuple[int, int], list[str]]] = {}
-    for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
-        match = _A1.match(str(ref or ""))
-        if not match:
-            continue
-        where = (int(match[2]) - 1, _column_index(match[1]))
-        text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
-        notes.setdefault(str(tab), {}).setdefault(where, []).append(text)
-    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
-    return {tab: {where: "\n\n".join(texts) + footer for where, texts in cells.items()}
-            for tab, cells in notes.items()}
-
-
-def notes_request(sid: int, notes: dict[tuple[int, int], str]) -> dict:
-    """Notes on the data rows of a report tab: exactly ``notes``; every other note there goes.
-
-    So a fixed cell loses its note with the same request that writes the new ones.
-    """
-    rows: list[dict] = []
-    for r in range(HEADER_ROWS, max((r + 1 for r, _ in notes), default=HEADER_ROWS)):
-        width = max((c + 1 for (rr, c) in notes if rr == r), default=0)
-        rows.append({"values": [{"note": notes[(r, c)]} if (r, c) in notes else {}
-                                for c in range(width)]})
-    return update_cells(grid(sid, HEADER_ROWS), rows, "note")
-
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index - 1

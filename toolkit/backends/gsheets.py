@@ -9,8 +9,13 @@ Drive's ``modifiedTime`` for spreadsheets lags by minutes, so it only ever lets 
 a workbook, never proves when rows existed (``modified_time_is_proof = False``); a workbook
 modified within ``settle_minutes`` of now gets a stamp that matches nothing stored, so it is read
 again until Drive's time has settled. Sheets offers no lock, so ``write_feedback`` cannot check
-``expected_stamp``: it writes anyway, which is safe because it rewrites only the Kiểm tra tab —
-protected so that only the province account can edit it — never a cell staff typed.
+``expected_stamp``: it writes anyway, which is safe because it rewrites only what the toolkit
+owns — the Kiểm tra tab (protected so that only the province account can edit it), the banner
+row and the notes on the report tabs' data cells — never a value staff typed.
+
+Calls and error wording live in google_api.py, Drive in google_drive.py, request bodies in
+google_requests.py (feedback ones in google_feedback.py), the province rollup spreadsheet in
+google_rollup.py.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 
 from gspread.exceptions import APIError
 
+from toolkit.backends import google_feedback as gf
 from toolkit.backends import google_requests as gr
 from toolkit.backends.base import (
     LOCALE,
@@ -254,7 +260,7 @@ class GSheetsStore:
         it never skips an edit made while we wrote.
         """
         banners = banners or {}
-        notes = gr.cell_notes(rows)
+        notes = gf.cell_notes(rows)
         tabs = dict.fromkeys([*report_tabs, *banners, *notes])
         ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *tabs)}  # as provision made them
         try:
@@ -273,9 +279,9 @@ class GSheetsStore:
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
                     banners: dict[str, str], notes: dict[str, dict]) -> list[dict]:
-    requests = gr.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
-    requests += [gr.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
-    return requests + [gr.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
+    requests = gf.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
+    requests += [gf.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
+    return requests + [gf.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
                        if t != FEEDBACK_TAB]
 
 
