@@ -86,3 +86,21 @@ def test_the_not_reported_banner_is_written_and_cleared_as_on_xlsx(ready):
     assert fake.values(other, f"'{DAILY}'!A1") == [
         ["⚠ Chưa báo cáo ngày 20/11/2026 — đã quá hạn 17:00, đề nghị nhập ngay"]]
     assert fake.values(sid, f"'{DAILY}'!B3:C3") == [[1, 1]]
+
+
+def test_tabs_that_came_with_a_template_are_found_by_title_once(office):  # noqa: F811
+    """A template's tabs have Google's sheet ids, not ours: one lookup, then the same write."""
+    fake = office.fake
+    fake.clock.set(MORNING)
+    template = fake.create_spreadsheet("Mẫu sổ báo cáo", parent=office.google.folder_id,
+                                       tabs=("Giới thiệu", DAILY))
+    office.store = office.fresh_store(template_spreadsheet_id=template)
+    office.provision()
+    sid = office.locator("06040")
+    fake.type(sid, f"'{DAILY}'!C3", "ba", as_user=STAFF)
+    fake.reset_log()
+    result = check(office)
+    assert not result.failures
+    writes = [r.status for r in fake.requests if sid in r.path and r.kind == "write"]
+    assert writes == [400, 200]
+    assert sorted(notes(fake, sid)) == ["B3", "C3"]       # "ba" is no number; B3 is empty

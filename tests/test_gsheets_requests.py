@@ -240,6 +240,9 @@ def test_rollup_tables_become_typed_cells_with_a_chart_that_fits_the_schema():
     assert added["chart"]["chartId"] == grl.chart_id_for(grl.tab_title("Báo cáo ngày",
                                                                        "Tổng hợp"))
     assert ids[grl.tab_title("Báo cáo ngày", "Chưa báo cáo")] == 5
+    anchor = added["chart"]["position"]["overlayPosition"]["anchorCell"]["columnIndex"]
+    tab = all_of(requests, "addSheet")[0]["properties"]
+    assert anchor < tab["gridProperties"]["columnCount"]           # the anchor cell exists
 
 
 def test_spreadsheet_settings_are_vietnamese():

@@ -30,6 +30,7 @@ from toolkit.backends.google_requests import (
 from toolkit.periods import VN_TZ
 
 SEPARATOR = " · "
+CHART_COLUMNS = 8
 FIELDS = ("properties(locale,timeZone),sheets(properties(sheetId,title,index,"
           "gridProperties(rowCount,columnCount)),charts(chartId))")
 _HEADER = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP", "verticalAlignment": "MIDDLE",
@@ -99,15 +100,19 @@ def table_requests(table, title: str, sid: int, index: int, *, exists: bool,
     head = 1 if table.header else 0
     height, width = max(len(frame) + head, head + 1), max(len(frame.columns), 1)  # not all frozen
     frozen = {"frozenRowCount": head, "frozenColumnCount": table.frozen_columns}
-    info = SheetInfo(sid, title, index, height, width)
+    # A chart is anchored to a cell, which must exist: empty columns to its right hold it.
+    columns = width + CHART_COLUMNS if table.chart is not None else width
+    info = SheetInfo(sid, title, index, height, columns)
+    chart_id = chart_id_for(title)
+    out = [{"deleteEmbeddedObject": {"objectId": chart_id}}] if chart_id in charts else []
     if exists:
-        out = [{"updateSheetProperties": {
+        out += [{"updateSheetProperties": {
             "properties": {"sheetId": sid, "index": index, "gridProperties": {
-                "rowCount": height, "columnCount": width, **frozen}},
+                "rowCount": height, "columnCount": columns, **frozen}},
             "fields": "index,gridProperties(rowCount,columnCount,frozenRowCount,"
                       "frozenColumnCount)"}}]
     else:
-        out = [add_sheet(info, frozen_rows=head, frozen_columns=table.frozen_columns)]
+        out += [add_sheet(info, frozen_rows=head, frozen_columns=table.frozen_columns)]
     rows = [{"values": [cell(str(c), _HEADER) for c in frame.columns]}] if head else []
     percent = [c in table.percent for c in frame.columns]
     coloured = list(frame.columns).index(table.status) if table.status else -1
@@ -123,9 +128,6 @@ def table_requests(table, title: str, sid: int, index: int, *, exists: bool,
         out.append(column_width(sid, c, c + 1, pixels))
     if head:
         out.append({"setBasicFilter": {"filter": {"range": grid(sid, 0, height, 0, width)}}})
-    chart_id = chart_id_for(title)
-    if chart_id in charts:
-        out.append({"deleteEmbeddedObject": {"objectId": chart_id}})
     if table.chart is not None and table.chart.rows:
         out.append(chart_request(table, sid, chart_id))
     return out
