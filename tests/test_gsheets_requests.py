@@ -16,7 +16,10 @@ import googleapiclient
 import pandas as pd
 import pytest
 
+from toolkit.backends import google_drive as gd
+from toolkit.backends import google_feedback as gf
 from toolkit.backends import google_requests as gr
+from toolkit.backends import google_rollup as grl
 from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, tab_layout
 from toolkit.periods import VN_TZ
@@ -185,7 +188,7 @@ def test_owned_tabs_are_protected_whole(tab):
 def test_feedback_is_written_as_text_never_as_a_formula():
     rows = [["23/11/2026", "Báo cáo ngày", "C14", "=IMPORTXML(\"http://x\")", "Sai", "Sửa", "Lỗi"],
             ["", "", "", "+84 912", "", "", ""]]
-    requests = gr.feedback_write_requests(99, "Kiểm tra lúc 17:05", rows)
+    requests = gf.feedback_write_requests(99, "Kiểm tra lúc 17:05", rows)
     check_batch(requests)
     body = requests[1]["updateCells"]
     assert body["range"] == {"sheetId": 99, "startRowIndex": 0, "endRowIndex": 4,
@@ -196,7 +199,9 @@ def test_feedback_is_written_as_text_never_as_a_formula():
     assert requests[0]["updateSheetProperties"]["properties"]["gridProperties"]["rowCount"] == 4
 
 
-def test_rollup_tables_become_typed_cells():
+def test_rollup_tables_become_typed_cells_with_a_chart_that_fits_the_schema():
+    from toolkit.archive import Chart, Table
+
     frame = pd.DataFrame({
         "Xã": ["Xã A", "=HYPERLINK(\"x\")"],
         "Số cửa hàng": [12, None],
@@ -205,18 +210,39 @@ def test_rollup_tables_become_typed_cells():
         "Lúc": [datetime(2026, 11, 23, 17, 0, tzinfo=VN_TZ), None],
         "Đạt": [True, False],
     })
-    existing = {"Cũ": gr.SheetInfo(5, "Cũ", 0)}
-    requests = gr.rollup_requests({"Tổng hợp": frame, "Cũ": frame.iloc[0:0]}, existing)
+    chart = Chart("bar", "Tỉ lệ / số hộ", "Xã", ("Tỉ lệ",), 2)
+    table = Table("Tổng hợp", frame, percent=frozenset({"Tỉ lệ"}), status="Xã",
+                  fills=("C6EFCE", ""), frozen_columns=2, chart=chart)
+    empty = Table("Chưa báo cáo", frame.iloc[0:0])
+    stale = grl.tab_title("Báo cáo ngày", "Theo huyện")
+    metadata = {"properties": {"locale": "en_US", "timeZone": "Etc/GMT"}, "sheets": [
+        {"properties": {"sheetId": 5, "title": grl.tab_title("Báo cáo ngày", "Chưa báo cáo")}},
+        {"properties": {"sheetId": 6, "title": stale}},
+        {"properties": {"sheetId": 7, "title": "Ghi chú của Sở"}}]}
+    requests, ids = grl.publish_requests({"Báo cáo ngày": [table, empty]}, metadata,
+                                         ("Theo huyện", "Chưa báo cáo"))
     check_batch(requests)
+    assert requests[0] == gr.spreadsheet_settings()
     cells = all_of(requests, "updateCells")[0]["rows"]
     assert [c.get("userEnteredValue") for c in cells[2]["values"]] == [
         {"stringValue": "=HYPERLINK(\"x\")"}, None, None, None, None, {"boolValue": False}]
+    assert cells[1]["values"][0]["userEnteredFormat"]["backgroundColor"]["green"] > 0.9
+    assert cells[1]["values"][2]["userEnteredFormat"]["numberFormat"]["type"] == "PERCENT"
+    assert cells[1]["values"][1]["userEnteredFormat"]["numberFormat"]["pattern"] == "#,##0"
     assert cells[1]["values"][3]["userEnteredValue"] == {"numberValue": 46349.0}
     assert cells[1]["values"][4]["userEnteredValue"]["numberValue"] == pytest.approx(
         46349 + 17 / 24)
     resize = all_of(requests, "updateSheetProperties")[0]
     assert resize["properties"]["sheetId"] == 5
-    assert resize["properties"]["gridProperties"]["rowCount"] == 2   # header + a frozen minimum
+    assert resize["properties"]["gridProperties"]["rowCount"] == 2   # header + a blank row
+    assert all_of(requests, "deleteSheet") == [{"sheetId": 6}]        # ours, gone; theirs kept
+    (added,) = all_of(requests, "addChart")
+    assert added["chart"]["chartId"] == grl.chart_id_for(grl.tab_title("Báo cáo ngày",
+                                                                       "Tổng hợp"))
+    assert ids[grl.tab_title("Báo cáo ngày", "Chưa báo cáo")] == 5
+    anchor = added["chart"]["position"]["overlayPosition"]["anchorCell"]["columnIndex"]
+    tab = all_of(requests, "addSheet")[0]["properties"]
+    assert anchor < tab["gridProperties"]["columnCount"]           # the anchor cell exists
 
 
 def test_spreadsheet_settings_are_vietnamese():
@@ -227,21 +253,21 @@ def test_spreadsheet_settings_are_vietnamese():
 
 
 def test_drive_bodies_fit_the_drive_schema_and_never_share_with_anyone():
-    check_schema(DRIVE, "File", gr.create_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
-    check_schema(DRIVE, "File", gr.copy_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
-    body = gr.permission_body(" XA06040@Example.gov.vn ")
+    check_schema(DRIVE, "File", gd.create_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    check_schema(DRIVE, "File", gd.copy_file_body("06040 Xã Hoàng Văn Thụ", "folder1"))
+    body = gd.permission_body(" XA06040@Example.gov.vn ")
     check_schema(DRIVE, "Permission", body)
     assert body == {"type": "user", "role": "writer", "emailAddress": "xa06040@example.gov.vn"}
     for bad in ("anyone", "", "a b@c.vn"):
         with pytest.raises(ValueError):
-            gr.permission_body(bad)
+            gd.permission_body(bad)
 
 
 def test_drive_queries_escape_quotes():
-    query = gr.files_query("f'1", "06040")
+    query = gd.files_query("f'1", "06040")
     assert query == ("mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false "
                      "and 'f\\'1' in parents and name contains '06040'")
-    assert "'me' in owners" in gr.files_query(None)
+    assert "'me' in owners" in gd.files_query(None)
 
 
 def test_sheet_ids_are_stable_and_avoid_taken_ones():
@@ -254,3 +280,18 @@ def test_sheet_ids_are_stable_and_avoid_taken_ones():
 def test_number_text_uses_the_vietnamese_decimal_comma():
     assert gr.number_text(0) == "0" and gr.number_text(2.5) == "2,5"
     assert gr.serial(date(1899, 12, 31)) == 1.0
+
+
+def test_notes_name_the_problem_and_the_fix_and_clear_the_rest_of_the_data_rows():
+    rows = [["21/11/2026", "Báo cáo ngày", "C4", "hai", "Không phải số.", "Nhập số.", "Lỗi"],
+            ["21/11/2026", "Báo cáo ngày", "C4", "hai", "Thiếu.", "Nhập đủ.", "Cảnh báo"],
+            ["21/11/2026", "Báo cáo ngày", "", "", "Chưa có số liệu.", "Nhập.", "Cảnh báo"]]
+    notes = gf.cell_notes(rows)
+    assert list(notes) == ["Báo cáo ngày"] and list(notes["Báo cáo ngày"]) == [(3, 2)]
+    text = notes["Báo cáo ngày"][(3, 2)]
+    assert text.startswith("⚠ Lỗi (21/11/2026): Không phải số.\nCách sửa: Nhập số.\n\n⚠ Cảnh")
+    request = gf.notes_request(7, notes["Báo cáo ngày"])
+    check_batch([request, gf.notes_request(8, {})])
+    body = request["updateCells"]
+    assert body["fields"] == "note" and body["range"] == {"sheetId": 7, "startRowIndex": 2}
+    assert body["rows"][1]["values"][2] == {"note": text} and body["rows"][0] == {"values": []}

@@ -13,12 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.backends.google_http import Pacer, RetryPolicy
-from toolkit.backends.gsheets import GSheetsStore, open_gsheets, write_rollup_sheet
+from toolkit.backends.gsheets import GSheetsStore, open_gsheets
 from toolkit.collect import collect
 from toolkit.config import GoogleConfig, load_config
 from toolkit.ledger import Ledger
@@ -286,20 +285,6 @@ def test_feedback_and_banners_are_one_raw_write(office):
     assert fake.values(sid, "'Kiểm tra'!A1:G5") == [
         ["Kiểm tra lúc 18:00: không có lỗi"],
         ["Kỳ báo cáo", "Trang", "Ô", "Giá trị", "Vấn đề", "Cách sửa", "Mức độ"]]
-
-
-def test_the_rollup_sheet_is_written_in_two_requests_as_plain_values(office):
-    fake = office.fake
-    rollup = fake.create_spreadsheet("Tổng hợp Lạng Sơn", parent=office.google.folder_id)
-    tables = {"Tổng hợp": pd.DataFrame({"Xã": ["Xã A", "=1+1"], "Cửa hàng": [12, None]}),
-              "Theo ngày": pd.DataFrame({"Ngày": [pd.Timestamp("2026-11-23")], "Số": [3.5]})}
-    fake.reset_log()
-    assert write_rollup_sheet(office.store, rollup, tables) == 2
-    assert fake.values(rollup, "'Tổng hợp'!A1:B3") == [["Xã", "Cửa hàng"], ["Xã A", 12],
-                                                        ["=1+1"]]
-    assert fake.formula(rollup, "'Tổng hợp'!A3") is None
-    assert write_rollup_sheet(office.store, rollup, {"Tổng hợp": tables["Tổng hợp"].head(1)}) == 2
-    assert fake.values(rollup, "'Tổng hợp'!A1:B5") == [["Xã", "Cửa hàng"], ["Xã A", 12]]
 
 
 def test_a_template_spreadsheet_is_copied_and_completed(office):

@@ -6,6 +6,7 @@ colours; commune text is always written as text, never as a formula.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -73,47 +74,77 @@ def headers(rollup: Rollup) -> dict[str, str]:
     return names
 
 
-def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int) -> Path:
-    book = Workbook()
-    summary = book.active
-    summary.title = "Tổng hợp"
+@dataclass(frozen=True)
+class Chart:
+    """A chart over columns of its table; each writer draws it its own way."""
+
+    kind: str                   # "bar": one bar per commune; "line": one point per period
+    title: str
+    categories: str             # header of the category column
+    series: tuple[str, ...]     # headers of the charted columns
+    rows: int                   # data rows charted, from the first
+    percent_max: float | None = None   # the value axis is a percentage up to this
+
+
+@dataclass(frozen=True)
+class Table:
+    """One sheet of the archive — and tab of the Google rollup spreadsheet: ONE home for both."""
+
+    name: str
+    frame: pd.DataFrame          # Vietnamese headers; NaN/None are blank cells
+    percent: frozenset[str] = frozenset()   # headers of columns shown as percentages
+    status: str | None = None    # header of the column coloured by each row's status
+    fills: tuple[str, ...] = ()  # that colour per row, RRGGBB ("" for none)
+    frozen_columns: int = 0
+    header: bool = True          # False: label/value pairs without a header row
+    chart: Chart | None = None
+
+
+TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Tỷ lệ báo cáo", "Diễn biến",
+               "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin")
+
+
+def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
+    """Every sheet of the archive, in order, as tables with Vietnamese headers."""
     names = headers(rollup)
-    communes = rollup.communes
     if not rollup.status.summary.shape[0] > 1:
         names.pop("district", None)
-    _table(summary, communes, names, rollup)
+    tables = [_table("Tổng hợp", rollup.communes, names)]
     if len(rollup.areas) > 1:
         area_names = {"area": "Huyện (cũ)"} | {k: v for k, v in names.items()
                                                if k.startswith(("day_", "cum_", "pct_"))}
         area_names["households"] = "Số hộ (xã đã có số hộ)"
-        _table(book.create_sheet("Theo huyện"), rollup.areas, area_names | RATE_HEADERS, rollup)
+        tables.append(_table("Theo huyện", rollup.areas, area_names | RATE_HEADERS))
     if not rollup.progress.empty:
-        progress = rollup.progress.assign(threshold=rollup.progress["threshold"])
-        sheet = book.create_sheet("Tiến độ chỉ tiêu")
-        _table(sheet, progress, PROGRESS_HEADERS, rollup)
-        _progress_chart(sheet, rollup)
+        tables.append(_table("Tiến độ chỉ tiêu", rollup.progress, PROGRESS_HEADERS,
+                             chart=_progress_chart(rollup)))
     if not rollup.rates.empty:
-        _table(book.create_sheet("Tỷ lệ báo cáo"), rollup.rates, RATES_BY_WINDOW, rollup)
+        tables.append(_table("Tỷ lệ báo cáo", rollup.rates, RATES_BY_WINDOW))
     if not rollup.series.empty:
         series = rollup.series.assign(period=rollup.series["period"].map(display_period))
-        sheet = book.create_sheet("Diễn biến")
-        _table(sheet, series, _series_headers(rollup), rollup)
-        _series_chart(sheet, rollup)
-    province = rollup.areas.iloc[[-1]]
-    missing = rollup.non_reporters
-    _table(book.create_sheet("Chưa báo cáo"), missing,
-           {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
-            "status_label": "Tình trạng"}, rollup)
+        names = _series_headers(rollup)
+        chart = Chart("line", "Tỷ lệ báo cáo và đúng hạn theo ngày", names["period"],
+                      (names["reporting_rate"], names["on_time_rate"]), len(series), 1.0)
+        tables.append(_table("Diễn biến", series, names, chart=chart))
+    tables.append(_table("Chưa báo cáo", rollup.non_reporters,
+                         {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
+                          "status_label": "Tình trạng"}))
     errors = rollup.issues[rollup.issues["period"].isin([rollup.period, "?"])
                            | (rollup.issues["check"] != "missing")]
     errors = errors.assign(level=errors["level"].map(LEVEL_LABELS),
                            period=errors["period"].map(display_period))
-    _table(book.create_sheet("Lỗi dữ liệu"), errors,
-           {"commune": "Xã/phường", "period": "Kỳ", "tab": "Trang", "cell": "Ô",
-            "value": "Giá trị", "message": "Vấn đề", "fix": "Cách sửa", "level": "Mức độ"}, rollup)
-    info = book.create_sheet("Thông tin")
+    tables.append(_table("Lỗi dữ liệu", errors, {
+        "commune": "Xã/phường", "period": "Kỳ", "tab": "Trang", "cell": "Ô", "value": "Giá trị",
+        "message": "Vấn đề", "fix": "Cách sửa", "level": "Mức độ"}))
+    tables.append(Table("Thông tin", pd.DataFrame(_facts(rollup, workbooks_read),
+                                                  columns=["Mục", "Giá trị"]), header=False))
+    return tables
+
+
+def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
     deadline = rollup.status.deadline
-    facts = [
+    province = rollup.areas.iloc[[-1]]
+    return [
         ("Báo cáo", rollup.spec.title), ("Kỳ", display_period(rollup.period)),
         ("Hạn", f"{deadline:%H:%M %d/%m/%Y}"),
         ("Số liệu tính đến", f"{rollup.as_of:%H:%M:%S %d/%m/%Y}"
@@ -126,10 +157,40 @@ def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int) -> 
         ("Tổng số xã", int(province["expected"].iloc[0] or 0)),
         ("Phiên bản toolkit", __version__),
     ]
-    for r, (label, value) in enumerate(facts, start=1):
-        put(info.cell(r, 1), label)
-        put(info.cell(r, 2), value)
-    fit_columns(info, maximum=80)
+
+
+def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
+           chart: Chart | None = None) -> Table:
+    columns = [c for c in names if c in frame.columns]
+    percent = frozenset(names[c] for c in columns if c.startswith("pct_")
+                        or c.endswith("_rate") or c in ("share", "threshold"))
+    status, fills = None, ()
+    if "status" in frame.columns and "status_label" in columns:
+        status = names["status_label"]
+        fills = tuple(STATUS_FILLS.get(s, "") for s in frame["status"])
+    frozen = 2 if "commune" in columns and len(columns) > 2 else 0
+    headed = frame[columns].set_axis([names[c] for c in columns], axis=1).reset_index(drop=True)
+    return Table(name, headed, percent, status, fills, frozen, chart=chart)
+
+
+def _progress_chart(rollup: Rollup) -> Chart | None:
+    """Bars: each commune's share of households against the first target (its first rows)."""
+    first = rollup.spec.targets[0]
+    count = int((rollup.progress["target"] == first.label).sum())
+    if not count:
+        return None
+    return Chart("bar", f"{first.label} / số hộ (chỉ tiêu {first.threshold:.0%})",
+                 PROGRESS_HEADERS["commune"],
+                 (PROGRESS_HEADERS["share"], PROGRESS_HEADERS["threshold"]), count)
+
+
+def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
+                  tables: list[Table] | None = None) -> Path:
+    """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
+        _write_sheet(book.create_sheet(table.name), table)
     path = archive_path(archive_dir, rollup)
     save_atomically(book, path)
     return path
@@ -147,69 +208,30 @@ def _series_headers(rollup: Rollup) -> dict[str, str]:
     return names
 
 
-def _progress_chart(sheet, rollup: Rollup) -> None:
-    """Bars: each commune's share of households against the first target."""
-    first = rollup.spec.targets[0]
-    rows = rollup.progress.index[rollup.progress["target"] == first.label]
-    if not len(rows):
-        return
-    columns = [c for c in PROGRESS_HEADERS if c in rollup.progress.columns]
-    share_col = columns.index("share") + 1
-    name_col = columns.index("commune") + 1
-    chart = BarChart()
-    chart.type = "bar"
-    chart.title = f"{first.label} / số hộ (chỉ tiêu {first.threshold:.0%})"
-    chart.y_axis.numFmt = "0%"
-    chart.y_axis.scaling.min = 0
-    chart.height = max(8, len(rows) * 0.45)
-    chart.width = 18
-    count = len(rows)
-    data = Reference(sheet, min_col=share_col, min_row=1, max_row=count + 1)
-    labels = Reference(sheet, min_col=name_col, min_row=2, max_row=count + 1)
-    chart.add_data(data, titles_from_data=True)
-    chart.set_categories(labels)
-    chart.legend = None
-    sheet.add_chart(chart, f"{sheet.cell(1, len(columns) + 2).column_letter}2")
-
-
-def _series_chart(sheet, rollup: Rollup) -> None:
-    """Lines: the province's daily reporting and on-time rates over the campaign."""
-    names = _series_headers(rollup)
-    columns = [c for c in names if c in rollup.series.columns]
-    count = len(rollup.series)
-    chart = LineChart()
-    chart.title = "Tỷ lệ báo cáo và đúng hạn theo ngày"
-    chart.y_axis.numFmt = "0%"
-    chart.y_axis.scaling.min = 0
-    chart.y_axis.scaling.max = 1
-    chart.width = 20
-    for column in ("reporting_rate", "on_time_rate"):
-        index = columns.index(column) + 1
-        chart.add_data(Reference(sheet, min_col=index, min_row=1, max_row=count + 1),
-                       titles_from_data=True)
-    chart.set_categories(Reference(sheet, min_col=1, min_row=2, max_row=count + 1))
-    sheet.add_chart(chart, f"{sheet.cell(1, len(columns) + 2).column_letter}2")
-
-
-def _table(sheet, frame: pd.DataFrame, names: dict[str, str], rollup: Rollup) -> None:
-    columns = [c for c in names if c in frame.columns]
-    for c, column in enumerate(columns, start=1):
-        put(sheet.cell(1, c), names[column])
-    style_header(sheet[1])
-    for r, record in enumerate(frame[columns].itertuples(index=False), start=2):
+def _write_sheet(sheet, table: Table) -> None:
+    frame = table.frame
+    columns = list(frame.columns)
+    first = 1
+    if table.header:
+        for c, column in enumerate(columns, start=1):
+            put(sheet.cell(1, c), column)
+        style_header(sheet[1])
+        first = 2
+    for r, record in enumerate(frame.itertuples(index=False), start=first):
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
             put(cell, None if _blank(value) else _plain(value))
-            if column.startswith("pct_") or column.endswith("_rate") or column in (
-                    "share", "threshold"):
+            if column in table.percent:
                 cell.number_format = "0.0%"
-            elif isinstance(cell.value, int | float):
+            elif table.header and isinstance(cell.value, int | float):
                 cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
-        if "status" in frame.columns and "status_label" in columns:
-            status = frame["status"].iloc[r - 2]
-            fill = PatternFill("solid", fgColor=STATUS_FILLS.get(status, "FFFFFF"))
-            sheet.cell(r, columns.index("status_label") + 1).fill = fill
-    sheet.freeze_panes = "C2" if "commune" in columns and len(columns) > 2 else "A2"
+        if table.status and table.fills[r - first]:
+            fill = PatternFill("solid", fgColor=table.fills[r - first])
+            sheet.cell(r, columns.index(table.status) + 1).fill = fill
+    if not table.header:
+        fit_columns(sheet, maximum=80)
+        return
+    sheet.freeze_panes = "C2" if table.frozen_columns == 2 else "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{sheet.cell(max(1, len(frame) + 1), len(columns)).coordinate}"
     fit_columns(sheet, maximum=45)
@@ -221,6 +243,32 @@ def _table(sheet, frame: pd.DataFrame, names: dict[str, str], rollup: Rollup) ->
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.print_title_rows = "1:1"
+    if table.chart is not None:
+        _write_chart(sheet, table)
+
+
+def _write_chart(sheet, table: Table) -> None:
+    spec = table.chart
+    columns = list(table.frame.columns)
+    chart = BarChart() if spec.kind == "bar" else LineChart()
+    if spec.kind == "bar":
+        chart.type = "bar"
+        chart.height = max(8, spec.rows * 0.45)
+        chart.width = 18
+    else:
+        chart.width = 20
+    chart.title = spec.title
+    chart.y_axis.numFmt = "0%"
+    chart.y_axis.scaling.min = 0
+    if spec.percent_max is not None:
+        chart.y_axis.scaling.max = spec.percent_max
+    for header in spec.series:
+        index = columns.index(header) + 1
+        chart.add_data(Reference(sheet, min_col=index, min_row=1, max_row=spec.rows + 1),
+                       titles_from_data=True)
+    labels = columns.index(spec.categories) + 1
+    chart.set_categories(Reference(sheet, min_col=labels, min_row=2, max_row=spec.rows + 1))
+    sheet.add_chart(chart, f"{sheet.cell(1, len(columns) + 2).column_letter}2")
 
 
 def _blank(value) -> bool:

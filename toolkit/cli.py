@@ -471,7 +471,9 @@ def status_json(report) -> dict:
 
 def _print_collect(result) -> None:
     say(f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
-               f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
+        f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
+    for warning in result.warnings:
+        say(f"Warning: {warning}", err=True)
 
 
 def _print_validate(result) -> None:
@@ -538,6 +540,8 @@ def _print_rollup(result, path) -> None:
     say(f"rollup {result.spec.key} {display_period(result.period)} (as of "
                f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
                f"{province['on_time_rate']:.0%} → {path}")
+    if result.published is not None:
+        say(result.published.summary)
 
 
 def _fail_if(failures) -> None:

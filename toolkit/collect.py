@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from toolkit.backends.base import LOCALE
 from toolkit.errors import WorkbookError
 from toolkit.layout import FIRST_DATA_ROW, a1, period_key_of
 from toolkit.ledger import RowVersion
@@ -33,6 +34,7 @@ class CommuneOutcome:
 @dataclass(frozen=True)
 class CollectResult:
     outcomes: tuple[CommuneOutcome, ...]
+    warnings: tuple[str, ...] = ()   # e.g. a workbook whose locale is not Vietnamese
 
     def count(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -110,7 +112,20 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
             outcomes.append(_read_one(commune, locator, specs, tabs, store, ledger, now))
         if progress:
             progress(name)
-    return CollectResult(tuple(outcomes))
+    return CollectResult(tuple(outcomes), locale_warnings(registry, ledger))
+
+
+def locale_warnings(registry, ledger) -> tuple[str, ...]:
+    """Workbooks whose locale (as provision or a read last saw it) is not Vietnamese."""
+    known = ledger.workbooks()
+    out = []
+    for commune in registry.communes:
+        locale = known[commune.code].locale if commune.code in known else None
+        if locale is not None and locale != LOCALE:
+            out.append(f"{commune.display_name}: the workbook's locale is {locale}, not "
+                       f"{LOCALE}, so numbers typed there may be read differently (1.5 or "
+                       "1,5); run `toolkit provision` to set it back")
+    return tuple(out)
 
 
 def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutcome:
@@ -124,6 +139,8 @@ def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutco
     for spec in specs:
         if spec.tab in snapshot.grids:
             rows += rows_from_grid(spec, snapshot.grids[spec.tab], tuple(commune.villages))
+    if snapshot.locale:
+        ledger.set_locale(commune.code, snapshot.locale)
     proven_at = snapshot.modified_at if store.modified_time_is_proof else now
     # A workbook with a missing tab keeps no stamp, so it is read (and reported) again next run.
     stamp = None if snapshot.missing_tabs else snapshot.modified_stamp

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from toolkit.collect import CollectResult, collect
+from toolkit.errors import ToolkitError
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.validate import ValidateResult, validate
 
@@ -24,21 +25,47 @@ class DailyResult:
 
     @property
     def failures(self) -> list[str]:
+        published = {r.published.summary for r in self.rollups
+                     if r.published is not None and r.published.error}
         return [o.message for o in self.collected.failures] + \
-            [f"{name}: {message}" for name, message in self.validated.failures]
+            [f"{name}: {message}" for name, message in self.validated.failures] + \
+            sorted(published)
+
+
+@dataclass(frozen=True)
+class Publication:
+    """A report's rollup on the province's Google spreadsheet, or why it is not there."""
+
+    spreadsheet_id: str
+    url: str = ""            # the report's first tab
+    requests: int = 0        # what publishing every report of the run cost, together
+    reports: int = 0
+    error: str = ""
+
+    @property
+    def summary(self) -> str:
+        if self.error:
+            return (f"Google Sheets rollup {self.spreadsheet_id} was NOT updated: {self.error}. "
+                    "The Excel archive is complete; fix this and run `toolkit rollup` to "
+                    "publish again")
+        return (f"Google Sheets rollup → {self.url} ({self.requests} request(s) for "
+                f"{self.reports} report(s))")
 
 
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
                    workbooks_read: int = 0, only: str | None = None,
-                   keep_existing: bool = False) -> tuple[list[Rollup], list[Path]]:
+                   keep_existing: bool = False, publish: bool = True
+                   ) -> tuple[list[Rollup], list[Path]]:
     """Roll up and archive each report (or ``only`` one) for the period containing ``day``.
 
     ``keep_existing`` leaves an archive that is already there untouched: the as-of-deadline
-    archive is written once, by the first sweep after the deadline.
+    archive is written once, by the first sweep after the deadline. On Google Sheets with
+    ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also published there
+    (``publish``); each carries the outcome as ``published``.
     """
-    from toolkit.archive import archive_path, write_archive
+    from toolkit.archive import archive_path, archive_tables, write_archive
 
-    rollups, paths = [], []
+    rollups, paths, books = [], [], {}
     for spec in workspace.specs:
         if only is not None and spec.key != only:
             continue
@@ -48,9 +75,40 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         rollups.append(rollup)
         if keep_existing and archive_path(workspace.config.archive_dir, rollup).exists():
             continue
+        tables = archive_tables(rollup, workbooks_read=workbooks_read)
         paths.append(write_archive(rollup, workspace.config.archive_dir,
-                                   workbooks_read=workbooks_read))
+                                   workbooks_read=workbooks_read, tables=tables))
+        books[spec.tab] = tables
+    target = _rollup_spreadsheet(workspace)
+    if publish and target and books:
+        published = publish_rollups(workspace.store, target, books)
+        rollups = [replace(r, published=published[r.spec.tab]) if r.spec.tab in published
+                   else r for r in rollups]
     return rollups, paths
+
+
+def _rollup_spreadsheet(workspace) -> str | None:
+    if getattr(workspace.store, "kind", "") != "gsheets":
+        return None
+    return workspace.config.google.rollup_spreadsheet_id
+
+
+def publish_rollups(store, spreadsheet_id: str, books: dict) -> dict[str, Publication]:
+    """Every report's archive tables onto the rollup spreadsheet; never raises for Google.
+
+    The archives are already written when this runs, so a failure here loses nothing: it is
+    returned as the publication's error, with what to do.
+    """
+    from toolkit.archive import TABLE_NAMES
+    from toolkit.backends.google_rollup import publish
+
+    try:
+        urls, sent = publish(store.api, spreadsheet_id, books, TABLE_NAMES)
+    except ToolkitError as exc:
+        failed = Publication(spreadsheet_id, error=str(exc))
+        return dict.fromkeys(books, failed)
+    return {tab: Publication(spreadsheet_id, url, sent, len(books))
+            for tab, url in urls.items()}
 
 
 def run_daily(workspace, *, now: datetime, day: date | None = None,
@@ -75,7 +133,8 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
         cutoff = rolled.status.deadline + workspace.grace
         if spec.period != "once" and now >= cutoff:
             _, written = rollup_reports(workspace, day, now=now, as_of_mode="deadline",
-                                        workbooks_read=read, only=spec.key, keep_existing=True)
+                                        workbooks_read=read, only=spec.key, keep_existing=True,
+                                        publish=False)
             frozen += written
     return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen))
 

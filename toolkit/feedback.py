@@ -74,7 +74,7 @@ def banner_texts(specs: list[ReportSpec], registry, ledger, *, day: date, now: d
 
 
 def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, str]], registry, store,
-                   ledger, *, now: datetime,
+                   ledger, *, now: datetime, report_tabs: tuple[str, ...] = (),
                    progress: Progress | None = None) -> tuple[list, int, list, list]:
     """Rewrite each commune's Kiểm tra tab and banners whose content changed."""
     known = ledger.workbooks()
@@ -95,7 +95,8 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, str]], reg
             continue
         try:
             stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
-                                         record.last_modified or "", now, banners=mine_banners)
+                                         record.last_modified or "", now, banners=mine_banners,
+                                         report_tabs=report_tabs)
         except WorkbookError as exc:
             failures.append((commune.display_name, str(exc)))
             continue

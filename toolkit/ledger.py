@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS workbooks (
     backend TEXT NOT NULL,
     created_at TEXT NOT NULL,
     last_modified TEXT,          -- backend's modification stamp at the last read or write
-    last_fetched_at TEXT
+    last_fetched_at TEXT,
+    locale TEXT                  -- the spreadsheet's locale (Google), as last seen
 );
 CREATE TABLE IF NOT EXISTS fetches (
     id INTEGER PRIMARY KEY,
@@ -92,6 +93,7 @@ class WorkbookRecord:
     backend: str
     last_modified: str | None
     last_fetched_at: str | None
+    locale: str | None = None
 
 
 class Ledger:
@@ -102,6 +104,17 @@ class Ledger:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Ledgers made by earlier versions gain the columns added since; data is kept."""
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(workbooks)")}
+        if "locale" not in columns:
+            try:
+                self.db.execute("ALTER TABLE workbooks ADD COLUMN locale TEXT")
+            except sqlite3.OperationalError as exc:     # another run migrated it just now
+                if "duplicate column" not in str(exc):
+                    raise
 
     def close(self) -> None:
         self.db.close()
@@ -126,17 +139,22 @@ class Ledger:
 
     def workbooks(self) -> dict[str, WorkbookRecord]:
         rows = self.db.execute(
-            "SELECT commune_code, locator, backend, last_modified, last_fetched_at FROM workbooks"
-        )
+            "SELECT commune_code, locator, backend, last_modified, last_fetched_at, locale "
+            "FROM workbooks")
         return {r[0]: WorkbookRecord(*r) for r in rows}
 
-    def remember_workbook(self, code: str, locator: str, backend: str, now: datetime) -> None:
+    def remember_workbook(self, code: str, locator: str, backend: str, now: datetime,
+                          locale: str | None = None) -> None:
         self.db.execute(
-            "INSERT INTO workbooks (commune_code, locator, backend, created_at) VALUES (?,?,?,?) "
-            "ON CONFLICT(commune_code) DO UPDATE SET locator=excluded.locator, "
-            "backend=excluded.backend",
-            (code, locator, backend, to_utc_text(now)),
+            "INSERT INTO workbooks (commune_code, locator, backend, created_at, locale) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(commune_code) DO UPDATE SET "
+            "locator=excluded.locator, backend=excluded.backend, "
+            "locale=COALESCE(excluded.locale, workbooks.locale)",
+            (code, locator, backend, to_utc_text(now), locale),
         )
+
+    def set_locale(self, code: str, locale: str) -> None:
+        self.db.execute("UPDATE workbooks SET locale=? WHERE commune_code=?", (locale, code))
 
     def mark_modified(self, code: str, stamp: str | None) -> None:
         """Record a modification stamp the toolkit itself caused (e.g. writing Kiểm tra)."""

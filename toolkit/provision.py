@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from toolkit.backends.base import (
+    LOCALE,
+    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
     AddTab,
     AppendPeriods,
     CreateWorkbook,
+    Localize,
     SetVillages,
     ShareWith,
     WorkbookState,
@@ -58,6 +61,8 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     existing = state.tabs if state else {}
     if state is None:
         actions.append(CreateWorkbook(commune.display_name))
+    elif state.locale is not None and (state.locale, state.time_zone) != (LOCALE, TIME_ZONE):
+        actions.append(Localize(state.locale))
     if any(f.choices_from_villages for s in specs for f in s.fields):
         if state is None or tuple(commune.villages) != state.villages:
             actions.append(SetVillages(tuple(commune.villages)))
@@ -97,7 +102,8 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
             if actions and not dry_run:
                 locator = store.apply(locator, commune.code, actions, now)
             if locator and not dry_run:
-                ledger.remember_workbook(commune.code, locator, store.kind, now)
+                ledger.remember_workbook(commune.code, locator, store.kind, now,
+                                         locale=store.locale(locator))
         except WorkbookError as exc:
             failures.append((commune.display_name, str(exc)))
             continue

@@ -40,6 +40,7 @@ class Rollup:
     rates: pd.DataFrame      # area × window (day, week, campaign)
     series: pd.DataFrame     # province figures and rates per period of the campaign
     progress: pd.DataFrame   # commune × target: done, goal, gap, pace, projected date
+    published: object = None  # a daily.Publication once pushed to Google Sheets
 
     @property
     def non_reporters(self) -> pd.DataFrame:

@@ -164,5 +164,6 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     issues = pd.concat(frames, ignore_index=True)
     banners = banner_texts(specs, registry, ledger, day=day, now=now, campaign=campaign)
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
-                                                            ledger, now=now, progress=progress)
+                                                            ledger, now=now, progress=progress,
+                                                            report_tabs=tuple(s.tab for s in specs))
     return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures))

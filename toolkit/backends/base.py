@@ -8,6 +8,10 @@ from typing import Protocol
 
 from toolkit.layout import TabLayout
 
+#: What a commune workbook should be set to, so "1.234,5" and "23/11/2026" parse as staff mean.
+LOCALE = "vi_VN"
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+
 
 @dataclass(frozen=True)
 class WorkbookState:
@@ -16,6 +20,8 @@ class WorkbookState:
     tabs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     villages: tuple[str, ...] = ()
     editors: frozenset[str] = frozenset()  # who the workbook is shared with (lower-case e-mails)
+    locale: str | None = None              # the spreadsheet's locale, where the store has one
+    time_zone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,16 @@ class AddFeedbackTab:
 
 
 @dataclass(frozen=True)
+class Localize:
+    """Set the workbook's locale and time zone back to Vietnam's (someone changed them)."""
+
+    locale: str
+
+    def describe(self) -> str:
+        return f"set locale {LOCALE} and time zone {TIME_ZONE} (locale now {self.locale})"
+
+
+@dataclass(frozen=True)
 class ShareWith:
     """Give these editors write access (never 'anyone with the link')."""
 
@@ -77,7 +93,7 @@ class ShareWith:
 
 
 Action = (CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
-          | ShareWith)
+          | ShareWith | Localize)
 
 
 @dataclass(frozen=True)
@@ -88,6 +104,7 @@ class Snapshot:
     missing_tabs: tuple[str, ...]
     modified_stamp: str               # opaque; equal stamps mean an unchanged workbook
     modified_at: datetime | None      # when it last changed, if the store knows
+    locale: str | None = None         # the workbook's locale, when this read learnt it
 
 
 class WorkbookStore(Protocol):
@@ -105,6 +122,9 @@ class WorkbookStore(Protocol):
 
     def inspect(self, locator: str) -> WorkbookState: ...
 
+    def locale(self, locator: str) -> str | None:
+        """The workbook's locale as last seen or set in this run; None when unknown."""
+
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
         """Carry out provisioning actions; returns the (possibly new) locator."""
@@ -117,9 +137,11 @@ class WorkbookStore(Protocol):
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
         ``banners`` maps report tabs to the text of their first row (a "not reported yet"
-        warning, or the tab's title once reported). Returns the new stamp, or None when the
-        workbook changed meanwhile (deferred)."""
+        warning, or the tab's title once reported). ``report_tabs`` are every report's tab, so
+        a store that marks offending cells (Google: a note) can clear marks on fixed ones.
+        Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""

@@ -13,6 +13,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from toolkit.backends.base import LOCALE, TIME_ZONE
 from toolkit.layout import (
     FEEDBACK_HEADERS,
     FEEDBACK_TAB,
@@ -22,17 +23,12 @@ from toolkit.layout import (
     TabLayout,
     column_letter,
 )
-from toolkit.periods import VN_TZ
 
-SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
-FOLDER_MIME = "application/vnd.google-apps.folder"
-LOCALE = "vi_VN"
-TIME_ZONE = "Asia/Ho_Chi_Minh"
 VILLAGE_LIST_ROWS = 500
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
 _EPOCH = date(1899, 12, 30)
-_HEADER_FORMAT = {
+HEADER_FORMAT = {
     "textFormat": {"bold": True},
     "wrapStrategy": "WRAP",
     "verticalAlignment": "MIDDLE",
@@ -278,7 +274,7 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
         first,
         update_cells(grid(sid, 0, HEADER_ROWS, 0, width), [
             row([layout.title], {"textFormat": {"bold": True, "fontSize": 12}}),
-            row(layout.headers, _HEADER_FORMAT),
+            row(layout.headers, HEADER_FORMAT),
         ], "userEnteredValue,userEnteredFormat"),
         {"updateDimensionProperties": {
             "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
@@ -324,7 +320,7 @@ def help_requests(lines: tuple[str, ...], sid: int) -> list[dict]:
 def feedback_tab_requests(sid: int) -> list[dict]:
     out = [update_cells(grid(sid, 0, HEADER_ROWS, 0, len(FEEDBACK_HEADERS)), [
         row(["Chưa kiểm tra lần nào."], {"textFormat": {"bold": True, "fontSize": 12}}),
-        row(FEEDBACK_HEADERS, _HEADER_FORMAT),
+        row(FEEDBACK_HEADERS, HEADER_FORMAT),
     ], "userEnteredValue,userEnteredFormat")]
     for col, chars in enumerate((12, 16, 8, 16, 60, 60, 10)):
         out.append(column_width(sid, col, col + 1, chars * 7))
@@ -344,113 +340,3 @@ def owned_tab_requests(tab: str, info: SheetInfo, editors: tuple[str, ...],
         out += villages_requests(villages, info.sheet_id)
     out.append(protect(grid(info.sheet_id), f"{tab}: do Sở cập nhật tự động", editors))
     return out
-
-
-def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
-    """Replace the whole Kiểm tra tab in one request: size the grid, then rewrite every cell."""
-    width = len(FEEDBACK_HEADERS)
-    total = HEADER_ROWS + max(len(rows), 1)
-    body = [row([summary], {"textFormat": {"bold": True, "fontSize": 12}}),
-            row(FEEDBACK_HEADERS, _HEADER_FORMAT)]
-    body += [row([("" if v is None else str(v)) for v in r[:width]]) for r in rows]
-    return [
-        {"updateSheetProperties": {
-            "properties": {"sheetId": sid, "gridProperties": {"rowCount": total,
-                                                              "columnCount": width}},
-            "fields": "gridProperties.rowCount,gridProperties.columnCount"}},
-        update_cells(grid(sid, 0, total, 0, width), body, "userEnteredValue,userEnteredFormat"),
-    ]
-
-
-def banner_request(sid: int, text: str) -> dict:
-    """The first row of a report tab: its title, or a red "not reported yet" warning."""
-    colour = {"red": 0.8, "green": 0.0, "blue": 0.0} if text.startswith("⚠") else {}
-    fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
-    return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
-                        "userEnteredValue,userEnteredFormat.textFormat")
-
-
-# -- rollup spreadsheet ---------------------------------------------------------------------
-
-
-def rollup_requests(tables: dict, existing: dict[str, SheetInfo]) -> list[dict]:
-    """Each DataFrame becomes one tab, resized to fit and rewritten whole; header row frozen."""
-    import pandas as pd
-
-    out: list[dict] = []
-    taken = {s.sheet_id for s in existing.values()}
-    for position, (title, frame) in enumerate(tables.items()):
-        height, width = max(len(frame) + 1, 2), max(len(frame.columns), 1)
-        info = existing.get(title)
-        if info is None:
-            info = SheetInfo(sheet_id_for(title, taken), title, position, height, width)
-            taken.add(info.sheet_id)
-            out.append(add_sheet(info, frozen_rows=1))
-        else:
-            out.append({"updateSheetProperties": {
-                "properties": {"sheetId": info.sheet_id, "gridProperties": {
-                    "rowCount": height, "columnCount": width, "frozenRowCount": 1}},
-                "fields": "gridProperties(rowCount,columnCount,frozenRowCount)"}})
-        rows = [row([str(c) for c in frame.columns], {"textFormat": {"bold": True}})]
-        rows += [{"values": [_rollup_cell(v, pd.isna) for v in record]}
-                 for record in frame.itertuples(index=False, name=None)]
-        out.append(update_cells(grid(info.sheet_id, 0, height, 0, width), rows,
-                                "userEnteredValue,userEnteredFormat"))
-    return out
-
-
-def _rollup_cell(value, isna) -> dict:
-    if not isinstance(value, list | tuple | dict) and bool(isna(value)):   # NaN, NaT, pd.NA
-        return {}
-    if hasattr(value, "to_pydatetime"):          # pandas Timestamp
-        value = value.to_pydatetime()
-    elif hasattr(value, "item") and not isinstance(value, str):   # numpy scalar
-        value = value.item()
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(VN_TZ)
-        value = value.replace(tzinfo=None)
-        return cell(value, {"numberFormat": {"type": "DATE_TIME",
-                                             "pattern": "dd/mm/yyyy hh:mm"}})
-    if isinstance(value, date):
-        return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}})
-    return cell(value)
-
-
-# -- Drive ----------------------------------------------------------------------------------
-
-
-def create_file_body(title: str, folder_id: str | None) -> dict:
-    body = {"name": title, "mimeType": SPREADSHEET_MIME}
-    if folder_id:
-        body["parents"] = [folder_id]
-    return body
-
-
-def copy_file_body(title: str, folder_id: str | None) -> dict:
-    """files.copy never copies comments, so a template's review notes stay behind."""
-    body: dict = {"name": title}
-    if folder_id:
-        body["parents"] = [folder_id]
-    return body
-
-
-def permission_body(email: str) -> dict:
-    """Writer access for one person; 'anyone' (link sharing) is not expressible here on purpose."""
-    address = email.strip().lower()
-    if "@" not in address or any(ch.isspace() for ch in address):
-        raise ValueError(f"{email!r} is not an e-mail address")
-    return {"type": "user", "role": "writer", "emailAddress": address}
-
-
-def drive_literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
-    """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
-    terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
-    terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
-    if name_prefix:
-        terms.append(f"name contains {drive_literal(name_prefix.strip())}")
-    return " and ".join(terms)

@@ -9,23 +9,29 @@ Drive's ``modifiedTime`` for spreadsheets lags by minutes, so it only ever lets 
 a workbook, never proves when rows existed (``modified_time_is_proof = False``); a workbook
 modified within ``settle_minutes`` of now gets a stamp that matches nothing stored, so it is read
 again until Drive's time has settled. Sheets offers no lock, so ``write_feedback`` cannot check
-``expected_stamp``: it writes anyway, which is safe because it rewrites only the Kiểm tra tab —
-protected so that only the province account can edit it — never a cell staff typed.
+``expected_stamp``: it writes anyway, which is safe because it rewrites only what the toolkit
+owns — the Kiểm tra tab (protected so that only the province account can edit it), the banner
+row and the notes on the report tabs' data cells — never a value staff typed.
+
+Calls and error wording live in google_api.py, Drive in google_drive.py, request bodies in
+google_requests.py (feedback ones in google_feedback.py), the province rollup spreadsheet in
+google_rollup.py.
 """
 
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 
 from gspread.exceptions import APIError
 
+from toolkit.backends import google_feedback as gf
 from toolkit.backends import google_requests as gr
 from toolkit.backends.base import (
+    LOCALE,
+    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -37,17 +43,15 @@ from toolkit.backends.base import (
     Snapshot,
     WorkbookState,
 )
-from toolkit.backends.google_http import Account, AmbiguousWriteError, PacedHTTPClient, connect
+from toolkit.backends.google_api import PROPERTIES, GoogleApi
+from toolkit.backends.google_drive import Drive, rfc3339
+from toolkit.backends.google_http import Account, connect
 from toolkit.backends.google_requests import SheetInfo, quote_tab, sheet_id_for
-from toolkit.errors import ConfigError, WorkbookError
+from toolkit.errors import WorkbookError
 from toolkit.layout import FEEDBACK_TAB, FIRST_DATA_ROW, HELP_TAB, LISTS_TAB, period_key_of
 
-SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"
-DRIVE_URL = "https://www.googleapis.com/drive/v3/files"
-WRITER_ROLES = frozenset({"writer", "fileOrganizer", "organizer", "owner"})
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
 _DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
-_PROPERTIES = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 
 
 @dataclass
@@ -64,17 +68,16 @@ class GSheetsStore:
 
     def __init__(self, accounts: list[Account], google, *,
                  now: Callable[[], datetime] | None = None):
-        if not accounts:
-            raise ConfigError("[google] no account to connect with")
+        self.api = GoogleApi(accounts)
         self.accounts = accounts
         self.folder_id: str | None = google.folder_id
-        self.template_id: str | None = google.template_spreadsheet_id
-        self.notify: bool = google.notify_editors
+        self.drive = Drive(self.api, google.folder_id, google.template_spreadsheet_id,
+                           google.notify_editors)
         self.settle = timedelta(minutes=google.settle_minutes)
         self._now = now
-        self._names: dict[str, str] | None = None
         self._stamps: dict[str, tuple[str, datetime | None]] = {}
         self._meta: dict[str, _Meta] = {}
+        self._locales: dict[str, str] = {}
 
     @property
     def where(self) -> str:
@@ -83,42 +86,35 @@ class GSheetsStore:
         return f"the Google Drive of {self.accounts[0].email or 'the signed-in user'}"
 
     @property
-    def main(self) -> PacedHTTPClient:
-        return self.accounts[0].http
-
-    def http_for(self, locator: str) -> PacedHTTPClient:
-        """Workbooks are spread over the accounts by id, so each account's quota adds up."""
-        return self.accounts[zlib.crc32(locator.encode()) % len(self.accounts)].http
-
-    @property
     def slept(self) -> float:
         """Seconds this run waited for Google's quota and for retries, all accounts together."""
-        return sum(a.http.pacer.slept for a in self.accounts)
+        return self.api.slept
 
     @property
     def requests_sent(self) -> int:
         """API calls this run sent (retries included), all accounts together."""
-        return sum(sum(a.http.pacer.counts.values()) for a in self.accounts)
+        return self.api.requests_sent
 
     @property
     def protection_editors(self) -> tuple[str, ...]:
-        return tuple(a.email for a in self.accounts if a.email)
+        return self.api.emails
 
     # -- provisioning ---------------------------------------------------------------------
 
     def find(self, commune_code: str, known_locator: str | None) -> str | None:
-        names = self._folder_names()
-        if known_locator and (known_locator in names or self._modified_time(known_locator)):
+        names = self.drive.names()
+        if known_locator and (known_locator in names or self.drive.modified_time(known_locator)):
             return known_locator
         prefix = f"{commune_code} "
         matches = sorted((name, fid) for fid, name in names.items() if name.startswith(prefix))
         return matches[0][1] if matches else None
 
     def inspect(self, locator: str) -> WorkbookState:
-        sheets, props = self._metadata(locator, f"properties(locale,timeZone),{_PROPERTIES}")
+        sheets, data = self.api.metadata(locator, f"properties(locale,timeZone),{PROPERTIES}")
+        props = data.get("properties", {})
         data_tabs = [t for t in sheets if t not in (HELP_TAB, FEEDBACK_TAB)]
         ranges = [f"{quote_tab(t)}!A2:A" if t == LISTS_TAB else quote_tab(t) for t in data_tabs]
-        grids = self._batch_get(locator, ranges) if ranges else []
+        grids = self.api.batch_get(locator, ranges) if ranges else []
         tabs: dict[str, tuple[str, ...]] = {t: () for t in sheets}
         last_rows: dict[str, int] = {}
         villages: tuple[str, ...] = ()
@@ -129,26 +125,34 @@ class GSheetsStore:
             keys = (period_key_of(r[0]) for r in values[FIRST_DATA_ROW - 1:] if r)
             tabs[title] = tuple(k for k in keys if k)
             last_rows[title] = len(values)
-        localized = (props.get("locale"), props.get("timeZone")) == (gr.LOCALE, gr.TIME_ZONE)
+        localized = (props.get("locale"), props.get("timeZone")) == (LOCALE, TIME_ZONE)
         self._meta[locator] = _Meta(sheets, last_rows, localized)
-        return WorkbookState(tabs=tabs, villages=villages, editors=self._editors(locator))
+        if props.get("locale"):
+            self._locales[locator] = props["locale"]
+        return WorkbookState(tabs=tabs, villages=villages, editors=self.drive.editors(locator),
+                             locale=props.get("locale"), time_zone=props.get("timeZone"))
+
+    def locale(self, locator: str) -> str | None:
+        return self._locales.get(locator)
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
         create = next((a for a in actions if isinstance(a, CreateWorkbook)), None)
         if create is not None:
-            locator = self._create(f"{commune_code} {create.title}")
-            meta = _Meta(self._sheets(locator))
+            locator = self.drive.create(f"{commune_code} {create.title}")
+            meta = _Meta(self.api.sheets(locator))
         else:
             if locator not in self._meta:
                 self.inspect(locator)
             meta = self._meta[locator]
-        blank = create is not None and not self.template_id
+        blank = create is not None and not self.drive.template_id
         requests = self._requests(meta, actions, settings=not meta.localized, blank=blank)
         if requests:
-            self._batch_update(locator, requests)
+            self.api.batch_update(locator, requests)
+            if not meta.localized:
+                self._locales[locator] = LOCALE
         for email in (e for a in actions if isinstance(a, ShareWith) for e in a.emails):
-            self._share(locator, email)
+            self.drive.share(locator, email)
         self._meta.pop(locator, None)
         return locator
 
@@ -210,74 +214,21 @@ class GSheetsStore:
             out += [gr.move_sheet(s.sheet_id, i) for i, s in enumerate(order)]
         return out
 
-    def _create(self, name: str) -> str:
-        """files.create (or files.copy of the template) into the folder, never twice."""
-        if self.template_id:
-            url = f"{DRIVE_URL}/{self.template_id}/copy"
-            body = gr.copy_file_body(name, self.folder_id)
-        else:
-            url, body = DRIVE_URL, gr.create_file_body(name, self.folder_id)
-        params = {"supportsAllDrives": True, "fields": "id,name"}
-        for _ in range(3):
-            try:
-                file_id = self._call(self.main, "post", url, None, params=params, json=body,
-                                     safe=False)["id"]
-                break
-            except AmbiguousWriteError:
-                file_id = self._named(name)
-                if file_id:
-                    break
-        else:
-            raise WorkbookError(f"could not create '{name}': Google kept dropping the "
-                                "connection; it will be tried again on the next run")
-        if self._names is not None:
-            self._names[file_id] = name
-        return file_id
-
-    def _share(self, locator: str, email: str) -> None:
-        params = {"supportsAllDrives": True, "sendNotificationEmail": self.notify,
-                  "fields": "id"}
-        try:
-            self._call(self.main, "post", f"{DRIVE_URL}/{locator}/permissions", locator,
-                       params=params, json=gr.permission_body(email), tolerate=(400,))
-        except APIError as exc:
-            raise WorkbookError(
-                f"spreadsheet {locator}: Google refused to share it with {email} "
-                f"({exc.error.get('message', exc.code)}); check the address in the registry, "
-                "or set [google] notify_editors = true for addresses without a Google account"
-            ) from exc
-
-    def _batch_update(self, locator: str, requests: list[dict]) -> None:
-        """One atomic batchUpdate; a lost answer is settled by looking, not by resending."""
-        adds = {r["addSheet"]["properties"]["sheetId"] for r in requests if "addSheet" in r}
-        url = f"{SHEETS_URL}/{locator}:batchUpdate"
-        for _ in range(3):
-            try:
-                self._call(self.http_for(locator), "post", url, locator,
-                           json={"requests": requests}, safe=not adds)
-                return
-            except AmbiguousWriteError:
-                ids = {s.sheet_id for s in self._sheets(locator).values()}
-                if adds <= ids:
-                    return
-        raise WorkbookError(f"spreadsheet {locator}: Google kept dropping the connection "
-                            "while it was being set up; run `toolkit provision` again")
-
     # -- collecting -----------------------------------------------------------------------
 
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
-        files, server_now = self._list(gr.files_query(self.folder_id), "id,modifiedTime")
+        files, server_now = self.drive.folder_files("id,modifiedTime")
         now = self._now() if self._now else (server_now or datetime.now(UTC))
         listed = {f["id"]: f.get("modifiedTime") for f in files}
         stamps: dict[str, str | None] = {}
         for locator in locators:
-            modified = listed[locator] if locator in listed else self._modified_time(locator)
+            modified = listed[locator] if locator in listed else self.drive.modified_time(locator)
             stamps[locator] = None if modified is None else self._stamp(locator, modified, now)
         return stamps
 
     def _stamp(self, locator: str, modified: str, now: datetime) -> str:
         """Drive's time, or — while it may still move — a stamp equal to nothing stored."""
-        moment = _rfc3339(modified)
+        moment = rfc3339(modified)
         stamp = modified
         if moment is None or (self.settle and now - moment < self.settle):
             stamp = f"{modified}~unsettled@{now:%Y-%m-%dT%H:%M:%S.%fZ}"
@@ -287,179 +238,57 @@ class GSheetsStore:
     def read(self, locator: str, tabs: list[str]) -> Snapshot:
         present = list(tabs)
         try:
-            grids = self._batch_get(locator, [quote_tab(t) for t in tabs], tolerate=(400,))
+            grids = self.api.batch_get(locator, [quote_tab(t) for t in tabs], tolerate=(400,))
         except APIError as exc:
             if "Unable to parse range" not in str(exc.error.get("message", "")):
-                raise self._error(exc, locator) from exc
-            titles = self._sheets(locator, fields="sheets.properties.title")
+                raise self.api.error(exc, locator) from exc
+            titles, data = self.api.metadata(locator, "properties.locale,sheets.properties.title")
+            if data.get("properties", {}).get("locale"):
+                self._locales[locator] = data["properties"]["locale"]
             present = [t for t in tabs if t in titles]
-            grids = self._batch_get(locator, [quote_tab(t) for t in present]) if present else []
+            grids = self.api.batch_get(locator, [quote_tab(t) for t in present]) if present else []
         fallback = (f"unread~{datetime.now(UTC).isoformat()}", None)
         stamp, modified = self._stamps.get(locator, fallback)
         return Snapshot(grids=dict(zip(present, grids, strict=True)),
                         missing_tabs=tuple(t for t in tabs if t not in present),
-                        modified_stamp=stamp, modified_at=modified)
+                        modified_stamp=stamp, modified_at=modified,
+                        locale=self._locales.get(locator))
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
-        """Rewrite Kiểm tra and the report tabs' banner rows in ONE request.
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
+        """Rewrite Kiểm tra, the banner rows and the notes on offending cells in ONE request.
 
-        Returns ``expected_stamp``: our own write moves Drive's modifiedTime, so the next
-        collect reads the workbook once more — it never skips an edit made while we wrote.
+        Each report tab's data rows get exactly the notes of today's problems, so a cell
+        fixed since loses its note in the same request. Returns ``expected_stamp``: our own
+        write moves Drive's modifiedTime, so the next collect reads the workbook once more —
+        it never skips an edit made while we wrote.
         """
         banners = banners or {}
-        ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *banners)}  # as provision made them
+        notes = gf.cell_notes(rows)
+        tabs = dict.fromkeys([*report_tabs, *banners, *notes])
+        ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *tabs)}  # as provision made them
         try:
-            self._batch(locator, _feedback_batch(ids, summary, rows, banners))
+            self.api.batch(locator, _feedback_batch(ids, summary, rows, banners, notes))
         except APIError as exc:
-            sheets = self._sheets(locator)
+            sheets = self.api.sheets(locator)
             if FEEDBACK_TAB not in sheets:
                 raise WorkbookError(f"tab '{FEEDBACK_TAB}' not found; run `toolkit provision` "
                                     "to repair") from exc
             found = {t: sheets[t].sheet_id for t in ids if t in sheets}
             if found == ids:
-                raise self._error(exc, locator) from exc
-            self._batch(locator, _feedback_batch(found, summary, rows, banners))
+                raise self.api.error(exc, locator) from exc
+            self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes))
         return expected_stamp or f"written~{now.isoformat()}"
-
-    def _batch(self, locator: str, requests: list[dict]) -> None:
-        self._call(self.http_for(locator), "post", f"{SHEETS_URL}/{locator}:batchUpdate",
-                   locator, json={"requests": requests}, tolerate=(400,))
-
-    # -- plumbing -------------------------------------------------------------------------
-
-    def _call(self, http: PacedHTTPClient, method: str, url: str, locator: str | None, *,
-              params: dict | None = None, json: dict | None = None, safe: bool = True,
-              tolerate: tuple[int, ...] = ()) -> dict:
-        response = self._send(http, method, url, locator, params=params, json=json, safe=safe,
-                              tolerate=tolerate)
-        return response.json() if response.content else {}
-
-    def _send(self, http, method, url, locator, *, params=None, json=None, safe=True,
-              tolerate=()):
-        try:
-            return http.request(method, url, params=params, json=json, safe_to_repeat=safe)
-        except APIError as exc:
-            if exc.code in tolerate:
-                raise
-            raise self._error(exc, locator) from exc
-
-    def _error(self, exc: APIError, locator: str | None) -> WorkbookError:
-        what = f"spreadsheet {locator}" if locator else "Google Drive"
-        message = str(exc.error.get("message", "")) or f"HTTP {exc.code}"
-        account = self.protection_editors[0] if self.protection_editors else "the account"
-        if exc.code == 404:
-            return WorkbookError(f"{what} not found, or not shared with {account}; run "
-                                 "`toolkit provision` to create it again")
-        if "storageQuota" in message or "storage quota" in message.lower():
-            return WorkbookError(f"{what}: a service account cannot own files ({message}); set "
-                                 "[google] folder_id to a Shared Drive folder where it is a "
-                                 "Content manager")
-        if exc.code in (401, 403):
-            return WorkbookError(f"{what}: access denied ({message}); share it with {account} "
-                                 "or run `toolkit doctor`")
-        return WorkbookError(f"{what}: Google answered {exc.code} ({message})")
-
-    def _sheets(self, locator: str, fields: str = _PROPERTIES) -> dict[str, SheetInfo]:
-        return self._metadata(locator, fields)[0]
-
-    def _metadata(self, locator: str, fields: str) -> tuple[dict[str, SheetInfo], dict]:
-        """One spreadsheets.get: the tabs (by title) and the spreadsheet's properties."""
-        data = self._call(self.http_for(locator), "get", f"{SHEETS_URL}/{locator}", locator,
-                          params={"fields": fields})
-        sheets = [SheetInfo.from_properties({"sheetId": 0, **s["properties"]})
-                  for s in data.get("sheets", [])]
-        return {s.title: s for s in sheets}, data.get("properties", {})
-
-    def _batch_get(self, locator: str, ranges: list[str],
-                   tolerate: tuple[int, ...] = ()) -> list[list[list]]:
-        params = {"ranges": ranges, "valueRenderOption": "UNFORMATTED_VALUE",
-                  "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
-        data = self._call(self.http_for(locator), "get",
-                          f"{SHEETS_URL}/{locator}/values:batchGet", locator, params=params,
-                          tolerate=tolerate)
-        return [v.get("values", []) for v in data.get("valueRanges", [])]
-
-    def _editors(self, locator: str) -> frozenset[str]:
-        params = {"supportsAllDrives": True, "pageSize": 100,
-                  "fields": "nextPageToken,permissions(emailAddress,role,type)"}
-        emails: set[str] = set()
-        while True:
-            data = self._call(self.main, "get", f"{DRIVE_URL}/{locator}/permissions", locator,
-                              params=params)
-            emails |= {p["emailAddress"].lower() for p in data.get("permissions", [])
-                       if p.get("emailAddress") and p.get("role") in WRITER_ROLES}
-            if not data.get("nextPageToken"):
-                return frozenset(emails)
-            params = {**params, "pageToken": data["nextPageToken"]}
-
-    def _list(self, query: str, fields: str) -> tuple[list[dict], datetime | None]:
-        """Every file matching ``query``, 1,000 a request; with the server's clock."""
-        params = {"q": query, "fields": f"nextPageToken,files({fields})", "pageSize": 1000,
-                  "supportsAllDrives": True, "includeItemsFromAllDrives": True}
-        files: list[dict] = []
-        while True:
-            response = self._send(self.main, "get", DRIVE_URL, None, params=params)
-            data = response.json()
-            files += data.get("files", [])
-            if not data.get("nextPageToken"):
-                return files, _http_date(response.headers.get("Date"))
-            params = {**params, "pageToken": data["nextPageToken"]}
-
-    def _folder_names(self) -> dict[str, str]:
-        if self._names is None:
-            files, _ = self._list(gr.files_query(self.folder_id), "id,name")
-            self._names = {f["id"]: f.get("name", "") for f in files}
-        return self._names
-
-    def _named(self, name: str) -> str | None:
-        query = f"{gr.files_query(self.folder_id)} and name = {gr.drive_literal(name)}"
-        files, _ = self._list(query, "id")
-        return files[0]["id"] if files else None
-
-    def _modified_time(self, file_id: str) -> str | None:
-        """modifiedTime of a file outside the folder listing; None when gone or in the bin."""
-        params = {"supportsAllDrives": True, "fields": "id,modifiedTime,trashed"}
-        try:
-            data = self._call(self.main, "get", f"{DRIVE_URL}/{file_id}", file_id,
-                              params=params, tolerate=(404,))
-        except APIError:
-            return None
-        return None if data.get("trashed") else data.get("modifiedTime", "")
 
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
-                    banners: dict[str, str]) -> list[dict]:
-    requests = gr.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
-    return requests + [gr.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
-
-
-def write_rollup_sheet(store: GSheetsStore, spreadsheet_id: str, tables: dict) -> int:
-    """Write each DataFrame to its own tab of the rollup spreadsheet, as plain values.
-
-    Two requests whatever the size: one spreadsheets.get for the tab ids, one batchUpdate that
-    adds missing tabs and rewrites all of them. Returns the number of requests sent.
-    """
-    pacer = store.http_for(spreadsheet_id).pacer
-    before = sum(pacer.counts.values())
-    existing = store._sheets(spreadsheet_id)
-    store._batch_update(spreadsheet_id, gr.rollup_requests(tables, existing))
-    return sum(pacer.counts.values()) - before
-
-
-def _rfc3339(text: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-
-
-def _http_date(text: str | None) -> datetime | None:
-    try:
-        return parsedate_to_datetime(text) if text else None
-    except (TypeError, ValueError):
-        return None
+                    banners: dict[str, str], notes: dict[str, dict]) -> list[dict]:
+    requests = gf.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
+    requests += [gf.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
+    return requests + [gf.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
+                       if t != FEEDBACK_TAB]
 
 
 def open_gsheets(google, *, adapter=None, pacer_factory=None, policy=None, rng=None,

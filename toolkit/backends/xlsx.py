@@ -142,9 +142,13 @@ class XlsxStore:
             modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
         )
 
+    def locale(self, locator: str) -> str | None:
+        return None     # .xlsx files have no locale: Excel uses the reader's
+
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None) -> str | None:
+                       banners: dict[str, str] | None = None,
+                       report_tabs: tuple[str, ...] = ()) -> str | None:
         path = self.path(locator)
         if str(_stat(path)) != expected_stamp:
             return None

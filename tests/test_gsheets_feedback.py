@@ -1,0 +1,108 @@
+"""Feedback on fake Google through the real validate: Kiểm tra, banners, notes on bad cells."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from test_gsheets_store import DAILY, office  # noqa: F401  (fixture)
+
+from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
+from toolkit.validate import validate
+
+MORNING = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)          # 08:00 in Vietnam, 20/11/2026
+STAFF = "xa06040@example.gov.vn"
+
+
+@pytest.fixture
+def ready(office):  # noqa: F811
+    office.fake.clock.set(MORNING)
+    office.provision()
+    return office
+
+
+def check(office):  # noqa: F811
+    office.later()
+    office.collect()
+    return validate(office.specs, office.registry, office.store, office.ledger,
+                    day=office.now().date(), now=office.now(),
+                    campaign=(office.config.campaign_start, office.config.campaign_end))
+
+
+def notes(fake, sid: str, tab: str = DAILY) -> dict[str, str]:
+    from fake_google.a1 import cell_name
+
+    sheet = fake.spreadsheet(sid).by_title(tab)
+    return {cell_name(r, c): cell.note for (r, c), cell in sheet.cells.items() if cell.note}
+
+
+def test_a_bad_cell_gets_a_note_that_goes_when_it_is_fixed(ready):
+    fake = ready.fake
+    sid = ready.locator("06040")
+    # More digital shops than the commune has households (1,200): an error on the cell. (Text
+    # in a number cell never gets this far on Google: the sheet refuses it.)
+    fake.type(sid, f"'{DAILY}'!B3", "1500", as_user=STAFF)
+    fake.type(sid, f"'{DAILY}'!C3", "4", as_user=STAFF)
+    fake.reset_log()
+    first = check(ready)
+    assert len(first.written) == 4
+    assert fake.count("sheets.spreadsheets.batchUpdate") == 4          # one write per commune
+    marked = notes(fake, sid)
+    assert list(marked) == ["B3"]
+    assert marked["B3"].startswith("⚠ Lỗi (20/11/2026): ")
+    assert "Cách sửa: " in marked["B3"] and "xem trang Kiểm tra" in marked["B3"]
+    kiem_tra = fake.values(sid, "'Kiểm tra'!A3:G3")[0]
+    assert kiem_tra[:3] == ["20/11/2026", DAILY, "B3"] and kiem_tra[6] == "Lỗi"
+
+    fake.type(sid, f"'{DAILY}'!B3", "2", as_user=STAFF)
+    fake.reset_log()
+    second = check(ready)
+    assert second.written == (ready.registry.by_code()["06040"].display_name,)
+    assert fake.count("sheets.spreadsheets.batchUpdate") == 1           # only what changed
+    assert notes(fake, sid) == {}
+    assert fake.values(sid, f"'{DAILY}'!B3:C3") == [[2, 4]]             # typed values untouched
+
+    fake.reset_log()
+    check(ready)
+    assert fake.count("sheets.spreadsheets.batchUpdate") == 0           # nothing new to say
+
+
+def test_the_not_reported_banner_is_written_and_cleared_as_on_xlsx(ready):
+    """P4.4: the same banner_texts → write_feedback path as the xlsx store (test_remind)."""
+    fake = ready.fake
+    sid, other = ready.locator("06040"), ready.locator("06001")
+    ready.fake.clock.set(MORNING + timedelta(hours=7))                 # 15:00 in Vietnam
+    check(ready)
+    assert fake.values(sid, f"'{DAILY}'!A1") == [["⚠ Chưa báo cáo ngày 20/11/2026 — hạn 17:00"]]
+    banner = fake.cell(sid, f"'{DAILY}'!A1").fmt["textFormat"]
+    assert banner["bold"] and banner["foregroundColor"]["red"] == 0.8
+    assert fake.values(sid, "'Báo cáo tháng'!A1") == [
+        ["⚠ Chưa báo cáo tháng 11/2026 — hạn 17:00 ngày 26/11"]]
+
+    fake.type(sid, f"'{DAILY}'!B3", "1", as_user=STAFF)
+    fake.type(sid, f"'{DAILY}'!C3", "1", as_user=STAFF)
+    ready.fake.clock.set(MORNING + timedelta(hours=9, minutes=5))      # 17:05
+    check(ready)
+    title = fake.values(sid, f"'{DAILY}'!A1")[0][0]
+    assert title.startswith("Báo cáo ngày phát triển kinh tế số — Xã")
+    assert fake.values(other, f"'{DAILY}'!A1") == [
+        ["⚠ Chưa báo cáo ngày 20/11/2026 — đã quá hạn 17:00, đề nghị nhập ngay"]]
+    assert fake.values(sid, f"'{DAILY}'!B3:C3") == [[1, 1]]
+
+
+def test_tabs_that_came_with_a_template_are_found_by_title_once(office):  # noqa: F811
+    """A template's tabs have Google's sheet ids, not ours: one lookup, then the same write."""
+    fake = office.fake
+    fake.clock.set(MORNING)
+    template = fake.create_spreadsheet("Mẫu sổ báo cáo", parent=office.google.folder_id,
+                                       tabs=("Giới thiệu", DAILY))
+    office.store = office.fresh_store(template_spreadsheet_id=template)
+    office.provision()
+    sid = office.locator("06040")
+    fake.type(sid, f"'{DAILY}'!B3", "1500", as_user=STAFF)
+    fake.reset_log()
+    result = check(office)
+    assert not result.failures
+    writes = [r.status for r in fake.requests if sid in r.path and r.kind == "write"]
+    assert writes == [400, 200]
+    assert sorted(notes(fake, sid)) == ["B3", "C3"]   # more shops than households; C3 empty

@@ -1,0 +1,178 @@
+"""Drive v3: the commune workbooks as files — listing, creating, sharing, modified times.
+
+Request bodies and queries are pure functions (tested against Drive's discovery document);
+:class:`Drive` sends them. Every call names ``supportsAllDrives`` so Shared Drive folders work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+
+from gspread.exceptions import APIError
+
+from toolkit.backends.google_api import GoogleApi
+from toolkit.backends.google_http import AmbiguousWriteError
+from toolkit.errors import WorkbookError
+
+DRIVE_URL = "https://www.googleapis.com/drive/v3/files"
+SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
+FOLDER_MIME = "application/vnd.google-apps.folder"
+WRITER_ROLES = frozenset({"writer", "fileOrganizer", "organizer", "owner"})
+
+
+# -- bodies and queries ---------------------------------------------------------------------
+
+
+def create_file_body(title: str, folder_id: str | None) -> dict:
+    body = {"name": title, "mimeType": SPREADSHEET_MIME}
+    if folder_id:
+        body["parents"] = [folder_id]
+    return body
+
+
+def copy_file_body(title: str, folder_id: str | None) -> dict:
+    """files.copy never copies comments, so a template's review notes stay behind."""
+    body: dict = {"name": title}
+    if folder_id:
+        body["parents"] = [folder_id]
+    return body
+
+
+def permission_body(email: str) -> dict:
+    """Writer access for one person; 'anyone' (link sharing) is not expressible here on purpose."""
+    address = email.strip().lower()
+    if "@" not in address or any(ch.isspace() for ch in address):
+        raise ValueError(f"{email!r} is not an e-mail address")
+    return {"type": "user", "role": "writer", "emailAddress": address}
+
+
+def drive_literal(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
+    """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
+    terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
+    terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
+    if name_prefix:
+        terms.append(f"name contains {drive_literal(name_prefix.strip())}")
+    return " and ".join(terms)
+
+
+def rfc3339(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (AttributeError, ValueError):
+        return None
+
+
+def http_date(text: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError):
+        return None
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+
+class Drive:
+    """The province folder's spreadsheets, as the main account sees them."""
+
+    def __init__(self, api: GoogleApi, folder_id: str | None, template_id: str | None = None,
+                 notify: bool = False):
+        self.api = api
+        self.folder_id = folder_id
+        self.template_id = template_id
+        self.notify = notify
+        self._names: dict[str, str] | None = None
+
+    def list(self, query: str, fields: str) -> tuple[list[dict], datetime | None]:
+        """Every file matching ``query``, 1,000 a request; with the server's clock."""
+        params = {"q": query, "fields": f"nextPageToken,files({fields})", "pageSize": 1000,
+                  "supportsAllDrives": True, "includeItemsFromAllDrives": True}
+        files: list[dict] = []
+        while True:
+            response = self.api.send(self.api.main, "get", DRIVE_URL, None, params=params)
+            data = response.json()
+            files += data.get("files", [])
+            if not data.get("nextPageToken"):
+                return files, http_date(response.headers.get("Date"))
+            params = {**params, "pageToken": data["nextPageToken"]}
+
+    def folder_files(self, fields: str) -> tuple[list[dict], datetime | None]:
+        return self.list(files_query(self.folder_id), fields)
+
+    def names(self) -> dict[str, str]:
+        """File id → name of the folder's spreadsheets (one listing per run)."""
+        if self._names is None:
+            files, _ = self.folder_files("id,name")
+            self._names = {f["id"]: f.get("name", "") for f in files}
+        return self._names
+
+    def named(self, name: str) -> str | None:
+        query = f"{files_query(self.folder_id)} and name = {drive_literal(name)}"
+        files, _ = self.list(query, "id")
+        return files[0]["id"] if files else None
+
+    def modified_time(self, file_id: str) -> str | None:
+        """modifiedTime of a file outside the folder listing; None when gone or in the bin."""
+        params = {"supportsAllDrives": True, "fields": "id,modifiedTime,trashed"}
+        try:
+            data = self.api.call(self.api.main, "get", f"{DRIVE_URL}/{file_id}", file_id,
+                                 params=params, tolerate=(404,))
+        except APIError:
+            return None
+        return None if data.get("trashed") else data.get("modifiedTime", "")
+
+    def create(self, name: str) -> str:
+        """files.create (or files.copy of the template) into the folder, never twice."""
+        if self.template_id:
+            url = f"{DRIVE_URL}/{self.template_id}/copy"
+            body = copy_file_body(name, self.folder_id)
+        else:
+            url, body = DRIVE_URL, create_file_body(name, self.folder_id)
+        params = {"supportsAllDrives": True, "fields": "id,name"}
+        for _ in range(3):
+            try:
+                file_id = self.api.call(self.api.main, "post", url, None, params=params,
+                                        json=body, safe=False)["id"]
+                break
+            except AmbiguousWriteError:
+                file_id = self.named(name)
+                if file_id:
+                    break
+        else:
+            raise WorkbookError(f"could not create '{name}': Google kept dropping the "
+                                "connection; it will be tried again on the next run")
+        if self._names is not None:
+            self._names[file_id] = name
+        return file_id
+
+    def share(self, locator: str, email: str) -> None:
+        params = {"supportsAllDrives": True, "sendNotificationEmail": self.notify,
+                  "fields": "id"}
+        try:
+            self.api.call(self.api.main, "post", f"{DRIVE_URL}/{locator}/permissions", locator,
+                          params=params, json=permission_body(email), tolerate=(400,))
+        except APIError as exc:
+            raise WorkbookError(
+                f"spreadsheet {locator}: Google refused to share it with {email} "
+                f"({exc.error.get('message', exc.code)}); check the address in the registry, "
+                "or set [google] notify_editors = true for addresses without a Google account"
+            ) from exc
+
+    def editors(self, locator: str) -> frozenset[str]:
+        """Who may edit (lower-case e-mails), from permissions.list."""
+        params = {"supportsAllDrives": True, "pageSize": 100,
+                  "fields": "nextPageToken,permissions(emailAddress,role,type)"}
+        emails: set[str] = set()
+        while True:
+            data = self.api.call(self.api.main, "get", f"{DRIVE_URL}/{locator}/permissions",
+                                 locator, params=params)
+            emails |= {p["emailAddress"].lower() for p in data.get("permissions", [])
+                       if p.get("emailAddress") and p.get("role") in WRITER_ROLES}
+            if not data.get("nextPageToken"):
+                return frozenset(emails)
+            params = {**params, "pageToken": data["nextPageToken"]}

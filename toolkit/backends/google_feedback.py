@@ -1,0 +1,77 @@
+"""What the toolkit writes back into a commune workbook on each validate, as request bodies.
+
+The Kiểm tra tab, the banner row of each report tab and a note on each offending cell, all in
+the ONE batchUpdate that ``GSheetsStore.write_feedback`` sends. Text goes in as ``stringValue``,
+so nothing a commune typed can come back as a live formula.
+"""
+
+from __future__ import annotations
+
+import re
+
+from toolkit.backends.google_requests import HEADER_FORMAT, HEADER_ROWS, grid, row, update_cells
+from toolkit.layout import FEEDBACK_HEADERS
+
+_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+
+
+def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
+    """Replace the whole Kiểm tra tab in one request: size the grid, then rewrite every cell."""
+    width = len(FEEDBACK_HEADERS)
+    total = HEADER_ROWS + max(len(rows), 1)
+    body = [row([summary], {"textFormat": {"bold": True, "fontSize": 12}}),
+            row(FEEDBACK_HEADERS, HEADER_FORMAT)]
+    body += [row([("" if v is None else str(v)) for v in r[:width]]) for r in rows]
+    return [
+        {"updateSheetProperties": {
+            "properties": {"sheetId": sid, "gridProperties": {"rowCount": total,
+                                                              "columnCount": width}},
+            "fields": "gridProperties.rowCount,gridProperties.columnCount"}},
+        update_cells(grid(sid, 0, total, 0, width), body, "userEnteredValue,userEnteredFormat"),
+    ]
+
+
+def banner_request(sid: int, text: str) -> dict:
+    """The first row of a report tab: its title, or a red "not reported yet" warning."""
+    colour = {"red": 0.8, "green": 0.0, "blue": 0.0} if text.startswith("⚠") else {}
+    fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
+    return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
+                        "userEnteredValue,userEnteredFormat.textFormat")
+
+
+def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
+    """Kiểm tra rows → for each tab, the note on each offending cell (0-based row, column).
+
+    A cell with several problems gets them all, errors first as the rows are ordered.
+    """
+    notes: dict[str, dict[tuple[int, int], list[str]]] = {}
+    for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
+        match = _A1.match(str(ref or ""))
+        if not match:
+            continue
+        where = (int(match[2]) - 1, _column_index(match[1]))
+        text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
+        notes.setdefault(str(tab), {}).setdefault(where, []).append(text)
+    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
+    return {tab: {where: "\n\n".join(texts) + footer for where, texts in cells.items()}
+            for tab, cells in notes.items()}
+
+
+def notes_request(sid: int, notes: dict[tuple[int, int], str]) -> dict:
+    """Notes on the data rows of a report tab: exactly ``notes``; every other note there goes.
+
+    So a fixed cell loses its note with the same request that writes the new ones.
+    """
+    rows: list[dict] = []
+    for r in range(HEADER_ROWS, max((r + 1 for r, _ in notes), default=HEADER_ROWS)):
+        width = max((c + 1 for (rr, c) in notes if rr == r), default=0)
+        rows.append({"values": [{"note": notes[(r, c)]} if (r, c) in notes else {}
+                                for c in range(width)]})
+    return update_cells(grid(sid, HEADER_ROWS), rows, "note")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + ord(ch) - 64
+    return index - 1
