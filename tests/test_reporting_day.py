@@ -100,6 +100,11 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
     assert now_rollup.exit_code == 0, now_rollup.output
     archive = desk.config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     assert str(archive) in now_rollup.output
+    if desk.kind == "gsheets":   # the province rollup spreadsheet gets the same tables
+        assert "Google Sheets rollup → https://docs.google.com/spreadsheets/d/" \
+            f"{desk.rollup_id}" in now_rollup.output
+        published = desk.fake.values(desk.rollup_id, "'Báo cáo ngày · Tổng hợp'!A1:B9")
+        assert sorted(r[0] for r in published[1:]) == ["06001", "06019", "06040", "06202"]
     book = load_workbook(archive)
     summary = book["Tổng hợp"]
     header = [c.value for c in summary[1]]
