@@ -18,9 +18,9 @@ def test_doctor_says_ok_for_each_step_when_everything_answers(google):
     result = google.run("doctor", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [line.split(":")[0] for line in lines[:6]] == [
+    assert [line.split(":")[0] for line in lines[:7]] == [
         "ok   credentials", "ok   sign-in", "ok   Sheets API", "ok   folder",
-        "ok   rollup spreadsheet", "ok   quota"]
+        "ok   rollup spreadsheet", "ok   workbooks", "ok   quota"]
     assert "bao-cao@lang-son.iam.gserviceaccount.com" in result.output
     assert '"private_key"' not in result.output and "BEGIN PRIVATE" not in result.output
 
@@ -46,3 +46,19 @@ def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
         ("user", "writer")}
     again = google.run("provision", now="2026-11-21 08:00")
     assert "0 workbook(s) changed, 4 already complete" in again.output
+
+
+def test_doctor_names_the_commune_whose_workbook_was_deleted(google):
+    before = google.run("doctor", now="2026-11-20 08:00")
+    assert "ok   workbooks: none yet: `toolkit provision` creates one for each of the 4" \
+        in before.output
+    google.run("provision", now="2026-11-20 08:00")
+    fine = google.run("doctor", now="2026-11-20 09:00")
+    assert fine.exit_code == 0 and "ok   workbooks: all 4 commune workbooks" in fine.output
+    lost = google.spreadsheet_id("06040")
+    google.fake.file(lost).trashed = True          # someone cleaned up the folder
+    result = google.run("doctor", now="2026-11-20 10:00")
+    assert result.exit_code == 1
+    (line,) = [line for line in result.output.splitlines() if line.startswith("FIX")]
+    assert line.startswith("FIX  workbooks: 1 workbook(s) are no longer in the folder")
+    assert f"Xã Thất Khê ({lost})" in line and "toolkit provision" in line

@@ -379,7 +379,8 @@ def doctor(config_path, now):
     """Check the Google set-up step by step and say exactly what to fix.
 
     Credentials file, sign-in, the Sheets API, the Shared Drive folder, the template and the
-    rollup spreadsheet, and the quota. Exit 1 when something needs fixing.
+    rollup spreadsheet, the commune workbooks provisioning made, and the quota. Exit 1 when
+    something needs fixing.
 
     \b
     Example:
@@ -388,12 +389,37 @@ def doctor(config_path, now):
     from toolkit.config import load_config
     from toolkit.doctor import doctor as check
 
-    report = check(load_config(config_path))
+    config = load_config(config_path)
+    communes, workbooks = _provisioned(config)
+    report = check(config, communes=communes, workbooks=workbooks)
     for item in report.checks:
         click.echo(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}")
     if not report.ok:
         sys.exit(1)
     click.echo("Everything needed to work with Google answers.")
+
+
+def _provisioned(config) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The registry's communes and the workbooks provisioning recorded, if there are any yet;
+    the doctor only reads them (a registry with problems is provision's to report)."""
+    from toolkit.errors import RegistryError
+    from toolkit.ledger import Ledger
+    from toolkit.registry import load_registry
+
+    if config.backend != "gsheets" or not config.registry_path.is_file():
+        return [], {}
+    try:
+        registry = load_registry(config.registry_path)
+    except RegistryError:
+        return [], {}
+    communes = [(c.code, c.display_name) for c in registry.communes]
+    if not config.ledger_path.is_file():
+        return communes, {}
+    ledger = Ledger(config.ledger_path)
+    try:
+        return communes, {code: r.locator for code, r in ledger.workbooks().items()}
+    finally:
+        ledger.close()
 
 
 @main.group()

@@ -39,11 +39,14 @@ class DoctorReport:
         return all(c.ok for c in self.checks)
 
 
-def doctor(config, *, adapter=None) -> DoctorReport:
-    """Check credentials, sign-in, APIs, the Shared Drive folder and the rollup spreadsheet.
+def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport:
+    """Check credentials, sign-in, APIs, the Shared Drive folder, the rollup spreadsheet and
+    the commune workbooks.
 
-    ``adapter`` routes the checks to a fake Google in tests. Stops at the first check that
-    makes the later ones meaningless (no credentials, no sign-in).
+    ``communes`` are (code, display name) pairs from the registry and ``workbooks`` the
+    ledger's commune code → spreadsheet id; with them, one Drive listing tells which workbooks
+    went missing. ``adapter`` routes the checks to a fake Google in tests. Stops at the first
+    check that makes the later ones meaningless (no credentials, no sign-in).
     """
     if config.backend != "gsheets":
         return DoctorReport((DoctorCheck(
@@ -78,6 +81,9 @@ def doctor(config, *, adapter=None) -> DoctorReport:
         checks.append(DoctorCheck("rollup spreadsheet", False,
                                   "[google] rollup_spreadsheet_id is not set: create a "
                                   "spreadsheet in the Shared Drive folder and put its id there"))
+    folder_ok = next(c for c in checks if c.name == "folder").ok
+    if communes and folder_ok:
+        checks.append(_workbooks(accounts, google.folder_id, communes, workbooks or {}))
     n = len(accounts)
     checks.append(DoctorCheck(
         "quota", True,
@@ -173,6 +179,42 @@ def _folder(http, folder_id: str | None, service_account: bool) -> DoctorCheck:
         return DoctorCheck("folder", False, f"the account cannot add files to folder "
                            f"'{meta.get('name')}': make it a Content manager of the Shared Drive")
     return DoctorCheck("folder", True, f"folder '{meta.get('name')}' is writable")
+
+
+def _workbooks(accounts, folder_id: str | None, communes, workbooks: dict[str, str]
+               ) -> DoctorCheck:
+    """One Drive listing against what provisioning recorded: which communes lost their
+    workbook (deleted, moved, in the bin) and which never had one."""
+    from toolkit.backends.google_api import GoogleApi
+    from toolkit.backends.google_drive import Drive
+
+    if not workbooks:
+        return DoctorCheck("workbooks", True, f"none yet: `toolkit provision` creates one for "
+                           f"each of the {len(communes)} communes in the registry")
+    try:
+        present = Drive(GoogleApi(accounts), folder_id).names()
+    except ToolkitError as exc:
+        return DoctorCheck("workbooks", False, f"could not list the folder: {exc}")
+    lost = [f"{name} ({workbooks[code]})" for code, name in communes
+            if code in workbooks and workbooks[code] not in present]
+    never = [name for code, name in communes if code not in workbooks]
+    problems = []
+    if lost:
+        problems.append(f"{len(lost)} workbook(s) are no longer in the folder (deleted, moved "
+                        f"or in the bin): {_some(lost)}; restore them from the bin, or run "
+                        "`toolkit provision` to make new ones")
+    if never:
+        problems.append(f"{len(never)} commune(s) have no workbook yet: {_some(never)}; run "
+                        "`toolkit provision`")
+    if problems:
+        return DoctorCheck("workbooks", False, "; ".join(problems))
+    return DoctorCheck("workbooks", True, f"all {len(communes)} commune workbooks are in the "
+                       "folder")
+
+
+def _some(names: list[str], shown: int = 5) -> str:
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 def _file(http, what: str, file_id: str) -> DoctorCheck:
