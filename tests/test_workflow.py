@@ -104,8 +104,8 @@ def test_status_formats(province):
 
 
 def test_status_json_equals_the_library_result(province):
-    from toolkit.cli import status_json
     from toolkit.periods import parse_now
+    from toolkit.render import status_json
     from toolkit.status import period_status
     from toolkit.workspace import open_workspace
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from toolkit import render
 from toolkit.errors import BusyError, ToolkitError
 
 log = logging.getLogger("toolkit")
@@ -282,13 +283,14 @@ def status(day, template, fmt, config_path, now):
         reports = [period_status(s, ws.registry, ws.ledger.versions(s.key), day,
                                  as_of=now, grace=ws.grace) for s in ws.specs]
     if fmt == "json":
-        click.echo(json.dumps([status_json(r) for r in reports], ensure_ascii=False, indent=1))
+        click.echo(json.dumps([render.status_json(r) for r in reports], ensure_ascii=False,
+                              indent=1))
         return
     for report in reports:
         if fmt == "csv":
             click.echo(report.communes.to_csv(index=False), nl=False)
             continue
-        _print_status(report)
+        click.echo(render.status_text(report))
 
 
 @main.command()
@@ -319,7 +321,7 @@ def daily(day, wait_seconds, config_path, now):
         if rolled.spec.period == "daily":
             say(f"{rolled.spec.title} — {display_period(rolled.status.period)}, "
                 f"as of {now:%H:%M}:")
-            say(_summary_text(rolled.status.summary))
+            say(render.summary_text(rolled.status.summary))
     _fail_if([(name, "") for name in result.failures])
 
 
@@ -347,30 +349,11 @@ def remind(day, template, email, config_path, now):
     click.echo(reminders.text(), nl=False)
     say(f"remind: {len(reminders.communes)} commune(s) to chase; saved to {path}")
     if email:
-        _email(ws, reminders)
+        from toolkit.remind import email_reminders
 
-
-def _email(ws, reminders) -> None:
-    import os
-    import smtplib
-
-    from toolkit.errors import ConfigError
-    from toolkit.remind import send_reminders
-
-    smtp = ws.config.smtp
-    if not smtp.configured:
-        raise ConfigError(f"{ws.config.path}: --email needs an [smtp] section, e.g.\n"
-                          "[smtp]\nhost = \"smtp.example.gov.vn\"\nport = 587\n"
-                          "sender = \"so-khcn@example.gov.vn\"\nusername = \"so-khcn\"\n"
-                          f"and the password in the environment variable {smtp.password_env}")
-    try:
-        result = send_reminders(reminders, smtp, os.environ.get(smtp.password_env),
-                                title=ws.specs[0].title)
-    except (OSError, smtplib.SMTPException) as exc:
-        raise ConfigError(f"could not send through {smtp.host}:{smtp.port} ({exc}); check "
-                          "[smtp] in toolkit.toml and the password variable") from exc
-    say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
-    _fail_if(result.skipped)
+        result = email_reminders(ws, reminders)
+        say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
+        _fail_if(result.skipped)
 
 
 @main.command()
@@ -388,38 +371,16 @@ def doctor(config_path, now):
     """
     from toolkit.config import load_config
     from toolkit.doctor import doctor as check
+    from toolkit.doctor import provisioned
 
     config = load_config(config_path)
-    communes, workbooks = _provisioned(config)
+    communes, workbooks = provisioned(config)
     report = check(config, communes=communes, workbooks=workbooks)
     for item in report.checks:
         click.echo(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}")
     if not report.ok:
         sys.exit(1)
     click.echo("Everything needed to work with Google answers.")
-
-
-def _provisioned(config) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """The registry's communes and the workbooks provisioning recorded, if there are any yet;
-    the doctor only reads them (a registry with problems is provision's to report)."""
-    from toolkit.errors import RegistryError
-    from toolkit.ledger import Ledger
-    from toolkit.registry import load_registry
-
-    if config.backend != "gsheets" or not config.registry_path.is_file():
-        return [], {}
-    try:
-        registry = load_registry(config.registry_path)
-    except RegistryError:
-        return [], {}
-    communes = [(c.code, c.display_name) for c in registry.communes]
-    if not config.ledger_path.is_file():
-        return communes, {}
-    ledger = Ledger(config.ledger_path)
-    try:
-        return communes, {code: r.locator for code, r in ledger.workbooks().items()}
-    finally:
-        ledger.close()
 
 
 @main.group()
@@ -479,95 +440,22 @@ def demo(folder, province, days, seed, config_path, now):
     run_demo(Path(folder), province=province, days=days, seed=seed, now=now, echo=click.echo)
 
 
-# rendering -------------------------------------------------------------------------------------
-
-def status_json(report) -> dict:
-    communes = report.communes.astype(object).where(report.communes.notna(), None)
-    for column in ("first_complete_at", "last_change_at"):
-        communes[column] = [v.isoformat() if v is not None else None for v in communes[column]]
-    return {
-        "report": report.report, "period": report.period,
-        "deadline": report.deadline.isoformat(), "as_of": report.as_of.isoformat(),
-        "grace_minutes": report.grace_minutes,
-        "communes": communes.to_dict(orient="records"),
-        "summary": report.summary.astype(object).where(report.summary.notna(), None)
-        .to_dict(orient="records"),
-    }
-
+# printing --------------------------------------------------------------------------------------
 
 def _print_collect(result) -> None:
-    say(f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
-        f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
+    say(render.collect_line(result))
     for warning in result.warnings:
         say(f"Warning: {warning}", err=True)
 
 
 def _print_validate(result) -> None:
-    issues = result.issues
-    errors = int((issues["level"] == "error").sum())
-    warnings = int((issues["level"] == "warning").sum())
-    say(f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
-               f"{len(result.written)}, unchanged {result.unchanged}, deferred "
-               f"{len(result.deferred)} (edited since read; next run)")
-    for row in issues[issues["level"] == "error"].head(15).itertuples():
-        say(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · {row.message}")
-    if errors > 15:
-        say(f"  … and {errors - 15} more (see the archive's Lỗi dữ liệu sheet)")
-
-
-def _print_status(report) -> None:
-    from toolkit.layout import display_period
-
-    click.echo(f"{report.report} {display_period(report.period)} — deadline "
-               f"{report.deadline:%H:%M %d/%m/%Y}, as of {report.as_of:%H:%M %d/%m/%Y}, "
-               f"grace {report.grace_minutes} min")
-    columns = {"code": "code", "commune": "commune", "district": "district",
-               "status_label": "status", "first_complete_at": "complete at"}
-    if not report.communes["district"].any():
-        columns.pop("district")
-    rows = [[_cell(v) for v in r] for r in report.communes[list(columns)].itertuples(index=False)]
-    click.echo(_table(list(columns.values()), rows))
-    click.echo(_summary_text(report.summary))
-
-
-def _cell(value) -> str:
-    if value is None or value != value:
-        return ""
-    if isinstance(value, datetime):
-        return f"{value:%H:%M %d/%m}"
-    return str(value)
-
-
-def _table(headers: list[str], rows: list[list[str]]) -> str:
-    """A left-aligned plain-text table that reads well in any terminal."""
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-    return "\n".join(lines)
-
-
-def _summary_text(summary) -> str:
-    lines = []
-    for row in summary.itertuples():
-        pending = f", {row.pending} not yet due" if row.pending else ""
-        lines.append(f"{row.area}: {row.on_time} on time, {row.amended} amended, {row.late} late, "
-                     f"{row.incomplete} incomplete, {row.missing} missing{pending} of "
-                     f"{row.expected} — reporting {row.reporting_rate:.0%}, on time "
-                     f"{row.on_time_rate:.0%}")
-    return "\n".join(lines)
+    for line in render.validate_lines(result):
+        say(line)
 
 
 def _print_rollup(result, path) -> None:
-    from toolkit.layout import display_period
-
-    province = result.areas.iloc[-1]
-    say(f"rollup {result.spec.key} {display_period(result.period)} (as of "
-               f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
-               f"{province['on_time_rate']:.0%} → {path}")
-    if result.published is not None:
-        say(result.published.summary)
+    for line in render.rollup_lines(result, path):
+        say(line)
 
 
 def _fail_if(failures) -> None:

@@ -93,6 +93,29 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
     return DoctorReport(tuple(checks))
 
 
+def provisioned(config) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The registry's communes and the workbooks provisioning recorded, if there are any yet;
+    the doctor only reads them (a registry with problems is provision's to report)."""
+    from toolkit.errors import RegistryError
+    from toolkit.ledger import Ledger
+    from toolkit.registry import load_registry
+
+    if config.backend != "gsheets" or not config.registry_path.is_file():
+        return [], {}
+    try:
+        registry = load_registry(config.registry_path)
+    except RegistryError:
+        return [], {}
+    communes = [(c.code, c.display_name) for c in registry.communes]
+    if not config.ledger_path.is_file():
+        return communes, {}
+    ledger = Ledger(config.ledger_path)
+    try:
+        return communes, {code: r.locator for code, r in ledger.workbooks().items()}
+    finally:
+        ledger.close()
+
+
 def _credentials_file(path: Path | None, source: str) -> DoctorCheck:
     name = "credentials"
     if path is None:

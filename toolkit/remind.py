@@ -187,3 +187,25 @@ def _province_message(spec, registry, status, communes, now, due, period) -> str
         lines.append("Đề nghị các xã có tên kiểm tra trang \"Kiểm tra\" trong sổ báo cáo và "
                      "hoàn thành sớm.")
     return "\n".join(lines)
+
+
+def email_reminders(workspace, reminders: Reminders):
+    """Send each commune's reminder through ``[smtp]``; a missing section or an unreachable
+    server is a configuration problem that names what to fix."""
+    import os
+    import smtplib
+
+    from toolkit.errors import ConfigError
+
+    smtp = workspace.config.smtp
+    if not smtp.configured:
+        raise ConfigError(f"{workspace.config.path}: --email needs an [smtp] section, e.g.\n"
+                          "[smtp]\nhost = \"smtp.example.gov.vn\"\nport = 587\n"
+                          "sender = \"so-khcn@example.gov.vn\"\nusername = \"so-khcn\"\n"
+                          f"and the password in the environment variable {smtp.password_env}")
+    try:
+        return send_reminders(reminders, smtp, os.environ.get(smtp.password_env),
+                              title=workspace.specs[0].title)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ConfigError(f"could not send through {smtp.host}:{smtp.port} ({exc}); check "
+                          "[smtp] in toolkit.toml and the password variable") from exc

@@ -1,0 +1,97 @@
+"""Plain-text and JSON renderings of results, for the terminal and for other tools.
+
+Pure functions: a result in, text out. The CLI prints them (and logs them); nothing here
+decides anything.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from toolkit.layout import display_period
+
+
+def status_json(report) -> dict:
+    communes = report.communes.astype(object).where(report.communes.notna(), None)
+    for column in ("first_complete_at", "last_change_at"):
+        communes[column] = [v.isoformat() if v is not None else None for v in communes[column]]
+    return {
+        "report": report.report, "period": report.period,
+        "deadline": report.deadline.isoformat(), "as_of": report.as_of.isoformat(),
+        "grace_minutes": report.grace_minutes,
+        "communes": communes.to_dict(orient="records"),
+        "summary": report.summary.astype(object).where(report.summary.notna(), None)
+        .to_dict(orient="records"),
+    }
+
+
+def collect_line(result) -> str:
+    return (f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
+            f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
+
+
+def validate_lines(result, shown: int = 15) -> list[str]:
+    issues = result.issues
+    errors = int((issues["level"] == "error").sum())
+    warnings = int((issues["level"] == "warning").sum())
+    lines = [f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
+             f"{len(result.written)}, unchanged {result.unchanged}, deferred "
+             f"{len(result.deferred)} (edited since read; next run)"]
+    for row in issues[issues["level"] == "error"].head(shown).itertuples():
+        lines.append(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · "
+                     f"{row.message}")
+    if errors > shown:
+        lines.append(f"  … and {errors - shown} more (see the archive's Lỗi dữ liệu sheet)")
+    return lines
+
+
+def status_text(report) -> str:
+    """One report's statuses as a terminal table, then the per-area summary."""
+    head = (f"{report.report} {display_period(report.period)} — deadline "
+            f"{report.deadline:%H:%M %d/%m/%Y}, as of {report.as_of:%H:%M %d/%m/%Y}, "
+            f"grace {report.grace_minutes} min")
+    columns = {"code": "code", "commune": "commune", "district": "district",
+               "status_label": "status", "first_complete_at": "complete at"}
+    if not report.communes["district"].any():
+        columns.pop("district")
+    rows = [[_cell(v) for v in r] for r in report.communes[list(columns)].itertuples(index=False)]
+    return "\n".join([head, table(list(columns.values()), rows), summary_text(report.summary)])
+
+
+def summary_text(summary) -> str:
+    lines = []
+    for row in summary.itertuples():
+        pending = f", {row.pending} not yet due" if row.pending else ""
+        lines.append(f"{row.area}: {row.on_time} on time, {row.amended} amended, {row.late} late, "
+                     f"{row.incomplete} incomplete, {row.missing} missing{pending} of "
+                     f"{row.expected} — reporting {row.reporting_rate:.0%}, on time "
+                     f"{row.on_time_rate:.0%}")
+    return "\n".join(lines)
+
+
+def rollup_lines(result, path) -> list[str]:
+    province = result.areas.iloc[-1]
+    lines = [f"rollup {result.spec.key} {display_period(result.period)} (as of "
+             f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
+             f"{province['on_time_rate']:.0%} → {path}"]
+    if result.published is not None:
+        lines.append(result.published.summary)
+    return lines
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A left-aligned plain-text table that reads well in any terminal."""
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
+              for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if value is None or value != value:
+        return ""
+    if isinstance(value, datetime):
+        return f"{value:%H:%M %d/%m}"
+    return str(value)
