@@ -17,7 +17,7 @@ from toolkit.frames import latest_rows
 from toolkit.periods import Status, key_for
 from toolkit.status import PROVINCE, StatusReport, period_status
 from toolkit.templates import ReportSpec
-from toolkit.trends import daily_series, rates, target_progress
+from toolkit.trends import campaign_status, daily_series, rates, target_progress
 from toolkit.validate import find_issues
 
 AS_OF = ("deadline", "now")
@@ -53,18 +53,24 @@ def figure_columns(spec: ReportSpec) -> list[str]:
 
 def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
                  as_of_mode: str, now: datetime, grace: timedelta,
-                 campaign: tuple[date, date]) -> Rollup:
+                 campaign: tuple[date, date], issues: pd.DataFrame | None = None) -> Rollup:
+    """The rollup of the period containing ``day``.
+
+    ``issues`` is ``find_issues`` of the same report as of the same moment, when the caller
+    (validate, in a daily sweep) already has it: on a national year it is the costly part.
+    """
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
     as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
     status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace)
-    rows = latest_rows(versions, spec, as_of)
-    rows = rows[rows["period"] != "?"]
+    latest = latest_rows(versions, spec, as_of)
+    rows = latest[latest["period"] != "?"]
     upto = rows if spec.period == "once" else rows[rows["period"] <= period]
     figures = figure_columns(spec)
     today = _aggregate(spec, upto[upto["period"] == period], figures)
     total = _aggregate(spec, upto, figures)
-    issues = find_issues(spec, registry, versions, day, as_of, campaign)
+    if issues is None:
+        issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
     errors = issues[(issues["level"] == "error") & (issues["period"] == period)] \
         .groupby("commune_code").size()
     communes = status.communes.set_index("code")
@@ -83,14 +89,15 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     communes = communes.reset_index()
     used = versions[versions["proven_at"] <= as_of]
     digest = hashlib.sha256("\n".join(used["content_hash"].astype(str)).encode()).hexdigest()
-    window = dict(as_of=as_of, grace=grace, campaign=campaign)
     single = spec.period != "once"
+    table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
+                            campaign=campaign) if single else None
     return Rollup(
         spec, period, as_of_mode, as_of, now, communes,
         _areas(spec, communes, status, figures, registry.has_districts),
         status, issues, len(used), digest,
-        rates=rates(spec, registry, versions, period, **window) if single else pd.DataFrame(),
-        series=daily_series(spec, registry, versions, upto, period, figures, **window)
+        rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
+        series=daily_series(spec, table, upto, period, figures, campaign)
         if single else pd.DataFrame(),
         progress=target_progress(spec, communes, upto, period, day, campaign[0]),
     )

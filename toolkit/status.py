@@ -131,18 +131,20 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     deadline = spec.deadline.for_key(period)
     table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace)
     table = table.set_index("commune_code")
+    found = table.loc[[c.code for c in registry.communes]]
     records = []
-    for commune in registry.communes:
-        row = table.loc[commune.code]
+    for commune, status, first, last in zip(
+            registry.communes, found["status"], found["first_complete_at"],
+            found["last_change_at"], strict=True):
         records.append({
             "code": commune.code,
             "commune": commune.display_name,
             "district": commune.district or "",
             "households": commune.households,
-            "status": row["status"],
-            "status_label": Status(row["status"]).label,
-            "first_complete_at": _moment(row["first_complete_at"]),
-            "last_change_at": _moment(row["last_change_at"]),
+            "status": status,
+            "status_label": Status(status).label,
+            "first_complete_at": _moment(first),
+            "last_change_at": _moment(last),
         })
     communes = pd.DataFrame.from_records(records)
     return StatusReport(spec.key, period, deadline, as_of, int(grace.total_seconds() // 60),
