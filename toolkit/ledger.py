@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 
-from toolkit.periods import from_utc_text, to_utc_text
+from toolkit.periods import VN_TZ, to_utc_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workbooks (
@@ -74,7 +76,7 @@ class RowVersion:
     problems: dict
     complete: bool
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         body = json.dumps([self.values, self.problems, self.sheet_row], sort_keys=True,
                           ensure_ascii=False, default=str)
@@ -163,7 +165,8 @@ class Ledger:
                  to_utc_text(modified_at) if modified_at else None, to_utc_text(proven_at)),
             )
             fetch_id = cur.lastrowid
-            latest = self._latest_hashes(code)
+            rows = list(rows)
+            latest = self._latest_hashes(code, rows)
             added = 0
             for row in rows:
                 previous = latest.get((row.report, row.row_key))
@@ -191,13 +194,29 @@ class Ledger:
             (code, to_utc_text(fetched_at), error),
         )
 
-    def _latest_hashes(self, code: str) -> dict[tuple[str, str], str]:
-        rows = self.db.execute(
-            "SELECT report, row_key, content_hash FROM row_versions WHERE id IN ("
-            " SELECT MAX(id) FROM row_versions WHERE commune_code=? GROUP BY report, row_key)",
-            (code,),
-        )
-        return {(r[0], r[1]): r[2] for r in rows}
+    def _latest_hashes(self, code: str, rows: list[RowVersion]) -> dict[tuple[str, str], str]:
+        """The stored hash of each of ``rows``' keys, read through row_versions_key.
+
+        Naming the report and the keys lets SQLite seek the index (report, commune_code,
+        row_key, id) instead of scanning all of it: on a national year that is milliseconds
+        per workbook instead of most of a second.
+        """
+        wanted: dict[str, list[str]] = {}
+        for row in rows:
+            wanted.setdefault(row.report, []).append(row.row_key)
+        latest: dict[tuple[str, str], str] = {}
+        for report, keys in wanted.items():
+            keys = list(dict.fromkeys(keys))
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                found = self.db.execute(
+                    "SELECT row_key, content_hash FROM row_versions WHERE id IN ("
+                    " SELECT MAX(id) FROM row_versions WHERE report=? AND commune_code=?"
+                    f" AND row_key IN ({','.join('?' * len(chunk))}) GROUP BY row_key)",
+                    (report, code, *chunk),
+                )
+                latest.update(((report, key), digest) for key, digest in found)
+        return latest
 
     # feedback ------------------------------------------------------------------------------
 
@@ -215,23 +234,48 @@ class Ledger:
 
     # reading back --------------------------------------------------------------------------
 
-    def versions(self, report: str, periods: Iterable[str] | None = None):
-        """Every stored version of a report as a DataFrame, oldest first."""
+    def versions(self, report: str, periods: Iterable[str] | None = None,
+                 fields: Sequence[str] | None = None):
+        """Every stored version of a report as a DataFrame, oldest first.
+
+        Without ``fields`` each row's values are one dict in the ``values`` column. With a
+        template's field keys, SQLite's json_extract puts each value in its own object column
+        ``value:<key>`` instead: on a national year that is a million dicts fewer to build
+        and hold. Repeated texts (codes, periods, names) share one string object.
+        """
+        import numpy as np
         import pandas as pd
 
-        sql = ("SELECT id, commune_code, period, row_key, sheet_row, payload, problems, complete,"
-               " blank, content_hash, proven_at FROM row_versions WHERE report=?")
+        values = ["payload"] if fields is None else \
+            [f"json_extract(payload, '$.\"{key}\"')" for key in fields]
+        sql = ("SELECT id, commune_code, period, row_key, sheet_row,"
+               " CASE WHEN problems = '{}' THEN NULL ELSE problems END, complete, blank,"
+               f" content_hash, proven_at, {', '.join(values)} FROM row_versions WHERE report=?")
         params: list = [report]
         if periods is not None:
             periods = list(periods)
             sql += f" AND period IN ({','.join('?' * len(periods))})"
             params += periods
-        frame = pd.read_sql_query(sql + " ORDER BY id", self.db, params=params)
-        frame["proven_at"] = [from_utc_text(t) for t in frame["proven_at"]]
-        frame["values"] = [json.loads(p) for p in frame.pop("payload")]
-        frame["problems"] = [json.loads(p) for p in frame["problems"]]
-        frame["complete"] = frame["complete"].astype(bool)
-        frame["blank"] = frame["blank"].astype(bool)
+        names = ["id", "commune_code", "period", "row_key", "sheet_row", "problems", "complete",
+                 "blank", "content_hash", "proven_at"]
+        names += ["payload"] if fields is None else [VALUE_PREFIX + key for key in fields]
+        columns = _read_columns(self.db.execute(sql + " ORDER BY id", params), names,
+                                shared=("commune_code", "period", "row_key"))
+        kind = object if not columns["id"] else None    # an empty result is all object
+        frame = pd.DataFrame({name: pd.Series(columns[name], dtype=kind) for name in names[:5]})
+        frame["problems"] = [NO_PROBLEMS if p is None else json.loads(p)
+                             for p in columns["problems"]]
+        frame["complete"] = np.array(columns["complete"], dtype=bool)
+        frame["blank"] = np.array(columns["blank"], dtype=bool)
+        frame["content_hash"] = pd.Series(columns["content_hash"], dtype=kind)
+        stamps = columns["proven_at"]
+        frame["proven_at"] = pd.to_datetime(stamps, format="ISO8601", utc=True) \
+            .tz_convert(VN_TZ).as_unit("us") if stamps else []
+        if fields is None:
+            frame["values"] = [json.loads(p) for p in columns["payload"]]
+        for name in names[10:]:
+            if name != "payload":
+                frame[name] = pd.Series(_shared(columns[name]), dtype=object)
         return frame
 
     def fetch_count(self, since: datetime | None = None) -> int:
@@ -239,3 +283,22 @@ class Ledger:
         if since is not None:
             sql, params = sql + " AND fetched_at >= ?", (to_utc_text(since),)
         return self.db.execute(sql, params).fetchone()[0]
+
+
+VALUE_PREFIX = "value:"
+NO_PROBLEMS: Mapping = MappingProxyType({})   # shared by the many rows without problems
+
+
+def _read_columns(cursor, names: list[str], shared: tuple[str, ...]) -> dict[str, list]:
+    """A query's result as one list per column, read in batches to keep the peak low."""
+    columns: dict[str, list] = {name: [] for name in names}
+    while batch := cursor.fetchmany(50_000):
+        for name, values in zip(names, zip(*batch, strict=True), strict=True):
+            columns[name].extend(_shared(values) if name in shared else values)
+    return columns
+
+
+def _shared(values) -> list:
+    """The same values, equal texts being one object: a million codes cost one string each."""
+    seen: dict = {}
+    return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -19,7 +19,7 @@ from toolkit.checks.outliers import outlier_issues
 from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
 from toolkit.feedback import banner_texts, write_feedback
-from toolkit.frames import latest_rows
+from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.periods import key_for
 from toolkit.templates import ReportSpec, parse_term
@@ -38,6 +38,8 @@ class ValidateResult:
     unchanged: int
     deferred: tuple[str, ...]    # changed since read; written on the next run
     failures: tuple[tuple[str, str], ...]
+    # find_issues of each report as of the same moment, before reconciling: the rollup's own
+    by_report: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
@@ -86,16 +88,16 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
                 spec, names, codes[i], periods[i], a1(sheet_rows[i], columns.get(key, 1)), raw,
                 "format" if key != "_period" else "period", "error", message,
                 "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")))
-    for order, field in enumerate(spec.fields, start=len(columns) + 1):
-        if not field.required:
+    for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
+        if not wanted.required:
             continue
-        typed_badly = np.fromiter((field.key in p for p in problems), bool, len(problems))
-        fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if field.numeric
+        typed_badly = np.fromiter((wanted.key in p for p in problems), bool, len(problems))
+        fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
                else "Nhập nội dung vào ô này.")
-        for i in np.flatnonzero(rows[field.key].isna().to_numpy() & ~typed_badly):
+        for i in np.flatnonzero(rows[wanted.key].isna().to_numpy() & ~typed_badly):
             found.append((i, order, _record(
-                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[field.key]), None,
-                "required", "error", f"Chưa nhập \"{field.header}\".", fix)))
+                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[wanted.key]), None,
+                "required", "error", f"Chưa nhập \"{wanted.header}\".", fix)))
     found.sort(key=lambda item: item[:2])
     return [issue for _, _, issue in found]
 
@@ -191,10 +193,19 @@ def _fmt(value) -> str:
 
 
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
-             campaign: tuple[date, date], progress: Progress | None = None) -> ValidateResult:
-    versions = {s.key: ledger.versions(s.key) for s in specs}
-    frames = [find_issues(s, registry, versions[s.key], day, now, campaign) for s in specs]
+             campaign: tuple[date, date], progress: Progress | None = None,
+             versions: dict[str, pd.DataFrame] | None = None) -> ValidateResult:
+    """Find every issue and write each commune's Kiểm tra tab.
+
+    ``versions`` (report key → ``frames.spec_versions``) saves reading the ledger again when
+    the caller has just read it.
+    """
+    if versions is None:
+        versions = {s.key: spec_versions(ledger, s) for s in specs}
     latest = {s.key: latest_rows(versions[s.key], s, now) for s in specs}
+    by_report = {s.key: find_issues(s, registry, versions[s.key], day, now, campaign,
+                                    rows=latest[s.key]) for s in specs}
+    frames = list(by_report.values())
     names = {c.code: c.display_name for c in registry.communes}
     frames.append(pd.DataFrame.from_records(reconcile_issues(specs, latest, names, day),
                                             columns=ISSUE_COLUMNS))
@@ -202,4 +213,5 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     banners = banner_texts(specs, registry, ledger, day=day, now=now, campaign=campaign)
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
                                                             ledger, now=now, progress=progress)
-    return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures))
+    return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures),
+                          by_report)
