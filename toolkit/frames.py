@@ -6,8 +6,8 @@ from datetime import datetime
 
 import pandas as pd
 
-from toolkit.ledger import VALUE_PREFIX
 from toolkit.templates import ReportSpec
+from toolkit.versions import INTEGER_SUFFIX, VALUE_PREFIX
 
 
 def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd.DataFrame:
@@ -25,7 +25,7 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     if "values" in latest:
         values = pd.DataFrame(list(latest["values"]), index=latest.index, columns=keys)
     else:
-        values = pd.DataFrame({key: latest[VALUE_PREFIX + key].tolist() for key in keys},
+        values = pd.DataFrame({key: _column(latest, key) for key in keys},
                               index=latest.index, columns=keys)
     frame = pd.concat([latest[columns], values], axis=1)
     for field in spec.fields:
@@ -35,6 +35,20 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     return frame[has_content].reset_index(drop=True)
 
 
+def _column(latest: pd.DataFrame, key: str):
+    """A field's values for the rows kept, typed as pandas would type them as Python values.
+
+    Numbers were read as float64 beside an is-integer flag: integers only make int64,
+    anything else (a decimal, an empty cell) float64.
+    """
+    name = VALUE_PREFIX + key
+    if name + INTEGER_SUFFIX not in latest:
+        return latest[name].tolist()
+    numbers = latest[name].to_numpy()
+    whole = len(numbers) > 0 and bool(latest[name + INTEGER_SUFFIX].all())
+    return numbers.astype("int64") if whole else numbers
+
+
 def spec_versions(ledger, spec: ReportSpec, periods: list[str] | None = None) -> pd.DataFrame:
     """``ledger.versions`` of a template, its values decoded into one column per field.
 
@@ -42,4 +56,5 @@ def spec_versions(ledger, spec: ReportSpec, periods: list[str] | None = None) ->
     thousand rows instead of the whole history. A field absent from a stored payload (added
     to the template later) reads as None where the dicts would give NaN: empty either way.
     """
-    return ledger.versions(spec.key, periods, fields=[f.key for f in spec.fields])
+    return ledger.versions(spec.key, periods, fields=[f.key for f in spec.fields],
+                           numeric=[f.key for f in spec.fields if f.numeric])

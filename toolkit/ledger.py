@@ -11,15 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from types import MappingProxyType
 
-from toolkit.periods import VN_TZ, to_utc_text
+from toolkit.periods import to_utc_text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS workbooks (
@@ -235,48 +234,17 @@ class Ledger:
     # reading back --------------------------------------------------------------------------
 
     def versions(self, report: str, periods: Iterable[str] | None = None,
-                 fields: Sequence[str] | None = None):
+                 fields: Sequence[str] | None = None, numeric: Collection[str] = ()):
         """Every stored version of a report as a DataFrame, oldest first.
 
         Without ``fields`` each row's values are one dict in the ``values`` column. With a
-        template's field keys, SQLite's json_extract puts each value in its own object column
-        ``value:<key>`` instead: on a national year that is a million dicts fewer to build
-        and hold. Repeated texts (codes, periods, names) share one string object.
+        template's field keys each value has a column of its own (see ``toolkit.versions``):
+        on a national year that is a million dicts fewer to build and hold.
         """
-        import numpy as np
-        import pandas as pd
+        from toolkit.versions import read_versions
 
-        values = ["payload"] if fields is None else \
-            [f"json_extract(payload, '$.\"{key}\"')" for key in fields]
-        sql = ("SELECT id, commune_code, period, row_key, sheet_row,"
-               " CASE WHEN problems = '{}' THEN NULL ELSE problems END, complete, blank,"
-               f" content_hash, proven_at, {', '.join(values)} FROM row_versions WHERE report=?")
-        params: list = [report]
-        if periods is not None:
-            periods = list(periods)
-            sql += f" AND period IN ({','.join('?' * len(periods))})"
-            params += periods
-        names = ["id", "commune_code", "period", "row_key", "sheet_row", "problems", "complete",
-                 "blank", "content_hash", "proven_at"]
-        names += ["payload"] if fields is None else [VALUE_PREFIX + key for key in fields]
-        columns = _read_columns(self.db.execute(sql + " ORDER BY id", params), names,
-                                shared=("commune_code", "period", "row_key"))
-        kind = object if not columns["id"] else None    # an empty result is all object
-        frame = pd.DataFrame({name: pd.Series(columns[name], dtype=kind) for name in names[:5]})
-        frame["problems"] = [NO_PROBLEMS if p is None else json.loads(p)
-                             for p in columns["problems"]]
-        frame["complete"] = np.array(columns["complete"], dtype=bool)
-        frame["blank"] = np.array(columns["blank"], dtype=bool)
-        frame["content_hash"] = pd.Series(columns["content_hash"], dtype=kind)
-        stamps = columns["proven_at"]
-        frame["proven_at"] = pd.to_datetime(stamps, format="ISO8601", utc=True) \
-            .tz_convert(VN_TZ).as_unit("us") if stamps else []
-        if fields is None:
-            frame["values"] = [json.loads(p) for p in columns["payload"]]
-        for name in names[10:]:
-            if name != "payload":
-                frame[name] = pd.Series(_shared(columns[name]), dtype=object)
-        return frame
+        return read_versions(self.db, report, None if periods is None else list(periods),
+                             fields, numeric)
 
     def fetch_count(self, since: datetime | None = None) -> int:
         sql, params = "SELECT COUNT(*) FROM fetches WHERE outcome='read'", ()
@@ -284,21 +252,3 @@ class Ledger:
             sql, params = sql + " AND fetched_at >= ?", (to_utc_text(since),)
         return self.db.execute(sql, params).fetchone()[0]
 
-
-VALUE_PREFIX = "value:"
-NO_PROBLEMS: Mapping = MappingProxyType({})   # shared by the many rows without problems
-
-
-def _read_columns(cursor, names: list[str], shared: tuple[str, ...]) -> dict[str, list]:
-    """A query's result as one list per column, read in batches to keep the peak low."""
-    columns: dict[str, list] = {name: [] for name in names}
-    while batch := cursor.fetchmany(50_000):
-        for name, values in zip(names, zip(*batch, strict=True), strict=True):
-            columns[name].extend(_shared(values) if name in shared else values)
-    return columns
-
-
-def _shared(values) -> list:
-    """The same values, equal texts being one object: a million codes cost one string each."""
-    seen: dict = {}
-    return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
