@@ -175,7 +175,7 @@ def profile(spec, registry, versions, day, now, campaign, top: int = 15) -> None
     rows = profiler.runcall(latest_rows, versions, spec, now)
     issues = profiler.runcall(find_issues, spec, registry, versions, day, now, campaign, rows=rows)
     profiler.runcall(build_rollup, spec, registry, versions, day, as_of_mode="now", now=now,
-                     grace=GRACE, campaign=campaign, issues=issues)
+                     grace=GRACE, campaign=campaign, issues=issues, latest=rows)
     mine = sorted(((v[3], v[2], v[1], k) for k, v in pstats.Stats(profiler).stats.items()
                    if "/toolkit/" in k[0]), reverse=True)[:top]
     print(f"\ncProfile, latest_rows + find_issues + build_rollup: top {top} toolkit entries "
@@ -229,10 +229,10 @@ def run(args, tmp: Path) -> None:
             lambda: status_table(spec, registry, versions, keys, as_of=now, grace=GRACE))
     issues = measure(phases, "find_issues (last day)", lambda: find_issues(
         spec, registry, versions, last, now, campaign, rows=latest))
-    # As toolkit daily does: validate's issues as of now are the rollup's.
+    # As toolkit daily does: validate's latest rows and issues as of now are the rollup's.
     rollup = measure(phases, "build_rollup (now, last day)", lambda: build_rollup(
         spec, registry, versions, last, as_of_mode="now", now=now, grace=GRACE,
-        campaign=campaign, issues=issues), count=lambda r: len(r.communes))
+        campaign=campaign, issues=issues, latest=latest), count=lambda r: len(r.communes))
     measure(phases, "write_archive", lambda: write_archive(
         rollup, tmp / "archive", workbooks_read=args.communes),
         count=lambda _: len(rollup.communes) + len(rollup.issues))

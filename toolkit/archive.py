@@ -196,6 +196,9 @@ def _table(sheet, frame: pd.DataFrame, names: dict[str, str], rollup: Rollup) ->
     for c, column in enumerate(columns, start=1):
         put(sheet.cell(1, c), names[column])
     style_header(sheet[1])
+    coloured = "status" in frame.columns and "status_label" in columns
+    statuses = frame["status"].tolist() if coloured else []
+    fills = {s: PatternFill("solid", fgColor=STATUS_FILLS.get(s, "FFFFFF")) for s in set(statuses)}
     for r, record in enumerate(frame[columns].itertuples(index=False), start=2):
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
@@ -205,10 +208,8 @@ def _table(sheet, frame: pd.DataFrame, names: dict[str, str], rollup: Rollup) ->
                 cell.number_format = "0.0%"
             elif isinstance(cell.value, int | float):
                 cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
-        if "status" in frame.columns and "status_label" in columns:
-            status = frame["status"].iloc[r - 2]
-            fill = PatternFill("solid", fgColor=STATUS_FILLS.get(status, "FFFFFF"))
-            sheet.cell(r, columns.index("status_label") + 1).fill = fill
+        if coloured:
+            sheet.cell(r, columns.index("status_label") + 1).fill = fills[statuses[r - 2]]
     sheet.freeze_panes = "C2" if "commune" in columns and len(columns) > 2 else "A2"
     if columns:
         sheet.auto_filter.ref = f"A1:{sheet.cell(max(1, len(frame) + 1), len(columns)).coordinate}"

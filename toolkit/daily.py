@@ -19,9 +19,11 @@ Progress = Callable[[str], None]
 
 @dataclass(frozen=True)
 class Read:
-    """What a sweep read from the ledger after collecting, and the issues found as of now."""
+    """What a sweep read from the ledger after collecting, and its latest rows and issues as
+    of now."""
 
     versions: dict[str, pd.DataFrame]
+    latest: dict[str, pd.DataFrame]
     issues: dict[str, pd.DataFrame]
 
 
@@ -56,10 +58,11 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         if only is not None and spec.key != only:
             continue
         versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
-        issues = read.issues.get(spec.key) if read and as_of_mode == "now" else None
+        now_known = read is not None and as_of_mode == "now"
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
                               now=now, grace=workspace.grace, campaign=workspace.campaign,
-                              issues=issues)
+                              issues=read.issues.get(spec.key) if now_known else None,
+                              latest=read.latest.get(spec.key) if now_known else None)
         rollups.append(rollup)
         if keep_existing and archive_path(workspace.config.archive_dir, rollup).exists():
             continue
@@ -83,7 +86,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)
-    known = Read(versions, validated.by_report)
+    known = Read(versions, validated.latest, validated.by_report)
     read = collected.count("read")
     rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read, read=known)
     frozen: list[Path] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from toolkit.templates import ReportSpec
@@ -17,8 +18,10 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     ``Ledger.versions`` with or without ``fields``; either way each field column's type is
     inferred from the rows kept, as it would be from their dicts.
     """
-    known = versions[versions["proven_at"] <= as_of]
-    latest = known.groupby(["commune_code", "row_key"], sort=False).tail(1)
+    # The last version of each row, found on the two key columns before any row is copied.
+    known = (versions["proven_at"] <= as_of).to_numpy()
+    last = ~versions.loc[known, ["commune_code", "row_key"]].duplicated(keep="last").to_numpy()
+    latest = versions.iloc[np.flatnonzero(known)[last]]
     columns = ["commune_code", "period", "row_key", "sheet_row", "complete", "problems",
                "proven_at"]
     keys = [f.key for f in spec.fields]

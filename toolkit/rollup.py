@@ -53,17 +53,20 @@ def figure_columns(spec: ReportSpec) -> list[str]:
 
 def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
                  as_of_mode: str, now: datetime, grace: timedelta,
-                 campaign: tuple[date, date], issues: pd.DataFrame | None = None) -> Rollup:
+                 campaign: tuple[date, date], issues: pd.DataFrame | None = None,
+                 latest: pd.DataFrame | None = None) -> Rollup:
     """The rollup of the period containing ``day``.
 
-    ``issues`` is ``find_issues`` of the same report as of the same moment, when the caller
-    (validate, in a daily sweep) already has it: on a national year it is the costly part.
+    ``latest`` (``latest_rows``) and ``issues`` (``find_issues``) of the same report as of the
+    same moment, when the caller (validate, in a daily sweep) already has them: on a national
+    year they are most of the work and a large part of the memory.
     """
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
     as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
     status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace)
-    latest = latest_rows(versions, spec, as_of)
+    if latest is None:
+        latest = latest_rows(versions, spec, as_of)
     rows = latest[latest["period"] != "?"]
     upto = rows if spec.period == "once" else rows[rows["period"] <= period]
     figures = figure_columns(spec)
@@ -87,8 +90,8 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions[versions["proven_at"] <= as_of]
-    digest = hashlib.sha256("\n".join(used["content_hash"].astype(str)).encode()).hexdigest()
+    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"]
+    digest = hashlib.sha256("\n".join(used.astype(str)).encode()).hexdigest()
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
                             campaign=campaign) if single else None
@@ -118,6 +121,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
            by_district: bool) -> pd.DataFrame:
     """District and province totals; % targets over communes whose households are known."""
     groups = list(communes.groupby("district", sort=True)) if by_district else []
+    summary = status.summary.set_index("area")
     records = []
     for name, group in groups + [(PROVINCE, communes)]:
         area = name or "(chưa rõ huyện)"
@@ -130,8 +134,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         for target in spec.targets:
             numerator = known[f"cum_{target.numerator}"].sum()
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
-        counts = status.summary.set_index("area").loc[area] if area in set(status.summary["area"]) \
-            else None
+        counts = summary.loc[area] if area in summary.index else None
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
             row[column] = None if counts is None else counts[column]
         records.append(row)

@@ -39,7 +39,10 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
     version are absent: the caller fills them in as pending or missing.
     """
     periods = list(periods)
-    known = versions[versions["period"].isin(periods) & (versions["proven_at"] <= as_of)]
+    # Only the columns needed: a national year's versions are a few hundred MB.
+    needed = ["commune_code", "period", "proven_at", "complete", "blank", "content_hash"]
+    known = versions.loc[versions["period"].isin(periods) & (versions["proven_at"] <= as_of),
+                         needed]
     columns = KEYS + ["status", "first_complete_at", "last_change_at"]
     if known.empty:
         return pd.DataFrame(columns=columns)

@@ -38,7 +38,8 @@ class ValidateResult:
     unchanged: int
     deferred: tuple[str, ...]    # changed since read; written on the next run
     failures: tuple[tuple[str, str], ...]
-    # find_issues of each report as of the same moment, before reconciling: the rollup's own
+    # latest_rows and find_issues (before reconciling) of each report as of the same moment
+    latest: dict[str, pd.DataFrame] = field(default_factory=dict)
     by_report: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
@@ -214,4 +215,4 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
                                                             ledger, now=now, progress=progress)
     return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures),
-                          by_report)
+                          latest, by_report)
