@@ -58,7 +58,8 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         rows = latest_rows(versions, spec, as_of)
     upto = key_for(spec.period, day)
     if spec.period != "once":
-        rows = rows[(rows["period"] <= upto) | (rows["period"] == "?")]
+        wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
+        rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
     issues = _cell_issues(spec, rows, names)
     for rule in spec.rules:
         issues += _rule_issues(rule, spec, rows, communes, names)
@@ -122,7 +123,10 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
     """Rows breaking ``left op right``; a side that cannot be computed skips the row."""
     if rows.empty:
         return
-    ordered = rows.sort_values(["commune_code", "period", "sheet_row"])
+    keys = ["commune_code", "period", "sheet_row"]
+    terms = [parse_term(rule.left), parse_term(rule.right)]
+    used = [name for kind, name in terms if kind in ("field", "cum") and name not in keys]
+    ordered = rows[keys + list(dict.fromkeys(used))].sort_values(keys)
     sums = [f for f in spec.sum_keys if parse_term(rule.left) == ("cum", f)
             or parse_term(rule.right) == ("cum", f)]
     cums = ordered.groupby("commune_code")[sums].cumsum() if sums else ordered[[]]

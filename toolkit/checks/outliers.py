@@ -56,7 +56,9 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
     """Warnings for values far from the commune's history or from its peers that day."""
     if spec.period == "once" or rows.empty:
         return []
-    rows = rows[(rows["period"] != "?") & (rows["period"] <= upto)]
+    figures = [f.key for f in spec.fields if f.numeric and (f.aggregate == "sum" or f.required)]
+    wanted = ((rows["period"] != "?") & (rows["period"] <= upto)).to_numpy()
+    rows = rows.loc[wanted, ["commune_code", "period", "sheet_row", *figures]]
     communes, commune_of = np.unique(rows["commune_code"].to_numpy(), return_inverse=True)
     periods, period_of = np.unique(rows["period"].to_numpy(), return_inverse=True)
     sheet_rows = rows["sheet_row"].to_numpy()
