@@ -6,7 +6,7 @@ days reported, some late, a few amended, a few typos kept as problems. That load
 is timed apart. Then each phase of a ``toolkit daily`` rollup is timed with its peak RSS, and
 compared with the straightforward pandas way (read_sql + json_normalize + groupby) in the same
 run. ``--profile`` adds a cProfile of the daily phases (top toolkit entries). The
-full-size load takes ~20 minutes on 2 cores; ``--ledger PATH`` keeps it for the next run.
+full-size load takes ~3–4 minutes on 2 cores; ``--ledger PATH`` keeps it for the next run.
 
     .venv/bin/python scripts/bench_scale.py --communes 300 --days 60
     .venv/bin/python scripts/bench_scale.py --ledger /tmp/national.sqlite --profile
