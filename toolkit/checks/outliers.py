@@ -59,8 +59,8 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
     figures = [f.key for f in spec.fields if f.numeric and (f.aggregate == "sum" or f.required)]
     wanted = ((rows["period"] != "?") & (rows["period"] <= upto)).to_numpy()
     rows = rows.loc[wanted, ["commune_code", "period", "sheet_row", *figures]]
-    communes, commune_of = np.unique(rows["commune_code"].to_numpy(), return_inverse=True)
-    periods, period_of = np.unique(rows["period"].to_numpy(), return_inverse=True)
+    communes, commune_of = _sorted_codes(rows["commune_code"])
+    periods, period_of = _sorted_codes(rows["period"])
     sheet_rows = rows["sheet_row"].to_numpy()
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     issues: list[dict] = []
@@ -93,6 +93,17 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                                      f"{format_vn_number(round(float(high)))}).",
                                      "Kiểm tra lại số liệu; nếu đúng, ghi lý do ở cột Ghi chú."))
     return issues + _zero_streaks(spec, rows, names, columns)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values in order and each row's position among them (np.unique's answer,
+    by hashing a million strings and sorting only the few distinct ones)."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return uniques[order], rank[codes]
 
 
 def _zero_streaks(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
