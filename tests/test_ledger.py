@@ -1,5 +1,6 @@
 from datetime import datetime
 
+import pandas as pd
 import pytest
 
 from toolkit.ledger import Ledger, RowVersion, WorkbookRecord
@@ -191,3 +192,70 @@ def test_feedback_hashes(ledger):
     ledger.record_feedback("06001", "def", "stamp-8", vn("2026-11-23 17:20"))
     assert ledger.feedback_hashes() == {"06001": "def"}
     assert ledger.workbooks()["06001"].last_modified == "stamp-8"
+
+
+def test_values_decoded_per_field_read_back_as_the_dicts_do(ledger):
+    from toolkit.config import PACKAGED_TEMPLATES
+    from toolkit.frames import latest_rows, spec_versions
+    from toolkit.templates import load_template
+
+    spec = load_template(PACKAGED_TEMPLATES / "kts_daily.toml")
+
+    def row(day, sheet_row, problems=None, **values):   # every field, as collect stores them
+        values = {f.key: values.get(f.key) for f in spec.fields}
+        complete = all(values[k] is not None for k in spec.required_keys)
+        return RowVersion("kts_daily", day, day, sheet_row, values, problems or {}, complete)
+
+    fetch(ledger, [row("2026-11-23", 3, new_shops=2),
+                   row("2026-11-24", 4, new_shops=1, new_accounts=1, volume_kg=2.5)])
+    typo = row("2026-11-23", 3, {"new_shops": ["2a", "Ô này cần một số nguyên"]},
+               new_accounts=5, note="đã sửa")
+    fetch(ledger, [typo], at="2026-11-23 16:45")
+    by_field = spec_versions(ledger, spec)
+    assert "values" not in by_field
+    assert by_field["value:new_accounts"].isna().tolist() == [True, False, False]
+    assert by_field["value:new_accounts"].tolist()[1:] == [1.0, 5.0]
+    assert by_field["value:volume_kg:integer"].tolist() == [False, False, False]
+    assert by_field["value:new_shops:integer"].tolist() == [True, True, False]
+    assert list(by_field["value:note"]) == [None, None, "đã sửa"]
+    assert by_field["problems"][2] == {"new_shops": ["2a", "Ô này cần một số nguyên"]}
+    for as_of in (vn("2026-11-23 16:00"), vn("2026-11-23 17:00")):
+        expected = latest_rows(ledger.versions("kts_daily"), spec, as_of)
+        pd.testing.assert_frame_equal(latest_rows(by_field, spec, as_of), expected)
+
+
+def test_only_the_rows_fetched_are_compared_with_what_is_stored(ledger):
+    fetch(ledger, [daily_row("2026-11-23", 2, 5), daily_row("2026-11-24", 1, 1, sheet_row=4)])
+    roster = RowVersion("team_roster", "once", "2026-11-23", 3, {"name": "An"}, {}, True)
+    # Another report using the same row key is another row; a fetch may bring only some rows.
+    assert fetch(ledger, [roster], at="2026-11-23 16:45") == 1
+    assert fetch(ledger, [daily_row("2026-11-24", 1, 1, sheet_row=4)], at="2026-11-23 17:00") == 0
+    assert fetch(ledger, [daily_row("2026-11-24", 1, 2, sheet_row=4), roster],
+                 at="2026-11-23 17:15") == 1
+    assert len(ledger.versions("kts_daily")) == 3
+
+
+def test_an_empty_report_reads_back_as_an_empty_frame(ledger):
+    assert ledger.versions("kts_daily").empty
+    assert ledger.versions("kts_daily", fields=["new_shops"]).empty
+
+
+def test_text_stored_in_a_numeric_field_reads_back_as_the_dicts_do(ledger):
+    from toolkit.config import PACKAGED_TEMPLATES
+    from toolkit.frames import latest_rows, spec_versions
+    from toolkit.templates import load_template
+
+    spec = load_template(PACKAGED_TEMPLATES / "kts_daily.toml")
+    keys = [f.key for f in spec.fields]
+    # Written when orders was a text column; the template has changed since.
+    older = RowVersion("kts_daily", "2026-11-23", "2026-11-23", 3,
+                       dict.fromkeys(keys) | {"orders": "12", "volume_kg": 3}, {}, False)
+    newer = RowVersion("kts_daily", "2026-11-24", "2026-11-24", 4,
+                       dict.fromkeys(keys) | {"orders": 7, "volume_kg": 2.5}, {}, False)
+    fetch(ledger, [older, newer])
+    by_field = spec_versions(ledger, spec)
+    assert "value:orders:integer" not in by_field and "value:volume_kg:integer" in by_field
+    as_of = vn("2026-11-23 17:00")
+    expected = latest_rows(ledger.versions("kts_daily"), spec, as_of)
+    pd.testing.assert_frame_equal(latest_rows(by_field, spec, as_of), expected)
+    assert expected["orders"].tolist() == [12, 7]

@@ -189,3 +189,28 @@ def test_districts_get_their_own_counts_and_archive_sheet(province):
     by_district = [r for r in archive["Theo huyện"].iter_rows(values_only=True)]
     assert by_district[0][0] == "Huyện (cũ)" and by_district[-1][0] == "Toàn tỉnh"
     assert len(by_district) == 5
+
+
+def test_daily_reuses_what_validate_read_and_rolls_up_as_a_fresh_read_would(province):
+    import pandas as pd
+
+    from toolkit.daily import run_daily
+    from toolkit.periods import parse_now
+    from toolkit.rollup import build_rollup
+    from toolkit.workspace import open_workspace
+
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 4, ACCOUNTS: 9},
+             at="2026-11-20 14:00")
+    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: "4a", ACCOUNTS: 2, REVENUE: 1500},
+             at="2026-11-20 16:30")
+    now = parse_now("2026-11-20 18:00")
+    with open_workspace(province) as ws:
+        swept = run_daily(ws, now=now, day=DAY)
+        daily = next(r for r in swept.rollups if r.spec.key == "kts_daily")
+        fresh = build_rollup(daily.spec, ws.registry, ws.ledger.versions("kts_daily"), DAY,
+                             as_of_mode="now", now=now, grace=ws.grace, campaign=ws.campaign)
+    for part in ("communes", "areas", "issues", "rates", "series", "progress"):
+        pd.testing.assert_frame_equal(getattr(daily, part), getattr(fresh, part))
+    assert (daily.digest, daily.rows_used) == (fresh.digest, fresh.rows_used)
+    assert set(daily.issues["check"]) >= {"format", "missing"}

@@ -217,6 +217,9 @@ def _write_sheet(sheet, table: Table) -> None:
             put(sheet.cell(1, c), column)
         style_header(sheet[1])
         first = 2
+    # One fill object per colour: openpyxl keeps each distinct style once anyway, and building
+    # one per row costs seconds on a national archive.
+    fills = {colour: PatternFill("solid", fgColor=colour) for colour in set(table.fills) if colour}
     for r, record in enumerate(frame.itertuples(index=False), start=first):
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
@@ -226,8 +229,7 @@ def _write_sheet(sheet, table: Table) -> None:
             elif table.header and isinstance(cell.value, int | float):
                 cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
         if table.status and table.fills[r - first]:
-            fill = PatternFill("solid", fgColor=table.fills[r - first])
-            sheet.cell(r, columns.index(table.status) + 1).fill = fill
+            sheet.cell(r, columns.index(table.status) + 1).fill = fills[table.fills[r - first]]
     if not table.header:
         fit_columns(sheet, maximum=80)
         return

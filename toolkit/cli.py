@@ -276,11 +276,14 @@ def status(day, template, fmt, config_path, now):
     Example:
       toolkit status --date 2026-11-23 --template kts_daily
     """
+    from toolkit.frames import spec_versions
+    from toolkit.periods import key_for
     from toolkit.status import period_status
 
     day = _day(day, now)
     with _workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry, ws.ledger.versions(s.key), day,
+        reports = [period_status(s, ws.registry,
+                                 spec_versions(ws.ledger, s, [key_for(s.period, day)]), day,
                                  as_of=now, grace=ws.grace) for s in ws.specs]
     if fmt == "json":
         click.echo(json.dumps([render.status_json(r) for r in reports], ensure_ascii=False,

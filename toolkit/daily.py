@@ -7,12 +7,25 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
+
 from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
+from toolkit.frames import spec_versions
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.validate import ValidateResult, validate
 
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a sweep read from the ledger after collecting, and its latest rows and issues as
+    of now."""
+
+    versions: dict[str, pd.DataFrame]
+    latest: dict[str, pd.DataFrame]
+    issues: dict[str, pd.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -54,14 +67,15 @@ class Publication:
 
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
                    workbooks_read: int = 0, only: str | None = None,
-                   keep_existing: bool = False, publish: bool = True
+                   keep_existing: bool = False, publish: bool = True, read: Read | None = None,
                    ) -> tuple[list[Rollup], list[Path]]:
     """Roll up and archive each report (or ``only`` one) for the period containing ``day``.
 
     ``keep_existing`` leaves an archive that is already there untouched: the as-of-deadline
-    archive is written once, by the first sweep after the deadline. On Google Sheets with
-    ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also published there
-    (``publish``); each carries the outcome as ``published``.
+    archive is written once, by the first sweep after the deadline. ``read`` is what this
+    sweep already has from the ledger, so a national year is read and checked once. On Google
+    Sheets with ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also
+    published there (``publish``); each carries the outcome as ``published``.
     """
     from toolkit.archive import archive_path, archive_tables, write_archive
 
@@ -69,9 +83,12 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
     for spec in workspace.specs:
         if only is not None and spec.key != only:
             continue
-        versions = workspace.ledger.versions(spec.key)
+        versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
+        now_known = read is not None and as_of_mode == "now"
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
-                              now=now, grace=workspace.grace, campaign=workspace.campaign)
+                              now=now, grace=workspace.grace, campaign=workspace.campaign,
+                              issues=read.issues.get(spec.key) if now_known else None,
+                              latest=read.latest.get(spec.key) if now_known else None)
         rollups.append(rollup)
         if keep_existing and archive_path(workspace.config.archive_dir, rollup).exists():
             continue
@@ -123,10 +140,12 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     waiting = _not_reported(workspace, day, now)
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, first=waiting, progress=progress)
+    versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
-                         day=day, now=now, campaign=workspace.campaign)
+                         day=day, now=now, campaign=workspace.campaign, versions=versions)
+    known = Read(versions, validated.latest, validated.by_report)
     read = collected.count("read")
-    rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read)
+    rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read, read=known)
     frozen: list[Path] = []
     for spec in workspace.specs:
         rolled = next(r for r in rollups if r.spec.key == spec.key)
@@ -134,7 +153,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
         if spec.period != "once" and now >= cutoff:
             _, written = rollup_reports(workspace, day, now=now, as_of_mode="deadline",
                                         workbooks_read=read, only=spec.key, keep_existing=True,
-                                        publish=False)
+                                        publish=False, read=known)
             frozen += written
     return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen))
 
@@ -148,8 +167,10 @@ def _not_reported(workspace, day: date, now: datetime) -> tuple[str, ...]:
     for spec in workspace.specs:
         if spec.period != "daily":
             continue
-        table = status_table(spec, workspace.registry, workspace.ledger.versions(spec.key),
-                             [key_for(spec.period, day)], as_of=now, grace=workspace.grace)
+        period = key_for(spec.period, day)
+        table = status_table(spec, workspace.registry,
+                             spec_versions(workspace.ledger, spec, [period]), [period],
+                             as_of=now, grace=workspace.grace)
         reported = table["status"].map(lambda s: Status(s).reported)
         codes |= set(table.loc[~reported, "commune_code"])
     return tuple(sorted(codes))

@@ -47,6 +47,7 @@ def banner_texts(specs: list[ReportSpec], registry, ledger, *, day: date, now: d
     While the current period is not reported it says so, with the deadline ("Chưa báo cáo
     ngày 23/11/2026 — hạn 17:00"); once reported it is the tab's title again.
     """
+    from toolkit.frames import spec_versions
     from toolkit.status import status_table
 
     banners: dict[str, dict[str, str]] = {c.code: {} for c in registry.communes}
@@ -55,7 +56,8 @@ def banner_texts(specs: list[ReportSpec], registry, ledger, *, day: date, now: d
             continue
         period = key_for(spec.period, day)
         deadline = spec.deadline.for_key(period)
-        table = status_table(spec, registry, ledger.versions(spec.key), [period], as_of=now,
+        versions = spec_versions(ledger, spec, periods=[period])
+        table = status_table(spec, registry, versions, [period], as_of=now,
                              grace=pd.Timedelta(0)).set_index("commune_code")
         what = "ngày" if spec.period == "daily" else "tháng"
         for commune in registry.communes:

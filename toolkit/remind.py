@@ -49,10 +49,11 @@ class Reminders:
 
 def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
     """Reminders for one report and day, from the ledger as it stands now."""
+    from toolkit.frames import spec_versions
     from toolkit.status import period_status
     from toolkit.validate import find_issues
 
-    versions = workspace.ledger.versions(spec.key)
+    versions = spec_versions(workspace.ledger, spec)
     status = period_status(spec, workspace.registry, versions, day, as_of=now,
                            grace=workspace.grace)
     issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)

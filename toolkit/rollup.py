@@ -17,7 +17,7 @@ from toolkit.frames import latest_rows
 from toolkit.periods import Status, key_for
 from toolkit.status import PROVINCE, StatusReport, period_status
 from toolkit.templates import ReportSpec
-from toolkit.trends import daily_series, rates, target_progress
+from toolkit.trends import campaign_status, daily_series, rates, target_progress
 from toolkit.validate import find_issues
 
 AS_OF = ("deadline", "now")
@@ -54,18 +54,27 @@ def figure_columns(spec: ReportSpec) -> list[str]:
 
 def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
                  as_of_mode: str, now: datetime, grace: timedelta,
-                 campaign: tuple[date, date]) -> Rollup:
+                 campaign: tuple[date, date], issues: pd.DataFrame | None = None,
+                 latest: pd.DataFrame | None = None) -> Rollup:
+    """The rollup of the period containing ``day``.
+
+    ``latest`` (``latest_rows``) and ``issues`` (``find_issues``) of the same report as of the
+    same moment, when the caller (validate, in a daily sweep) already has them: on a national
+    year they are most of the work and a large part of the memory.
+    """
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
     as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
     status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace)
-    rows = latest_rows(versions, spec, as_of)
-    rows = rows[rows["period"] != "?"]
+    if latest is None:
+        latest = latest_rows(versions, spec, as_of)
+    rows = latest[latest["period"] != "?"]
     upto = rows if spec.period == "once" else rows[rows["period"] <= period]
     figures = figure_columns(spec)
     today = _aggregate(spec, upto[upto["period"] == period], figures)
     total = _aggregate(spec, upto, figures)
-    issues = find_issues(spec, registry, versions, day, as_of, campaign)
+    if issues is None:
+        issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
     errors = issues[(issues["level"] == "error") & (issues["period"] == period)] \
         .groupby("commune_code").size()
     communes = status.communes.set_index("code")
@@ -82,16 +91,17 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions[versions["proven_at"] <= as_of]
-    digest = hashlib.sha256("\n".join(used["content_hash"].astype(str)).encode()).hexdigest()
-    window = dict(as_of=as_of, grace=grace, campaign=campaign)
+    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"]
+    digest = hashlib.sha256("\n".join(used.astype(str)).encode()).hexdigest()
     single = spec.period != "once"
+    table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
+                            campaign=campaign) if single else None
     return Rollup(
         spec, period, as_of_mode, as_of, now, communes,
         _areas(spec, communes, status, figures, registry.has_districts),
         status, issues, len(used), digest,
-        rates=rates(spec, registry, versions, period, **window) if single else pd.DataFrame(),
-        series=daily_series(spec, registry, versions, upto, period, figures, **window)
+        rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
+        series=daily_series(spec, table, upto, period, figures, campaign)
         if single else pd.DataFrame(),
         progress=target_progress(spec, communes, upto, period, day, campaign[0]),
     )
@@ -112,6 +122,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
            by_district: bool) -> pd.DataFrame:
     """District and province totals; % targets over communes whose households are known."""
     groups = list(communes.groupby("district", sort=True)) if by_district else []
+    summary = status.summary.set_index("area")
     records = []
     for name, group in groups + [(PROVINCE, communes)]:
         area = name or "(chưa rõ huyện)"
@@ -124,8 +135,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         for target in spec.targets:
             numerator = known[f"cum_{target.numerator}"].sum()
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
-        counts = status.summary.set_index("area").loc[area] if area in set(status.summary["area"]) \
-            else None
+        counts = summary.loc[area] if area in summary.index else None
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
             row[column] = None if counts is None else counts[column]
         records.append(row)

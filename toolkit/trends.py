@@ -29,22 +29,37 @@ def window_periods(spec: ReportSpec, period: str, campaign: tuple[date, date]) -
     return {"day": [period], "week": keys[-7:], "campaign": keys}
 
 
-def rates(spec: ReportSpec, registry, versions: pd.DataFrame, period: str, *,
-          as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> pd.DataFrame:
-    """One row per area and window: expected, reported, on time and their rates."""
-    windows = window_periods(spec, period, campaign)
-    table = status_table(spec, registry, versions, windows["campaign"], as_of=as_of, grace=grace)
+def campaign_status(spec: ReportSpec, registry, versions: pd.DataFrame, period: str, *,
+                    as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> pd.DataFrame:
+    """Status of every commune for every campaign period up to ``period``, with its area.
+
+    ``rates`` and ``daily_series`` both read it; it is the costly part, so it is built once.
+    """
+    keys = window_periods(spec, period, campaign)["campaign"]
+    table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace)
     districts = {c.code: c.district or "(chưa rõ huyện)" for c in registry.communes}
     table["area"] = table["commune_code"].map(districts)
+    return table
+
+
+def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
+          campaign: tuple[date, date]) -> pd.DataFrame:
+    """One row per area and window: expected, reported, on time and their rates.
+
+    ``table`` is ``campaign_status`` for the same period.
+    """
+    windows = window_periods(spec, period, campaign)
+    areas = sorted({c.district or "(chưa rõ huyện)" for c in registry.communes}) \
+        if registry.has_districts else []
+    flags = pd.DataFrame({"expected": 1, "reported": table["status"].isin(REPORTED),
+                          "on_time": table["status"].isin(TIMELY)})
     records = []
-    areas = sorted(set(districts.values())) if registry.has_districts else []
     for window, keys in windows.items():
-        in_window = table[table["period"].isin(keys)]
+        in_window = flags[table["period"].isin(keys).to_numpy()]
+        counts = in_window.groupby(table["area"]).sum().reindex(areas, fill_value=0)
+        counts.loc[PROVINCE] = in_window.sum()
         for area in areas + [PROVINCE]:
-            part = in_window if area == PROVINCE else in_window[in_window["area"] == area]
-            expected = len(part)
-            reported = int(part["status"].isin(REPORTED).sum())
-            timely = int(part["status"].isin(TIMELY).sum())
+            expected, reported, timely = (int(n) for n in counts.loc[area])
             records.append({
                 "area": area, "window": window, "window_label": WINDOWS[window],
                 "periods": len(keys), "expected": expected, "reported": reported,
@@ -55,20 +70,21 @@ def rates(spec: ReportSpec, registry, versions: pd.DataFrame, period: str, *,
     return pd.DataFrame.from_records(records)
 
 
-def daily_series(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.DataFrame,
-                 period: str, figures: list[str], *, as_of: datetime, grace: timedelta,
-                 campaign: tuple[date, date]) -> pd.DataFrame:
-    """Province figures and rates for every period of the campaign up to ``period``."""
+def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, period: str,
+                 figures: list[str], campaign: tuple[date, date]) -> pd.DataFrame:
+    """Province figures and rates for every period of the campaign up to ``period``.
+
+    ``table`` is ``campaign_status`` for the same period.
+    """
     keys = window_periods(spec, period, campaign)["campaign"]
-    table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace)
-    by_period = table.groupby("period")["status"]
     series = pd.DataFrame(index=pd.Index(keys, name="period"))
     sums = rows[rows["period"].isin(keys)].groupby("period")[figures].sum()
     series = series.join(sums.round(6)).fillna(0)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = series[target.numerator].cumsum()
-    series["reporting_rate"] = by_period.apply(lambda s: s.isin(REPORTED).mean())
-    series["on_time_rate"] = by_period.apply(lambda s: s.isin(TIMELY).mean())
+    by_period = table["period"]
+    series["reporting_rate"] = table["status"].isin(REPORTED).groupby(by_period).mean()
+    series["on_time_rate"] = table["status"].isin(TIMELY).groupby(by_period).mean()
     return series.reset_index()
 
 
@@ -81,13 +97,13 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
     records = []
     # Target-major order: each target's communes are contiguous, as the archive's chart needs.
     for target in spec.targets:
+        paces = recent.groupby("commune_code")[target.numerator].sum() / pace_days
         for commune in communes.itertuples():
             households = commune.households if commune.households and commune.households > 0 \
                 else None
             done = getattr(commune, f"cum_{target.numerator}")
             goal = math.ceil(households * target.threshold) if households else None
-            pace = recent.loc[recent["commune_code"] == commune.code,
-                              target.numerator].sum() / pace_days
+            pace = paces.get(commune.code, 0 / pace_days)
             records.append({
                 "code": commune.code, "commune": commune.commune,
                 "district": commune.district, "target": target.label,

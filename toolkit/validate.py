@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from toolkit.checks.outliers import outlier_issues
 from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
 from toolkit.feedback import banner_texts, write_feedback
-from toolkit.frames import latest_rows
+from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.periods import key_for
 from toolkit.templates import ReportSpec, parse_term
@@ -37,64 +38,98 @@ class ValidateResult:
     unchanged: int
     deferred: tuple[str, ...]    # changed since read; written on the next run
     failures: tuple[tuple[str, str], ...]
+    # latest_rows and find_issues (before reconciling) of each report as of the same moment
+    latest: dict[str, pd.DataFrame] = field(default_factory=dict)
+    by_report: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
 def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
-                as_of: datetime, campaign: tuple[date, date]) -> pd.DataFrame:
+                as_of: datetime, campaign: tuple[date, date],
+                rows: pd.DataFrame | None = None) -> pd.DataFrame:
     """All issues of one report for periods up to the one containing ``day``.
 
     ``campaign`` (first and last day) bounds the periods a commune is expected to report.
+    ``rows`` is ``latest_rows(versions, spec, as_of)`` when the caller already has it. Checks
+    are column-wise: a national year is over a million rows, too many to visit one by one.
     """
     communes = registry.by_code()
-    rows = latest_rows(versions, spec, as_of)
+    names = {code: commune.display_name for code, commune in communes.items()}
+    if rows is None:
+        rows = latest_rows(versions, spec, as_of)
     upto = key_for(spec.period, day)
     if spec.period != "once":
-        rows = rows[(rows["period"] <= upto) | (rows["period"] == "?")]
-    issues: list[dict] = []
-
-    def add(row, column: int, value, check: str, level: str, message: str, fix: str) -> None:
-        commune = communes.get(row.commune_code)
-        issues.append({
-            "commune_code": row.commune_code,
-            "commune": commune.display_name if commune else row.commune_code,
-            "report": spec.key, "period": row.period, "tab": spec.tab,
-            "cell": a1(row.sheet_row, column), "value": "" if value is None else str(value),
-            "check": check, "level": level, "message": message, "fix": fix,
-        })
-
-    columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
-    for row in rows.itertuples():
-        for key, (raw, message) in row.problems.items():
-            column = columns.get(key, 1)
-            add(row, column, raw, "format" if key != "_period" else "period", "error", message,
-                "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")
-        for field in spec.fields:
-            empty = pd.isna(getattr(row, field.key))
-            if field.required and field.key not in row.problems and empty:
-                fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if field.numeric
-                       else "Nhập nội dung vào ô này.")
-                add(row, columns[field.key], None, "required", "error",
-                    f"Chưa nhập \"{field.header}\".", fix)
+        wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
+        rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
+    issues = _cell_issues(spec, rows, names)
     for rule in spec.rules:
-        for row, left, right in _violations(rule, spec, rows, communes):
-            kind, name = parse_term(rule.left)
-            column = columns.get(name, spec.first_field_column) if kind in ("field", "cum") else 1
-            add(row, column, _fmt(left), f"rule:{rule.key}", rule.level,
-                f"{rule.message} ({rule.left} = {_fmt(left)}, {rule.right} = {_fmt(right)})",
-                rule.fix)
-    names = {code: commune.display_name for code, commune in communes.items()}
+        issues += _rule_issues(rule, spec, rows, communes, names)
     issues += outlier_issues(spec, rows, names, upto)
     issues += roster_issues(spec, registry, rows)
     issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
     return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
 
 
+def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cell: str,
+            value, check: str, level: str, message: str, fix: str) -> dict:
+    return {"commune_code": code, "commune": names.get(code, code), "report": spec.key,
+            "period": period, "tab": spec.tab, "cell": cell,
+            "value": "" if value is None else str(value), "check": check, "level": level,
+            "message": message, "fix": fix}
+
+
+def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+    """Cells that could not be read, then required cells left empty, row by row."""
+    columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
+    codes, periods = rows["commune_code"].to_numpy(), rows["period"].to_numpy()
+    sheet_rows = rows["sheet_row"].to_numpy()
+    problems = rows["problems"].to_numpy()
+    found: list[tuple[int, int, dict]] = []     # (row, order within the row, issue)
+    for i in np.flatnonzero([bool(p) for p in problems]):
+        for order, (key, (raw, message)) in enumerate(problems[i].items()):
+            found.append((i, order, _record(
+                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns.get(key, 1)), raw,
+                "format" if key != "_period" else "period", "error", message,
+                "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")))
+    for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
+        if not wanted.required:
+            continue
+        typed_badly = np.fromiter((wanted.key in p for p in problems), bool, len(problems))
+        fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
+               else "Nhập nội dung vào ô này.")
+        for i in np.flatnonzero(rows[wanted.key].isna().to_numpy() & ~typed_badly):
+            found.append((i, order, _record(
+                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[wanted.key]), None,
+                "required", "error", f"Chưa nhập \"{wanted.header}\".", fix)))
+    found.sort(key=lambda item: item[:2])
+    return [issue for _, _, issue in found]
+
+
+def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, communes,
+                 names: dict[str, str]) -> list[dict]:
+    columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
+    kind, name = parse_term(rule.left)
+    column = columns.get(name, spec.first_field_column) if kind in ("field", "cum") else 1
+    issues = []
+    for row, left, right in _violations(rule, spec, rows, communes):
+        issues.append(_record(
+            spec, names, row.commune_code, row.period, a1(row.sheet_row, column), _fmt(left),
+            f"rule:{rule.key}", rule.level,
+            f"{rule.message} ({rule.left} = {_fmt(left)}, {rule.right} = {_fmt(right)})",
+            rule.fix))
+    return issues
+
+
 def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
     """Rows breaking ``left op right``; a side that cannot be computed skips the row."""
     if rows.empty:
         return
-    ordered = rows.sort_values(["commune_code", "period", "sheet_row"])
-    cums = {f: ordered.groupby("commune_code")[f].cumsum() for f in spec.sum_keys}
+    keys = ["commune_code", "period", "sheet_row"]
+    terms = [parse_term(rule.left), parse_term(rule.right)]
+    used = [name for kind, name in terms if kind in ("field", "cum") and name not in keys]
+    ordered = rows[keys + list(dict.fromkeys(used))].sort_values(keys)
+    sums = [f for f in spec.sum_keys if parse_term(rule.left) == ("cum", f)
+            or parse_term(rule.right) == ("cum", f)]
+    cums = ordered.groupby("commune_code")[sums].cumsum() if sums else ordered[[]]
 
     def side(term: str) -> pd.Series:
         kind, name = parse_term(term)
@@ -104,9 +139,9 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
             return cums[name] if name in cums else ordered[name]
         if kind == "field":
             return ordered[name].astype(float)
-        getter = (lambda c: c.households) if name == "households" else (lambda c: len(c.villages))
-        return ordered["commune_code"].map(
-            lambda code: getter(communes[code]) if code in communes else None).astype(float)
+        known = {code: (c.households if name == "households" else len(c.villages))
+                 for code, c in communes.items()}
+        return ordered["commune_code"].map(known).astype(float)
 
     left, right = side(rule.left), side(rule.right)
     if rule.missing == "skip_if_any":
@@ -115,35 +150,44 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
         judged = left.notna() | right.notna()
     else:
         judged = pd.Series(True, index=ordered.index)
-    broken = judged & ~_OPS[rule.op](left.fillna(0), right.fillna(0))
-    for index in ordered.index[broken]:
-        yield ordered.loc[index], left[index], right[index]
+    broken = (judged & ~_OPS[rule.op](left.fillna(0), right.fillna(0))).to_numpy()
+    picked = ordered[broken]
+    yield from zip(picked.itertuples(), left[broken], right[broken], strict=True)
 
 
 def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
                      as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
+    """Every (commune, due period) without a complete row: an anti-join over the grid."""
     if spec.period == "once":
         due = [] if spec.deadline.for_key("once") > as_of else ["once"]
     else:
         upto = key_for(spec.period, day)
         keys = period_keys(spec, *campaign)
         due = [k for k in keys if k <= upto and spec.deadline.for_key(k) <= as_of]
-    complete = rows[rows["complete"]].groupby("commune_code")["period"].agg(set).to_dict()
+    if not due or not registry.communes:
+        return []
+    codes = [c.code for c in registry.communes]
+    complete = rows.loc[rows["complete"], ["commune_code", "period"]]
+    commune_of = pd.Index(dict.fromkeys(codes)).get_indexer(complete["commune_code"])
+    period_of = pd.Index(due).get_indexer(complete["period"])
+    found = (commune_of >= 0) & (period_of >= 0)
+    have = np.zeros((len(set(codes)), len(due)), bool)
+    have[commune_of[found], period_of[found]] = True
+    unique_of = pd.Index(dict.fromkeys(codes)).get_indexer(codes)
+    messages = {}
+    for key in due:
+        what = "danh sách" if key == "once" else f"số liệu kỳ {display_period(key)}"
+        messages[key] = (f"Chưa có {what} đầy đủ "
+                         f"(hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).")
     issues = []
-    for commune in registry.communes:
-        have = complete.get(commune.code, set())
-        for key in due:
-            if key in have:
-                continue
-            what = "danh sách" if key == "once" else f"số liệu kỳ {display_period(key)}"
-            issues.append({
-                "commune_code": commune.code, "commune": commune.display_name,
-                "report": spec.key, "period": key, "tab": spec.tab, "cell": "", "value": "",
-                "check": "missing", "level": "warning",
-                "message": f"Chưa có {what} đầy đủ "
-                           f"(hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).",
-                "fix": "Nhập đủ các cột bắt buộc cho kỳ này.",
-            })
+    for i, k in zip(*np.nonzero(~have[unique_of]), strict=True):
+        commune = registry.communes[i]
+        issues.append({
+            "commune_code": commune.code, "commune": commune.display_name,
+            "report": spec.key, "period": due[k], "tab": spec.tab, "cell": "", "value": "",
+            "check": "missing", "level": "warning", "message": messages[due[k]],
+            "fix": "Nhập đủ các cột bắt buộc cho kỳ này.",
+        })
     return issues
 
 
@@ -154,10 +198,19 @@ def _fmt(value) -> str:
 
 
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
-             campaign: tuple[date, date], progress: Progress | None = None) -> ValidateResult:
-    versions = {s.key: ledger.versions(s.key) for s in specs}
-    frames = [find_issues(s, registry, versions[s.key], day, now, campaign) for s in specs]
+             campaign: tuple[date, date], progress: Progress | None = None,
+             versions: dict[str, pd.DataFrame] | None = None) -> ValidateResult:
+    """Find every issue and write each commune's Kiểm tra tab.
+
+    ``versions`` (report key → ``frames.spec_versions``) saves reading the ledger again when
+    the caller has just read it.
+    """
+    if versions is None:
+        versions = {s.key: spec_versions(ledger, s) for s in specs}
     latest = {s.key: latest_rows(versions[s.key], s, now) for s in specs}
+    by_report = {s.key: find_issues(s, registry, versions[s.key], day, now, campaign,
+                                    rows=latest[s.key]) for s in specs}
+    frames = list(by_report.values())
     names = {c.code: c.display_name for c in registry.communes}
     frames.append(pd.DataFrame.from_records(reconcile_issues(specs, latest, names, day),
                                             columns=ISSUE_COLUMNS))
@@ -166,4 +219,5 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
                                                             ledger, now=now, progress=progress,
                                                             report_tabs=tuple(s.tab for s in specs))
-    return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures))
+    return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures),
+                          latest, by_report)

@@ -4,10 +4,16 @@ Modified z-scores (Iglewicz & Hoaglin: 0.6745 · (x − median) / MAD, flagged b
 computed against the commune's own history and against its peers on the same day; the range
 they imply is printed as the expected range, so a person sees what "normal" was. Robust
 statistics are used because daily counts are skewed and full of zeros, where mean ± 3σ fails.
+
+A national year is 3,321 communes × 365 periods × 6 figures re-judged over the last seven
+periods, so the medians are taken with numpy over a commune × period grid (a periodic report has
+one row per commune and period: its row key is the period) instead of one pandas groupby per
+field and period.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from toolkit.layout import a1, display_period
@@ -21,15 +27,28 @@ RECENT_PERIODS = 7     # periods re-checked on every run, so warnings stay visib
 ZERO_STREAK = 7        # consecutive all-zero periods worth a question
 
 
-def _bounds(values: pd.Series, groups: pd.Series) -> pd.DataFrame:
-    """Median, MAD and the implied normal range of ``values`` per group, vectorised."""
-    grouped = values.groupby(groups)
-    median = grouped.median()
+def _middle(ordered: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Median of each row of ``ordered`` (sorted, NaN last) over its first ``count`` values.
+
+    Same arithmetic as pandas' groupby median: the middle value, or the mean of the two.
+    """
+    rows = np.arange(len(count))
+    upper = ordered[rows, np.maximum(count // 2, 0).clip(max=ordered.shape[1] - 1)]
+    lower = ordered[rows, np.maximum((count - 1) // 2, 0).clip(max=ordered.shape[1] - 1)]
+    middle = np.where(count % 2 == 1, upper, (lower + upper) / 2)
+    return np.where(count > 0, middle, np.nan)
+
+
+def _bounds(values: np.ndarray) -> dict[str, np.ndarray]:
+    """Median, MAD and the implied normal range of each row of ``values`` (NaN = no value)."""
+    if values.shape[1] == 0:
+        values = np.full((len(values), 1), np.nan)
+    count = (~np.isnan(values)).sum(axis=1)
+    median = _middle(np.sort(values, axis=1), count)
     # Counts are whole numbers: a MAD below 1 says more about resolution than about spread.
-    mad = (values - grouped.transform("median")).abs().groupby(groups).median().clip(lower=1)
+    mad = _middle(np.sort(np.abs(values - median[:, None]), axis=1), count).clip(min=1)
     spread = THRESHOLD * mad / 0.6745
-    return pd.DataFrame({"median": median, "mad": mad, "low": (median - spread).clip(lower=0),
-                         "high": median + spread, "count": grouped.count()})
+    return {"low": (median - spread).clip(min=0), "high": median + spread, "count": count}
 
 
 def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
@@ -37,59 +56,80 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
     """Warnings for values far from the commune's history or from its peers that day."""
     if spec.period == "once" or rows.empty:
         return []
-    rows = rows[(rows["period"] != "?") & (rows["period"] <= upto)]
-    periods = sorted(rows["period"].unique())[-RECENT_PERIODS:]
+    figures = [f.key for f in spec.fields if f.numeric and (f.aggregate == "sum" or f.required)]
+    wanted = ((rows["period"] != "?") & (rows["period"] <= upto)).to_numpy()
+    rows = rows.loc[wanted, ["commune_code", "period", "sheet_row", *figures]]
+    communes, commune_of = _sorted_codes(rows["commune_code"])
+    periods, period_of = _sorted_codes(rows["period"])
+    sheet_rows = rows["sheet_row"].to_numpy()
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     issues: list[dict] = []
     for field in (f for f in spec.fields if f.numeric and f.aggregate == "sum"):
-        values = rows[["commune_code", "period", "sheet_row", field.key]].dropna()
-        for period in periods:
-            current = values[values["period"] == period].set_index("commune_code")
-            if current.empty:
+        series = rows[field.key]
+        typed = series.to_numpy(dtype=float, na_value=np.nan)
+        grid = np.full((len(communes), len(periods)), np.nan)
+        grid[commune_of, period_of] = typed
+        for p in range(max(0, len(periods) - RECENT_PERIODS), len(periods)):
+            here = np.flatnonzero((period_of == p) & ~np.isnan(typed))
+            if not len(here):
                 continue
-            history = values[values["period"] < period]
-            own = _bounds(history[field.key], history["commune_code"])
-            everyone = pd.Series("all", index=current.index)
-            peers = _bounds(current[field.key], everyone).iloc[0]
-            joined = current.join(own)
-            for code, row in joined.iterrows():
-                x = row[field.key]
-                if row["count"] >= MIN_HISTORY and x > row["high"]:
-                    why = "so với các kỳ trước của xã"
-                    low, high = row["low"], row["high"]
-                elif peers["count"] >= MIN_PEERS and x > peers["high"]:
-                    why = "so với các xã khác cùng kỳ"
-                    low, high = peers["low"], peers["high"]
-                else:
-                    continue
-                issues.append(_issue(spec, code, names, period, int(row["sheet_row"]),
-                                     columns[field.key], x, f"outlier:{field.key}",
+            own = _bounds(grid[commune_of[here], :p])
+            peers = _bounds(typed[here][None, :])
+            by_own = (own["count"] >= MIN_HISTORY) & (typed[here] > own["high"])
+            by_peers = ~by_own & (peers["count"][0] >= MIN_PEERS) & (typed[here] > peers["high"][0])
+            for i in np.flatnonzero(by_own | by_peers):
+                mine = bool(by_own[i])
+                why = "so với các kỳ trước của xã" if mine else "so với các xã khác cùng kỳ"
+                low, high = (own["low"][i], own["high"][i]) if mine else \
+                    (peers["low"][0], peers["high"][0])
+                x = series.iloc[here[i]]
+                x = x.item() if hasattr(x, "item") else x
+                issues.append(_issue(spec, communes[commune_of[here[i]]], names, periods[p],
+                                     int(sheet_rows[here[i]]), columns[field.key], x,
+                                     f"outlier:{field.key}",
                                      f"\"{field.header}\" = {format_vn_number(x)} cao bất thường "
-                                     f"{why} (thường trong khoảng {format_vn_number(round(low))}"
-                                     f"–{format_vn_number(round(high))}).",
+                                     f"{why} (thường trong khoảng "
+                                     f"{format_vn_number(round(float(low)))}–"
+                                     f"{format_vn_number(round(float(high)))}).",
                                      "Kiểm tra lại số liệu; nếu đúng, ghi lý do ở cột Ghi chú."))
     return issues + _zero_streaks(spec, rows, names, columns)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values in order and each row's position among them (np.unique's answer,
+    by hashing a million strings and sorting only the few distinct ones)."""
+    codes, uniques = pd.factorize(values)
+    uniques = np.asarray(uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order))
+    return uniques[order], rank[codes]
 
 
 def _zero_streaks(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                   columns: dict[str, int]) -> list[dict]:
     """A commune reporting zero everywhere for many periods running is worth a question."""
     required = [f.key for f in spec.fields if f.numeric and f.required]
-    if spec.period != "daily" or not required:
+    if spec.period != "daily" or not required or rows.empty:
         return []
+    ordered = rows.sort_values(["commune_code", "period"], kind="stable")
+    zeros = (ordered[required].fillna(-1) == 0).all(axis=1).to_numpy()
+    code = ordered["commune_code"].to_numpy()
+    last = np.append(code[1:] != code[:-1], True)          # the newest row of each commune
+    # Zeros running up to each row, restarted by every row that is not all zero.
+    position = np.arange(len(zeros))
+    restart = np.maximum.accumulate(np.where(~zeros | np.append(True, last[:-1]), position, 0))
+    run = position - restart + zeros[restart]
     issues = []
-    for code, group in rows.sort_values("period").groupby("commune_code"):
-        zeros = (group[required].fillna(-1) == 0).all(axis=1).to_list()
-        run = zeros[::-1].index(False) if False in zeros else len(zeros)
-        last = group.iloc[-1]
-        if run >= ZERO_STREAK:
-            issues.append(_issue(
-                spec, code, names, last["period"], int(last["sheet_row"]),
-                columns[required[0]], 0, "zero_streak",
-                f"Xã báo cáo 0 cho tất cả chỉ tiêu {run} kỳ liên tiếp "
-                f"(đến {display_period(last['period'])}).",
-                "Nếu thực sự không có kết quả, ghi lý do ở cột Ghi chú; nếu chưa nhập, hãy "
-                "nhập số liệu đúng."))
+    for i in np.flatnonzero(last & (run >= ZERO_STREAK)):
+        period = ordered["period"].iloc[i]
+        issues.append(_issue(
+            spec, code[i], names, period, int(ordered["sheet_row"].iloc[i]),
+            columns[required[0]], 0, "zero_streak",
+            f"Xã báo cáo 0 cho tất cả chỉ tiêu {run[i]} kỳ liên tiếp "
+            f"(đến {display_period(period)}).",
+            "Nếu thực sự không có kết quả, ghi lý do ở cột Ghi chú; nếu chưa nhập, hãy "
+            "nhập số liệu đúng."))
     return issues
 
 
