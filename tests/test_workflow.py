@@ -87,6 +87,8 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     assert "3 read" in result.output and "1 failed" in result.output
     assert ("FAILED Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
             in result.output)
+    assert "if it was renamed (the workbook also has 'Bao cao'), rename it back first" \
+        in result.output
     # It is reported again on the next run, not silently skipped.
     assert run("collect", config=province, now="2026-11-20 12:05").exit_code == 1
 

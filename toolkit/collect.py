@@ -13,7 +13,7 @@ from datetime import datetime
 
 from toolkit.backends.base import LOCALE
 from toolkit.errors import WorkbookError
-from toolkit.layout import FIRST_DATA_ROW, a1, period_key_of
+from toolkit.layout import FEEDBACK_TAB, FIRST_DATA_ROW, HELP_TAB, LISTS_TAB, a1, period_key_of
 from toolkit.ledger import RowVersion
 from toolkit.parse import parse_cell
 from toolkit.periods import ONCE
@@ -128,6 +128,19 @@ def locale_warnings(registry, ledger) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _missing_tabs_message(snapshot) -> str:
+    """What to do about missing report tabs. A renamed tab still holds what staff typed, so
+    renaming it back comes before provisioning, which would add a new, empty tab."""
+    missing = ", ".join(f"'{t}'" for t in snapshot.missing_tabs)
+    text = f"tab {missing} not found; run `toolkit provision` to repair"
+    renamed = [t for t in snapshot.other_tabs if t not in (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)]
+    if renamed:
+        found = ", ".join(f"'{t}'" for t in renamed)
+        text += (f" — but if it was renamed (the workbook also has {found}), rename it back "
+                 "first, so the figures typed there are read")
+    return text
+
+
 def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutcome:
     name = commune.display_name
     try:
@@ -149,8 +162,7 @@ def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutco
         modified_at=snapshot.modified_at, proven_at=min(proven_at, now), rows=rows,
     )
     if snapshot.missing_tabs:
-        missing = ", ".join(f"'{t}'" for t in snapshot.missing_tabs)
         return CommuneOutcome(commune.code, name, "failed", added,
-                              f"{name}: tab {missing} not found; run `toolkit provision` to repair")
+                              f"{name}: {_missing_tabs_message(snapshot)}")
     return CommuneOutcome(commune.code, name, "read", added)
 

@@ -105,6 +105,8 @@ class Snapshot:
     modified_stamp: str               # opaque; equal stamps mean an unchanged workbook
     modified_at: datetime | None      # when it last changed, if the store knows
     locale: str | None = None         # the workbook's locale, when this read learnt it
+    #: When tabs are missing: the workbook's other tabs (a renamed report tab is among them).
+    other_tabs: tuple[str, ...] = ()
 
 
 class WorkbookStore(Protocol):

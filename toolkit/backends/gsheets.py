@@ -236,7 +236,7 @@ class GSheetsStore:
         return stamp
 
     def read(self, locator: str, tabs: list[str]) -> Snapshot:
-        present = list(tabs)
+        present, titles = list(tabs), ()
         try:
             grids = self.api.batch_get(locator, [quote_tab(t) for t in tabs], tolerate=(400,))
         except APIError as exc:
@@ -252,7 +252,8 @@ class GSheetsStore:
         return Snapshot(grids=dict(zip(present, grids, strict=True)),
                         missing_tabs=tuple(t for t in tabs if t not in present),
                         modified_stamp=stamp, modified_at=modified,
-                        locale=self._locales.get(locator))
+                        locale=self._locales.get(locator),
+                        other_tabs=tuple(t for t in titles if t not in tabs))
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,

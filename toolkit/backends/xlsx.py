@@ -128,6 +128,7 @@ class XlsxStore:
             try:
                 grids = {t: [list(r) for r in book[t].iter_rows(values_only=True)]
                          for t in tabs if t in book.sheetnames}
+                others = tuple(t for t in book.sheetnames if t not in tabs)
             finally:
                 book.close()
             if _stat(path) == before:
@@ -140,6 +141,7 @@ class XlsxStore:
             missing_tabs=tuple(t for t in tabs if t not in grids),
             modified_stamp=str(before),
             modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
+            other_tabs=others if len(grids) < len(tabs) else (),
         )
 
     def locale(self, locator: str) -> str | None:
