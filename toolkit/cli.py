@@ -259,8 +259,7 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
     day = _day(day, now)
     with _workspace(config_path, template) as ws, ws.exclusive(wait_seconds):
         rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
-    for result, path in zip(rollups, paths, strict=True):
-        _print_rollup(result, path)
+    _print_rollups(rollups, paths)
 
 
 @main.command()
@@ -316,8 +315,7 @@ def daily(day, wait_seconds, config_path, now):
             result = run_daily(ws, now=now, day=day, progress=tick)
     _print_collect(result.collected)
     _print_validate(result.validated)
-    for rolled, path in zip(result.rollups, result.archives, strict=True):
-        _print_rollup(rolled, path)
+    _print_rollups(result.rollups, result.archives)
     for path in result.frozen:
         say(f"archived as of the deadline → {path}")
     for rolled in result.rollups:
@@ -456,8 +454,11 @@ def _print_validate(result) -> None:
         say(line)
 
 
-def _print_rollup(result, path) -> None:
-    for line in render.rollup_lines(result, path):
+def _print_rollups(rollups, paths) -> None:
+    for result, path in zip(rollups, paths, strict=True):
+        for line in render.rollup_lines(result, path):
+            say(line)
+    for line in render.publication_lines(rollups):
         say(line)
 
 

@@ -74,9 +74,19 @@ def rollup_lines(result, path) -> list[str]:
     lines = [f"rollup {result.spec.key} {display_period(result.period)} (as of "
              f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
              f"{province['on_time_rate']:.0%} → {path}"]
-    if result.published is not None:
-        lines.append(result.published.summary)
     return lines
+
+
+def publication_lines(results) -> list[str]:
+    """Where each report went on the province's Google spreadsheet, and the cost once (one
+    publication covers every report of the run, so its summary is shared)."""
+    published = [r for r in results if r.published is not None]
+    if not published:
+        return []
+    first = published[0].published
+    if first.error:
+        return [first.summary]
+    return [f"  {r.spec.title} → {r.published.url}" for r in published] + [first.summary]
 
 
 def table(headers: list[str], rows: list[list[str]]) -> str:
