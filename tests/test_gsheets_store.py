@@ -339,3 +339,23 @@ def test_a_run_killed_after_creating_a_workbook_is_completed_by_the_next(office)
     assert spreadsheet.props["locale"] == "vi_VN"
     assert spreadsheet.by_title("Sheet1") is None and spreadsheet.by_title(DAILY) is not None
     assert not office.provision(office.fresh_store()).changed
+
+
+def test_rows_added_when_the_answer_was_lost_are_not_added_twice(office):
+    """appendDimension applied, answer lost: no blind resend; the next run finds it done."""
+    fake = office.fake
+    office.provision()
+    sid = office.locator("06040")
+    rows_before = fake.spreadsheet(sid).by_title(DAILY).rows
+    longer = replace(office.config, campaign_end=office.config.campaign_end + timedelta(days=10))
+    office.config = longer
+    fake.fail_next(1, "reset", match=lambda r: sid in r.path and "batchUpdate" in r.path,
+                   applied=True)
+    first = office.provision(office.fresh_store())
+    assert [name for name, _ in first.failures] == [office.registry.by_code()["06040"]
+                                                    .display_name]
+    assert "run `toolkit provision` again" in first.failures[0][1]
+    again = office.provision(office.fresh_store())
+    assert not again.failures
+    assert "06040" not in {p.code for p in again.changed}     # already done by the lost call
+    assert fake.spreadsheet(sid).by_title(DAILY).rows == rows_before + 10

@@ -20,6 +20,11 @@ SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"
 PROPERTIES = "sheets.properties(sheetId,title,index,hidden,gridProperties(rowCount,columnCount))"
 
 
+#: batchUpdate requests that add something: sent twice, they add it twice (or fail as a
+#: duplicate), so a batch holding one is never resent blindly.
+UNREPEATABLE = ("addSheet", "appendDimension", "insertDimension", "addChart",
+                "addProtectedRange", "duplicateSheet", "addNamedRange")
+
 class GoogleApi:
     def __init__(self, accounts: list[Account]):
         if not accounts:
@@ -110,15 +115,23 @@ class GoogleApi:
     def batch_update(self, locator: str, requests: list[dict], *,
                      what: str = "while it was being set up; run `toolkit provision` again"
                      ) -> None:
-        """One atomic batchUpdate; a lost answer is settled by looking, not by resending."""
+        """One atomic batchUpdate; a lost answer is settled by looking, not by resending.
+
+        Rewrites (cells, formats, rules) may be sent twice; a batch that adds something (a tab,
+        rows, a chart, a protected range) may not. When its answer is lost, added tabs are
+        looked for; anything else is left to the next run, which plans from what is there.
+        """
         adds = {r["addSheet"]["properties"]["sheetId"] for r in requests if "addSheet" in r}
+        unrepeatable = any(kind in r for r in requests for kind in UNREPEATABLE)
         url = f"{SHEETS_URL}/{locator}:batchUpdate"
         for _ in range(3):
             try:
                 self.call(self.http_for(locator), "post", url, locator,
-                          json={"requests": requests}, safe=not adds)
+                          json={"requests": requests}, safe=not unrepeatable)
                 return
             except AmbiguousWriteError:
+                if not adds:
+                    break
                 ids = {s.sheet_id for s in self.sheets(locator).values()}
                 if adds <= ids:
                     return
