@@ -47,11 +47,11 @@ RATES_BY_WINDOW = {
 }
 
 
-def archive_path(archive_dir: Path, rollup: Rollup) -> Path:
-    suffix = "_theo-han" if rollup.as_of_mode == "deadline" else ""
-    year = rollup.period[:4] if rollup.period[:4].isdigit() else "once"
-    key = rollup.spec.key
-    return Path(archive_dir) / key / year / f"{key}_{rollup.period}{suffix}.xlsx"
+def archive_path(archive_dir: Path, key: str, period: str, as_of_mode: str) -> Path:
+    """Where a report's archive for a period lives; known before anything is rolled up."""
+    suffix = "_theo-han" if as_of_mode == "deadline" else ""
+    year = period[:4] if period[:4].isdigit() else "once"
+    return Path(archive_dir) / key / year / f"{key}_{period}{suffix}.xlsx"
 
 
 def headers(rollup: Rollup) -> dict[str, str]:
@@ -191,7 +191,7 @@ def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
     book.remove(book.active)
     for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
         _write_sheet(book.create_sheet(table.name), table)
-    path = archive_path(archive_dir, rollup)
+    path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
     save_atomically(book, path)
     return path
 

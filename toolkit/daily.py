@@ -12,6 +12,7 @@ import pandas as pd
 from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
+from toolkit.periods import key_for
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.validate import ValidateResult, validate
 
@@ -71,9 +72,10 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                    ) -> tuple[list[Rollup], list[Path]]:
     """Roll up and archive each report (or ``only`` one) for the period containing ``day``.
 
-    ``keep_existing`` leaves an archive that is already there untouched: the as-of-deadline
-    archive is written once, by the first sweep after the deadline. ``read`` is what this
-    sweep already has from the ledger, so a national year is read and checked once. On Google
+    ``keep_existing`` leaves an archive that is already there untouched, and skips that
+    report: the as-of-deadline archive is written once, by the first sweep after the deadline.
+    ``read`` is what this sweep already has from the ledger, so a national year is read and
+    checked once. On Google
     Sheets with ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also
     published there (``publish``); each carries the outcome as ``published``.
     """
@@ -83,6 +85,10 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
     for spec in workspace.specs:
         if only is not None and spec.key != only:
             continue
+        existing = archive_path(workspace.config.archive_dir, spec.key,
+                                key_for(spec.period, day), as_of_mode)
+        if keep_existing and existing.exists():
+            continue          # written by an earlier sweep: not even rolled up again
         versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
         now_known = read is not None and as_of_mode == "now"
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
@@ -90,8 +96,6 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                               issues=read.issues.get(spec.key) if now_known else None,
                               latest=read.latest.get(spec.key) if now_known else None)
         rollups.append(rollup)
-        if keep_existing and archive_path(workspace.config.archive_dir, rollup).exists():
-            continue
         tables = archive_tables(rollup, workbooks_read=workbooks_read)
         paths.append(write_archive(rollup, workspace.config.archive_dir,
                                    workbooks_read=workbooks_read, tables=tables))
@@ -160,7 +164,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
 
 def _not_reported(workspace, day: date, now: datetime) -> tuple[str, ...]:
     """Communes whose daily period is not yet complete, by the ledger before this sweep."""
-    from toolkit.periods import Status, key_for
+    from toolkit.periods import Status
     from toolkit.status import status_table
 
     codes: set[str] = set()
