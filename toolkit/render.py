@@ -39,7 +39,7 @@ def validate_lines(result, shown: int = 15) -> list[str]:
              f"{len(result.deferred)} (edited since read; next run)"]
     for row in issues[issues["level"] == "error"].head(shown).itertuples():
         lines.append(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · "
-                     f"{row.message}")
+                     f"{row.message} → {row.fix}")
     if errors > shown:
         lines.append(f"  … and {errors - shown} more (see the archive's Lỗi dữ liệu sheet)")
     return lines
