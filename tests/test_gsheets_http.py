@@ -207,6 +207,15 @@ def test_retry_after_as_an_http_date():
     assert retry_after(response) == 30
 
 
+@pytest.mark.parametrize("date_header", ["not a date", "Wed, 21 Oct 2026 07:28:00 -0000", None])
+def test_a_strange_date_header_never_stops_a_run(date_header):
+    response = requests.Response()
+    response.headers["Retry-After"] = "Wed, 21 Oct 2026 07:28:30 GMT"
+    if date_header is not None:
+        response.headers["Date"] = date_header
+    assert retry_after(response) is None
+
+
 # -- the pacer ------------------------------------------------------------------------------
 
 

@@ -7,12 +7,11 @@ Request bodies and queries are pure functions (tested against Drive's discovery 
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import parsedate_to_datetime
 
 from gspread.exceptions import APIError
 
 from toolkit.backends.google_api import GoogleApi
-from toolkit.backends.google_http import AmbiguousWriteError
+from toolkit.backends.google_http import AmbiguousWriteError, http_date
 from toolkit.errors import WorkbookError
 
 DRIVE_URL = "https://www.googleapis.com/drive/v3/files"
@@ -62,14 +61,7 @@ def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
 
 def rfc3339(text: str) -> datetime | None:
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (AttributeError, ValueError):
-        return None
-
-
-def http_date(text: str | None) -> datetime | None:
-    try:
-        return parsedate_to_datetime(text) if text else None
+        return datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
 

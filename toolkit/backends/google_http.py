@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,16 @@ def resource_of(url: str) -> str:
     return "Google Drive" if "/drive/" in url else "Google Sheets"
 
 
+def http_date(text: str | None) -> datetime | None:
+    """An HTTP date header as an aware time; None when absent, malformed or zone-less (a
+    header must never stop a run)."""
+    try:
+        moment = parsedate_to_datetime(text) if text else None
+    except (TypeError, ValueError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 def retry_after(response: requests.Response) -> float | None:
     value = response.headers.get("Retry-After")
     if not value:
@@ -149,13 +160,8 @@ def retry_after(response: requests.Response) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         pass
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    reference = response.headers.get("Date")
-    now = parsedate_to_datetime(reference) if reference else None
-    if now is None:
+    moment, now = http_date(value), http_date(response.headers.get("Date"))
+    if moment is None or now is None:
         return None
     return max(0.0, (moment - now).total_seconds())
 
