@@ -359,3 +359,20 @@ def test_rows_added_when_the_answer_was_lost_are_not_added_twice(office):
     assert not again.failures
     assert "06040" not in {p.code for p in again.changed}     # already done by the lost call
     assert fake.spreadsheet(sid).by_title(DAILY).rows == rows_before + 10
+
+
+def test_a_role_in_the_commune_s_own_words_is_accepted_and_stored_as_the_choice(office):
+    from toolkit.frames import spec_versions
+
+    office.provision()
+    sid = office.locator("06040")
+    committee = next(s for s in office.specs if s.key == "committee_roster")
+    staff = "xa06040@example.gov.vn"
+    office.fake.type(sid, f"'{committee.tab}'!A3", "Hoàng Văn Thụ", as_user=staff)
+    office.fake.type(sid, f"'{committee.tab}'!B3", "Phó ban", as_user=staff)   # an alias
+    rule = office.fake.spreadsheet(sid).by_title(committee.tab).rule_at(2, 1)
+    assert rule["strict"] is False and rule["showCustomUi"]      # warns, offers the list
+    office.later()
+    office.collect()
+    stored = spec_versions(office.ledger, committee)
+    assert stored["value:committee_role"].tolist() == ["Phó Trưởng ban"]

@@ -298,3 +298,15 @@ def test_an_alias_must_point_to_one_of_the_choices(tmp_path):
     assert "team_roster.toml" in str(caught.value)
     assert "alias 'Thành viên' points to 'Tổ viên chính', which is not one of the choices" \
         in str(caught.value)
+
+
+def test_aliases_belong_to_choice_fields_only(tmp_path):
+    text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
+    broken = text.replace('header = "Họ và tên"\n',
+                          'header = "Họ và tên"\naliases = { "A" = "B" }\n')
+    assert broken != text
+    (tmp_path / "team_roster.toml").write_text(broken, encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert "(full_name): aliases are other words for a choice; this field is text" \
+        in str(caught.value)

@@ -50,6 +50,11 @@ def test_provision_creates_one_workbook_per_commune_and_is_idempotent(province):
     village_rule = next(dv for dv in roster.data_validations.dataValidation
                         if "A3" in str(dv.sqref))
     assert village_rule.formula1 == "'Danh mục'!$A$2:$A$500"
+    assert village_rule.errorStyle == "stop"               # no other words for a village
+    role_rule = next(dv for dv in roster.data_validations.dataValidation
+                     if "C3" in str(dv.sqref))
+    assert role_rule.formula1 == '"Tổ trưởng,Tổ phó,Tổ viên"'
+    assert role_rule.errorStyle == "warning"               # "Thành viên tổ" is accepted
     assert [c.value for c in book["Danh mục"]["A"]][1:4] == ["Thôn Nà Lầu", "Thôn Bản Chắt",
                                                              "Thôn Pác Lũng"]
     before = path.stat().st_mtime_ns

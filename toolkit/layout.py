@@ -44,6 +44,9 @@ class ColumnRule:
     maximum: float | None
     choices: tuple[str, ...]
     uses_village_list: bool
+    #: False when the template lists other words for its choices ("Phó ban"): the sheet then
+    #: only warns about them, and collect stores them as the choice they stand for.
+    refuses_others: bool = True
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,8 @@ def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
 def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> TabLayout:
     offset = spec.first_field_column
     columns = tuple(
-        ColumnRule(offset + i, f.type, f.min, f.max, f.choices, f.choices_from_villages)
+        ColumnRule(offset + i, f.type, f.min, f.max, f.choices, f.choices_from_villages,
+                   refuses_others=not f.aliases)
         for i, f in enumerate(spec.fields)
     )
     deadline = spec.deadline

@@ -45,8 +45,8 @@ class FieldSpec:
     max: float | None = None
     choices: tuple[str, ...] = ()
     choices_from_villages: bool = False
-    #: Other words people use for a choice ("Phó ban" for "Phó Trưởng ban"): accepted when
-    #: typed or pasted and stored as the choice; the drop-down shows only ``choices``.
+    #: Other words people use for a choice ("Phó ban" for "Phó Trưởng ban"): the sheet warns
+    #: but accepts them, collect stores them as the choice; the drop-down shows ``choices``.
     aliases: tuple[tuple[str, str], ...] = ()
     aggregate: str = "sum"
     private: bool = False
@@ -281,6 +281,9 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     ):
         problems.append(f"{where}: a choice field needs choices = [\"...\"] or \"villages\"")
     aliases = raw.get("aliases", {})
+    if aliases and kind != "choice":
+        problems.append(f"{where}: aliases are other words for a choice; this field is {kind}")
+        aliases = {}
     if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
         problems.append(f"{where}: aliases should be a table of \"other word\" = \"choice\"")
         aliases = {}

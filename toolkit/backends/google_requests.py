@@ -203,7 +203,7 @@ def validation_rule(rule, column: int, first_row: int) -> dict | None:
             condition = {"type": "ONE_OF_LIST",
                          "values": [{"userEnteredValue": c} for c in rule.choices]}
         return {"condition": condition, "inputMessage": "Chọn một giá trị trong danh sách.",
-                "strict": True, "showCustomUi": True}
+                "strict": rule.refuses_others, "showCustomUi": True}
     return None
 
 

@@ -267,6 +267,7 @@ def _validation(rule) -> DataValidation | None:
                   else '"' + ",".join(rule.choices) + '"')
         return DataValidation(
             type="list", formula1=source, allow_blank=True, showErrorMessage=True,
+            errorStyle="stop" if rule.refuses_others else "warning",
             errorTitle="Giá trị không có trong danh sách",
             error="Chọn một giá trị trong danh sách.",
         )
