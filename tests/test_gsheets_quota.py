@@ -104,7 +104,7 @@ def test_slow_answers_time_out_and_are_retried(office):  # noqa: F811
     office.later()
     office.fake.fail_next(1, "timeout", match="sheets.spreadsheets.values.batchGet", delay=1.5)
     store = office.fresh_store()
-    for account in store.accounts:
+    for account in store.api.accounts:
         account.http.timeout = (1.0, 0.3)
     assert office.collect(store).count("read") == 4
 

@@ -264,9 +264,9 @@ def test_drive_bodies_fit_the_drive_schema_and_never_share_with_anyone():
 
 
 def test_drive_queries_escape_quotes():
-    query = gd.files_query("f'1", "06040")
+    query = gd.files_query("f'1", "06040 Xã Nà'Lầu")
     assert query == ("mimeType = 'application/vnd.google-apps.spreadsheet' and trashed = false "
-                     "and 'f\\'1' in parents and name contains '06040'")
+                     "and 'f\\'1' in parents and name = '06040 Xã Nà\\'Lầu'")
     assert "'me' in owners" in gd.files_query(None)
 
 

@@ -15,12 +15,10 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.backends.google_api import SHEETS_URL as SHEETS
+from toolkit.backends.google_drive import DRIVE_URL as DRIVE_FILES
+from toolkit.backends.google_drive import FOLDER_MIME, SPREADSHEET_MIME
 from toolkit.errors import ConfigError, ToolkitError
-
-DRIVE_FILES = "https://www.googleapis.com/drive/v3/files"
-SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
-FOLDER_MIME = "application/vnd.google-apps.folder"
-SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 
 
 @dataclass(frozen=True)

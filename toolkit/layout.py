@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from toolkit.parse import SERIAL_EPOCH
 from toolkit.periods import campaign_days, campaign_months
 from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
 
@@ -137,7 +138,6 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
     return lines
 
 
-_SHEETS_EPOCH = date(1899, 12, 30)
 
 
 def period_key_of(value) -> str | None:
@@ -151,7 +151,7 @@ def period_key_of(value) -> str | None:
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < 100000:
-        return (_SHEETS_EPOCH + timedelta(days=int(value))).isoformat()
+        return (SERIAL_EPOCH + timedelta(days=int(value))).isoformat()
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d{1,2}/\d{4}", text):

@@ -26,7 +26,6 @@ NO_PROBLEMS: Mapping = MappingProxyType({})   # shared by the many rows without 
 BATCH = 10_000
 META = ["id", "commune_code", "period", "row_key", "sheet_row", "problems", "complete",
         "blank", "content_hash", "proven_at"]
-SHARED = ("commune_code", "period", "row_key")
 
 
 class _NotNumbers(Exception):

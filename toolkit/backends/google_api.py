@@ -40,11 +40,6 @@ class GoogleApi:
         return self.accounts[zlib.crc32(locator.encode()) % len(self.accounts)].http
 
     @property
-    def slept(self) -> float:
-        """Seconds this run waited for Google's quota and for retries, all accounts together."""
-        return sum(a.http.pacer.slept for a in self.accounts)
-
-    @property
     def requests_sent(self) -> int:
         """API calls this run sent (retries included), all accounts together."""
         return sum(sum(a.http.pacer.counts.values()) for a in self.accounts)

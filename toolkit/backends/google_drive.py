@@ -50,12 +50,12 @@ def drive_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def files_query(folder_id: str | None, name_prefix: str | None = None) -> str:
+def files_query(folder_id: str | None, name: str | None = None) -> str:
     """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
     terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
     terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
-    if name_prefix:
-        terms.append(f"name contains {drive_literal(name_prefix.strip())}")
+    if name is not None:
+        terms.append(f"name = {drive_literal(name)}")
     return " and ".join(terms)
 
 
@@ -104,8 +104,7 @@ class Drive:
         return self._names
 
     def named(self, name: str) -> str | None:
-        query = f"{files_query(self.folder_id)} and name = {drive_literal(name)}"
-        files, _ = self.list(query, "id")
+        files, _ = self.list(files_query(self.folder_id, name), "id")
         return files[0]["id"] if files else None
 
     def modified_time(self, file_id: str) -> str | None:

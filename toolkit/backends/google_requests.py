@@ -23,11 +23,11 @@ from toolkit.layout import (
     TabLayout,
     column_letter,
 )
+from toolkit.parse import SERIAL_EPOCH
 
 VILLAGE_LIST_ROWS = 500
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
-_EPOCH = date(1899, 12, 30)
 HEADER_FORMAT = {
     "textFormat": {"bold": True},
     "wrapStrategy": "WRAP",
@@ -86,9 +86,9 @@ def grid(sheet_id: int, row0: int | None = None, row1: int | None = None,
 def serial(day: date | datetime) -> float:
     """Sheets' day number (1899-12-30 is 0), what a date cell holds."""
     if isinstance(day, datetime):
-        whole = (day.date() - _EPOCH).days
+        whole = (day.date() - SERIAL_EPOCH).days
         return whole + (day.hour * 3600 + day.minute * 60 + day.second) / 86400
-    return float((day - _EPOCH).days)
+    return float((day - SERIAL_EPOCH).days)
 
 
 def extended_value(value) -> dict:

@@ -69,8 +69,6 @@ class GSheetsStore:
     def __init__(self, accounts: list[Account], google, *,
                  now: Callable[[], datetime] | None = None):
         self.api = GoogleApi(accounts)
-        self.accounts = accounts
-        self.folder_id: str | None = google.folder_id
         self.drive = Drive(self.api, google.folder_id, google.template_spreadsheet_id,
                            google.notify_editors)
         self.settle = timedelta(minutes=google.settle_minutes)
@@ -81,19 +79,10 @@ class GSheetsStore:
 
     @property
     def where(self) -> str:
-        if self.folder_id:
-            return f"Google Drive folder https://drive.google.com/drive/folders/{self.folder_id}"
-        return f"the Google Drive of {self.accounts[0].email or 'the signed-in user'}"
-
-    @property
-    def slept(self) -> float:
-        """Seconds this run waited for Google's quota and for retries, all accounts together."""
-        return self.api.slept
-
-    @property
-    def requests_sent(self) -> int:
-        """API calls this run sent (retries included), all accounts together."""
-        return self.api.requests_sent
+        if self.drive.folder_id:
+            return ("Google Drive folder "
+                    f"https://drive.google.com/drive/folders/{self.drive.folder_id}")
+        return f"the Google Drive of {self.api.accounts[0].email or 'the signed-in user'}"
 
     @property
     def protection_editors(self) -> tuple[str, ...]:
