@@ -162,3 +162,40 @@ def test_pacer_virtual_waits_do_not_touch_the_real_clock(fake_google):  # noqa: 
     assert fake_google.clock.seconds() - virtual == pytest.approx(199, abs=1)
     assert timedelta(seconds=pacer.slept) > timedelta(minutes=3)
     assert isinstance(RetryPolicy().backoff(3, random.Random(1)), float)
+
+
+def test_with_two_accounts_the_doctor_and_errors_name_the_one_that_lacks_access(
+        fake_google, tmp_path):  # noqa: F811
+    """Workbooks are spread over the accounts: one left out of the Shared Drive fails about
+    half the communes, so the doctor checks each, and errors name the account to add."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    from toolkit.errors import WorkbookError
+
+    fake = fake_google
+    first, second = "a@p.iam.gserviceaccount.com", "b@p.iam.gserviceaccount.com"
+    folder = fake.add_shared_drive_folder(members={first: "organizer"})
+    key_a = key_file(tmp_path, fake.service_account_info(first))
+    key_b = tmp_path / "second.json"
+    key_b.write_text(json.dumps(fake.service_account_info(second)))
+    key_b.chmod(0o600)
+    google = GoogleConfig(credentials=key_a, accounts=(key_b,), folder_id=folder)
+    rollup = fake.create_spreadsheet("Tổng hợp", parent=folder)
+    config = SimpleNamespace(backend="gsheets", workbooks_dir=tmp_path,
+                             google=replace(google, rollup_spreadsheet_id=rollup))
+    report = doctor(config, adapter=fake.adapter)
+    folders = [c for c in report.checks if c.name == "folder"]
+    assert [c.ok for c in folders] == [True, False]
+    assert folders[1].message.startswith(f"{second}: ")
+
+    store = open_gsheets(google, adapter=fake.adapter)
+    ids = [fake.create_spreadsheet(f"{7000 + i:05d} Xã {i}", parent=folder, tabs=(DAILY,))
+           for i in range(8)]
+    refused = []
+    for sid in ids:
+        try:
+            store.read(sid, [DAILY])
+        except WorkbookError as exc:
+            refused.append(str(exc))
+    assert refused and all(second in message and first not in message for message in refused)

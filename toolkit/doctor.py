@@ -68,18 +68,27 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
         checks.append(_sign_in(account))
     if not all(c.ok for c in checks):
         return DoctorReport(tuple(checks))
+    from toolkit.backends.google_api import GoogleApi
+
     http = accounts[0].http
     checks.append(_sheets_api(http))
-    checks.append(_folder(http, google.folder_id, service))
+    # Workbooks are spread over the accounts, so each must reach the folder; a file is
+    # checked by the account that will use it.
+    for account in accounts:
+        folder = _folder(account.http, google.folder_id, service)
+        if len(accounts) > 1:
+            folder = DoctorCheck(folder.name, folder.ok, f"{account.email}: {folder.message}")
+        checks.append(folder)
     if google.template_spreadsheet_id:
         checks.append(_file(http, "template", google.template_spreadsheet_id))
     if google.rollup_spreadsheet_id:
-        checks.append(_file(http, "rollup spreadsheet", google.rollup_spreadsheet_id))
+        writer = GoogleApi(accounts).http_for(google.rollup_spreadsheet_id)
+        checks.append(_file(writer, "rollup spreadsheet", google.rollup_spreadsheet_id))
     else:
         checks.append(DoctorCheck("rollup spreadsheet", False,
                                   "[google] rollup_spreadsheet_id is not set: create a "
                                   "spreadsheet in the Shared Drive folder and put its id there"))
-    folder_ok = next(c for c in checks if c.name == "folder").ok
+    folder_ok = all(c.ok for c in checks if c.name == "folder")
     if communes and folder_ok:
         checks.append(_workbooks(accounts, google.folder_id, communes, workbooks or {}))
     n = len(accounts)

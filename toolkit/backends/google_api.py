@@ -65,12 +65,19 @@ class GoogleApi:
         except APIError as exc:
             if exc.code in tolerate:
                 raise
-            raise self.error(exc, locator) from exc
+            raise self.error(exc, locator, http) from exc
 
-    def error(self, exc: APIError, locator: str | None) -> WorkbookError:
+    def email_of(self, http: PacedHTTPClient | None) -> str:
+        """Who sent a call: the account to share a file with when Google says no."""
+        found = next((a.email for a in self.accounts if a.http is http and a.email), None)
+        return found or (self.emails[0] if self.emails else "the signed-in account")
+
+    def error(self, exc: APIError, locator: str | None,
+              http: PacedHTTPClient | None = None) -> WorkbookError:
         what = f"spreadsheet {locator}" if locator else "Google Drive"
         message = str(exc.error.get("message", "")) or f"HTTP {exc.code}"
-        account = self.emails[0] if self.emails else "the account"
+        account = self.email_of(http if http is not None else
+                                self.http_for(locator) if locator else self.main)
         if exc.code == 404:
             return WorkbookError(f"{what} not found, or not shared with {account}; run "
                                  "`toolkit provision` to create it again")

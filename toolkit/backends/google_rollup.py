@@ -231,7 +231,7 @@ def publish(api, spreadsheet_id: str, books: dict[str, list],
                             f"{SHEETS_URL}/{spreadsheet_id}", spreadsheet_id,
                             params={"fields": FIELDS}, tolerate=(403, 404))
     except APIError as exc:
-        account = api.emails[0] if api.emails else "the account the toolkit signs in with"
+        account = api.email_of(api.http_for(spreadsheet_id))
         raise WorkbookError(
             f"the rollup spreadsheet {spreadsheet_id} is not there or not shared with {account} "
             f"(Google answered {exc.code}); check [google] rollup_spreadsheet_id in "
