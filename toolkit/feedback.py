@@ -40,14 +40,15 @@ def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
             "trang báo cáo; trang này tự cập nhật ở lần kiểm tra sau.")
 
 
-def banner_texts(specs: list[ReportSpec], registry, ledger, *, day: date, now: datetime,
+def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataFrame], *,
+                 day: date, now: datetime,
                  campaign: tuple[date, date]) -> dict[str, dict[str, str]]:
     """For each commune, the first line of each periodic report tab.
 
     While the current period is not reported it says so, with the deadline ("Chưa báo cáo
-    ngày 23/11/2026 — hạn 17:00"); once reported it is the tab's title again.
+    ngày 23/11/2026 — hạn 17:00"); once reported it is the tab's title again. ``versions``
+    maps report keys to the rows validate already read from the ledger.
     """
-    from toolkit.frames import spec_versions
     from toolkit.status import status_table
 
     banners: dict[str, dict[str, str]] = {c.code: {} for c in registry.communes}
@@ -56,8 +57,9 @@ def banner_texts(specs: list[ReportSpec], registry, ledger, *, day: date, now: d
             continue
         period = key_for(spec.period, day)
         deadline = spec.deadline.for_key(period)
-        versions = spec_versions(ledger, spec, periods=[period])
-        table = status_table(spec, registry, versions, [period], as_of=now,
+        rows = versions[spec.key]
+        rows = rows[rows["period"] == period]
+        table = status_table(spec, registry, rows, [period], as_of=now,
                              grace=pd.Timedelta(0)).set_index("commune_code")
         what = "ngày" if spec.period == "daily" else "tháng"
         for commune in registry.communes:

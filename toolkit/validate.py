@@ -215,7 +215,7 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     frames.append(pd.DataFrame.from_records(reconcile_issues(specs, latest, names, day),
                                             columns=ISSUE_COLUMNS))
     issues = pd.concat(frames, ignore_index=True)
-    banners = banner_texts(specs, registry, ledger, day=day, now=now, campaign=campaign)
+    banners = banner_texts(specs, registry, versions, day=day, now=now, campaign=campaign)
     written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
                                                             ledger, now=now, progress=progress,
                                                             report_tabs=tuple(s.tab for s in specs))
