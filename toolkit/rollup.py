@@ -15,7 +15,7 @@ import pandas as pd
 
 from toolkit.frames import latest_rows
 from toolkit.periods import Status, key_for
-from toolkit.status import PROVINCE, StatusReport, period_status
+from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
 from toolkit.trends import campaign_status, daily_series, rates, target_progress
 from toolkit.validate import find_issues
@@ -125,7 +125,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
     summary = status.summary.set_index("area")
     records = []
     for name, group in groups + [(PROVINCE, communes)]:
-        area = name or "(chưa rõ huyện)"
+        area = name or UNKNOWN_DISTRICT
         row: dict = {"area": area}
         for prefix in ("day_", "cum_"):
             for key in figures:

@@ -17,6 +17,8 @@ from toolkit.periods import Proof, Status, key_for, timeliness
 from toolkit.templates import ReportSpec
 
 PROVINCE = "Toàn tỉnh"
+#: The area of communes whose registry row names no district (when others do).
+UNKNOWN_DISTRICT = "(chưa rõ huyện)"
 KEYS = ["commune_code", "period"]
 
 
@@ -168,7 +170,7 @@ def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
         table = pd.crosstab(communes["district"], communes["status"])
         for name, numbers in zip(table.index, table.to_numpy().tolist(), strict=True):
             counts = dict(zip(table.columns, numbers, strict=True))
-            rows.append(_counts(name or "(chưa rõ huyện)", counts, sum(numbers)))
+            rows.append(_counts(name or UNKNOWN_DISTRICT, counts, sum(numbers)))
     rows.append(_counts(PROVINCE, communes["status"].value_counts().to_dict(), len(communes)))
     return pd.DataFrame.from_records(rows)
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from toolkit.layout import period_keys
 from toolkit.periods import Status
-from toolkit.status import PROVINCE, status_table
+from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, status_table
 from toolkit.templates import ReportSpec
 
 WINDOWS = {"day": "Trong ngày", "week": "7 ngày qua", "campaign": "Từ đầu đợt"}
@@ -37,7 +37,7 @@ def campaign_status(spec: ReportSpec, registry, versions: pd.DataFrame, period: 
     """
     keys = window_periods(spec, period, campaign)["campaign"]
     table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace)
-    districts = {c.code: c.district or "(chưa rõ huyện)" for c in registry.communes}
+    districts = {c.code: c.district or UNKNOWN_DISTRICT for c in registry.communes}
     table["area"] = table["commune_code"].map(districts)
     return table
 
@@ -49,7 +49,7 @@ def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
     ``table`` is ``campaign_status`` for the same period.
     """
     windows = window_periods(spec, period, campaign)
-    areas = sorted({c.district or "(chưa rõ huyện)" for c in registry.communes}) \
+    areas = sorted({c.district or UNKNOWN_DISTRICT for c in registry.communes}) \
         if registry.has_districts else []
     flags = pd.DataFrame({"expected": 1, "reported": table["status"].isin(REPORTED),
                           "on_time": table["status"].isin(TIMELY)})
