@@ -15,6 +15,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from toolkit.checks import issue
 from toolkit.checks.outliers import outlier_issues
 from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
@@ -71,10 +72,8 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
 
 def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cell: str,
             value, check: str, level: str, message: str, fix: str) -> dict:
-    return {"commune_code": code, "commune": names.get(code, code), "report": spec.key,
-            "period": period, "tab": spec.tab, "cell": cell,
-            "value": "" if value is None else str(value), "check": check, "level": level,
-            "message": message, "fix": fix}
+    return issue(spec, code, names.get(code, code), period, cell,
+                 "" if value is None else str(value), check, level, message, fix)
 
 
 def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) -> list[dict]:
@@ -182,12 +181,9 @@ def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
     issues = []
     for i, k in zip(*np.nonzero(~have[unique_of]), strict=True):
         commune = registry.communes[i]
-        issues.append({
-            "commune_code": commune.code, "commune": commune.display_name,
-            "report": spec.key, "period": due[k], "tab": spec.tab, "cell": "", "value": "",
-            "check": "missing", "level": "warning", "message": messages[due[k]],
-            "fix": "Nhập đủ các cột bắt buộc cho kỳ này.",
-        })
+        issues.append(issue(spec, commune.code, commune.display_name, due[k], "", "",
+                            "missing", "warning", messages[due[k]],
+                            "Nhập đủ các cột bắt buộc cho kỳ này."))
     return issues
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from toolkit.checks import issue
 from toolkit.layout import a1, display_period
 from toolkit.parse import format_vn_number
 from toolkit.templates import ReportSpec
@@ -134,7 +135,5 @@ def _zero_streaks(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
 
 
 def _issue(spec, code, names, period, sheet_row, column, value, check, message, fix) -> dict:
-    return {"commune_code": code, "commune": names.get(code, code), "report": spec.key,
-            "period": period, "tab": spec.tab, "cell": a1(sheet_row, column),
-            "value": format_vn_number(value), "check": check, "level": "warning",
-            "message": message, "fix": fix}
+    return issue(spec, code, names.get(code, code), period, a1(sheet_row, column),
+                 format_vn_number(value), check, "warning", message, fix)

@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 
+from toolkit.checks import issue
 from toolkit.layout import a1, display_period
 from toolkit.parse import format_vn_number
 from toolkit.templates import ReportSpec
@@ -37,17 +38,13 @@ def reconcile_issues(specs: list[ReportSpec], latest: dict[str, pd.DataFrame],
                 summed = totals.get((row.commune_code, row.period), 0)
                 if stated == summed:
                     continue
-                issues.append({
-                    "commune_code": row.commune_code,
-                    "commune": names.get(row.commune_code, row.commune_code),
-                    "report": spec.key, "period": row.period, "tab": spec.tab,
-                    "cell": a1(row.sheet_row, columns[field.key]),
-                    "value": format_vn_number(stated), "check": f"reconcile:{field.key}",
-                    "level": "warning",
-                    "message": (f"\"{field.header}\" tháng {display_period(row.period)} là "
-                                f"{format_vn_number(stated)}, nhưng tổng \"{daily_header}\" các "
-                                f"báo cáo ngày trong tháng (đến {day:%d/%m/%Y}) là "
-                                f"{format_vn_number(summed)}."),
-                    "fix": "Đối chiếu và sửa báo cáo tháng hoặc các báo cáo ngày cho khớp.",
-                })
+                issues.append(issue(
+                    spec, row.commune_code, names.get(row.commune_code, row.commune_code),
+                    row.period, a1(row.sheet_row, columns[field.key]),
+                    format_vn_number(stated), f"reconcile:{field.key}", "warning",
+                    f"\"{field.header}\" tháng {display_period(row.period)} là "
+                    f"{format_vn_number(stated)}, nhưng tổng \"{daily_header}\" các "
+                    f"báo cáo ngày trong tháng (đến {day:%d/%m/%Y}) là "
+                    f"{format_vn_number(summed)}.",
+                    "Đối chiếu và sửa báo cáo tháng hoặc các báo cáo ngày cho khớp."))
     return issues

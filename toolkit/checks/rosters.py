@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from toolkit.checks import issue
 from toolkit.parse import parse_cell, strip_diacritics
 
 if TYPE_CHECKING:
@@ -178,12 +179,10 @@ class _Issues(list):
         from toolkit.layout import a1
 
         commune = self.communes[member.commune_code]
-        self.append({
-            "commune_code": commune.code, "commune": commune.display_name,
-            "report": self.spec.key, "period": member.period, "tab": self.spec.tab,
-            "cell": a1(member.row, self.columns[key]) if key else "",
-            "value": "" if value is None else str(value), "check": f"roster:{check}",
-            "level": level, "message": message, "fix": fix})
+        self.append(issue(self.spec, commune.code, commune.display_name, member.period,
+                          a1(member.row, self.columns[key]) if key else "",
+                          "" if value is None else str(value), f"roster:{check}", level,
+                          message, fix))
 
 
 def roster_issues(spec: ReportSpec, registry, rows: pd.DataFrame,
