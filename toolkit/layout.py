@@ -35,6 +35,20 @@ def a1(row: int, column: int) -> str:
     return f"{column_letter(column)}{row}"
 
 
+_A1 = re.compile(r"([A-Z]{1,3})([0-9]+)")
+
+
+def parse_a1(ref: str) -> tuple[int, int] | None:
+    """The inverse of :func:`a1`: "C12" → (12, 3), 1-based; None for anything else."""
+    match = _A1.fullmatch(ref or "")
+    if not match:
+        return None
+    column = 0
+    for letter in match[1]:
+        column = column * 26 + ord(letter) - 64
+    return int(match[2]), column
+
+
 @dataclass(frozen=True)
 class ColumnRule:
     """Input rules the sheet itself enforces on one field column."""

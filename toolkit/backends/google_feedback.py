@@ -7,12 +7,8 @@ so nothing a commune typed can come back as a live formula.
 
 from __future__ import annotations
 
-import re
-
 from toolkit.backends.google_requests import HEADER_FORMAT, HEADER_ROWS, grid, row, update_cells
-from toolkit.layout import FEEDBACK_HEADERS
-
-_A1 = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+from toolkit.layout import FEEDBACK_HEADERS, parse_a1
 
 
 def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
@@ -46,10 +42,10 @@ def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
     """
     notes: dict[str, dict[tuple[int, int], list[str]]] = {}
     for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
-        match = _A1.match(str(ref or ""))
-        if not match:
+        cell = parse_a1(str(ref or ""))
+        if cell is None:
             continue
-        where = (int(match[2]) - 1, _column_index(match[1]))
+        where = (cell[0] - 1, cell[1] - 1)
         text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
         notes.setdefault(str(tab), {}).setdefault(where, []).append(text)
     footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
@@ -69,9 +65,3 @@ def notes_request(sid: int, notes: dict[tuple[int, int], str]) -> dict:
                                 for c in range(width)]})
     return update_cells(grid(sid, HEADER_ROWS), rows, "note")
 
-
-def _column_index(letters: str) -> int:
-    index = 0
-    for ch in letters:
-        index = index * 26 + ord(ch) - 64
-    return index - 1
