@@ -223,11 +223,10 @@ def _write_sheet(sheet, table: Table) -> None:
     for r, record in enumerate(frame.itertuples(index=False), start=first):
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
-            put(cell, None if _blank(value) else _plain(value))
-            if column in table.percent:
-                cell.number_format = "0.0%"
-            elif table.header and isinstance(cell.value, int | float):
-                cell.number_format = "#,##0" if float(cell.value).is_integer() else "#,##0.0"
+            put(cell, cell_value(value))
+            number_format = format_of(table, column, cell.value)
+            if number_format:
+                cell.number_format = number_format
         if table.status and table.fills[r - first]:
             sheet.cell(r, columns.index(table.status) + 1).fill = fills[table.fills[r - first]]
     if not table.header:
@@ -271,6 +270,21 @@ def _write_chart(sheet, table: Table) -> None:
     labels = columns.index(spec.categories) + 1
     chart.set_categories(Reference(sheet, min_col=labels, min_row=2, max_row=spec.rows + 1))
     sheet.add_chart(chart, f"{sheet.cell(1, len(columns) + 2).column_letter}2")
+
+
+def cell_value(value):
+    """What a table value is in a sheet, for both writers: None for blanks, Python numbers
+    for numpy ones."""
+    return None if _blank(value) else _plain(value)
+
+
+def format_of(table: Table, column: str, value) -> str | None:
+    """The number format a value gets, for both writers: percentages, thousands separators."""
+    if column in table.percent:
+        return "0.0%"
+    if table.header and isinstance(value, int | float) and not isinstance(value, bool):
+        return "#,##0" if float(value).is_integer() else "#,##0.0"
+    return None
 
 
 def _blank(value) -> bool:

@@ -9,7 +9,8 @@ from pathlib import Path
 from openpyxl.styles import Alignment, Font, PatternFill
 
 HEADER_FONT = Font(bold=True)
-HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_COLOUR = "DDEBF7"
+HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 TITLE_FONT = Font(bold=True, size=13)
 WRAP = Alignment(wrap_text=True, vertical="top")
 
@@ -28,6 +29,13 @@ def style_header(row) -> None:
         cell.alignment = WRAP
 
 
+def display_width(value) -> int:
+    """Characters a value needs in a column (numbers with thousands separators), plus a margin;
+    the Excel archive and the Google rollup sheet size their columns by it."""
+    text = f"{value:,.0f}" if isinstance(value, int | float) else str(value)
+    return len(text) + 2
+
+
 def fit_columns(sheet, minimum: int = 8, maximum: int = 60) -> None:
     """Column widths that fit their longest value, within bounds."""
     widths: dict[str, int] = {}
@@ -35,9 +43,8 @@ def fit_columns(sheet, minimum: int = 8, maximum: int = 60) -> None:
         for cell in row:
             if cell.value is None:
                 continue
-            text = f"{cell.value:,.0f}" if isinstance(cell.value, int | float) else str(cell.value)
             letter = cell.column_letter
-            widths[letter] = max(widths.get(letter, 0), len(text) + 2)
+            widths[letter] = max(widths.get(letter, 0), display_width(cell.value))
     for letter, width in widths.items():
         sheet.column_dimensions[letter].width = max(minimum, min(maximum, width))
 

@@ -10,9 +10,9 @@ adds, resizes and rewrites every tab and redraws the charts. Values go in as typ
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 
+from toolkit.archive import cell_value, format_of
 from toolkit.backends.google_requests import (
     DATE_PATTERN,
     LOCALE,
@@ -27,17 +27,17 @@ from toolkit.backends.google_requests import (
     spreadsheet_settings,
     update_cells,
 )
+from toolkit.excel import HEADER_COLOUR, display_width
 from toolkit.periods import VN_TZ
 
 SEPARATOR = " · "
 CHART_COLUMNS = 8
 FIELDS = ("properties(locale,timeZone),sheets(properties(sheetId,title,index,"
           "gridProperties(rowCount,columnCount)),charts(chartId))")
-_HEADER = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP", "verticalAlignment": "MIDDLE",
-           "backgroundColor": {"red": 0.87, "green": 0.92, "blue": 0.97}}
-_PERCENT = {"numberFormat": {"type": "PERCENT", "pattern": "0.0%"}}
-_WHOLE = {"numberFormat": {"type": "NUMBER", "pattern": "#,##0"}}
-_DECIMAL = {"numberFormat": {"type": "NUMBER", "pattern": "#,##0.0"}}
+#: The archive's number formats (``archive.format_of``) as Google number formats.
+_FORMATS = {"0.0%": {"numberFormat": {"type": "PERCENT", "pattern": "0.0%"}},
+            "#,##0": {"numberFormat": {"type": "NUMBER", "pattern": "#,##0"}},
+            "#,##0.0": {"numberFormat": {"type": "NUMBER", "pattern": "#,##0.0"}}}
 
 
 def tab_title(report_tab: str, name: str) -> str:
@@ -113,12 +113,13 @@ def table_requests(table, title: str, sid: int, index: int, *, exists: bool,
                       "frozenColumnCount)"}}]
     else:
         out += [add_sheet(info, frozen_rows=head, frozen_columns=table.frozen_columns)]
-    rows = [{"values": [cell(str(c), _HEADER) for c in frame.columns]}] if head else []
-    percent = [c in table.percent for c in frame.columns]
-    coloured = list(frame.columns).index(table.status) if table.status else -1
+    header = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP",
+              "verticalAlignment": "MIDDLE", "backgroundColor": _rgb(HEADER_COLOUR)}
+    rows = [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
+    columns = list(frame.columns)
+    coloured = columns.index(table.status) if table.status else -1
     for r, record in enumerate(frame.itertuples(index=False, name=None)):
-        values = [typed_cell(v, percent[c] if table.header else None)
-                  for c, v in enumerate(record)]
+        values = [typed_cell(table, columns[c], v) for c, v in enumerate(record)]
         if coloured >= 0 and table.fills[r]:
             values[coloured].setdefault("userEnteredFormat", {})["backgroundColor"] = \
                 _rgb(table.fills[r])
@@ -161,14 +162,13 @@ def chart_request(table, sid: int, chart_id: int) -> dict:
     }}}
 
 
-def typed_cell(value, percent: bool | None) -> dict:
-    """A table value as a typed cell with the archive's number format (None: no format)."""
-    if not isinstance(value, list | tuple | dict) and _isna(value):
-        return {}
+def typed_cell(table, column: str, value) -> dict:
+    """A table value as a typed cell with the archive's number format."""
     if hasattr(value, "to_pydatetime"):          # pandas Timestamp
         value = value.to_pydatetime()
-    elif hasattr(value, "item") and not isinstance(value, str):   # numpy scalar
-        value = value.item()
+    value = cell_value(value)
+    if value is None:
+        return {}
     if isinstance(value, datetime):
         if value.tzinfo is not None:
             value = value.astimezone(VN_TZ)
@@ -176,20 +176,10 @@ def typed_cell(value, percent: bool | None) -> dict:
             "type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"}})
     if isinstance(value, date):
         return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}})
-    if percent is None or isinstance(value, bool) or not isinstance(value, int | float):
+    number_format = format_of(table, column, value)
+    if number_format is None or isinstance(value, bool) or not isinstance(value, int | float):
         return cell(value)
-    if percent:
-        return cell(value, _PERCENT)
-    return cell(value, _WHOLE if float(value).is_integer() else _DECIMAL)
-
-
-def _isna(value) -> bool:
-    import pandas as pd
-
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    return cell(value, _FORMATS[number_format])
 
 
 def _rgb(hex_colour: str) -> dict:
@@ -201,12 +191,9 @@ def _widths(table, minimum: int = 8, maximum: int = 45) -> list[int]:
     """Column widths that fit the longest value, as the archive's fit_columns does."""
     out = []
     for column in table.frame.columns:
-        texts = [str(column)] if table.header else []
-        for value in table.frame[column]:
-            if isinstance(value, float) and math.isnan(value):
-                continue
-            texts.append(f"{value:,.0f}" if isinstance(value, int | float) else str(value))
-        chars = max((len(t) for t in texts), default=minimum) + 2
+        values = [v for v in table.frame[column] if cell_value(v) is not None]
+        chars = max((display_width(v) for v in ([column] if table.header else []) + values),
+                    default=minimum)
         out.append(7 * max(minimum, min(maximum if table.header else 80, chars)))
     return out
 
