@@ -226,7 +226,8 @@ def run(args, tmp: Path) -> None:
     versions = measure(phases, "ledger.versions", lambda: spec_versions(ledger, spec))
     latest = measure(phases, "latest_rows", lambda: latest_rows(versions, spec, now))
     measure(phases, f"status_table ({args.days} periods, inside build_rollup)",
-            lambda: status_table(spec, registry, versions, keys, as_of=now, grace=GRACE))
+            lambda: status_table(spec, registry, versions, keys, as_of=now, grace=GRACE,
+                                 campaign=campaign))
     issues = measure(phases, "find_issues (last day)", lambda: find_issues(
         spec, registry, versions, last, now, campaign, rows=latest))
     # As toolkit daily does: validate's latest rows and issues as of now are the rollup's.

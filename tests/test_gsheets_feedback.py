@@ -75,7 +75,7 @@ def test_the_not_reported_banner_is_written_and_cleared_as_on_xlsx(ready):
     check(ready)
     assert fake.values(sid, f"'{DAILY}'!A1") == [["⚠ Chưa báo cáo ngày 20/11/2026 — hạn 17:00"]]
     banner = fake.cell(sid, f"'{DAILY}'!A1").fmt["textFormat"]
-    assert banner["bold"] and banner["foregroundColor"]["red"] == 0.8
+    assert banner["bold"] and banner["foregroundColor"]["red"] == 0.753   # C00000, red
     assert fake.values(sid, "'Báo cáo tháng'!A1") == [
         ["⚠ Chưa báo cáo tháng 11/2026 — hạn 17:00 ngày 26/11"]]
 

@@ -20,6 +20,7 @@ from toolkit.backends.google_http import Pacer, RetryPolicy
 from toolkit.backends.gsheets import GSheetsStore, open_gsheets
 from toolkit.collect import collect
 from toolkit.config import GoogleConfig, load_config
+from toolkit.layout import Banner
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ
 from toolkit.provision import provision
@@ -276,7 +277,8 @@ def test_feedback_and_banners_are_one_raw_write(office):
     fake.reset_log()
     rows = [["23/11/2026", DAILY, "C3", "=IMPORTXML(\"http://x\",\"//a\")", "Sai", "Sửa", "Lỗi"]]
     stamp = office.store.write_feedback(sid, rows, "Kiểm tra lúc 17:05: 1 lỗi", "stamp-1",
-                                        office.now(), banners={DAILY: "⚠ Chưa báo cáo"})
+                                        office.now(),
+                                        banners={DAILY: Banner("⚠ Chưa báo cáo", "missing")})
     assert stamp == "stamp-1"
     assert fake.count() == 1 and fake.count("sheets.spreadsheets.batchUpdate") == 1
     assert fake.values(sid, "'Kiểm tra'!A3:G3") == [rows[0]]

@@ -27,8 +27,8 @@ def vn(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=VN_TZ)
 
 
-def proof(at: str, complete: bool = True, content: str = "a") -> Proof:
-    return Proof(vn(at), complete, content)
+def proof(at: str, complete: bool = True, content: str = "a", blank: bool = False) -> Proof:
+    return Proof(vn(at), complete, content, blank)
 
 
 # deadlines -----------------------------------------------------------------------------------
@@ -157,7 +157,36 @@ def test_no_versions_after_the_cutoff_is_missing():
 
 def test_no_versions_until_the_cutoff_is_pending():
     assert classify([], as_of="2026-11-23 09:00") == (Status.PENDING, None)
-    assert classify([], as_of="2026-11-23 17:05") == (Status.PENDING, None)
+    assert classify([], as_of="2026-11-23 17:04:59") == (Status.PENDING, None)
+
+
+def test_at_the_cutoff_itself_nothing_received_is_missing():
+    """The as-of-deadline archive is the picture at the cutoff: who had nothing is missing,
+    not "still within the deadline"."""
+    assert classify([], as_of="2026-11-23 17:05") == (Status.MISSING, None)
+
+
+def test_complete_then_cleared_before_the_deadline_is_not_on_time():
+    versions = [proof("2026-11-23 09:00", content="a"),
+                proof("2026-11-23 12:00", complete=False, content="", blank=True)]
+    assert classify(versions, as_of="2026-11-23 13:00") == (Status.PENDING, None)
+    assert classify(versions) == (Status.MISSING, None)
+    versions.append(proof("2026-11-23 18:00", content="b"))
+    assert classify(versions) == (Status.LATE, vn("2026-11-23 18:00"))
+
+
+def test_a_required_field_cleared_before_the_deadline_is_incomplete_then_late():
+    versions = [proof("2026-11-23 09:00", content="a"),
+                proof("2026-11-23 16:00", complete=False, content="b")]
+    assert classify(versions, as_of="2026-11-23 17:30") == (Status.INCOMPLETE, None)
+    versions.append(proof("2026-11-23 18:00", content="c"))
+    assert classify(versions) == (Status.LATE, vn("2026-11-23 18:00"))
+
+
+def test_complete_on_time_then_cleared_after_the_cutoff_is_amended():
+    versions = [proof("2026-11-23 09:00", content="a"),
+                proof("2026-11-23 19:00", complete=False, content="", blank=True)]
+    assert classify(versions) == (Status.AMENDED, vn("2026-11-23 09:00"))
 
 
 def test_only_incomplete_versions_is_incomplete():
@@ -201,7 +230,8 @@ def test_as_of_before_a_late_version_does_not_know_it_yet():
     versions = [proof("2026-11-23 12:00", complete=False, content="a"),
                 proof("2026-11-24 09:00", content="b")]
     assert classify(versions, as_of="2026-11-23 17:05") == (Status.INCOMPLETE, None)
-    assert classify(versions[1:], as_of="2026-11-23 17:05") == (Status.PENDING, None)
+    assert classify(versions[1:], as_of="2026-11-23 17:04") == (Status.PENDING, None)
+    assert classify(versions[1:], as_of="2026-11-23 17:05") == (Status.MISSING, None)
     assert classify(versions[1:], as_of="2026-11-23 20:00") == (Status.MISSING, None)
     assert classify(versions, as_of="2026-11-24 09:00") == (Status.LATE, vn("2026-11-24 09:00"))
 
@@ -220,6 +250,7 @@ def test_an_amendment_proven_after_as_of_is_ignored():
     (Status.INCOMPLETE, False, False, "Chưa đủ"),
     (Status.MISSING, False, False, "Chưa báo cáo"),
     (Status.PENDING, False, False, "Chưa nhập (còn hạn)"),
+    (Status.NOT_EXPECTED, False, False, "Không phải báo cáo"),
 ])
 def test_status_meaning(status, reported, timely, label):
     assert status.reported is reported

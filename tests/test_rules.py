@@ -116,7 +116,8 @@ def test_required_and_format_problems_point_at_their_cells(tmp_path):
     assert by_check(issues, "required") == [("00001", "B3", "")]
     assert by_check(issues, "format") == [("00001", "B4", "-3"), ("00001", "B5", "1.5")]
     missing = issues[issues["check"] == "missing"]
-    # The whole day 01/11 is incomplete; 00002 reported nothing at all.
+    # 00001's days were received (incomplete or with bad cells: named cell by cell above);
+    # 00002 reported nothing at all, which is an error of each due day.
     assert sorted(zip(missing["commune_code"], missing["period"], strict=True)) == [
-        ("00001", "2026-11-01"), ("00001", "2026-11-02"), ("00001", "2026-11-03"),
         ("00002", "2026-11-01"), ("00002", "2026-11-02"), ("00002", "2026-11-03")]
+    assert set(missing["level"]) == {"error"}

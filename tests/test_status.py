@@ -35,7 +35,7 @@ def test_vectorised_timeliness_matches_the_rules(raw, as_of_minutes, grace_minut
         "blank": [b for *_, b in raw],
         "content_hash": [h for _, _, h, _ in raw],
     })
-    proofs = [Proof(DEADLINE + timedelta(minutes=m), c and not b, "" if b else h)
+    proofs = [Proof(DEADLINE + timedelta(minutes=m), c and not b, "" if b else h, blank=b)
               for m, c, h, b in raw]
     expected, first = timeliness(proofs, DEADLINE, grace=grace, as_of=as_of)
     table = timeliness_table(SPEC, frame, [PERIOD], as_of=as_of, grace=grace)

@@ -123,7 +123,8 @@ def test_status_json_equals_the_library_result(province):
     printed, _ = statuses(province, now="2026-11-20 18:00")
     with open_workspace(province, "kts_daily") as ws:
         library = period_status(ws.specs[0], ws.registry, ws.ledger.versions("kts_daily"), DAY,
-                                as_of=parse_now("2026-11-20 18:00"), grace=ws.grace)
+                                as_of=parse_now("2026-11-20 18:00"), grace=ws.grace,
+                                campaign=ws.campaign)
     assert printed == json.loads(json.dumps(status_json(library), ensure_ascii=False))
 
 

@@ -254,11 +254,13 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
     Example:
       toolkit rollup --date 2026-11-23 --as-of deadline
     """
-    from toolkit.daily import rollup_reports
+    from toolkit.daily import due_reports, rollup_reports
 
     day = _day(day, now)
     with _workspace(config_path, template) as ws, ws.exclusive(wait_seconds):
         rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
+        for spec, period in due_reports(ws, day)[1]:
+            say(render.not_due_line(spec, period, ws.campaign))
     _print_rollups(rollups, paths)
 
 
@@ -283,7 +285,8 @@ def status(day, template, fmt, config_path, now):
     with _workspace(config_path, template) as ws:
         reports = [period_status(s, ws.registry,
                                  spec_versions(ws.ledger, s, [key_for(s.period, day)]), day,
-                                 as_of=now, grace=ws.grace) for s in ws.specs]
+                                 as_of=now, grace=ws.grace, campaign=ws.campaign)
+                   for s in ws.specs]
     if fmt == "json":
         click.echo(json.dumps([render.status_json(r) for r in reports], ensure_ascii=False,
                               indent=1))
@@ -316,6 +319,8 @@ def daily(day, wait_seconds, config_path, now):
     _print_collect(result.collected)
     _print_validate(result.validated)
     _print_rollups(result.rollups, result.archives)
+    for spec, period in result.not_due:
+        say(render.not_due_line(spec, period, ws.campaign))
     for path in result.frozen:
         say(f"archived as of the deadline → {path}")
     for rolled in result.rollups:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +12,10 @@ import pandas as pd
 from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
-from toolkit.periods import key_for
+from toolkit.periods import Status, key_for
 from toolkit.rollup import Rollup, build_rollup
+from toolkit.status import expected_periods
+from toolkit.templates import ReportSpec
 from toolkit.validate import ValidateResult, validate
 
 Progress = Callable[[str], None]
@@ -36,6 +38,9 @@ class DailyResult:
     rollups: tuple[Rollup, ...]
     archives: tuple[Path, ...]       # one per rollup: the current picture
     frozen: tuple[Path, ...] = ()    # as-of-deadline archives written by this sweep
+    #: Reports whose period containing the day is not expected (a weekend on a working-days
+    #: calendar, outside the campaign): not rolled up, no archive.
+    not_due: tuple[tuple[ReportSpec, str], ...] = ()
 
     @property
     def failures(self) -> list[str]:
@@ -66,23 +71,40 @@ class Publication:
                 f"{self.reports} report(s))")
 
 
+def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[ReportSpec, str]]]:
+    """The reports whose period containing ``day`` the campaign expects, and the others with
+    that period: no rollup and no archive for a weekend on a working-days calendar or a day
+    outside the campaign."""
+    due, not_due = [], []
+    for spec in workspace.specs:
+        period = key_for(spec.period, day)
+        if expected_periods(spec, [period], workspace.campaign):
+            due.append(spec)
+        else:
+            not_due.append((spec, period))
+    return due, not_due
+
+
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
                    workbooks_read: int = 0, only: str | None = None,
                    keep_existing: bool = False, publish: bool = True, read: Read | None = None,
+                   failed: dict[str, str] | None = None,
                    ) -> tuple[list[Rollup], list[Path]]:
-    """Roll up and archive each report (or ``only`` one) for the period containing ``day``.
+    """Roll up and archive each due report (or ``only`` one) for the period containing ``day``.
 
-    ``keep_existing`` leaves an archive that is already there untouched, and skips that
-    report: the as-of-deadline archive is written once, by the first sweep after the deadline.
-    ``read`` is what this sweep already has from the ledger, so a national year is read and
-    checked once. On Google
-    Sheets with ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also
-    published there (``publish``); each carries the outcome as ``published``.
+    Reports whose period is not expected (``due_reports``) are skipped. ``keep_existing``
+    leaves an archive that is already there untouched, and skips that report: the
+    as-of-deadline archive is written once, by the first sweep after the deadline. ``read`` is
+    what this sweep already has from the ledger, so a national year is read and checked once.
+    ``failed`` (commune code → what went wrong) names the communes this sweep could not read
+    or check, in the archive's errors. On Google Sheets with ``[google]
+    rollup_spreadsheet_id`` set, the archived rollups are then also published there
+    (``publish``); each carries the outcome as ``published``.
     """
     from toolkit.archive import archive_path, archive_tables, write_archive
 
     rollups, paths, books = [], [], {}
-    for spec in workspace.specs:
+    for spec in due_reports(workspace, day)[0]:
         if only is not None and spec.key != only:
             continue
         existing = archive_path(workspace.config.archive_dir, spec.key,
@@ -94,7 +116,8 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
                               now=now, grace=workspace.grace, campaign=workspace.campaign,
                               issues=read.issues.get(spec.key) if now_known else None,
-                              latest=read.latest.get(spec.key) if now_known else None)
+                              latest=read.latest.get(spec.key) if now_known else None,
+                              failed=failed)
         rollups.append(rollup)
         tables = archive_tables(rollup, workbooks_read=workbooks_read)
         paths.append(write_archive(rollup, workspace.config.archive_dir,
@@ -136,12 +159,14 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
               progress: Progress | None = None) -> DailyResult:
     """One scheduled sweep, decided by the clock and the templates.
 
-    Before a deadline it is an ordinary sweep; from the deadline on, communes whose period is
-    still incomplete are read first (the cutoff sweep), and each report's as-of-deadline
-    archive is written once — later sweeps only refresh the current picture.
+    Before a deadline it is an ordinary sweep; near and after the deadline, communes whose
+    period is not yet reported are read first and whatever their Drive stamp says (the cutoff
+    sweep), and each due report's as-of-deadline archive is written once — later sweeps only
+    refresh the current picture. A commune that cannot be read or checked is named in the
+    failures and in the archives; the others are rolled up all the same.
     """
     day = day or now.date()
-    waiting = _not_reported(workspace, day, now)
+    waiting = waiting_communes(workspace, day, now)
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, first=waiting, progress=progress)
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
@@ -149,32 +174,43 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)
     known = Read(versions, validated.latest, validated.by_report)
     read = collected.count("read")
-    rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read, read=known)
+    failed = {o.code: o.message.removeprefix(f"{o.name}: ") for o in collected.failures}
+    failed.update(validated.failed)
+    rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read, read=known,
+                                    failed=failed)
     frozen: list[Path] = []
-    for spec in workspace.specs:
-        rolled = next(r for r in rollups if r.spec.key == spec.key)
+    for rolled in rollups:
         cutoff = rolled.status.deadline + workspace.grace
-        if spec.period != "once" and now >= cutoff:
+        if rolled.spec.period != "once" and now >= cutoff:
             _, written = rollup_reports(workspace, day, now=now, as_of_mode="deadline",
-                                        workbooks_read=read, only=spec.key, keep_existing=True,
-                                        publish=False, read=known)
+                                        workbooks_read=read, only=rolled.spec.key,
+                                        keep_existing=True, publish=False, read=known,
+                                        failed=failed)
             frozen += written
-    return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen))
+    return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen),
+                       tuple(due_reports(workspace, day)[1]))
 
 
-def _not_reported(workspace, day: date, now: datetime) -> tuple[str, ...]:
-    """Communes whose daily period is not yet complete, by the ledger before this sweep."""
-    from toolkit.periods import Status
+def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:
+    """Communes a sweep must read whatever their workbook's stamp says.
+
+    On Google Sheets Drive's listing can show an old modification time for minutes after an
+    edit (DESIGN §5), so from ``settle_minutes`` before a due period's deadline on, every
+    commune that has not reported it (by the ledger before this sweep) is read — a first
+    entry at 16:58 is then seen by the 17:00 sweep. (A folder of files has exact times; there
+    it only orders the reading.)
+    """
     from toolkit.status import status_table
 
+    near = timedelta(minutes=workspace.config.google.settle_minutes)
     codes: set[str] = set()
-    for spec in workspace.specs:
-        if spec.period != "daily":
-            continue
+    for spec in due_reports(workspace, day)[0]:
         period = key_for(spec.period, day)
+        if spec.period == "once" or now < spec.deadline.for_key(period) - near:
+            continue
         table = status_table(spec, workspace.registry,
                              spec_versions(workspace.ledger, spec, [period]), [period],
-                             as_of=now, grace=workspace.grace)
+                             as_of=now, grace=workspace.grace, campaign=workspace.campaign)
         reported = table["status"].map(lambda s: Status(s).reported)
         codes |= set(table.loc[~reported, "commune_code"])
     return tuple(sorted(codes))

@@ -29,3 +29,10 @@ class WorkbookError(ToolkitError):
 
 class BusyError(ToolkitError):
     """Another run holds the province's lock; this run did nothing (exit code 1)."""
+
+
+def unexpected(doing: str, exc: BaseException) -> str:
+    """What a province officer reads when one commune hit a bug: what failed, that the others
+    went on, and where the details are (the traceback is in the log, not on the screen)."""
+    return (f"lỗi không mong đợi khi {doing} ({type(exc).__name__}: {exc}); các xã khác vẫn "
+            "được xử lý — hãy gửi tệp logs/toolkit.log cho người quản trị công cụ")

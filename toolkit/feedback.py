@@ -8,26 +8,41 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 
 import pandas as pd
 
-from toolkit.errors import WorkbookError
-from toolkit.layout import display_period, tab_layout
+from toolkit.errors import WorkbookError, unexpected
+from toolkit.layout import Banner, display_period, tab_layout
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec
 
 LEVEL_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
+#: The Kiểm tra tab lists at most this many problems, most important first, then a count of
+#: the rest: what a commune pastes must not decide what a sweep costs.
+FEEDBACK_LIMIT = 200
+#: Cells named in an amber banner before "…".
+BANNER_CELLS = 5
 Progress = Callable[[str], None]
+log = logging.getLogger("toolkit")
 
 
-def feedback_rows(issues: pd.DataFrame) -> list[list[str]]:
-    """A commune's Kiểm tra rows: errors before warnings within a period, newest period first."""
+def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
+    """A commune's Kiểm tra rows: errors before warnings, newest period first within each;
+    past ``limit``, one last row says how many more there are."""
     ordered = issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
-        .sort_values(["period", "_rank", "tab", "cell"], ascending=[False, True, True, True])
-    return [[display_period(r.period), r.tab, r.cell, r.value, r.message, r.fix,
-             LEVEL_LABELS.get(r.level, r.level)] for r in ordered.itertuples()]
+        .sort_values(["_rank", "period", "tab", "cell"], ascending=[True, False, True, True])
+    rows = [[display_period(r.period), r.tab, r.cell, r.value, r.message, r.fix,
+             LEVEL_LABELS.get(r.level, r.level)] for r in ordered.head(limit).itertuples()]
+    if len(ordered) > limit:
+        rest = ordered.iloc[limit:]
+        errors = int((rest["level"] == "error").sum())
+        rows.append(["", "", "", "", f"… và {len(rest)} vấn đề khác ({errors} lỗi) chưa liệt kê "
+                     "ở đây.", "Sửa các lỗi ở trên trước; danh sách cập nhật ở lần kiểm tra sau.",
+                     ""])
+    return rows
 
 
 def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
@@ -40,18 +55,22 @@ def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
             "trang báo cáo; trang này tự cập nhật ở lần kiểm tra sau.")
 
 
-def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataFrame], *,
-                 day: date, now: datetime,
-                 campaign: tuple[date, date]) -> dict[str, dict[str, str]]:
-    """For each commune, the first line of each periodic report tab.
+def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataFrame],
+                 issues: pd.DataFrame, *, day: date, now: datetime,
+                 campaign: tuple[date, date]) -> dict[str, dict[str, Banner]]:
+    """For each commune, the first line of each periodic report tab, in three states.
 
-    While the current period is not reported it says so, with the deadline ("Chưa báo cáo
-    ngày 23/11/2026 — hạn 17:00"); once reported it is the tab's title again. ``versions``
-    maps report keys to the rows validate already read from the ledger.
+    Nothing received for the current period: red, with the deadline ("⚠ Chưa báo cáo ngày
+    23/11/2026 — hạn 17:00"). Received but incomplete or with errors in its cells: amber,
+    naming the cells. Received and complete, or a period not expected (a weekend on a
+    working-days calendar): the tab's title. The commune's deadline is the deadline itself,
+    without the province's grace. ``versions`` maps report keys to the rows validate already
+    read from the ledger; ``issues`` are validate's.
     """
     from toolkit.status import status_table
 
-    banners: dict[str, dict[str, str]] = {c.code: {} for c in registry.communes}
+    banners: dict[str, dict[str, Banner]] = {c.code: {} for c in registry.communes}
+    errors = issues[(issues["level"] == "error") & (issues["cell"] != "")]
     for spec in specs:
         if spec.period == "once":
             continue
@@ -59,28 +78,49 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
         deadline = spec.deadline.for_key(period)
         rows = versions[spec.key]
         rows = rows[rows["period"] == period]
-        table = status_table(spec, registry, rows, [period], as_of=now,
-                             grace=pd.Timedelta(0)).set_index("commune_code")
+        table = status_table(spec, registry, rows, [period], as_of=now, grace=pd.Timedelta(0),
+                             campaign=campaign).set_index("commune_code")
+        mine = errors[(errors["report"] == spec.key) & (errors["period"] == period)]
+        cells = mine.groupby("commune_code")["cell"].agg(lambda c: list(dict.fromkeys(c)))
         what = "ngày" if spec.period == "daily" else "tháng"
         for commune in registry.communes:
             status = Status(table.loc[commune.code, "status"])
-            if status.reported:
-                text = tab_layout(spec, commune.display_name, *campaign).title
-            elif now <= deadline:
-                day_of = f" ngày {deadline:%d/%m}" if what == "tháng" else ""
-                text = (f"⚠ Chưa báo cáo {what} {display_period(period)} — hạn "
-                        f"{deadline:%H:%M}{day_of}")
+            wrong = cells.get(commune.code, [])
+            if status in (Status.PENDING, Status.MISSING):
+                banner = Banner(_not_received(what, period, deadline, now), "missing")
+            elif status is Status.INCOMPLETE or (status.reported and wrong):
+                banner = Banner(_to_fix(what, period, wrong), "problems")
             else:
-                text = (f"⚠ Chưa báo cáo {what} {display_period(period)} — đã quá hạn "
-                        f"{deadline:%H:%M}, đề nghị nhập ngay")
-            banners[commune.code][spec.tab] = text
+                banner = Banner(tab_layout(spec, commune.display_name, *campaign).title)
+            banners[commune.code][spec.tab] = banner
     return banners
 
 
-def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, str]], registry, store,
-                   ledger, *, now: datetime, report_tabs: tuple[str, ...] = (),
+def _not_received(what: str, period: str, deadline: datetime, now: datetime) -> str:
+    if now <= deadline:
+        day_of = f" ngày {deadline:%d/%m}" if what == "tháng" else ""
+        return f"⚠ Chưa báo cáo {what} {display_period(period)} — hạn {deadline:%H:%M}{day_of}"
+    return (f"⚠ Chưa báo cáo {what} {display_period(period)} — đã quá hạn "
+            f"{deadline:%H:%M}, đề nghị nhập ngay")
+
+
+def _to_fix(what: str, period: str, cells: list[str]) -> str:
+    if not cells:
+        return (f"⚠ Đã nhận báo cáo {what} {display_period(period)} nhưng chưa đủ các cột bắt "
+                "buộc — xem trang Kiểm tra")
+    named = ", ".join(cells[:BANNER_CELLS]) + (", …" if len(cells) > BANNER_CELLS else "")
+    return (f"⚠ Đã nhận báo cáo {what} {display_period(period)} nhưng còn {len(cells)} ô cần "
+            f"sửa: {named} — xem trang Kiểm tra")
+
+
+def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], registry,
+                   store, ledger, *, now: datetime, report_tabs: tuple[str, ...] = (),
                    progress: Progress | None = None) -> tuple[list, int, list, list]:
-    """Rewrite each commune's Kiểm tra tab and banners whose content changed."""
+    """Rewrite each commune's Kiểm tra tab and banners whose content changed.
+
+    A commune whose write fails — the workbook is open or locked, Google refuses, or a bug —
+    is in the failures (commune code, what to do); the others are still written.
+    """
     known = ledger.workbooks()
     previous = ledger.feedback_hashes()
     written, deferred, failures, unchanged = [], [], [], 0
@@ -92,7 +132,8 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, str]], reg
         mine = by_commune.get(commune.code, issues.iloc[0:0])
         rows = feedback_rows(mine)
         mine_banners = banners.get(commune.code, {})
-        content = json.dumps([rows, sorted(mine_banners.items())], ensure_ascii=False)
+        content = json.dumps([rows, sorted((t, b.text, b.tone) for t, b in mine_banners.items())],
+                             ensure_ascii=False)
         digest = hashlib.sha256(content.encode()).hexdigest()[:20]
         if previous.get(commune.code) == digest:
             unchanged += 1
@@ -102,7 +143,11 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, str]], reg
                                          record.last_modified or "", now, banners=mine_banners,
                                          report_tabs=report_tabs)
         except WorkbookError as exc:
-            failures.append((commune.display_name, str(exc)))
+            failures.append((commune.code, f"không ghi được trang Kiểm tra: {exc}"))
+            continue
+        except Exception as exc:      # one commune's bug must not stop the province's run
+            log.exception("writing feedback for %s", commune.code)
+            failures.append((commune.code, unexpected("ghi trang Kiểm tra", exc)))
             continue
         if stamp is None:
             deferred.append(commune.display_name)

@@ -50,6 +50,20 @@ def parse_a1(ref: str) -> tuple[int, int] | None:
 
 
 @dataclass(frozen=True)
+class Banner:
+    """The first row of a report tab: the tab's title, or what is wrong with the current
+    period — nothing received yet (``missing``, red) or received with cells to fix
+    (``problems``, amber)."""
+
+    text: str
+    tone: str = "title"
+
+
+#: Font colours of the banner tones (RRGGBB); the title keeps the sheet's title style.
+BANNER_COLOURS = {"missing": "C00000", "problems": "B35C00"}
+
+
+@dataclass(frozen=True)
 class ColumnRule:
     """Input rules the sheet itself enforces on one field column."""
 
@@ -80,10 +94,18 @@ class TabLayout:
 
 
 def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
+    """The periods a campaign from ``start`` to ``end`` expects of every commune, oldest first.
+
+    These are the rows a report tab is provisioned with, and the only periods that can be
+    missing or chased: a daily report's campaign days (working days only on a
+    ``working_days`` calendar), a monthly report's months whose deadline is not before the
+    campaign starts (a campaign starting on the 27th owes nothing for a month due on the 26th).
+    """
     if spec.period == "daily":
         return tuple(d.isoformat() for d in campaign_days(start, end, spec.calendar))
     if spec.period == "monthly":
-        return tuple(campaign_months(start, end))
+        return tuple(k for k in campaign_months(start, end)
+                     if spec.deadline.for_key(k).date() >= start)
     return ()
 
 

@@ -70,7 +70,13 @@ def strip_diacritics(text: str) -> str:
 
 
 def format_vn_number(x) -> str:
-    """A number as Vietnamese readers write it, for messages: 1200000 → "1.200.000", 2.5 → "2,5"."""
+    """A number as Vietnamese readers write it, for messages: 1200000 → "1.200.000", 2.5 → "2,5".
+
+    numpy scalars (what pandas sums and cells give) are written as the Python numbers they
+    hold; repr() of numpy's float64 is not a number Decimal can read.
+    """
+    if hasattr(x, "item") and not isinstance(x, Decimal):
+        x = x.item()
     if isinstance(x, bool) or not isinstance(x, int | float | Decimal):
         return str(x)
     if isinstance(x, float) and not math.isfinite(x):

@@ -28,6 +28,10 @@ class Status(StrEnum):
     INCOMPLETE = "incomplete"
     MISSING = "missing"
     PENDING = "pending"
+    #: Not a reporting period for this commune: a weekend or holiday on a working-days
+    #: calendar, or before the campaign (or after it). Never missing, never chased, outside
+    #: every rate's denominator.
+    NOT_EXPECTED = "not_expected"
 
     @property
     def label(self) -> str:
@@ -41,6 +45,15 @@ class Status(StrEnum):
     def timely(self) -> bool:
         return self in (Status.ON_TIME, Status.AMENDED)
 
+    @property
+    def expected(self) -> bool:
+        return self is not Status.NOT_EXPECTED
+
+    @property
+    def chased(self) -> bool:
+        """Someone should remind the commune: nothing or not enough has come in."""
+        return self in (Status.PENDING, Status.MISSING, Status.INCOMPLETE)
+
 
 STATUS_LABELS = {
     Status.ON_TIME: "Đúng hạn",
@@ -49,6 +62,7 @@ STATUS_LABELS = {
     Status.INCOMPLETE: "Chưa đủ",
     Status.MISSING: "Chưa báo cáo",
     Status.PENDING: "Chưa nhập (còn hạn)",
+    Status.NOT_EXPECTED: "Không phải báo cáo",
 }
 
 
@@ -161,32 +175,50 @@ def campaign_months(start: date, end: date) -> list[str]:
 
 @dataclass(frozen=True)
 class Proof:
-    """One version of a commune's period: when it is proven to exist and whether it was complete."""
+    """One state of a commune's period: when it is proven to exist and what it held.
+
+    ``blank`` is a period with nothing in it (never typed, or cleared); ``complete`` one whose
+    required fields are all readable."""
 
     proven_at: datetime
     complete: bool
     content: str
+    blank: bool = False
 
 
 def timeliness(
     versions: list[Proof], deadline: datetime, *, grace: timedelta, as_of: datetime
 ) -> tuple[Status, datetime | None]:
-    """Classify a period from its versions (oldest first) as of a moment.
+    """Classify an expected period from its states (oldest first) as of a moment (§5).
 
-    Returns the status and the moment the first complete version was proven. Versions proven
-    after ``as_of`` are not known yet; that is what makes a rollup as of the deadline
-    reproducible later.
+    What counts is the state at the cutoff (deadline + grace): complete then is on time (or
+    amended, when it changed afterwards); otherwise the first complete state after it is
+    late, and without one the state now says incomplete or missing. Before the cutoff the
+    state now decides: nothing yet is pending. A period typed complete and cleared before the
+    deadline is therefore not on time. Versions proven after ``as_of`` are not known yet; that
+    is what makes a rollup as of the deadline reproducible later.
+
+    Returns the status and the moment the complete state it counts was first proven.
     """
     known = [v for v in versions if v.proven_at <= as_of]
-    complete = [v for v in known if v.complete]
     cutoff = deadline + grace
-    if not complete:
-        if known:
+    current = known[-1] if known else None
+    if as_of < cutoff:
+        if current is None or current.blank:
+            return Status.PENDING, None
+        if not current.complete:
             return Status.INCOMPLETE, None
-        return (Status.PENDING if as_of <= cutoff else Status.MISSING), None
-    first = complete[0]
-    if first.proven_at > cutoff:
-        return Status.LATE, first.proven_at
-    on_time_content = [v for v in known if v.proven_at <= cutoff][-1].content
-    changed_later = any(v.content != on_time_content for v in known if v.proven_at > cutoff)
-    return (Status.AMENDED if changed_later else Status.ON_TIME), first.proven_at
+        return Status.ON_TIME, next(v.proven_at for v in known if v.complete)
+    before = [v for v in known if v.proven_at <= cutoff]
+    after = [v for v in known if v.proven_at > cutoff]
+    at_cutoff = before[-1] if before else None
+    if at_cutoff is not None and at_cutoff.complete:
+        first = next(v.proven_at for v in before if v.complete)
+        changed = any(v.content != at_cutoff.content for v in after)
+        return (Status.AMENDED if changed else Status.ON_TIME), first
+    late = next((v.proven_at for v in after if v.complete), None)
+    if late is not None:
+        return Status.LATE, late
+    if current is None or current.blank:
+        return Status.MISSING, None
+    return Status.INCOMPLETE, None

@@ -20,7 +20,7 @@ from toolkit.periods import Status
 from toolkit.status import StatusReport
 from toolkit.templates import ReportSpec
 
-CHASED = (Status.MISSING.value, Status.INCOMPLETE.value, Status.PENDING.value)
+CHASED = tuple(s.value for s in Status if s.chased)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
 
     versions = spec_versions(workspace.ledger, spec)
     status = period_status(spec, workspace.registry, versions, day, as_of=now,
-                           grace=workspace.grace)
+                           grace=workspace.grace, campaign=workspace.campaign)
     issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)
     return build_reminders(spec, workspace.registry, status, issues, now)
 
@@ -137,7 +137,7 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
     by_code = registry.by_code()
     for row in status.communes.itertuples():
         count = int(errors.get(row.code, 0))
-        if row.status not in CHASED and not count:
+        if row.status == Status.NOT_EXPECTED.value or (row.status not in CHASED and not count):
             continue
         commune = by_code[row.code]
         if row.status in (Status.MISSING.value, Status.PENDING.value):
@@ -172,7 +172,11 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
 
 
 def _province_message(spec, registry, status, communes, now, due, period) -> str:
-    total = len(status.communes)
+    expected = status.communes["status"] != Status.NOT_EXPECTED.value
+    if not expected.any():
+        return (f"[{spec.title}] Kỳ {period} không phải kỳ báo cáo (ngày nghỉ, hoặc ngoài thời "
+                "gian của đợt); các xã không phải báo cáo kỳ này.")
+    total = int(expected.sum())
     reported = int(status.communes["status"].map(lambda s: Status(s).reported).sum())
     waiting = communes[communes["status"].isin(CHASED)]["commune"].tolist()
     wrong = communes[~communes["status"].isin(CHASED)]["commune"].tolist()

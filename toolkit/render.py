@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from toolkit.layout import display_period
+from toolkit.layout import display_period, period_keys
 
 
 def status_json(report) -> dict:
@@ -61,12 +61,26 @@ def status_text(report) -> str:
 def summary_text(summary) -> str:
     lines = []
     for row in summary.itertuples():
+        if not row.expected:
+            lines.append(f"{row.area}: không phải kỳ báo cáo ({row.not_expected} xã)")
+            continue
         pending = f", {row.pending} not yet due" if row.pending else ""
         lines.append(f"{row.area}: {row.on_time} on time, {row.amended} amended, {row.late} late, "
                      f"{row.incomplete} incomplete, {row.missing} missing{pending} of "
                      f"{row.expected} — reporting {row.reporting_rate:.0%}, on time "
                      f"{row.on_time_rate:.0%}")
     return "\n".join(lines)
+
+
+def not_due_line(spec, period: str, campaign) -> str:
+    """Why a report has no rollup for this period: a day off, or outside the campaign."""
+    start, end = campaign
+    first, last = period_keys(spec, start, end)[:1], period_keys(spec, start, end)[-1:]
+    inside = bool(first) and first[0] <= period <= last[0]
+    why = ("ngày nghỉ theo lịch ngày làm việc (thứ Bảy, Chủ nhật, ngày lễ)" if inside
+           else f"ngoài thời gian của đợt ({start:%d/%m/%Y}–{end:%d/%m/%Y})")
+    return (f"{spec.key} {display_period(period)}: không phải kỳ báo cáo — {why}; không lập "
+            "tổng hợp, không nhắc xã nào")
 
 
 def rollup_lines(result, path) -> list[str]:

@@ -13,12 +13,13 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
+from toolkit.checks import issue
 from toolkit.frames import latest_rows
 from toolkit.periods import Status, key_for
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
 from toolkit.trends import campaign_status, daily_series, rates, target_progress
-from toolkit.validate import find_issues
+from toolkit.validate import FAILED, ISSUE_COLUMNS, find_issues
 
 AS_OF = ("deadline", "now")
 NO_HOUSEHOLDS = "Chưa có số hộ trong danh sách xã (registry) nên chưa tính được tỷ lệ."
@@ -44,7 +45,7 @@ class Rollup:
 
     @property
     def non_reporters(self) -> pd.DataFrame:
-        waiting = (Status.MISSING.value, Status.INCOMPLETE.value, Status.PENDING.value)
+        waiting = [s.value for s in Status if s.chased]
         return self.communes[self.communes["status"].isin(waiting)]
 
 
@@ -55,17 +56,21 @@ def figure_columns(spec: ReportSpec) -> list[str]:
 def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
                  as_of_mode: str, now: datetime, grace: timedelta,
                  campaign: tuple[date, date], issues: pd.DataFrame | None = None,
-                 latest: pd.DataFrame | None = None) -> Rollup:
+                 latest: pd.DataFrame | None = None,
+                 failed: dict[str, str] | None = None) -> Rollup:
     """The rollup of the period containing ``day``.
 
     ``latest`` (``latest_rows``) and ``issues`` (``find_issues``) of the same report as of the
     same moment, when the caller (validate, in a daily sweep) already has them: on a national
-    year they are most of the work and a large part of the memory.
+    year they are most of the work and a large part of the memory. ``failed`` (commune code →
+    what went wrong) are communes the sweep could not read or check: each becomes an error
+    of the period, so the archive names them beside their last known figures.
     """
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
     as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
-    status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace)
+    status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace,
+                           campaign=campaign)
     if latest is None:
         latest = latest_rows(versions, spec, as_of)
     rows = latest[latest["period"] != "?"]
@@ -75,6 +80,11 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     total = _aggregate(spec, upto, figures)
     if issues is None:
         issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
+    named = set(issues.loc[issues["check"] == FAILED, "commune_code"])
+    failed = {code: message for code, message in (failed or {}).items() if code not in named}
+    if failed:
+        issues = pd.concat([issues, _failure_issues(spec, registry, period, failed)],
+                           ignore_index=True)
     errors = issues[(issues["level"] == "error") & (issues["period"] == period)] \
         .groupby("commune_code").size()
     communes = status.communes.set_index("code")
@@ -105,6 +115,17 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         if single else pd.DataFrame(),
         progress=target_progress(spec, communes, upto, period, day, campaign[0]),
     )
+
+
+def _failure_issues(spec: ReportSpec, registry, period: str,
+                    failed: dict[str, str]) -> pd.DataFrame:
+    names = {c.code: c.display_name for c in registry.communes}
+    return pd.DataFrame.from_records(
+        [issue(spec, code, names.get(code, code), period, "", "", FAILED, "error",
+               f"Lần chạy lúc này chưa xử lý được sổ của xã: {message}",
+               "Số liệu của xã là lần đọc được gần nhất; sửa theo hướng dẫn rồi chạy lại "
+               "toolkit daily.") for code, message in failed.items()],
+        columns=ISSUE_COLUMNS)
 
 
 def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:

@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
+from toolkit.layout import period_keys
 from toolkit.periods import Proof, Status, key_for, timeliness
 from toolkit.templates import ReportSpec
 
@@ -37,8 +39,9 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
                      as_of: datetime, grace: timedelta) -> pd.DataFrame:
     """Status of every (commune, period) that has versions, for single-row periods.
 
-    Columns: commune_code, period, status, first_complete_at, last_change_at. Pairs without any
-    version are absent: the caller fills them in as pending or missing.
+    The rules of ``periods.timeliness``, column-wise: a national year is a million versions.
+    Columns: commune_code, period, status, first_complete_at, last_change_at. Pairs without
+    any version are absent: the caller fills them in as pending or missing.
     """
     periods = list(periods)
     # Only the columns needed: a national year's versions are a few hundred MB.
@@ -49,27 +52,47 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
     if known.empty:
         return pd.DataFrame(columns=columns)
     cutoffs = pd.Series({p: spec.deadline.for_key(p) + grace for p in periods})
-    cutoff = known["period"].map(cutoffs)
-    content = known["content_hash"].where(~known["blank"], "")
-    grouped = known.groupby(KEYS, sort=False)
-    table = pd.DataFrame({"last_change_at": grouped["proven_at"].max()})
-    table["first_complete_at"] = known[known["complete"]].groupby(KEYS)["proven_at"].min()
-    before = content[known["proven_at"] <= cutoff].groupby(
-        [known["commune_code"], known["period"]]).last().rename("on_time_content")
-    after = known[known["proven_at"] > cutoff][KEYS].assign(content=content)
-    after = after.join(before, on=KEYS)
-    table["changed_later"] = (after["content"] != after["on_time_content"]).groupby(
-        [after["commune_code"], after["period"]]).any()
+    known = known.assign(content=known["content_hash"].where(~known["blank"], ""),
+                         before=known["proven_at"] <= known["period"].map(cutoffs))
+    by_pair = [known["commune_code"], known["period"]]
+    table = pd.DataFrame({"last_change_at": known.groupby(by_pair)["proven_at"].max()})
+    current = known.groupby(by_pair, sort=False).tail(1).set_index(KEYS)
+    table["current_complete"] = current["complete"]
+    table["current_blank"] = current["blank"]
+    complete = known[known["complete"]]
+    table["first_complete"] = complete.groupby(KEYS)["proven_at"].min()
+    before = known[known["before"]]
+    at_cutoff = before.groupby(KEYS, sort=False).tail(1).set_index(KEYS)
+    table["cutoff_complete"] = at_cutoff["complete"]
+    table["first_on_time"] = complete[complete["before"]].groupby(KEYS)["proven_at"].min()
+    after = known[~known["before"]]
+    table["first_late"] = after[after["complete"]].groupby(KEYS)["proven_at"].min()
+    changed = after[KEYS + ["content"]].join(at_cutoff["content"].rename("on_time"), on=KEYS)
+    table["changed_later"] = (changed["content"] != changed["on_time"]).groupby(
+        [changed["commune_code"], changed["period"]]).any()
     table = table.reset_index()
-    table_cutoff = table["period"].map(cutoffs)
-    first = table["first_complete_at"]
-    status = pd.Series(Status.INCOMPLETE.value, index=table.index)
-    status[first.notna() & (first > table_cutoff)] = Status.LATE.value
-    on_time = first.notna() & (first <= table_cutoff)
-    changed = table["changed_later"].astype("boolean").fillna(False).astype(bool)
-    status[on_time] = Status.ON_TIME.value
-    status[on_time & changed] = Status.AMENDED.value
-    table["status"] = status
+    waiting = (pd.Series(as_of, index=table.index) < table["period"].map(cutoffs)).to_numpy()
+    flag = {name: table[name].astype("boolean").fillna(False).astype(bool).to_numpy()
+            for name in ("current_complete", "current_blank", "cutoff_complete",
+                         "changed_later")}
+    late = table["first_late"].notna().to_numpy()
+    conditions = [
+        waiting & flag["current_blank"],
+        waiting & flag["current_complete"],
+        waiting,
+        flag["cutoff_complete"] & flag["changed_later"],
+        flag["cutoff_complete"],
+        late,
+        flag["current_blank"],
+    ]
+    choices = [Status.PENDING, Status.ON_TIME, Status.INCOMPLETE, Status.AMENDED,
+               Status.ON_TIME, Status.LATE, Status.MISSING]
+    table["status"] = np.select(conditions, [c.value for c in choices],
+                                default=Status.INCOMPLETE.value)
+    first = table["first_late"].where(~flag["cutoff_complete"], table["first_on_time"])
+    first = first.where(~waiting, table["first_complete"])
+    reported = table["status"].isin([s.value for s in Status if s.reported])
+    table["first_complete_at"] = first.where(reported)
     return table[columns]
 
 
@@ -90,7 +113,8 @@ def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
                     rows[row.row_key] = (bool(row.complete), row.content_hash)
             complete = bool(rows) and all(c for c, _ in rows.values())
             content = "|".join(f"{k}:{h}" for k, (_, h) in sorted(rows.items()))
-            states.append(Proof(pd.Timestamp(proven_at).to_pydatetime(), complete, content))
+            states.append(Proof(pd.Timestamp(proven_at).to_pydatetime(), complete, content,
+                                blank=not rows))
         proofs[code] = states
     return proofs
 
@@ -110,9 +134,24 @@ def _multi_row_table(spec: ReportSpec, versions: pd.DataFrame, period: str, *,
         records, columns=KEYS + ["status", "first_complete_at", "last_change_at"])
 
 
+def expected_periods(spec: ReportSpec, periods: Iterable[str],
+                     campaign: tuple[date, date]) -> set[str]:
+    """Which of ``periods`` the campaign expects: its days on the template's calendar, its
+    months due after it starts; a once-only report is always expected."""
+    if spec.period == "once":
+        return set(periods)
+    return set(periods) & set(period_keys(spec, *campaign))
+
+
 def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
-                 as_of: datetime, grace: timedelta) -> pd.DataFrame:
-    """One row per (commune, period): every registry commune, every period asked for."""
+                 as_of: datetime, grace: timedelta,
+                 campaign: tuple[date, date]) -> pd.DataFrame:
+    """One row per (commune, period): every registry commune, every period asked for.
+
+    A period the campaign does not expect (a weekend on a working-days calendar, a day before
+    the start) is ``not_expected`` whatever was typed; an expected one without any version
+    is pending until its cutoff, then missing.
+    """
     if spec.period == "once":
         found = pd.concat([_multi_row_table(spec, versions, p, as_of=as_of, grace=grace)
                            for p in periods], ignore_index=True)
@@ -122,19 +161,24 @@ def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: li
                                       names=KEYS).to_frame(index=False)
     table = grid.merge(found, on=KEYS, how="left")
     cutoff = table["period"].map({p: spec.deadline.for_key(p) + grace for p in periods})
-    waiting = pd.Series(as_of, index=table.index) <= cutoff
+    waiting = pd.Series(as_of, index=table.index) < cutoff
     nothing = table["status"].isna()
     table.loc[nothing & waiting, "status"] = Status.PENDING.value
     table.loc[nothing & ~waiting, "status"] = Status.MISSING.value
+    unexpected = ~table["period"].isin(expected_periods(spec, periods, campaign))
+    table.loc[unexpected, "status"] = Status.NOT_EXPECTED.value
+    table.loc[unexpected, "first_complete_at"] = None
     return table
 
 
 def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, *,
-                  as_of: datetime, grace: timedelta) -> StatusReport:
+                  as_of: datetime, grace: timedelta,
+                  campaign: tuple[date, date]) -> StatusReport:
     """Timeliness of the period of ``spec`` that contains ``day``, as known at ``as_of``."""
     period = key_for(spec.period, day)
     deadline = spec.deadline.for_key(period)
-    table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace)
+    table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace,
+                         campaign=campaign)
     table = table.set_index("commune_code")
     found = table.loc[[c.code for c in registry.communes]]
     records = []
@@ -170,12 +214,14 @@ def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
         table = pd.crosstab(communes["district"], communes["status"])
         for name, numbers in zip(table.index, table.to_numpy().tolist(), strict=True):
             counts = dict(zip(table.columns, numbers, strict=True))
-            rows.append(_counts(name or UNKNOWN_DISTRICT, counts, sum(numbers)))
-    rows.append(_counts(PROVINCE, communes["status"].value_counts().to_dict(), len(communes)))
+            rows.append(_counts(name or UNKNOWN_DISTRICT, counts))
+    rows.append(_counts(PROVINCE, communes["status"].value_counts().to_dict()))
     return pd.DataFrame.from_records(rows)
 
 
-def _counts(area: str, counts: dict, expected: int) -> dict:
+def _counts(area: str, counts: dict) -> dict:
+    """One area's counts; communes not expected this period are outside every denominator."""
+    expected = sum(int(n) for s, n in counts.items() if Status(s).expected)
     reported = sum(int(counts.get(s.value, 0)) for s in Status if s.reported)
     timely = sum(int(counts.get(s.value, 0)) for s in Status if s.timely)
     row = {"area": area, "expected": expected}

@@ -36,7 +36,8 @@ def campaign_status(spec: ReportSpec, registry, versions: pd.DataFrame, period: 
     ``rates`` and ``daily_series`` both read it; it is the costly part, so it is built once.
     """
     keys = window_periods(spec, period, campaign)["campaign"]
-    table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace)
+    table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace,
+                         campaign=campaign)
     districts = {c.code: c.district or UNKNOWN_DISTRICT for c in registry.communes}
     table["area"] = table["commune_code"].map(districts)
     return table
@@ -51,7 +52,8 @@ def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
     windows = window_periods(spec, period, campaign)
     areas = sorted({c.district or UNKNOWN_DISTRICT for c in registry.communes}) \
         if registry.has_districts else []
-    flags = pd.DataFrame({"expected": 1, "reported": table["status"].isin(REPORTED),
+    flags = pd.DataFrame({"expected": table["status"] != Status.NOT_EXPECTED.value,
+                          "reported": table["status"].isin(REPORTED),
                           "on_time": table["status"].isin(TIMELY)})
     records = []
     for window, keys in windows.items():
@@ -83,8 +85,10 @@ def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, peri
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = series[target.numerator].cumsum()
     by_period = table["period"]
-    series["reporting_rate"] = table["status"].isin(REPORTED).groupby(by_period).mean()
-    series["on_time_rate"] = table["status"].isin(TIMELY).groupby(by_period).mean()
+    expected = (table["status"] != Status.NOT_EXPECTED.value).groupby(by_period).sum()
+    expected = expected.where(expected > 0)
+    series["reporting_rate"] = table["status"].isin(REPORTED).groupby(by_period).sum() / expected
+    series["on_time_rate"] = table["status"].isin(TIMELY).groupby(by_period).sum() / expected
     return series.reset_index()
 
 

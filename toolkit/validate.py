@@ -7,9 +7,10 @@ stops at the first.
 
 from __future__ import annotations
 
+import logging
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import numpy as np
@@ -19,17 +20,21 @@ from toolkit.checks import issue
 from toolkit.checks.outliers import outlier_issues
 from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
+from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.periods import key_for
 from toolkit.templates import ReportSpec, parse_term
 
+#: The check of an issue that says a commune's data could not be checked (a bug met it).
+FAILED = "failed"
 ISSUE_COLUMNS = ["commune_code", "commune", "report", "period", "tab", "cell", "value", "check",
                  "level", "message", "fix"]
 _OPS: dict[str, Callable] = {"<=": operator.le, "<": operator.lt, ">=": operator.ge,
                              ">": operator.gt, "==": operator.eq, "!=": operator.ne}
 Progress = Callable[[str], None]
+log = logging.getLogger("toolkit")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,9 @@ class ValidateResult:
     # latest_rows and find_issues (before reconciling) of each report as of the same moment
     latest: dict[str, pd.DataFrame] = field(default_factory=dict)
     by_report: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Communes whose checks or feedback failed (code → what to tell the province); the
+    #: rollup names them.
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
@@ -52,15 +60,23 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     ``campaign`` (first and last day) bounds the periods a commune is expected to report.
     ``rows`` is ``latest_rows(versions, spec, as_of)`` when the caller already has it. Checks
     are column-wise: a national year is over a million rows, too many to visit one by one.
+    A commune whose data makes a check fail (a bug) gets one issue of check ``failed`` that
+    says so, and every other commune its findings: validate, the rollup and remind all see it.
     """
-    communes = registry.by_code()
-    names = {code: commune.display_name for code, commune in communes.items()}
     if rows is None:
         rows = latest_rows(versions, spec, as_of)
     upto = key_for(spec.period, day)
     if spec.period != "once":
         wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
         rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
+    return per_commune(spec, registry, upto, "kiểm tra số liệu", lambda reg, only: (
+        _find_issues(spec, reg, only(rows), day, as_of, campaign, upto)))
+
+
+def _find_issues(spec: ReportSpec, registry, rows: pd.DataFrame, day: date, as_of: datetime,
+                 campaign: tuple[date, date], upto: str) -> pd.DataFrame:
+    communes = registry.by_code()
+    names = {code: commune.display_name for code, commune in communes.items()}
     issues = _cell_issues(spec, rows, names)
     for rule in spec.rules:
         issues += _rule_issues(rule, spec, rows, communes, names)
@@ -68,6 +84,35 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     issues += roster_issues(spec, registry, rows)
     issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
     return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
+
+
+def per_commune(spec: ReportSpec, registry, period: str, doing: str,
+                compute: Callable[[object, Callable], pd.DataFrame]) -> pd.DataFrame:
+    """``compute(registry, only)`` for the whole province, column-wise and fast; if it raises,
+    commune by commune, so one commune's data meeting a bug costs that commune only.
+
+    ``only(frame)`` keeps a frame's rows of the registry passed. A commune that still fails
+    gets one error of check ``failed`` for ``period``, saying what failed and where the
+    details are.
+    """
+    try:
+        return compute(registry, lambda frame: frame)
+    except Exception:
+        log.exception("%s failed for the province; retrying commune by commune", doing)
+    parts = [pd.DataFrame(columns=ISSUE_COLUMNS)]
+    for commune in registry.communes:
+        def only(frame: pd.DataFrame, code: str = commune.code) -> pd.DataFrame:
+            return frame[(frame["commune_code"] == code).to_numpy()]
+
+        try:
+            parts.append(compute(replace(registry, communes=(commune,)), only))
+        except Exception as exc:
+            log.exception("%s failed for %s", doing, commune.code)
+            parts.append(pd.DataFrame([issue(
+                spec, commune.code, commune.display_name, period, "", "", FAILED, "error",
+                unexpected(doing, exc), "Số liệu của xã chưa được kiểm tra ở lần chạy này.")],
+                columns=ISSUE_COLUMNS))
+    return pd.concat(parts, ignore_index=True)
 
 
 def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cell: str,
@@ -156,7 +201,10 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
 
 def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
                      as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
-    """Every (commune, due period) without a complete row: an anti-join over the grid."""
+    """An error for every (commune, due period) from which nothing was received.
+
+    An anti-join of the due periods against the rows that hold anything; a period received
+    but incomplete is already named cell by cell (required fields left empty)."""
     if spec.period == "once":
         due = [] if spec.deadline.for_key("once") > as_of else ["once"]
     else:
@@ -166,24 +214,25 @@ def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
     if not due or not registry.communes:
         return []
     codes = [c.code for c in registry.communes]
-    complete = rows.loc[rows["complete"], ["commune_code", "period"]]
-    commune_of = pd.Index(dict.fromkeys(codes)).get_indexer(complete["commune_code"])
-    period_of = pd.Index(due).get_indexer(complete["period"])
+    received = rows[["commune_code", "period"]]
+    commune_of = pd.Index(dict.fromkeys(codes)).get_indexer(received["commune_code"])
+    period_of = pd.Index(due).get_indexer(received["period"])
     found = (commune_of >= 0) & (period_of >= 0)
     have = np.zeros((len(set(codes)), len(due)), bool)
     have[commune_of[found], period_of[found]] = True
     unique_of = pd.Index(dict.fromkeys(codes)).get_indexer(codes)
     messages = {}
     for key in due:
-        what = "danh sách" if key == "once" else f"số liệu kỳ {display_period(key)}"
-        messages[key] = (f"Chưa có {what} đầy đủ "
-                         f"(hạn {spec.deadline.for_key(key):%H:%M %d/%m/%Y}).")
+        what = "danh sách" if key == "once" else f"kỳ {display_period(key)}"
+        messages[key] = (f"Chưa báo cáo {what} (hạn "
+                         f"{spec.deadline.for_key(key):%H:%M %d/%m/%Y}).")
+    where = "các dòng của danh sách" if spec.period == "once" else "dòng của kỳ này"
+    fix = f"Nhập số liệu vào {where} trong trang \"{spec.tab}\" ngay."
     issues = []
     for i, k in zip(*np.nonzero(~have[unique_of]), strict=True):
         commune = registry.communes[i]
         issues.append(issue(spec, commune.code, commune.display_name, due[k], "", "",
-                            "missing", "warning", messages[due[k]],
-                            "Nhập đủ các cột bắt buộc cho kỳ này."))
+                            "missing", "error", messages[due[k]], fix))
     return issues
 
 
@@ -199,21 +248,34 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     """Find every issue and write each commune's Kiểm tra tab.
 
     ``versions`` (report key → ``frames.spec_versions``) saves reading the ledger again when
-    the caller has just read it.
+    the caller has just read it. A commune whose checks fail (a bug meeting its data) or whose
+    Kiểm tra tab cannot be written is named in the failures; the others are checked and
+    written.
     """
     if versions is None:
         versions = {s.key: spec_versions(ledger, s) for s in specs}
     latest = {s.key: latest_rows(versions[s.key], s, now) for s in specs}
     by_report = {s.key: find_issues(s, registry, versions[s.key], day, now, campaign,
                                     rows=latest[s.key]) for s in specs}
-    frames = list(by_report.values())
     names = {c.code: c.display_name for c in registry.communes}
-    frames.append(pd.DataFrame.from_records(reconcile_issues(specs, latest, names, day),
-                                            columns=ISSUE_COLUMNS))
+    frames = list(by_report.values())
+    if specs:
+        frames.append(per_commune(specs[0], registry, key_for(specs[0].period, day),
+                                  "đối chiếu báo cáo tháng", lambda reg, only: (
+            pd.DataFrame.from_records(reconcile_issues(
+                specs, {k: only(v) for k, v in latest.items()}, names, day),
+                columns=ISSUE_COLUMNS))))
     issues = pd.concat(frames, ignore_index=True)
-    banners = banner_texts(specs, registry, versions, day=day, now=now, campaign=campaign)
-    written, unchanged, deferred, failures = write_feedback(issues, banners, registry, store,
-                                                            ledger, now=now, progress=progress,
-                                                            report_tabs=tuple(s.tab for s in specs))
+    broken = issues[issues["check"] == FAILED]
+    failed = dict(zip(broken["commune_code"], broken["message"], strict=True))
+    banners = banner_texts(specs, registry, versions, issues, day=day, now=now,
+                           campaign=campaign)
+    checked = replace(registry, communes=tuple(c for c in registry.communes
+                                               if c.code not in failed))
+    written, unchanged, deferred, unwritten = write_feedback(
+        issues, banners, checked, store, ledger, now=now, progress=progress,
+        report_tabs=tuple(s.tab for s in specs))
+    failed.update(unwritten)
+    failures = [(names[code], message) for code, message in failed.items()]
     return ValidateResult(issues, tuple(written), unchanged, tuple(deferred), tuple(failures),
-                          latest, by_report)
+                          latest, by_report, failed=failed)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from toolkit.layout import TabLayout
+from toolkit.layout import Banner, TabLayout
 
 #: What a commune workbook should be set to, so "1.234,5" and "23/11/2026" parse as staff mean.
 LOCALE = "vi_VN"
@@ -139,11 +139,11 @@ class WorkbookStore(Protocol):
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None,
+                       banners: dict[str, Banner] | None = None,
                        report_tabs: tuple[str, ...] = ()) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
-        ``banners`` maps report tabs to the text of their first row (a "not reported yet"
-        warning, or the tab's title once reported). ``report_tabs`` are every report's tab, so
+        ``banners`` maps report tabs to their first row (a red "not reported yet" warning, an
+        amber "cells to fix" one, or the tab's title). ``report_tabs`` are every report's tab, so
         a store that marks offending cells (Google: a note) can clear marks on fixed ones.
         Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""

@@ -8,7 +8,7 @@ so nothing a commune typed can come back as a live formula.
 from __future__ import annotations
 
 from toolkit.backends.google_requests import HEADER_FORMAT, HEADER_ROWS, grid, row, update_cells
-from toolkit.layout import FEEDBACK_HEADERS, parse_a1
+from toolkit.layout import BANNER_COLOURS, FEEDBACK_HEADERS, Banner, parse_a1
 
 
 def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
@@ -27,11 +27,13 @@ def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> li
     ]
 
 
-def banner_request(sid: int, text: str) -> dict:
-    """The first row of a report tab: its title, or a red "not reported yet" warning."""
-    colour = {"red": 0.8, "green": 0.0, "blue": 0.0} if text.startswith("⚠") else {}
+def banner_request(sid: int, banner: Banner) -> dict:
+    """The first row of a report tab: its title, or a red / amber warning."""
+    hex_colour = BANNER_COLOURS.get(banner.tone)
+    colour = {name: round(int(hex_colour[i:i + 2], 16) / 255, 3)
+              for name, i in (("red", 0), ("green", 2), ("blue", 4))} if hex_colour else {}
     fmt = {"textFormat": {"bold": True, "fontSize": 12, "foregroundColor": colour}}
-    return update_cells(grid(sid, 0, 1, 0, 1), [row([text], fmt)],
+    return update_cells(grid(sid, 0, 1, 0, 1), [row([banner.text], fmt)],
                         "userEnteredValue,userEnteredFormat.textFormat")
 
 

@@ -48,7 +48,14 @@ from toolkit.backends.google_drive import Drive, rfc3339
 from toolkit.backends.google_http import Account, connect
 from toolkit.backends.google_requests import SheetInfo, quote_tab, sheet_id_for
 from toolkit.errors import WorkbookError
-from toolkit.layout import FEEDBACK_TAB, FIRST_DATA_ROW, HELP_TAB, LISTS_TAB, period_key_of
+from toolkit.layout import (
+    FEEDBACK_TAB,
+    FIRST_DATA_ROW,
+    HELP_TAB,
+    LISTS_TAB,
+    Banner,
+    period_key_of,
+)
 
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
 _DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
@@ -246,7 +253,7 @@ class GSheetsStore:
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None,
+                       banners: dict[str, Banner] | None = None,
                        report_tabs: tuple[str, ...] = ()) -> str | None:
         """Rewrite Kiểm tra, the banner rows and the notes on offending cells in ONE request.
 
@@ -274,9 +281,9 @@ class GSheetsStore:
 
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
-                    banners: dict[str, str], notes: dict[str, dict]) -> list[dict]:
+                    banners: dict[str, Banner], notes: dict[str, dict]) -> list[dict]:
     requests = gf.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
-    requests += [gf.banner_request(ids[t], text) for t, text in banners.items() if t in ids]
+    requests += [gf.banner_request(ids[t], banner) for t, banner in banners.items() if t in ids]
     return requests + [gf.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
                        if t != FEEDBACK_TAB]
 

@@ -31,6 +31,7 @@ from toolkit.backends.base import (
 from toolkit.errors import WorkbookError
 from toolkit.excel import HEADER_FONT, TITLE_FONT, WRAP, put, save_atomically, style_header
 from toolkit.layout import (
+    BANNER_COLOURS,
     FEEDBACK_HEADERS,
     FEEDBACK_TAB,
     FIRST_DATA_ROW,
@@ -38,6 +39,7 @@ from toolkit.layout import (
     HELP_TAB,
     LISTS_TAB,
     TITLE_ROW,
+    Banner,
     TabLayout,
     a1,
     column_letter,
@@ -46,7 +48,6 @@ from toolkit.layout import (
 from toolkit.periods import VN_TZ
 
 UNLOCKED = Protection(locked=False)
-BANNER_FONT = Font(bold=True, size=13, color="C00000")
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 
@@ -149,17 +150,18 @@ class XlsxStore:
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
-                       banners: dict[str, str] | None = None,
+                       banners: dict[str, Banner] | None = None,
                        report_tabs: tuple[str, ...] = ()) -> str | None:
         path = self.path(locator)
         if str(_stat(path)) != expected_stamp:
             return None
         book = self._open(locator)
-        for tab, text in (banners or {}).items():
+        for tab, banner in (banners or {}).items():
             if tab in book.sheetnames:
                 cell = book[tab].cell(TITLE_ROW, 1)
-                put(cell, text)
-                cell.font = BANNER_FONT if text.startswith("⚠") else TITLE_FONT
+                put(cell, banner.text)
+                colour = BANNER_COLOURS.get(banner.tone)
+                cell.font = Font(bold=True, size=13, color=colour) if colour else TITLE_FONT
         sheet = _feedback_sheet(book, replace=True)
         put(sheet.cell(TITLE_ROW, 1), summary)
         for r, values in enumerate(rows, start=FIRST_DATA_ROW):
@@ -167,7 +169,15 @@ class XlsxStore:
                 put(sheet.cell(r, c), value)
         if str(_stat(path)) != expected_stamp:
             return None
-        save_atomically(book, path)
+        try:
+            save_atomically(book, path)
+        except OSError as exc:
+            # Windows refuses to replace a file Excel holds open (PermissionError); a full
+            # disk or a read-only share says no too. The commune's own file is untouched.
+            raise WorkbookError(
+                f"{path.name}: không ghi được (sổ đang mở trên một máy, hoặc thư mục không cho "
+                f"ghi: {exc.strerror or exc}); hãy đóng sổ — trang Kiểm tra sẽ được ghi ở lần "
+                "chạy sau") from exc
         _touch(path, now)
         return str(_stat(path))
 
