@@ -37,6 +37,13 @@ def test_blank_cells_are_blank_for_every_kind(raw, kind):
     ("4 cửa hàng", 4),
     ("15 đơn", 15),
     ("-0", 0),
+    ("１２", 12),  # full-width, as phones and IMEs type them
+    ("１.２００", 1200),
+    ("１．２００．０００", 1_200_000),
+    ("１\u3000２００", 1200),
+    ("١٢", 12),  # any script's decimal digits
+    ("𝟏𝟐", 12),
+    ("１２ hộ", 12),
 ])
 def test_int_accepts(raw, expected):
     parsed = parse_cell(raw, "int")
@@ -58,13 +65,18 @@ def test_int_accepts(raw, expected):
                  "hãy gõ số thay cho công thức."),
     ("#DIV/0!", "Ô này đang báo lỗi #DIV/0!; hãy sửa công thức hoặc gõ lại số."),
     (date(2026, 11, 23), "Ô này cần một số nguyên (ví dụ 1200), nhưng đang là ngày 23/11/2026."),
+    ("１，２００", 'Không rõ "１，２００" là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.'),
+    ("１．５", 'Không rõ "１．５" là bao nhiêu; hãy chỉ gõ chữ số, ví dụ 1200.'),
+    ("－３", 'Số không được âm, nhưng đang là "－３"; hãy gõ số từ 0 trở lên.'),
+    ("＝SUM(A1)", 'Ô này cần một số nguyên (ví dụ 1200), nhưng đang là công thức "＝SUM(A1)"; '
+                 "hãy gõ số thay cho công thức."),
 ])
 def test_int_refuses_with_a_message(raw, message):
     assert parse_cell(raw, "int") == Parsed(None, message)
 
 
 @pytest.mark.parametrize("raw", [
-    "12 kg", "1.2000", "1200.", ".5", "1,200,000", "12%", "1 2", "+5", "12 hộ 5", "١٢", "-",
+    "12 kg", "1.2000", "1200.", ".5", "1,200,000", "12%", "1 2", "+5", "12 hộ 5", "-",
 ])
 def test_int_refuses_other_shapes(raw):
     parsed = parse_cell(raw, "int")
@@ -89,6 +101,10 @@ def test_int_refuses_other_shapes(raw):
     (2.5, 2.5),
     (12.0, 12),
     (1_500_000, 1_500_000),
+    ("２，５", 2.5),
+    ("１.２００.０００ đ", 1_200_000),
+    ("１\u202f２００，７５", 1200.75),
+    ("２,５ ｋｇ", 2.5),
 ])
 def test_number_accepts(raw, expected):
     parsed = parse_cell(raw, "number")
@@ -105,10 +121,20 @@ def test_number_accepts(raw, expected):
     ("=A1*2", "công thức"),
     ("abc", 'Ô này cần một số (ví dụ 1.200 hoặc 2,5), nhưng đang là "abc".'),
     (False, '"FALSE"'),
+    ("１.５", 'Không rõ "１.５" là bao nhiêu; số thập phân dùng dấu phẩy'),
+    ("－２，５", 'Số không được âm, nhưng đang là "－２，５"'),
 ])
 def test_number_refuses_with_a_message(raw, fragment):
     parsed = parse_cell(raw, "number")
     assert parsed.value is None and fragment in parsed.error
+
+
+@pytest.mark.parametrize("kind", ["int", "number", "phone"])
+@pytest.mark.parametrize("raw", ["10²", "①", "½", "1⁄2", "١٫٥"])
+def test_digits_that_are_not_decimal_digits_stay_refused(raw, kind):
+    # NFKC would read "10²" as 102 and "①" as 1: not what anybody typed.
+    parsed = parse_cell(raw, kind)
+    assert parsed.value is None and parsed.error
 
 
 @pytest.mark.parametrize("raw, kind, bounds, message", [
@@ -137,6 +163,8 @@ def test_bounds(raw, kind, bounds, message):
     (datetime(2026, 11, 23, 8, 30), "23/11/2026 08:30"),
     (time(8, 30), "08:30"),
     ("Nguye\u0302\u0303n", "Nguyễn"),  # decomposed input comes back composed (NFC)
+    ("２３/１１/２０２６", "２３/１１/２０２６"),  # text keeps what was typed, not what it means
+    ("10²", "10²"),
 ])
 def test_text(raw, expected):
     assert parse_cell(raw, "text") == Parsed(expected)
@@ -192,6 +220,12 @@ def test_choice_accepts_the_template_s_other_words_and_stores_the_choice(raw, ex
     assert parse_cell(raw, "choice", choices=ROLES, aliases=aliases) == Parsed(expected)
 
 
+@pytest.mark.parametrize("raw, expected", [("Thôn １", "Thôn 1"), ("thon ２", "Thôn 2"),
+                                           ("Ｔhôn\u00a0１", "Thôn 1")])
+def test_choice_reads_full_width_digits(raw, expected):
+    assert parse_cell(raw, "choice", choices=("Thôn 1", "Thôn 2")) == Parsed(expected)
+
+
 def test_choice_refuses_listing_the_choices():
     assert parse_cell("Trưởng thôn", "choice", choices=ROLES) == Parsed(
         None, 'Hãy chọn một trong: Tổ trưởng, Tổ phó, Thành viên; ô này đang là "Trưởng thôn".')
@@ -226,6 +260,10 @@ def test_choice_without_choices_asks_for_the_list():
     (912345678, "0912345678"),
     (912345678.0, "0912345678"),
     (84912345678, "0912345678"),
+    ("０９１２ ３４５ ６７８", "0912345678"),
+    ("＋８４ ９１２ ３４５ ６７８", "0912345678"),
+    ("0912\u2011345\u2011678", "0912345678"),  # non-breaking hyphens from a word processor
+    ("（+84）０９１２．３４５．６７８", "0912345678"),
 ])
 def test_phone_accepts(raw, expected):
     assert parse_cell(raw, "phone") == Parsed(expected)
@@ -300,6 +338,43 @@ def test_number_with_decimal_comma_round_trips(whole, frac):
 def test_number_round_trips_through_format_vn_number(x):
     # Whole numbers come back as int (the exact digits written), so compare as floats.
     assert float(parse_cell(format_vn_number(x), "number").value) == x
+
+
+# Look-alikes, written out here rather than taken from toolkit.parse so the tests check it.
+# ASCII, full-width, Arabic-Indic, Devanagari and mathematical bold digits.
+DIGIT_STYLES = (0x30, 0xFF10, 0x660, 0x966, 0x1D7CE)
+LOOKALIKES = {".": ".．", ",": ",，", "-": "-－−\u2011", "/": "/／", ":": ":：",
+              " ": " \u00a0\u202f\u2007\u3000"}
+
+
+def restyled(text: str, digits: int, marks: str = "", space: str = " ") -> str:
+    """``text`` with ASCII digits in another script, ``marks`` full-width and spaces ``space``."""
+    out = "".join(chr(digits + int(c)) if c in "0123456789" else c for c in text)
+    return "".join(chr(ord(c) + 0xFEE0) if c in marks else c for c in out).replace(" ", space)
+
+
+@given(st.data(), st.from_regex(r"-?[0-9]{1,7}([., ][0-9]{1,4}){0,3}( ?(kg|đ|hộ))?",
+                                fullmatch=True), st.sampled_from(["int", "number"]))
+def test_lookalike_digits_and_separators_read_as_their_ascii(data, ascii_text, kind):
+    typed = "".join(
+        data.draw(st.sampled_from([chr(style + int(c)) for style in DIGIT_STYLES]))
+        if c.isdigit() else data.draw(st.sampled_from(LOOKALIKES.get(c, c)))
+        for c in ascii_text)
+    meant, read = parse_cell(ascii_text, kind), parse_cell(typed, kind)
+    assert (read.value, read.error is None) == (meant.value, meant.error is None)
+
+
+@given(st.integers(min_value=0, max_value=10**15), st.sampled_from(DIGIT_STYLES),
+       st.sampled_from([".", "．", " ", "\u00a0", "\u202f", "\u2007"]))
+def test_int_round_trips_in_any_digits(n, digits, sep):
+    assert parse_cell(restyled(f"{n:,}".replace(",", sep), digits), "int") == Parsed(n)
+
+
+@given(st.integers(min_value=0, max_value=10**9), st.from_regex(r"[0-9]{1,4}", fullmatch=True),
+       st.sampled_from(DIGIT_STYLES))
+def test_number_with_full_width_decimal_comma_round_trips(whole, frac, digits):
+    text = restyled(f"{whole:,}".replace(",", ".") + "," + frac, digits, marks=".,")
+    assert parse_cell(text, "number") == Parsed(float(f"{whole}.{frac}"))
 
 
 cells = st.one_of(st.none(), st.text(), st.integers(), st.floats(allow_nan=True), st.booleans(),

@@ -5,7 +5,9 @@ bool, int, float, str, or datetime/date/time. A cell that cannot be read is retu
 message (shown to commune staff in their "Kiểm tra" tab), never raised and never turned into a
 silent blank. Ambiguous input is refused rather than guessed: in Vietnam "1.200" is twelve
 hundred and "2,5" is two and a half, but a sheet in an English locale teaches people the
-opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped.
+opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped. What is unambiguous is
+read as meant: full-width digits and punctuation from phone keyboards, other scripts' digits,
+odd spaces and hyphens.
 """
 
 from __future__ import annotations
@@ -37,9 +39,12 @@ _SHOWN_CHOICES = 10
 _SHOWN_CHARS = 40
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Hyphens that keyboards and word processors put where a "-" was typed.
+_HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2212\ufe63"), "-")
 _SPACES = re.compile(r"\s+")
-# Sign, the number (digits, "." or " " thousands groups, "," decimals), then an optional unit.
-_NUMBER_CELL = re.compile(r"(?P<sign>[-\u2212\u2013])?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
+# Sign, the number (digits, "." or " " thousands groups, "," decimals), then an optional unit;
+# read after _folded, so other dashes and digits are already ASCII.
+_NUMBER_CELL = re.compile(r"(?P<sign>-)?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
                           r"\s*(?P<unit>[^0-9]*)", re.ASCII)
 _VN_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?:[. ][0-9]{3})+|[0-9]+)(?:,(?P<frac>[0-9]+))?")
 _DOT_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
@@ -152,6 +157,37 @@ def _as_text(raw) -> str:
     return str(raw)
 
 
+class _FoldTable(dict):
+    """A str.translate table from look-alikes to the ASCII they stand for, filled as needed."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            plain = str(digit)
+        elif unicodedata.category(char) == "Zs":
+            plain = " "
+        elif unicodedata.decomposition(char).startswith(("<wide>", "<narrow>")):
+            plain = unicodedata.normalize("NFKC", char)
+        else:
+            plain = _HYPHENS.get(code, char)
+        self[code] = plain
+        return plain
+
+
+_FOLDS = _FoldTable()
+
+
+def _folded(text: str) -> str:
+    """Digits, punctuation and spaces as a person meant them: "２３／１１" → "23/11", "١٢" → "12".
+
+    Phones and IMEs type full-width forms and other scripts' digits. Only those (NFKC of
+    width variants, any Unicode decimal digit, space separators, hyphens) are folded: NFKC at
+    large would also read "10²" as 102 and "①" as 1, which is not what anybody typed.
+    """
+    return text if text.isascii() else text.translate(_FOLDS)
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 def _numeric_cell(raw, hint: str) -> Decimal | Parsed:
@@ -166,9 +202,10 @@ def _numeric_cell(raw, hint: str) -> Decimal | Parsed:
 
 def _split_number_text(raw: str, hint: str, units: frozenset[str]):
     """Text → (sign, number text) or the error Parsed; the unit, if any, must be one we know."""
-    text = _SPACES.sub(" ", raw).strip()
+    typed = _SPACES.sub(" ", raw).strip()
+    text = _folded(typed)
     if text.startswith("="):
-        return _error(f"Ô này cần {hint}, nhưng đang là công thức {_shown(text)}; "
+        return _error(f"Ô này cần {hint}, nhưng đang là công thức {_shown(typed)}; "
                       "hãy gõ số thay cho công thức.")
     if text.upper() in SPREADSHEET_ERRORS:
         return _error(f"Ô này đang báo lỗi {text.upper()}; hãy sửa công thức hoặc gõ lại số.")
@@ -176,7 +213,7 @@ def _split_number_text(raw: str, hint: str, units: frozenset[str]):
     unit = strip_diacritics(match["unit"]) if match else ""
     # A unit may end a sentence ("500.000 đ."), a bare number may not ("1200." is a typo).
     if not match or (unit and unit.removesuffix(".").strip() not in units):
-        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(text)}.")
+        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(typed)}.")
     return match["sign"], match["num"]
 
 
@@ -296,8 +333,8 @@ def _parse_choice(text: str, choices: tuple[str, ...],
     if not choices:
         return _error("Ô này chưa có danh sách giá trị để chọn; hãy báo cho Sở để bổ sung.")
     words = [(c, c) for c in choices] + list(aliases)
-    exact = {c for word, c in words if _fold(word) == _fold(text)}
-    loose = {c for word, c in words if strip_diacritics(word) == strip_diacritics(text)}
+    exact = {c for word, c in words if _exact_key(word) == _exact_key(text)}
+    loose = {c for word, c in words if _loose_key(word) == _loose_key(text)}
     found = [c for c in choices if c in (exact or loose)]
     if len(found) == 1:
         return Parsed(found[0])
@@ -310,8 +347,12 @@ def _parse_choice(text: str, choices: tuple[str, ...],
     return _error(f"Hãy chọn một trong: {listed}; ô này đang là {_shown(text)}.")
 
 
-def _fold(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().lower()
+def _exact_key(text: str) -> str:
+    return _SPACES.sub(" ", _folded(unicodedata.normalize("NFC", text))).strip().lower()
+
+
+def _loose_key(text: str) -> str:
+    return strip_diacritics(_folded(text))
 
 
 def _parse_phone(raw) -> Parsed:
@@ -324,7 +365,7 @@ def _parse_phone(raw) -> Parsed:
     if isinstance(raw, int):
         digits = _digits_of(raw) if raw >= 0 else ""
     elif isinstance(raw, str):
-        digits = _PHONE_NOISE.sub("", raw)
+        digits = _PHONE_NOISE.sub("", _folded(raw))
         if digits.startswith("+84"):
             digits = digits[3:]
     else:
