@@ -178,24 +178,75 @@ def test_text(raw, expected):
     ("2026-11-23", date(2026, 11, 23)),
     (date(2026, 11, 23), date(2026, 11, 23)),
     (datetime(2026, 11, 23, 17, 5), date(2026, 11, 23)),
+    ("23-11-2026", date(2026, 11, 23)),
+    ("23.11.2026", date(2026, 11, 23)),
+    ("2026/11/23", date(2026, 11, 23)),
+    ("2026.11.23", date(2026, 11, 23)),
+    ("2026-1-5", date(2026, 1, 5)),
+    ("23/11/26", date(2026, 11, 23)),
+    ("1/2/00", date(2000, 2, 1)),
+    ("ngày 23 tháng 11 năm 2026", date(2026, 11, 23)),
+    ("Ngày 23 tháng 11 năm 2026", date(2026, 11, 23)),
+    ("23 tháng 11 năm 2026", date(2026, 11, 23)),
+    ("23 tháng 11, 2026", date(2026, 11, 23)),
+    ("23 thg 11, 2026", date(2026, 11, 23)),
+    ("23 Thg 11 2026", date(2026, 11, 23)),
+    ("Ngay 23 thang 11 nam 2026", date(2026, 11, 23)),
+    ("NGÀY 23 THÁNG 11 NĂM 2026", date(2026, 11, 23)),
+    ("23\u00a0tháng\u00a011\u00a0năm\u00a02026", date(2026, 11, 23)),
+    ("Thứ Hai, 23/11/2026", date(2026, 11, 23)),
+    ("thu hai, 23/11/2026", date(2026, 11, 23)),
+    ("Thứ 2, 23/11/2026", date(2026, 11, 23)),
+    ("T2 23/11/2026", date(2026, 11, 23)),
+    ("Th 2, 23/11/2026", date(2026, 11, 23)),
+    ("Chủ nhật, 22/11/2026", date(2026, 11, 22)),
+    ("CN 22/11/2026", date(2026, 11, 22)),
+    ("Thứ Hai, ngày 23 tháng 11 năm 2026", date(2026, 11, 23)),
+    ("Thứ Hai, 23 thg 11, 2026", date(2026, 11, 23)),
+    ("23/11/2026 08:30", date(2026, 11, 23)),
+    ("23/11/2026 8:30:15", date(2026, 11, 23)),
+    ("2026-11-23 08:30:00", date(2026, 11, 23)),
+    ("T2 23/11/2026 23:59", date(2026, 11, 23)),
+    ("11/23/2026", date(2026, 11, 23)),  # the day cannot be 11/23: an English-locale habit
+    ("12/13/2026", date(2026, 12, 13)),
+    ("２３/１１/２０２６", date(2026, 11, 23)),
+    ("２３－１１－２０２６", date(2026, 11, 23)),
+    ("Thứ Hai，２３／１１／２０２６\u3000０８：３０", date(2026, 11, 23)),
+    ("٢٣/١١/٢٠٢٦", date(2026, 11, 23)),
 ])
 def test_date_accepts(raw, expected):
     assert parse_cell(raw, "date") == Parsed(expected)
 
 
 @pytest.mark.parametrize("raw, fragment", [
-    ("23/11/26", 'đang là "23/11/26"'),
-    ("23-11-2026", 'đang là "23-11-2026"'),
     ("hôm nay", 'đang là "hôm nay"'),
     ("31/02/2026", 'Ngày "31/02/2026" không có trong lịch'),
     ("23/11/0226", "nằm ngoài khoảng 1950–2100"),
     (5, "đang là 5"),  # a small number typed into a date cell, not 04/01/1900
     (True, '"TRUE"'),
     (time(8, 0), "giờ 08:00"),
+    ("31-02-2026", 'Ngày "31-02-2026" không có trong lịch'),
+    ("２９/０２/２０２６", 'Ngày "２９/０２/２０２６" không có trong lịch'),
+    ("30 tháng 2 năm 2026", 'Ngày "30 tháng 2 năm 2026" không có trong lịch'),
+    ("23 tháng 13 năm 2026", "không có trong lịch"),
+    ("23-11-1949", "Ngày 23/11/1949 nằm ngoài khoảng 1950–2100"),
+    ("1/1/2101 08:00", "Ngày 01/01/2101 nằm ngoài khoảng 1950–2100"),
+    ("Thứ Ba, 23/11/2026", "Ngày 23/11/2026 là thứ Hai, không phải thứ Ba; hãy kiểm tra lại ngày."),
+    ("CN 23/11/2026", "Ngày 23/11/2026 là thứ Hai, không phải Chủ nhật"),
 ])
 def test_date_refuses(raw, fragment):
     parsed = parse_cell(raw, "date")
     assert parsed.value is None and fragment in parsed.error
+
+
+@pytest.mark.parametrize("raw", [
+    "23-11-26",  # two-digit years only after "/": "26-11-23" may as well be ISO
+    "23.11.26", "23/11", "11/2026", "23112026", "2026-11-23-", "23/11/2026 25:00",
+    "23/11/2026 lúc 8h", "Thứ Hai", "T8 23/11/2026", "ngày 23 tháng 11", "23 tháng 11 2026 năm",
+])
+def test_date_still_refuses_what_is_not_clearly_one_day(raw):
+    assert parse_cell(raw, "date") == Parsed(
+        None, f'Ô này cần một ngày dạng ngày/tháng/năm (ví dụ 23/11/2026), nhưng đang là "{raw}".')
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -375,6 +426,53 @@ def test_int_round_trips_in_any_digits(n, digits, sep):
 def test_number_with_full_width_decimal_comma_round_trips(whole, frac, digits):
     text = restyled(f"{whole:,}".replace(",", ".") + "," + frac, digits, marks=".,")
     assert parse_cell(text, "number") == Parsed(float(f"{whole}.{frac}"))
+
+
+WEEKDAYS = ("Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ nhật")
+SHORT_WEEKDAYS = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")
+DATE_FORMS = {
+    "dd/mm/yyyy": lambda d: d.strftime("%d/%m/%Y"),
+    "d/m/yyyy": lambda d: f"{d.day}/{d.month}/{d.year}",
+    "dd-mm-yyyy": lambda d: d.strftime("%d-%m-%Y"),
+    "dd.mm.yyyy": lambda d: d.strftime("%d.%m.%Y"),
+    "yyyy-mm-dd": lambda d: d.strftime("%Y-%m-%d"),
+    "yyyy/mm/dd": lambda d: d.strftime("%Y/%m/%d"),
+    "yyyy.mm.dd": lambda d: d.strftime("%Y.%m.%d"),
+    "ngày … tháng … năm": lambda d: f"ngày {d.day} tháng {d.month} năm {d.year}",
+    "… tháng … năm": lambda d: f"{d.day} tháng {d.month} năm {d.year}",
+    "… tháng …, yyyy": lambda d: f"{d.day} tháng {d.month}, {d.year}",
+    "… thg …, yyyy": lambda d: f"{d.day} thg {d.month}, {d.year}",
+    "… Thg … yyyy": lambda d: f"{d.day:02} Thg {d.month} {d.year}",
+    "no accents": lambda d: f"Ngay {d.day} thang {d.month} nam {d.year}",
+    "capitals": lambda d: f"NGÀY {d.day} THÁNG {d.month:02} NĂM {d.year}",
+}
+WEEKDAY_FORMS = (lambda d: "", lambda d: f"{WEEKDAYS[d.weekday()]}, ",
+                 lambda d: f"{SHORT_WEEKDAYS[d.weekday()]} ")
+
+
+@given(st.dates(date(1950, 1, 1), date(2100, 12, 31)), st.sampled_from(sorted(DATE_FORMS)),
+       st.sampled_from(WEEKDAY_FORMS), st.one_of(st.none(), st.times()),
+       st.sampled_from(DIGIT_STYLES[:3]), st.sampled_from(["", "/-.,:"]),
+       st.sampled_from(LOOKALIKES[" "]))
+def test_date_round_trips_in_every_accepted_form(day, form, weekday, clock, digits, marks, space):
+    text = weekday(day) + DATE_FORMS[form](day)
+    if clock is not None:
+        text += f" {clock.hour}:{clock:%M}" + (f":{clock:%S}" if clock.second else "")
+    assert parse_cell(restyled(text, digits, marks, space), "date") == Parsed(day)
+
+
+@given(st.dates(date(2000, 1, 1), date(2099, 12, 31)))
+def test_two_digit_years_are_this_century(day):
+    assert parse_cell(day.strftime("%d/%m/%y"), "date") == Parsed(day)
+
+
+@given(st.dates(date(1950, 1, 1), date(2100, 12, 31)))
+def test_month_first_only_when_the_day_cannot_be_a_month(day):
+    parsed = parse_cell(f"{day.month}/{day.day}/{day.year}", "date")
+    if day.day > 12:
+        assert parsed == Parsed(day)
+    elif day.day != day.month:
+        assert parsed.value != day
 
 
 cells = st.one_of(st.none(), st.text(), st.integers(), st.floats(allow_nan=True), st.booleans(),

@@ -5,9 +5,10 @@ bool, int, float, str, or datetime/date/time. A cell that cannot be read is retu
 message (shown to commune staff in their "Kiểm tra" tab), never raised and never turned into a
 silent blank. Ambiguous input is refused rather than guessed: in Vietnam "1.200" is twelve
 hundred and "2,5" is two and a half, but a sheet in an English locale teaches people the
-opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped. What is unambiguous is
-read as meant: full-width digits and punctuation from phone keyboards, other scripts' digits,
-odd spaces and hyphens.
+opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped. Dates are read day
+first; 11/23/2026 is month first only because 23 is no month. What is unambiguous is read as
+meant: full-width digits and punctuation from phone keyboards, other scripts' digits, odd
+spaces and hyphens, and the usual ways of writing a day ("Thứ Hai, ngày 23 tháng 11 năm 2026").
 """
 
 from __future__ import annotations
@@ -48,8 +49,22 @@ _NUMBER_CELL = re.compile(r"(?P<sign>-)?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
                           r"\s*(?P<unit>[^0-9]*)", re.ASCII)
 _VN_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?:[. ][0-9]{3})+|[0-9]+)(?:,(?P<frac>[0-9]+))?")
 _DOT_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
-_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# A date as people write it, read after _folded and strip_diacritics: an optional weekday
+# ("thu hai", "t2", "cn"), then day/month/year (either order of day and month, see
+# _date_in_text), year-month-day, or the long forms "ngay 23 thang 11 nam 2026" and
+# "23 thg 11, 2026"; an optional time of day is ignored.
+_WEEKDAYS = {
+    **{f"{prefix}{n}": i for i, n in enumerate("234567") for prefix in ("thu ", "th ", "t")},
+    **{f"thu {word}": i for i, word in enumerate(("hai", "ba", "tu", "nam", "sau", "bay"))},
+    "chu nhat": 6, "cn": 6,
+}
+_WEEKDAYS_SHOWN = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+_DATE_TEXT = re.compile(
+    rf"(?:(?P<weekday>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})(?:, ?| ))?(?:ngay )?"
+    r"(?:(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+    r"|(?P<iso_year>\d{4})(?P<iso_sep>[/.-])(?P<iso_month>\d{1,2})(?P=iso_sep)(?P<iso_day>\d{1,2})"
+    r"|(?P<day>\d{1,2}) (?:thang|thg) (?P<month>\d{1,2})(?:,? | nam )(?P<long_year>\d{4}))"
+    r"(?: (?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?", re.ASCII)
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
 
 _INT_HINT = "một số nguyên (ví dụ 1200)"
@@ -300,7 +315,7 @@ def _check_bounds(parsed: Parsed, minimum, maximum) -> Parsed:
 # --- dates, choices, phones ------------------------------------------------------------------
 
 def _parse_date(raw) -> Parsed:
-    wrong = _error(f"Ô này cần {_DATE_HINT}, nhưng đang là {_shown(raw)}.")
+    weekday = None
     if isinstance(raw, datetime):
         day = raw.date()
     elif isinstance(raw, date):
@@ -308,24 +323,51 @@ def _parse_date(raw) -> Parsed:
     elif isinstance(raw, int | float) and not isinstance(raw, bool):
         # A serial number: Google's UNFORMATTED_VALUE for a date cell.
         if not _SERIAL_MIN <= raw < _SERIAL_MAX + 1:
-            return wrong
+            return _not_a_date(raw)
         return Parsed(SERIAL_EPOCH + timedelta(days=math.floor(raw)))
     elif isinstance(raw, str):
-        text = raw.strip()
-        dmy, iso = _DMY.fullmatch(text), _ISO.fullmatch(text)
-        if not (dmy or iso):
-            return wrong
-        d, m, y = map(int, dmy.groups() if dmy else iso.groups()[::-1])
+        found = _date_in_text(raw)
+        if found is None:
+            return _not_a_date(raw)
+        year, month, day_of_month, weekday = found
         try:
-            day = date(y, m, d)
+            day = date(year, month, day_of_month)
         except ValueError:
-            return _error(f"Ngày {_shown(text)} không có trong lịch; hãy kiểm tra ngày và tháng.")
+            return _error(f"Ngày {_shown(raw)} không có trong lịch; hãy kiểm tra ngày và tháng.")
     else:
-        return wrong
+        return _not_a_date(raw)
     if not DATE_MIN <= day <= DATE_MAX:
         return _error(f"Ngày {day:%d/%m/%Y} nằm ngoài khoảng {DATE_MIN.year}–{DATE_MAX.year}; "
                       "hãy kiểm tra lại năm.")
+    if weekday is not None and weekday != day.weekday():
+        # "Thứ Hai, 24/11/2026": the weekday or the date is a typo, and nothing says which.
+        return _error(f"Ngày {day:%d/%m/%Y} là {_WEEKDAYS_SHOWN[day.weekday()]}, không phải "
+                      f"{_WEEKDAYS_SHOWN[weekday]}; hãy kiểm tra lại ngày.")
     return Parsed(day)
+
+
+def _not_a_date(raw) -> Parsed:
+    return _error(f"Ô này cần {_DATE_HINT}, nhưng đang là {_shown(raw)}.")
+
+
+def _date_in_text(text: str) -> tuple[int, int, int, int | None] | None:
+    """(year, month, day, weekday or None) of a date written in one of the ways people do."""
+    match = _DATE_TEXT.fullmatch(strip_diacritics(_folded(text)))
+    if not match:
+        return None
+    weekday = _WEEKDAYS[match["weekday"]] if match["weekday"] else None
+    if match["iso_year"]:
+        return int(match["iso_year"]), int(match["iso_month"]), int(match["iso_day"]), weekday
+    if match["long_year"]:
+        return int(match["long_year"]), int(match["month"]), int(match["day"]), weekday
+    year = match["year"]
+    # Only after "/" is day-first a habit strong enough for two digits: "26-11-23" may be ISO.
+    if len(year) == 2 and match["sep"] != "/":
+        return None
+    first, second = int(match["first"]), int(match["second"])
+    # Day first, as Vietnamese write it; only an English-locale habit writes 11/23/2026.
+    day, month = (second, first) if first <= 12 < second else (first, second)
+    return int(year) + (2000 if len(year) == 2 else 0), month, day, weekday
 
 
 def _parse_choice(text: str, choices: tuple[str, ...],
