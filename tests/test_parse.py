@@ -5,7 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from toolkit.parse import Parsed, format_vn_number, parse_cell, strip_diacritics
+from toolkit.parse import (
+    Parsed,
+    format_vn_number,
+    parse_cell,
+    read_date,
+    read_month,
+    strip_diacritics,
+)
 
 ROLES = ("Tổ trưởng", "Tổ phó", "Thành viên")
 
@@ -247,6 +254,38 @@ def test_date_refuses(raw, fragment):
 def test_date_still_refuses_what_is_not_clearly_one_day(raw):
     assert parse_cell(raw, "date") == Parsed(
         None, f'Ô này cần một ngày dạng ngày/tháng/năm (ví dụ 23/11/2026), nhưng đang là "{raw}".')
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("11/2026", (2026, 11)),
+    ("1/2026", (2026, 1)),
+    ("01/2026", (2026, 1)),
+    ("11-2026", (2026, 11)),
+    ("11.2026", (2026, 11)),
+    ("tháng 11/2026", (2026, 11)),
+    ("Tháng 11 năm 2026", (2026, 11)),
+    ("thang 11, 2026", (2026, 11)),
+    ("T11/2026", (2026, 11)),
+    ("t 11/2026", (2026, 11)),
+    ("thg 11 2026", (2026, 11)),
+    ("Thg 11, 2026", (2026, 11)),
+    ("１１/２０２６", (2026, 11)),
+    ("ｔháng １１／２０２６", (2026, 11)),
+])
+def test_read_month(raw, expected):
+    assert read_month(raw) == expected
+
+
+def test_read_month_refuses_what_is_not_a_month():
+    cells = ["11 2026", "13/2026", "0/2026", "11/1949", "2026-11", "11/26", "tháng 11", "",
+             None, 46349, date(2026, 11, 1), "23/11/2026"]
+    assert [read_month(c) for c in cells] == [None] * len(cells)
+
+
+def test_read_date_reads_what_a_date_field_reads():
+    cells = ["23-11-2026", "２３/１１/２０２６", 46349, datetime(2026, 11, 23, 8), "31/02/2026",
+             "Thứ Ba, 23/11/2026", "hôm nay", 5, None]
+    assert [read_date(c) for c in cells] == [date(2026, 11, 23)] * 4 + [None] * 5
 
 
 @pytest.mark.parametrize("raw, expected", [

@@ -65,6 +65,8 @@ _DATE_TEXT = re.compile(
     r"|(?P<iso_year>\d{4})(?P<iso_sep>[/.-])(?P<iso_month>\d{1,2})(?P=iso_sep)(?P<iso_day>\d{1,2})"
     r"|(?P<day>\d{1,2}) (?:thang|thg) (?P<month>\d{1,2})(?:,? | nam )(?P<long_year>\d{4}))"
     r"(?: (?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?", re.ASCII)
+_MONTH_TEXT = re.compile(r"(?:(?P<word>thang|thg|t) ?)?(?P<month>\d{1,2})"
+                         r"(?P<sep>[/.-]|,? | nam )(?P<year>\d{4})", re.ASCII)
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
 
 _INT_HINT = "một số nguyên (ví dụ 1200)"
@@ -368,6 +370,26 @@ def _date_in_text(text: str) -> tuple[int, int, int, int | None] | None:
     # Day first, as Vietnamese write it; only an English-locale habit writes 11/23/2026.
     day, month = (second, first) if first <= 12 < second else (first, second)
     return int(year) + (2000 if len(year) == 2 else 0), month, day, weekday
+
+
+def read_date(raw) -> date | None:
+    """The day in a cell as a date field reads it, or None: for the period column's keys."""
+    value = parse_cell(raw, "date").value
+    return value if isinstance(value, date) else None
+
+
+def read_month(raw) -> tuple[int, int] | None:
+    """(year, month) of a month cell such as "11/2026", "tháng 11/2026" or "T11/2026", or None."""
+    if not isinstance(raw, str):
+        return None
+    match = _MONTH_TEXT.fullmatch(strip_diacritics(_folded(raw)))
+    # Without "tháng" in front, "11 2026" could as well be a number with a thousands space.
+    if not match or (not match["word"] and match["sep"] not in ("/", ".", "-")):
+        return None
+    year, month = int(match["year"]), int(match["month"])
+    if 1 <= month <= 12 and DATE_MIN.year <= year <= DATE_MAX.year:
+        return year, month
+    return None
 
 
 def _parse_choice(text: str, choices: tuple[str, ...],
