@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
-from toolkit.parse import SERIAL_EPOCH
+from toolkit.parse import read_date, read_month
 from toolkit.periods import campaign_days, campaign_months
 from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
 
@@ -174,29 +174,15 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
     return lines
 
 
-
-
 def period_key_of(value) -> str | None:
     """The period key in a first-column cell, whichever way the backend returns it.
 
     Daily rows hold a date (openpyxl: datetime; Google: a serial number, or text when a person
-    retyped it as 23/11/2026); monthly rows hold the text "11/2026".
+    retyped it, in any way a date field accepts); monthly rows hold the text "11/2026". Reading
+    both with parse's readers keeps a retyped period and a typed date field in agreement.
     """
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < 100000:
-        return (SERIAL_EPOCH + timedelta(days=int(value))).isoformat()
-    if isinstance(value, str):
-        text = value.strip()
-        if re.fullmatch(r"\d{1,2}/\d{4}", text):
-            month, year = text.split("/")
-            return f"{year}-{int(month):02d}" if 1 <= int(month) <= 12 else None
-        if re.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}", text):
-            day, month, year = (int(p) for p in text.split("/"))
-            try:
-                return date(year, month, day).isoformat()
-            except ValueError:
-                return None
-    return None
+    day = read_date(value)
+    if day is not None:
+        return day.isoformat()
+    month = read_month(value)
+    return f"{month[0]}-{month[1]:02d}" if month else None

@@ -5,7 +5,10 @@ bool, int, float, str, or datetime/date/time. A cell that cannot be read is retu
 message (shown to commune staff in their "Kiểm tra" tab), never raised and never turned into a
 silent blank. Ambiguous input is refused rather than guessed: in Vietnam "1.200" is twelve
 hundred and "2,5" is two and a half, but a sheet in an English locale teaches people the
-opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped.
+opposite, so "1.5" and (in counts) "1,200" are sent back to be retyped. Dates are read day
+first; 11/23/2026 is month first only because 23 is no month. What is unambiguous is read as
+meant: full-width digits and punctuation from phone keyboards, other scripts' digits, odd
+spaces and hyphens, and the usual ways of writing a day ("Thứ Hai, ngày 23 tháng 11 năm 2026").
 """
 
 from __future__ import annotations
@@ -37,14 +40,33 @@ _SHOWN_CHOICES = 10
 _SHOWN_CHARS = 40
 
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Hyphens that keyboards and word processors put where a "-" was typed.
+_HYPHENS = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2212\ufe63"), "-")
 _SPACES = re.compile(r"\s+")
-# Sign, the number (digits, "." or " " thousands groups, "," decimals), then an optional unit.
-_NUMBER_CELL = re.compile(r"(?P<sign>[-\u2212\u2013])?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
+# Sign, the number (digits, "." or " " thousands groups, "," decimals), then an optional unit;
+# read after _folded, so other dashes and digits are already ASCII.
+_NUMBER_CELL = re.compile(r"(?P<sign>-)?\s*(?P<num>[0-9](?:[0-9., ]*[0-9])?)"
                           r"\s*(?P<unit>[^0-9]*)", re.ASCII)
 _VN_NUMBER = re.compile(r"(?P<int>[0-9]{1,3}(?:[. ][0-9]{3})+|[0-9]+)(?:,(?P<frac>[0-9]+))?")
 _DOT_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
-_DMY = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})")
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+# A date as people write it, read after _folded and strip_diacritics: an optional weekday
+# ("thu hai", "t2", "cn"), then day/month/year (either order of day and month, see
+# _date_in_text), year-month-day, or the long forms "ngay 23 thang 11 nam 2026" and
+# "23 thg 11, 2026"; an optional time of day is ignored.
+_WEEKDAYS = {
+    **{f"{prefix}{n}": i for i, n in enumerate("234567") for prefix in ("thu ", "th ", "t")},
+    **{f"thu {word}": i for i, word in enumerate(("hai", "ba", "tu", "nam", "sau", "bay"))},
+    "chu nhat": 6, "cn": 6,
+}
+_WEEKDAYS_SHOWN = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+_DATE_TEXT = re.compile(
+    rf"(?:(?P<weekday>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))})(?:, ?| ))?(?:ngay )?"
+    r"(?:(?P<first>\d{1,2})(?P<sep>[/.-])(?P<second>\d{1,2})(?P=sep)(?P<year>\d{4}|\d{2})"
+    r"|(?P<iso_year>\d{4})(?P<iso_sep>[/.-])(?P<iso_month>\d{1,2})(?P=iso_sep)(?P<iso_day>\d{1,2})"
+    r"|(?P<day>\d{1,2}) (?:thang|thg) (?P<month>\d{1,2})(?:,? | nam )(?P<long_year>\d{4}))"
+    r"(?: (?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?", re.ASCII)
+_MONTH_TEXT = re.compile(r"(?:(?P<word>thang|thg|t) ?)?(?P<month>\d{1,2})"
+                         r"(?P<sep>[/.-]|,? | nam )(?P<year>\d{4})", re.ASCII)
 _PHONE_NOISE = re.compile(r"[\s.\-()]")
 
 _INT_HINT = "một số nguyên (ví dụ 1200)"
@@ -158,6 +180,37 @@ def _as_text(raw) -> str:
     return str(raw)
 
 
+class _FoldTable(dict):
+    """A str.translate table from look-alikes to the ASCII they stand for, filled as needed."""
+
+    def __missing__(self, code: int) -> str:
+        char = chr(code)
+        digit = unicodedata.decimal(char, None)
+        if digit is not None:
+            plain = str(digit)
+        elif unicodedata.category(char) == "Zs":
+            plain = " "
+        elif unicodedata.decomposition(char).startswith(("<wide>", "<narrow>")):
+            plain = unicodedata.normalize("NFKC", char)
+        else:
+            plain = _HYPHENS.get(code, char)
+        self[code] = plain
+        return plain
+
+
+_FOLDS = _FoldTable()
+
+
+def _folded(text: str) -> str:
+    """Digits, punctuation and spaces as a person meant them: "２３／１１" → "23/11", "١٢" → "12".
+
+    Phones and IMEs type full-width forms and other scripts' digits. Only those (NFKC of
+    width variants, any Unicode decimal digit, space separators, hyphens) are folded: NFKC at
+    large would also read "10²" as 102 and "①" as 1, which is not what anybody typed.
+    """
+    return text if text.isascii() else text.translate(_FOLDS)
+
+
 # --- numbers ---------------------------------------------------------------------------------
 
 def _numeric_cell(raw, hint: str) -> Decimal | Parsed:
@@ -172,9 +225,10 @@ def _numeric_cell(raw, hint: str) -> Decimal | Parsed:
 
 def _split_number_text(raw: str, hint: str, units: frozenset[str]):
     """Text → (sign, number text) or the error Parsed; the unit, if any, must be one we know."""
-    text = _SPACES.sub(" ", raw).strip()
+    typed = _SPACES.sub(" ", raw).strip()
+    text = _folded(typed)
     if text.startswith("="):
-        return _error(f"Ô này cần {hint}, nhưng đang là công thức {_shown(text)}; "
+        return _error(f"Ô này cần {hint}, nhưng đang là công thức {_shown(typed)}; "
                       "hãy gõ số thay cho công thức.")
     if text.upper() in SPREADSHEET_ERRORS:
         return _error(f"Ô này đang báo lỗi {text.upper()}; hãy sửa công thức hoặc gõ lại số.")
@@ -182,7 +236,7 @@ def _split_number_text(raw: str, hint: str, units: frozenset[str]):
     unit = strip_diacritics(match["unit"]) if match else ""
     # A unit may end a sentence ("500.000 đ."), a bare number may not ("1200." is a typo).
     if not match or (unit and unit.removesuffix(".").strip() not in units):
-        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(text)}.")
+        return _error(f"Ô này cần {hint}, nhưng đang là {_shown(typed)}.")
     return match["sign"], match["num"]
 
 
@@ -269,7 +323,7 @@ def _check_bounds(parsed: Parsed, minimum, maximum) -> Parsed:
 # --- dates, choices, phones ------------------------------------------------------------------
 
 def _parse_date(raw) -> Parsed:
-    wrong = _error(f"Ô này cần {_DATE_HINT}, nhưng đang là {_shown(raw)}.")
+    weekday = None
     if isinstance(raw, datetime):
         day = raw.date()
     elif isinstance(raw, date):
@@ -277,24 +331,71 @@ def _parse_date(raw) -> Parsed:
     elif isinstance(raw, int | float) and not isinstance(raw, bool):
         # A serial number: Google's UNFORMATTED_VALUE for a date cell.
         if not _SERIAL_MIN <= raw < _SERIAL_MAX + 1:
-            return wrong
+            return _not_a_date(raw)
         return Parsed(SERIAL_EPOCH + timedelta(days=math.floor(raw)))
     elif isinstance(raw, str):
-        text = raw.strip()
-        dmy, iso = _DMY.fullmatch(text), _ISO.fullmatch(text)
-        if not (dmy or iso):
-            return wrong
-        d, m, y = map(int, dmy.groups() if dmy else iso.groups()[::-1])
+        found = _date_in_text(raw)
+        if found is None:
+            return _not_a_date(raw)
+        year, month, day_of_month, weekday = found
         try:
-            day = date(y, m, d)
+            day = date(year, month, day_of_month)
         except ValueError:
-            return _error(f"Ngày {_shown(text)} không có trong lịch; hãy kiểm tra ngày và tháng.")
+            return _error(f"Ngày {_shown(raw)} không có trong lịch; hãy kiểm tra ngày và tháng.")
     else:
-        return wrong
+        return _not_a_date(raw)
     if not DATE_MIN <= day <= DATE_MAX:
         return _error(f"Ngày {day:%d/%m/%Y} nằm ngoài khoảng {DATE_MIN.year}–{DATE_MAX.year}; "
                       "hãy kiểm tra lại năm.")
+    if weekday is not None and weekday != day.weekday():
+        # "Thứ Hai, 24/11/2026": the weekday or the date is a typo, and nothing says which.
+        return _error(f"Ngày {day:%d/%m/%Y} là {_WEEKDAYS_SHOWN[day.weekday()]}, không phải "
+                      f"{_WEEKDAYS_SHOWN[weekday]}; hãy kiểm tra lại ngày.")
     return Parsed(day)
+
+
+def _not_a_date(raw) -> Parsed:
+    return _error(f"Ô này cần {_DATE_HINT}, nhưng đang là {_shown(raw)}.")
+
+
+def _date_in_text(text: str) -> tuple[int, int, int, int | None] | None:
+    """(year, month, day, weekday or None) of a date written in one of the ways people do."""
+    match = _DATE_TEXT.fullmatch(strip_diacritics(_folded(text)))
+    if not match:
+        return None
+    weekday = _WEEKDAYS[match["weekday"]] if match["weekday"] else None
+    if match["iso_year"]:
+        return int(match["iso_year"]), int(match["iso_month"]), int(match["iso_day"]), weekday
+    if match["long_year"]:
+        return int(match["long_year"]), int(match["month"]), int(match["day"]), weekday
+    year = match["year"]
+    # Only after "/" is day-first a habit strong enough for two digits: "26-11-23" may be ISO.
+    if len(year) == 2 and match["sep"] != "/":
+        return None
+    first, second = int(match["first"]), int(match["second"])
+    # Day first, as Vietnamese write it; only an English-locale habit writes 11/23/2026.
+    day, month = (second, first) if first <= 12 < second else (first, second)
+    return int(year) + (2000 if len(year) == 2 else 0), month, day, weekday
+
+
+def read_date(raw) -> date | None:
+    """The day in a cell as a date field reads it, or None: for the period column's keys."""
+    value = parse_cell(raw, "date").value
+    return value if isinstance(value, date) else None
+
+
+def read_month(raw) -> tuple[int, int] | None:
+    """(year, month) of a month cell such as "11/2026", "tháng 11/2026" or "T11/2026", or None."""
+    if not isinstance(raw, str):
+        return None
+    match = _MONTH_TEXT.fullmatch(strip_diacritics(_folded(raw)))
+    # Without "tháng" in front, "11 2026" could as well be a number with a thousands space.
+    if not match or (not match["word"] and match["sep"] not in ("/", ".", "-")):
+        return None
+    year, month = int(match["year"]), int(match["month"])
+    if 1 <= month <= 12 and DATE_MIN.year <= year <= DATE_MAX.year:
+        return year, month
+    return None
 
 
 def _parse_choice(text: str, choices: tuple[str, ...],
@@ -302,8 +403,8 @@ def _parse_choice(text: str, choices: tuple[str, ...],
     if not choices:
         return _error("Ô này chưa có danh sách giá trị để chọn; hãy báo cho Sở để bổ sung.")
     words = [(c, c) for c in choices] + list(aliases)
-    exact = {c for word, c in words if _fold(word) == _fold(text)}
-    loose = {c for word, c in words if strip_diacritics(word) == strip_diacritics(text)}
+    exact = {c for word, c in words if _exact_key(word) == _exact_key(text)}
+    loose = {c for word, c in words if _loose_key(word) == _loose_key(text)}
     found = [c for c in choices if c in (exact or loose)]
     if len(found) == 1:
         return Parsed(found[0])
@@ -316,8 +417,12 @@ def _parse_choice(text: str, choices: tuple[str, ...],
     return _error(f"Hãy chọn một trong: {listed}; ô này đang là {_shown(text)}.")
 
 
-def _fold(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip().lower()
+def _exact_key(text: str) -> str:
+    return _SPACES.sub(" ", _folded(unicodedata.normalize("NFC", text))).strip().lower()
+
+
+def _loose_key(text: str) -> str:
+    return strip_diacritics(_folded(text))
 
 
 def _parse_phone(raw) -> Parsed:
@@ -330,7 +435,7 @@ def _parse_phone(raw) -> Parsed:
     if isinstance(raw, int):
         digits = _digits_of(raw) if raw >= 0 else ""
     elif isinstance(raw, str):
-        digits = _PHONE_NOISE.sub("", raw)
+        digits = _PHONE_NOISE.sub("", _folded(raw))
         if digits.startswith("+84"):
             digits = digits[3:]
     else:
