@@ -261,21 +261,21 @@ def test_the_cutoff_sweep_reads_waiting_communes_the_lagging_drive_listing_hides
     at 16:58 must still be seen by the 17:00 sweep, not counted late."""
     from desks import GoogleDesk
 
-    desk = GoogleDesk(province)
+    google = GoogleDesk(province)
     try:
-        desk.fake.drive_lag = timedelta(minutes=10)
-        assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
-        desk.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
+        google.fake.drive_lag = timedelta(minutes=10)
+        assert google.run("provision", now="2026-11-20 08:00").exit_code == 0
+        google.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
         for moment in ("15:00", "16:30"):
-            assert desk.run("daily", now=f"2026-11-20 {moment}").exit_code == 0
-        desk.type_row("06202", DAILY, DAY, {SHOPS: 2, ACCOUNTS: 2}, at="2026-11-20 16:58")
-        desk.fake.reset_log()
-        assert desk.run("daily", now="2026-11-20 17:00").exit_code == 0
-        read = {r.path.split("/")[3] for r in desk.fake.requests
+            assert google.run("daily", now=f"2026-11-20 {moment}").exit_code == 0
+        google.type_row("06202", DAILY, DAY, {SHOPS: 2, ACCOUNTS: 2}, at="2026-11-20 16:58")
+        google.fake.reset_log()
+        assert google.run("daily", now="2026-11-20 17:00").exit_code == 0
+        read = {r.path.split("/")[3] for r in google.fake.requests
                 if r.method_id == "sheets.spreadsheets.values.batchGet"}
-        waiting = {desk.spreadsheet_id(code) for code in ("06001", "06019", "06202")}
+        waiting = {google.spreadsheet_id(code) for code in ("06001", "06019", "06202")}
         assert read == waiting         # the commune that had reported is not read again
-        assert desk.run("daily", now="2026-11-20 17:06").exit_code == 0
-        assert statuses(desk.config, "2026-11-20", "2026-11-20 17:06")["06202"] == "on_time"
+        assert google.run("daily", now="2026-11-20 17:06").exit_code == 0
+        assert statuses(google.config, "2026-11-20", "2026-11-20 17:06")["06202"] == "on_time"
     finally:
-        desk.close()
+        google.close()

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.layout import period_keys
-from toolkit.periods import Proof, Status, key_for, timeliness
+from toolkit.periods import VN_TZ, Proof, Status, key_for, timeliness
 from toolkit.templates import ReportSpec
 
 PROVINCE = "Toàn tỉnh"
@@ -39,61 +39,116 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
                      as_of: datetime, grace: timedelta) -> pd.DataFrame:
     """Status of every (commune, period) that has versions, for single-row periods.
 
-    The rules of ``periods.timeliness``, column-wise: a national year is a million versions.
+    The rules of ``periods.timeliness``, array by array: a national year is a million
+    versions, so each (commune, period) pair is an integer group and every "last state before
+    the cutoff" or "first complete after it" is one pass over the versions sorted by group.
     Columns: commune_code, period, status, first_complete_at, last_change_at. Pairs without
     any version are absent: the caller fills them in as pending or missing.
     """
     periods = list(periods)
-    # Only the columns needed: a national year's versions are a few hundred MB.
-    needed = ["commune_code", "period", "proven_at", "complete", "blank", "content_hash"]
-    known = versions.loc[versions["period"].isin(periods) & (versions["proven_at"] <= as_of),
-                         needed]
     columns = KEYS + ["status", "first_complete_at", "last_change_at"]
-    if known.empty:
+    known = np.flatnonzero(versions["period"].isin(periods).to_numpy()
+                           & (versions["proven_at"] <= as_of).to_numpy())
+    if not len(known):
         return pd.DataFrame(columns=columns)
-    cutoffs = pd.Series({p: spec.deadline.for_key(p) + grace for p in periods})
-    known = known.assign(content=known["content_hash"].where(~known["blank"], ""),
-                         before=known["proven_at"] <= known["period"].map(cutoffs))
-    by_pair = [known["commune_code"], known["period"]]
-    table = pd.DataFrame({"last_change_at": known.groupby(by_pair)["proven_at"].max()})
-    current = known.groupby(by_pair, sort=False).tail(1).set_index(KEYS)
-    table["current_complete"] = current["complete"]
-    table["current_blank"] = current["blank"]
-    complete = known[known["complete"]]
-    table["first_complete"] = complete.groupby(KEYS)["proven_at"].min()
-    before = known[known["before"]]
-    at_cutoff = before.groupby(KEYS, sort=False).tail(1).set_index(KEYS)
-    table["cutoff_complete"] = at_cutoff["complete"]
-    table["first_on_time"] = complete[complete["before"]].groupby(KEYS)["proven_at"].min()
-    after = known[~known["before"]]
-    table["first_late"] = after[after["complete"]].groupby(KEYS)["proven_at"].min()
-    changed = after[KEYS + ["content"]].join(at_cutoff["content"].rename("on_time"), on=KEYS)
-    table["changed_later"] = (changed["content"] != changed["on_time"]).groupby(
-        [changed["commune_code"], changed["period"]]).any()
-    table = table.reset_index()
-    waiting = (pd.Series(as_of, index=table.index) < table["period"].map(cutoffs)).to_numpy()
-    flag = {name: table[name].astype("boolean").fillna(False).astype(bool).to_numpy()
-            for name in ("current_complete", "current_blank", "cutoff_complete",
-                         "changed_later")}
-    late = table["first_late"].notna().to_numpy()
+    proven_at = pd.to_datetime(versions["proven_at"].iloc[known], utc=True) \
+        .dt.tz_localize(None).to_numpy()        # datetime64, UTC, in the versions' own unit
+    unit = proven_at.dtype
+    proven = proven_at.view("int64")
+    complete = versions["complete"].to_numpy(dtype=bool)[known]
+    blank = versions["blank"].to_numpy(dtype=bool)[known]
+    period_of, period_names = pd.factorize(versions["period"].to_numpy()[known])
+    code_of, code_names = pd.factorize(versions["commune_code"].to_numpy()[known])
+    group, pairs = pd.factorize(code_of.astype(np.int64) * len(period_names) + period_of)
+    groups = _Groups(group, len(pairs))
+    cutoffs = np.array([_instant(spec.deadline.for_key(p) + grace, unit)
+                        for p in period_names], dtype=np.int64)
+    before = proven <= cutoffs[period_of]
+    current = groups.last(np.ones(len(group), bool))
+    at_cutoff = groups.last(before)
+    cutoff_complete = (at_cutoff >= 0) & complete[at_cutoff]
+    content = np.where(blank, "", versions["content_hash"].to_numpy()[known])
+    after = ~before
+    on_time_content = content[at_cutoff][group[after]]
+    changed = np.zeros(groups.count, bool)
+    changed[group[after][content[after] != on_time_content]] = True
+    first_late = groups.first_time(complete & after, proven)
+    waiting = _instant(as_of, unit) < cutoffs[period_of[current]]
     conditions = [
-        waiting & flag["current_blank"],
-        waiting & flag["current_complete"],
+        waiting & blank[current],
+        waiting & complete[current],
         waiting,
-        flag["cutoff_complete"] & flag["changed_later"],
-        flag["cutoff_complete"],
-        late,
-        flag["current_blank"],
+        cutoff_complete & changed,
+        cutoff_complete,
+        first_late != NO_TIME,
+        blank[current],
     ]
     choices = [Status.PENDING, Status.ON_TIME, Status.INCOMPLETE, Status.AMENDED,
                Status.ON_TIME, Status.LATE, Status.MISSING]
-    table["status"] = np.select(conditions, [c.value for c in choices],
-                                default=Status.INCOMPLETE.value)
-    first = table["first_late"].where(~flag["cutoff_complete"], table["first_on_time"])
-    first = first.where(~waiting, table["first_complete"])
-    reported = table["status"].isin([s.value for s in Status if s.reported])
-    table["first_complete_at"] = first.where(reported)
-    return table[columns]
+    status = np.select(conditions, [c.value for c in choices], default=Status.INCOMPLETE.value)
+    first = np.where(cutoff_complete, groups.first_time(complete & before, proven), first_late)
+    first = np.where(waiting, groups.first_time(complete, proven), first)
+    reported = np.isin(status, [s.value for s in Status if s.reported])
+    first = np.where(reported, first, NO_TIME)
+    return pd.DataFrame({
+        "commune_code": code_names[code_of[current]], "period": period_names[period_of[current]],
+        "status": status,
+        "first_complete_at": _moments(first, unit),
+        "last_change_at": _moments(groups.last_time(proven), unit),
+    }, columns=columns)
+
+
+NO_TIME = np.iinfo(np.int64).max
+
+
+class _Groups:
+    """Rows numbered by group (0 … count-1), visited in group order, rows kept in order."""
+
+    def __init__(self, group: np.ndarray, count: int):
+        self.group, self.count = group, count
+        self.order = np.argsort(group, kind="stable")
+
+    def _runs(self, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rows = self.order[where[self.order]]
+        groups = self.group[rows]
+        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(rows) else \
+            np.zeros(0, np.int64)
+        return rows, groups, starts
+
+    def last(self, where: np.ndarray) -> np.ndarray:
+        """Each group's last row where ``where`` holds; -1 for groups without one."""
+        rows, groups, starts = self._runs(where)
+        out = np.full(self.count, -1, np.int64)
+        if len(rows):
+            ends = np.r_[starts[1:], len(rows)] - 1
+            out[groups[ends]] = rows[ends]
+        return out
+
+    def first_time(self, where: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Each group's earliest time where ``where`` holds; NO_TIME for groups without one."""
+        rows, groups, starts = self._runs(where)
+        out = np.full(self.count, NO_TIME, np.int64)
+        if len(rows):
+            out[groups[starts]] = np.minimum.reduceat(times[rows], starts)
+        return out
+
+    def last_time(self, times: np.ndarray) -> np.ndarray:
+        rows, groups, starts = self._runs(np.ones(len(self.group), bool))
+        out = np.full(self.count, NO_TIME, np.int64)
+        out[groups[starts]] = np.maximum.reduceat(times[rows], starts)
+        return out
+
+
+def _instant(moment: datetime, unit: np.dtype) -> int:
+    return int(np.datetime64(pd.Timestamp(moment).tz_convert("UTC").tz_localize(None))
+               .astype(unit).view("int64"))
+
+
+
+def _moments(values: np.ndarray, unit: np.dtype) -> pd.Series:
+    """int64 instants (NO_TIME for none) → Vietnam-time timestamps (NaT for none)."""
+    stamps = np.where(values == NO_TIME, np.iinfo(np.int64).min, values).view(unit)
+    return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(VN_TZ))
 
 
 def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
