@@ -279,3 +279,13 @@ def test_the_cutoff_sweep_reads_waiting_communes_the_lagging_drive_listing_hides
         assert statuses(google.config, "2026-11-20", "2026-11-20 17:06")["06202"] == "on_time"
     finally:
         google.close()
+
+
+def test_a_campaign_starting_after_the_monthly_due_day_provisions_an_empty_monthly_tab(desk):  # noqa: F811, E501
+    set_campaign(desk.config, date(2026, 11, 27), date(2026, 11, 30))
+    result = desk.run("provision", now="2026-11-27 08:00")
+    assert result.exit_code == 0, result.output
+    assert [r[0] for r in desk.tab_rows("06040", MONTHLY, first_row=2) if r and r[0]] == [
+        "Tháng"]                                    # the header, and no month owed
+    again = desk.run("provision", now="2026-11-27 09:00")
+    assert "0 workbook(s) changed, 4 already complete" in again.output

@@ -89,6 +89,12 @@ class TabLayout:
     columns: tuple[ColumnRule, ...]
 
     @property
+    def periodic(self) -> bool:
+        """A tab of period rows (pre-filled dates or months in column A), even while the
+        campaign expects none of them yet; a roster tab has free rows instead."""
+        return self.period != "once"
+
+    @property
     def last_row(self) -> int:
         return FIRST_DATA_ROW + max(len(self.period_keys), self.free_rows) - 1
 

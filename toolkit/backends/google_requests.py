@@ -261,7 +261,7 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
     ``exists``: the tab came with a template; keep its look, fill in what the toolkit needs.
     """
     sid = info.sheet_id
-    lead = 1 if layout.period_keys else 0
+    lead = 1 if layout.periodic else 0
     width = len(layout.headers)
     if exists:
         first = {"updateSheetProperties": {
@@ -284,8 +284,9 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
     for rule in layout.columns:
         pixels = 200 if rule.kind in ("text", "choice") else 120
         out.append(column_width(sid, rule.column - 1, rule.column, pixels))
-    if layout.period_keys:
-        out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
+    if layout.periodic:
+        if layout.period_keys:
+            out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
         out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, 1),
                            f"{layout.tab}: cột kỳ báo cáo do Sở điền sẵn", editors))
     else:

@@ -218,19 +218,21 @@ def _add_tab(book, layout: TabLayout) -> None:
         width = 28 if rule.kind in ("text", "choice") else 16
         sheet.column_dimensions[column_letter(rule.column)].width = width
     sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width or 0, 13)
-    lead = 1 if layout.period_keys else 0
+    lead = 1 if layout.periodic else 0
     sheet.freeze_panes = a1(FIRST_DATA_ROW, 1 + lead)
     # Header rows are locked; staff may still resize columns and filter.
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
     sheet.protection.autoFilter = False
-    if layout.period_keys:
+    if layout.periodic:
         _append_periods(sheet, layout, layout.period_keys)
     else:
         _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, FIRST_DATA_ROW + layout.free_rows - 1)
 
 
 def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
+    if not keys:
+        return
     first = max(sheet.max_row + 1, FIRST_DATA_ROW)
     for row, key in enumerate(keys, start=first):
         cell = sheet.cell(row, 1)
