@@ -106,6 +106,25 @@ class PersonMixin:
                 cell.fmt_seq = ss.next_seq()
             self.touch_file(self.files[spreadsheet_id])
 
+    def paste(self, spreadsheet_id: str, where: str, rows: list[list],
+              as_user: str | None = None) -> None:
+        """Paste a block of values with its top-left cell at ``where``, as Ctrl+V in the Sheets
+        UI does: each value parsed as typed text, the grid grown to hold the block, one edit."""
+        from .sheets_api import store
+
+        with self.lock:
+            ss = self.spreadsheets[spreadsheet_id]
+            sheet, r0, _, c0, _ = ss.resolve(where, clip=False)
+            self._set_today(ss)
+            self._check_protection(ss, sheet, r0, c0, as_user)
+            grid = sheet.props["gridProperties"]
+            grid["rowCount"] = max(grid["rowCount"], r0 + len(rows))
+            grid["columnCount"] = max(grid["columnCount"], c0 + max(map(len, rows), default=0))
+            for r, values in enumerate(rows, start=r0):
+                for c, value in enumerate(values, start=c0):
+                    store(ss, sheet, r, c, value, "PERSON")
+            self.touch_file(self.files[spreadsheet_id])
+
     def _check_protection(self, ss, sheet, r: int, c: int, as_user: str | None) -> None:
         f = self.files[ss.id]
         for item in sheet.extras.get("protectedRanges", []):
