@@ -241,6 +241,31 @@ def test_person_typing_is_refused_by_validation_and_protection(fake_google):
         fake_google.type(sh.id, f"'{TAB}'!A1", "sửa tiêu đề", as_user="xa@example.gov.vn")
 
 
+def test_a_formula_typed_is_judged_by_its_result_and_read_back_by_formula(fake_google):
+    """Sheets validates what a formula computes; valueRenderOption FORMULA returns the formula
+    text for formula cells and, for every other cell, what UNFORMATTED_VALUE returns (dates as
+    serial numbers with dateTimeRenderOption SERIAL_NUMBER). Text typed with a leading
+    apostrophe comes back as the text, so "'=abc" reads like the formula =abc."""
+    gc = fake_google.gspread_client()
+    sh = vi_workbook(fake_google, gc)
+    sheet_id = sh.worksheet(TAB).id
+    sh.batch_update({"requests": [{"setDataValidation": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 2, "startColumnIndex": 1,
+                  "endColumnIndex": 3},
+        "rule": {"condition": {"type": "NUMBER_GREATER_THAN_EQ",
+                               "values": [{"userEnteredValue": "0"}]}, "strict": True}}}]})
+    for where, typed in (("A3", "23/11/2026"), ("B3", "7"), ("C3", "=B3*2"), ("D3", "'=abc")):
+        fake_google.type(sh.id, f"'{TAB}'!{where}", typed)
+    with pytest.raises(CellRejected):
+        fake_google.type(sh.id, f"'{TAB}'!C4", "=B3-100")
+    params = {"valueRenderOption": "FORMULA", "dateTimeRenderOption": "SERIAL_NUMBER"}
+    got = sh.values_batch_get([f"'{TAB}'!A1:D4"], params=params)
+    assert got["valueRanges"][0]["values"][2:] == [[46349, 7, "=B3*2", "=abc"]]
+    params["valueRenderOption"] = "UNFORMATTED_VALUE"
+    got = sh.values_batch_get([f"'{TAB}'!A3:D3"], params=params)
+    assert got["valueRanges"][0]["values"] == [[46349, 7, 14, "=abc"]]
+
+
 def test_quota_answers_429_until_the_clock_passes_a_minute(fake_google):
     fake_google.clock.freeze()
     gc = fake_google.gspread_client()
