@@ -2,9 +2,9 @@
 
 Builds the test province (four communes of Lạng Sơn) on each backend — the .xlsx folder and
 the loopback fake Google of tests/fake_google — provisions it, has every commune report the
-first day, then pastes ROWS rows of junk (a note where the date goes, text where numbers go)
-right below one commune's report rows, and times one `toolkit daily` sweep. Prints the seconds
-and what validate found.
+first day, then pastes ROWS rows of junk (text where numbers go; from column B, as the date
+column is protected on Google) right below one commune's report rows, and times one
+`toolkit daily` sweep. Prints the seconds and what validate found.
 
     python scripts/bench_pasted_rows.py                    # 50,000 rows, both backends
     python scripts/bench_pasted_rows.py --rows 5000 --backend xlsx
@@ -37,7 +37,7 @@ FIRST_JUNK_ROW = 3 + CAMPAIGN_DAYS     # right below the last report row
 
 
 def junk(rows: int) -> list[list]:
-    return [[f"ghi chú {i}", "xem file đính kèm", "chưa rõ"] for i in range(rows)]
+    return [[f"ghi chú {i}", "xem file đính kèm", "chưa rõ"] for i in range(rows)]  # B, C, D
 
 
 def paste(desk, rows: list[list], at: str) -> None:
@@ -46,14 +46,14 @@ def paste(desk, rows: list[list], at: str) -> None:
         book = load_workbook(path)
         sheet = book[TAB]
         for r, values in enumerate(rows, start=FIRST_JUNK_ROW):
-            for c, value in enumerate(values, start=1):
+            for c, value in enumerate(values, start=2):
                 sheet.cell(r, c).value = value
         book.save(path)
         moment = datetime.fromisoformat(at).replace(tzinfo=VN_TZ).timestamp()
         os.utime(path, (moment, moment))
     else:
         desk.fake.clock.set(datetime.fromisoformat(at).replace(tzinfo=VN_TZ))
-        desk.fake.paste(desk.spreadsheet_id(VICTIM), f"'{TAB}'!A{FIRST_JUNK_ROW}", rows,
+        desk.fake.paste(desk.spreadsheet_id(VICTIM), f"'{TAB}'!B{FIRST_JUNK_ROW}", rows,
                         as_user=f"xa{VICTIM}@example.gov.vn")
 
 
