@@ -214,7 +214,8 @@ def collect(wait_seconds, config_path, now):
 
     with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
         with progress("collect", len(ws.registry.communes)) as tick:
-            result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now, progress=tick)
+            result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now,
+                         campaign=ws.campaign, progress=tick)
     _print_collect(result)
     _fail_if([(o.name, o.message) for o in result.failures])
 
