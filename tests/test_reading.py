@@ -10,13 +10,14 @@ there the province account makes those edits).
 from __future__ import annotations
 
 import re
+import sqlite3
 import zipfile
 from datetime import date
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import workbook_of
+from conftest import run, type_row, workbook_of
 from desks import desk, make_desk  # noqa: F401  (the pytest fixture: each backend in turn)
 from toolkit.ledger import Ledger
 
@@ -259,3 +260,52 @@ def rewrite_cell(path: Path, ref: str, change, at: str) -> None:
             target.writestr(name, data)
     stamp = vn(at).timestamp()
     os.utime(path, (stamp, stamp))
+
+
+# -- one commune never stops the province ----------------------------------------------------------
+
+
+def test_a_broken_workbook_is_that_communes_failure_and_the_rest_is_archived(province):
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    type_row(province, "06001", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 09:00")
+    # Another program saved a number cell holding text: openpyxl fails only while reading rows.
+    rewrite_cell(workbook_of(province, "06001"), "B3",
+                 lambda xml: re.sub(r"<v>1</v>", "<v>abc</v>", xml), at="2026-11-20 09:30")
+
+    result = run("daily", config=province, now="2026-11-20 16:00")
+    assert result.exit_code == 1
+    name = workbook_of(province, "06001").name
+    assert (f"FAILED Xã Đoàn Kết: {name}: không đọc được sổ, nội dung bị hỏng (ValueError: "
+            "invalid literal for int() with base 10: 'abc'); hãy mở sổ bằng Excel, lưu lại "
+            "dạng .xlsx rồi chạy lại") in result.output
+    assert "collect: 3 read, 0 unchanged, 1 failed" in result.output
+    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
+    with sqlite3.connect(province.parent / "ledger.sqlite") as db:
+        errors = db.execute("SELECT commune_code, error FROM fetches WHERE outcome='error'")
+        assert [(code, "không đọc được sổ" in error) for code, error in errors] == [
+            ("06001", True)]
+
+
+def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monkeypatch):
+    import toolkit.collect
+
+    real = toolkit.collect.rows_from_grid
+
+    def parse(spec, grid, villages, keys, **kwargs):
+        if grid[2:] and grid[2][1:2] == [13]:   # what Đoàn Kết typed: a bug meets it
+            raise RuntimeError("a bug")
+        return real(spec, grid, villages, keys, **kwargs)
+
+    monkeypatch.setattr(toolkit.collect, "rows_from_grid", parse)
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    type_row(province, "06001", DAILY, DAY, {SHOPS: 13, ACCOUNTS: 1}, at="2026-11-20 09:00")
+    result = run("daily", "--verbose", config=province, now="2026-11-20 16:00")
+    assert result.exit_code == 1
+    assert "Traceback" in result.output and "RuntimeError: a bug" in result.output
+    assert ("FAILED Xã Đoàn Kết: lỗi không lường trước khi đọc sổ (RuntimeError: a bug) — lỗi "
+            "của toolkit, không phải do xã nhập; chi tiết ở logs/toolkit.log") in result.output
+    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
+    log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
+    assert "Traceback" in log and "RuntimeError: a bug" in log

@@ -3,11 +3,13 @@
 An unchanged workbook (same modification stamp as at the last read) costs nothing. A changed
 one is read once, all report tabs together, each as far as its template goes
 (``toolkit.sheet_reading``); a cell that cannot be parsed is kept with its raw text and a
-message — never dropped, never a silent blank.
+message — never dropped, never a silent blank — and a workbook that cannot be read at all is
+that commune's failure, never the end of the run.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,6 +24,7 @@ from toolkit.templates import ReportSpec
 __all__ = ["collect", "rows_from_grid", "CollectResult", "CommuneOutcome"]
 
 Progress = Callable[[str], None]
+log = logging.getLogger("toolkit")
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,20 @@ def _missing_tabs_message(snapshot) -> str:
 
 def _read_one(commune, locator, specs, windows, store, ledger, now,
               campaign) -> CommuneOutcome:
+    """Read and parse one workbook. Whatever goes wrong doing so is this commune's failure,
+    named, with what to do; the other communes are still collected (DESIGN.md §4)."""
     name = commune.display_name
     try:
         snapshot = store.read(locator, windows)
+        rows = _parse(snapshot, specs, commune, campaign)
     except WorkbookError as exc:
         return _failed(commune, ledger, now, f"{name}: {exc}")
-    rows = _parse(snapshot, specs, commune, campaign)
+    except Exception as exc:     # on purpose: a bug met on one workbook must not stop the province
+        log.exception("collect: reading %s (%s, %s) failed", name, commune.code, locator)
+        return _failed(commune, ledger, now, (
+            f"{name}: lỗi không lường trước khi đọc sổ ({type(exc).__name__}: {exc}) — lỗi "
+            "của toolkit, không phải do xã nhập; chi tiết ở logs/toolkit.log trong thư mục "
+            "của tỉnh, hãy gửi cho người phụ trách toolkit"))
     for spec in specs:
         if spec.tab in snapshot.grids:
             rows += _gone(ledger, commune.code, spec, rows)

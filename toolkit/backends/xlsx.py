@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -51,6 +53,11 @@ UNLOCKED = Protection(locked=False)
 BANNER_FONT = Font(bold=True, size=13, color="C00000")
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
+#: What openpyxl raises on a malformed part of a file while reading it lazily: a cell whose
+#: value does not fit its type, a shared string that is not there, broken XML (ParseError is a
+#: SyntaxError, lxml's too), a damaged zip member.
+_MALFORMED = (ValueError, KeyError, IndexError, TypeError, SyntaxError, zipfile.BadZipFile,
+              zlib.error, EOFError, OSError)
 
 
 class XlsxStore:
@@ -151,13 +158,14 @@ class XlsxStore:
         formulas: dict[str, list[tuple[int, int]]] = {}
         book = self._open(locator, read_only=True)
         try:
-            for tab, window in windows.items():
-                if tab not in book.sheetnames:
-                    continue
-                sheet = book[tab]
-                grids[tab], formulas[tab] = _window_cells(sheet, window)
-                if sheet.max_row:
-                    last_rows[tab] = sheet.max_row
+            with self._lazy_errors(locator):
+                for tab, window in windows.items():
+                    if tab not in book.sheetnames:
+                        continue
+                    sheet = book[tab]
+                    grids[tab], formulas[tab] = _window_cells(sheet, window)
+                    if sheet.max_row:
+                        last_rows[tab] = sheet.max_row
             others = tuple(t for t in book.sheetnames if t not in windows)
         finally:
             book.close()
@@ -170,18 +178,31 @@ class XlsxStore:
         """Fill in the value each formula last computed, where the file keeps one."""
         book = self._open(locator, read_only=True, data_only=True)
         try:
-            for tab, cells in formulas.items():
-                if not cells:
-                    continue
-                last = max(r for r, _ in cells)
-                rows = list(book[tab].iter_rows(max_row=last, max_col=windows[tab].width,
-                                                values_only=True))
-                for r, c in cells:
-                    value = rows[r - 1][c - 1] if r <= len(rows) else None
-                    grids[tab][r - 1][c - 1] = Formula(grids[tab][r - 1][c - 1].text,
-                                                       value, value is not None)
+            with self._lazy_errors(locator):
+                for tab, cells in formulas.items():
+                    if not cells:
+                        continue
+                    last = max(r for r, _ in cells)
+                    rows = list(book[tab].iter_rows(max_row=last, max_col=windows[tab].width,
+                                                    values_only=True))
+                    for r, c in cells:
+                        value = rows[r - 1][c - 1] if r <= len(rows) else None
+                        grids[tab][r - 1][c - 1] = Formula(grids[tab][r - 1][c - 1].text,
+                                                           value, value is not None)
         finally:
             book.close()
+
+    @contextmanager
+    def _lazy_errors(self, locator: str):
+        """openpyxl parses cells while rows are iterated: a malformed cell fails there, not
+        when the file is opened."""
+        try:
+            yield
+        except _MALFORMED as exc:
+            raise WorkbookError(
+                f"{self.path(locator).name}: không đọc được sổ, nội dung bị hỏng "
+                f"({type(exc).__name__}: {exc}); hãy mở sổ bằng Excel, lưu lại dạng .xlsx rồi "
+                "chạy lại") from exc
 
     def locale(self, locator: str) -> str | None:
         return None     # .xlsx files have no locale: Excel uses the reader's
