@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -309,3 +309,27 @@ def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monke
     assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
     log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert "Traceback" in log and "RuntimeError: a bug" in log
+
+
+# -- the cutoff sweep ------------------------------------------------------------------------------
+
+
+def test_the_cutoff_sweep_reads_a_waiting_commune_whose_drive_stamp_lags(province):
+    google = make_desk("gsheets", province)
+    try:
+        google.fake.drive_lag = timedelta(minutes=10)    # files.list's modifiedTime lags
+        assert google.run("provision", now="2026-11-20 08:00").exit_code == 0
+        for code in ("06001", "06019", "06202"):
+            google.type_row(code, DAILY, DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 09:00")
+        daily(google, now="2026-11-20 16:00")
+        daily(google, now="2026-11-20 16:45")
+        google.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 16:58")
+        cutoff = daily(google, now="2026-11-20 17:00")
+    finally:
+        google.close()
+    # Drive still lists 06040 as it was at 16:45; it is waiting, so it is read anyway — and
+    # only it: the others reported and are unchanged.
+    assert "collect: 1 read, 3 unchanged, 0 failed" in cutoff.output
+    assert "Toàn tỉnh: 4 on time" in cutoff.output
+    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 3
+

@@ -130,5 +130,5 @@ def test_the_cutoff_sweep_reads_incomplete_communes_first(province):
     with open_workspace(province) as ws:
         result = collect(ws.registry, ws.specs, ws.store, ws.ledger,
                          now=parse_now("2026-11-20 17:00"), campaign=ws.campaign,
-                         first=("06202", "06019"))
+                         always_read=("06202", "06019"))
     assert {o.code for o in result.outcomes[:2]} == {"06019", "06202"}

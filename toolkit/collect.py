@@ -54,20 +54,23 @@ class CollectResult:
 
 
 def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
-            campaign: tuple[date, date], first: tuple[str, ...] = (),
+            campaign: tuple[date, date], always_read: tuple[str, ...] = (),
             progress: Progress | None = None) -> CollectResult:
-    """Read every changed workbook; communes named in ``first`` are read before the others.
+    """Read every changed workbook, and the workbooks of ``always_read`` communes first.
 
     ``campaign`` (first and last day) sets each report tab's period rows, which bound what is
-    read. At the deadline the cutoff sweep passes the communes still incomplete as ``first``:
-    on Google Sheets a row is proven by the time it is fetched, so they must be fetched soonest.
+    read. At the deadline the cutoff sweep passes the communes still incomplete as
+    ``always_read``: on Google Sheets a row is proven by the time it is fetched, so they are
+    fetched soonest, and Drive's modifiedTime lags by minutes, so an unchanged stamp does not
+    mean an unchanged workbook — they are read regardless. Other unchanged workbooks cost
+    nothing.
     """
     known = ledger.workbooks()
     windows = {s.tab: window(s, period_keys(s, *campaign)) for s in specs}
     located = {c.code: known[c.code].locator for c in registry.communes if c.code in known}
     stamps = store.modified_stamps(list(located.values()))
     outcomes: list[CommuneOutcome] = []
-    urgent = set(first)
+    urgent = set(always_read)
     ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
     for commune in ordered:
         name = commune.display_name
@@ -75,7 +78,7 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
         if locator is None or stamps.get(locator) is None:
             outcomes.append(CommuneOutcome(commune.code, name, "no_workbook",
                                            message=f"{name}: no workbook; run `toolkit provision`"))
-        elif stamps[locator] == known[commune.code].last_modified:
+        elif stamps[locator] == known[commune.code].last_modified and commune.code not in urgent:
             outcomes.append(CommuneOutcome(commune.code, name, "unchanged"))
         else:
             outcomes.append(_read_one(commune, locator, specs, windows, store, ledger, now,
