@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from toolkit.backends.base import Formula, Window
-from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, a1, column_letter, display_period
-from toolkit.layout import period_key_of as _period_key_of
+from toolkit.layout import (
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    a1,
+    column_letter,
+    display_period,
+    period_key_of,
+)
 from toolkit.ledger import Problem, RowVersion
 from toolkit.parse import parse_cell, strip_diacritics
 from toolkit.periods import ONCE
@@ -52,7 +58,7 @@ def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]
     columns = tab.map_columns()
     rows = _period_rows(tab, columns, villages, keys) if spec.period_header else [
         _once_row(tab, columns, villages, r) for r in range(FIRST_DATA_ROW, region_end + 1)]
-    tab.outside(columns, window(spec, keys), last_row)
+    tab.outside(window(spec, keys), last_row)
     return [*rows, RowVersion(spec.key, NO_PERIOD, TAB_ROW, HEADER_ROW,
                               dict.fromkeys(f.key for f in spec.fields), tab.problems, False)]
 
@@ -70,6 +76,7 @@ class _Tab:
         self.spec, self.grid, self.region_end = spec, grid, region_end
         self.problems: dict[str, dict | list] = {}
         self.width = max((len(r) for r in grid), default=0)
+        self.span = len(spec.headers)     # the template's columns, or as far as they were found
 
     def cell(self, row: int, column: int | None):
         if column is None or row > len(self.grid):
@@ -147,7 +154,7 @@ class _Tab:
     def _unknown_columns(self, found, taken, names) -> None:
         """Columns not in the template that hold data in the report rows: named, not read.
         Headerless ones right of the template are left to the summary of what is outside."""
-        self.span = max([len(found), *taken])
+        self.span = max([self.span, *taken])
         template = self.spec.headers
         for column in range(1, self.width + 1):
             holds = self.filled(column, FIRST_DATA_ROW, self.region_end)
@@ -169,7 +176,7 @@ class _Tab:
 
     # -- outside the template -----------------------------------------------------------------
 
-    def outside(self, found: list[int | None], bounds: Window, last_row: int | None) -> None:
+    def outside(self, bounds: Window, last_row: int | None) -> None:
         """ONE problem for everything below the report rows and right of the template."""
         below = [r for r in range(self.region_end + 1, len(self.grid) + 1)
                  if any(_filled(v) for v in self.grid[r - 1])]
@@ -214,7 +221,7 @@ class _Tab:
             values[field.key] = value
             if problem is not None:
                 moved = column is not None and column != self.spec.first_field_column + i
-                problems[field.key] = (Problem(**{**vars(problem), "cell": cell}) if moved
+                problems[field.key] = (replace(problem, cell=cell) if moved
                                        else problem).stored()
         content = any(v is not None for v in values.values()) or bool(problems)
         return _Row(r, values, problems, content)
@@ -270,7 +277,7 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...]) -> list[Ro
     for r in range(FIRST_DATA_ROW, tab.region_end + 1):
         lead = tab.cell(r, column)
         shown = lead.cached if isinstance(lead, Formula) and lead.has_cached else lead
-        read.append((tab.row(columns, villages, r), period_key_of(shown), lead))
+        read.append((tab.row(columns, villages, r), _key_of(shown), lead))
     rows_of: dict[str, list[int]] = {}
     for found, key, _ in read:
         if key in place:
@@ -285,7 +292,7 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...]) -> list[Ro
             out.append(RowVersion(spec.key, key, key, found.number, found.values,
                                   found.problems, complete))
             continue
-        if key is None and not found.content:
+        if key is None and not found.content and not isinstance(lead, Formula):
             continue
         cell = a1(found.number, column or 1)
         found.problems["_period"] = _period_problem(spec, found.number, cell, key, lead, keys,
@@ -329,8 +336,8 @@ def _period_problem(spec: ReportSpec, r: int, cell: str, key: str | None, lead, 
                    cell=cell, fix=fix)
 
 
-def period_key_of(value) -> str | None:
-    return None if isinstance(value, Formula) else _period_key_of(value)
+def _key_of(value) -> str | None:
+    return None if isinstance(value, Formula) else period_key_of(value)
 
 
 def _filled(value) -> bool:
