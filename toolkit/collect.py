@@ -62,7 +62,8 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     read. At the deadline the cutoff sweep passes the communes still incomplete as
     ``always_read``: on Google Sheets a row is proven by the time it is fetched, so they are
     fetched soonest, and Drive's modifiedTime lags by minutes, so an unchanged stamp does not
-    mean an unchanged workbook — they are read regardless. Other unchanged workbooks cost
+    mean an unchanged workbook — they are read regardless. A store whose stamps are exact (a
+    file's mtime) skips them when unchanged, like every other unchanged workbook: those cost
     nothing.
     """
     known = ledger.workbooks()
@@ -71,6 +72,7 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     stamps = store.modified_stamps(list(located.values()))
     outcomes: list[CommuneOutcome] = []
     urgent = set(always_read)
+    unskippable = set() if store.modified_time_is_proof else urgent
     ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
     for commune in ordered:
         name = commune.display_name
@@ -78,7 +80,8 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
         if locator is None or stamps.get(locator) is None:
             outcomes.append(CommuneOutcome(commune.code, name, "no_workbook",
                                            message=f"{name}: no workbook; run `toolkit provision`"))
-        elif stamps[locator] == known[commune.code].last_modified and commune.code not in urgent:
+        elif (stamps[locator] == known[commune.code].last_modified
+              and commune.code not in unskippable):
             outcomes.append(CommuneOutcome(commune.code, name, "unchanged"))
         else:
             outcomes.append(_read_one(commune, locator, specs, windows, store, ledger, now,
