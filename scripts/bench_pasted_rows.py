@@ -77,6 +77,9 @@ def bench(kind: str, rows: int) -> None:
     print(f"{kind:8} {rows:>7,} pasted rows: toolkit daily {seconds:7.1f} s, exit "
           f"{result.exit_code}, {found[1] if found else '?'} error(s), "
           f"{found[2] if found else '?'} warning(s)")
+    for line in result.output.splitlines():
+        if line.startswith("FAILED"):
+            print(f"         {line[:200]}")
 
 
 def main() -> None:
