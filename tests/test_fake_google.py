@@ -6,6 +6,7 @@ the fake gives the same status and JSON structure for every request it implement
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -177,6 +178,18 @@ def test_user_entered_values_read_back_in_the_vietnamese_locale(fake_google):
     assert "values" not in empty and empty["range"] == f"'{TAB}'!A10:J20"
     cell = fake_google.cell(sh.id, f"'{TAB}'!B3")
     assert (cell.entered, cell.how, cell.value) == ("1.200", "USER_ENTERED", 1200.0)
+
+
+def test_a_read_past_the_grid_is_cut_at_its_edge_unless_it_starts_beyond(fake_google):
+    gc = fake_google.gspread_client()
+    sh = vi_workbook(fake_google, gc)                       # 63 rows, 10 columns
+    fake_google.type(sh.id, f"'{TAB}'!B63", "7")
+    got = sh.values_batch_get([f"'{TAB}'!A1:AD1063"])
+    assert got["valueRanges"][0]["range"] == f"'{TAB}'!A1:J63"
+    assert got["valueRanges"][0]["values"][-1] == ["", "7"]
+    with pytest.raises(APIError, match=re.escape(
+            f"Range ('{TAB}'!A64:J1063) exceeds grid limits. Max rows: 63, max columns: 10")):
+        sh.values_batch_get([f"'{TAB}'!A64:J1063"])
 
 
 def test_raw_input_is_stored_as_text_and_batch_get_reads_many_tabs(fake_google):
