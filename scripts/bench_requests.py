@@ -118,6 +118,7 @@ def run(args, tmp: Path) -> None:
     specs = load_templates(PACKAGED_TEMPLATES)
     reg = registry(args.communes)
     config = SimpleNamespace(campaign_start=date(2026, 11, 20), campaign_end=date(2026, 12, 31))
+    campaign = (config.campaign_start, config.campaign_end)
     ledger = Ledger(tmp / "ledger.sqlite")
     n, editors = len(reg.communes), sum(len(c.editors) for c in reg.communes)
 
@@ -134,7 +135,7 @@ def run(args, tmp: Path) -> None:
     assert not result.failures, result.failures[:3]
     settle()
     with Phase(fake, "ours: first collect (all new)") as first:
-        collect(reg, specs, store, ledger, now=now())
+        collect(reg, specs, store, ledger, now=now(), campaign=campaign)
     rng = random.Random(args.seed)
     changed = rng.sample(list(reg.communes), min(args.changed, n))
     daily = next(s for s in specs if s.period == "daily")
@@ -143,11 +144,11 @@ def run(args, tmp: Path) -> None:
                   str(rng.randint(0, 9)), as_user=commune.editors[0])
     settle()
     with Phase(fake, f"ours: collect, {len(changed)} changed") as some:
-        outcome = collect(reg, specs, store, ledger, now=now())
+        outcome = collect(reg, specs, store, ledger, now=now(), campaign=campaign)
     assert outcome.count("read") == len(changed), outcome.count("read")
     settle()
     with Phase(fake, "ours: collect, nothing changed") as quiet:
-        collect(reg, specs, store, ledger, now=now())
+        collect(reg, specs, store, ledger, now=now(), campaign=campaign)
 
     target = fake.create_spreadsheet("Tổng hợp (bench)", parent=folder)
     books = {}

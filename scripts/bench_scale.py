@@ -131,7 +131,8 @@ def load(ledger: Ledger, spec, registry: Registry, days: int, seed: int) -> int:
         for minute, code, cells in sorted(events, key=lambda e: e[0]):
             at = datetime.combine(day, datetime.min.time(), VN_TZ) + timedelta(minutes=minute)
             rows = [dataclasses.replace(r, sheet_row=FIRST_DATA_ROW + d)
-                    for r in rows_from_grid(spec, [[], [], cells], ())]
+                    for r in rows_from_grid(spec, [[], spec.headers, cells], (),
+                                           (day.isoformat(),))]
             added += ledger.record_fetch(code, fetched_at=at, modified_stamp=str(at.timestamp()),
                                          modified_at=at, proven_at=at, rows=rows)
     return added

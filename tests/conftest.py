@@ -38,6 +38,11 @@ def run(*args: str, now: str | None = None, config: Path | None = None):
 @pytest.fixture
 def province(tmp_path) -> Path:
     """An initialised Lạng Sơn folder (campaign from 20/11/2026) with four communes filled."""
+    return make_province(tmp_path)
+
+
+def make_province(tmp_path: Path) -> Path:
+    """The `province` fixture's folder, for scripts that build one outside pytest."""
     folder = tmp_path / "lang-son"
     result = run("init", str(folder), "--province", "lang son", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ entry). The end-to-end scenarios are written once against this interface and run
 from __future__ import annotations
 
 import json
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -21,6 +22,9 @@ from fake_google.values import serial
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, a1
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ
+
+#: The province's service account on the fake Google: an editor of every protected range.
+PROVINCE_ACCOUNT = "bao-cao@lang-son.iam.gserviceaccount.com"
 
 
 def vn(moment: str) -> datetime:
@@ -43,6 +47,38 @@ class XlsxDesk:
     def type_row(self, code: str, tab: str, first_cell, values: dict, at: str) -> list[str]:
         type_row(self.config, code, tab, first_cell, values, at=at)
         return []
+
+    def edit(self, code: str, tab: str, change, at: str) -> None:
+        """Open the workbook in Excel, ``change(sheet)``, save at ``at``."""
+        path = workbook_of(self.config, code)
+        book = load_workbook(path)
+        change(book[tab])
+        book.save(path)
+        stamp = vn(at).timestamp()
+        os.utime(path, (stamp, stamp))
+
+    def set_cells(self, code: str, tab: str, cells: dict[str, object], at: str) -> None:
+        """Overwrite cells as they are (headers, period cells: Excel's sheet protection has no
+        password, so a person can lift it)."""
+        def change(sheet):
+            for where, value in cells.items():
+                sheet[where].value = value
+        self.edit(code, tab, change, at)
+
+    def insert_column(self, code: str, tab: str, column: int, at: str) -> None:
+        self.edit(code, tab, lambda sheet: sheet.insert_cols(column), at)
+
+    def delete_column(self, code: str, tab: str, column: int, at: str) -> None:
+        self.edit(code, tab, lambda sheet: sheet.delete_cols(column), at)
+
+    def paste(self, code: str, tab: str, where: str, rows: list[list], at: str) -> None:
+        """Rows of values with their top-left cell at ``where`` ("" clears a cell)."""
+        def change(sheet):
+            top = sheet[where]
+            for r, values in enumerate(rows, start=top.row):
+                for c, value in enumerate(values, start=top.column):
+                    sheet.cell(r, c).value = None if value == "" else value
+        self.edit(code, tab, change, at)
 
     def tab_rows(self, code: str, tab: str, first_row: int = 1) -> list[tuple]:
         sheet = load_workbook(workbook_of(self.config, code))[tab]
@@ -74,7 +110,7 @@ class GoogleDesk:
         rollup = self.fake.create_spreadsheet("Tổng hợp tỉnh Lạng Sơn", parent=folder)
         key = config.parent / "google-key.json"
         key.write_text(json.dumps(self.fake.service_account_info(
-            "bao-cao@lang-son.iam.gserviceaccount.com")), encoding="utf-8")
+            PROVINCE_ACCOUNT)), encoding="utf-8")
         key.chmod(0o600)
         self.rollup_id = rollup
         text = config.read_text(encoding="utf-8").replace('kind = "xlsx"', 'kind = "gsheets"')
@@ -120,6 +156,34 @@ writes_per_minute = 6000
             except CellRejected:
                 refused.append(header)
         return refused
+
+    def set_cells(self, code: str, tab: str, cells: dict[str, object], at: str) -> None:
+        """Overwrite cells; headers and period cells are protected, so as the province account
+        (a commune cannot)."""
+        self.fake.clock.set(vn(at))
+        for where, value in cells.items():
+            self.fake.type(self.spreadsheet_id(code), f"'{tab}'!{where}", value,
+                           as_user=PROVINCE_ACCOUNT)
+
+    def _dimension(self, code: str, tab: str, kind: str, column: int, at: str) -> None:
+        self.fake.clock.set(vn(at))
+        sid = self.spreadsheet_id(code)
+        sheet_id = self.fake.spreadsheet(sid).by_title(tab).sheet_id
+        self.fake.edit(sid, [{kind: {"range": {"sheetId": sheet_id, "dimension": "COLUMNS",
+                                               "startIndex": column - 1,
+                                               "endIndex": column}}}])
+
+    def insert_column(self, code: str, tab: str, column: int, at: str) -> None:
+        self._dimension(code, tab, "insertDimension", column, at)
+
+    def delete_column(self, code: str, tab: str, column: int, at: str) -> None:
+        self._dimension(code, tab, "deleteDimension", column, at)
+
+    def paste(self, code: str, tab: str, where: str, rows: list[list], at: str) -> None:
+        """Rows of values pasted by the commune's editor at ``where`` ("" clears a cell)."""
+        self.fake.clock.set(vn(at))
+        self.fake.paste(self.spreadsheet_id(code), f"'{tab}'!{where}", rows,
+                        as_user=f"xa{code}@example.gov.vn")
 
     def tab_rows(self, code: str, tab: str, first_row: int = 1) -> list[tuple]:
         rows = self.fake.values(self.spreadsheet_id(code), f"'{tab}'!A{first_row}:Z1000",

@@ -6,6 +6,7 @@ the fake gives the same status and JSON structure for every request it implement
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -179,6 +180,18 @@ def test_user_entered_values_read_back_in_the_vietnamese_locale(fake_google):
     assert (cell.entered, cell.how, cell.value) == ("1.200", "USER_ENTERED", 1200.0)
 
 
+def test_a_read_past_the_grid_is_cut_at_its_edge_unless_it_starts_beyond(fake_google):
+    gc = fake_google.gspread_client()
+    sh = vi_workbook(fake_google, gc)                       # 63 rows, 10 columns
+    fake_google.type(sh.id, f"'{TAB}'!B63", "7")
+    got = sh.values_batch_get([f"'{TAB}'!A1:AD1063"])
+    assert got["valueRanges"][0]["range"] == f"'{TAB}'!A1:J63"
+    assert got["valueRanges"][0]["values"][-1] == ["", "7"]
+    with pytest.raises(APIError, match=re.escape(
+            f"Range ('{TAB}'!A64:J1063) exceeds grid limits. Max rows: 63, max columns: 10")):
+        sh.values_batch_get([f"'{TAB}'!A64:J1063"])
+
+
 def test_raw_input_is_stored_as_text_and_batch_get_reads_many_tabs(fake_google):
     gc = fake_google.gspread_client()
     sh = vi_workbook(fake_google, gc)
@@ -239,6 +252,31 @@ def test_person_typing_is_refused_by_validation_and_protection(fake_google):
         fake_google.type(sh.id, f"'{TAB}'!B4", "mười")
     with pytest.raises(CellRejected, match="protected"):
         fake_google.type(sh.id, f"'{TAB}'!A1", "sửa tiêu đề", as_user="xa@example.gov.vn")
+
+
+def test_a_formula_typed_is_judged_by_its_result_and_read_back_by_formula(fake_google):
+    """Sheets validates what a formula computes; valueRenderOption FORMULA returns the formula
+    text for formula cells and, for every other cell, what UNFORMATTED_VALUE returns (dates as
+    serial numbers with dateTimeRenderOption SERIAL_NUMBER). Text typed with a leading
+    apostrophe comes back as the text, so "'=abc" reads like the formula =abc."""
+    gc = fake_google.gspread_client()
+    sh = vi_workbook(fake_google, gc)
+    sheet_id = sh.worksheet(TAB).id
+    sh.batch_update({"requests": [{"setDataValidation": {
+        "range": {"sheetId": sheet_id, "startRowIndex": 2, "startColumnIndex": 1,
+                  "endColumnIndex": 3},
+        "rule": {"condition": {"type": "NUMBER_GREATER_THAN_EQ",
+                               "values": [{"userEnteredValue": "0"}]}, "strict": True}}}]})
+    for where, typed in (("A3", "23/11/2026"), ("B3", "7"), ("C3", "=B3*2"), ("D3", "'=abc")):
+        fake_google.type(sh.id, f"'{TAB}'!{where}", typed)
+    with pytest.raises(CellRejected):
+        fake_google.type(sh.id, f"'{TAB}'!C4", "=B3-100")
+    params = {"valueRenderOption": "FORMULA", "dateTimeRenderOption": "SERIAL_NUMBER"}
+    got = sh.values_batch_get([f"'{TAB}'!A1:D4"], params=params)
+    assert got["valueRanges"][0]["values"][2:] == [[46349, 7, "=B3*2", "=abc"]]
+    params["valueRenderOption"] = "UNFORMATTED_VALUE"
+    got = sh.values_batch_get([f"'{TAB}'!A3:D3"], params=params)
+    assert got["valueRanges"][0]["values"] == [[46349, 7, 14, "=abc"]]
 
 
 def test_quota_answers_429_until_the_clock_passes_a_minute(fake_google):

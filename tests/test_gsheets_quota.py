@@ -10,10 +10,13 @@ import pytest
 from test_gsheets_store import DAILY, SHEETS_READ, SHEETS_WRITE, key_file, office  # noqa: F401  (fixture)
 
 from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
+from toolkit.backends.base import Window
 from toolkit.backends.google_http import Pacer, RetryPolicy
 from toolkit.backends.gsheets import open_gsheets
 from toolkit.config import GoogleConfig
 from toolkit.doctor import doctor
+
+WINDOW = {DAILY: Window(last_row=63, columns=8)}
 
 
 def test_a_province_is_collected_at_the_quota_floor_without_a_single_429(
@@ -32,7 +35,7 @@ def test_a_province_is_collected_at_the_quota_floor_without_a_single_429(
     fake.reset_log()
     start = fake.clock.seconds()
     stamps = store.modified_stamps(ids)
-    snapshots = [store.read(sid, [DAILY]) for sid in ids if stamps[sid]]
+    snapshots = [store.read(sid, WINDOW) for sid in ids if stamps[sid]]
     elapsed = fake.clock.seconds() - start
     assert len(snapshots) == 150
     assert all(s.grids[DAILY][2][-1] == 4 and not s.missing_tabs for s in snapshots)
@@ -59,7 +62,7 @@ def test_quota_spread_over_two_accounts_halves_the_wait(fake_google, tmp_path): 
         60, 60, clock=fake.clock.seconds, sleep=fake.clock.advance))
     start = fake.clock.seconds()
     for sid in ids:
-        store.read(sid, [DAILY])
+        store.read(sid, WINDOW)
     elapsed = fake.clock.seconds() - start
     assert fake.count(lambda r: r.status == 429) == 0
     assert {r.account for r in fake.requests if r.kind == "read"} == {
@@ -195,7 +198,7 @@ def test_with_two_accounts_the_doctor_and_errors_name_the_one_that_lacks_access(
     refused = []
     for sid in ids:
         try:
-            store.read(sid, [DAILY])
+            store.read(sid, WINDOW)
         except WorkbookError as exc:
             refused.append(str(exc))
     assert refused and all(second in message and first not in message for message in refused)

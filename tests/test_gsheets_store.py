@@ -68,7 +68,8 @@ class Province:
 
     def collect(self, store=None):
         return collect(self.registry, self.specs, store or self.store, self.ledger,
-                       now=self.now())
+                       now=self.now(),
+                       campaign=(self.config.campaign_start, self.config.campaign_end))
 
     def locator(self, code: str) -> str:
         return self.ledger.workbooks()[code].locator

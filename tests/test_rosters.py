@@ -49,7 +49,7 @@ def latest(folder: Path, spec, typed: dict[str, list[list]], villages=None):
             known = (villages or {}).get(code) or REGISTRY.by_code()[code].villages
             grid = [[spec.title], spec.headers, *cells]
             ledger.record_fetch(code, fetched_at=NOW, modified_stamp="1", modified_at=NOW,
-                                proven_at=NOW, rows=rows_from_grid(spec, grid, known))
+                                proven_at=NOW, rows=rows_from_grid(spec, grid, known, ()))
         return latest_rows(ledger.versions(spec.key), spec, NOW)
 
 

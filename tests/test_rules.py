@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.collect import rows_from_grid
+from toolkit.layout import period_keys
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ
 from toolkit.registry import Commune, Registry
@@ -72,7 +73,8 @@ def issues_for(tmp_path: Path, missing: str, grid_by_commune: dict[str, list[lis
             ledger.remember_workbook(code, f"{code}.xlsx", "xlsx", NOW)
             grid = [["title"], ["Ngày", "Cửa hàng", "Tài khoản"], *data]
             ledger.record_fetch(code, fetched_at=NOW, modified_stamp="1", modified_at=NOW,
-                                proven_at=NOW, rows=rows_from_grid(spec, grid, ()))
+                                proven_at=NOW,
+                                rows=rows_from_grid(spec, grid, (), period_keys(spec, *CAMPAIGN)))
         versions = ledger.versions(spec.key)
     return find_issues(spec, registry, versions, date(2026, 11, 3), NOW, CAMPAIGN)
 

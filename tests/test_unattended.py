@@ -129,5 +129,6 @@ def test_the_cutoff_sweep_reads_incomplete_communes_first(province):
     run("provision", config=province, now="2026-11-20 08:00")
     with open_workspace(province) as ws:
         result = collect(ws.registry, ws.specs, ws.store, ws.ledger,
-                         now=parse_now("2026-11-20 17:00"), first=("06202", "06019"))
+                         now=parse_now("2026-11-20 17:00"), campaign=ws.campaign,
+                         always_read=("06202", "06019"))
     assert {o.code for o in result.outcomes[:2]} == {"06019", "06202"}

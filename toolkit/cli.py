@@ -41,6 +41,7 @@ def common(func):
         except ValueError:
             raise click.BadParameter(f"{now_text!r}: write it as '2026-11-23 17:00'",
                                      param_hint="--now") from None
+        shown = _tracebacks_on_stderr() if verbose else None
         try:
             return func(*args, config_path=config_path, now=now, **kwargs)
         except ToolkitError as exc:
@@ -49,8 +50,21 @@ def common(func):
             click.echo(f"Error: {exc}", err=True)
             log.error("%s", exc)
             sys.exit(1 if isinstance(exc, BusyError) else 2)
+        finally:
+            if shown is not None:
+                log.removeHandler(shown)
 
     return wrapper
+
+
+def _tracebacks_on_stderr() -> logging.Handler:
+    """Under --verbose, what the library logged with a traceback (a commune whose workbook
+    could not be read) is shown as well as kept in the log file."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(lambda record: record.exc_info is not None)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log.addHandler(handler)
+    return handler
 
 
 def day_option(func):
@@ -93,10 +107,9 @@ def _log_beside(path: Path) -> None:
     if any(getattr(h, "baseFilename", None) == str(path) for h in log.handlers):
         return
     for handler in list(log.handlers):
-        if isinstance(handler, logging.NullHandler):
-            continue
-        log.removeHandler(handler)
-        handler.close()
+        if isinstance(handler, logging.FileHandler):    # an earlier province's log file
+            log.removeHandler(handler)
+            handler.close()
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5,
                                                    encoding="utf-8")
@@ -214,7 +227,8 @@ def collect(wait_seconds, config_path, now):
 
     with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
         with progress("collect", len(ws.registry.communes)) as tick:
-            result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now, progress=tick)
+            result = run(ws.registry, ws.specs, ws.store, ws.ledger, now=now,
+                         campaign=ws.campaign, progress=tick)
     _print_collect(result)
     _fail_if([(o.name, o.message) for o in result.failures])
 

@@ -1,25 +1,30 @@
 """collect: read changed commune workbooks into the ledger.
 
 An unchanged workbook (same modification stamp as at the last read) costs nothing. A changed
-one is read once, all report tabs together; every cell is parsed, and a cell that cannot be
-parsed is kept with its raw text and a message — never dropped, never a silent blank.
+one is read once, all report tabs together, each as far as its template goes
+(``toolkit.sheet_reading``); a cell that cannot be parsed is kept with its raw text and a
+message — never dropped, never a silent blank — and a workbook that cannot be read at all is
+that commune's failure, never the end of the run.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from toolkit.backends.base import LOCALE
 from toolkit.errors import WorkbookError
-from toolkit.layout import FEEDBACK_TAB, FIRST_DATA_ROW, HELP_TAB, LISTS_TAB, a1, period_key_of
+from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, period_keys
 from toolkit.ledger import RowVersion
-from toolkit.parse import parse_cell
-from toolkit.periods import ONCE
+from toolkit.sheet_reading import rows_from_grid, window
 from toolkit.templates import ReportSpec
 
+__all__ = ["collect", "rows_from_grid", "CollectResult", "CommuneOutcome"]
+
 Progress = Callable[[str], None]
+log = logging.getLogger("toolkit")
 
 
 @dataclass(frozen=True)
@@ -48,57 +53,26 @@ class CollectResult:
         return [o for o in self.outcomes if o.state in ("failed", "no_workbook")]
 
 
-def rows_from_grid(spec: ReportSpec, grid: list[list],
-                   villages: tuple[str, ...]) -> list[RowVersion]:
-    """Parse one tab's cells into row versions; bad cells become problems on the row."""
-    offset = spec.first_field_column - 1
-    rows: list[RowVersion] = []
-    for index, cells in enumerate(grid[FIRST_DATA_ROW - 1:], start=FIRST_DATA_ROW):
-        values: dict = {}
-        problems: dict = {}
-        for i, field in enumerate(spec.fields):
-            raw = cells[offset + i] if offset + i < len(cells) else None
-            choices = villages if field.choices_from_villages else field.choices
-            parsed = parse_cell(raw, field.type, minimum=field.min, maximum=field.max,
-                                choices=choices, aliases=field.aliases)
-            values[field.key] = parsed.value
-            if parsed.error:
-                problems[field.key] = [str(raw), parsed.error]
-        if spec.period_header:
-            key = period_key_of(cells[0] if cells else None)
-            if key is None:
-                if all(v is None for v in values.values()) and not problems:
-                    continue
-                lead = cells[0] if cells else None
-                problems["_period"] = [
-                    str(lead),
-                    f"Dòng {index} không có {spec.period_header.lower()} hợp lệ ở ô "
-                    f"{a1(index, 1)}; hãy nhập số liệu vào dòng của kỳ báo cáo đã có sẵn.",
-                ]
-                period, row_key = "?", f"row{index}"
-            else:
-                period, row_key = key, key
-        else:
-            period, row_key = ONCE, f"row{index}"
-        complete = ("_period" not in problems
-                    and all(values[k] is not None for k in spec.required_keys))
-        rows.append(RowVersion(spec.key, period, row_key, index, values, problems, complete))
-    return rows
-
-
 def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
-            first: tuple[str, ...] = (), progress: Progress | None = None) -> CollectResult:
-    """Read every changed workbook; communes named in ``first`` are read before the others.
+            campaign: tuple[date, date], always_read: tuple[str, ...] = (),
+            progress: Progress | None = None) -> CollectResult:
+    """Read every changed workbook, and the workbooks of ``always_read`` communes first.
 
-    At the deadline the cutoff sweep passes the communes still incomplete as ``first``: on
-    Google Sheets a row is proven by the time it is fetched, so they must be fetched soonest.
+    ``campaign`` (first and last day) sets each report tab's period rows, which bound what is
+    read. At the deadline the cutoff sweep passes the communes still incomplete as
+    ``always_read``: on Google Sheets a row is proven by the time it is fetched, so they are
+    fetched soonest, and Drive's modifiedTime lags by minutes, so an unchanged stamp does not
+    mean an unchanged workbook — they are read regardless. A store whose stamps are exact (a
+    file's mtime) skips them when unchanged, like every other unchanged workbook: those cost
+    nothing.
     """
     known = ledger.workbooks()
-    tabs = [s.tab for s in specs]
+    windows = {s.tab: window(s, period_keys(s, *campaign)) for s in specs}
     located = {c.code: known[c.code].locator for c in registry.communes if c.code in known}
     stamps = store.modified_stamps(list(located.values()))
     outcomes: list[CommuneOutcome] = []
-    urgent = set(first)
+    urgent = set(always_read)
+    unskippable = set() if store.modified_time_is_proof else urgent
     ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
     for commune in ordered:
         name = commune.display_name
@@ -106,10 +80,12 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
         if locator is None or stamps.get(locator) is None:
             outcomes.append(CommuneOutcome(commune.code, name, "no_workbook",
                                            message=f"{name}: no workbook; run `toolkit provision`"))
-        elif stamps[locator] == known[commune.code].last_modified:
+        elif (stamps[locator] == known[commune.code].last_modified
+              and commune.code not in unskippable):
             outcomes.append(CommuneOutcome(commune.code, name, "unchanged"))
         else:
-            outcomes.append(_read_one(commune, locator, specs, tabs, store, ledger, now))
+            outcomes.append(_read_one(commune, locator, specs, windows, store, ledger, now,
+                                      campaign))
         if progress:
             progress(name)
     return CollectResult(tuple(outcomes), locale_warnings(registry, ledger))
@@ -141,17 +117,25 @@ def _missing_tabs_message(snapshot) -> str:
     return text
 
 
-def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutcome:
+def _read_one(commune, locator, specs, windows, store, ledger, now,
+              campaign) -> CommuneOutcome:
+    """Read and parse one workbook. Whatever goes wrong doing so is this commune's failure,
+    named, with what to do; the other communes are still collected (DESIGN.md §4)."""
     name = commune.display_name
     try:
-        snapshot = store.read(locator, tabs)
+        snapshot = store.read(locator, windows)
+        rows = _parse(snapshot, specs, commune, campaign)
     except WorkbookError as exc:
-        ledger.record_failure(commune.code, now, str(exc))
-        return CommuneOutcome(commune.code, name, "failed", message=f"{name}: {exc}")
-    rows: list[RowVersion] = []
+        return _failed(commune, ledger, now, f"{name}: {exc}")
+    except Exception as exc:     # on purpose: a bug met on one workbook must not stop the province
+        log.exception("collect: reading %s (%s, %s) failed", name, commune.code, locator)
+        return _failed(commune, ledger, now, (
+            f"{name}: lỗi không lường trước khi đọc sổ ({type(exc).__name__}: {exc}) — lỗi "
+            "của toolkit, không phải do xã nhập; chi tiết ở logs/toolkit.log trong thư mục "
+            "của tỉnh, hãy gửi cho người phụ trách toolkit"))
     for spec in specs:
         if spec.tab in snapshot.grids:
-            rows += rows_from_grid(spec, snapshot.grids[spec.tab], tuple(commune.villages))
+            rows += _gone(ledger, commune.code, spec, rows)
     if snapshot.locale:
         ledger.set_locale(commune.code, snapshot.locale)
     proven_at = snapshot.modified_at if store.modified_time_is_proof else now
@@ -166,3 +150,26 @@ def _read_one(commune, locator, specs, tabs, store, ledger, now) -> CommuneOutco
                               f"{name}: {_missing_tabs_message(snapshot)}")
     return CommuneOutcome(commune.code, name, "read", added)
 
+
+def _parse(snapshot, specs, commune, campaign) -> list[RowVersion]:
+    rows: list[RowVersion] = []
+    for spec in specs:
+        if spec.tab in snapshot.grids:
+            rows += rows_from_grid(spec, snapshot.grids[spec.tab], tuple(commune.villages),
+                                   period_keys(spec, *campaign),
+                                   last_row=snapshot.last_rows.get(spec.tab))
+    return rows
+
+
+def _gone(ledger, code: str, spec: ReportSpec, rows: list[RowVersion]) -> list[RowVersion]:
+    """Blank versions of the stored rows this read no longer found (a period cell retyped,
+    rows moved or cleared outside the report rows), so no stale row outlives its cells."""
+    seen = {r.row_key for r in rows if r.report == spec.key}
+    empty = dict.fromkeys(f.key for f in spec.fields)
+    return [RowVersion(spec.key, period, key, sheet_row, dict(empty), {}, False)
+            for key, period, sheet_row in ledger.live_rows(code, spec.key) if key not in seen]
+
+
+def _failed(commune, ledger, now: datetime, message: str) -> CommuneOutcome:
+    ledger.record_failure(commune.code, now, message)
+    return CommuneOutcome(commune.code, commune.display_name, "failed", message=message)

@@ -168,7 +168,8 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     day = day or now.date()
     waiting = waiting_communes(workspace, day, now)
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
-                        now=now, first=waiting, progress=progress)
+                        now=now, campaign=workspace.campaign, always_read=waiting,
+                        progress=progress)
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)

@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS row_versions (
     row_key TEXT NOT NULL,
     sheet_row INTEGER NOT NULL,
     payload TEXT NOT NULL,       -- JSON {field: value}
-    problems TEXT NOT NULL,      -- JSON {field: [raw text, message]}
+    problems TEXT NOT NULL,      -- JSON {key: [raw text, message] or a dict, see Problem}
     complete INTEGER NOT NULL,
     blank INTEGER NOT NULL,      -- the row was cleared: no values, no problems
     content_hash TEXT NOT NULL,
@@ -62,6 +62,42 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS row_versions_key ON row_versions (report, commune_code, row_key, id);
 CREATE INDEX IF NOT EXISTS row_versions_period ON row_versions (report, period);
 """
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One stored problem of a row, whichever form it was stored in.
+
+    A cell that could not be read is ``[raw text, message]`` (an error on that row's cell of
+    the field named by the key — the form every ledger has). Anything else is a dict with
+    ``raw`` and ``message`` and any of ``level`` (warning/error), ``check``, ``cell`` (A1,
+    when it is not the row's cell of the field: a header cell, the first pasted row) and
+    ``fix``; :meth:`stored` writes it.
+    """
+
+    raw: str
+    message: str
+    level: str = "error"
+    check: str | None = None
+    cell: str | None = None
+    fix: str | None = None
+
+    @classmethod
+    def of(cls, entry) -> Problem:
+        if isinstance(entry, dict):
+            return cls(**entry)
+        raw, message = entry
+        return cls(raw, message)
+
+    def stored(self):
+        """The JSON form: the plain pair when nothing but raw and message is set."""
+        if (self.level, self.check, self.cell, self.fix) == ("error", None, None, None):
+            return [self.raw, self.message]
+        return {k: v for k, v in vars(self).items() if v is not None}
+
+    @property
+    def is_error(self) -> bool:
+        return self.level == "error"
 
 
 @dataclass(frozen=True)
@@ -204,6 +240,14 @@ class Ledger:
                 (modified_stamp, to_utc_text(fetched_at), code),
             )
         return added
+
+    def live_rows(self, code: str, report: str) -> list[tuple[str, str, int]]:
+        """(row_key, period, sheet_row) of a commune's rows of a report whose latest version
+        holds something: after a read, those the read did not see are gone from the tab."""
+        return self.db.execute(
+            "SELECT row_key, period, sheet_row FROM row_versions WHERE id IN ("
+            " SELECT MAX(id) FROM row_versions WHERE report=? AND commune_code=?"
+            " GROUP BY row_key) AND blank=0", (report, code)).fetchall()
 
     def record_failure(self, code: str, fetched_at: datetime, error: str) -> None:
         self.db.execute(

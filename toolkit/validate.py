@@ -24,6 +24,7 @@ from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
+from toolkit.ledger import Problem
 from toolkit.periods import key_for
 from toolkit.templates import ReportSpec, parse_term
 
@@ -122,25 +123,41 @@ def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cel
 
 
 def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) -> list[dict]:
-    """Cells that could not be read, then required cells left empty, row by row."""
+    """What reading the tab found (cells that could not be read, a formula, a period cell, a
+    header, a column or rows outside the template), then required cells left empty.
+
+    A stored problem names its own cell, level and fix when it has them (``ledger.Problem``);
+    otherwise it is an error on the row's cell of its field. Rows that count for no period
+    (period "?": a row whose period cell is wrong, the tab's own row) are not asked for their
+    required fields, and a warning (a value read, with a remark) never stands for one.
+    """
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     codes, periods = rows["commune_code"].to_numpy(), rows["period"].to_numpy()
     sheet_rows = rows["sheet_row"].to_numpy()
     problems = rows["problems"].to_numpy()
     found: list[tuple[int, int, dict]] = []     # (row, order within the row, issue)
+    broken: dict[str, list[int]] = {}          # field → rows where it could not be read
     for i in np.flatnonzero([bool(p) for p in problems]):
-        for order, (key, (raw, message)) in enumerate(problems[i].items()):
+        for order, (key, entry) in enumerate(problems[i].items()):
+            problem = Problem.of(entry)
+            if problem.is_error:
+                broken.setdefault(key, []).append(i)
+            cell = problem.cell or a1(sheet_rows[i], columns.get(key, 1))
+            check = problem.check or ("period" if key == "_period" else "format")
             found.append((i, order, _record(
-                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns.get(key, 1)), raw,
-                "format" if key != "_period" else "period", "error", message,
-                "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")))
+                spec, names, codes[i], periods[i], cell, problem.raw, check, problem.level,
+                problem.message,
+                problem.fix or "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")))
+    counted = np.asarray(periods != "?", dtype=bool)
     for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
         if not wanted.required:
             continue
-        typed_badly = np.fromiter((wanted.key in p for p in problems), bool, len(problems))
+        typed_badly = np.zeros(len(rows), bool)
+        typed_badly[broken.get(wanted.key, [])] = True
         fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
                else "Nhập nội dung vào ô này.")
-        for i in np.flatnonzero(rows[wanted.key].isna().to_numpy() & ~typed_badly):
+        empty = rows[wanted.key].isna().to_numpy() & ~typed_badly & counted
+        for i in np.flatnonzero(empty):
             found.append((i, order, _record(
                 spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[wanted.key]), None,
                 "required", "error", f"Chưa nhập \"{wanted.header}\".", fix)))

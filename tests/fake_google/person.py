@@ -106,6 +106,47 @@ class PersonMixin:
                 cell.fmt_seq = ss.next_seq()
             self.touch_file(self.files[spreadsheet_id])
 
+    def paste(self, spreadsheet_id: str, where: str, rows: list[list],
+              as_user: str | None = None) -> None:
+        """Paste a block of values with its top-left cell at ``where``, as Ctrl+V in the Sheets
+        UI does: the grid grows to hold the block, each value is parsed as typed text, and the
+        whole paste is refused if it touches a protected cell (an unbounded protected range
+        covers the rows it adds)."""
+        import copy
+
+        from .sheets_api import store
+
+        with self.lock:
+            ss = self.spreadsheets[spreadsheet_id]
+            sheet, r0, _, c0, _ = ss.resolve(where, clip=False)
+            self._set_today(ss)
+            grid = sheet.props["gridProperties"]
+            before = copy.deepcopy(grid)
+            grid["rowCount"] = max(grid["rowCount"], r0 + len(rows))
+            grid["columnCount"] = max(grid["columnCount"], c0 + max(map(len, rows), default=0))
+            try:
+                for r, values in enumerate(rows, start=r0):
+                    for c in range(c0, c0 + len(values)):
+                        self._check_protection(ss, sheet, r, c, as_user)
+            except CellRejected:
+                sheet.props["gridProperties"] = before
+                raise
+            for r, values in enumerate(rows, start=r0):
+                for c, value in enumerate(values, start=c0):
+                    store(ss, sheet, r, c, value, "PERSON")
+            self.touch_file(self.files[spreadsheet_id])
+
+    def edit(self, spreadsheet_id: str, requests: list[dict]) -> None:
+        """A change of the sheet's structure made in the UI (insert, move or delete columns),
+        carried out as the batchUpdate requests it amounts to."""
+        from . import batch
+
+        with self.lock:
+            ss = self.spreadsheets[spreadsheet_id]
+            self._set_today(ss)
+            batch.apply(ss, {"requests": requests}, batch.Ctx(self.rng))
+            self.touch_file(self.files[spreadsheet_id])
+
     def _check_protection(self, ss, sheet, r: int, c: int, as_user: str | None) -> None:
         f = self.files[ss.id]
         for item in sheet.extras.get("protectedRanges", []):
@@ -150,6 +191,8 @@ def _check_rule(ss: Spreadsheet, sheet, r: int, c: int, typed, rule: dict) -> No
     if isinstance(typed, str):
         value, _ = parse_user_entered(typed, ss.locale, (sheet.number_format(r, c) or {})
                                       .get("type"))
+    if isinstance(value, Formula):      # Sheets judges a formula by what it computes
+        typed = value = _computed(ss, sheet, value)
     cond = rule.get("condition") or {}
     kind = cond.get("type", "")
     args = [v.get("userEnteredValue", "") for v in cond.get("values", [])]
@@ -188,6 +231,17 @@ def _check_rule(ss: Spreadsheet, sheet, r: int, c: int, typed, rule: dict) -> No
     if not ok:
         raise CellRejected(f"{a1.cell_name(r, c)}: {typed!r} violates the validation rule "
                            f"{kind} {args}: {rule.get('inputMessage', '')}".rstrip(": "))
+
+
+def _computed(ss: Spreadsheet, sheet, formula: Formula):
+    from .formulas import Evaluator, FormulaError
+    from .values import locale_of
+
+    try:
+        return Evaluator(lambda ref: ss._ref(sheet, ref), locale_of(ss.locale).decimal,
+                         ss.today).run(formula)
+    except FormulaError as exc:
+        return exc
 
 
 _RELATIVE_REF = re.compile(r"(?<![A-Za-z0-9_'!$])(\$?)([A-Za-z]{1,3})(\$?)(\d+)(?![A-Za-z0-9_(])")

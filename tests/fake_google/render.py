@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from . import a1, fields
+from .errors import sheets_error
 from .model import COLUMN_PIXELS, DEFAULT_FORMAT, ROW_PIXELS, Sheet, Spreadsheet
 
 _FALSY_PROPS = (("hidden", False), ("rightToLeft", False))
@@ -120,7 +121,15 @@ def _meta(meta: dict | None, pixels: int) -> dict:
 
 def value_range(ss: Spreadsheet, text: str, major: str = "ROWS",
                 option: str = "FORMATTED_VALUE", dt_option: str = "SERIAL_NUMBER") -> dict:
-    """values.get: trailing empty cells and rows omitted; no ``values`` key when empty."""
+    """values.get: trailing empty cells and rows omitted; no ``values`` key when empty.
+
+    A range that starts inside the grid and runs past its edge is cut there; one that starts
+    beyond the edge is refused, as Google does ("Range (Mass!151154:151354) exceeds grid
+    limits. Max rows: 151000, max columns: 26" for a batchGet, airbytehq/airbyte#1740)."""
+    sheet, r0, _, c0, _ = ss.resolve(text, clip=False)
+    if r0 >= sheet.rows or c0 >= sheet.cols:
+        raise sheets_error(400, f"Range ({text}) exceeds grid limits. Max rows: {sheet.rows}, "
+                                f"max columns: {sheet.cols}")
     sheet, r0, r1, c0, c1 = ss.resolve(text)
     rows = read_grid(ss, sheet, r0, r1, c0, c1, option, dt_option)
     out = {"range": a1.format_range(sheet.title, r0, max(r1, r0 + 1), c0, max(c1, c0 + 1)),

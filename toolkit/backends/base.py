@@ -96,17 +96,57 @@ Action = (CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | A
           | ShareWith | Localize)
 
 
+#: Rows below a report tab's template region that a read looks at, to notice what was pasted
+#: there without reading all of it.
+SCAN_ROWS = 1000
+#: Columns right of a template that a read looks at (inserted or added columns).
+EXTRA_COLUMNS = 20
+
+
+@dataclass(frozen=True)
+class Window:
+    """The part of a report tab one read covers, bounded by the template, not by what a
+    commune pasted: the title and header rows, the template's rows and columns, a margin."""
+
+    last_row: int        # the template region's last row
+    columns: int         # the template's columns
+
+    @property
+    def rows(self) -> int:
+        return self.last_row + SCAN_ROWS
+
+    @property
+    def width(self) -> int:
+        return self.columns + EXTRA_COLUMNS
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A cell holding a formula: its text and, where the store has one, the value it last
+    computed (an .xlsx file saved by Excel keeps one; openpyxl-saved files and the Google read
+    do not)."""
+
+    text: str
+    cached: object = None
+    has_cached: bool = False
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """One read of a workbook's report tabs, with what the store can prove about time."""
 
-    grids: dict[str, list[list]]      # tab → rows of raw cell values, row 1 first
+    #: tab → rows of raw cell values, row 1 first, within the tab's Window; formula cells
+    #: are Formula.
+    grids: dict[str, list[list]]
     missing_tabs: tuple[str, ...]
     modified_stamp: str               # opaque; equal stamps mean an unchanged workbook
     modified_at: datetime | None      # when it last changed, if the store knows
     locale: str | None = None         # the workbook's locale, when this read learnt it
     #: When tabs are missing: the workbook's other tabs (a renamed report tab is among them).
     other_tabs: tuple[str, ...] = ()
+    #: tab → the last row the tab says it uses, where the store knows it without reading it
+    #: (an .xlsx sheet's dimension): beyond the window, more may be there than was read.
+    last_rows: dict[str, int] = field(default_factory=dict)
 
 
 class WorkbookStore(Protocol):
@@ -134,8 +174,8 @@ class WorkbookStore(Protocol):
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         """Cheap change detection for many workbooks at once (None: workbook gone)."""
 
-    def read(self, locator: str, tabs: list[str]) -> Snapshot:
-        """All report tabs of one workbook in one read."""
+    def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
+        """All report tabs of one workbook (tab → the window to read) in one read."""
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,

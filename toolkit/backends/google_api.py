@@ -104,10 +104,11 @@ class GoogleApi:
     def sheets(self, locator: str, fields: str = PROPERTIES) -> dict[str, SheetInfo]:
         return self.metadata(locator, fields)[0]
 
-    def batch_get(self, locator: str, ranges: list[str],
-                  tolerate: tuple[int, ...] = ()) -> list[list[list]]:
-        """ONE values.batchGet: raw values (numbers, serial dates) of every range."""
-        params = {"ranges": ranges, "valueRenderOption": "UNFORMATTED_VALUE",
+    def batch_get(self, locator: str, ranges: list[str], tolerate: tuple[int, ...] = (),
+                  render: str = "UNFORMATTED_VALUE") -> list[list[list]]:
+        """ONE values.batchGet: raw values (numbers, serial dates) of every range; with
+        ``render="FORMULA"`` formula cells come back as their text instead of their result."""
+        params = {"ranges": ranges, "valueRenderOption": render,
                   "dateTimeRenderOption": "SERIAL_NUMBER", "majorDimension": "ROWS"}
         data = self.call(self.http_for(locator), "get",
                          f"{SHEETS_URL}/{locator}/values:batchGet", locator, params=params,

@@ -3,7 +3,8 @@
 Requests are the scarce resource (60 reads and 60 writes a minute per account), so each verb
 costs a fixed, small number of them: provisioning a commune is files.create, one
 spreadsheets.get and ONE batchUpdate, plus one permissions.create per editor; collecting is ONE
-Drive files.list for the whole folder plus ONE values.batchGet per changed workbook.
+Drive files.list for the whole folder plus ONE values.batchGet per changed workbook, bounded
+by each report's template (see ``read``).
 
 Drive's ``modifiedTime`` for spreadsheets lags by minutes, so it only ever lets collect *skip*
 a workbook, never proves when rows existed (``modified_time_is_proof = False``); a workbook
@@ -38,9 +39,11 @@ from toolkit.backends.base import (
     AddTab,
     AppendPeriods,
     CreateWorkbook,
+    Formula,
     SetVillages,
     ShareWith,
     Snapshot,
+    Window,
     WorkbookState,
 )
 from toolkit.backends.google_api import PROPERTIES, GoogleApi
@@ -54,6 +57,7 @@ from toolkit.layout import (
     HELP_TAB,
     LISTS_TAB,
     Banner,
+    column_letter,
     period_key_of,
 )
 
@@ -231,10 +235,19 @@ class GSheetsStore:
         self._stamps[locator] = (stamp, moment)
         return stamp
 
-    def read(self, locator: str, tabs: list[str]) -> Snapshot:
-        present, titles = list(tabs), ()
+    def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
+        """Each report tab's window in ONE values.batchGet, whatever a commune pasted below.
+
+        Read with valueRenderOption FORMULA: a formula cell comes back as its text (kept as
+        Formula, never evaluated), every other cell as with UNFORMATTED_VALUE — numbers as
+        numbers, dates as serial numbers. Text typed with a leading apostrophe that starts with
+        "=" looks the same as a formula here; it is kept as text either way.
+        """
+        tabs = list(windows)
+        present, titles = tabs, ()
         try:
-            grids = self.api.batch_get(locator, [quote_tab(t) for t in tabs], tolerate=(400,))
+            grids = self.api.batch_get(locator, _ranges(windows, tabs), tolerate=(400,),
+                                       render="FORMULA")
         except APIError as exc:
             if "Unable to parse range" not in str(exc.error.get("message", "")):
                 raise self.api.error(exc, locator) from exc
@@ -242,10 +255,11 @@ class GSheetsStore:
             if data.get("properties", {}).get("locale"):
                 self._locales[locator] = data["properties"]["locale"]
             present = [t for t in tabs if t in titles]
-            grids = self.api.batch_get(locator, [quote_tab(t) for t in present]) if present else []
+            grids = self.api.batch_get(locator, _ranges(windows, present),
+                                       render="FORMULA") if present else []
         fallback = (f"unread~{datetime.now(UTC).isoformat()}", None)
         stamp, modified = self._stamps.get(locator, fallback)
-        return Snapshot(grids=dict(zip(present, grids, strict=True)),
+        return Snapshot(grids={t: _formulas(g) for t, g in zip(present, grids, strict=True)},
                         missing_tabs=tuple(t for t in tabs if t not in present),
                         modified_stamp=stamp, modified_at=modified,
                         locale=self._locales.get(locator),
@@ -278,6 +292,17 @@ class GSheetsStore:
                 raise self.api.error(exc, locator) from exc
             self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes))
         return expected_stamp or f"written~{now.isoformat()}"
+
+
+def _ranges(windows: dict[str, Window], tabs: list[str]) -> list[str]:
+    return [f"{quote_tab(t)}!A1:{column_letter(windows[t].width)}{windows[t].rows}"
+            for t in tabs]
+
+
+def _formulas(rows: list[list]) -> list[list]:
+    """Rendered with FORMULA, a formula cell is its text: marked as Formula, never a value."""
+    return [[Formula(v) if isinstance(v, str) and v.startswith("=") and len(v) > 1 else v
+             for v in row] for row in rows]
 
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],

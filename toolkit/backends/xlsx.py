@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -24,8 +26,10 @@ from toolkit.backends.base import (
     AddTab,
     AppendPeriods,
     CreateWorkbook,
+    Formula,
     SetVillages,
     Snapshot,
+    Window,
     WorkbookState,
 )
 from toolkit.errors import WorkbookError
@@ -50,6 +54,11 @@ from toolkit.periods import VN_TZ
 UNLOCKED = Protection(locked=False)
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
+#: What openpyxl raises on a malformed part of a file while reading it lazily: a cell whose
+#: value does not fit its type, a shared string that is not there, broken XML (ParseError is a
+#: SyntaxError, lxml's too), a damaged zip member.
+_MALFORMED = (ValueError, KeyError, IndexError, TypeError, SyntaxError, zipfile.BadZipFile,
+              zlib.error, EOFError, OSError)
 
 
 class XlsxStore:
@@ -71,7 +80,7 @@ class XlsxStore:
         return matches[0].name if matches else None
 
     def inspect(self, locator: str) -> WorkbookState:
-        book = self._open(locator, read_only=True)
+        book = self._open(locator, read_only=True, data_only=True)
         try:
             tabs = {}
             for sheet in book.worksheets:
@@ -121,29 +130,80 @@ class XlsxStore:
                 stamps[locator] = None
         return stamps
 
-    def read(self, locator: str, tabs: list[str]) -> Snapshot:
+    def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
+        """Each report tab's window, read with openpyxl's streaming reader: what a commune
+        pasted below it costs at most a capped scan. Formula cells come back as Formula, with
+        the value Excel last computed when the file holds one (a second pass, only then)."""
         path = self.path(locator)
         for _ in range(3):
             before = _stat(path)
-            book = self._open(locator, read_only=True)
-            try:
-                grids = {t: [list(r) for r in book[t].iter_rows(values_only=True)]
-                         for t in tabs if t in book.sheetnames}
-                others = tuple(t for t in book.sheetnames if t not in tabs)
-            finally:
-                book.close()
+            grids, last_rows, others = self._windows(locator, windows)
             if _stat(path) == before:
                 break
         else:
             raise WorkbookError(f"{path.name}: the file kept changing while being read; "
                                 "it will be read again on the next run")
+        tabs = list(windows)
         return Snapshot(
             grids=grids,
             missing_tabs=tuple(t for t in tabs if t not in grids),
             modified_stamp=str(before),
             modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
             other_tabs=others if len(grids) < len(tabs) else (),
+            last_rows=last_rows,
         )
+
+    def _windows(self, locator: str, windows: dict[str, Window]):
+        grids: dict[str, list[list]] = {}
+        last_rows: dict[str, int] = {}
+        formulas: dict[str, list[tuple[int, int]]] = {}
+        book = self._open(locator, read_only=True)
+        try:
+            with self._lazy_errors(locator):
+                for tab, window in windows.items():
+                    if tab not in book.sheetnames:
+                        continue
+                    sheet = book[tab]
+                    grids[tab], formulas[tab] = _window_cells(sheet, window)
+                    if sheet.max_row:
+                        last_rows[tab] = sheet.max_row
+            others = tuple(t for t in book.sheetnames if t not in windows)
+        finally:
+            book.close()
+        if any(formulas.values()):
+            self._cached_values(locator, windows, grids, formulas)
+        return grids, last_rows, others
+
+    def _cached_values(self, locator: str, windows: dict[str, Window],
+                       grids: dict[str, list[list]], formulas: dict) -> None:
+        """Fill in the value each formula last computed, where the file keeps one."""
+        book = self._open(locator, read_only=True, data_only=True)
+        try:
+            with self._lazy_errors(locator):
+                for tab, cells in formulas.items():
+                    if not cells:
+                        continue
+                    last = max(r for r, _ in cells)
+                    rows = list(book[tab].iter_rows(max_row=last, max_col=windows[tab].width,
+                                                    values_only=True))
+                    for r, c in cells:
+                        value = rows[r - 1][c - 1] if r <= len(rows) else None
+                        grids[tab][r - 1][c - 1] = Formula(grids[tab][r - 1][c - 1].text,
+                                                           value, value is not None)
+        finally:
+            book.close()
+
+    @contextmanager
+    def _lazy_errors(self, locator: str):
+        """openpyxl parses cells while rows are iterated: a malformed cell fails there, not
+        when the file is opened."""
+        try:
+            yield
+        except _MALFORMED as exc:
+            raise WorkbookError(
+                f"{self.path(locator).name}: không đọc được sổ, nội dung bị hỏng "
+                f"({type(exc).__name__}: {exc}); hãy mở sổ bằng Excel, lưu lại dạng .xlsx rồi "
+                "chạy lại") from exc
 
     def locale(self, locator: str) -> str | None:
         return None     # .xlsx files have no locale: Excel uses the reader's
@@ -181,16 +241,34 @@ class XlsxStore:
         _touch(path, now)
         return str(_stat(path))
 
-    def _open(self, locator: str, read_only: bool = False):
+    def _open(self, locator: str, read_only: bool = False, data_only: bool = False):
         path = self.path(locator)
         try:
-            return load_workbook(path, read_only=read_only, data_only=read_only)
+            return load_workbook(path, read_only=read_only, data_only=data_only)
         except FileNotFoundError as exc:
             raise WorkbookError(f"{path.name} not found in {self.folder}; "
                                 "run `toolkit provision` to create it again") from exc
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
             raise WorkbookError(f"{path.name} is not a readable Excel workbook ({exc}); "
                                 "ask the commune to save it again as .xlsx") from exc
+
+
+def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, int]]]:
+    """A read-only sheet's cells within ``window`` (formulas as Formula) and where the
+    formulas are. Text typed as text that starts with "=" is text (data type 's')."""
+    rows: list[list] = []
+    formulas: list[tuple[int, int]] = []
+    for r, cells in enumerate(sheet.iter_rows(max_row=window.rows, max_col=window.width),
+                              start=1):
+        row = []
+        for c, cell in enumerate(cells, start=1):
+            value = cell.value
+            if cell.data_type == "f":
+                value = Formula(str(getattr(value, "text", value)))
+                formulas.append((r, c))
+            row.append(value)
+        rows.append(row)
+    return rows, formulas
 
 
 def _stat(path: Path) -> int:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from toolkit.checks import issue
+from toolkit.ledger import Problem
 from toolkit.parse import parse_cell, strip_diacritics
 
 if TYPE_CHECKING:
@@ -253,7 +254,8 @@ def _members(records: list[dict], roster: RosterSpec, find, issues: _Issues) -> 
         if (name := _cell(record, roster.name)) is None:
             continue
         stored = _cell(record, roster.village)
-        pasted = record["problems"].get(roster.village, [None])[0] if roster.village else None
+        problem = record["problems"].get(roster.village) if roster.village else None
+        pasted = Problem.of(problem).raw if problem else None
         member = _Member(record["commune_code"], record["period"], int(record["sheet_row"]),
                          name, strip_diacritics(name), _fold(_cell(record, roster.role) or ""),
                          _cell(record, roster.position), _phone(_cell(record, roster.phone)),
