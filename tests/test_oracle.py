@@ -1,0 +1,412 @@
+"""The toolkit against the independent oracle (tests/oracle.py) on generated reporting days.
+
+A scenario is a short campaign around weekends and Vietnamese holidays, three communes typing
+at random moments (complete, partial, amended, cleared, unreadable), and scheduled sweeps
+(``toolkit daily``) at random times; on Google, Drive's listing lags. After every sweep the
+statuses, the archives just written, the reminders and (Google) what was read are compared with
+the oracle; at the end the CLI's status, and the as-of-deadline rollups of every past period.
+
+Each kind of disagreement raises its own exception type, so that hypothesis shrinks each to a
+minimal scenario: ``ORACLE_SCENARIOS=2000`` runs more of them, ``ORACLE_ALL_BUGS=1`` keeps
+looking after the first kind of disagreement and reports every kind it found.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from time import perf_counter as time_counter
+
+import pytest
+from hypothesis import HealthCheck, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from conftest import run
+from oracle import LABELS, Oracle
+from oracle_bench import DAILY, MONTHLY, Bench, Province, archive_labels, now_text, vn
+
+STARTS = (date(2026, 4, 29), date(2026, 8, 28), date(2026, 9, 1), date(2026, 11, 20),
+          date(2026, 12, 30), date(2027, 1, 1))
+SWEEP_TIMES = ("17:00", "16:50", "16:55", "17:03", "17:05", "17:06", "20:00", "15:00",
+               "09:00", "16:59", "17:01", "17:10")
+TYPE_TIMES = ("10:00", "16:45", "16:53", "16:58", "16:59", "17:00", "17:02", "17:04", "17:05",
+              "19:00")
+STATUS_OF = {label: status for status, label in LABELS.items()}
+COMMUNES = ("06040", "06001", "06202")
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    commune: str
+    report: str
+    period: str
+    values: tuple[tuple[str, object], ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    start: date
+    end: date
+    calendar: str
+    due_day: int                 # 0: no monthly report
+    lag: int                     # Drive listing lag, minutes (Google)
+    sweeps: tuple[datetime, ...]
+    entries: tuple[Entry, ...]
+    asked: date                  # the day the CLI is asked about at the end
+
+    def __repr__(self) -> str:
+        lines = [f"campaign {self.start}..{self.end} {self.calendar}, monthly due day "
+                 f"{self.due_day or '-'}, Drive lag {self.lag} min, CLI asked {self.asked}"]
+        events = [(s, f"  {s:%a %d/%m %H:%M:%S} sweep") for s in self.sweeps]
+        events += [(e.at, f"  {e.at:%a %d/%m %H:%M:%S} {e.commune} types {e.report} "
+                          f"{e.period} {dict(e.values)}") for e in self.entries]
+        return "\n".join(lines + [text for _, text in sorted(events, key=lambda x: x[0])])
+
+
+def _clock(text: str) -> time:
+    return time.fromisoformat(text)
+
+
+def moments(choices: tuple[str, ...], second: int):
+    """A time of day: one of the moments around a deadline, or any minute from 7:00 to 23:00."""
+    return st.one_of(st.sampled_from(choices).map(_clock),
+                     st.integers(7 * 60, 23 * 60).map(lambda m: time(m // 60, m % 60))
+                     ).map(lambda t: t.replace(second=second))
+
+
+INT = st.one_of(st.integers(0, 20), st.integers(0, 20).map(str), st.none(), st.just("12a"))
+TEXT = st.one_of(st.none(), st.sampled_from(("đủ", "đã sửa")))
+
+
+def values(report):
+    fields = [name for name, _ in report.fields]
+    kinds = dict(report.fields)
+    return st.lists(st.sampled_from(fields), min_size=1, max_size=len(fields), unique=True).flatmap(
+        lambda keys: st.tuples(*(st.tuples(st.just(k), TEXT if kinds[k] == "text" else INT)
+                                 for k in keys)))
+
+
+@st.composite
+def scenarios(draw, backend: str) -> Scenario:
+    start = draw(st.sampled_from(STARTS))
+    end = start + timedelta(days=draw(st.integers(2, 4)) - 1)
+    calendar = draw(st.sampled_from(("every_day", "working_days")))
+    near = st.integers(-3, 4).map(lambda o: min(28, max(1, start.day + o)))   # around start
+    due_day = draw(st.one_of(near, st.integers(1, 28))) if draw(st.booleans()) else 0
+    lag = draw(st.integers(0, 10)) if backend == "gsheets" else 0
+    days = [start + timedelta(days=n) for n in range(-1, (end - start).days + 2)]
+    index = st.integers(0, len(days) - 1)
+    drawn = draw(st.lists(st.tuples(index, moments(SWEEP_TIMES, 0)), max_size=5, unique=True))
+    per_day: dict[int, int] = {}
+    sweeps = []
+    for day, moment in drawn:
+        per_day[day] = per_day.get(day, 0) + 1
+        if per_day[day] <= 4:
+            sweeps.append(vn(datetime.combine(days[day], moment)))
+    sweeps.sort()
+    entries = []
+    reports = (DAILY, MONTHLY) if due_day else (DAILY,)
+    for _ in range(draw(st.integers(0, 8))):
+        report = draw(st.sampled_from(reports))
+        day = days[draw(index)]
+        later = draw(st.sampled_from((0, 0, 0, 1, 2)))
+        at = vn(datetime.combine(day + timedelta(days=later), draw(moments(TYPE_TIMES, 30))))
+        if sweeps and at < sweeps[-1]:
+            entries.append(Entry(at, draw(st.sampled_from(COMMUNES)), report.key,
+                                 report.period_of(day), draw(values(report))))
+    entries.sort(key=lambda e: e.at)
+    return Scenario(start, end, calendar, due_day, lag, tuple(sweeps), tuple(entries),
+                    draw(st.sampled_from(days)))
+
+
+EXAMPLES = int(os.environ.get("ORACLE_SCENARIOS", "200"))
+ALL_BUGS = bool(os.environ.get("ORACLE_ALL_BUGS"))
+#: Only disagreements whose kind matches this regular expression fail the test (to shrink one
+#: kind at a time).
+ONLY = os.environ.get("ORACLE_ONLY", "")
+#: Write every disagreement to this JSON-lines file instead of failing (a survey of all kinds).
+SURVEY = os.environ.get("ORACLE_SURVEY", "")
+SCENARIO: list = [None]
+
+
+# -- disagreements ---------------------------------------------------------------------------
+
+class Discrepancy(AssertionError):
+    """The toolkit and the oracle disagree."""
+
+
+_KINDS: dict[str, type] = {}
+
+
+def kind_of(name: str) -> type:
+    """One exception type per kind of disagreement: hypothesis shrinks and reports each."""
+    if name not in _KINDS:
+        _KINDS[name] = type(re.sub(r"\W+", "_", name).strip("_"), (Discrepancy,), {})
+    return _KINDS[name]
+
+
+class Checks:
+    def __init__(self, where: str):
+        self.where = where
+        self.found: list[tuple[str, str]] = []
+
+    def differ(self, kind: str, detail: str) -> None:
+        self.found.append((kind, detail))
+
+    def statuses(self, surface: str, report: str, period: str, want: dict, got: dict) -> None:
+        for code in sorted(want):
+            if want[code] != got.get(code):
+                self.differ(f"{surface}: {want[code]} shown as {got.get(code)}",
+                            f"{code} {report} {period}: oracle {want[code]}, toolkit "
+                            f"{got.get(code)}")
+
+    def done(self) -> None:
+        if ONLY:
+            self.found = [(k, d) for k, d in self.found if re.search(ONLY, k)]
+        if SURVEY and self.found:
+            with open(SURVEY, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"where": self.where, "found": self.found,
+                                      "scenario": repr(SCENARIO[0])}, ensure_ascii=False))
+                out.write("\n")
+            return
+        if self.found:
+            lines = [f"at {self.where}:"] + [f"  [{k}] {d}" for k, d in self.found]
+            raise kind_of(self.found[0][0])("\n".join(lines))
+
+
+def tell(text: str) -> None:
+    """A line printed with the falsifying example (and nowhere else)."""
+    try:
+        note(text)
+    except InvalidArgument:      # played outside hypothesis (a timing script)
+        pass
+
+
+# -- one scenario ----------------------------------------------------------------------------
+
+class Run:
+    """A scenario played against the real toolkit (one open workspace) and the oracle."""
+
+    def __init__(self, bench: Bench, scenario: Scenario):
+        from toolkit.workspace import open_workspace
+
+        self.bench, self.scenario = bench, scenario
+        self.province: Province = bench.province(scenario.start, scenario.end, scenario.calendar,
+                                                 scenario.due_day, scenario.lag)
+        self.ws = open_workspace(self.province.config)
+        self.specs = {s.key: s for s in self.ws.specs}
+        reports = [replace(DAILY, calendar=scenario.calendar)]
+        if scenario.due_day:
+            reports.append(replace(MONTHLY, due_day=scenario.due_day))
+        self.oracle = Oracle(reports, list(COMMUNES), start=scenario.start, end=scenario.end,
+                             grace=self.ws.grace, backend=bench.backend)
+        self.frozen: set[tuple[str, str]] = set()
+
+    def close(self) -> None:
+        self.ws.close()
+        self.bench.discard(self.province)
+
+    def play(self) -> None:
+        entries = list(self.scenario.entries)
+        for sweep in self.scenario.sweeps:
+            while entries and entries[0].at < sweep:
+                self.type(entries.pop(0))
+            self.sweep(sweep)
+        self.finish()
+
+    def type(self, entry: Entry) -> None:
+        kept = self.bench.type(self.province, entry.commune, entry.report, entry.period,
+                               dict(entry.values), entry.at)
+        if kept is not None:
+            self.oracle.type(entry.commune, entry.at, entry.report, entry.period, kept)
+            if len(kept) < len(entry.values):
+                tell(f"{entry.at:%d/%m %H:%M:%S} the sheet refused {entry.commune}'s "
+                     f"{sorted(set(dict(entry.values)) - set(kept))}")
+
+    def sweep(self, at: datetime) -> None:
+        from toolkit.daily import run_daily
+
+        self.bench.flush(self.province)
+        checks = Checks(f"the sweep of {at:%a %d/%m %H:%M}")
+        google = self.bench.fake is not None
+        must = self.oracle.must_fetch(at) if google else set()
+        self.bench.clock(at)
+        mark = self.bench.mark()
+        result = run_daily(self.ws, now=at)
+        fetched = self.bench.fetched(self.province, mark) if google else None
+        if google:
+            tell(f"{at:%d/%m %H:%M} sweep read {sorted(fetched)}")
+        self.oracle.sweep(at, fetched)
+        day = at.date()
+        for key in self.specs:
+            if not self.oracle.expected(key, self.period(key, day)):
+                self.check_status(checks, "status", key, day, at)   # no archive shows it
+            self.check_archives(checks, key, day, at, result)
+            self.check_remind(checks, key, day, at)
+        self.check_status(checks, "status", "kts_daily", day - timedelta(days=1), at)
+        for code in sorted(must - (fetched or set())):
+            checks.differ("read policy: a waiting commune not read at a sweep from deadline "
+                          "- 10 min", f"{code} not read at {at:%d/%m %H:%M} (Drive lag "
+                          f"{self.scenario.lag} min)")
+        checks.done()
+
+    # -- the surfaces ----------------------------------------------------------------------
+
+    def period(self, key: str, day: date) -> str:
+        return self.oracle.reports[key].period_of(day)
+
+    def check_status(self, checks: Checks, surface: str, key: str, day: date,
+                     at: datetime) -> None:
+        from toolkit.frames import spec_versions
+        from toolkit.status import period_status
+
+        spec = self.specs[key]
+        period = self.period(key, day)
+        report = period_status(spec, self.ws.registry, spec_versions(self.ws.ledger, spec,
+                                                                     [period]),
+                               day, as_of=at, grace=self.ws.grace)
+        got = dict(zip(report.communes["code"], report.communes["status"], strict=True))
+        checks.statuses(surface, key, period, self.oracle.statuses(key, period, at), got)
+
+    def check_archives(self, checks: Checks, key: str, day: date, at: datetime,
+                       result) -> None:
+        period = self.period(key, day)
+        now_path = self.path(key, period, "")
+        frozen_path = self.path(key, period, "_theo-han")
+        written = set(result.archives) | set(result.frozen)
+        if not self.oracle.expected(key, period):
+            for path in (now_path, frozen_path):
+                if path in written or path.exists():
+                    checks.differ("an archive written for a period not expected",
+                                  f"{path.name} at {at:%d/%m %H:%M}")
+            return
+        if now_path not in set(result.archives) or not now_path.exists():
+            checks.differ("no archive written for an expected period", now_path.name)
+        else:
+            checks.statuses("archive (as of now)", key, period,
+                            self.oracle.statuses(key, period, at), self.labels(now_path))
+        cutoff = self.oracle.cutoff(key, period)
+        due = at >= cutoff and (key, period) not in self.frozen
+        if due:
+            self.frozen.add((key, period))
+        if due and frozen_path not in set(result.frozen):
+            checks.differ("as-of-deadline archive not written by the first sweep at or after "
+                          "the cutoff", f"{frozen_path.name} at {at:%d/%m %H:%M}")
+        elif not due and frozen_path in set(result.frozen):
+            checks.differ("as-of-deadline archive written before the cutoff or again",
+                          f"{frozen_path.name} at {at:%d/%m %H:%M}")
+        elif due:
+            checks.statuses("as-of-deadline archive", key, period,
+                            self.oracle.statuses(key, period, cutoff, known_by=at),
+                            self.labels(frozen_path))
+
+    def check_remind(self, checks: Checks, key: str, day: date, at: datetime) -> None:
+        from toolkit.remind import remind
+
+        got = set(remind(self.ws, self.specs[key], day, at).communes["code"])
+        want = self.oracle.chased(key, day, at)
+        period = self.period(key, day)
+        for code in sorted(want ^ got):
+            status = self.oracle.status(code, key, period, at)
+            error = self.oracle.expected(key, period) and \
+                self.oracle.has_error(code, key, period, at)
+            what = status + (" with an unreadable cell" if error else "")
+            verb = "chases" if code in got else "does not chase"
+            checks.differ(f"remind {verb} a commune {what}",
+                          f"{code} {key} {period} at {at:%d/%m %H:%M}")
+
+    def path(self, key: str, period: str, suffix: str):
+        return self.province.archive / key / period[:4] / f"{key}_{period}{suffix}.xlsx"
+
+    def labels(self, path) -> dict[str, str]:
+        return {code: STATUS_OF.get(label, f"label {label!r}")
+                for code, label in archive_labels(path).items()}
+
+    # -- the end ---------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """At the end: every period's status, the CLI's status and reminders for one day, and
+        each past period as of its deadline (what ``toolkit rollup --as-of deadline`` shows;
+        the asked day's through the CLI, into its archive)."""
+        from toolkit.frames import spec_versions
+        from toolkit.rollup import build_rollup
+
+        last = self.scenario.sweeps[-1].date() if self.scenario.sweeps else self.scenario.start
+        end = vn(datetime.combine(last + timedelta(days=1), time(9)))
+        checks = Checks(f"the end, {end:%a %d/%m %H:%M}")
+        asked = self.scenario.asked
+        days = [self.scenario.start + timedelta(days=n)
+                for n in range(-1, (self.scenario.end - self.scenario.start).days + 2)]
+        cli = run("status", "--date", f"{asked}", "--format", "json",
+                  config=self.province.config, now=now_text(end))
+        assert cli.exit_code == 0, cli.output
+        for report in json.loads(cli.stdout):
+            period = self.period(report["report"], asked)
+            checks.statuses("CLI status", report["report"], period,
+                            self.oracle.statuses(report["report"], period, end),
+                            {c["code"]: c["status"] for c in report["communes"]})
+        for key, spec in self.specs.items():
+            self.check_remind(checks, key, asked, end)
+            versions = spec_versions(self.ws.ledger, spec)
+            for period, day in {self.period(key, d): d for d in days}.items():
+                if period != self.period(key, asked):
+                    self.check_status(checks, "status", key, day, end)
+                cutoff = self.oracle.cutoff(key, period)
+                if not self.oracle.expected(key, period) or cutoff > end:
+                    continue
+                want = self.oracle.statuses(key, period, cutoff, known_by=end)
+                if period == self.period(key, asked):
+                    result = run("rollup", "--date", f"{day}", "--template", key, "--as-of",
+                                 "deadline", config=self.province.config, now=now_text(end))
+                    assert result.exit_code == 0, result.output
+                    got = self.labels(self.path(key, period, "_theo-han"))
+                else:
+                    rolled = build_rollup(spec, self.ws.registry, versions, day,
+                                          as_of_mode="deadline", now=end, grace=self.ws.grace,
+                                          campaign=self.ws.campaign)
+                    got = dict(zip(rolled.communes["code"], rolled.communes["status"],
+                                   strict=True))
+                checks.statuses("as-of-deadline rollup", key, period, want, got)
+        for path in sorted(self.province.archive.glob("*/*/*.xlsx")):
+            key, period = re.fullmatch(r"(.+)_(\d{4}-\d{2}(?:-\d{2})?)(?:_theo-han)?",
+                                       path.stem).groups()
+            if not self.oracle.expected(key, period):
+                checks.differ("an archive written for a period not expected", path.name)
+        checks.done()
+
+
+# -- the tests -------------------------------------------------------------------------------
+
+
+
+@pytest.fixture(scope="module", params=["xlsx", "gsheets"])
+def bench(request, tmp_path_factory):
+    made = Bench(tmp_path_factory.mktemp(f"oracle-{request.param}"), request.param)
+    yield made
+    made.close()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
+          report_multiple_bugs=ALL_BUGS, print_blob=False,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                 HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_the_toolkit_agrees_with_the_oracle(bench, data):
+    scenario = data.draw(scenarios(bench.backend), label="scenario")
+    SCENARIO[0] = scenario
+    began = time_counter()
+    played = Run(bench, scenario)
+    try:
+        played.play()
+    finally:
+        played.close()
+    if SURVEY:
+        with open(SURVEY, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"backend": bench.backend, "seconds": time_counter() - began,
+                                  "sweeps": len(scenario.sweeps),
+                                  "entries": len(scenario.entries)}) + "\n")
