@@ -80,6 +80,24 @@ def expected(report: Report, period: str, start: date, end: date) -> bool:
     return overlaps and report.deadline(period) >= datetime.combine(start, time(0), VN)
 
 
+def why_not_expected(report: Report, period: str, start: date, end: date) -> str:
+    """Why a period is not expected ("" when it is), to tell disagreements apart."""
+    if expected(report, period, start, end):
+        return ""
+    if report.period == "monthly":
+        first = date.fromisoformat(f"{period}-01")
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        if first > end or last < start:
+            return "a month outside the campaign"
+        return "a month due before the campaign starts"
+    day = date.fromisoformat(period)
+    if day < start:
+        return "a day before the campaign"
+    if day > end:
+        return "a day after the campaign"
+    return "a weekend day" if day.weekday() >= 5 else "a public holiday"
+
+
 @dataclass(frozen=True)
 class Unreadable:
     """A cell whose text is not a value of its field's type ("12a" in a whole-number field)."""
@@ -163,6 +181,9 @@ class Oracle:
 
     def expected(self, report: str, period: str) -> bool:
         return expected(self.reports[report], period, self.start, self.end)
+
+    def why_not_expected(self, report: str, period: str) -> str:
+        return why_not_expected(self.reports[report], period, self.start, self.end)
 
     def cutoff(self, report: str, period: str) -> datetime:
         return self.reports[report].deadline(period) + self.grace

@@ -113,7 +113,7 @@ class Bench:
 
     def _provision(self, start: date, calendar: str) -> Base:
         folder = self.root / f"base-{self.backend}-{start}-{calendar}"
-        at = f"{start - timedelta(days=2)} 08:00"
+        at = f"{start - timedelta(days=3)} 08:00"
         assert run("init", str(folder), "--province", "lang son", now=at).exit_code == 0
         _trim_registry(folder / "registry.xlsx")
         templates = folder / "sheet_templates"
