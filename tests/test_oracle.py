@@ -109,10 +109,13 @@ def scenarios(draw, backend: str) -> Scenario:
     lag = draw(st.integers(0, 10)) if backend == "gsheets" else 0
     days = [start + timedelta(days=n) for n in range(-1, (end - start).days + 2)]
     index = st.integers(0, len(days) - 1)
-    drawn = draw(st.sampled_from((1, 2, 3, 4, 2, 1)).flatmap(
-        lambda n: st.lists(st.tuples(index, moments(SWEEP_TIMES)), min_size=n, max_size=n,
-                           unique=True)))
-    sweeps = sorted(vn(datetime.combine(days[d], moment)) for d, moment in drawn)
+    sweeps = []      # the scheduler's runs: on one or two days, one to three a day, four at most
+    for day in draw(st.sampled_from((1, 1, 1, 2)).flatmap(
+            lambda n: st.lists(index, min_size=n, max_size=n, unique=True))):
+        times = draw(st.sampled_from((1, 2, 2, 3)).flatmap(
+            lambda n: st.lists(moments(SWEEP_TIMES), min_size=n, max_size=n, unique=True)))
+        sweeps += [vn(datetime.combine(days[day], moment)) for moment in times]
+    sweeps = sorted(sweeps[:4])
     reports = (DAILY, MONTHLY) if due_day else (DAILY,)
 
     def entry(commune: str, report, period: str) -> Entry:
