@@ -104,25 +104,31 @@ def scenarios(draw, backend: str) -> Scenario:
     sweeps = sorted(sweeps[:4])
     reports = (DAILY, MONTHLY) if due_day else (DAILY,)
 
-    def entry(commune: str, report, period: str) -> Entry:
-        # Typed some time before one of the sweeps (that one or a later one reads it, unless
-        # it is typed over first).
-        at = sweeps[draw(st.integers(0, len(sweeps) - 1))] - draw(BEFORE)
+    def entry(commune: str, report, period: str, sweep: int) -> Entry:
+        # Typed some time before sweep number ``sweep`` (that one or a later one reads it,
+        # unless it is typed over first).
+        at = sweeps[sweep] - draw(BEFORE)
         return Entry(at, commune, report.key, period, draw(values(report)))
 
-    def near_a_sweep(report) -> str:
+    def near(sweep: int, report) -> str:
         """The period of a sweep's day, or of a day or two before."""
-        moment = sweeps[draw(st.integers(0, len(sweeps) - 1))]
-        return report.period_of(moment.date() - timedelta(days=draw(st.sampled_from((0, 0, 1, 2)))))
+        day = sweeps[sweep].date() - timedelta(days=draw(st.sampled_from((0, 0, 1, 2))))
+        return report.period_of(day)
 
+    which = st.integers(0, len(sweeps) - 1)
     entries = []
-    for commune in COMMUNES:        # each commune's story about one row: typed, fixed, cleared…
+    for commune in COMMUNES:
+        # Each commune's story about one row, told across the sweeps: typed, completed,
+        # amended after the deadline, cleared…
         report = draw(st.sampled_from(reports))
-        period = near_a_sweep(report)
-        entries += [entry(commune, report, period) for _ in range(draw(st.integers(0, 3)))]
+        told = sorted(draw(st.lists(which, max_size=3)))
+        if told:
+            period = near(told[0], report)
+            entries += [entry(commune, report, period, sweep) for sweep in told]
     for _ in range(draw(st.integers(0, 2))):       # and a stray entry elsewhere
-        report = draw(st.sampled_from(reports))
-        entries.append(entry(draw(st.sampled_from(COMMUNES)), report, near_a_sweep(report)))
+        report, sweep = draw(st.sampled_from(reports)), draw(which)
+        entries.append(entry(draw(st.sampled_from(COMMUNES)), report, near(sweep, report),
+                             sweep))
     entries.sort(key=lambda e: e.at)
     return Scenario(start, end, calendar, due_day, lag, tuple(sweeps), tuple(entries),
                     draw(st.sampled_from(days)))
