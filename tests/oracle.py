@@ -1,0 +1,251 @@
+"""A small, independent reference model of report statuses, from the typing timeline alone.
+
+It shares no code with the toolkit on purpose (no import of ``toolkit`` here): it is the check.
+What it knows is what the brief of the timeliness rules says (DESIGN.md §5, made precise):
+
+* which periods a commune is expected to report (campaign, calendar, monthly due day);
+* what each row holds at each moment (every entry typed, in order), parsed the simple way;
+* which row versions the toolkit can know: on the xlsx folder the last save before each sweep,
+  proven at the file's time; on Google Sheets what each fetch saw, proven at the fetch;
+* the status of a (commune, period) as of a moment A, knowing what sweeps up to K saw.
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+VN = ZoneInfo("Asia/Ho_Chi_Minh")
+
+ON_TIME, LATE, AMENDED = "on_time", "late", "amended"
+INCOMPLETE, MISSING, PENDING, NOT_EXPECTED = "incomplete", "missing", "pending", "not_expected"
+WAITING = (PENDING, MISSING, INCOMPLETE)
+LABELS = {
+    ON_TIME: "Đúng hạn", LATE: "Trễ hạn", AMENDED: "Đúng hạn, sửa sau hạn",
+    INCOMPLETE: "Chưa đủ", MISSING: "Chưa báo cáo", PENDING: "Chưa nhập (còn hạn)",
+    NOT_EXPECTED: "Không phải báo cáo",
+}
+NOTHING, COMPLETE, PARTIAL = "nothing", "complete", "incomplete"
+#: How long before a deadline a Google sweep must read every commune still waiting (Drive's
+#: files.list lags up to about ten minutes, so its stamps cannot tell who changed).
+READ_WINDOW = timedelta(minutes=10)
+
+# Vietnamese public holidays from April 2026 to January 2027, the span the generated campaigns
+# reach. Printed once from holidays.country_holidays("VN", years=(2026, 2027)) (holidays 0.109)
+# and checked against the weekday each falls on; Hùng Kings' day 26/4/2026 is a Sunday, hence
+# the observed Monday, and 31/8/2026 is the Monday given for the National Day bridge (the
+# Saturday 22/8 worked for it is not a reporting day here: Monday–Friday only).
+HOLIDAYS = frozenset({
+    date(2026, 4, 26), date(2026, 4, 27), date(2026, 4, 30), date(2026, 5, 1),
+    date(2026, 8, 31), date(2026, 9, 1), date(2026, 9, 2), date(2026, 11, 24),
+    date(2027, 1, 1),
+})
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    period: str                        # "daily" or "monthly"
+    fields: tuple[tuple[str, str], ...]  # (field, "int" | "text"), in the tab's order
+    required: tuple[str, ...]
+    due_day: int = 0                   # monthly: the day of the month the deadline falls on
+    calendar: str = "every_day"        # daily: "every_day" or "working_days"
+    at: time = time(17, 0)
+
+    def period_of(self, day: date) -> str:
+        return day.isoformat() if self.period == "daily" else f"{day:%Y-%m}"
+
+    def deadline(self, period: str) -> datetime:
+        if self.period == "daily":
+            return datetime.combine(date.fromisoformat(period), self.at, VN)
+        year, month = (int(p) for p in period.split("-"))
+        day = min(self.due_day, month_calendar.monthrange(year, month)[1])
+        return datetime.combine(date(year, month, day), self.at, VN)
+
+
+def working_day(day: date) -> bool:
+    return day.weekday() < 5 and day not in HOLIDAYS
+
+
+def expected(report: Report, period: str, start: date, end: date) -> bool:
+    if report.period == "daily":
+        day = date.fromisoformat(period)
+        return start <= day <= end and (report.calendar == "every_day" or working_day(day))
+    year, month = (int(p) for p in period.split("-"))
+    first = date(year, month, 1)
+    last = date(year, month, month_calendar.monthrange(year, month)[1])
+    overlaps = first <= end and last >= start
+    return overlaps and report.deadline(period) >= datetime.combine(start, time(0), VN)
+
+
+def why_not_expected(report: Report, period: str, start: date, end: date) -> str:
+    """Why a period is not expected ("" when it is), to tell disagreements apart."""
+    if expected(report, period, start, end):
+        return ""
+    if report.period == "monthly":
+        first = date.fromisoformat(f"{period}-01")
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+        if first > end or last < start:
+            return "a month outside the campaign"
+        return "a month due before the campaign starts"
+    day = date.fromisoformat(period)
+    if day < start:
+        return "a day before the campaign"
+    if day > end:
+        return "a day after the campaign"
+    return "a weekend day" if day.weekday() >= 5 else "a public holiday"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A cell whose text is not a value of its field's type ("12a" in a whole-number field)."""
+
+    raw: str
+
+
+def parse(kind: str, raw):
+    """A cell as a value: blank → None; 12 and "12" are the same; "12a" is unreadable."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if kind == "text":
+        return str(raw).strip()
+    if isinstance(raw, bool):
+        return Unreadable(str(raw))
+    if isinstance(raw, int) or (isinstance(raw, float) and raw.is_integer()):
+        return int(raw) if raw >= 0 else Unreadable(str(raw))
+    text = str(raw).strip()
+    return int(text) if text.isdigit() else Unreadable(text)
+
+
+def content(report: Report, row: dict) -> tuple:
+    return tuple(parse(kind, row.get(name)) for name, kind in report.fields)
+
+
+def state(report: Report, values: tuple) -> str:
+    if all(v is None for v in values):
+        return NOTHING
+    by_name = dict(zip((name for name, _ in report.fields), values, strict=True))
+    readable = all(by_name[k] is not None and not isinstance(by_name[k], Unreadable)
+                   for k in report.required)
+    return COMPLETE if readable else PARTIAL
+
+
+@dataclass(frozen=True)
+class Version:
+    seen_at: datetime      # the sweep that saw it: known from then on
+    proven_at: datetime    # when it is proven to exist
+    rows: dict             # (report, period) → {field: typed value}
+
+
+class Oracle:
+    """Feed it what staff typed and when the sweeps ran; ask it any status."""
+
+    def __init__(self, reports: list[Report], communes: list[str], *, start: date, end: date,
+                 grace: timedelta, backend: str):
+        self.reports = {r.key: r for r in reports}
+        self.communes = list(communes)
+        self.start, self.end, self.grace, self.backend = start, end, grace, backend
+        self.saves: dict[str, list[tuple[datetime, dict]]] = {c: [] for c in communes}
+        self.seen: dict[str, list[Version]] = {c: [] for c in communes}
+
+    # -- the timeline ------------------------------------------------------------------------
+
+    def type(self, commune: str, at: datetime, report: str, period: str, values: dict) -> None:
+        """A save of the commune's workbook at ``at`` (entries the sheet refused left out)."""
+        saves = self.saves[commune]
+        rows = {k: dict(v) for k, v in saves[-1][1].items()} if saves else {}
+        rows.setdefault((report, period), {}).update(values)
+        saves.append((at, rows))
+
+    def typed(self, commune: str, at: datetime) -> tuple[datetime, dict] | None:
+        """The last save at or before ``at``."""
+        found = [s for s in self.saves[commune] if s[0] <= at]
+        return found[-1] if found else None
+
+    def sweep(self, at: datetime, fetched: set[str] | None = None) -> None:
+        """A sweep at ``at``. xlsx: every workbook changed since it was last read is read and
+        its file time proves it. Google: ``fetched`` (from the request log) are read, proven at
+        ``at``."""
+        for commune in self.communes:
+            save = self.typed(commune, at)
+            if self.backend == "xlsx":
+                previous = self.seen[commune][-1].proven_at if self.seen[commune] else None
+                if save is not None and save[0] != previous:
+                    self.seen[commune].append(Version(at, save[0], save[1]))
+            elif commune in (fetched or ()):
+                self.seen[commune].append(Version(at, at, save[1] if save else {}))
+
+    # -- what the toolkit should say -----------------------------------------------------------
+
+    def expected(self, report: str, period: str) -> bool:
+        return expected(self.reports[report], period, self.start, self.end)
+
+    def why_not_expected(self, report: str, period: str) -> str:
+        return why_not_expected(self.reports[report], period, self.start, self.end)
+
+    def cutoff(self, report: str, period: str) -> datetime:
+        return self.reports[report].deadline(period) + self.grace
+
+    def versions(self, commune: str, report: str, period: str, *, as_of: datetime,
+                 known_by: datetime) -> list[tuple[datetime, tuple]]:
+        spec = self.reports[report]
+        known = [v for v in self.seen[commune] if v.seen_at <= known_by and v.proven_at <= as_of]
+        known.sort(key=lambda v: v.proven_at)
+        return [(v.proven_at, content(spec, v.rows.get((report, period), {}))) for v in known]
+
+    def status(self, commune: str, report: str, period: str, as_of: datetime,
+               known_by: datetime | None = None) -> str:
+        if not self.expected(report, period):
+            return NOT_EXPECTED
+        spec = self.reports[report]
+        known = self.versions(commune, report, period, as_of=as_of,
+                              known_by=as_of if known_by is None else known_by)
+        nothing = content(spec, {})
+
+        def at(moment: datetime) -> tuple:
+            before = [c for proven, c in known if proven <= moment]
+            return before[-1] if before else nothing
+
+        cutoff = self.cutoff(report, period)
+        if as_of < cutoff:
+            return {NOTHING: PENDING, COMPLETE: ON_TIME, PARTIAL: INCOMPLETE}[
+                state(spec, at(as_of))]
+        on_time = at(cutoff)
+        later = [c for proven, c in known if cutoff < proven <= as_of]
+        if state(spec, on_time) == COMPLETE:
+            return AMENDED if any(c != on_time for c in later) else ON_TIME
+        if any(state(spec, c) == COMPLETE for c in later):
+            return LATE
+        return MISSING if state(spec, at(as_of)) == NOTHING else INCOMPLETE
+
+    def statuses(self, report: str, period: str, as_of: datetime,
+                 known_by: datetime | None = None) -> dict[str, str]:
+        return {c: self.status(c, report, period, as_of, known_by) for c in self.communes}
+
+    def has_error(self, commune: str, report: str, period: str, now: datetime) -> bool:
+        """The latest known version of the row holds an unreadable cell."""
+        known = self.versions(commune, report, period, as_of=now, known_by=now)
+        return bool(known) and any(isinstance(v, Unreadable) for v in known[-1][1])
+
+    def chased(self, report: str, day: date, now: datetime) -> set[str]:
+        """Whom remind names for the period containing ``day``, as of ``now``."""
+        period = self.reports[report].period_of(day)
+        if not self.expected(report, period):
+            return set()
+        return {c for c in self.communes
+                if self.status(c, report, period, now) in WAITING
+                or self.has_error(c, report, period, now)}
+
+    def must_fetch(self, at: datetime) -> set[str]:
+        """Google: communes a sweep at ``at`` has to read whatever Drive says, judged by what
+        the earlier sweeps saw (call it before ``sweep(at)``)."""
+        wanted: set[str] = set()
+        for key, spec in self.reports.items():
+            period = spec.period_of(at.date())
+            if not self.expected(key, period) or at < spec.deadline(period) - READ_WINDOW:
+                continue
+            wanted |= {c for c in self.communes
+                       if self.status(c, key, period, at, known_by=at) in WAITING}
+        return wanted
