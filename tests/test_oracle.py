@@ -193,7 +193,7 @@ class Run:
         period = self.period(key, day)
         report = period_status(spec, self.ws.registry, spec_versions(self.ws.ledger, spec,
                                                                      [period]),
-                               day, as_of=at, grace=self.ws.grace)
+                               day, as_of=at, grace=self.ws.grace, campaign=self.ws.campaign)
         got = dict(zip(report.communes["code"], report.communes["status"], strict=True))
         checks.statuses(surface, key, period, self.oracle.statuses(key, period, at), got)
 
