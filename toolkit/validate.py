@@ -11,7 +11,7 @@ import logging
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ from toolkit.feedback import banner_texts, write_feedback
 from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.ledger import Problem
-from toolkit.periods import key_for
+from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec, parse_term
 
 #: The check of an issue that says a commune's data could not be checked (a bug met it).
@@ -71,11 +71,12 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
         rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
     return per_commune(spec, registry, upto, "kiểm tra số liệu", lambda reg, only: (
-        _find_issues(spec, reg, only(rows), day, as_of, campaign, upto)))
+        _find_issues(spec, reg, only(versions), only(rows), day, as_of, campaign, upto)))
 
 
-def _find_issues(spec: ReportSpec, registry, rows: pd.DataFrame, day: date, as_of: datetime,
-                 campaign: tuple[date, date], upto: str) -> pd.DataFrame:
+def _find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.DataFrame,
+                 day: date, as_of: datetime, campaign: tuple[date, date],
+                 upto: str) -> pd.DataFrame:
     communes = registry.by_code()
     names = {code: commune.display_name for code, commune in communes.items()}
     issues = _cell_issues(spec, rows, names)
@@ -83,7 +84,7 @@ def _find_issues(spec: ReportSpec, registry, rows: pd.DataFrame, day: date, as_o
         issues += _rule_issues(rule, spec, rows, communes, names)
     issues += outlier_issues(spec, rows, names, upto)
     issues += roster_issues(spec, registry, rows)
-    issues += _missing_periods(spec, registry, rows, day, as_of, campaign)
+    issues += _missing_periods(spec, registry, versions, rows, day, as_of, campaign)
     return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
 
 
@@ -216,12 +217,16 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
     yield from zip(picked.itertuples(), left[broken], right[broken], strict=True)
 
 
-def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
-                     as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
-    """An error for every (commune, due period) from which nothing was received.
+def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.DataFrame,
+                     day: date, as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
+    """An error for every (commune, due period) whose status is missing by the commune's
+    own deadline (no grace): nothing in the sheet now, and nothing complete at the deadline
+    or since.
 
-    An anti-join of the due periods against the rows that hold anything; a period received
-    but incomplete is already named cell by cell (required fields left empty)."""
+    An anti-join of the due periods against the rows that hold anything, then the timeliness
+    rules for the few pairs left that have history: a period reported on time and cleared
+    afterwards is amended, not missing. A period received but incomplete is named cell by
+    cell (required fields left empty)."""
     if spec.period == "once":
         due = [] if spec.deadline.for_key("once") > as_of else ["once"]
     else:
@@ -237,6 +242,7 @@ def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
     found = (commune_of >= 0) & (period_of >= 0)
     have = np.zeros((len(set(codes)), len(due)), bool)
     have[commune_of[found], period_of[found]] = True
+    have |= _reported(spec, versions, codes, due, have, as_of)
     unique_of = pd.Index(dict.fromkeys(codes)).get_indexer(codes)
     messages = {}
     for key in due:
@@ -251,6 +257,29 @@ def _missing_periods(spec: ReportSpec, registry, rows: pd.DataFrame, day: date,
         issues.append(issue(spec, commune.code, commune.display_name, due[k], "", "",
                             "missing", "error", messages[due[k]], fix))
     return issues
+
+
+def _reported(spec: ReportSpec, versions: pd.DataFrame, codes: list[str], due: list[str],
+              received: np.ndarray, as_of: datetime) -> np.ndarray:
+    """Of the (commune, period) pairs with nothing in the sheet now (``~received``, a commune
+    × period grid), those not missing by the deadline's rules — reported, cleared since."""
+    from toolkit.status import timeliness_table
+
+    commune_index, period_index = pd.Index(dict.fromkeys(codes)), pd.Index(due)
+    commune_of = commune_index.get_indexer(versions["commune_code"])
+    period_of = period_index.get_indexer(versions["period"])
+    known = (commune_of >= 0) & (period_of >= 0)
+    known[known] = ~received[commune_of[known], period_of[known]]
+    reported = np.zeros_like(received)
+    if not known.any():
+        return reported
+    history = versions[known]
+    table = timeliness_table(spec, history, sorted(set(history["period"])), as_of=as_of,
+                             grace=timedelta(0))
+    table = table[table["status"] != Status.MISSING.value]
+    reported[commune_index.get_indexer(table["commune_code"]),
+             period_index.get_indexer(table["period"])] = True
+    return reported
 
 
 def _fmt(value) -> str:
