@@ -289,3 +289,15 @@ def test_a_campaign_starting_after_the_monthly_due_day_provisions_an_empty_month
         "Tháng"]                                    # the header, and no month owed
     again = desk.run("provision", now="2026-11-27 09:00")
     assert "0 workbook(s) changed, 4 already complete" in again.output
+
+
+def test_a_report_cleared_after_the_deadline_is_amended_not_chased(province):
+    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
+    type_row(province, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 16:00")
+    assert run("daily", config=province, now="2026-11-20 17:00").exit_code == 0
+    type_row(province, "06040", DAILY, DAY, {SHOPS: None, ACCOUNTS: None}, at="2026-11-20 19:00")
+    assert run("daily", config=province, now="2026-11-20 20:00").exit_code == 0
+    assert statuses(province, "2026-11-20", "2026-11-20 20:00")["06040"] == "amended"
+    reminded = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 20:00")
+    assert "Thất Khê" not in reminded.output
+    assert not [r for r in feedback_tab(province, "06040") if r[4].startswith("Chưa báo cáo")]
