@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 
 from conftest import run, type_row, workbook_of
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
-from toolkit.feedback import FEEDBACK_LIMIT, feedback_rows
 
 DAY = date(2026, 11, 20)          # a Friday
 DAILY = "Báo cáo ngày"
@@ -185,6 +184,8 @@ def test_banner_colours_by_state(province):
 
 
 def test_the_kiem_tra_list_is_capped_most_important_first():
+    from toolkit.feedback import FEEDBACK_LIMIT, feedback_rows
+
     issues = pd.DataFrame({
         "period": [f"2026-11-{d:02d}" for d in range(1, 31)] * 20,
         "tab": DAILY, "cell": [f"B{n}" for n in range(600)], "value": "",
