@@ -225,9 +225,14 @@ class Oracle:
         return {c: self.status(c, report, period, as_of, known_by) for c in self.communes}
 
     def has_error(self, commune: str, report: str, period: str, now: datetime) -> bool:
-        """The latest known version of the row holds an unreadable cell."""
+        """The latest known version of the row holds an unreadable cell, or holds something
+        but leaves a required field empty (a report amended after the deadline can)."""
         known = self.versions(commune, report, period, as_of=now, known_by=now)
-        return bool(known) and any(isinstance(v, Unreadable) for v in known[-1][1])
+        if not known:
+            return False
+        latest = known[-1][1]
+        return any(isinstance(v, Unreadable) for v in latest) or \
+            state(self.reports[report], latest) == PARTIAL
 
     def chased(self, report: str, day: date, now: datetime) -> set[str]:
         """Whom remind names for the period containing ``day``, as of ``now``."""

@@ -175,3 +175,17 @@ def test_not_expected_periods_are_never_missing_nor_chased():
     assert model.chased("cds_monthly", date(2026, 11, 30), at("2026-11-30 20:00")) == set()
     assert model.chased("kts_daily", date(2026, 11, 28), at("2026-11-30 20:00")) == set()
     assert model.status("A", "kts_daily", "2026-11-27", at("2026-12-05 09:00")) == "missing"
+
+
+def test_remind_chases_a_report_amended_into_an_empty_required_field_not_one_cleared():
+    """Reported on time, then after the deadline one commune empties a required cell (its row
+    now has an error to fix) and another clears its whole row (amended, nothing to fix)."""
+    model = oracle(communes=("A", "B"))
+    for commune in ("A", "B"):
+        model.type(commune, at("20 09:00"), "kts_daily", DAY, FULL)
+    model.sweep(at("20 10:00"))
+    model.type("A", at("20 19:00"), "kts_daily", DAY, {"accounts": None})
+    model.type("B", at("20 19:00"), "kts_daily", DAY, {"shops": None, "accounts": None})
+    model.sweep(at("20 20:00"))
+    assert model.statuses("kts_daily", DAY, at("20 20:00")) == {"A": "amended", "B": "amended"}
+    assert model.chased("kts_daily", date(2026, 11, 20), at("20 20:00")) == {"A"}
