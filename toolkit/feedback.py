@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.errors import WorkbookError, unexpected
-from toolkit.layout import Banner, display_period, tab_layout
+from toolkit.layout import Banner, display_period, parse_a1, tab_layout
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec
 
@@ -81,7 +81,8 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
         table = status_table(spec, registry, rows, [period], as_of=now, grace=pd.Timedelta(0),
                              campaign=campaign).set_index("commune_code")
         mine = errors[(errors["report"] == spec.key) & (errors["period"] == period)]
-        cells = mine.groupby("commune_code")["cell"].agg(lambda c: list(dict.fromkeys(c)))
+        cells = mine.groupby("commune_code")["cell"].agg(
+            lambda c: sorted(set(c), key=lambda ref: parse_a1(ref) or (0, 0)))
         what = "ngày" if spec.period == "daily" else "tháng"
         for commune in registry.communes:
             status = Status(table.loc[commune.code, "status"])

@@ -38,7 +38,8 @@ def validate_lines(result, shown: int = 15) -> list[str]:
              f"{len(result.written)}, unchanged {result.unchanged}, deferred "
              f"{len(result.deferred)} (edited since read; next run)"]
     for row in issues[issues["level"] == "error"].head(shown).itertuples():
-        lines.append(f"  {row.commune} · {row.tab}!{row.cell} · {row.value!s:.20} · "
+        where = f"{row.tab}!{row.cell}" if row.cell else row.tab
+        lines.append(f"  {row.commune} · {where} · {row.value!s:.20} · "
                      f"{row.message} → {row.fix}")
     if errors > shown:
         lines.append(f"  … and {errors - shown} more (see the archive's Lỗi dữ liệu sheet)")
