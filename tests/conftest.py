@@ -46,19 +46,25 @@ def make_province(tmp_path: Path) -> Path:
     folder = tmp_path / "lang-son"
     result = run("init", str(folder), "--province", "lang son", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output
-    book = load_workbook(folder / "registry.xlsx")
+    trim_registry(folder / "registry.xlsx", KEEP)
+    return folder / "toolkit.toml"
+
+
+def trim_registry(path: Path, keep) -> None:
+    """Keep only the communes of ``keep`` in a registry, filled with KEEP's households and
+    villages and an editor each, the way an officer trims and fills it."""
+    book = load_workbook(path)
     sheet = book.worksheets[0]
     columns = {c.value: c.column for c in sheet[1]}
     for row in range(sheet.max_row, 1, -1):
         code = sheet.cell(row, columns[HEADERS["code"]]).value
-        if code not in KEEP:
+        if code not in keep:
             sheet.delete_rows(row)
             continue
         sheet.cell(row, columns[HEADERS["households"]]).value = KEEP[code]["households"]
         sheet.cell(row, columns[HEADERS["villages"]]).value = KEEP[code]["villages"]
         sheet.cell(row, columns[HEADERS["editors"]]).value = f"xa{code}@example.gov.vn"
-    book.save(folder / "registry.xlsx")
-    return folder / "toolkit.toml"
+    book.save(path)
 
 
 def workbook_of(config: Path, code: str) -> Path:

@@ -21,11 +21,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import KEEP, run
+from conftest import KEEP, run, trim_registry
 from fake_google import CellRejected, FakeClock, FakeGoogle
 from oracle import VN, Report
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, a1, period_key_of
-from toolkit.registry import HEADERS
 
 DAILY = Report("kts_daily", "daily", (("new_shops", "int"), ("new_accounts", "int"),
                                       ("orders", "int"), ("note", "text")),
@@ -115,7 +114,7 @@ class Bench:
         folder = self.root / f"base-{self.backend}-{start}-{calendar}"
         at = f"{start - timedelta(days=3)} 08:00"
         assert run("init", str(folder), "--province", "lang son", now=at).exit_code == 0
-        _trim_registry(folder / "registry.xlsx")
+        trim_registry(folder / "registry.xlsx", COMMUNES)
         templates = folder / "sheet_templates"
         for name in ("team_roster.toml", "committee_roster.toml"):
             (templates / name).unlink()
@@ -264,21 +263,6 @@ def _campaign(text: str, start: date, end: date) -> str:
             lines[i] = f"end = {end}"
             break
     return "\n".join(lines) + "\n"
-
-
-def _trim_registry(path: Path) -> None:
-    book = load_workbook(path)
-    sheet = book.worksheets[0]
-    columns = {c.value: c.column for c in sheet[1]}
-    for row in range(sheet.max_row, 1, -1):
-        code = sheet.cell(row, columns[HEADERS["code"]]).value
-        if code not in COMMUNES:
-            sheet.delete_rows(row)
-            continue
-        sheet.cell(row, columns[HEADERS["households"]]).value = KEEP[code]["households"]
-        sheet.cell(row, columns[HEADERS["villages"]]).value = KEEP[code]["villages"]
-        sheet.cell(row, columns[HEADERS["editors"]]).value = f"xa{code}@example.gov.vn"
-    book.save(path)
 
 
 def _layout(grids: dict[str, list]) -> tuple[dict, dict]:
