@@ -93,6 +93,25 @@ def type_row(config: Path, code: str, tab: str, first_cell, values: dict, at: st
     os.utime(path, (moment, moment))
 
 
+def rewrite_cell(path: Path, ref: str, change, at: str) -> None:
+    """Edit one cell's XML in the first sheet of an .xlsx file, as another program might
+    have written it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    cell = re.search(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)', sheet)
+    parts["xl/worksheets/sheet1.xml"] = (sheet[:cell.start()] + change(cell.group(0))
+                                         + sheet[cell.end():]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    stamp = datetime.fromisoformat(at).replace(tzinfo=VN_TZ).timestamp()
+    os.utime(path, (stamp, stamp))
+
+
 @pytest.fixture
 def smtp_server():
     """A real SMTP server on 127.0.0.1 that keeps what it receives."""

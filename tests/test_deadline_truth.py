@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import run, type_row, workbook_of
+from conftest import rewrite_cell, run, type_row, workbook_of
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
 
 DAY = date(2026, 11, 20)          # a Friday
@@ -226,31 +226,65 @@ def _fail_saving_into(path):
     return excel.os, "replace", refusing
 
 
-@pytest.mark.parametrize("stage", ["check", "feedback"])
+def _break_the_file_of(path):
+    """Another program saved a number cell holding text: openpyxl fails only while reading."""
+    rewrite_cell(path, "B3", lambda xml: re.sub(r"<v>\d+</v>", "<v>abc</v>", xml),
+                 at="2026-11-20 09:30")
+
+
+def _fail_parsing(code_typed):
+    import toolkit.collect as collect
+
+    real = collect.rows_from_grid
+
+    def failing(spec, grid, villages, keys, **kwargs):
+        if grid[2:] and grid[2][1:2] == [code_typed]:     # what the victim typed meets a bug
+            raise KeyError("a bug")
+        return real(spec, grid, villages, keys, **kwargs)
+
+    return collect, "rows_from_grid", failing
+
+
+STAGES = {
+    "read": "không đọc được sổ, nội dung bị hỏng",
+    "parse": "lỗi không lường trước khi đọc sổ (KeyError: 'a bug')",
+    "check": "lỗi không lường trước khi kiểm tra số liệu (ZeroDivisionError",
+    "feedback": "sổ đang mở trên một máy",
+}
+
+
+@pytest.mark.parametrize("stage", list(STAGES))
 def test_one_commune_failing_is_named_and_the_others_are_archived(province, monkeypatch, stage):
+    """An error reading, parsing, checking or writing feedback for one commune: that commune
+    is named with the reason on the terminal and in the archive; the others are collected,
+    checked, written and archived; the run exits 1."""
     assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
     for code, shops in (("06040", 3), ("06202", 2), ("06001", 4)):
         type_row(province, code, DAILY, DAY, {SHOPS: shops, ACCOUNTS: 1}, at="2026-11-20 09:00")
     victim = "06202"
-    target = _fail_checks_of(victim) if stage == "check" else \
-        _fail_saving_into(workbook_of(province, victim))
-    monkeypatch.setattr(*target)
+    if stage == "read":
+        _break_the_file_of(workbook_of(province, victim))
+    else:
+        monkeypatch.setattr(*{"parse": lambda: _fail_parsing(2),
+                              "check": lambda: _fail_checks_of(victim),
+                              "feedback": lambda: _fail_saving_into(
+                                  workbook_of(province, victim))}[stage]())
     result = run("daily", config=province, now="2026-11-20 18:00")
     assert result.exit_code == 1, result.output
     failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
     assert len(failed) == 1 and "Xã Ba Sơn" in failed[0], result.output
-    expected = "lỗi không mong đợi khi kiểm tra số liệu" if stage == "check" else \
-        "sổ đang mở trên một máy"
-    assert expected in failed[0]
+    assert STAGES[stage] in failed[0]
     archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     book = load_workbook(archive)
     header = [c.value for c in book["Tổng hợp"][1]]
     column = header.index("Số cửa hàng số mở mới trong ngày")
     shops = {r[0]: r[column] for r in book["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
-    assert (shops["06040"], shops["06202"], shops["06001"]) == (3, 2, 4)
-    named = [r for r in book["Lỗi dữ liệu"].iter_rows(min_row=2, values_only=True)
-             if r[0] == "Xã Ba Sơn"]
-    assert len(named) == 1 and expected in named[0][5]
+    assert (shops["06040"], shops["06001"]) == (3, 4)
+    # Ba Sơn's figures are its last good read: none when it was never read.
+    assert shops["06202"] == (0 if stage in ("read", "parse") else 2)
+    named = [r[5] for r in book["Lỗi dữ liệu"].iter_rows(min_row=2, values_only=True)
+             if r[0] == "Xã Ba Sơn" and STAGES[stage] in r[5]]
+    assert len(named) == 1, named
     # The others' Kiểm tra tabs were written.
     assert feedback_tab(province, "06040")[0][0].startswith("Kiểm tra lúc 18:00")
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import run, type_row, workbook_of
+from conftest import rewrite_cell, run, type_row, workbook_of
 from desks import desk, make_desk  # noqa: F401  (the pytest fixture: each backend in turn)
 from toolkit.ledger import Ledger
 
@@ -242,26 +241,6 @@ def test_a_formula_with_the_value_excel_kept_is_read_with_a_warning(province):
         "thay đổi.", WARNING)]
 
 
-def rewrite_cell(path: Path, ref: str, change, at: str) -> None:
-    """Edit one cell's XML in the first sheet of an .xlsx file, as another program might
-    have written it."""
-    import os
-
-    from desks import vn
-
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    cell = re.search(rf'<c r="{ref}"[^>]*?(/>|>.*?</c>)', sheet)
-    parts["xl/worksheets/sheet1.xml"] = (sheet[:cell.start()] + change(cell.group(0))
-                                         + sheet[cell.end():]).encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
-    stamp = vn(at).timestamp()
-    os.utime(path, (stamp, stamp))
-
-
 # -- one commune never stops the province ----------------------------------------------------------
 
 
@@ -305,7 +284,8 @@ def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monke
     assert result.exit_code == 1
     assert "Traceback" in result.output and "RuntimeError: a bug" in result.output
     assert ("FAILED Xã Đoàn Kết: lỗi không lường trước khi đọc sổ (RuntimeError: a bug) — lỗi "
-            "của toolkit, không phải do xã nhập; chi tiết ở logs/toolkit.log") in result.output
+            "của toolkit, không phải do xã nhập; các xã khác vẫn được xử lý. Chi tiết ở "
+            "logs/toolkit.log") in result.output
     assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
     log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert "Traceback" in log and "RuntimeError: a bug" in log

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from toolkit.backends.base import LOCALE
-from toolkit.errors import WorkbookError
+from toolkit.errors import WorkbookError, unexpected
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, period_keys
 from toolkit.ledger import RowVersion
 from toolkit.sheet_reading import rows_from_grid, window
@@ -129,10 +129,7 @@ def _read_one(commune, locator, specs, windows, store, ledger, now,
         return _failed(commune, ledger, now, f"{name}: {exc}")
     except Exception as exc:     # on purpose: a bug met on one workbook must not stop the province
         log.exception("collect: reading %s (%s, %s) failed", name, commune.code, locator)
-        return _failed(commune, ledger, now, (
-            f"{name}: lỗi không lường trước khi đọc sổ ({type(exc).__name__}: {exc}) — lỗi "
-            "của toolkit, không phải do xã nhập; chi tiết ở logs/toolkit.log trong thư mục "
-            "của tỉnh, hãy gửi cho người phụ trách toolkit"))
+        return _failed(commune, ledger, now, f"{name}: {unexpected('đọc sổ', exc)}")
     for spec in specs:
         if spec.tab in snapshot.grids:
             rows += _gone(ledger, commune.code, spec, rows)

@@ -32,7 +32,8 @@ class BusyError(ToolkitError):
 
 
 def unexpected(doing: str, exc: BaseException) -> str:
-    """What a province officer reads when one commune hit a bug: what failed, that the others
-    went on, and where the details are (the traceback is in the log, not on the screen)."""
-    return (f"lỗi không mong đợi khi {doing} ({type(exc).__name__}: {exc}); các xã khác vẫn "
-            "được xử lý — hãy gửi tệp logs/toolkit.log cho người quản trị công cụ")
+    """What a province officer reads when one commune hit a bug: what failed, whose fault it
+    is not, and where the details are (the traceback is in the log, not on the screen)."""
+    return (f"lỗi không lường trước khi {doing} ({type(exc).__name__}: {exc}) — lỗi của "
+            "toolkit, không phải do xã nhập; các xã khác vẫn được xử lý. Chi tiết ở "
+            "logs/toolkit.log trong thư mục của tỉnh, hãy gửi cho người phụ trách toolkit")
