@@ -66,7 +66,8 @@ class FileView:
         return {"name": f.name, "mimeType": f.mime, "trashed": f.trashed,
                 "modifiedTime": self.fake.reported_modified(f), "createdTime": f.created,
                 "fullText": f.name, "description": f.description, "starred": False,
-                "sharedWithMe": f.owner not in (None, self.email) and f.drive_id is None}[name]
+                "sharedWithMe": f.owner not in (None, self.email) and f.drive_id is None,
+                "visibility": visibility(self.fake, f) if name == "visibility" else None}[name]
 
     def has(self, name: str, item: str) -> bool:
         f = self.f
@@ -281,6 +282,33 @@ def files_list(call) -> dict:
 
 
 # -- permissions ------------------------------------------------------------------------------
+#
+# How Drive lists a file's permissions (developers.google.com/workspace/drive/api/guides/
+# manage-sharing, "How permissions propagate"): a folder's permissions propagate to everything
+# in it, a Shared Drive's members reach every item of the drive, and one entry per grantee
+# gathers all of it — its ``role`` the highest, its ``permissionDetails`` (Shared Drive items)
+# one part per source: ``file`` (on the item, or ``inherited`` from the folder ``inheritedFrom``)
+# or ``member``. An inherited part cannot be removed or lowered on the item (403
+# cannotModifyInheritedPermission, formerly cannotModifyInheritedTeamDrivePermission; Google's
+# "Resolve errors" page). A ``view=published`` permission ("publish to the web") is listed only
+# with ``includePermissionsForView=published`` and gives no access to the file itself
+# (ref-roles, "Views").
+
+INHERITED_MESSAGE = "Cannot update or delete an inherited permission on a shared drive item."
+INHERITED_MY_DRIVE = ("Cannot modify a permission on an item to be less than the inherited "
+                      "access from a direct or indirect parent.")
+
+
+def permission_id(kind: str, email: str = "", domain: str = "", discoverable: bool = False,
+                  view: str | None = None) -> str:
+    """Drive's ids are opaque; these follow the ones seen in the wild (``anyoneWithLink``)."""
+    if view == "published":
+        return "publishedView"
+    if kind == "anyone":
+        return "anyone" if discoverable else "anyoneWithLink"
+    if kind == "domain":
+        return _perm_id(f"domain:{domain.lower()}") + "k"
+    return _perm_id(email)
 
 
 def permissions_create(call) -> dict:
@@ -308,19 +336,17 @@ def permissions_create(call) -> dict:
                                    "with this email address, you should check the \"Notify "
                                    "people\" box to invite this recipient.\"",
                               "invalidSharingRequest")
+    if kind == "domain" and not body.get("domain"):
+        raise drive_error(400, "The permission domain field is required.", "required",
+                          location="permission.domain", location_type="other")
     if role == "owner" and not call.flag("transferOwnership"):
         raise drive_error(403, "The transferOwnership parameter must be enabled when the "
                                "permission role is 'owner'.", "forbidden",
                           location="transferOwnership")
-    perm = {"kind": "drive#permission", "id": _perm_id(email) if email else "anyoneWithLink",
-            "type": kind, "role": role}
-    if email:
-        perm["emailAddress"] = email.lower()
-        perm["displayName"] = email.split("@")[0]
-    if body.get("domain"):
-        perm["domain"] = body["domain"]
-    if kind == "anyone":
-        perm["allowFileDiscovery"] = bool(body.get("allowFileDiscovery"))
+    perm = new_permission(kind, role, email, body.get("domain") or "",
+                          bool(body.get("allowFileDiscovery")), body.get("view"))
+    if body.get("expirationTime"):
+        perm["expirationTime"] = body["expirationTime"]
     f.permissions = [p for p in f.permissions if p["id"] != perm["id"]] + [perm]
     call.fake.sharing_log.append((f.id, kind, role, email.lower(),
                                   call.q("sendNotificationEmail")))
@@ -328,26 +354,87 @@ def permissions_create(call) -> dict:
     return out if call.q("fields") else {k: out[k] for k in ("kind", "id", "type", "role")}
 
 
+def new_permission(kind: str, role: str, email: str = "", domain: str = "",
+                   discoverable: bool = False, view: str | None = None) -> dict:
+    """A permission as Drive stores it on one file."""
+    perm = {"kind": "drive#permission",
+            "id": permission_id(kind, email, domain, discoverable, view),
+            "type": kind, "role": role}
+    if email:
+        perm["emailAddress"] = email.lower()
+        perm["displayName"] = email.split("@")[0]
+    if domain:
+        perm["domain"] = domain.lower()
+        perm["displayName"] = domain.lower()
+    if kind in ("anyone", "domain"):
+        perm["allowFileDiscovery"] = discoverable
+    if view:
+        perm["view"] = view
+    return perm
+
+
+def effective_permissions(fake, f: DriveFile, published: bool = False,
+                          caller: str | None = None) -> list[dict]:
+    """The entries permissions.list shows for ``f`` (``caller``: who asks, listed as an
+    organizer of a Shared Drive whose members the test left open), each with its private
+    ``_parts`` that the handlers strip before answering."""
+    entries: dict[str, dict] = {}
+    in_drive = f.drive_id is not None
+
+    def add(perm: dict, part: dict) -> None:
+        if perm.get("view") == "published" and not published:
+            return
+        entry = entries.get(perm["id"])
+        if entry is None:
+            entry = entries[perm["id"]] = {**{k: v for k, v in perm.items()
+                                               if k != "permissionDetails"},
+                                           "deleted": bool(perm.get("deleted")),
+                                           "_parts": []}
+        if RANK[perm["role"]] > RANK[entry["role"]]:
+            entry["role"] = perm["role"]
+        entry["_parts"].append(part)
+
+    if f.owner:
+        add({"kind": "drive#permission", "id": _perm_id(f.owner), "type": "user",
+             "emailAddress": f.owner, "role": "owner", "displayName": f.owner.split("@")[0],
+             "pendingOwner": False}, {"permissionType": "file", "role": "owner",
+                                      "inherited": False})
+    for perm in f.permissions:
+        add(perm, {"permissionType": "file", "role": perm["role"], "inherited": False})
+    node, depth = fake.files.get(f.parents[0]) if f.parents else None, 0
+    while node is not None and depth < 50:
+        for perm in node.permissions:
+            add(perm, {"permissionType": "file", "role": perm["role"], "inherited": True,
+                       "inheritedFrom": node.id})
+        node = fake.files.get(node.parents[0]) if node.parents else None
+        depth += 1
+    drive = fake.drives.get(f.drive_id) if in_drive else None
+    if drive is not None:
+        members = drive.members if drive.members is not None else (
+            {caller.lower(): "organizer"} if caller else {})
+        for email, role in members.items():
+            add({"kind": "drive#permission", "id": _perm_id(email), "type": "user",
+                 "emailAddress": email, "role": role, "displayName": email.split("@")[0]},
+                {"permissionType": "member", "role": role, "inherited": True,
+                 "inheritedFrom": f.drive_id})
+    for entry in entries.values():
+        if in_drive:
+            entry["permissionDetails"] = [dict(p) for p in entry["_parts"]]
+    return list(entries.values())
+
+
+def _public(entry: dict) -> dict:
+    return {k: v for k, v in entry.items() if not k.startswith("_")}
+
+
 def permissions_list(call) -> dict:
     f = _visible(call, call.path["fileId"])
-    perms = []
-    if f.owner:
-        perms.append({"kind": "drive#permission", "id": _perm_id(f.owner), "type": "user",
-                      "emailAddress": f.owner, "role": "owner",
-                      "displayName": f.owner.split("@")[0], "deleted": False,
-                      "pendingOwner": False})
-    drive = call.fake.drives.get(f.drive_id) if f.drive_id else None
-    if drive is not None:
-        members = drive.members if drive.members is not None else {
-            call.principal.email: "organizer"}
-        for email, role in members.items():
-            perms.append({"kind": "drive#permission", "id": _perm_id(email), "type": "user",
-                          "emailAddress": email, "role": role,
-                          "displayName": email.split("@")[0], "deleted": False,
-                          "permissionDetails": [{"permissionType": "member", "role": role,
-                                                 "inherited": True,
-                                                 "inheritedFrom": f.drive_id}]})
-    perms += [dict(p, deleted=False) for p in f.permissions]
+    view = call.q("includePermissionsForView")
+    if view not in (None, "published"):
+        raise drive_error(400, f"Invalid value '{view}' for parameter includePermissionsForView.",
+                          "invalidParameter", location="includePermissionsForView")
+    perms = [_public(e) for e in effective_permissions(call.fake, f, view == "published",
+                                                        call.principal.email)]
     chunk, nxt = _page(perms, call, f"perm:{f.id}", 100, 100)
     out: dict = {"kind": "drive#permissionList"}
     if nxt:
@@ -356,11 +443,74 @@ def permissions_list(call) -> dict:
     return out
 
 
+def _direct(call, f: DriveFile, permission_id: str) -> dict:
+    """The permission on the file itself with that id; Drive's errors for any other."""
+    for perm in f.permissions:
+        if perm["id"] == permission_id:
+            return perm
+    listed = {e["id"]: e for e in effective_permissions(call.fake, f, True,
+                                                       call.principal.email)}
+    entry = listed.get(permission_id)
+    if entry is None:
+        raise drive_error(404, f"Permission not found: {permission_id}.", "notFound",
+                          location="permissionId")
+    if entry["role"] == "owner":
+        raise drive_error(403, "The owner of a file cannot be removed.", "cannotRemoveOwner")
+    raise drive_error(403, INHERITED_MESSAGE if f.drive_id else INHERITED_MY_DRIVE,
+                      "cannotModifyInheritedPermission")
+
+
 def permissions_delete(call):
     f = _visible(call, call.path["fileId"], "writer")
-    before = len(f.permissions)
-    f.permissions = [p for p in f.permissions if p["id"] != call.path["permissionId"]]
-    if len(f.permissions) == before:
-        raise drive_error(404, f"Permission not found: {call.path['permissionId']}.",
-                          "notFound", location="permissionId")
+    perm = _direct(call, f, call.path["permissionId"])
+    f.permissions = [p for p in f.permissions if p is not perm]
+    call.fake.sharing_log.append((f.id, "delete", perm["role"], perm.get("emailAddress", ""),
+                                  perm["type"]))
     return 204, None
+
+
+def permissions_update(call) -> dict:
+    f = _visible(call, call.path["fileId"], "writer")
+    perm = _direct(call, f, call.path["permissionId"])
+    body = call.body or {}
+    role = body.get("role")
+    if role is not None:
+        if role not in ROLES:
+            raise drive_error(400, f"Invalid permission role: {role}", "invalid",
+                              location="permission.role", location_type="other")
+        entry = [e for e in effective_permissions(call.fake, f, True, call.principal.email)
+                 if e["id"] == perm["id"]][0]
+        inherited = [RANK[p["role"]] for p in entry["_parts"] if p["inherited"]]
+        if inherited and RANK[role] < max(inherited):
+            raise drive_error(403, INHERITED_MY_DRIVE, "cannotModifyInheritedPermission")
+        perm["role"] = role
+    if call.flag("removeExpiration"):
+        perm.pop("expirationTime", None)
+    elif body.get("expirationTime"):
+        perm["expirationTime"] = body["expirationTime"]
+    call.fake.sharing_log.append((f.id, "update", perm["role"], perm.get("emailAddress", ""),
+                                  perm["type"]))
+    out = _public(dict(perm))
+    return out if call.q("fields") else {k: out[k] for k in ("kind", "id", "type", "role")}
+
+
+def about_get(call) -> dict:
+    """about.get answers only the fields asked for, and asks for them (no default set)."""
+    if not call.q("fields"):
+        raise drive_error(400, "The 'fields' parameter is required for this operation.",
+                          "required", location="fields")
+    email = call.principal.email
+    return {"kind": "drive#about", "user": {
+        "kind": "drive#user", "displayName": email.split("@")[0], "emailAddress": email,
+        "me": True, "permissionId": _perm_id(email)}}
+
+
+def visibility(fake, f: DriveFile) -> str:
+    """files.list's ``visibility`` of a file: its widest link sharing, inherited included."""
+    kinds = {(e["type"], bool(e.get("allowFileDiscovery")))
+             for e in effective_permissions(fake, f) if e["type"] in ("anyone", "domain")}
+    for name, key in (("anyoneCanFind", ("anyone", True)), ("anyoneWithLink", ("anyone", False)),
+                      ("domainCanFind", ("domain", True)), ("domainWithLink", ("domain", False))):
+        if key in kinds:
+            return name
+    return "limited"

@@ -2,7 +2,8 @@
 
 Supports what provisioning and collecting need: ``'FOLDER' in parents``, ``mimeType = '…'``,
 ``name = '…'``, ``name contains '…'``, ``trashed = false``, ``modifiedTime > '…'``,
-``'me' in owners``, ``'x@y' in writers``, and/or/not and parentheses. Anything else is Drive's
+``'me' in owners``, ``'x@y' in writers``, ``visibility = 'anyoneWithLink'``, and/or/not and
+parentheses. Anything else is Drive's
 400 "Invalid Value" on ``q``.
 """
 
@@ -21,6 +22,8 @@ STRING_FIELDS = ("name", "mimeType", "fullText", "description")
 TIME_FIELDS = ("modifiedTime", "createdTime", "viewedByMeTime", "sharedWithMeTime")
 BOOL_FIELDS = ("trashed", "starred", "sharedWithMe")
 LIST_FIELDS = ("parents", "owners", "writers", "readers")
+#: ``visibility = '…'``: a file's widest link sharing (Drive's search terms reference).
+VISIBILITY = ("anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWithLink", "limited")
 
 
 def invalid(detail: str = "") -> Exception:
@@ -141,6 +144,10 @@ class _Parser:
             if compare is None:
                 raise invalid()
             return lambda f: f.field(field) is not None and compare(f.field(field))
+        if field == "visibility":
+            if text not in VISIBILITY or op not in ("=", "!="):
+                raise invalid()
+            return lambda f: (f.field("visibility") == text) == (op == "=")
         if field not in STRING_FIELDS:
             raise invalid()
         if op == "contains":

@@ -37,6 +37,8 @@ HANDLERS = {
     "drive.permissions.create": drive.permissions_create,
     "drive.permissions.list": drive.permissions_list,
     "drive.permissions.delete": drive.permissions_delete,
+    "drive.permissions.update": drive.permissions_update,
+    "drive.about.get": drive.about_get,
 }
 
 

@@ -46,10 +46,30 @@ class PersonMixin:
             return f.id
 
     def share(self, file_id: str, email: str, role: str = "writer") -> None:
+        self.grant(file_id, "user", role, email=email)
+
+    def grant(self, file_id: str, kind: str, role: str = "writer", *, email: str = "",
+              domain: str = "", discoverable: bool = False, view: str | None = None,
+              expires: str | None = None, deleted: bool = False) -> str:
+        """A permission someone added in Drive's Share dialog (no request logged): ``kind``
+        user, group, domain or anyone; ``view="published"`` is File → Publish to the web.
+        Returns the permission's id."""
         with self.lock:
             f = self.files[file_id]
-            f.permissions.append({"kind": "drive#permission", "id": drive._perm_id(email),
-                                  "type": "user", "role": role, "emailAddress": email.lower()})
+            perm = drive.new_permission(kind, role, email, domain, discoverable, view)
+            if expires:
+                perm["expirationTime"] = expires
+            if deleted:
+                perm["deleted"] = True
+            f.permissions = [p for p in f.permissions if p["id"] != perm["id"]] + [perm]
+            return perm["id"]
+
+    def set_drive_members(self, folder_id: str, members: dict[str, str]) -> None:
+        """Who is a member of the Shared Drive holding ``folder_id`` (e-mail → role), from now
+        on instead of "everyone is an organizer": name the province's account too."""
+        with self.lock:
+            shared = self.drives[self.files[folder_id].drive_id]
+            shared.members = {k.lower(): v for k, v in members.items()}
 
     def create_spreadsheet(self, title: str, parent: str | None = None, owner: str | None = None,
                            tabs: tuple[str, ...] = ("Sheet1",), locale: str | None = None) -> str:

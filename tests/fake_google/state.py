@@ -38,6 +38,8 @@ class StateMixin:
         node, depth = f, 0
         while node is not None and depth < 50:
             for perm in node.permissions:
+                if perm.get("view") == "published":     # the published view, not the file
+                    continue
                 if perm["type"] == "anyone" or perm.get("emailAddress") == email:
                     best = max(best, RANK[perm["role"]])
             if node is not f and node.owner and node.owner.lower() == email:
