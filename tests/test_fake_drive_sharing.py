@@ -20,9 +20,9 @@ Each behaviour is Google's, from its documentation or from answers seen in the w
 from __future__ import annotations
 
 import requests
+from test_fake_google import DRIVE, session_for
 
 from fake_google import fixtures
-from test_fake_google import DRIVE, session_for
 
 fake_google = fixtures.fake_google
 ABOUT = "https://www.googleapis.com/drive/v3/about"

@@ -10,7 +10,7 @@ from datetime import date
 
 from test_gsheets_requests import all_of, check_batch
 
-from toolkit.backends.base import WorkbookState
+from toolkit.backends.base import Grant, WorkbookState
 from toolkit.backends.google_http import Account
 from toolkit.backends.google_requests import SheetInfo, sheet_id_for
 from toolkit.backends.gsheets import GSheetsStore, _Meta
@@ -76,7 +76,8 @@ def test_a_complete_workbook_needs_no_request():
     state = WorkbookState(
         tabs={**{s.tab: tab_layout(s, COMMUNE.display_name, START, END).period_keys
                  for s in SPECS}, FEEDBACK_TAB: (), HELP_TAB: (), LISTS_TAB: ()},
-        villages=COMMUNE.villages, editors=frozenset({"xa06040@example.gov.vn"}))
+        villages=COMMUNE.villages, grants=(Grant("1", "user", "writer", "xa06040@example.gov.vn",
+                                                 direct_role="writer"),))
     actions = plan_commune(COMMUNE, SPECS, START, END, state, shares=True)
     assert actions == []
     assert store()._requests(_Meta(sheets), actions, settings=False, blank=False) == []
@@ -87,7 +88,7 @@ def test_extending_a_workbook_appends_rows_and_slots_a_new_tab_before_the_owned_
     monthly = next(s for s in SPECS if s.period == "monthly")
     short = tab_layout(daily, COMMUNE.display_name, START, date(2026, 11, 30)).period_keys
     state = WorkbookState(tabs={daily.tab: short, FEEDBACK_TAB: (), HELP_TAB: (), LISTS_TAB: ()},
-                          villages=COMMUNE.villages, editors=frozenset())
+                          villages=COMMUNE.villages)
     actions = plan_commune(COMMUNE, [daily, monthly], START, END, state, shares=False)
     sheets = {daily.tab: SheetInfo(11, daily.tab, 0, 13, 9), FEEDBACK_TAB: SheetInfo(12,
               FEEDBACK_TAB, 1), HELP_TAB: SheetInfo(13, HELP_TAB, 2),

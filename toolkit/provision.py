@@ -22,11 +22,11 @@ from toolkit.backends.base import (
     CreateWorkbook,
     Localize,
     SetVillages,
-    ShareWith,
     WorkbookState,
 )
 from toolkit.errors import WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, help_lines, tab_layout
+from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
 
 Progress = Callable[[str], None]
@@ -52,10 +52,13 @@ class ProvisionResult:
 
 
 def plan_commune(commune, specs: list[ReportSpec], start, end,
-                 state: WorkbookState | None, *, shares: bool = False) -> list[Action]:
+                 state: WorkbookState | None, *, shares: bool = False,
+                 own: frozenset[str] = frozenset()) -> list[Action]:
     """What one commune's workbook needs; empty when it is complete.
 
-    ``shares``: the store shares workbooks with the registry's editors (Google Sheets).
+    ``shares``: the store shares workbooks with the registry's editors (Google Sheets): they
+    are added, and every other access the workbook itself gives is revoked (sharing.py),
+    except the toolkit's ``own`` accounts, the owner and Shared Drive members.
     """
     actions: list[Action] = []
     existing = state.tabs if state else {}
@@ -80,10 +83,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())
     if shares:
-        have = state.editors if state else frozenset()
-        new = tuple(e for e in commune.editors if e.lower() not in have)
-        if new:
-            actions.append(ShareWith(new))
+        actions += sharing_plan(commune.editors, state.grants if state else (), own)
     return actions
 
 
@@ -92,13 +92,14 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
     known = ledger.workbooks()
     plans: list[CommunePlan] = []
     failures: list[tuple[str, str]] = []
+    own = store.own_accounts() if store.shares_with_editors else frozenset()
     for commune in registry.communes:
         record = known.get(commune.code)
         try:
             locator = store.find(commune.code, record.locator if record else None)
             state = store.inspect(locator) if locator else None
             actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
-                                   state, shares=store.shares_with_editors)
+                                   state, shares=store.shares_with_editors, own=own)
             if actions and not dry_run:
                 locator = store.apply(locator, commune.code, actions, now)
             if locator and not dry_run:

@@ -13,13 +13,47 @@ LOCALE = "vi_VN"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 
 
+#: Drive's roles, weakest first; writer and above may type into a workbook.
+ROLES = ("reader", "commenter", "writer", "fileOrganizer", "organizer", "owner")
+
+
+def role_rank(role: str | None) -> int:
+    return ROLES.index(role) + 1 if role in ROLES else 0
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One entry of a workbook's sharing list, whatever the store: who (a person or group by
+    e-mail, a whole domain, anyone), with what role, and where the access comes from.
+
+    Drive gathers every source of one grantee's access into one entry; ``direct_role`` is the
+    part given on the workbook itself (the only part that can be removed there) and
+    ``inherited_role`` the part that comes from a folder above or from Shared Drive
+    membership (``member``), which can only be changed where it comes from.
+    """
+
+    id: str
+    type: str                         # user, group, domain, anyone
+    role: str                         # the highest of all parts
+    email: str = ""                   # lower-case, for user and group
+    domain: str = ""
+    discoverable: bool = False        # anyone/domain: found by search, not only by link
+    published: bool = False           # "publish to the web": a read-only published view
+    deleted: bool = False             # the account behind it was deleted
+    expires: str = ""                 # RFC 3339, when access runs out
+    direct_role: str | None = None
+    inherited_role: str | None = None
+    inherited_from: str = ""          # the folder or Shared Drive id it comes from
+    member: bool = False              # inherited from Shared Drive membership
+
+
 @dataclass(frozen=True)
 class WorkbookState:
     """What already exists in a commune workbook: tabs, their period rows, the village list."""
 
     tabs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     villages: tuple[str, ...] = ()
-    editors: frozenset[str] = frozenset()  # who the workbook is shared with (lower-case e-mails)
+    grants: tuple[Grant, ...] = ()         # who the workbook is shared with, where the store shares
     locale: str | None = None              # the spreadsheet's locale, where the store has one
     time_zone: str | None = None
 
@@ -92,8 +126,34 @@ class ShareWith:
         return f"share with {', '.join(self.emails)}"
 
 
+@dataclass(frozen=True)
+class Revoke:
+    """Remove one permission given on the workbook itself — never an inherited one, the
+    owner's, or one of the toolkit's own accounts."""
+
+    permission_id: str
+    who: str
+    why: str
+
+    def describe(self) -> str:
+        return f"revoke {self.who} ({self.why})"
+
+
+@dataclass(frozen=True)
+class MakeEditor:
+    """Raise a registry editor's own permission on the workbook to writer, without expiry."""
+
+    permission_id: str
+    email: str
+    was: str
+
+    def describe(self) -> str:
+        return f"make {self.email} an editor (was {self.was})"
+
+
+SharingAction = ShareWith | Revoke | MakeEditor
 Action = (CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
-          | ShareWith | Localize)
+          | ShareWith | Revoke | MakeEditor | Localize)
 
 
 #: Rows below a report tab's template region that a read looks at, to notice what was pasted

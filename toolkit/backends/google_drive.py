@@ -2,6 +2,10 @@
 
 Request bodies and queries are pure functions (tested against Drive's discovery document);
 :class:`Drive` sends them. Every call names ``supportsAllDrives`` so Shared Drive folders work.
+
+Sharing is read with permissions.list only: files.get and files.list leave ``permissions`` and
+``shared`` out for Shared Drive items, and ``permissionDetails`` (which part of an access is
+inherited, and from where) comes only from permissions.list.
 """
 
 from __future__ import annotations
@@ -10,14 +14,21 @@ from datetime import datetime
 
 from gspread.exceptions import APIError
 
+from toolkit.backends.base import Grant, role_rank
 from toolkit.backends.google_api import GoogleApi
 from toolkit.backends.google_http import AmbiguousWriteError, http_date
 from toolkit.errors import WorkbookError
 
 DRIVE_URL = "https://www.googleapis.com/drive/v3/files"
+ABOUT_URL = "https://www.googleapis.com/drive/v3/about"
 SPREADSHEET_MIME = "application/vnd.google-apps.spreadsheet"
 FOLDER_MIME = "application/vnd.google-apps.folder"
-WRITER_ROLES = frozenset({"writer", "fileOrganizer", "organizer", "owner"})
+#: Everything permissions.list can say about who has access and where it comes from.
+PERMISSION_FIELDS = ("nextPageToken,permissions(id,type,role,emailAddress,domain,"
+                     "allowFileDiscovery,deleted,expirationTime,view,"
+                     "permissionDetails(permissionType,role,inherited,inheritedFrom))")
+#: files.list's ``visibility``: link sharing for anyone or a domain, by link or by search.
+LINK_VISIBILITY = ("anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWithLink")
 
 
 # -- bodies and queries ---------------------------------------------------------------------
@@ -59,6 +70,41 @@ def files_query(folder_id: str | None, name: str | None = None) -> str:
     return " and ".join(terms)
 
 
+def link_shared_query(folder_id: str | None) -> str:
+    """The folder's spreadsheets that anyone, or a whole domain, can open by link or search
+    (a folder's link sharing reaches the files in it, so they are found too)."""
+    shared = " or ".join(f"visibility = {drive_literal(v)}" for v in LINK_VISIBILITY)
+    return f"{files_query(folder_id)} and ({shared})"
+
+
+def grant_of(permission: dict) -> Grant:
+    """One permissions.list entry as a Grant. Without ``permissionDetails`` (items outside
+    Shared Drives) the whole access counts as given on the file: removing it is then tried,
+    and Drive's refusal, if the access is inherited after all, is reported."""
+    details = permission.get("permissionDetails") or []
+    role = permission.get("role", "")
+    direct = [d.get("role", "") for d in details if not d.get("inherited")]
+    inherited = [d for d in details if d.get("inherited")]
+    if not details:
+        direct = [role]
+    source = next((d for d in inherited if d.get("permissionType") != "member"),
+                  inherited[0] if inherited else {})
+    kind = permission.get("type", "")
+    return Grant(
+        id=permission.get("id", ""), type=kind, role=role,
+        email=(permission.get("emailAddress") or "").lower(),
+        domain=(permission.get("domain") or "").lower(),
+        discoverable=bool(permission.get("allowFileDiscovery")),
+        published=permission.get("view") == "published",
+        deleted=bool(permission.get("deleted")),
+        expires=permission.get("expirationTime") or "",
+        direct_role=max(direct, key=role_rank) if direct else None,
+        inherited_role=max((d.get("role", "") for d in inherited), key=role_rank)
+        if inherited else None,
+        inherited_from=source.get("inheritedFrom", ""),
+        member=any(d.get("permissionType") == "member" for d in inherited))
+
+
 def rfc3339(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text)
@@ -79,6 +125,7 @@ class Drive:
         self.template_id = template_id
         self.notify = notify
         self._names: dict[str, str] | None = None
+        self._own: frozenset[str] | None = None
 
     def list(self, query: str, fields: str) -> tuple[list[dict], datetime | None]:
         """Every file matching ``query``, 1,000 a request; with the server's clock."""
@@ -154,16 +201,55 @@ class Drive:
                 "or set [google] notify_editors = true for addresses without a Google account"
             ) from exc
 
-    def editors(self, locator: str) -> frozenset[str]:
-        """Who may edit (lower-case e-mails), from permissions.list."""
-        params = {"supportsAllDrives": True, "pageSize": 100,
-                  "fields": "nextPageToken,permissions(emailAddress,role,type)"}
-        emails: set[str] = set()
+    def permissions(self, locator: str) -> tuple[Grant, ...]:
+        """Who has access and how: ONE permissions.list (100 a page; a commune workbook has
+        far fewer), the published-to-the-web view included."""
+        params = {"supportsAllDrives": True, "pageSize": 100, "fields": PERMISSION_FIELDS,
+                  "includePermissionsForView": "published"}
+        grants: list[Grant] = []
         while True:
             data = self.api.call(self.api.main, "get", f"{DRIVE_URL}/{locator}/permissions",
                                  locator, params=params)
-            emails |= {p["emailAddress"].lower() for p in data.get("permissions", [])
-                       if p.get("emailAddress") and p.get("role") in WRITER_ROLES}
+            grants += [grant_of(p) for p in data.get("permissions", [])]
             if not data.get("nextPageToken"):
-                return frozenset(emails)
+                return tuple(grants)
             params = {**params, "pageToken": data["nextPageToken"]}
+
+    def revoke(self, locator: str, permission_id: str, who: str) -> None:
+        """permissions.delete; a permission already gone (404) is what was wanted."""
+        url = f"{DRIVE_URL}/{locator}/permissions/{permission_id}"
+        try:
+            self.api.call(self.api.main, "delete", url, locator,
+                          params={"supportsAllDrives": True}, tolerate=(403, 404))
+        except APIError as exc:
+            if exc.code == 404:
+                return
+            raise WorkbookError(f"spreadsheet {locator}: Google refused to remove {who} "
+                                f"({exc.error.get('message', exc.code)})") from exc
+
+    def make_editor(self, locator: str, permission_id: str, email: str) -> None:
+        """permissions.update to writer, dropping any expiry."""
+        url = f"{DRIVE_URL}/{locator}/permissions/{permission_id}"
+        params = {"supportsAllDrives": True, "removeExpiration": True, "fields": "id"}
+        try:
+            self.api.call(self.api.main, "patch", url, locator, params=params,
+                          json={"role": "writer"}, tolerate=(403,))
+        except APIError as exc:
+            raise WorkbookError(f"spreadsheet {locator}: Google refused to make {email} an "
+                                f"editor ({exc.error.get('message', exc.code)})") from exc
+
+    def own_emails(self) -> frozenset[str]:
+        """The toolkit's own accounts; an OAuth user's address is asked of about.get once."""
+        if self._own is None:
+            emails = {a.email.lower() for a in self.api.accounts if a.email}
+            for account in (a for a in self.api.accounts if not a.email):
+                data = self.api.call(account.http, "get", ABOUT_URL, None,
+                                     params={"fields": "user(emailAddress)"})
+                emails.add((data.get("user", {}).get("emailAddress") or "").lower())
+            self._own = frozenset(e for e in emails if e)
+        return self._own
+
+    def link_shared(self) -> list[dict]:
+        """The folder's spreadsheets open to anyone or a domain: ONE files.list."""
+        files, _ = self.list(link_shared_query(self.folder_id), "id,name")
+        return files

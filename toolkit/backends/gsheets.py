@@ -40,8 +40,12 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     Formula,
+    Grant,
+    MakeEditor,
+    Revoke,
     SetVillages,
     ShareWith,
+    SharingAction,
     Snapshot,
     Window,
     WorkbookState,
@@ -129,8 +133,28 @@ class GSheetsStore:
         self._meta[locator] = _Meta(sheets, last_rows, localized)
         if props.get("locale"):
             self._locales[locator] = props["locale"]
-        return WorkbookState(tabs=tabs, villages=villages, editors=self.drive.editors(locator),
+        return WorkbookState(tabs=tabs, villages=villages, grants=self.grants(locator),
                              locale=props.get("locale"), time_zone=props.get("timeZone"))
+
+    # -- sharing --------------------------------------------------------------------------
+
+    def grants(self, locator: str) -> tuple[Grant, ...]:
+        """Who has access to the workbook: ONE permissions.list."""
+        return self.drive.permissions(locator)
+
+    def own_accounts(self) -> frozenset[str]:
+        """The toolkit's accounts: never revoked, whatever the registry says."""
+        return self.drive.own_emails()
+
+    def change_sharing(self, locator: str, action: SharingAction) -> None:
+        """One sharing change, one request per person (permissions.create/delete/update)."""
+        if isinstance(action, ShareWith):
+            for email in action.emails:
+                self.drive.share(locator, email)
+        elif isinstance(action, Revoke):
+            self.drive.revoke(locator, action.permission_id, action.who)
+        elif isinstance(action, MakeEditor):
+            self.drive.make_editor(locator, action.permission_id, action.email)
 
     def locale(self, locator: str) -> str | None:
         return self._locales.get(locator)
@@ -151,8 +175,9 @@ class GSheetsStore:
             self.api.batch_update(locator, requests)
             if not meta.localized:
                 self._locales[locator] = LOCALE
-        for email in (e for a in actions if isinstance(a, ShareWith) for e in a.emails):
-            self.drive.share(locator, email)
+        for action in actions:
+            if isinstance(action, ShareWith | Revoke | MakeEditor):
+                self.change_sharing(locator, action)
         self._meta.pop(locator, None)
         return locator
 

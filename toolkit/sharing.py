@@ -1,0 +1,121 @@
+"""Who may open a commune workbook against who should: pure functions, plan → actions.
+
+DESIGN.md §7: a workbook is shared with its commune's editors in the registry, as editors, and
+with nobody else — never "anyone with the link", never a whole domain. Three kinds of access
+are not the workbook's to change and are left alone: the toolkit's own accounts (it must keep
+writing the Kiểm tra tab), the owner (Drive refuses to remove one), and Shared Drive members
+(the office chose them, and they reach every file of the drive). Access inherited from a folder
+above cannot be removed or lowered on the workbook itself (Drive answers 403
+cannotModifyInheritedPermission), so it is reported with where it comes from, never "fixed".
+
+`provision` applies the same plan as `audit --fix`, so running either leaves each workbook
+matching the registry, and running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from toolkit.backends.base import Grant, MakeEditor, Revoke, ShareWith, SharingAction, role_rank
+
+WRITER = role_rank("writer")
+
+#: What is wrong, by kind; ``inherited`` ones cannot be fixed on the workbook.
+KINDS = ("link", "domain", "extra", "deleted", "missing", "weak", "expires")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One way a workbook's sharing differs from the registry, and the change that fixes it
+    (``action`` None: it cannot be fixed on the workbook — see ``inherited_from``)."""
+
+    kind: str
+    who: str                      # an e-mail, "anyone" or the domain
+    role: str                     # the role that part of the grant gives ("" when missing)
+    action: SharingAction | None
+    grant: Grant | None = None
+    inherited: bool = False       # the access comes from above: ``grant.inherited_from``
+
+
+def review(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str]
+           ) -> list[Problem]:
+    """Every difference between a workbook's sharing and its commune's registry editors."""
+    wanted = [e.strip().lower() for e in editors if e.strip()]
+    ours = {e.lower() for e in own}
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for grant in grants:
+        if grant.type in ("anyone", "domain"):
+            problems += _link(grant)
+            continue
+        email = grant.email.lower()
+        seen.add(email)
+        if (email and email in ours) or grant.direct_role == "owner":
+            continue
+        if email and email in wanted:
+            problems += _editor(grant)
+            continue
+        kind = "deleted" if grant.deleted else "extra"
+        who = email or grant.id
+        if grant.direct_role:
+            problems.append(Problem(kind, who, grant.direct_role,
+                                    Revoke(grant.id, who, _why(grant)), grant))
+        if grant.inherited_role and not grant.member:
+            problems.append(Problem(kind, who, grant.inherited_role, None, grant,
+                                    inherited=True))
+    problems += [Problem("missing", e, "", ShareWith((e,))) for e in dict.fromkeys(wanted)
+                 if e not in seen]
+    return problems
+
+
+def plan(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str]
+         ) -> list[SharingAction]:
+    """The changes that make a workbook's sharing match the registry: one ShareWith for every
+    editor to add (in registry order), then one change per permission."""
+    actions = [p.action for p in review(editors, grants, own) if p.action is not None]
+    shares = tuple(e for a in actions if isinstance(a, ShareWith) for e in a.emails)
+    rest = [a for a in actions if not isinstance(a, ShareWith)]
+    return ([ShareWith(shares)] if shares else []) + rest
+
+
+def _link(grant: Grant) -> list[Problem]:
+    kind = "link" if grant.type == "anyone" else "domain"
+    who = "anyone" if grant.type == "anyone" else grant.domain
+    out = []
+    if grant.direct_role:
+        out.append(Problem(kind, who, grant.direct_role,
+                           Revoke(grant.id, _label(grant), _why(grant)), grant))
+    if grant.inherited_role:
+        out.append(Problem(kind, who, grant.inherited_role, None, grant, inherited=True))
+    return out
+
+
+def _editor(grant: Grant) -> list[Problem]:
+    """A registry editor: must be able to type, and keep being able to."""
+    email = grant.email.lower()
+    if role_rank(grant.role) < WRITER:
+        action = (MakeEditor(grant.id, email, grant.direct_role) if grant.direct_role
+                  else ShareWith((email,)))
+        return [Problem("weak", email, grant.role, action, grant)]
+    lasting = role_rank(grant.inherited_role) >= WRITER
+    if grant.expires and grant.direct_role and not lasting:
+        return [Problem("expires", email, grant.direct_role,
+                        MakeEditor(grant.id, email, grant.direct_role), grant)]
+    return []
+
+
+def _label(grant: Grant) -> str:
+    if grant.published:
+        return "the copy published to the web"
+    if grant.type == "anyone":
+        return "anyone on the web" if grant.discoverable else "anyone with the link"
+    return f"everyone at {grant.domain}" + ("" if grant.discoverable else " with the link")
+
+
+def _why(grant: Grant) -> str:
+    if grant.type in ("anyone", "domain"):
+        return grant.direct_role or grant.role
+    if grant.deleted:
+        return "deleted account"
+    return "not in the registry"
