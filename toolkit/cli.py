@@ -8,7 +8,7 @@ import logging
 import logging.handlers
 import sys
 import traceback
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -374,6 +374,52 @@ def remind(day, template, email, config_path, now):
         result = email_reminders(ws, reminders)
         say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
         _fail_if(result.skipped)
+
+
+@main.command()
+@click.option("--fix", is_flag=True,
+              help="Gỡ và thêm quyền để mỗi bảng tính khớp với registry (một yêu cầu mỗi "
+                   "thay đổi).")
+@click.option("--dry-run", is_flag=True, help="Cùng --fix: in kế hoạch, không thay đổi gì.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@wait_option
+@common
+def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
+    """Kiểm tra ai mở được bảng tính của từng xã, so với cột editors của registry.
+
+    Trên Google: chia sẻ bằng đường liên kết (bất kỳ ai, cả một miền, xuất bản lên web),
+    người không có trong registry (kể cả người đã bị xoá khỏi danh sách), người nhập liệu
+    chưa được chia sẻ hoặc chỉ được xem. Không bao giờ gỡ tài khoản của toolkit, chủ sở hữu
+    hay thành viên Bộ nhớ dùng chung; quyền thừa hưởng từ thư mục được báo để sửa ở thư mục.
+    Trên thư mục .xlsx: thư mục hoặc tệp mà mọi tài khoản trên máy ghi được. Mã thoát 1 khi
+    còn vấn đề (sau --fix: khi có điều chưa sửa được), 0 khi mọi thứ khớp.
+
+    \b
+    Ví dụ:
+      toolkit audit
+      toolkit audit --fix --dry-run
+      toolkit audit --fix --format json
+    """
+    from toolkit.audit import as_json, table_lines
+    from toolkit.audit import audit as run
+
+    if dry_run and not fix:
+        raise click.UsageError("--dry-run đi cùng --fix: `toolkit audit --fix --dry-run`")
+    with _workspace(config_path) as ws:
+        lock = ws.exclusive(wait_seconds) if fix and not dry_run else nullcontext()
+        with lock, progress("audit", len(ws.registry.communes)) as tick:
+            result = run(ws.registry, ws.store, ws.ledger, workbooks_dir=ws.config.workbooks_dir,
+                         fix=fix, dry_run=dry_run, progress=tick)
+    if fmt == "json":
+        click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1))
+    else:
+        for line in table_lines(result):
+            say(line)
+    for name, message in result.failures:
+        say(f"KHÔNG KIỂM TRA ĐƯỢC {name}: {message}", err=True)
+    if not result.ok:
+        sys.exit(1)
 
 
 @main.command()

@@ -91,6 +91,8 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
     folder_ok = all(c.ok for c in checks if c.name == "folder")
     if communes and folder_ok:
         checks.append(_workbooks(accounts, google.folder_id, communes, workbooks or {}))
+        if workbooks:
+            checks.append(_link_sharing(accounts, google.folder_id, communes, workbooks))
     n = len(accounts)
     checks.append(DoctorCheck(
         "quota", True,
@@ -242,8 +244,38 @@ def _workbooks(accounts, folder_id: str | None, communes, workbooks: dict[str, s
                        "folder")
 
 
-def _some(names: list[str], shown: int = 5) -> str:
-    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+def _link_sharing(accounts, folder_id: str | None, communes, workbooks: dict[str, str]
+                  ) -> DoctorCheck:
+    """ONE files.list of the folder's spreadsheets open to anyone or to a whole domain
+    (Drive's ``visibility``); who else has access, per workbook, is `toolkit audit`'s job."""
+    from toolkit.backends.google_api import GoogleApi
+    from toolkit.backends.google_drive import Drive
+
+    try:
+        shared = Drive(GoogleApi(accounts), folder_id).link_shared()
+    except ToolkitError as exc:
+        return DoctorCheck("sharing", False, f"không liệt kê được thư mục: {exc}")
+    ids = {f["id"]: f.get("name", "") for f in shared}
+    names = [name for code, name in communes if workbooks.get(code) in ids]
+    others = sorted(ids[i] for i in set(ids) - set(workbooks.values()))
+    problems = []
+    if names:
+        shown = _some(names, more=" và {n} xã khác")
+        problems.append(f"bảng tính của {len(names)} xã đang mở cho bất kỳ ai có đường liên "
+                        f"kết hoặc cho cả một miền: {shown}; chạy `toolkit audit --fix` để gỡ "
+                        "(xem trước: `toolkit audit`)")
+    if others:
+        problems.append(f"bảng tính khác trong thư mục cũng đang chia sẻ bằng đường liên kết: "
+                        f"{_some(others, more=' và {n} bảng tính khác')}; gỡ trong Google "
+                        "Drive (Chia sẻ → Quyền truy cập chung → Hạn chế)")
+    if problems:
+        return DoctorCheck("sharing", False, "; ".join(problems))
+    return DoctorCheck("sharing", True, "không bảng tính nào được chia sẻ bằng đường liên kết; "
+                       "ai khác có quyền vào từng xã: `toolkit audit`")
+
+
+def _some(names: list[str], shown: int = 5, more: str = " and {n} more") -> str:
+    more = more.format(n=len(names) - shown) if len(names) > shown else ""
     return ", ".join(names[:shown]) + more
 
 
