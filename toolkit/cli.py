@@ -7,7 +7,6 @@ import json
 import logging
 import logging.handlers
 import sys
-import traceback
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ import click
 
 from toolkit import render
 from toolkit.errors import BusyError, ToolkitError
+from toolkit.redact import RedactingFormatter, format_exception, redact
 
 log = logging.getLogger("toolkit")
 # Until a province folder is open there is no log file; without this, log.error would reach
@@ -46,8 +46,8 @@ def common(func):
             return func(*args, config_path=config_path, now=now, **kwargs)
         except ToolkitError as exc:
             if verbose:
-                traceback.print_exc()
-            click.echo(f"Error: {exc}", err=True)
+                click.echo(format_exception(exc), err=True, nl=False)
+            click.echo(f"Error: {redact(exc)}", err=True)
             log.error("%s", exc)
             sys.exit(1 if isinstance(exc, BusyError) else 2)
         finally:
@@ -62,7 +62,7 @@ def _tracebacks_on_stderr() -> logging.Handler:
     could not be read) is shown as well as kept in the log file."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(lambda record: record.exc_info is not None)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(RedactingFormatter("%(message)s"))
     log.addHandler(handler)
     return handler
 
@@ -113,14 +113,14 @@ def _log_beside(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=5,
                                                    encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
 
 
 def say(text: str = "", err: bool = False) -> None:
-    """Print a result line and keep it in the log file."""
-    click.echo(text, err=err)
+    """Print a result line and keep it in the log file (redacted, like everything logged)."""
+    click.echo(redact(text), err=err)
     if text:
         log.info("%s", text)
 
@@ -158,6 +158,12 @@ def main():
     Communes type figures into their own workbooks before 17:00; these commands provision the
     workbooks, collect and check the entries, and produce the province rollup and archive.
     """
+    sys.excepthook = _redacted_excepthook
+
+
+def _redacted_excepthook(kind, exc, tb) -> None:
+    """A bug's traceback is printed as Python would, less any secret it carries."""
+    click.echo(format_exception(exc), err=True, nl=False)
 
 
 @main.command()
@@ -412,7 +418,7 @@ def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
             result = run(ws.registry, ws.store, ws.ledger, workbooks_dir=ws.config.workbooks_dir,
                          fix=fix, dry_run=dry_run, progress=tick)
     if fmt == "json":
-        click.echo(json.dumps(as_json(result), ensure_ascii=False, indent=1))
+        click.echo(redact(json.dumps(as_json(result), ensure_ascii=False, indent=1)))
     else:
         for line in table_lines(result):
             say(line)
@@ -443,7 +449,7 @@ def doctor(config_path, now):
     communes, workbooks = provisioned(config)
     report = check(config, communes=communes, workbooks=workbooks)
     for item in report.checks:
-        click.echo(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}")
+        click.echo(redact(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}"))
     if not report.ok:
         sys.exit(1)
     click.echo("Everything needed to work with Google answers.")

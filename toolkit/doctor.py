@@ -19,6 +19,7 @@ from toolkit.backends.google_api import SHEETS_URL as SHEETS
 from toolkit.backends.google_drive import DRIVE_URL as DRIVE_FILES
 from toolkit.backends.google_drive import FOLDER_MIME, SPREADSHEET_MIME
 from toolkit.errors import ConfigError, ToolkitError
+from toolkit.redact import redact, remember, remember_file_secrets
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ def _credentials_file(path: Path | None, source: str) -> DoctorCheck:
     except (OSError, ValueError) as exc:
         return DoctorCheck(name, False, f"{path} is not a readable JSON key file "
                            f"({type(exc).__name__}); download it again")
+    remember_file_secrets(info)
     kind = info.get("type") if isinstance(info, dict) else None
     if kind not in ("service_account", "authorized_user"):
         return DoctorCheck(name, False, f"{path} is neither a service-account key nor an "
@@ -332,13 +334,24 @@ def auth_login(client_secrets_path: str | Path, token_path: str | Path, *,
     if not secrets.is_file():
         raise ConfigError(f"{secrets} not found: in the Google Cloud console create an OAuth "
                           "client ID of type 'Desktop app' and download its JSON there")
+    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
+
     try:
+        client = json.loads(secrets.read_text(encoding="utf-8"))
+        parts = client.values() if isinstance(client, dict) else ()
+        remember(*(part.get("client_secret") for part in parts if isinstance(part, dict)))
         flow = InstalledAppFlow.from_client_secrets_file(str(secrets), scopes=list(SCOPES))
     except ValueError as exc:
-        raise ConfigError(f"{secrets} is not an OAuth client secrets file ({exc})") from None
-    creds = flow.run_local_server(
-        port=0, open_browser=open_browser,
-        success_message="Đăng nhập thành công — có thể đóng cửa sổ này.")
+        raise ConfigError(f"{secrets} is not an OAuth client secrets file "
+                          f"({redact(exc)})") from None
+    try:
+        creds = flow.run_local_server(
+            port=0, open_browser=open_browser,
+            success_message="Đăng nhập thành công — có thể đóng cửa sổ này.")
+    except OAuth2Error as exc:   # its text may quote the redirect address with the code
+        raise ConfigError(f"Google did not complete the sign-in ({redact(exc)}); run "
+                          "`toolkit auth login` again") from None
+    remember(creds.token, creds.refresh_token, getattr(creds, "client_secret", None))
     token = Path(token_path)
     token.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

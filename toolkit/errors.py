@@ -34,6 +34,8 @@ class BusyError(ToolkitError):
 def unexpected(doing: str, exc: BaseException) -> str:
     """What a province officer reads when one commune hit a bug: what failed, whose fault it
     is not, and where the details are (the traceback is in the log, not on the screen)."""
-    return (f"lỗi không lường trước khi {doing} ({type(exc).__name__}: {exc}) — lỗi của "
+    from toolkit.redact import redact
+
+    return (f"lỗi không lường trước khi {doing} ({type(exc).__name__}: {redact(exc)}) — lỗi của "
             "toolkit, không phải do xã nhập; các xã khác vẫn được xử lý. Chi tiết ở "
             "logs/toolkit.log trong thư mục của tỉnh, hãy gửi cho người phụ trách toolkit")

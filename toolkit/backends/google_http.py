@@ -32,6 +32,7 @@ from gspread.exceptions import APIError
 from gspread.http_client import HTTPClient
 
 from toolkit.errors import ConfigError, WorkbookError
+from toolkit.redact import redact, remember_file_secrets
 
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive")
 READ, WRITE, DRIVE = "read", "write", "drive"
@@ -246,7 +247,7 @@ class PacedHTTPClient(HTTPClient):
                     method=method, url=endpoint, json=json, params=params, data=data,
                     files=files, headers=headers, timeout=self.timeout)
             except RefreshError as exc:
-                reason = str(exc.args[0] if exc.args else type(exc).__name__)[:200]
+                reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
                 raise SignInError(f"Google refused the credentials ({reason}); the key may have "
                                   "been deleted or this computer's clock is wrong: run "
                                   "`toolkit doctor`") from None
@@ -297,6 +298,7 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{path} (from {source}) is not a readable JSON key file "
                           f"({type(exc).__name__}); download it again") from None
+    remember_file_secrets(info)
     kind = info.get("type") if isinstance(info, dict) else None
     try:
         if kind == "service_account":
