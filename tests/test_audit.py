@@ -252,3 +252,31 @@ def test_audit_on_the_xlsx_folder_checks_modes_and_says_what_it_cannot(province)
     assert clean.stdout.splitlines()[-1] == ("audit: 4 bảng tính đã kiểm tra, 0 vấn đề: quyền "
                                              "truy cập khớp với registry")
     assert any(line.startswith(note) for line in clean.stdout.splitlines())
+
+
+def test_on_my_drive_the_owner_is_left_alone_and_a_folder_share_is_said_so(province):
+    """A person's account (OAuth) and a folder in their My Drive: no permissionDetails there,
+    so removing is tried and Drive's refusal of inherited access is reported as such."""
+    desk = GoogleDesk(province)
+    try:
+        person = desk.fake.authorized_user_info("can-bo@so-tt.gov.vn")
+        del person["account"]                     # as saved by auth login: address unknown
+        (province.parent / "authorized_user.json").write_text(json.dumps(person),
+                                                             encoding="utf-8")
+        (province.parent / "authorized_user.json").chmod(0o600)
+        folder = desk.fake.add_folder("Báo cáo xã", owner="can-bo@so-tt.gov.vn")
+        text = province.read_text(encoding="utf-8").replace(folder_of(desk), folder)
+        province.write_text(text.replace('"google-key.json"', '"authorized_user.json"'),
+                            encoding="utf-8")
+        assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
+        assert desk.fake.count("drive.about.get") == 1
+        desk.fake.grant(folder, "user", "reader", email="thanh-tra@so.gov.vn")
+        result = desk.run("audit", "--fix", "--format", "json", now=NOW)
+        assert result.exit_code == 1
+        found = json.loads(result.stdout)["findings"]
+        assert {(f["who"], f["kind"], f["status"]) for f in found} == {
+            ("thanh-tra@so.gov.vn", "extra", "failed")}
+        assert all("has access through a folder above it" in f["error"] for f in found)
+        assert len(found) == 4 and all(f["role"] == "reader" for f in found)
+    finally:
+        desk.close()

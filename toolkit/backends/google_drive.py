@@ -27,6 +27,9 @@ FOLDER_MIME = "application/vnd.google-apps.folder"
 PERMISSION_FIELDS = ("nextPageToken,permissions(id,type,role,emailAddress,domain,"
                      "allowFileDiscovery,deleted,expirationTime,view,"
                      "permissionDetails(permissionType,role,inherited,inheritedFrom))")
+#: Drive's answer to removing inherited access on an item (renamed from the first, GAM 7.10.05).
+INHERITED_REASONS = frozenset({"cannotModifyInheritedTeamDrivePermission",
+                               "cannotModifyInheritedPermission"})
 #: files.list's ``visibility``: link sharing for anyone or a domain, by link or by search.
 LINK_VISIBILITY = ("anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWithLink")
 
@@ -68,6 +71,11 @@ def files_query(folder_id: str | None, name: str | None = None) -> str:
     if name is not None:
         terms.append(f"name = {drive_literal(name)}")
     return " and ".join(terms)
+
+
+def _reason(exc: APIError) -> str:
+    errors = exc.error.get("errors") if isinstance(exc.error, dict) else None
+    return str((errors or [{}])[0].get("reason", "")) if isinstance(errors, list) else ""
 
 
 def link_shared_query(folder_id: str | None) -> str:
@@ -224,6 +232,10 @@ class Drive:
         except APIError as exc:
             if exc.code == 404:
                 return
+            if _reason(exc) in INHERITED_REASONS:
+                raise WorkbookError(f"spreadsheet {locator}: {who} has access through a folder "
+                                    "above it, which Google does not let the spreadsheet take "
+                                    "away; remove it on that folder") from exc
             raise WorkbookError(f"spreadsheet {locator}: Google refused to remove {who} "
                                 f"({exc.error.get('message', exc.code)})") from exc
 
