@@ -14,7 +14,7 @@ Each behaviour is Google's, from its documentation or from answers seen in the w
   terms reference).
 - a ``view=published`` permission is listed only with includePermissionsForView=published
   (discovery document, permissions.list).
-- about.get needs ``fields``.
+- about.get needs ``fields`` (googleapis/google-api-python-client#1742 shows Google's 400).
 """
 
 from __future__ import annotations
@@ -139,7 +139,11 @@ def test_an_own_permission_is_raised_and_its_expiry_removed(fake_google):
 
 def test_about_get_names_the_caller_and_needs_fields(fake_google):
     s = session_for(fake_google, "can-bo@so-tt.gov.vn")
-    assert s.get(ABOUT).status_code == 400
+    refused = s.get(ABOUT)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["errors"][0] == {
+        "message": "The 'fields' parameter is required for this method.", "domain": "global",
+        "reason": "required", "location": "fields", "locationType": "parameter"}
     answer = s.get(ABOUT, params={"fields": "user(emailAddress)"}).json()
     assert answer == {"user": {"emailAddress": "can-bo@so-tt.gov.vn"}}
 

@@ -495,9 +495,10 @@ def permissions_update(call) -> dict:
 
 
 def about_get(call) -> dict:
-    """about.get answers only the fields asked for, and asks for them (no default set)."""
+    """about.get has no default fields: without ``fields`` Drive answers 400 "The 'fields'
+    parameter is required for this method." (googleapis/google-api-python-client#1742)."""
     if not call.q("fields"):
-        raise drive_error(400, "The 'fields' parameter is required for this operation.",
+        raise drive_error(400, "The 'fields' parameter is required for this method.",
                           "required", location="fields")
     email = call.principal.email
     return {"kind": "drive#about", "user": {
