@@ -388,7 +388,7 @@ def remind(day, template, email, config_path, now):
                    "thay đổi).")
 @click.option("--dry-run", is_flag=True, help="Cùng --fix: in kế hoạch, không thay đổi gì.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+              show_default=True, help="Bảng để đọc, hoặc JSON cho công cụ khác.")
 @wait_option
 @common
 def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
