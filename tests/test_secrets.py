@@ -170,6 +170,12 @@ def test_an_uncaught_bug_is_printed_without_secrets(capsys):
      "client_secret=[đã ẩn]&grant_type=refresh_token"),
     ("a key cut short: -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA",
      "a key cut short: [đã ẩn]"),
+    ("assertion eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJhQGIuY29tIn0.c2lnbmF0dXJl sent",
+     "assertion [đã ẩn] sent"),
+    ("GET /v3/files?alt=json&key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+     "GET /v3/files?alt=json&key=[đã ẩn]"),
+    ("api key AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW in a message",
+     "api key [đã ẩn] in a message"),
     ('Google answered 403: {"error": {"code": 403, "message": "denied"}}',
      'Google answered 403: {"error": {"code": 403, "message": "denied"}}'),
 ])
@@ -190,3 +196,26 @@ def test_the_log_formatter_redacts_messages_and_tracebacks():
     text = formatter.format(record)
     assert "ya29" not in text and text.startswith("ERROR failed Bearer [đã ẩn]")
     assert "ValueError: token=[đã ẩn]" in text
+
+
+def test_the_smtp_password_never_shows_even_when_the_server_quotes_it(province, monkeypatch):
+    import smtplib
+
+    from conftest import run
+
+    password = "Mat-khau-SMTP-cua-So-2026"
+    monkeypatch.setenv("TOOLKIT_SMTP_PASSWORD", password)
+    text = province.read_text(encoding="utf-8")
+    province.write_text(text + '\n[smtp]\nhost = "127.0.0.1"\nport = 1\nsender = '
+                        '"so-khcn@example.gov.vn"\nusername = "so-khcn"\n', encoding="utf-8")
+
+    def quoting(reminders, smtp, secret, title):       # a server that echoes the login
+        raise smtplib.SMTPAuthenticationError(535, f"AUTH PLAIN so-khcn {secret} rejected")
+
+    monkeypatch.setattr("toolkit.remind.send_reminders", quoting)
+    assert run("provision", config=province, now=NOW).exit_code == 0
+    result = run("remind", "--email", "-v", config=province, now=NOW)
+    assert result.exit_code == 2 and "could not send through 127.0.0.1:1" in result.stderr
+    log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
+    assert password not in result.stdout + result.stderr + log
+    assert HIDDEN in result.stderr

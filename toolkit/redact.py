@@ -35,6 +35,9 @@ _PATTERNS = (
     re.compile(r"\bya29\.[A-Za-z0-9._-]+"),
     re.compile(r"(?<![A-Za-z0-9])1//0[A-Za-z0-9._-]{20,}"),
     re.compile(r"\bGOCSPX-[A-Za-z0-9_-]{10,}"),
+    # a signed JWT (the assertion a service account sends, an id_token), and a Google API key
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
 )
 _known: set[str] = set()
 _lock = threading.Lock()

@@ -208,9 +208,12 @@ def email_reminders(workspace, reminders: Reminders):
                           "[smtp]\nhost = \"smtp.example.gov.vn\"\nport = 587\n"
                           "sender = \"so-khcn@example.gov.vn\"\nusername = \"so-khcn\"\n"
                           f"and the password in the environment variable {smtp.password_env}")
+    from toolkit.redact import remember
+
+    password = os.environ.get(smtp.password_env)
+    remember(password)              # an SMTP server's error may quote what it was sent
     try:
-        return send_reminders(reminders, smtp, os.environ.get(smtp.password_env),
-                              title=workspace.specs[0].title)
+        return send_reminders(reminders, smtp, password, title=workspace.specs[0].title)
     except (OSError, smtplib.SMTPException) as exc:
         raise ConfigError(f"could not send through {smtp.host}:{smtp.port} ({exc}); check "
                           "[smtp] in toolkit.toml and the password variable") from exc
