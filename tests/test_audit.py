@@ -210,9 +210,22 @@ def test_doctor_names_link_shared_communes_with_one_more_listing(google):
     assert line == ("FIX  sharing: bảng tính của 2 xã đang mở cho bất kỳ ai có đường liên kết "
                     "hoặc cho cả một miền: Xã Ba Sơn, Xã Thất Khê; chạy `toolkit audit --fix` "
                     "để gỡ (xem trước: `toolkit audit`)")
-    # sign-in, the workbooks listing and the sharing listing: no per-workbook request
+    # sign-in, the workbooks listing and the sharing listing, and a look at the folder's own
+    # sharing: no per-workbook request
     assert google.fake.count("drive.files.list") == 3
-    assert google.fake.count("drive.permissions.list") == 0
+    assert google.fake.count("drive.permissions.list") == 1
+
+
+def test_doctor_says_when_the_link_sharing_comes_from_the_folder(google):
+    folder = folder_of(google)
+    google.fake.grant(folder, "anyone", "reader")
+    result = google.run("doctor", now=NOW)
+    assert result.exit_code == 1
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("FIX")]
+    assert line.startswith(f"FIX  sharing: thư mục bảng tính ({folder}) đang mở cho bất kỳ ai "
+                           "có đường liên kết, nên mọi bảng tính trong đó cũng vậy: gỡ ở thư "
+                           "mục đó trong Google Drive")
+    assert "bảng tính của 4 xã đang mở" in line
 
 
 def test_dry_run_without_fix_is_a_usage_error(province):
@@ -280,3 +293,4 @@ def test_on_my_drive_the_owner_is_left_alone_and_a_folder_share_is_said_so(provi
         assert len(found) == 4 and all(f["role"] == "reader" for f in found)
     finally:
         desk.close()
+

@@ -249,18 +249,32 @@ def _workbooks(accounts, folder_id: str | None, communes, workbooks: dict[str, s
 def _link_sharing(accounts, folder_id: str | None, communes, workbooks: dict[str, str]
                   ) -> DoctorCheck:
     """ONE files.list of the folder's spreadsheets open to anyone or to a whole domain
-    (Drive's ``visibility``); who else has access, per workbook, is `toolkit audit`'s job."""
+    (Drive's ``visibility``, inherited sharing included); who else has access, per workbook,
+    is `toolkit audit`'s job. When some are, one permissions.list of the folder tells whether
+    the link sharing is the folder's — then `audit --fix` cannot remove it, the folder must."""
     from toolkit.backends.google_api import GoogleApi
     from toolkit.backends.google_drive import Drive
 
+    drive = Drive(GoogleApi(accounts), folder_id)
     try:
-        shared = Drive(GoogleApi(accounts), folder_id).link_shared()
+        shared = drive.link_shared()
+        ids = {f["id"]: f.get("name", "") for f in shared}
+        folder = [g for g in drive.permissions(folder_id) if g.type in ("anyone", "domain")
+                  ] if ids and folder_id else []
     except ToolkitError as exc:
         return DoctorCheck("sharing", False, f"không liệt kê được thư mục: {exc}")
-    ids = {f["id"]: f.get("name", "") for f in shared}
     names = [name for code, name in communes if workbooks.get(code) in ids]
     others = sorted(ids[i] for i in set(ids) - set(workbooks.values()))
     problems = []
+    if folder:
+        whom = " và ".join(dict.fromkeys(
+            "bất kỳ ai" if g.type == "anyone" else f"cả miền {g.domain}" for g in folder))
+        where = next((g.inherited_from for g in folder if g.inherited_from), "")
+        problems.append(f"thư mục bảng tính ({folder_id}) đang mở cho {whom} có đường liên kết"
+                        + (f", thừa hưởng từ thư mục {where}" if where else "")
+                        + ", nên mọi bảng tính trong đó cũng vậy: gỡ ở thư mục đó trong "
+                        "Google Drive (Chia sẻ → Quyền truy cập chung → Hạn chế); `toolkit "
+                        "audit --fix` không gỡ được quyền thừa hưởng")
     if names:
         shown = _some(names, more=" và {n} xã khác")
         problems.append(f"bảng tính của {len(names)} xã đang mở cho bất kỳ ai có đường liên "
