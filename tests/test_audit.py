@@ -294,3 +294,34 @@ def test_on_my_drive_the_owner_is_left_alone_and_a_folder_share_is_said_so(provi
     finally:
         desk.close()
 
+
+def sharing_state(desk) -> dict:
+    """Every permission of every file and folder, and the Shared Drives' members, as stored."""
+    fake = desk.fake
+    return json.loads(json.dumps({
+        "files": {fid: f.permissions for fid, f in fake.files.items()},
+        "members": {did: d.members for did, d in fake.drives.items()},
+        "log": len(fake.sharing_log)}))
+
+
+def test_dry_runs_change_nothing_in_drive(google):
+    """`audit --fix --dry-run` and `provision --dry-run` read, plan and print, and leave
+    every permission exactly as it was — read back from the fake's own state."""
+    spoil(google)
+    set_editors(google.config, "06019", "moi@example.gov.vn")
+    google.fake.grant(folder_of(google), "user", "reader", email="thanh-tra@so.gov.vn")
+    google.fake.reset_log()
+    before = sharing_state(google)
+    planned = google.run("audit", "--fix", "--dry-run", "--format", "json", now=NOW)
+    assert planned.exit_code == 1
+    statuses = {(code, who, status) for code, who, _, _, status in findings(planned)}
+    assert ("06019", "xa06019@example.gov.vn", "planned") in statuses
+    assert ("06019", "moi@example.gov.vn", "planned") in statuses
+    assert ("06040", "thanh-tra@so.gov.vn", "manual") in statuses
+    assert json.loads(planned.stdout)["dry_run"] is True
+    plan = google.run("provision", "--dry-run", now=NOW)
+    assert plan.exit_code == 0, plan.output
+    assert ("Xã Thất Khê: would revoke anyone with the link (writer); revoke "
+            "cu-can-bo@example.gov.vn (not in the registry)") in plan.stdout
+    assert writes(google) == 0
+    assert sharing_state(google) == before
