@@ -398,8 +398,9 @@ def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
     người không có trong registry (kể cả người đã bị xoá khỏi danh sách), người nhập liệu
     chưa được chia sẻ hoặc chỉ được xem. Không bao giờ gỡ tài khoản của toolkit, chủ sở hữu
     hay thành viên Bộ nhớ dùng chung; quyền thừa hưởng từ thư mục được báo để sửa ở thư mục.
-    Trên thư mục .xlsx: thư mục hoặc tệp mà mọi tài khoản trên máy ghi được. Mã thoát 1 khi
-    còn vấn đề (sau --fix: khi có điều chưa sửa được), 0 khi mọi thứ khớp.
+    Trên thư mục .xlsx: thư mục hoặc tệp mà mọi tài khoản trên máy ghi được. Mã thoát: 0 khi
+    mọi thứ khớp; 1 khi còn vấn đề hoặc có xã không kiểm tra được (sau --fix: khi còn điều
+    chưa sửa được), để bộ lập lịch báo cho người phụ trách; 2 khi sai cấu hình.
 
     \b
     Ví dụ:
@@ -418,7 +419,8 @@ def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
             result = run(ws.registry, ws.store, ws.ledger, workbooks_dir=ws.config.workbooks_dir,
                          fix=fix, dry_run=dry_run, progress=tick)
     if fmt == "json":
-        click.echo(redact(json.dumps(as_json(result), ensure_ascii=False, indent=1)))
+        click.echo(redact(json.dumps(as_json(result), ensure_ascii=False, indent=1,
+                                     allow_nan=False)))
     else:
         for line in table_lines(result):
             say(line)
