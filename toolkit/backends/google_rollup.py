@@ -266,9 +266,9 @@ def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
 
     Normally two requests. A batch whose answer was lost may or may not have been applied;
     rather than resend it, look again and plan anew from what is there (up to
-    :data:`ROUNDS` times). A 400 after a lost answer means the lost batch landed in the
-    meantime (its ids now exist), so that is looked at again too, after the same jittered
-    backoff as any retry. Returns the address of each report's first tab and the number of
+    :data:`ROUNDS` times, with the jittered backoff of any retry in between). A 400 after a
+    lost answer means the lost batch landed in the meantime (its ids now exist), so that is
+    looked at again too. Returns the address of each report's first tab and the number of
     requests sent.
     """
     from gspread.exceptions import APIError
