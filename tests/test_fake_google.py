@@ -319,6 +319,75 @@ def test_injected_faults_reach_a_plain_requests_session(fake_google):
     assert fake_google.count(lambda r: r.fault is not None) == 4
 
 
+def test_a_read_timeout_is_raised_as_requests_raises_it_after_the_work_is_done(fake_google):
+    """Google may carry out a write whose answer never arrives: requests then raises
+    ReadTimeout (burnash/gspread#940), instantly here instead of after the real timeout."""
+    sid = fake_google.create_spreadsheet("Xã", parent=fake_google.add_shared_drive_folder())
+    s = session_for(fake_google)
+    url = f"{SHEETS}/{sid}/values/Sheet1"
+    fake_google.fail_next(1, "read-timeout", match="values.update")
+    started = time.monotonic()
+    with pytest.raises(requests.ReadTimeout) as caught:
+        s.put(url, params={"valueInputOption": "RAW"}, json={"values": [["đã ghi"]]},
+              timeout=(10, 60))
+    assert time.monotonic() - started < 5
+    assert "HTTPSConnectionPool(host='sheets.googleapis.com', port=443): Read timed out. " \
+           "(read timeout=60)" in str(caught.value)
+    assert fake_google.values(sid, "Sheet1") == [["đã ghi"]]          # carried out
+    assert s.get(url).status_code == 200                              # the session goes on
+    assert [r.fault for r in fake_google.requests] == ["read-timeout", None]
+
+
+def test_every_fault_kind_can_be_drawn_at_random(fake_google):
+    from fake_google import ALL_FAULT_KINDS
+
+    sid = fake_google.create_spreadsheet("Xã", parent=fake_google.add_shared_drive_folder())
+    fake_google.fault_rate, fake_google.fault_kinds = 1.0, ALL_FAULT_KINDS
+    s = session_for(fake_google)
+    seen = {}
+    for n in range(80):
+        try:
+            answer = s.put(f"{SHEETS}/{sid}/values/Sheet1", json={"values": [[n]]},
+                           params={"valueInputOption": "RAW"}, timeout=(10, 60))
+            seen[fake_google.requests[-1].fault] = (answer.status_code,
+                                                    answer.headers.get("Retry-After"))
+        except requests.ConnectionError:
+            seen[fake_google.requests[-1].fault] = "ConnectionError"
+        except requests.ReadTimeout:
+            seen[fake_google.requests[-1].fault] = "ReadTimeout"
+    fake_google.fault_rate = 0.0
+    assert seen["429"] == (429, None) and seen["429+retry-after"] == (429, "7")
+    assert seen["500"] == (500, None) and seen["503"] == (503, None)
+    assert seen["read-timeout"] == "ReadTimeout"
+    assert seen["reset"] == seen["reset-after"] == "ConnectionError"
+    assert set(seen) == {str(k) for k in ALL_FAULT_KINDS}
+    written = fake_google.values(sid, "Sheet1")[0][0]
+    last_done = max(i for i, r in enumerate(fake_google.requests)
+                    if r.fault in ("reset-after", "read-timeout"))
+    assert written == last_done                       # a reset after the work: the work is done
+
+
+def test_a_chart_id_that_exists_is_refused_and_nothing_of_the_batch_applies(fake_google):
+    """AddChartRequest: "It is an error to specify the ID of an embedded object that already
+    exists." — so a batch that adds a chart by id cannot add it twice."""
+    sid = fake_google.create_spreadsheet("Xã", parent=fake_google.add_shared_drive_folder())
+    sheet_id = fake_google.spreadsheet(sid).ordered()[0].sheet_id
+    s = session_for(fake_google)
+    chart = {"addChart": {"chart": {"chartId": 77, "spec": {"title": "Tiến độ"}, "position": {
+        "overlayPosition": {"anchorCell": {"sheetId": sheet_id, "rowIndex": 0,
+                                           "columnIndex": 0}}}}}}
+    title = {"updateSpreadsheetProperties": {"properties": {"title": "Đổi tên"},
+                                             "fields": "title"}}
+    url = f"{SHEETS}/{sid}:batchUpdate"
+    assert s.post(url, json={"requests": [chart]}).status_code == 200
+    again = s.post(url, json={"requests": [title, chart]})
+    assert again.status_code == 400
+    assert again.json()["error"]["message"] == ("Invalid requests[1].addChart: An object with "
+                                                 "ID 77 already exists.")
+    assert fake_google.spreadsheet(sid).props["title"] == "Xã"
+    assert len(fake_google.spreadsheet(sid).ordered()[0].extras["charts"]) == 1
+
+
 def test_random_faults_are_seeded(tmp_path):
     def statuses(seed: int) -> list[int]:
         with FakeGoogle(seed=seed) as fake:

@@ -219,8 +219,8 @@ def test_rollup_tables_become_typed_cells_with_a_chart_that_fits_the_schema():
         {"properties": {"sheetId": 5, "title": grl.tab_title("Báo cáo ngày", "Chưa báo cáo")}},
         {"properties": {"sheetId": 6, "title": stale}},
         {"properties": {"sheetId": 7, "title": "Ghi chú của Sở"}}]}
-    requests, ids = grl.publish_requests({"Báo cáo ngày": [table, empty]}, metadata,
-                                         ("Theo huyện", "Chưa báo cáo"))
+    requests, ids = grl.publish_requests({"Báo cáo ngày": grl.render([table, empty])},
+                                         metadata, ("Theo huyện", "Chưa báo cáo"))
     check_batch(requests)
     assert requests[0] == gr.spreadsheet_settings()
     cells = all_of(requests, "updateCells")[0]["rows"]
@@ -243,6 +243,37 @@ def test_rollup_tables_become_typed_cells_with_a_chart_that_fits_the_schema():
     anchor = added["chart"]["position"]["overlayPosition"]["anchorCell"]["columnIndex"]
     tab = all_of(requests, "addSheet")[0]["properties"]
     assert anchor < tab["gridProperties"]["columnCount"]           # the anchor cell exists
+
+
+def test_a_rollup_tab_is_rewritten_whole_whatever_a_person_did_to_it():
+    """Merged cells are split, the tab shown, notes and validation cleared with the values,
+    and our chart deleted wherever it was moved before it is drawn again under its id."""
+    from toolkit.archive import Chart, Table
+
+    frame = pd.DataFrame({"Xã": ["Xã A", "Xã B"], "Tỉ lệ": [0.5, 0.25]})
+    table = Table("Tổng hợp", frame, percent=frozenset({"Tỉ lệ"}),
+                  chart=Chart("bar", "Tỉ lệ", "Xã", ("Tỉ lệ",), 2))
+    title = grl.tab_title("Báo cáo ngày", "Tổng hợp")
+    chart_id = grl.chart_id_for(title)
+    metadata = {"properties": {"locale": "vi_VN", "timeZone": "Asia/Ho_Chi_Minh"}, "sheets": [
+        {"properties": {"sheetId": 5, "title": title, "hidden": True},
+         "merges": [{"sheetId": 5, "startRowIndex": 1, "endRowIndex": 3}]},
+        {"properties": {"sheetId": 9, "title": "Biểu đồ 1", "sheetType": "OBJECT"},
+         "charts": [{"chartId": chart_id}]}]}
+    tabs = grl.render([table])
+    requests, ids = grl.publish_requests({"Báo cáo ngày": tabs}, metadata)
+    check_batch(requests)
+    kinds = [next(iter(r)) for r in requests]
+    assert kinds[:4] == ["deleteEmbeddedObject", "unmergeCells", "updateSheetProperties",
+                         "updateCells"]
+    assert requests[0]["deleteEmbeddedObject"]["objectId"] == chart_id
+    assert kinds[-1] == "addChart" and requests[-1]["addChart"]["chart"]["chartId"] == chart_id
+    shown = requests[2]["updateSheetProperties"]
+    assert shown["properties"]["hidden"] is False and "hidden" in shown["fields"]
+    assert requests[3]["updateCells"]["fields"] == \
+        "userEnteredValue,userEnteredFormat,note,dataValidation"
+    assert ids == {title: 5}
+    assert grl.digest(tabs) == grl.digest(json.loads(json.dumps(tabs)))   # JSON, as stored
 
 
 def test_spreadsheet_settings_are_vietnamese():

@@ -164,4 +164,4 @@ def test_a_failed_publication_makes_the_scheduled_run_partial(reported):
     result = run_daily(ws, now=reported.now())
     assert all(p.is_file() for p in result.archives)
     (failure,) = [f for f in result.failures if "rollup" in f]
-    assert failure.startswith("Google Sheets rollup 1NoSuchSpreadsheet000 was NOT updated: ")
+    assert failure.startswith("Google Sheets rollup 1NoSuchSpreadsheet000: publishing FAILED: ")

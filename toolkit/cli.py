@@ -274,14 +274,17 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
     Example:
       toolkit rollup --date 2026-11-23 --as-of deadline
     """
-    from toolkit.daily import due_reports, rollup_reports
+    from toolkit.daily import due_reports, republish, rollup_reports
 
     day = _day(day, now)
     with _workspace(config_path, template) as ws, ws.exclusive(wait_seconds):
         rollups, paths = rollup_reports(ws, day, now=now, as_of_mode=as_of)
+        again = republish(ws, now) if not any(r.published for r in rollups) else None
         for spec, period in due_reports(ws, day)[1]:
             say(render.not_due_line(spec, period, ws.campaign))
     _print_rollups(rollups, paths)
+    if again is not None:
+        say(again.summary)
 
 
 @main.command()
@@ -339,6 +342,8 @@ def daily(day, wait_seconds, config_path, now):
     _print_collect(result.collected)
     _print_validate(result.validated)
     _print_rollups(result.rollups, result.archives)
+    if result.republished is not None and not result.republished.error:
+        say(result.republished.summary)
     for spec, period in result.not_due:
         say(render.not_due_line(spec, period, ws.campaign))
     for path in result.frozen:

@@ -12,7 +12,7 @@ import pandas as pd
 from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
-from toolkit.periods import Status, key_for
+from toolkit.periods import VN_TZ, Status, key_for
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.status import expected_periods
 from toolkit.templates import ReportSpec
@@ -42,10 +42,16 @@ class DailyResult:
     #: calendar, outside the campaign): not rolled up, no archive.
     not_due: tuple[tuple[ReportSpec, str], ...] = ()
 
+    #: On a sweep that rolled nothing up (no report due), the rollup spreadsheet published
+    #: again from the ledger: it goes on showing what the archives say.
+    republished: Publication | None = None
+
     @property
     def failures(self) -> list[str]:
         published = {r.published.summary for r in self.rollups
                      if r.published is not None and r.published.error}
+        if self.republished is not None and self.republished.error:
+            published.add(self.republished.summary)
         return [o.message for o in self.collected.failures] + \
             [f"{name}: {message}" for name, message in self.validated.failures] + \
             sorted(published)
@@ -60,15 +66,19 @@ class Publication:
     requests: int = 0        # what publishing every report of the run cost, together
     reports: int = 0
     error: str = ""
+    #: Report tabs whose earlier publication had failed, published again by this one.
+    repaired: tuple[str, ...] = ()
 
     @property
     def summary(self) -> str:
         if self.error:
-            return (f"Google Sheets rollup {self.spreadsheet_id} was NOT updated: {self.error}. "
-                    "The Excel archive is complete; fix this and run `toolkit rollup` to "
-                    "publish again")
+            return (f"Google Sheets rollup {self.spreadsheet_id}: publishing FAILED: "
+                    f"{self.error}. The Excel archive is complete, and the next `toolkit daily` "
+                    "publishes it again by itself")
+        repaired = (f"; published again after an earlier failure: {', '.join(self.repaired)}"
+                    if self.repaired else "")
         return (f"Google Sheets rollup → {self.url} ({self.requests} request(s) for "
-                f"{self.reports} report(s))")
+                f"{self.reports} report(s){repaired})")
 
 
 def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[ReportSpec, str]]]:
@@ -99,7 +109,8 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
     ``failed`` (commune code → what went wrong) names the communes this sweep could not read
     or check, in the archive's errors. On Google Sheets with ``[google]
     rollup_spreadsheet_id`` set, the archived rollups are then also published there
-    (``publish``); each carries the outcome as ``published``.
+    (``publish``), together with what the ledger remembers of the other reports
+    (:func:`publish_rollups`); each carries the outcome as ``published``.
     """
     from toolkit.archive import archive_path, archive_tables, write_archive
 
@@ -125,7 +136,8 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         books[spec.tab] = tables
     target = _rollup_spreadsheet(workspace)
     if publish and target and books:
-        published = publish_rollups(workspace.store, target, books)
+        published = publish_rollups(workspace.store, target, books, ledger=workspace.ledger,
+                                    now=now, tabs={s.tab for s in workspace.specs})
         rollups = [replace(r, published=published[r.spec.tab]) if r.spec.tab in published
                    else r for r in rollups]
     return rollups, paths
@@ -137,22 +149,54 @@ def _rollup_spreadsheet(workspace) -> str | None:
     return workspace.config.google.rollup_spreadsheet_id
 
 
-def publish_rollups(store, spreadsheet_id: str, books: dict) -> dict[str, Publication]:
+def publish_rollups(store, spreadsheet_id: str, books: dict, *, ledger=None,
+                    now: datetime | None = None, tabs: set[str] | None = None,
+                    ) -> dict[str, Publication]:
     """Every report's archive tables onto the rollup spreadsheet; never raises for Google.
 
     The archives are already written when this runs, so a failure here loses nothing: it is
-    returned as the publication's error, with what to do.
+    returned as the publication's error. With the ``ledger``, what each report's tabs must
+    show is remembered before it is sent, and the reports of ``tabs`` that this run did not
+    roll up are published again from there in the same batch — so a publication that failed
+    (or a tab a person edited) is put right by the next run, whatever that run rolls up.
     """
     from toolkit.archive import TABLE_NAMES
-    from toolkit.backends.google_rollup import publish
+    from toolkit.backends.google_rollup import digest, publish, render
 
+    contents = {tab: render(tables) for tab, tables in books.items()}
+    stored = ledger.rollups(spreadsheet_id) if ledger is not None else {}
+    again = {tab: r.content for tab, r in stored.items()
+             if tab not in contents and tab in (tabs or ())}
+    if not contents and not again:
+        return {}
+    repaired = tuple(t for t in again if not stored[t].published)
+    moment = now or datetime.now(VN_TZ)
+    if ledger is not None:
+        for tab, content in contents.items():
+            ledger.set_rollup(spreadsheet_id, tab, digest(content), content, moment)
     try:
-        urls, sent = publish(store.api, spreadsheet_id, books, TABLE_NAMES)
+        urls, sent = publish(store.api, spreadsheet_id, contents | again, TABLE_NAMES)
     except ToolkitError as exc:
+        if ledger is not None:
+            ledger.rollup_published(spreadsheet_id, contents | again, moment, str(exc))
         failed = Publication(spreadsheet_id, error=str(exc))
-        return dict.fromkeys(books, failed)
-    return {tab: Publication(spreadsheet_id, url, sent, len(books))
+        return dict.fromkeys(contents | again, failed)
+    if ledger is not None:
+        ledger.rollup_published(spreadsheet_id, contents | again, moment)
+    return {tab: Publication(spreadsheet_id, url, sent, len(urls), repaired=repaired)
             for tab, url in urls.items()}
+
+
+def republish(workspace, now: datetime) -> Publication | None:
+    """On a run that rolled nothing up (no report due: a weekend, a holiday), the reports
+    the rollup spreadsheet shows are published again from the ledger: one that failed last
+    time is repaired, and a tab edited by hand is rewritten, as on any other day."""
+    target = _rollup_spreadsheet(workspace)
+    if not target:
+        return None
+    published = publish_rollups(workspace.store, target, {}, ledger=workspace.ledger, now=now,
+                                tabs={s.tab for s in workspace.specs})
+    return next(iter(published.values()), None)
 
 
 def run_daily(workspace, *, now: datetime, day: date | None = None,
@@ -188,8 +232,9 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
                                         keep_existing=True, publish=False, read=known,
                                         failed=failed)
             frozen += written
+    again = republish(workspace, now) if not any(r.published for r in rollups) else None
     return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen),
-                       tuple(due_reports(workspace, day)[1]))
+                       tuple(due_reports(workspace, day)[1]), again)
 
 
 def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:

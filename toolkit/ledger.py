@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import zlib
 from collections.abc import Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -58,6 +59,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     commune_code TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,  -- what the Kiểm tra tab shows now, to skip identical rewrites
     written_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_publications (
+    spreadsheet_id TEXT NOT NULL,
+    tab TEXT NOT NULL,           -- the report's tab; its tables are "<tab> · <sheet>"
+    digest TEXT NOT NULL,        -- SHA-256 of content
+    content BLOB NOT NULL,       -- zlib'd JSON: what the report's tabs must show now
+    built_at TEXT NOT NULL,      -- the run that built it
+    published_at TEXT,           -- when Google accepted exactly this content; NULL: not yet
+    error TEXT,                  -- why the last attempt to publish it failed
+    PRIMARY KEY (spreadsheet_id, tab)
 );
 CREATE INDEX IF NOT EXISTS row_versions_key ON row_versions (report, commune_code, row_key, id);
 CREATE INDEX IF NOT EXISTS row_versions_period ON row_versions (report, period);
@@ -121,6 +132,22 @@ class RowVersion:
     @property
     def blank(self) -> bool:
         return not any(v not in (None, "") for v in self.values.values()) and not self.problems
+
+
+@dataclass(frozen=True)
+class RollupRecord:
+    """What one report's tabs on the rollup spreadsheet must show, and whether they do."""
+
+    tab: str
+    digest: str
+    content: list
+    built_at: str
+    published_at: str | None
+    error: str | None
+
+    @property
+    def published(self) -> bool:
+        return self.published_at is not None
 
 
 @dataclass(frozen=True)
@@ -292,6 +319,41 @@ class Ledger:
                 (code, content_hash, to_utc_text(now)),
             )
             self.mark_modified(code, stamp)
+
+    # the rollup spreadsheet ----------------------------------------------------------------
+
+    def rollups(self, spreadsheet_id: str) -> dict[str, RollupRecord]:
+        """Per report tab, the content the rollup spreadsheet must show (see set_rollup)."""
+        rows = self.db.execute(
+            "SELECT tab, digest, content, built_at, published_at, error FROM "
+            "rollup_publications WHERE spreadsheet_id=?", (spreadsheet_id,))
+        return {tab: RollupRecord(tab, digest, json.loads(zlib.decompress(content)), built,
+                                  published, error)
+                for tab, digest, content, built, published, error in rows}
+
+    def set_rollup(self, spreadsheet_id: str, tab: str, digest: str, content: list,
+                   now: datetime) -> None:
+        """Remember what a report's tabs must show from now on, before it is sent: a run that
+        fails or is killed while publishing leaves it here for the next one to publish."""
+        blob = zlib.compress(json.dumps(content, ensure_ascii=False).encode("utf-8"))
+        self.db.execute(
+            "INSERT INTO rollup_publications (spreadsheet_id, tab, digest, content, built_at) "
+            "VALUES (?,?,?,?,?) ON CONFLICT(spreadsheet_id, tab) DO UPDATE SET "
+            "published_at=CASE WHEN digest=excluded.digest THEN published_at END, "
+            "digest=excluded.digest, content=excluded.content, built_at=excluded.built_at",
+            (spreadsheet_id, tab, digest, blob, to_utc_text(now)))
+
+    def rollup_published(self, spreadsheet_id: str, tabs: Iterable[str], now: datetime,
+                         error: str | None = None) -> None:
+        """Google accepted the publication of ``tabs`` (or, with ``error``, did not)."""
+        for tab in tabs:
+            if error is None:
+                self.db.execute("UPDATE rollup_publications SET published_at=?, error=NULL "
+                                "WHERE spreadsheet_id=? AND tab=?",
+                                (to_utc_text(now), spreadsheet_id, tab))
+            else:
+                self.db.execute("UPDATE rollup_publications SET error=? "
+                                "WHERE spreadsheet_id=? AND tab=?", (error, spreadsheet_id, tab))
 
     # reading back --------------------------------------------------------------------------
 

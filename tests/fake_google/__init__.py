@@ -11,6 +11,7 @@ and drive it with the real clients::
         fake.values(sh.id, "Sheet1")                          # what the sheet holds now
         fake.count("values.batchGet"); fake.requests[-1].status
         fake.fail_next(2, 503, match="batchUpdate"); fake.fault_rate = 0.2
+        fake.fault_kinds = ALL_FAULT_KINDS     # 429 ± Retry-After, 5xx, resets, read timeouts
         fake.quota(reads=60, writes=60); fake.clock.advance(60)
 
 Other code paths: ``fake.install(session)`` routes any requests session (an AuthorizedSession's
@@ -24,10 +25,10 @@ tests/test_fake_google.py).
 
 from .clock import FakeClock
 from .errors import ApiError
-from .fake import FakeGoogle
+from .fake import ALL_FAULT_KINDS, FakeGoogle
 from .person import CellRejected
 from .server import FakeGoogleAdapter
 from .traffic import RequestRecord
 
-__all__ = ["ApiError", "CellRejected", "FakeClock", "FakeGoogle", "FakeGoogleAdapter",
-           "RequestRecord"]
+__all__ = ["ALL_FAULT_KINDS", "ApiError", "CellRejected", "FakeClock", "FakeGoogle",
+           "FakeGoogleAdapter", "RequestRecord"]

@@ -43,6 +43,10 @@ HANDLERS = {
 
 
 _COLOUR = frozenset({"red", "green", "blue", "alpha"})
+#: Seconds a "429+retry-after" fault asks the client to wait.
+RETRY_AFTER = 7
+#: Every kind of failure ``fault_rate`` can draw (set ``fault_kinds`` to it).
+ALL_FAULT_KINDS = (429, "429+retry-after", 500, 503, "reset", "reset-after", "read-timeout")
 
 
 def strip_nulls(value):
@@ -208,11 +212,13 @@ class FakeGoogle(StateMixin, person.PersonMixin):
 
     def fail_next(self, n: int = 1, kind: int | str = 500, match=None, *, delay: float = 2.0,
                   applied: bool = False) -> None:
-        """The next ``n`` matching calls fail: an HTTP status (429, 500, 503…), "reset" (the
-        connection drops; ``applied`` = after the work was done), "timeout"/"slow" (the answer
-        comes ``delay`` seconds late, the work done)."""
+        """The next ``n`` matching calls fail: an HTTP status (429, 500, 503…),
+        "429+retry-after", "reset" (the connection drops; ``applied`` = after the work was
+        done, as "reset-after" does), "read-timeout" (the work done, the client's read
+        timeout fires at once) or "timeout"/"slow" (the answer comes ``delay`` real seconds
+        late, the work done)."""
         with self.lock:
-            self.faults.append(Fault(kind, n, match, delay, applied))
+            self.faults.append(Fault.of(kind, n, match, delay, applied))
 
     def quota(self, reads: int | None = None, writes: int | None = None,
               drive: int | None = None) -> None:
@@ -238,7 +244,7 @@ class FakeGoogle(StateMixin, person.PersonMixin):
                     return fault
             if self.fault_rate and record.api in ("sheets", "drive") and \
                     self.fault_rng.random() < self.fault_rate:
-                return Fault(self.fault_rng.choice(self.fault_kinds), 1)
+                return Fault.of(self.fault_rng.choice(self.fault_kinds))
         return None
 
     # -- the request pipeline -----------------------------------------------------------------
@@ -285,9 +291,12 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         record.api, record.method_id = api.name, method_id
         fault = self._fault_for(record)
         if fault is not None:
-            record.fault = str(fault.kind)
+            record.fault = fault.label
             if fault.kind == "reset" and not fault.applied:
                 return Outcome(0, reset=True)
+            if fault.kind == "429+retry-after":
+                return Outcome(429, errors.server_fault(api.name, 429).body,
+                               {"Retry-After": str(RETRY_AFTER)})
             if isinstance(fault.kind, int):
                 return Outcome(fault.kind, errors.server_fault(api.name, fault.kind).body)
         try:
@@ -298,6 +307,8 @@ class FakeGoogle(StateMixin, person.PersonMixin):
             outcome.delay = fault.delay
         if fault is not None and fault.kind == "reset":
             outcome.reset = True
+        if fault is not None and fault.kind == "read-timeout":
+            outcome.read_timeout = True
         return outcome
 
     def _call(self, api, method_id, record, params, headers, body, bad_json) -> Outcome:

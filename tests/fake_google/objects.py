@@ -128,6 +128,12 @@ def add_chart(ss, i, req, ctx):
     anchor = (position.get("overlayPosition") or {}).get("anchorCell") or {}
     sheet_id = position.get("sheetId", anchor.get("sheetId", ss.ordered()[0].sheet_id))
     sheet = sheet_by_id(ss, sheet_id, i, "addChart")
+    # "It is an error to specify the ID of an embedded object that already exists."
+    # (AddChartRequest.chart): a batch that adds a chart twice is refused as a whole.
+    taken = {c["chartId"] for s in ss.sheets for c in s.extras.get("charts", [])}
+    if chart.get("chartId") in taken:
+        raise invalid_request(i, "addChart", f"An object with ID {chart['chartId']} already "
+                                             "exists.")
     chart.setdefault("chartId", ctx.new_id())
     sheet.extras.setdefault("charts", []).append(chart)
     return {"addChart": {"chart": copy.deepcopy(chart)}}

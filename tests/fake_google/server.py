@@ -19,15 +19,21 @@ GOOGLE_HOSTS = frozenset({"sheets.googleapis.com", "www.googleapis.com", "oauth2
 MAX_DELAY = 30.0
 
 
-class Outcome:
-    """What the fake decided to answer: JSON, nothing (reset), possibly after a delay."""
+#: The header by which the server tells the adapter that the client's read timeout fires.
+READ_TIMEOUT = "X-Fake-Google-Read-Timeout"
 
-    __slots__ = ("status", "body", "headers", "reset", "delay")
+
+class Outcome:
+    """What the fake decided to answer: JSON, nothing (reset), possibly after a delay, or
+    nothing in time (``read_timeout``)."""
+
+    __slots__ = ("status", "body", "headers", "reset", "delay", "read_timeout")
 
     def __init__(self, status: int, body=None, headers: dict | None = None, reset: bool = False,
                  delay: float = 0.0):
         self.status, self.body, self.headers = status, body, headers or {}
         self.reset, self.delay = reset, delay
+        self.read_timeout = False
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -64,6 +70,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
             for key, value in outcome.headers.items():
                 self.send_header(key, value)
+            if outcome.read_timeout:
+                self.send_header(READ_TIMEOUT, "1")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             if data:
@@ -124,4 +132,21 @@ class FakeGoogleAdapter(HTTPAdapter):
         response = super().send(request, **kwargs)
         response.url = original
         request.url = original
+        if response.headers.get(READ_TIMEOUT):
+            response.close()
+            raise read_timeout(host, kwargs.get("timeout"), request)
         return response
+
+
+def read_timeout(host: str, timeout, request) -> requests.ReadTimeout:
+    """What requests raises when the answer does not come within the read timeout:
+    "HTTPSConnectionPool(host='sheets.googleapis.com', port=443): Read timed out. (read
+    timeout=60)" (burnash/gspread#940), wrapping urllib3's ReadTimeoutError."""
+    from urllib3 import HTTPSConnectionPool
+    from urllib3.exceptions import ReadTimeoutError
+
+    read = timeout[1] if isinstance(timeout, tuple) else getattr(timeout, "read_timeout",
+                                                                 timeout)
+    pool = HTTPSConnectionPool(host, 443)
+    error = ReadTimeoutError(pool, request.url, f"Read timed out. (read timeout={read})")
+    return requests.ReadTimeout(error, request=request)

@@ -48,11 +48,30 @@ def matches(match: Match, record: RequestRecord) -> bool:
 
 @dataclass
 class Fault:
-    kind: int | str           # 429, 500, 503 (any status), "reset", "timeout", "slow"
+    """One injected failure. ``kind`` is an HTTP status (429, 500, 503…), "429+retry-after"
+    (a 429 with a Retry-After header), "reset" (the connection drops; ``applied``: after the
+    work was done), "read-timeout" (the work is done but the answer never comes in time: the
+    client's read timeout fires at once, as requests raises it), or "timeout"/"slow" (the
+    answer comes ``delay`` real seconds late)."""
+
+    kind: int | str
     remaining: int
     match: Match = None
     delay: float = 2.0
-    applied: bool = False     # a reset/timeout after the request was carried out
+    applied: bool = False
+
+    @property
+    def label(self) -> str:
+        """How the request log names it: "reset-after" for a reset after the work."""
+        return "reset-after" if self.kind == "reset" and self.applied else str(self.kind)
+
+    @classmethod
+    def of(cls, kind: int | str, remaining: int = 1, match: Match = None, delay: float = 2.0,
+           applied: bool = False) -> Fault:
+        """A fault by its log name: "reset-after" is a reset after the work was done."""
+        if kind == "reset-after":
+            kind, applied = "reset", True
+        return cls(kind, remaining, match, delay, applied)
 
 
 @dataclass

@@ -2,14 +2,25 @@
 
 The tables are those of the Excel archive (:func:`toolkit.archive.archive_tables`), so both
 always show the same thing. Each report's tabs are named "<report tab> · <sheet>" (e.g.
-"Báo cáo ngày · Tổng hợp"), so every report fits in the one spreadsheet. Publishing costs two
-requests whatever the size: one spreadsheets.get (tab ids, our charts), one batchUpdate that
-adds, resizes and rewrites every tab and redraws the charts. Values go in as typed cells
-(``stringValue``…), the API's equivalent of RAW: commune text is never parsed into a formula.
+"Báo cáo ngày · Tổng hợp"), so every report fits in the one spreadsheet. Values go in as typed
+cells (``stringValue``…), the API's equivalent of RAW: commune text is never parsed into a
+formula.
+
+A publication is all-or-nothing: every tab of every report is rewritten by ONE
+spreadsheets.batchUpdate, which Google applies atomically ("it is guaranteed that the updates
+in the request will be applied together atomically"), so readers see the previous complete
+version or the new one, never a mix. It costs two requests — one spreadsheets.get (tabs, our
+charts), one batchUpdate — planned from what the get found. When the batch's answer is lost
+(connection dropped, read timeout, 5xx) it is never resent as it was: the spreadsheet is looked
+at again and the batch planned anew from what is there. That is safe whether or not the lost
+one was applied, because every tab and chart it adds carries its own id and Google refuses an
+id that already exists — a batch applied twice fails whole instead of adding twice.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime
 
 from toolkit.archive import cell_value, format_of
@@ -32,8 +43,10 @@ from toolkit.periods import VN_TZ
 
 SEPARATOR = " · "
 CHART_COLUMNS = 8
+#: Looks (spreadsheets.get) and plans a publication may take when answers are lost.
+ROUNDS = 4
 FIELDS = ("properties(locale,timeZone),sheets(properties(sheetId,title,index,"
-          "gridProperties(rowCount,columnCount)),charts(chartId))")
+          "gridProperties(rowCount,columnCount)),charts(chartId),merges)")
 #: The archive's number formats (``archive.format_of``) as Google number formats.
 _FORMATS = {"0.0%": {"numberFormat": {"type": "PERCENT", "pattern": "0.0%"}},
             "#,##0": {"numberFormat": {"type": "NUMBER", "pattern": "#,##0"}},
@@ -54,65 +67,27 @@ def url_of(spreadsheet_id: str, sheet_id: int | None = None) -> str:
     return url if sheet_id is None else f"{url}#gid={sheet_id}"
 
 
-# -- request bodies (pure) ------------------------------------------------------------------
+# -- what a report's tabs hold (pure, JSON) -------------------------------------------------
 
 
-def publish_requests(books: dict[str, list], metadata: dict,
-                     known_names: tuple[str, ...] = ()) -> tuple[list[dict], dict[str, int]]:
-    """ONE batchUpdate for every report's tables; and the sheet id of each tab.
+def render(tables) -> list[dict]:
+    """A report's tables as the tabs that show them: typed cells, sizes, widths, chart.
 
-    ``books`` maps a report's tab to its tables; ``metadata`` is the spreadsheets.get answer
-    for :data:`FIELDS`. Tabs of a published report that it no longer has (e.g. "Theo huyện"
-    once the registry has no districts) are removed; any other tab is left alone.
+    Plain JSON, independent of any spreadsheet's sheet ids: the ledger keeps the last one of
+    each report (:func:`digest` names it), so a later sweep can publish it again.
     """
-    existing = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
-    taken = {s["properties"]["sheetId"] for s in existing.values()}
-    out: list[dict] = []
-    props = metadata.get("properties", {})
-    if (props.get("locale"), props.get("timeZone")) != (LOCALE, TIME_ZONE):
-        out.append(spreadsheet_settings())
-    ids: dict[str, int] = {}
-    position = 0
-    for report_tab, tables in books.items():
-        for table in tables:
-            title = tab_title(report_tab, table.name)
-            found = existing.get(title)
-            if found is None:
-                sid = sheet_id_for(title, taken)
-                taken.add(sid)
-            else:
-                sid = found["properties"]["sheetId"]
-            charts = [c["chartId"] for c in (found or {}).get("charts", [])]
-            out += table_requests(table, title, sid, position, exists=found is not None,
-                                  charts=charts)
-            ids[title] = sid
-            position += 1
-        stale = {tab_title(report_tab, n) for n in known_names} - set(ids)
-        out += [delete_sheet(existing[t]["properties"]["sheetId"]) for t in sorted(stale)
-                if t in existing]
-    return out, ids
+    return [_tab(table) for table in tables]
 
 
-def table_requests(table, title: str, sid: int, index: int, *, exists: bool,
-                   charts: list[int] = ()) -> list[dict]:
-    """One tab: sized to the table, every cell rewritten, header frozen, filter, chart."""
+def digest(tabs: list[dict]) -> str:
+    body = json.dumps(tabs, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _tab(table) -> dict:
     frame = table.frame
     head = 1 if table.header else 0
     height, width = max(len(frame) + head, head + 1), max(len(frame.columns), 1)  # not all frozen
-    frozen = {"frozenRowCount": head, "frozenColumnCount": table.frozen_columns}
-    # A chart is anchored to a cell, which must exist: empty columns to its right hold it.
-    columns = width + CHART_COLUMNS if table.chart is not None else width
-    info = SheetInfo(sid, title, index, height, columns)
-    chart_id = chart_id_for(title)
-    out = [{"deleteEmbeddedObject": {"objectId": chart_id}}] if chart_id in charts else []
-    if exists:
-        out += [{"updateSheetProperties": {
-            "properties": {"sheetId": sid, "index": index, "gridProperties": {
-                "rowCount": height, "columnCount": columns, **frozen}},
-            "fields": "index,gridProperties(rowCount,columnCount,frozenRowCount,"
-                      "frozenColumnCount)"}}]
-    else:
-        out += [add_sheet(info, frozen_rows=head, frozen_columns=table.frozen_columns)]
     header = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP",
               "verticalAlignment": "MIDDLE", "backgroundColor": _rgb(HEADER_COLOUR)}
     rows = [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
@@ -124,41 +99,125 @@ def table_requests(table, title: str, sid: int, index: int, *, exists: bool,
             values[coloured].setdefault("userEnteredFormat", {})["backgroundColor"] = \
                 _rgb(table.fills[r])
         rows.append({"values": values})
-    out.append(update_cells(grid(sid), rows, "userEnteredValue,userEnteredFormat"))
-    for c, pixels in enumerate(_widths(table)):
+    chart = _chart(table) if table.chart is not None and table.chart.rows else None
+    return {
+        "name": table.name, "rows": rows, "height": height, "width": width,
+        # A chart is anchored to a cell, which must exist: empty columns to its right hold it.
+        "columns": width + CHART_COLUMNS if table.chart is not None else width,
+        "frozen_rows": head, "frozen_columns": table.frozen_columns,
+        "widths": _widths(table), "chart": chart,
+    }
+
+
+def _chart(table) -> dict:
+    """Horizontal bars per commune, or lines over periods, beside the table."""
+    spec = table.chart
+    columns = list(table.frame.columns)
+    bar = spec.kind == "bar"
+    return {"type": "BAR" if bar else "LINE", "title": spec.title, "rows": spec.rows,
+            "domain": columns.index(spec.categories),
+            "series": [columns.index(h) for h in spec.series],
+            "axis": "BOTTOM_AXIS" if bar else "LEFT_AXIS",
+            "height": max(320, 20 * spec.rows + 120) if bar else 360,
+            "anchor_column": len(columns) + 1}
+
+
+# -- request bodies (pure) ------------------------------------------------------------------
+
+
+def publish_requests(contents: dict[str, list[dict]], metadata: dict,
+                     known_names: tuple[str, ...] = ()) -> tuple[list[dict], dict[str, int]]:
+    """ONE batchUpdate for every report's tabs; and the sheet id of each tab.
+
+    ``contents`` maps a report's tab to its rendered tabs (:func:`render`); ``metadata`` is
+    the spreadsheets.get answer for :data:`FIELDS`. Tabs of a published report that it no
+    longer has (e.g. "Theo huyện" once the registry has no districts) are removed; any other
+    tab is left alone.
+    """
+    existing = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
+    taken = {s["properties"]["sheetId"] for s in existing.values()}
+    # Wherever our chart is now (a person may have moved it to a sheet of its own), it goes:
+    # adding it again under its id while it exists would fail the whole batch.
+    charts = {c["chartId"] for s in existing.values() for c in s.get("charts", [])}
+    out: list[dict] = []
+    props = metadata.get("properties", {})
+    if (props.get("locale"), props.get("timeZone")) != (LOCALE, TIME_ZONE):
+        out.append(spreadsheet_settings())
+    ids: dict[str, int] = {}
+    position = 0
+    for report_tab, tabs in contents.items():
+        for tab in tabs:
+            title = tab_title(report_tab, tab["name"])
+            found = existing.get(title)
+            if found is None:
+                sid = sheet_id_for(title, taken)
+                taken.add(sid)
+            else:
+                sid = found["properties"]["sheetId"]
+            out += tab_requests(tab, title, sid, position, found,
+                                chart_id_for(title) in charts)
+            ids[title] = sid
+            position += 1
+        stale = {tab_title(report_tab, n) for n in known_names} - set(ids)
+        out += [delete_sheet(existing[t]["properties"]["sheetId"]) for t in sorted(stale)
+                if t in existing]
+    return out, ids
+
+
+def tab_requests(tab: dict, title: str, sid: int, index: int, found: dict | None,
+                 has_chart: bool = False) -> list[dict]:
+    """One tab rewritten whole: sized to the table, every cell (value, format, note,
+    validation) rewritten, cells a person merged split again, shown if hidden, header frozen,
+    filter, chart. ``found`` is the tab as spreadsheets.get described it (None: add it);
+    ``has_chart``: our chart for this tab exists somewhere and is drawn anew."""
+    height, width, columns = tab["height"], tab["width"], tab["columns"]
+    head = tab["frozen_rows"]
+    frozen = {"frozenRowCount": head, "frozenColumnCount": tab["frozen_columns"]}
+    chart_id = chart_id_for(title)
+    out: list[dict] = []
+    if has_chart:
+        out.append({"deleteEmbeddedObject": {"objectId": chart_id}})
+    if found is not None:
+        if found.get("merges"):
+            out.append({"unmergeCells": {"range": grid(sid)}})
+        out.append({"updateSheetProperties": {
+            "properties": {"sheetId": sid, "index": index, "hidden": False, "gridProperties": {
+                "rowCount": height, "columnCount": columns, **frozen}},
+            "fields": "index,hidden,gridProperties(rowCount,columnCount,frozenRowCount,"
+                      "frozenColumnCount)"}})
+    else:
+        out.append(add_sheet(SheetInfo(sid, title, index, height, columns), frozen_rows=head,
+                             frozen_columns=tab["frozen_columns"]))
+    out.append(update_cells(grid(sid), tab["rows"],
+                            "userEnteredValue,userEnteredFormat,note,dataValidation"))
+    for c, pixels in enumerate(tab["widths"]):
         out.append(column_width(sid, c, c + 1, pixels))
     if head:
         out.append({"setBasicFilter": {"filter": {"range": grid(sid, 0, height, 0, width)}}})
-    if table.chart is not None and table.chart.rows:
-        out.append(chart_request(table, sid, chart_id))
+    if tab["chart"] is not None:
+        out.append(chart_request(tab["chart"], sid, chart_id))
     return out
 
 
-def chart_request(table, sid: int, chart_id: int) -> dict:
-    """addChart: horizontal bars per commune, or lines over periods, beside the table."""
-    spec = table.chart
-    columns = list(table.frame.columns)
+def chart_request(chart: dict, sid: int, chart_id: int) -> dict:
+    """addChart with our stable id: Google refuses an id that exists, so never two."""
+    def source(column: int) -> dict:
+        return {"sourceRange": {"sources": [grid(sid, 0, chart["rows"] + 1, column,
+                                                 column + 1)]}}
 
-    def source(header: str) -> dict:
-        c = columns.index(header)
-        return {"sourceRange": {"sources": [grid(sid, 0, spec.rows + 1, c, c + 1)]}}
-
-    bar = spec.kind == "bar"
-    value_axis = "BOTTOM_AXIS" if bar else "LEFT_AXIS"
     basic = {
-        "chartType": "BAR" if bar else "LINE",
+        "chartType": chart["type"],
         "legendPosition": "BOTTOM_LEGEND",
         "headerCount": 1,
-        "domains": [{"domain": source(spec.categories)}],
-        "series": [{"series": source(h), "targetAxis": value_axis} for h in spec.series],
+        "domains": [{"domain": source(chart["domain"])}],
+        "series": [{"series": source(c), "targetAxis": chart["axis"]} for c in chart["series"]],
     }
-    height = max(320, 20 * spec.rows + 120) if bar else 360
     return {"addChart": {"chart": {
         "chartId": chart_id,
-        "spec": {"title": spec.title, "basicChart": basic},
+        "spec": {"title": chart["title"], "basicChart": basic},
         "position": {"overlayPosition": {
-            "anchorCell": {"sheetId": sid, "rowIndex": 1, "columnIndex": len(columns) + 1},
-            "widthPixels": 640, "heightPixels": height}},
+            "anchorCell": {"sheetId": sid, "rowIndex": 1, "columnIndex": chart["anchor_column"]},
+            "widthPixels": 640, "heightPixels": chart["height"]}},
     }}}
 
 
@@ -201,31 +260,64 @@ def _widths(table, minimum: int = 8, maximum: int = 45) -> list[int]:
 # -- sending --------------------------------------------------------------------------------
 
 
-def publish(api, spreadsheet_id: str, books: dict[str, list],
+def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
             known_names: tuple[str, ...] = ()) -> tuple[dict[str, str], int]:
-    """Write every report's tables to the rollup spreadsheet in two requests.
+    """Make the rollup spreadsheet show ``contents`` (report tab → :func:`render`), whole.
 
-    Returns the address of each report's first tab and the number of requests sent.
+    Normally two requests. A batch whose answer was lost may or may not have been applied;
+    rather than resend it, look again and plan anew from what is there (up to
+    :data:`ROUNDS` times, with the jittered backoff of any retry in between). A 400 after a
+    lost answer means the lost batch landed in the meantime (its ids now exist), so that is
+    looked at again too. Returns the address of each report's first tab and the number of
+    requests sent.
     """
+    from gspread.exceptions import APIError
+
+    from toolkit.backends.google_api import SHEETS_URL
+    from toolkit.backends.google_http import AmbiguousWriteError
+    from toolkit.errors import WorkbookError
+
+    before = api.requests_sent
+    http = api.http_for(spreadsheet_id)
+    lost = ""
+    for round_ in range(ROUNDS):
+        if round_:
+            http.pacer.pause(http.policy.backoff(round_ - 1, http.rng))
+        requests, ids = publish_requests(contents, _look(api, spreadsheet_id), known_names)
+        try:
+            api.send(http, "post", f"{SHEETS_URL}/{spreadsheet_id}:batchUpdate",
+                     spreadsheet_id, json={"requests": requests}, safe=False,
+                     tolerate=(400,) if lost else ())
+        except AmbiguousWriteError as exc:
+            lost = str(exc).removeprefix(f"spreadsheet {spreadsheet_id}: ")
+            continue
+        except APIError as exc:
+            lost = f"Google refused the new plan ({exc.error.get('message', exc.code)})"
+            continue
+        urls = {tab: url_of(spreadsheet_id, ids[tab_title(tab, tabs[0]["name"])])
+                for tab, tabs in contents.items() if tabs}
+        return urls, api.requests_sent - before
+    raise WorkbookError(f"spreadsheet {spreadsheet_id}: writing the rollup could not be "
+                        f"confirmed in {ROUNDS} tries (last: {lost}); Google applies each write "
+                        "whole or not at all, so it shows a complete version, the previous one "
+                        "or this one")
+
+
+def _look(api, spreadsheet_id: str) -> dict:
+    """The spreadsheets.get the plan starts from; a spreadsheet we cannot reach is a setup
+    problem, said in full."""
     from gspread.exceptions import APIError
 
     from toolkit.backends.google_api import SHEETS_URL
     from toolkit.errors import WorkbookError
 
-    before = api.requests_sent
+    http = api.http_for(spreadsheet_id)
     try:
-        metadata = api.call(api.http_for(spreadsheet_id), "get",
-                            f"{SHEETS_URL}/{spreadsheet_id}", spreadsheet_id,
-                            params={"fields": FIELDS}, tolerate=(403, 404))
+        return api.call(http, "get", f"{SHEETS_URL}/{spreadsheet_id}", spreadsheet_id,
+                        params={"fields": FIELDS}, tolerate=(403, 404))
     except APIError as exc:
-        account = api.email_of(api.http_for(spreadsheet_id))
+        account = api.email_of(http)
         raise WorkbookError(
             f"the rollup spreadsheet {spreadsheet_id} is not there or not shared with {account} "
             f"(Google answered {exc.code}); check [google] rollup_spreadsheet_id in "
             f"toolkit.toml and share the spreadsheet with {account} as Editor") from exc
-    requests, ids = publish_requests(books, metadata, known_names)
-    api.batch_update(spreadsheet_id, requests,
-                     what="while the rollup was being written; run `toolkit rollup` again")
-    urls = {tab: url_of(spreadsheet_id, ids[tab_title(tab, tables[0].name)])
-            for tab, tables in books.items() if tables}
-    return urls, api.requests_sent - before
