@@ -232,3 +232,13 @@ def test_toolkit_rollup_on_a_day_nothing_is_due_publishes_what_failed(google):
     assert shown(google) == remembered(google)
     assert statuses(google) == archived_statuses(google, "kts_daily_2026-11-20.xlsx")
     assert google.fake.count(rollup_batch(google)) == ROUNDS + 2    # 17:06, 20:00, Saturday
+
+
+def test_toolkit_rollup_whose_publication_fails_exits_partial_and_keeps_the_archive(google):
+    """`toolkit rollup` by hand: the archive is written, Google never takes the publication —
+    exit 1 (partial) as `daily` does, so the person or the scheduler notices."""
+    google.fake.fail_next(ROUNDS, "reset", match=rollup_batch(google))
+    result = google.run("rollup", "--date", "2026-11-20", now="2026-11-20 20:00")
+    assert result.exit_code == 1, result.output
+    assert f"Google Sheets rollup {google.rollup_id}: publishing FAILED" in result.output
+    assert (google.config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx").exists()

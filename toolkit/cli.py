@@ -285,6 +285,13 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
     _print_rollups(rollups, paths)
     if again is not None:
         say(again.summary)
+    # The archive is written either way; a publication Google did not take is partial (exit
+    # 1), as in `daily`, so a scheduler notices — the next sweep publishes it again.
+    failed = [r.published for r in rollups if r.published is not None and r.published.error]
+    if again is not None and again.error:
+        failed.append(again)
+    if failed:
+        sys.exit(1)
 
 
 @main.command()
