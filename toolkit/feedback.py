@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from toolkit.errors import WorkbookError, unexpected
+from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
 from toolkit.layout import Banner, display_period, parse_a1, tab_layout
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec
@@ -27,6 +27,8 @@ FEEDBACK_LIMIT = 200
 BANNER_CELLS = 5
 Progress = Callable[[str], None]
 log = logging.getLogger("toolkit")
+#: Why a write was deferred when the workbook changed since it was read or while it was written.
+EDITED = "sổ vừa được xã sửa (sau lần đọc, hoặc trong lúc ghi); bản xã lưu được giữ nguyên"
 
 
 def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
@@ -119,8 +121,10 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
                    progress: Progress | None = None) -> tuple[list, int, list, list]:
     """Rewrite each commune's Kiểm tra tab and banners whose content changed.
 
-    A commune whose write fails — the workbook is open or locked, Google refuses, or a bug —
-    is in the failures (commune code, what to do); the others are still written.
+    A workbook someone has open, or edited since it was read or while it was written, is
+    deferred (commune name, why): nothing was written, and the next run tries again. A
+    commune whose write fails — the folder refuses it, Google refuses, or a bug — is in the
+    failures (commune code, what to do); the others are still written.
     """
     known = ledger.workbooks()
     previous = ledger.feedback_hashes()
@@ -143,6 +147,9 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
             stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
                                          record.last_modified or "", now, banners=mine_banners,
                                          report_tabs=report_tabs)
+        except WorkbookBusy as exc:
+            deferred.append((commune.display_name, str(exc)))
+            continue
         except WorkbookError as exc:
             failures.append((commune.code, f"không ghi được trang Kiểm tra: {exc}"))
             continue
@@ -151,7 +158,7 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
             failures.append((commune.code, unexpected("ghi trang Kiểm tra", exc)))
             continue
         if stamp is None:
-            deferred.append(commune.display_name)
+            deferred.append((commune.display_name, EDITED))
         else:
             ledger.record_feedback(commune.code, digest, stamp, now)
             written.append(commune.display_name)

@@ -226,6 +226,17 @@ class GSheetsStore:
             stamps[locator] = None if modified is None else self._stamp(locator, modified, now)
         return stamps
 
+    def not_found(self, locator: str) -> str:
+        return (f"không thấy bảng tính {locator} trong {self.where} (đã bị xoá, chuyển ra khỏi "
+                "thư mục, hoặc tài khoản của tỉnh mất quyền) — hãy đưa bảng tính về thư mục đó; "
+                "nếu chạy `toolkit provision` trước, một bảng tính mới trống sẽ được tạo")
+
+    def doubles(self, located: dict[str, str]) -> dict[str, list[str]]:
+        return {}       # a spreadsheet is one file wherever it is opened: Drive makes no copies
+
+    def tidy(self, everything: bool = False) -> list[str]:
+        return []       # a write into a spreadsheet leaves nothing behind
+
     def _stamp(self, locator: str, modified: str, now: datetime) -> str:
         """Drive's time, or — while it may still move — a stamp equal to nothing stored."""
         moment = rfc3339(modified)
