@@ -69,6 +69,7 @@ def read(path: Path) -> Original:
         before = _mtime(path)
         data = path.read_bytes()
         if _mtime(path) == before:
+            _step("read", path)
             return Original(path, data, _digest(data), before)
     raise WorkbookBusy(f"{path.name}: sổ đang được lưu liên tục trong lúc đọc")
 
