@@ -253,7 +253,7 @@ def validate(day, wait_seconds, config_path, now):
         result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=day, now=now,
                      campaign=ws.campaign)
     _print_validate(result)
-    _fail_if(result.failures)
+    _fail_if([(name, f"{name}: {message}") for name, message in result.failures])
 
 
 @main.command()

@@ -137,7 +137,7 @@ class XlsxStore:
               now: datetime) -> str:
         """Carry out provisioning actions. An existing workbook is changed only through the
         never-clobber protocol: raises WorkbookBusy when it is open or was saved meanwhile."""
-        original = None if locator is None else safe_write.read(self.path(locator))
+        original = None if locator is None else self._original(locator)
         book = None if original is None else self._load(locator, original.data)
         for action in actions:
             if isinstance(action, CreateWorkbook):
@@ -259,7 +259,7 @@ class XlsxStore:
         """Rewrite Kiểm tra and the banners through the never-clobber protocol: None when the
         workbook changed since it was read or a save landed while writing; WorkbookBusy when
         someone has it open."""
-        original = safe_write.read(self.path(locator))
+        original = self._original(locator)
         if str(original.stamp) != expected_stamp:
             return None
         book = self._load(locator, original.data)
@@ -275,6 +275,12 @@ class XlsxStore:
             for c, value in enumerate(values, start=1):
                 put(sheet.cell(r, c), value)
         return safe_write.replace(original, book.save, _ns(now))
+
+    def _original(self, locator: str) -> safe_write.Original:
+        """The workbook's bytes for a write; WorkbookBusy when someone has it open."""
+        if not self.path(locator).is_file():
+            raise WorkbookError(self.not_found(locator))
+        return safe_write.read(self.path(locator))
 
     def tidy(self, everything: bool = False) -> list[str]:
         """Leftovers of interrupted writes (see safe_write.tidy)."""
