@@ -47,6 +47,17 @@ def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[lis
     return rows
 
 
+def noted_cells(rows: list[list[str]]) -> dict[str, list[list[int]]]:
+    """tab → the cells (0-based row, column) the Kiểm tra rows name: where a store that notes
+    offending cells (Google) put its notes, so the next write clears those and no other."""
+    cells: dict[str, set[tuple[int, int]]] = {}
+    for row in rows:
+        where = parse_a1(str(row[2] or "")) if len(row) >= 7 else None
+        if where is not None:
+            cells.setdefault(str(row[1]), set()).add((where[0] - 1, where[1] - 1))
+    return {tab: [list(c) for c in sorted(found)] for tab, found in cells.items()}
+
+
 def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
     errors = int((issues["level"] == "error").sum())
     warnings = int((issues["level"] == "warning").sum())
@@ -128,6 +139,7 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
     """
     known = ledger.workbooks()
     previous = ledger.feedback_hashes()
+    noted = ledger.feedback_notes()
     written, deferred, failures, unchanged = [], [], [], 0
     by_commune = dict(tuple(issues.groupby("commune_code"))) if not issues.empty else {}
     for commune in registry.communes:
@@ -146,7 +158,8 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
         try:
             stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
                                          record.last_modified or "", now, banners=mine_banners,
-                                         report_tabs=report_tabs)
+                                         report_tabs=report_tabs,
+                                         noted=noted.get(commune.code, {}))
         except WorkbookBusy as exc:
             deferred.append((commune.display_name, str(exc)))
             continue
@@ -160,7 +173,7 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
         if stamp is None:
             deferred.append((commune.display_name, EDITED))
         else:
-            ledger.record_feedback(commune.code, digest, stamp, now)
+            ledger.record_feedback(commune.code, digest, stamp, now, noted=noted_cells(rows))
             written.append(commune.display_name)
         if progress:
             progress(commune.display_name)

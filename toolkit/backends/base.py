@@ -192,12 +192,16 @@ class WorkbookStore(Protocol):
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
                        banners: dict[str, Banner] | None = None,
-                       report_tabs: tuple[str, ...] = ()) -> str | None:
+                       report_tabs: tuple[str, ...] = (),
+                       noted: dict[str, list] | None = None) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
         ``banners`` maps report tabs to their first row (a red "not reported yet" warning, an
-        amber "cells to fix" one, or the tab's title). ``report_tabs`` are every report's tab, so
-        a store that marks offending cells (Google: a note) can clear marks on fixed ones.
+        amber "cells to fix" one, or the tab's title). ``report_tabs`` are every report's tab and
+        ``noted`` the cells (tab → [row, column], 0-based) the last write marked, so a store
+        that marks offending cells (Google: a note) clears marks on fixed ones and touches no
+        other cell — a note a person put there is theirs; ``noted`` None: not known (written
+        by an earlier version), every mark on the report tabs' data rows goes.
         Returns the new stamp, or None when the workbook changed since it was read or a
         person saved it while the toolkit wrote (deferred; the next collect reads their save).
         Raises WorkbookBusy when someone has it open (deferred too).

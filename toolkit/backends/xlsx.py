@@ -255,7 +255,8 @@ class XlsxStore:
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
                        banners: dict[str, Banner] | None = None,
-                       report_tabs: tuple[str, ...] = ()) -> str | None:
+                       report_tabs: tuple[str, ...] = (),
+                       noted: dict[str, list] | None = None) -> str | None:
         """Rewrite Kiểm tra and the banners through the never-clobber protocol: None when the
         workbook changed since it was read or a save landed while writing; WorkbookBusy when
         someone has it open."""
