@@ -196,11 +196,9 @@ def _swap(original: Original, aside: Path, new: Path) -> bool:
     except BaseException:
         _put_back(aside, path)
         raise
-    if placed:
-        aside.unlink()
-    else:
+    if not placed:
         log.info("%s: saved by someone while the toolkit wrote; their file is kept", path)
-        _drop_aside(aside, path)
+    aside.unlink()          # what was read, and so is in the ledger already
     return placed
 
 
@@ -212,8 +210,9 @@ def _put_back(aside: Path, path: Path) -> None:
 
 
 def _drop_aside(aside: Path, path: Path) -> None:
-    """Something new holds the name: it is the latest save, so what is aside is older. It is
-    left for ``tidy`` rather than removed at once, in case someone looks for it."""
+    """A save landed in the file moved aside, and a newer one took the name meanwhile: the
+    newer one is the person's latest. The older stays for ``tidy``, in case someone looks
+    for it."""
     log.warning("%s: a newer file took the workbook's name; the older one stays as %s until "
                 "the next run", path, aside.name)
 
