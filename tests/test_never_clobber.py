@@ -5,9 +5,11 @@ processes, openpyxl reading back). The random race is tests/test_clobber_race.py
 from __future__ import annotations
 
 import errno
+import io
 import os
 import subprocess
 import sys
+import threading
 import time
 from datetime import date
 from pathlib import Path
@@ -289,3 +291,62 @@ def test_recent_leftovers_wait_unless_the_province_lock_is_held(reported):
     assert young.exists() and not old.exists()
     assert run("collect", config=reported, now="2026-11-20 11:05").exit_code == 0
     assert not young.exists()
+
+
+# -- a save caught halfway is a save in progress, not a damaged workbook -----------------------
+
+def _saved_halfway(path: Path, stamp: int, cell: str, value, monkeypatch) -> list:
+    """A save that rewrites the file where it is (LibreOffice, a sync client), caught halfway:
+    half the new bytes under ``stamp`` — the kernel may still show the stamp of the save
+    before — until the toolkit has taken them, and the whole file a moment later."""
+    book = load_workbook(path)
+    book[DAILY][cell].value = value
+    whole = io.BytesIO()
+    book.save(whole)
+    data = whole.getvalue()
+    path.write_bytes(data[:len(data) // 2])
+    os.utime(path, ns=(stamp, stamp))
+    timers: list[threading.Timer] = []
+    taken = safe_write.snapshot
+
+    def finish() -> None:
+        path.write_bytes(data)
+        now = time.time_ns()
+        os.utime(path, ns=(now, now))
+
+    def snapshot(where: Path):
+        got = taken(where)
+        if where == path and not timers:
+            timers.append(threading.Timer(0.05, finish))
+            timers[0].start()
+        return got
+
+    monkeypatch.setattr(safe_write, "snapshot", snapshot)
+    return timers
+
+
+def test_collect_reads_a_save_caught_halfway_once_it_is_done(reported, monkeypatch):
+    path = workbook_of(reported, "06040")
+    timers = _saved_halfway(path, time.time_ns(), "C3", 7, monkeypatch)
+    result = run("collect", config=reported, now="2026-11-20 11:00")
+    assert len(timers) == 1 and not timers[0].join()
+    assert result.exit_code == 0, result.output
+    assert _ledger_value(reported, "06040", "2026-11-20", "new_accounts") == 7
+
+
+def test_feedback_defers_a_save_caught_halfway(reported, monkeypatch):
+    path = workbook_of(reported, "06040")
+    assert run("collect", config=reported, now="2026-11-20 11:00").exit_code == 0
+    timers = _saved_halfway(path, path.stat().st_mtime_ns, "C3", 7,   # the stamp collect saw
+                            monkeypatch)
+    result = run("validate", config=reported, now="2026-11-20 11:01")
+    assert len(timers) == 1 and not timers[0].join()
+    assert result.exit_code == 0, result.output          # deferred, not FAILED
+    (line,) = [x for x in result.output.splitlines() if "deferred, retried" in x]
+    assert line == (f"  deferred, retried next sweep — Xã Thất Khê: {path.name}: xã đang lưu "
+                    "sổ đúng lúc toolkit đọc (tệp đang được ghi dở); sổ được đọc lại ở lượt "
+                    "sau, không cần làm gì")
+    assert load_workbook(path)[DAILY]["C3"].value == 7
+    assert run("daily", config=reported, now="2026-11-20 11:05").exit_code == 0
+    assert _ledger_value(reported, "06040", "2026-11-20", "new_accounts") == 7
+    assert load_workbook(path)["Kiểm tra"]["A1"].value.startswith("Kiểm tra lúc 11:05")

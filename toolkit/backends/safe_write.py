@@ -65,13 +65,38 @@ class Original:
 def read(path: Path) -> Original:
     """The workbook's bytes, unless someone has it open (WorkbookBusy)."""
     _refuse_if_open(path)
+    original = snapshot(path)
+    _step("read", path)
+    return original
+
+
+def snapshot(path: Path) -> Original:
+    """The workbook's bytes, taken between two equal modification stamps.
+
+    Equal stamps do not prove a whole file: a save that rewrites the file where it is
+    (LibreOffice, a sync client) can be caught halfway with the stamp of the save before.
+    Such bytes do not open as a workbook; ``settled`` then tells a save in progress from a
+    damaged file."""
     for _ in range(3):
         before = _mtime(path)
-        data = path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:       # renamed over or away this instant: look again
+            continue
         if _mtime(path) == before:
-            _step("read", path)
             return Original(path, data, _digest(data), before)
-    raise WorkbookBusy(f"{path.name}: sổ đang được lưu liên tục trong lúc đọc")
+    raise WorkbookBusy(f"{path.name}: sổ đang được lưu liên tục trong lúc đọc; sẽ đọc lại ở "
+                       "lượt sau")
+
+
+def settled(path: Path, data: bytes, pause: float = 0.2) -> bool:
+    """True when ``path`` still holds exactly ``data`` a moment later: bytes that do not open
+    as a workbook are then the file itself, not a save caught halfway."""
+    time.sleep(pause)
+    try:
+        return _digest_of(path) == _digest(data)
+    except OSError:
+        return False
 
 
 def replace(original: Original, save: Callable[[Path], None], mtime_ns: int) -> str | None:

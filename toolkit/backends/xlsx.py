@@ -176,34 +176,31 @@ class XlsxStore:
         """Each report tab's window, read with openpyxl's streaming reader: what a commune
         pasted below it costs at most a capped scan. Formula cells come back as Formula, with
         the value Excel last computed when the file holds one (a second pass, only then)."""
-        path = self.path(locator)
-        if not path.is_file():
-            raise WorkbookError(self.not_found(locator))
-        for _ in range(3):
-            before = _stat(path)
-            grids, last_rows, others = self._windows(locator, windows)
-            if _stat(path) == before:
+        for attempt in range(3):
+            taken = self._snapshot(locator)
+            try:
+                grids, last_rows, others = self._windows(locator, taken.data, windows)
                 break
-        else:
-            raise WorkbookError(f"{path.name}: the file kept changing while being read; "
-                                "it will be read again on the next run")
+            except WorkbookBusy:        # a save caught halfway: read it once it is done
+                if attempt == 2:
+                    raise
         tabs = list(windows)
         return Snapshot(
             grids=grids,
             missing_tabs=tuple(t for t in tabs if t not in grids),
-            modified_stamp=str(before),
-            modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
+            modified_stamp=str(taken.stamp),
+            modified_at=datetime.fromtimestamp(taken.stamp / 1e9, VN_TZ),
             other_tabs=others if len(grids) < len(tabs) else (),
             last_rows=last_rows,
         )
 
-    def _windows(self, locator: str, windows: dict[str, Window]):
+    def _windows(self, locator: str, data: bytes, windows: dict[str, Window]):
         grids: dict[str, list[list]] = {}
         last_rows: dict[str, int] = {}
         formulas: dict[str, list[tuple[int, int]]] = {}
-        book = self._open(locator, read_only=True)
+        book = self._load(locator, data, read_only=True)
         try:
-            with self._lazy_errors(locator):
+            with self._lazy_errors(locator, data):
                 for tab, window in windows.items():
                     if tab not in book.sheetnames:
                         continue
@@ -215,15 +212,16 @@ class XlsxStore:
         finally:
             book.close()
         if any(formulas.values()):
-            self._cached_values(locator, windows, grids, formulas)
+            self._cached_values(locator, data, windows, grids, formulas)
         return grids, last_rows, others
 
-    def _cached_values(self, locator: str, windows: dict[str, Window],
+    def _cached_values(self, locator: str, data: bytes, windows: dict[str, Window],
                        grids: dict[str, list[list]], formulas: dict) -> None:
-        """Fill in the value each formula last computed, where the file keeps one."""
-        book = self._open(locator, read_only=True, data_only=True)
+        """Fill in the value each formula last computed, where the file keeps one (from the
+        same bytes: both passes see one save)."""
+        book = self._load(locator, data, read_only=True, data_only=True)
         try:
-            with self._lazy_errors(locator):
+            with self._lazy_errors(locator, data):
                 for tab, cells in formulas.items():
                     if not cells:
                         continue
@@ -238,14 +236,17 @@ class XlsxStore:
             book.close()
 
     @contextmanager
-    def _lazy_errors(self, locator: str):
+    def _lazy_errors(self, locator: str, data: bytes):
         """openpyxl parses cells while rows are iterated: a malformed cell fails there, not
         when the file is opened."""
+        path = self.path(locator)
         try:
             yield
         except _MALFORMED as exc:
+            if not safe_write.settled(path, data):
+                raise _being_saved(path) from exc
             raise WorkbookError(
-                f"{self.path(locator).name}: không đọc được sổ, nội dung bị hỏng "
+                f"{path.name}: không đọc được sổ, nội dung bị hỏng "
                 f"({type(exc).__name__}: {exc}); hãy mở sổ bằng Excel, lưu lại dạng .xlsx rồi "
                 "chạy lại") from exc
 
@@ -281,32 +282,52 @@ class XlsxStore:
         """The workbook's bytes for a write; WorkbookBusy when someone has it open."""
         if not self.path(locator).is_file():
             raise WorkbookError(self.not_found(locator))
-        return safe_write.read(self.path(locator))
+        try:
+            return safe_write.read(self.path(locator))
+        except PermissionError as exc:
+            raise self._refused(exc, locator) from exc
+
+    def _snapshot(self, locator: str) -> safe_write.Original:
+        """The workbook's bytes to read (a person may have it open: reading is harmless)."""
+        path = self.path(locator)
+        try:
+            return safe_write.snapshot(path)
+        except FileNotFoundError as exc:
+            raise WorkbookError(self.not_found(locator)) from exc
+        except PermissionError as exc:
+            raise self._refused(exc, locator) from exc
+        except WorkbookError as exc:
+            if not path.is_file():
+                raise WorkbookError(self.not_found(locator)) from exc
+            raise
+
+    def _refused(self, exc: PermissionError, locator: str) -> WorkbookError:
+        path = self.path(locator)
+        reason = holder(path)
+        if reason:
+            return WorkbookBusy(f"{path.name}: {reason}")
+        return WorkbookError(f"{path.name}: hệ điều hành không cho đọc tệp ({exc.strerror}); "
+                             "kiểm tra quyền đọc thư mục")
 
     def tidy(self, everything: bool = False) -> list[str]:
         """Leftovers of interrupted writes (see safe_write.tidy)."""
         return safe_write.tidy(self.folder, everything=everything)
 
     def _open(self, locator: str, read_only: bool = False, data_only: bool = False):
-        return self._load(locator, self.path(locator), read_only, data_only)
+        return self._load(locator, self._snapshot(locator).data, read_only, data_only)
 
-    def _load(self, locator: str, source: Path | bytes, read_only: bool = False,
+    def _load(self, locator: str, data: bytes, read_only: bool = False,
               data_only: bool = False):
-        """The workbook from its file, or from the bytes a write was built from; what stops
-        it said in one line with what to do."""
+        """The workbook from bytes taken from its file; what stops it said in one line with
+        what to do. Bytes that do not open while the file has changed since are a save caught
+        halfway (WorkbookBusy: read again on the next run), not a damaged workbook."""
         path = self.path(locator)
         try:
-            return load_workbook(io.BytesIO(source) if isinstance(source, bytes) else source,
-                                 read_only=read_only, data_only=data_only)
-        except FileNotFoundError as exc:
-            raise WorkbookError(self.not_found(locator)) from exc
-        except PermissionError as exc:
-            reason = holder(path) or ("hệ điều hành không cho đọc tệp "
-                                      f"({exc.strerror}); kiểm tra quyền đọc thư mục")
-            raise WorkbookError(f"{path.name}: {reason}") from exc
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            head = source[:_HEAD] if isinstance(source, bytes) else _head(path)
-            raise WorkbookError(f"{path.name}: {unreadable(head, exc)}") from exc
+            return load_workbook(io.BytesIO(data), read_only=read_only, data_only=data_only)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as exc:
+            if not safe_write.settled(path, data):
+                raise _being_saved(path) from exc
+            raise WorkbookError(f"{path.name}: {unreadable(data, exc)}") from exc
 
     def not_found(self, locator: str) -> str:
         """A workbook missing where the ledger says it is: where it was expected, where it
@@ -324,27 +345,24 @@ class XlsxStore:
 #: password, or an Excel 97-2003 .xls renamed.
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
-_HEAD = 4 * 1024 * 1024
 
 
-def unreadable(head: bytes, exc: Exception) -> str:
-    """Why an .xlsx file cannot be opened, from its first bytes, with what to do."""
-    if head.startswith(OLE2_MAGIC) and _ENCRYPTED in head:
+def _being_saved(path: Path) -> WorkbookBusy:
+    return WorkbookBusy(f"{path.name}: xã đang lưu sổ đúng lúc toolkit đọc (tệp đang được ghi "
+                        "dở); sổ được đọc lại ở lượt sau, không cần làm gì")
+
+
+def unreadable(data: bytes, exc: Exception) -> str:
+    """Why an .xlsx file cannot be opened, from its bytes, with what to do. (An OLE2 file's
+    directory, which names its streams, may lie anywhere in it: the whole file is searched.)"""
+    if data.startswith(OLE2_MAGIC) and _ENCRYPTED in data:
         return ("sổ đặt mật khẩu: mở sổ, File → Info → Protect Workbook → Encrypt with "
                 "Password, xoá mật khẩu, lưu lại")
-    if head.startswith(OLE2_MAGIC):
+    if data.startswith(OLE2_MAGIC):
         return ("sổ lưu theo dạng Excel 97-2003 (.xls) dù tên là .xlsx: mở sổ, File → Save As "
                 "→ Excel Workbook (.xlsx), lưu đè lên tên cũ")
     return (f"không phải sổ Excel đọc được ({exc}); hãy mở sổ bằng Excel và lưu lại dạng "
             ".xlsx")
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as file:
-            return file.read(_HEAD)
-    except OSError:
-        return b""
 
 
 def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, int]]]:
@@ -363,13 +381,6 @@ def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, in
             row.append(value)
         rows.append(row)
     return rows, formulas
-
-
-def _stat(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError as exc:
-        raise WorkbookError(f"{path.name} disappeared from {path.parent}") from exc
 
 
 def _ns(now: datetime) -> int:
