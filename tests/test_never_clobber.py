@@ -350,3 +350,25 @@ def test_feedback_defers_a_save_caught_halfway(reported, monkeypatch):
     assert run("daily", config=reported, now="2026-11-20 11:05").exit_code == 0
     assert _ledger_value(reported, "06040", "2026-11-20", "new_accounts") == 7
     assert load_workbook(path)["Kiểm tra"]["A1"].value.startswith("Kiểm tra lúc 11:05")
+
+
+def test_a_workbook_left_aside_is_kept_when_a_newer_one_has_its_name(reported):
+    """A write interrupted with the workbook aside, and a save under the name since: the one
+    aside may hold figures the ledger has not read, so it is kept under a name of its own,
+    and collect names both files."""
+    path = workbook_of(reported, "06040")
+    aside = path.with_name(f".~toolkit-aside-0badf00d-{path.name}")
+    aside.write_bytes(path.read_bytes())
+    _person_saves(path, "C3", 9)
+    result = run("collect", config=reported, now="2026-11-20 11:00")
+    assert result.exit_code == 0, result.output
+    kept = path.with_name(f"{path.stem} (bản giữ lại 1).xlsx")
+    assert not aside.exists() and kept.exists()
+    assert load_workbook(kept)[DAILY]["B3"].value == "ba"
+    assert f"toolkit đọc '{path.name}', không đọc '{kept.name}'" in result.output
+    assert _ledger_value(reported, "06040", "2026-11-20", "new_accounts") == 9
+    same = path.with_name(f".~toolkit-aside-0badf00d-{path.name}")
+    same.write_bytes(path.read_bytes())                  # the same as the workbook: removed
+    run("collect", config=reported, now="2026-11-20 11:05")
+    assert not same.exists()
+    assert sorted(p.name for p in path.parent.glob("06040 *")) == sorted([path.name, kept.name])

@@ -116,6 +116,10 @@ def replace(original: Original, save: Callable[[Path], None], mtime_ns: int) -> 
             return None
         _step("placed", path)
         return _stamp_if_still(path, mine)
+    except OSError as exc:          # a share that drops, a disk that fills: the name is kept
+        raise WorkbookError(f"{path.name}: thư mục {path.parent} từ chối một bước ghi "
+                            f"({exc.strerror or exc}); sổ của xã được giữ nguyên, lượt chạy "
+                            "sau ghi lại") from exc
     finally:
         new.unlink(missing_ok=True)
 
@@ -170,13 +174,37 @@ def tidy(folder: Path, *, everything: bool, now: float | None = None) -> list[st
         try:
             if not everything and now - entry.stat().st_mtime < LEFTOVER_AGE:
                 continue
-            if ours and ours["kind"] == "aside" and place(entry, folder / ours["name"]):
-                done.append(f"{ours['name']}: đã đặt lại sổ về tên cũ (một lần ghi bị ngắt "
-                            "giữa chừng đã để sổ sang bên)")
+            if ours and ours["kind"] == "aside":
+                done.append(_restore(entry, folder / ours["name"]))
             entry.unlink(missing_ok=True)
         except OSError as exc:
             log.warning("could not tidy %s: %s", entry, exc)
     return done
+
+
+def _restore(aside: Path, path: Path) -> str:
+    """A workbook left aside goes back under its name; if a newer file has the name, under a
+    name of its own beside it: it may hold a save the ledger has not read, so it is never
+    removed (collect then names both files and says what to do)."""
+    if place(aside, path):
+        return (f"{path.name}: đã đặt lại sổ về tên cũ (một lần ghi bị ngắt giữa chừng đã để "
+                "sổ sang bên)")
+    if _same_bytes(aside, path):
+        return f"{path.name}: đã xoá một bản sao ẩn trùng với sổ (một lần ghi bị ngắt)"
+    for n in range(1, 100):
+        kept = path.with_name(f"{path.stem} (bản giữ lại {n}){path.suffix}")
+        if place(aside, kept):
+            return (f"{path.name}: sổ đã có bản lưu mới hơn; bản cũ được giữ lại tên "
+                    f"'{kept.name}' — nếu trong đó có số liệu chưa có trong sổ, hãy chép sang "
+                    f"'{path.name}' rồi xoá '{kept.name}'")
+    raise OSError(errno.EEXIST, "no free name to keep the workbook under", os.fspath(aside))
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    try:
+        return _digest_of(a) == _digest_of(b)
+    except OSError:
+        return False
 
 
 # -- the steps -------------------------------------------------------------------------------
