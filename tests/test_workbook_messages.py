@@ -3,11 +3,9 @@ the file and what to do (real files; the CLI as a province officer runs it)."""
 
 from __future__ import annotations
 
-import io
 import shutil
 from datetime import date
-
-from msoffcrypto.format.ooxml import OOXMLFile
+from pathlib import Path
 
 from conftest import run, type_row, workbook_of
 from toolkit.backends.xlsx import XlsxStore
@@ -15,6 +13,9 @@ from toolkit.backends.xlsx import XlsxStore
 DAILY = "Báo cáo ngày"
 SHOPS = "Số cửa hàng số mở mới"
 DAY = date(2026, 11, 20)
+#: A workbook Excel would save after File → Info → Protect Workbook → Encrypt with Password
+#: (an OLE2 file holding EncryptionInfo and EncryptedPackage; made with msoffcrypto-tool).
+PROTECTED = Path(__file__).with_name("data") / "password-protected.xlsx"
 
 
 def _provisioned(province):
@@ -29,9 +30,7 @@ def _failed_lines(result) -> list[str]:
 
 def test_a_password_protected_workbook_says_how_to_remove_the_password(province):
     path = _provisioned(province)
-    plain = io.BytesIO(path.read_bytes())
-    with path.open("wb") as target:          # Excel: File → Info → Encrypt with Password
-        OOXMLFile(plain).encrypt("matkhau", target)
+    shutil.copyfile(PROTECTED, path)         # Excel: File → Info → Encrypt with Password
     result = run("collect", config=province, now="2026-11-20 10:00")
     assert result.exit_code == 1
     (line,) = _failed_lines(result)
@@ -72,3 +71,12 @@ def test_a_workbook_moved_to_another_folder_says_where_it_was_expected(province)
     assert "một sổ mới trống sẽ được tạo" in line
     moved.rename(path)                        # moved back: read again as before
     assert run("collect", config=province, now="2026-11-20 10:10").exit_code == 0
+
+
+def test_a_password_is_recognised_wherever_the_file_names_its_streams():
+    """An OLE2 file's directory may lie after megabytes of encrypted data."""
+    from toolkit.backends.xlsx import OLE2_MAGIC, unreadable
+
+    late = OLE2_MAGIC + bytes(6 * 1024 * 1024) + "EncryptedPackage".encode("utf-16-le")
+    assert unreadable(late, ValueError()).startswith("sổ đặt mật khẩu")
+    assert unreadable(OLE2_MAGIC + bytes(512), ValueError()).startswith("sổ lưu theo dạng Excel 97")
