@@ -7,8 +7,9 @@ many feedback writes, and exactly inside each window of the never-clobber protoc
 renamed over the workbook (Excel). After every sweep every value saved before it must be in
 the ledger; at the end the ledger and the file hold the last value of every cell.
 
-``CLOBBER_RACES`` sets how many feedback writes (default 120, about 40–60 s here); a quarter
-of them are forced into the protocol's four windows, the rest land at random.
+``CLOBBER_RACES`` sets how many feedback writes (default 200: about 15 s of CPU, 20 s on an
+idle two-core machine); a quarter of them are forced into the protocol's four windows, the
+rest land at random, from just before a write to a while after it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from toolkit.periods import VN_TZ
 from toolkit.validate import ISSUE_COLUMNS
 from toolkit.workspace import open_workspace
 
-RACES = int(os.environ.get("CLOBBER_RACES", "120"))
+RACES = int(os.environ.get("CLOBBER_RACES", "200"))
 SAVER = Path(__file__).with_name("commune_saver.py")
 TAB = "Báo cáo ngày"
 #: The protocol's steps, in order: a save forced at a step lands between it and the next.
@@ -113,7 +114,9 @@ def ledger_cells(ledger) -> dict[tuple[int, str], object]:
 
 
 def test_no_commune_save_is_lost_to_feedback_writes(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
+    # The daily report alone: a smaller workbook, so hundreds of writes fit in the suite.
+    assert run("provision", "--template", "kts_daily", config=province,
+               now="2026-11-20 08:00").exit_code == 0
     path = workbook_of(province, "06040")
     sheet = load_workbook(path)[TAB]
     headers = {c.value: c.column for c in sheet[HEADER_ROW] if c.value}
@@ -128,7 +131,7 @@ def test_no_commune_save_is_lost_to_feedback_writes(province):
     outcomes: Counter[str] = Counter()
     steps: dict[str, int] = {}
     saver = Saver(path)
-    ws = open_workspace(province)
+    ws = open_workspace(province, "kts_daily")
     registry = replace(ws.registry, communes=(ws.registry.by_code()["06040"],))
     no_issues = pd.DataFrame(columns=ISSUE_COLUMNS)
     forced: dict[str, object] = {}
@@ -155,8 +158,8 @@ def test_no_commune_save_is_lost_to_feedback_writes(province):
             steps.clear()
             saver.send("load")
             saver.reply("loaded")
-            if kind == "random":       # anywhere from just before the write to just after it
-                delay = rng.uniform(0, took)
+            if kind == "random":       # anywhere from just before the write to after it
+                delay = rng.uniform(0, 1.5 * took)
                 saver.send("save", value, row, column, f"{delay:.4f}", mode)
             else:
                 forced.update(step=kind, cell=(row, column), value=value, mode=mode)
@@ -165,7 +168,7 @@ def test_no_commune_save_is_lost_to_feedback_writes(province):
                 no_issues, {"06040": {TAB: Banner(f"Lượt {i}")}}, registry, ws.store,
                 ws.ledger, now=now)
             ended = time.time_ns()
-            assert not failures, failures
+            assert not failures, (i, kind, failures)
             if kind == "random":
                 saves.append(_reply(saver))
             else:
@@ -188,8 +191,11 @@ def test_no_commune_save_is_lost_to_feedback_writes(province):
         safe_write.HOOK = None
         saver.close()
         ws.close()
+    forced_saves = sum(plan.count(step) for step in STEPS)
     print(f"\n{RACES} feedback writes in {final - began_at:.1f} s: written "
-          f"{outcomes.pop('written')}, deferred {outcomes.pop('deferred')}")
+          f"{outcomes.pop('written')}, deferred {outcomes.pop('deferred')}; {len(saves)} "
+          f"saves, {forced_saves} of them inside a protocol window through the hook; "
+          "lost: 0 (every save in the ledger after the next sweep)")
     for name, count in sorted(outcomes.items()):
         print(f"  {name}: {count}")
     assert any("written" in k for k in outcomes) and any("deferred" in k for k in outcomes)
