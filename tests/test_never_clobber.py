@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +20,7 @@ from openpyxl import load_workbook
 from conftest import run, type_row, workbook_of
 from toolkit.backends import safe_write
 from toolkit.backends.lockfiles import excel_owner, libreoffice_owner
+from toolkit.periods import VN_TZ
 
 DAILY = "Báo cáo ngày"
 SHOPS = "Số cửa hàng số mở mới"
@@ -73,6 +74,8 @@ def test_a_workbook_open_beside_its_lock_file_is_deferred_not_rewritten(reported
     path = workbook_of(reported, "06040")
     owner = path.with_name(lock.format(path.name))
     owner.write_bytes(content)
+    opened = datetime(2026, 11, 20, 10, 58, tzinfo=VN_TZ).timestamp()
+    os.utime(owner, (opened, opened))
     result = run("collect", config=reported, now="2026-11-20 11:00")
     assert result.exit_code == 0, result.output      # reading an open workbook is fine
     before = path.read_bytes()
@@ -80,7 +83,8 @@ def test_a_workbook_open_beside_its_lock_file_is_deferred_not_rewritten(reported
     assert result.exit_code == 0, result.output      # deferred is not a failure
     line = [x for x in result.output.splitlines() if "Xã Thất Khê" in x and "deferred" in x]
     assert len(line) == 1, result.output
-    assert "retried next sweep" in line[0] and who in line[0] and owner.name in line[0]
+    assert "retried next sweep" in line[0] and owner.name in line[0]
+    assert f"{who} từ 10:58 20/11/2026 (tệp khoá" in line[0]
     assert path.read_bytes() == before
     assert owner.read_bytes() == content               # a person's lock file is theirs
     owner.unlink()                                      # they close the workbook

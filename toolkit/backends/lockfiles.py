@@ -28,13 +28,26 @@ def holder(path: Path) -> str | None:
     for lock in lock_files(path):
         who = _owner(lock)
         place = f"trên máy của {who}" if who else "trên một máy"
-        return (f"sổ đang mở {place} (tệp khoá {lock.name} nằm cạnh sổ); hãy nhắc xã lưu và "
-                f"đóng sổ — nếu không ai mở sổ, tệp khoá còn sót sau khi Excel/LibreOffice bị "
-                f"tắt ngang: xoá tệp {lock.name}")
+        return (f"sổ đang mở {place}{_since(lock)} (tệp khoá {lock.name} nằm cạnh sổ); hãy "
+                "nhắc xã lưu và đóng sổ — nếu không ai mở sổ, tệp khoá còn sót sau khi "
+                f"Excel/LibreOffice bị tắt ngang: xoá tệp {lock.name}")
     if held_by_os(path):
         return ("sổ đang được một chương trình khác giữ (hệ điều hành báo đang dùng); hãy "
                 "nhắc xã lưu và đóng sổ")
     return None
+
+
+def _since(lock: Path) -> str:
+    """When the lock file was made: a lock from yesterday is one a crash left behind."""
+    from datetime import datetime
+
+    from toolkit.periods import VN_TZ
+
+    try:
+        made = datetime.fromtimestamp(lock.stat().st_mtime, VN_TZ)
+    except (OSError, ValueError):
+        return ""
+    return f" từ {made:%H:%M %d/%m/%Y}"
 
 
 def _owner(lock: Path) -> str | None:
