@@ -213,17 +213,18 @@ def _fail_checks_of(code):
 
 
 def _fail_saving_into(path):
-    import toolkit.excel as excel
+    """The folder refuses the new file beside this workbook (a read-only share, a full disk).
+    A workbook someone has open is deferred, not failed (test_never_clobber)."""
+    import toolkit.backends.safe_write as safe_write
 
-    real = os.replace
+    real = os.utime
 
-    def refusing(source, target):
-        if os.fspath(target) == os.fspath(path):
-            raise PermissionError(13, "The process cannot access the file because it is "
-                                      "being used by another process", os.fspath(target))
-        return real(source, target)
+    def refusing(target, *args, **kwargs):
+        if os.fspath(target).endswith(path.name):
+            raise PermissionError(13, "Permission denied", os.fspath(target))
+        return real(target, *args, **kwargs)
 
-    return excel.os, "replace", refusing
+    return safe_write.os, "utime", refusing
 
 
 def _break_the_file_of(path):
@@ -249,7 +250,7 @@ STAGES = {
     "read": "không đọc được sổ, nội dung bị hỏng",
     "parse": "lỗi không lường trước khi đọc sổ (KeyError: 'a bug')",
     "check": "lỗi không lường trước khi kiểm tra số liệu (ZeroDivisionError",
-    "feedback": "sổ đang mở trên một máy",
+    "feedback": "không ghi được vào thư mục",
 }
 
 

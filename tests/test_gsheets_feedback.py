@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -106,3 +107,60 @@ def test_tabs_that_came_with_a_template_are_found_by_title_once(office):  # noqa
     writes = [r.status for r in fake.requests if sid in r.path and r.kind == "write"]
     assert writes == [400, 200]
     assert sorted(notes(fake, sid)) == ["B3", "C3"]   # more shops than households; C3 empty
+
+
+def test_a_commune_typing_and_noting_while_feedback_is_written_loses_nothing(ready):
+    """P6: feedback writes touch only Kiểm tra, the banner cell and the cells the toolkit
+    marks. A commune officer types into data cells and adds notes of their own while validate
+    writes feedback sweep after sweep: every value and every note of theirs is still there,
+    and the next collect reads every value."""
+    import random
+    import threading
+
+    from toolkit.layout import FIRST_DATA_ROW
+
+    fake, sid = ready.fake, ready.locator("06040")
+    fake.clock.set(datetime(2027, 1, 19, 3, 0, tzinfo=UTC))  # every campaign day is due
+    assert len(check(ready).written) == 4        # empty required cells: notes on the sheet
+    typed: dict[tuple[str, int], int] = {}
+    noted: dict[str, str] = {}
+    done = threading.Event()
+
+    def officer() -> None:
+        rng = random.Random(6)
+        try:
+            for i in range(300):
+                row = FIRST_DATA_ROW + rng.randrange(60)
+                column = rng.choice("BCE")
+                fake.type(sid, f"'{DAILY}'!{column}{row}", i, as_user=STAFF)
+                typed[(column, row)] = i
+                if i % 10 == 0:
+                    cell = f"I{row}"
+                    noted[cell] = f"Số liệu ngày này do thôn báo muộn ({i})"
+                    fake.note(sid, f"'{DAILY}'!{cell}", noted[cell], as_user=STAFF)
+                time.sleep(0.002)
+        finally:
+            done.set()
+
+    typist = threading.Thread(target=officer)
+    typist.start()
+    sweeps = written = 0
+    while not done.is_set() and sweeps < 200:
+        written += len(check(ready).written)
+        sweeps += 1
+    typist.join(timeout=60)
+    assert not typist.is_alive()
+    check(ready)                                   # the next sweep reads everything typed
+    assert sweeps >= 3 and written >= 3, (sweeps, written)
+    grid = fake.values(sid, f"'{DAILY}'!A1:I70")
+    for (column, row), value in typed.items():
+        assert grid[row - 1][" ABCDEFGHI".index(column) - 1] == value, (column, row)
+    mine = notes(fake, sid)
+    for cell, text in noted.items():
+        assert mine.get(cell) == text, cell
+    latest = ready.ledger.versions("kts_daily")
+    latest = latest[latest["commune_code"] == "06040"].sort_values("id").groupby("row_key").tail(1)
+    held = {int(r.sheet_row): r.values for r in latest.itertuples()}
+    keys = {"B": "new_shops", "C": "new_accounts", "E": "orders"}
+    for (column, row), value in typed.items():
+        assert held[row][keys[column]] == value, (column, row)

@@ -326,3 +326,19 @@ def test_notes_name_the_problem_and_the_fix_and_clear_the_rest_of_the_data_rows(
     body = request["updateCells"]
     assert body["fields"] == "note" and body["range"] == {"sheetId": 7, "startRowIndex": 2}
     assert body["rows"][1]["values"][2] == {"note": text} and body["rows"][0] == {"values": []}
+
+
+def test_note_requests_touch_only_the_cells_marked_now_or_last_time():
+    """One cell each: a note a person put on another cell, or a value typed meanwhile, is
+    never inside a feedback request's range."""
+    notes = {(3, 2): "⚠ Lỗi (21/11/2026): Không phải số."}
+    requests = gf.note_requests(7, notes, {(3, 2), (9, 1)})
+    check_batch(requests)
+    cells = [(r["updateCells"]["start"], r["updateCells"]["rows"]) for r in requests]
+    assert cells == [
+        ({"sheetId": 7, "rowIndex": 3, "columnIndex": 2}, [{"values": [{"note": notes[(3, 2)]}]}]),
+        ({"sheetId": 7, "rowIndex": 9, "columnIndex": 1}, [{"values": [{}]}]),
+    ]
+    assert {r["updateCells"]["fields"] for r in requests} == {"note"}
+    assert not any("range" in r["updateCells"] for r in requests)
+    assert gf.note_requests(7, {}, set()) == []

@@ -194,6 +194,25 @@ def test_feedback_hashes(ledger):
     assert ledger.workbooks()["06001"].last_modified == "stamp-8"
 
 
+def test_the_cells_feedback_noted_are_kept_and_an_older_ledger_gains_the_column(tmp_path):
+    """Google notes only the cells it marks and clears only those it marked (P6); a ledger
+    written before that knows no cells (None), so its next write clears as it used to."""
+    import sqlite3
+
+    path = tmp_path / "ledger.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE feedback (commune_code TEXT PRIMARY KEY, "
+                "content_hash TEXT NOT NULL, written_at TEXT NOT NULL)")
+    old.execute("INSERT INTO feedback VALUES ('06001', 'abc', '2026-11-23T10:00:00Z')")
+    old.commit()
+    old.close()
+    with Ledger(path) as ledger:
+        assert ledger.feedback_notes() == {"06001": None}
+        ledger.record_feedback("06001", "def", "stamp-8", vn("2026-11-23 17:20"),
+                               noted={"Báo cáo ngày": [[3, 1], [4, 2]]})
+        assert ledger.feedback_notes() == {"06001": {"Báo cáo ngày": [[3, 1], [4, 2]]}}
+
+
 def test_values_decoded_per_field_read_back_as_the_dicts_do(ledger):
     from toolkit.config import PACKAGED_TEMPLATES
     from toolkit.frames import latest_rows, spec_versions

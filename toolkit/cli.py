@@ -213,6 +213,8 @@ def provision(template, dry_run, wait_seconds, config_path, now):
         for plan in result.changed:
             verb = "would" if dry_run else "did"
             say(f"{plan.name}: {verb} " + "; ".join(a.describe() for a in plan.actions))
+        for name, why in result.deferred:
+            say(render.deferred_line(name, why).strip())
         unchanged = len(result.plans) - len(result.changed)
         say(f"{len(result.changed)} workbook(s) {'to change' if dry_run else 'changed'}, "
             f"{unchanged} already complete, in {ws.store.where}")
@@ -257,7 +259,7 @@ def validate(day, wait_seconds, config_path, now):
         result = run(ws.specs, ws.registry, ws.store, ws.ledger, day=day, now=now,
                      campaign=ws.campaign)
     _print_validate(result)
-    _fail_if(result.failures)
+    _fail_if([(name, f"{name}: {message}") for name, message in result.failures])
 
 
 @main.command()

@@ -66,6 +66,8 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     file's mtime) skips them when unchanged, like every other unchanged workbook: those cost
     nothing.
     """
+    for line in store.tidy():
+        log.warning("collect: %s", line)
     known = ledger.workbooks()
     windows = {s.tab: window(s, period_keys(s, *campaign)) for s in specs}
     located = {c.code: known[c.code].locator for c in registry.communes if c.code in known}
@@ -77,9 +79,12 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     for commune in ordered:
         name = commune.display_name
         locator = located.get(commune.code)
-        if locator is None or stamps.get(locator) is None:
+        if locator is None:
             outcomes.append(CommuneOutcome(commune.code, name, "no_workbook",
                                            message=f"{name}: no workbook; run `toolkit provision`"))
+        elif stamps.get(locator) is None:
+            outcomes.append(_failed(commune, ledger, now,
+                                    f"{name}: {store.not_found(locator)}", "no_workbook"))
         elif (stamps[locator] == known[commune.code].last_modified
               and commune.code not in unskippable):
             outcomes.append(CommuneOutcome(commune.code, name, "unchanged"))
@@ -88,7 +93,23 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
                                       campaign))
         if progress:
             progress(name)
-    return CollectResult(tuple(outcomes), locale_warnings(registry, ledger))
+    warnings = locale_warnings(registry, ledger) + double_warnings(registry, store, located)
+    return CollectResult(tuple(outcomes), warnings)
+
+
+def double_warnings(registry, store, located: dict[str, str]) -> tuple[str, ...]:
+    """Communes with more than one workbook (a copy OneDrive made when two computers changed
+    the file, a copy saved by hand): which one is read, and what to do with the other."""
+    doubles = store.doubles(located)
+    out = []
+    for commune in registry.communes:
+        for other in doubles.get(commune.code, ()):
+            read = located[commune.code]
+            out.append(f"{commune.display_name}: có hai sổ của xã — toolkit đọc '{read}', "
+                       f"không đọc '{other}' (thường là bản OneDrive tạo khi hai máy cùng sửa "
+                       f"sổ); nếu xã đã nhập số liệu vào '{other}', hãy chép sang '{read}' rồi "
+                       f"xoá '{other}'")
+    return tuple(out)
 
 
 def locale_warnings(registry, ledger) -> tuple[str, ...]:
@@ -167,6 +188,7 @@ def _gone(ledger, code: str, spec: ReportSpec, rows: list[RowVersion]) -> list[R
             for key, period, sheet_row in ledger.live_rows(code, spec.key) if key not in seen]
 
 
-def _failed(commune, ledger, now: datetime, message: str) -> CommuneOutcome:
+def _failed(commune, ledger, now: datetime, message: str,
+            state: str = "failed") -> CommuneOutcome:
     ledger.record_failure(commune.code, now, message)
-    return CommuneOutcome(commune.code, commune.display_name, "failed", message=message)
+    return CommuneOutcome(commune.code, commune.display_name, state, message=message)

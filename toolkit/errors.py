@@ -27,6 +27,11 @@ class WorkbookError(ToolkitError):
     """One commune's workbook cannot be read or written; other communes go on."""
 
 
+class WorkbookBusy(WorkbookError):
+    """A person has the workbook open, or saved it while the toolkit wrote: the write was
+    given up untouched and is retried on the next run (deferred, not a failure)."""
+
+
 class BusyError(ToolkitError):
     """Another run holds the province's lock; this run did nothing (exit code 1)."""
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from toolkit.errors import WorkbookError, unexpected
+from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
 from toolkit.layout import Banner, display_period, parse_a1, tab_layout
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec
@@ -27,6 +27,8 @@ FEEDBACK_LIMIT = 200
 BANNER_CELLS = 5
 Progress = Callable[[str], None]
 log = logging.getLogger("toolkit")
+#: Why a write was deferred when the workbook changed since it was read or while it was written.
+EDITED = "sổ vừa được xã sửa (sau lần đọc, hoặc trong lúc ghi); bản xã lưu được giữ nguyên"
 
 
 def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
@@ -43,6 +45,17 @@ def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[lis
                      "ở đây.", "Sửa các lỗi ở trên trước; danh sách cập nhật ở lần kiểm tra sau.",
                      ""])
     return rows
+
+
+def noted_cells(rows: list[list[str]]) -> dict[str, list[list[int]]]:
+    """tab → the cells (0-based row, column) the Kiểm tra rows name: where a store that notes
+    offending cells (Google) put its notes, so the next write clears those and no other."""
+    cells: dict[str, set[tuple[int, int]]] = {}
+    for row in rows:
+        where = parse_a1(str(row[2] or "")) if len(row) >= 7 else None
+        if where is not None:
+            cells.setdefault(str(row[1]), set()).add((where[0] - 1, where[1] - 1))
+    return {tab: [list(c) for c in sorted(found)] for tab, found in cells.items()}
 
 
 def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
@@ -119,11 +132,14 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
                    progress: Progress | None = None) -> tuple[list, int, list, list]:
     """Rewrite each commune's Kiểm tra tab and banners whose content changed.
 
-    A commune whose write fails — the workbook is open or locked, Google refuses, or a bug —
-    is in the failures (commune code, what to do); the others are still written.
+    A workbook someone has open, or edited since it was read or while it was written, is
+    deferred (commune name, why): nothing was written, and the next run tries again. A
+    commune whose write fails — the folder refuses it, Google refuses, or a bug — is in the
+    failures (commune code, what to do); the others are still written.
     """
     known = ledger.workbooks()
     previous = ledger.feedback_hashes()
+    noted = ledger.feedback_notes()
     written, deferred, failures, unchanged = [], [], [], 0
     by_commune = dict(tuple(issues.groupby("commune_code"))) if not issues.empty else {}
     for commune in registry.communes:
@@ -142,7 +158,11 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
         try:
             stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
                                          record.last_modified or "", now, banners=mine_banners,
-                                         report_tabs=report_tabs)
+                                         report_tabs=report_tabs,
+                                         noted=noted.get(commune.code, {}))
+        except WorkbookBusy as exc:
+            deferred.append((commune.display_name, str(exc)))
+            continue
         except WorkbookError as exc:
             failures.append((commune.code, f"không ghi được trang Kiểm tra: {exc}"))
             continue
@@ -151,9 +171,9 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
             failures.append((commune.code, unexpected("ghi trang Kiểm tra", exc)))
             continue
         if stamp is None:
-            deferred.append(commune.display_name)
+            deferred.append((commune.display_name, EDITED))
         else:
-            ledger.record_feedback(commune.code, digest, stamp, now)
+            ledger.record_feedback(commune.code, digest, stamp, now, noted=noted_cells(rows))
             written.append(commune.display_name)
         if progress:
             progress(commune.display_name)

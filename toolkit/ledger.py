@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS row_versions (
 CREATE TABLE IF NOT EXISTS feedback (
     commune_code TEXT PRIMARY KEY,
     content_hash TEXT NOT NULL,  -- what the Kiểm tra tab shows now, to skip identical rewrites
-    written_at TEXT NOT NULL
+    written_at TEXT NOT NULL,
+    noted TEXT                   -- JSON {tab: [[row, column], ...]}: cells the toolkit noted
 );
 CREATE TABLE IF NOT EXISTS rollup_publications (
     spreadsheet_id TEXT NOT NULL,
@@ -172,10 +173,12 @@ class Ledger:
 
     def _migrate(self) -> None:
         """Ledgers made by earlier versions gain the columns added since; data is kept."""
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(workbooks)")}
-        if "locale" not in columns:
+        for table, column in (("workbooks", "locale"), ("feedback", "noted")):
+            columns = {r[1] for r in self.db.execute(f"PRAGMA table_info({table})")}
+            if column in columns:
+                continue
             try:
-                self.db.execute("ALTER TABLE workbooks ADD COLUMN locale TEXT")
+                self.db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
             except sqlite3.OperationalError as exc:     # another run migrated it just now
                 if "duplicate column" not in str(exc):
                     raise
@@ -311,12 +314,21 @@ class Ledger:
     def feedback_hashes(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT commune_code, content_hash FROM feedback"))
 
-    def record_feedback(self, code: str, content_hash: str, stamp: str, now: datetime) -> None:
+    def feedback_notes(self) -> dict[str, dict[str, list] | None]:
+        """commune → the cells (tab → [row, column], 0-based) the toolkit last put a note on;
+        None when a version that did not keep them wrote the feedback."""
+        rows = self.db.execute("SELECT commune_code, noted FROM feedback")
+        return {code: None if noted is None else json.loads(noted) for code, noted in rows}
+
+    def record_feedback(self, code: str, content_hash: str, stamp: str, now: datetime,
+                        noted: dict[str, list] | None = None) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT INTO feedback VALUES (?,?,?) ON CONFLICT(commune_code) DO UPDATE SET "
-                "content_hash=excluded.content_hash, written_at=excluded.written_at",
-                (code, content_hash, to_utc_text(now)),
+                "INSERT INTO feedback VALUES (?,?,?,?) ON CONFLICT(commune_code) DO UPDATE SET "
+                "content_hash=excluded.content_hash, written_at=excluded.written_at, "
+                "noted=excluded.noted",
+                (code, content_hash, to_utc_text(now),
+                 None if noted is None else json.dumps(noted, ensure_ascii=False)),
             )
             self.mark_modified(code, stamp)
 

@@ -24,7 +24,7 @@ from toolkit.backends.base import (
     SetVillages,
     WorkbookState,
 )
-from toolkit.errors import WorkbookError
+from toolkit.errors import WorkbookBusy, WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, help_lines, tab_layout
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
@@ -45,6 +45,9 @@ class ProvisionResult:
     plans: tuple[CommunePlan, ...]
     applied: bool
     failures: tuple[tuple[str, str], ...]  # (commune, message)
+    #: (commune, why) whose workbook was open or saved while provision wrote: left as it was,
+    #: for the next provision to complete. Not a failure.
+    deferred: tuple[tuple[str, str], ...] = ()
 
     @property
     def changed(self) -> list[CommunePlan]:
@@ -93,6 +96,7 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
     plans: list[CommunePlan] = []
     failures: list[tuple[str, str]] = []
     own = store.own_accounts() if store.shares_with_editors else frozenset()
+    deferred: list[tuple[str, str]] = []
     for commune in registry.communes:
         record = known.get(commune.code)
         try:
@@ -105,10 +109,13 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
             if locator and not dry_run:
                 ledger.remember_workbook(commune.code, locator, store.kind, now,
                                          locale=store.locale(locator))
+        except WorkbookBusy as exc:
+            deferred.append((commune.display_name, str(exc)))
+            continue
         except WorkbookError as exc:
             failures.append((commune.display_name, str(exc)))
             continue
         plans.append(CommunePlan(commune.code, commune.display_name, locator, tuple(actions)))
         if progress:
             progress(commune.display_name)
-    return ProvisionResult(tuple(plans), not dry_run, tuple(failures))
+    return ProvisionResult(tuple(plans), not dry_run, tuple(failures), tuple(deferred))

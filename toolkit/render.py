@@ -36,7 +36,8 @@ def validate_lines(result, shown: int = 15) -> list[str]:
     warnings = int((issues["level"] == "warning").sum())
     lines = [f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
              f"{len(result.written)}, unchanged {result.unchanged}, deferred "
-             f"{len(result.deferred)} (edited since read; next run)"]
+             f"{len(result.deferred)} (open or edited; retried next sweep)"]
+    lines += [deferred_line(name, why) for name, why in result.deferred]
     for row in issues[issues["level"] == "error"].head(shown).itertuples():
         where = f"{row.tab}!{row.cell}" if row.cell else row.tab
         lines.append(f"  {row.commune} · {where} · {row.value!s:.20} · "
@@ -44,6 +45,11 @@ def validate_lines(result, shown: int = 15) -> list[str]:
     if errors > shown:
         lines.append(f"  … and {errors - shown} more (see the archive's Lỗi dữ liệu sheet)")
     return lines
+
+
+def deferred_line(name: str, why: str) -> str:
+    """A workbook the toolkit did not write into, and will try again: not a failure."""
+    return f"  deferred, retried next sweep — {name}: {why}"
 
 
 def status_text(report) -> str:

@@ -43,7 +43,8 @@ class ValidateResult:
     issues: pd.DataFrame
     written: tuple[str, ...]     # communes whose Kiểm tra tab was rewritten
     unchanged: int
-    deferred: tuple[str, ...]    # changed since read; written on the next run
+    #: (commune, why) whose workbook was open or edited: nothing written; the next run retries
+    deferred: tuple[tuple[str, str], ...]
     failures: tuple[tuple[str, str], ...]
     # latest_rows and find_issues (before reconciling) of each report as of the same moment
     latest: dict[str, pd.DataFrame] = field(default_factory=dict)

@@ -5,6 +5,7 @@ Everything is loaded and validated before any command writes anything.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from pathlib import Path
 from toolkit.config import CONFIG_NAME, PACKAGED_TEMPLATES, Config, load_config, render_config
 from toolkit.errors import BusyError, ConfigError, ToolkitError
 from toolkit.templates import ReportSpec, load_templates
+
+log = logging.getLogger("toolkit")
 
 
 @dataclass
@@ -57,9 +60,16 @@ class Workspace:
                 "scheduled run will catch up"
             ) from None
         try:
+            self._tidy()
             yield
         finally:
             lock.release()
+
+    def _tidy(self) -> None:
+        """With the lock held no other run is writing: whatever an interrupted write left in
+        the workbooks' folder is put right now, however recent."""
+        for line in self.store.tidy(everything=True):
+            log.warning("%s", line)
 
     def close(self) -> None:
         self.ledger.close()

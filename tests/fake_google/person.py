@@ -126,6 +126,20 @@ class PersonMixin:
                 cell.fmt_seq = ss.next_seq()
             self.touch_file(self.files[spreadsheet_id])
 
+    def note(self, spreadsheet_id: str, where: str, text: str | None,
+             as_user: str | None = None) -> None:
+        """Insert → Note on one cell, as a person does in the Sheets UI (None removes it);
+        raises :class:`CellRejected` on a cell the person may not edit."""
+        with self.lock:
+            ss = self.spreadsheets[spreadsheet_id]
+            sheet, r0, r1, c0, c1 = ss.resolve(where)
+            if r1 - r0 < 1 or c1 - c0 < 1:
+                raise CellRejected(f"{where} is outside the sheet")
+            self._check_protection(ss, sheet, r0, c0, as_user)
+            sheet.cell(r0, c0).note = text or None
+            sheet.drop_if_empty(r0, c0)
+            self.touch_file(self.files[spreadsheet_id])
+
     def paste(self, spreadsheet_id: str, where: str, rows: list[list],
               as_user: str | None = None) -> None:
         """Paste a block of values with its top-left cell at ``where``, as Ctrl+V in the Sheets

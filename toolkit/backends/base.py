@@ -234,16 +234,37 @@ class WorkbookStore(Protocol):
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         """Cheap change detection for many workbooks at once (None: workbook gone)."""
 
+    def not_found(self, locator: str) -> str:
+        """What to tell a person when a workbook the ledger knows is not where it was: where
+        it was expected, where it may be, and that provisioning would make a new empty one."""
+
+    def doubles(self, located: dict[str, str]) -> dict[str, list[str]]:
+        """commune code → other workbooks of the commune beside the one ``located`` names
+        (copies a sync tool made); they are not read."""
+
+    def tidy(self, everything: bool = False) -> list[str]:
+        """Put right what interrupted writes left behind (``everything``: the caller holds the
+        province's lock, so no other run is writing); one line per thing done."""
+
     def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
         """All report tabs of one workbook (tab → the window to read) in one read."""
 
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
                        banners: dict[str, Banner] | None = None,
-                       report_tabs: tuple[str, ...] = ()) -> str | None:
+                       report_tabs: tuple[str, ...] = (),
+                       noted: dict[str, list] | None = None) -> str | None:
         """Replace the Kiểm tra tab if the workbook is unchanged since ``expected_stamp``.
 
         ``banners`` maps report tabs to their first row (a red "not reported yet" warning, an
-        amber "cells to fix" one, or the tab's title). ``report_tabs`` are every report's tab, so
-        a store that marks offending cells (Google: a note) can clear marks on fixed ones.
-        Returns the new stamp, or None when the workbook changed meanwhile (deferred)."""
+        amber "cells to fix" one, or the tab's title). ``report_tabs`` are every report's tab and
+        ``noted`` the cells (tab → [row, column], 0-based) the last write marked, so a store
+        that marks offending cells (Google: a note) clears marks on fixed ones and touches no
+        other cell — a note a person put there is theirs; ``noted`` None: not known (written
+        by an earlier version), every mark on the report tabs' data rows goes.
+        Returns the new stamp, or None when the workbook changed since it was read or a
+        person saved it while the toolkit wrote (deferred; the next collect reads their save).
+        Raises WorkbookBusy when someone has it open (deferred too).
+
+        The stamp returned is recorded as the toolkit's own, so a store returns one only for
+        a workbook that holds nothing but what was read and what the toolkit wrote."""

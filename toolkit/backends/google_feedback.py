@@ -55,10 +55,23 @@ def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
             for tab, cells in notes.items()}
 
 
+def note_requests(sid: int, notes: dict[tuple[int, int], str],
+                  marked: set[tuple[int, int]]) -> list[dict]:
+    """Notes on a report tab's cells: ``notes`` written, the toolkit's earlier marks on other
+    cells (``marked``) cleared — one cell each, so no other cell is touched: a note a person
+    put on a cell is theirs, and a value typed meanwhile is never in the request's range."""
+    cells = sorted(set(notes) | set(marked))
+    return [{"updateCells": {
+        "start": {"sheetId": sid, "rowIndex": r, "columnIndex": c},
+        "rows": [{"values": [{"note": notes[(r, c)]} if (r, c) in notes else {}]}],
+        "fields": "note"}} for r, c in cells]
+
+
 def notes_request(sid: int, notes: dict[tuple[int, int], str]) -> dict:
     """Notes on the data rows of a report tab: exactly ``notes``; every other note there goes.
 
-    So a fixed cell loses its note with the same request that writes the new ones.
+    Only for feedback an earlier version wrote, whose marks were not kept (``note_requests``
+    otherwise): a fixed cell loses its note with the same request that writes the new ones.
     """
     rows: list[dict] = []
     for r in range(HEADER_ROWS, max((r + 1 for r, _ in notes), default=HEADER_ROWS)):

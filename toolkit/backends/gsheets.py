@@ -251,6 +251,17 @@ class GSheetsStore:
             stamps[locator] = None if modified is None else self._stamp(locator, modified, now)
         return stamps
 
+    def not_found(self, locator: str) -> str:
+        return (f"không thấy bảng tính {locator} trong {self.where} (đã bị xoá, chuyển ra khỏi "
+                "thư mục, hoặc tài khoản của tỉnh mất quyền) — hãy đưa bảng tính về thư mục đó; "
+                "nếu chạy `toolkit provision` trước, một bảng tính mới trống sẽ được tạo")
+
+    def doubles(self, located: dict[str, str]) -> dict[str, list[str]]:
+        return {}       # a spreadsheet is one file wherever it is opened: Drive makes no copies
+
+    def tidy(self, everything: bool = False) -> list[str]:
+        return []       # a write into a spreadsheet leaves nothing behind
+
     def _stamp(self, locator: str, modified: str, now: datetime) -> str:
         """Drive's time, or — while it may still move — a stamp equal to nothing stored."""
         moment = rfc3339(modified)
@@ -293,20 +304,27 @@ class GSheetsStore:
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
                        banners: dict[str, Banner] | None = None,
-                       report_tabs: tuple[str, ...] = ()) -> str | None:
+                       report_tabs: tuple[str, ...] = (),
+                       noted: dict[str, list] | None = None) -> str | None:
         """Rewrite Kiểm tra, the banner rows and the notes on offending cells in ONE request.
 
-        Each report tab's data rows get exactly the notes of today's problems, so a cell
-        fixed since loses its note in the same request. Returns ``expected_stamp``: our own
-        write moves Drive's modifiedTime, so the next collect reads the workbook once more —
-        it never skips an edit made while we wrote.
+        Values are never written outside Kiểm tra and the banner cells, and notes only on the
+        cells the toolkit marks now or marked last time (``noted``): so nothing a commune
+        types or notes while this runs is touched, and a fixed cell loses its mark in the same
+        request. Returns ``expected_stamp``: our own write moves Drive's modifiedTime, so the
+        next collect reads the workbook once more — it never skips an edit made while we
+        wrote.
         """
         banners = banners or {}
         notes = gf.cell_notes(rows)
-        tabs = dict.fromkeys([*report_tabs, *banners, *notes])
+        marked: dict[str, set | None] = {
+            t: {tuple(c) for c in cells} for t, cells in (noted or {}).items()}
+        if noted is None:       # marks of an earlier version: unknown cells, whole data rows
+            marked = dict.fromkeys(report_tabs)
+        tabs = dict.fromkeys([*report_tabs, *banners, *notes, *marked])
         ids = {t: sheet_id_for(t) for t in (FEEDBACK_TAB, *tabs)}  # as provision made them
         try:
-            self.api.batch(locator, _feedback_batch(ids, summary, rows, banners, notes))
+            self.api.batch(locator, _feedback_batch(ids, summary, rows, banners, notes, marked))
         except APIError as exc:
             sheets = self.api.sheets(locator)
             if FEEDBACK_TAB not in sheets:
@@ -315,7 +333,8 @@ class GSheetsStore:
             found = {t: sheets[t].sheet_id for t in ids if t in sheets}
             if found == ids:
                 raise self.api.error(exc, locator) from exc
-            self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes))
+            self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes,
+                                                    marked))
         return expected_stamp or f"written~{now.isoformat()}"
 
 
@@ -331,11 +350,18 @@ def _formulas(rows: list[list]) -> list[list]:
 
 
 def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
-                    banners: dict[str, Banner], notes: dict[str, dict]) -> list[dict]:
+                    banners: dict[str, Banner], notes: dict[str, dict],
+                    marked: dict[str, set | None]) -> list[dict]:
     requests = gf.feedback_write_requests(ids[FEEDBACK_TAB], summary, rows)
     requests += [gf.banner_request(ids[t], banner) for t, banner in banners.items() if t in ids]
-    return requests + [gf.notes_request(sid, notes.get(t, {})) for t, sid in ids.items()
-                       if t != FEEDBACK_TAB]
+    for tab, sid in ids.items():
+        if tab == FEEDBACK_TAB:
+            continue
+        if tab in marked and marked[tab] is None:
+            requests.append(gf.notes_request(sid, notes.get(tab, {})))
+        else:
+            requests += gf.note_requests(sid, notes.get(tab, {}), marked.get(tab) or set())
+    return requests
 
 
 def open_gsheets(google, *, adapter=None, pacer_factory=None, policy=None, rng=None,

@@ -1,12 +1,15 @@
 """The embedded default store: a folder of .xlsx workbooks, one per commune.
 
 A file's modification time is exact, so it proves when the rows in it existed. The toolkit
-writes only what it owns (Kiểm tra), and only when the file is unchanged since it was read:
-check, write a temporary file, rename — otherwise it defers to the next run.
+writes only what it owns (Kiểm tra, banners), only into a workbook nobody has open and that
+is unchanged since it was read, and never over a save made while it writes: every write into
+an existing workbook goes through ``safe_write``'s protocol, else it is deferred to the next
+run.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import zipfile
@@ -19,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from toolkit.backends import safe_write
 from toolkit.backends.base import (
     Action,
     AddFeedbackTab,
@@ -32,8 +36,9 @@ from toolkit.backends.base import (
     Window,
     WorkbookState,
 )
-from toolkit.errors import WorkbookError
-from toolkit.excel import HEADER_FONT, TITLE_FONT, WRAP, put, save_atomically, style_header
+from toolkit.backends.lockfiles import holder
+from toolkit.errors import WorkbookBusy, WorkbookError
+from toolkit.excel import HEADER_FONT, TITLE_FONT, WRAP, put, style_header
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
@@ -76,8 +81,39 @@ class XlsxStore:
     def find(self, commune_code: str, known_locator: str | None) -> str | None:
         if known_locator and self.path(known_locator).is_file():
             return known_locator
-        matches = sorted(self.folder.glob(f"{commune_code} *.xlsx"))
-        return matches[0].name if matches else None
+        matches = self._named_for(commune_code)
+        return matches[0] if matches else None
+
+    def _named_for(self, commune_code: str) -> list[str]:
+        """The commune's workbooks in the folder, the plainest name first: a copy OneDrive
+        made in a sync conflict ("… (1).xlsx", "…-DESKTOP-ABC.xlsx") has a longer name."""
+        names = (p.name for p in self.folder.glob(f"{commune_code} *.xlsx"))
+        return sorted(names, key=lambda n: (len(n), n))
+
+    def doubles(self, located: dict[str, str]) -> dict[str, list[str]]:
+        """commune code → the other workbooks of that commune beside the one the ledger
+        reads (OneDrive's conflict copies, a "copy of" saved by hand): one folder listing."""
+        try:
+            names = sorted(n for n in os.listdir(self.folder)
+                           if n.lower().endswith(".xlsx") and not n.startswith((".", "~")))
+        except FileNotFoundError:
+            return {}
+        found: dict[str, list[str]] = {}
+        for code, locator in located.items():
+            others = [n for n in names if n.startswith(f"{code} ") and n != locator]
+            if others and locator in names:
+                found[code] = others
+        return found
+
+    def find_elsewhere(self, commune_code: str, locator: str) -> list[str]:
+        """Where a workbook the ledger expects at ``locator`` may have gone: files of the
+        commune elsewhere in the folder, in its subfolders or beside it (paths as a person
+        finds them)."""
+        pattern = f"{commune_code} *.xlsx"
+        places = [*self.folder.glob(pattern), *self.folder.glob(f"*/**/{pattern}"),
+                  *self.folder.parent.glob(pattern)]
+        seen = [p for p in places if not p.name.startswith((".", "~")) and p.is_file()]
+        return [str(p) for p in seen[:5]]
 
     def inspect(self, locator: str) -> WorkbookState:
         book = self._open(locator, read_only=True, data_only=True)
@@ -99,7 +135,10 @@ class XlsxStore:
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
-        book = None if locator is None else self._open(locator)
+        """Carry out provisioning actions. An existing workbook is changed only through the
+        never-clobber protocol: raises WorkbookBusy when it is open or was saved meanwhile."""
+        original = None if locator is None else self._original(locator)
+        book = None if original is None else self._load(locator, original.data)
         for action in actions:
             if isinstance(action, CreateWorkbook):
                 book = Workbook()
@@ -116,9 +155,12 @@ class XlsxStore:
             elif isinstance(action, AddFeedbackTab):
                 _feedback_sheet(book)
         _order_tabs(book)
-        path = self.path(locator)
-        save_atomically(book, path)
-        _touch(path, now)
+        stamp = _ns(now)
+        if original is None:
+            safe_write.create(self.path(locator), book.save, stamp)
+        elif safe_write.replace(original, book.save, stamp) is None:
+            raise WorkbookBusy(f"{locator}: xã vừa lưu sổ trong lúc provision ghi; sổ được giữ "
+                               "nguyên như xã lưu")
         return locator
 
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
@@ -134,32 +176,31 @@ class XlsxStore:
         """Each report tab's window, read with openpyxl's streaming reader: what a commune
         pasted below it costs at most a capped scan. Formula cells come back as Formula, with
         the value Excel last computed when the file holds one (a second pass, only then)."""
-        path = self.path(locator)
-        for _ in range(3):
-            before = _stat(path)
-            grids, last_rows, others = self._windows(locator, windows)
-            if _stat(path) == before:
+        for attempt in range(3):
+            taken = self._snapshot(locator)
+            try:
+                grids, last_rows, others = self._windows(locator, taken.data, windows)
                 break
-        else:
-            raise WorkbookError(f"{path.name}: the file kept changing while being read; "
-                                "it will be read again on the next run")
+            except WorkbookBusy:        # a save caught halfway: read it once it is done
+                if attempt == 2:
+                    raise
         tabs = list(windows)
         return Snapshot(
             grids=grids,
             missing_tabs=tuple(t for t in tabs if t not in grids),
-            modified_stamp=str(before),
-            modified_at=datetime.fromtimestamp(before / 1e9, VN_TZ),
+            modified_stamp=str(taken.stamp),
+            modified_at=datetime.fromtimestamp(taken.stamp / 1e9, VN_TZ),
             other_tabs=others if len(grids) < len(tabs) else (),
             last_rows=last_rows,
         )
 
-    def _windows(self, locator: str, windows: dict[str, Window]):
+    def _windows(self, locator: str, data: bytes, windows: dict[str, Window]):
         grids: dict[str, list[list]] = {}
         last_rows: dict[str, int] = {}
         formulas: dict[str, list[tuple[int, int]]] = {}
-        book = self._open(locator, read_only=True)
+        book = self._load(locator, data, read_only=True)
         try:
-            with self._lazy_errors(locator):
+            with self._lazy_errors(locator, data):
                 for tab, window in windows.items():
                     if tab not in book.sheetnames:
                         continue
@@ -171,15 +212,16 @@ class XlsxStore:
         finally:
             book.close()
         if any(formulas.values()):
-            self._cached_values(locator, windows, grids, formulas)
+            self._cached_values(locator, data, windows, grids, formulas)
         return grids, last_rows, others
 
-    def _cached_values(self, locator: str, windows: dict[str, Window],
+    def _cached_values(self, locator: str, data: bytes, windows: dict[str, Window],
                        grids: dict[str, list[list]], formulas: dict) -> None:
-        """Fill in the value each formula last computed, where the file keeps one."""
-        book = self._open(locator, read_only=True, data_only=True)
+        """Fill in the value each formula last computed, where the file keeps one (from the
+        same bytes: both passes see one save)."""
+        book = self._load(locator, data, read_only=True, data_only=True)
         try:
-            with self._lazy_errors(locator):
+            with self._lazy_errors(locator, data):
                 for tab, cells in formulas.items():
                     if not cells:
                         continue
@@ -194,14 +236,17 @@ class XlsxStore:
             book.close()
 
     @contextmanager
-    def _lazy_errors(self, locator: str):
+    def _lazy_errors(self, locator: str, data: bytes):
         """openpyxl parses cells while rows are iterated: a malformed cell fails there, not
         when the file is opened."""
+        path = self.path(locator)
         try:
             yield
         except _MALFORMED as exc:
+            if not safe_write.settled(path, data):
+                raise _being_saved(path) from exc
             raise WorkbookError(
-                f"{self.path(locator).name}: không đọc được sổ, nội dung bị hỏng "
+                f"{path.name}: không đọc được sổ, nội dung bị hỏng "
                 f"({type(exc).__name__}: {exc}); hãy mở sổ bằng Excel, lưu lại dạng .xlsx rồi "
                 "chạy lại") from exc
 
@@ -211,11 +256,15 @@ class XlsxStore:
     def write_feedback(self, locator: str, rows: list[list[str]], summary: str,
                        expected_stamp: str, now: datetime,
                        banners: dict[str, Banner] | None = None,
-                       report_tabs: tuple[str, ...] = ()) -> str | None:
-        path = self.path(locator)
-        if str(_stat(path)) != expected_stamp:
+                       report_tabs: tuple[str, ...] = (),
+                       noted: dict[str, list] | None = None) -> str | None:
+        """Rewrite Kiểm tra and the banners through the never-clobber protocol: None when the
+        workbook changed since it was read or a save landed while writing; WorkbookBusy when
+        someone has it open."""
+        original = self._original(locator)
+        if str(original.stamp) != expected_stamp:
             return None
-        book = self._open(locator)
+        book = self._load(locator, original.data)
         for tab, banner in (banners or {}).items():
             if tab in book.sheetnames:
                 cell = book[tab].cell(TITLE_ROW, 1)
@@ -227,30 +276,93 @@ class XlsxStore:
         for r, values in enumerate(rows, start=FIRST_DATA_ROW):
             for c, value in enumerate(values, start=1):
                 put(sheet.cell(r, c), value)
-        if str(_stat(path)) != expected_stamp:
-            return None
-        try:
-            save_atomically(book, path)
-        except OSError as exc:
-            # Windows refuses to replace a file Excel holds open (PermissionError); a full
-            # disk or a read-only share says no too. The commune's own file is untouched.
-            raise WorkbookError(
-                f"{path.name}: không ghi được (sổ đang mở trên một máy, hoặc thư mục không cho "
-                f"ghi: {exc.strerror or exc}); hãy đóng sổ — trang Kiểm tra sẽ được ghi ở lần "
-                "chạy sau") from exc
-        _touch(path, now)
-        return str(_stat(path))
+        return safe_write.replace(original, book.save, _ns(now))
 
-    def _open(self, locator: str, read_only: bool = False, data_only: bool = False):
+    def _original(self, locator: str) -> safe_write.Original:
+        """The workbook's bytes for a write; WorkbookBusy when someone has it open."""
+        if not self.path(locator).is_file():
+            raise WorkbookError(self.not_found(locator))
+        try:
+            return safe_write.read(self.path(locator))
+        except PermissionError as exc:
+            raise self._refused(exc, locator) from exc
+
+    def _snapshot(self, locator: str) -> safe_write.Original:
+        """The workbook's bytes to read (a person may have it open: reading is harmless)."""
         path = self.path(locator)
         try:
-            return load_workbook(path, read_only=read_only, data_only=data_only)
+            return safe_write.snapshot(path)
         except FileNotFoundError as exc:
-            raise WorkbookError(f"{path.name} not found in {self.folder}; "
-                                "run `toolkit provision` to create it again") from exc
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise WorkbookError(f"{path.name} is not a readable Excel workbook ({exc}); "
-                                "ask the commune to save it again as .xlsx") from exc
+            raise WorkbookError(self.not_found(locator)) from exc
+        except PermissionError as exc:
+            raise self._refused(exc, locator) from exc
+        except WorkbookError as exc:
+            if not path.is_file():
+                raise WorkbookError(self.not_found(locator)) from exc
+            raise
+
+    def _refused(self, exc: PermissionError, locator: str) -> WorkbookError:
+        path = self.path(locator)
+        reason = holder(path)
+        if reason:
+            return WorkbookBusy(f"{path.name}: {reason}")
+        return WorkbookError(f"{path.name}: hệ điều hành không cho đọc tệp ({exc.strerror}); "
+                             "kiểm tra quyền đọc thư mục")
+
+    def tidy(self, everything: bool = False) -> list[str]:
+        """Leftovers of interrupted writes (see safe_write.tidy)."""
+        return safe_write.tidy(self.folder, everything=everything)
+
+    def _open(self, locator: str, read_only: bool = False, data_only: bool = False):
+        return self._load(locator, self._snapshot(locator).data, read_only, data_only)
+
+    def _load(self, locator: str, data: bytes, read_only: bool = False,
+              data_only: bool = False):
+        """The workbook from bytes taken from its file; what stops it said in one line with
+        what to do. Bytes that do not open while the file has changed since are a save caught
+        halfway (WorkbookBusy: read again on the next run), not a damaged workbook."""
+        path = self.path(locator)
+        try:
+            return load_workbook(io.BytesIO(data), read_only=read_only, data_only=data_only)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError, zlib.error) as exc:
+            if not safe_write.settled(path, data):
+                raise _being_saved(path) from exc
+            raise WorkbookError(f"{path.name}: {unreadable(data, exc)}") from exc
+
+    def not_found(self, locator: str) -> str:
+        """A workbook missing where the ledger says it is: where it was expected, where it
+        may be, and why provision is not the fix."""
+        found = [p for p in self.find_elsewhere(locator.split(" ")[0], locator)
+                 if Path(p) != self.path(locator)]
+        seen = f"; thấy một sổ của xã ở {'; '.join(found)}" if found else ""
+        return (f"không thấy sổ '{locator}' trong {self.folder} (nơi toolkit ghi nhận sổ của "
+                f"xã){seen} — hãy chuyển sổ về đúng thư mục và đúng tên đó; nếu chạy `toolkit "
+                "provision` trước, một sổ mới trống sẽ được tạo và số liệu trong sổ cũ không "
+                "được đọc")
+
+
+#: An Office file in the OLE2 (Compound File Binary) container: an .xlsx saved with a
+#: password, or an Excel 97-2003 .xls renamed.
+OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
+
+
+def _being_saved(path: Path) -> WorkbookBusy:
+    return WorkbookBusy(f"{path.name}: xã đang lưu sổ đúng lúc toolkit đọc (tệp đang được ghi "
+                        "dở); sổ được đọc lại ở lượt sau, không cần làm gì")
+
+
+def unreadable(data: bytes, exc: Exception) -> str:
+    """Why an .xlsx file cannot be opened, from its bytes, with what to do. (An OLE2 file's
+    directory, which names its streams, may lie anywhere in it: the whole file is searched.)"""
+    if data.startswith(OLE2_MAGIC) and _ENCRYPTED in data:
+        return ("sổ đặt mật khẩu: mở sổ, File → Info → Protect Workbook → Encrypt with "
+                "Password, xoá mật khẩu, lưu lại")
+    if data.startswith(OLE2_MAGIC):
+        return ("sổ lưu theo dạng Excel 97-2003 (.xls) dù tên là .xlsx: mở sổ, File → Save As "
+                "→ Excel Workbook (.xlsx), lưu đè lên tên cũ")
+    return (f"không phải sổ Excel đọc được ({exc}); hãy mở sổ bằng Excel và lưu lại dạng "
+            ".xlsx")
 
 
 def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, int]]]:
@@ -271,17 +383,9 @@ def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, in
     return rows, formulas
 
 
-def _stat(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except FileNotFoundError as exc:
-        raise WorkbookError(f"{path.name} disappeared from {path.parent}") from exc
-
-
-def _touch(path: Path, now: datetime) -> None:
-    """Stamp the file with the injected clock, so simulated and replayed runs stay coherent."""
-    stamp = now.timestamp()
-    os.utime(path, (stamp, stamp))
+def _ns(now: datetime) -> int:
+    """The injected clock as a file stamp, so simulated and replayed runs stay coherent."""
+    return round(now.timestamp() * 1_000_000) * 1000
 
 
 def _add_tab(book, layout: TabLayout) -> None:
