@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
+from toolkit import known
 from toolkit.checks.rosters import RosterSpec, parse_roster
-from toolkit.errors import TemplateError
+from toolkit.errors import FileProblems, TemplateError
+from toolkit.known import FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
 
 PERIODS = ("daily", "monthly", "once")
@@ -123,63 +125,203 @@ class ReportSpec:
         return [f.key for f in self.fields if f.numeric and f.aggregate == "sum"]
 
 
+# Every name a template may hold; any other is reported with the name most likely meant.
+FIELD_SETTINGS = ("key", "header", "type", "required", "min", "max", "choices", "aliases",
+                  "aggregate", "private", "reconciles_with")
+ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "phone", "leader",
+                   "min_members")
+SCHEMA: dict = {
+    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day", "rows",
+                     "calendar")),
+    "fields": [{**dict.fromkeys(FIELD_SETTINGS), "aliases": FREE}],
+    "rules": [dict.fromkeys(("key", "left", "op", "right", "level", "message", "fix",
+                             "missing"))],
+    "targets": [dict.fromkeys(("key", "label", "numerator", "threshold"))],
+    "roster": dict.fromkeys(ROSTER_SETTINGS),
+}
+
+
+@dataclass(frozen=True)
+class TemplatesCheck:
+    """Every template of a folder checked: those that load, and each file's problems."""
+
+    specs: tuple[ReportSpec, ...]
+    files: tuple[FileProblems, ...]
+    notes: tuple[str, ...]       # checks that wait for a broken template to load
+
+
 def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
     """Every ``*.toml`` in ``folder``, checked; all problems reported at once."""
-    files = sorted(Path(folder).glob("*.toml"))
+    check = check_templates(folder)
+    if check.files:
+        raise TemplateError.of_files(check.files, check.notes)
+    return choose(check.specs, only, folder)
+
+
+def choose(specs, only: str | None, folder: Path) -> list[ReportSpec]:
+    """The templates in run order (daily, monthly, once), or the one ``--template`` names."""
+    specs = sorted(specs, key=lambda s: (PERIODS.index(s.period), s.key))
+    if only is None:
+        return specs
+    chosen = [s for s in specs if s.key == only]
+    if not chosen:
+        names = ", ".join(s.key for s in specs)
+        raise TemplateError(f"no template named '{only}' in {folder}; available: {names}")
+    return chosen
+
+
+def check_templates(folder: Path) -> TemplatesCheck:
+    """Check every template; a broken one is reported once, in its own file.
+
+    Checks between templates (a key or tab used twice, a monthly field totalling a daily
+    one) run only among the templates that loaded: a template that failed is not reported
+    again as a problem of the others, only named in a note on what waits for it.
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob("*.toml"))
     if not files:
-        raise TemplateError(f"{folder}: no report templates (*.toml) found")
-    specs: list[ReportSpec] = []
-    problems: list[str] = []
-    for path in files:
-        try:
-            specs.append(load_template(path))
-        except TemplateError as exc:
-            problems.append(str(exc))
+        hint = ("the folder does not exist; check [paths] templates in toolkit.toml"
+                if not folder.is_dir() else
+                "add one (`toolkit init` writes the shipped ones into sheet_templates/)")
+        return TemplatesCheck((), (FileProblems(folder, (
+            f"no report templates (*.toml) found — {hint}",), unreadable=True),), ())
+    checked = [_check_template(path) for path in files]
+    specs = [c.spec for c in checked if c.spec is not None]
+    problems: dict[Path, list[str]] = {}
     for attribute in ("key", "tab"):
         seen: dict[str, Path] = {}
         for spec in specs:
             name = getattr(spec, attribute)
             if name in seen:
-                problems.append(f"{spec.source}: {attribute} '{name}' is also used by {seen[name]}")
-            seen[name] = spec.source
-    problems += _reconcile_problems(specs)
-    if problems:
-        raise TemplateError("\n".join(problems))
-    specs.sort(key=lambda s: (PERIODS.index(s.period), s.key))
-    if only is not None:
-        chosen = [s for s in specs if s.key == only]
-        if not chosen:
-            names = ", ".join(s.key for s in specs)
-            raise TemplateError(f"no template named '{only}' in {folder}; available: {names}")
-        return chosen
-    return specs
+                problems.setdefault(spec.source, []).append(
+                    f"{attribute} '{name}' is also used by {seen[name]} — give each template "
+                    f"its own {attribute}")
+            seen.setdefault(name, spec.source)
+    broken = {c.declared: (c.path,) for c in checked if c.spec is None}
+    # A file that is not TOML may declare any key: what names no template waits for it too.
+    broken[""] = tuple(c.path for c in checked if c.problems and c.problems.unreadable)
+    notes = _reconcile_problems(specs, broken, problems)
+    groups = {c.path: c.problems for c in checked if c.problems is not None}
+    groups |= {path: FileProblems(path, tuple(items)) for path, items in problems.items()}
+    return TemplatesCheck(tuple(specs), tuple(groups[p] for p in files if p in groups),
+                          tuple(notes))
 
 
-def _reconcile_problems(specs: list[ReportSpec]) -> list[str]:
-    """A monthly field that totals a daily one must name a daily template's number field."""
+def _reconcile_problems(specs: list[ReportSpec], broken: dict[str, tuple[Path, ...]],
+                        problems: dict[Path, list[str]]) -> list[str]:
+    """A monthly field that totals a daily one must name a daily template's number field.
+
+    One pointing at a template that did not load waits for it: a note, not a problem.
+    """
     by_key = {s.key: s for s in specs}
-    problems = []
+    waiting: dict[tuple[Path, tuple[Path, ...]], list[str]] = {}
     for spec in specs:
         for declared in spec.fields:
             if declared.reconciles_with is None:
                 continue
             other_key, other_field = declared.reconciles_with.split(".")
             other = by_key.get(other_key)
-            numbers = {f.key for f in other.fields if f.numeric} if other else set()
-            if spec.period != "monthly" or other is None or other.period != "daily" \
-                    or other_field not in numbers:
-                problems.append(f"{spec.source}: field '{declared.key}' reconciles_with "
-                                f"'{declared.reconciles_with}', which should be a number field "
-                                "of a daily template (and this template monthly)")
-    return problems
+            if other is None and (broken.get(other_key) or broken[""]):
+                files = broken.get(other_key) or broken[""]
+                waiting.setdefault((spec.source, files), []).append(
+                    f"'{declared.reconciles_with}'")
+                continue
+            where = f"field '{declared.key}' reconciles_with '{declared.reconciles_with}'"
+            numbers = [f.key for f in other.fields if f.numeric] if other else []
+            if spec.period != "monthly":
+                problem = (f"{where}, but only a monthly template can total a daily one; this "
+                           f"one is {spec.period} — remove reconciles_with")
+            elif other is None:
+                close = known.close_names(other_key, by_key)
+                problem = (f"{where}, but no template has key '{other_key}'"
+                           + (f" — did you mean '{known.or_list(close)}'?" if close else
+                              f"; the templates are {', '.join(by_key)}"))
+            elif other.period != "daily":
+                problem = (f"{where}, but {other_key} is a {other.period} template; it should "
+                           "name a field of a daily template")
+            elif other_field not in numbers:
+                close = known.close_names(other_field, numbers)
+                problem = (f"{where}, but {other_key} has no number field '{other_field}'"
+                           + (f" — did you mean '{other_key}.{known.or_list(close)}'?" if close else
+                              f"; its number fields are {', '.join(numbers)}"))
+            else:
+                continue
+            problems.setdefault(spec.source, []).append(problem)
+    return [f"{source.name}: reconciles_with {', '.join(names)} cannot be checked until "
+            f"{' and '.join(f.name for f in files)} load{'s' if len(files) == 1 else ''}"
+            for (source, files), names in waiting.items()]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    path: Path
+    spec: ReportSpec | None
+    problems: FileProblems | None
+    declared: str        # the key it declares, or its file name: how others name it
 
 
 def load_template(path: Path) -> ReportSpec:
+    checked = _check_template(Path(path))
+    if checked.problems is not None:
+        raise TemplateError.of_files([checked.problems])
+    return checked.spec
+
+
+def _check_template(path: Path) -> _Checked:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"{path}: not valid TOML ({exc})") from exc
-    problems: list[str] = []
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return _Checked(path, None, FileProblems(
+            path, (f"not valid TOML ({exc}); fix the line it names",), unreadable=True),
+            path.stem)
+    declared = data["key"] if isinstance(data.get("key"), str) else path.stem
+    lines = Lines(text)
+    problems = _nesting(data, lines)
+    problems += [describe(u, SCHEMA, _named(data, u), first_heading=lines.first_heading)
+                 for u in known.check_names(data, SCHEMA, lines)]
+    spec = _spec(path, data, problems)
+    if problems:
+        return _Checked(path, None, FileProblems(path, tuple(problems)), declared)
+    return _Checked(path, spec, None, declared)
+
+
+def _nesting(data: dict, lines: Lines) -> list[str]:
+    """[fields] for [[fields]] and [[roster]] for [roster]: said plainly, then read as meant."""
+    problems = []
+    for name in ("fields", "rules", "targets"):
+        if isinstance(data.get(name), dict):
+            at = f"line {lines.line((), name)}: " if lines.line((), name) else ""
+            problems.append(f"{at}[{name}] should be [[{name}]], with two brackets — each one "
+                            f"goes under its own [[{name}]] heading")
+            data[name] = [data[name]]
+    roster = data.get("roster")
+    if isinstance(roster, list) and all(isinstance(r, dict) for r in roster):
+        at = f"line {lines.line((), 'roster')}: " if lines.line((), "roster") else ""
+        problems.append(f"{at}[[roster]] should be [roster], with one pair of brackets — a "
+                        "template has one roster table")
+        data["roster"] = roster[0] if roster else {}
+    return problems
+
+
+def _named(data: dict, unknown: Unknown) -> str:
+    """How a problem names an unknown name: ``[[fields]] #2 (note): colour``, ``[colours]``."""
+    label = "top level"
+    if unknown.where:
+        name, index = unknown.where[0]
+        label = f"[{name}]"
+        if index is not None:
+            raw = data[name][index - 1]
+            label = f"[[{name}]] #{index} ({raw.get('key', '?')})"
+    if not unknown.table:
+        return f"{label}: {unknown.key}"
+    dotted = ".".join([*(n for n, _ in unknown.where), unknown.key])
+    written = "[" * unknown.brackets + dotted + "]" * unknown.brackets
+    return f"{label}: {written}" if label.startswith("[[") else written
+
+
+def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
+    """The ReportSpec of a template's data; every problem appended to ``problems``."""
 
     def need(table: dict, key: str, where: str, kind: type | tuple = str):
         value = table.get(key)
@@ -217,8 +359,7 @@ def load_template(path: Path) -> ReportSpec:
     elif calendar != "every_day" and period != "daily":
         problems.append("top level: calendar applies to daily reports only")
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise TemplateError(f"{path}: {len(problems)} problem(s):\n{listing}")
+        return None
     return ReportSpec(
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
         rules=rules, targets=targets, free_rows=free_rows, calendar=calendar,
@@ -294,14 +435,10 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
-    unknown = set(raw) - {"key", "header", "type", "required", "min", "max", "choices",
-                          "aliases", "aggregate", "private", "reconciles_with"}
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
         problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
                         "\"kts_daily.new_shops\"")
-    if unknown:
-        problems.append(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     return FieldSpec(
         key=str(raw.get("key", "")), header=str(raw.get("header", "")), type=str(kind),
         required=bool(raw.get("required", False)), min=raw.get("min"), max=raw.get("max"),
