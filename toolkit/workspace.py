@@ -97,7 +97,7 @@ class InitResult:
 def init_province(folder: Path, province_name: str, *, backend: str = "xlsx",
                   today: date, campaign_days: int = 61) -> InitResult:
     """Write toolkit.toml, registry.xlsx (official 2025 units) and the templates into ``folder``."""
-    from toolkit.registry import find_province, write_registry_template
+    from toolkit.units import find_province, write_registry_template
 
     province = find_province(province_name)
     folder = Path(folder)
