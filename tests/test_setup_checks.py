@@ -177,3 +177,30 @@ def test_a_new_broken_folder_gets_no_ledger_workbook_archive_or_log(tmp_path, br
     assert snapshot(config.parent) == before
     assert sorted(p.name for p in config.parent.iterdir()) == [
         "registry.xlsx", "sheet_templates", "toolkit.toml"]
+
+
+def test_the_error_is_still_each_of_the_errors_a_broken_file_raised_before(province):
+    from toolkit.errors import ConfigError, RegistryError, TemplateError
+    from toolkit.workspace import open_workspace
+
+    delete_households(province)
+    with pytest.raises(RegistryError) as caught:
+        open_workspace(province)
+    assert isinstance(caught.value, ConfigError | TemplateError | SetupError)
+    assert caught.value.path == (province.parent / "registry.xlsx").resolve()
+    assert caught.value.problems == [
+        'missing required column "Số hộ gia đình" — restore it: type "Số hộ gia đình" in the '
+        "header row above an empty column, and under it each commune's number of households "
+        "(a blank cell is allowed; its % targets then show blank)"]
+
+
+def test_with_several_broken_files_each_problem_names_its_file(province):
+    from toolkit.workspace import open_workspace
+
+    misspell_grace(province)
+    delete_households(province)
+    with pytest.raises(SetupError) as caught:
+        open_workspace(province)
+    assert caught.value.path is None
+    assert [p.split(": ")[0] for p in caught.value.problems] == [
+        str(province), str((province.parent / "registry.xlsx").resolve())]

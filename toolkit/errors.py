@@ -64,8 +64,13 @@ class TemplateError(ToolkitError):
     """A report template (sheet_templates/*.toml) is malformed."""
 
 
-class SetupError(ToolkitError):
+class SetupError(ConfigError, TemplateError, RegistryError):
     """Config, templates or registry have problems: all of them, by file; nothing was done."""
+
+    # It is each of the three errors, so code that caught the one the first broken file
+    # raised before all were checked together still catches it.
+    def __init__(self, message: str):
+        ToolkitError.__init__(self, message)
 
     @classmethod
     def of_files(cls, files, notes=()) -> ToolkitError:
@@ -73,6 +78,13 @@ class SetupError(ToolkitError):
         error = cls(f"nothing was changed — first fix {count} problem(s) in {len(files)} "
                     f"file(s), then run the command again:\n{listing(files, notes)}")
         error.files, error.notes = tuple(files), tuple(notes)
+        # As RegistryError had them: the one file and its problems; with several files, each
+        # problem names its file.
+        if len(files) == 1:
+            error.path, error.problems = files[0].path, list(files[0].problems)
+        else:
+            error.path = None
+            error.problems = [f"{f.path}: {p}" for f in files for p in f.problems]
         return error
 
 
