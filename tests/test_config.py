@@ -335,3 +335,22 @@ def test_every_setting_with_one_letter_changed_is_named(tmp_path, data, setting)
     meant = re.search(rf"\[{section}\] {re.escape(typed)} is not a known setting — did you mean "
                       r"(.+?)\? Correct the name", message)
     assert meant and key in re.split(r", | or ", meant[1]), message
+
+
+def test_a_setting_written_above_every_heading_with_dashes_names_only_its_own_setting(tmp_path):
+    text = "grace-minutes = 15\n" + render_config(**LANG_SON)
+    assert problems_in(tmp_path, text).endswith(
+        "  - line 1: grace-minutes is not a known setting — did you mean grace_minutes in "
+        "[timeliness]? Correct the name, or delete the line")
+
+
+@pytest.mark.parametrize(("setting", "meant"), [
+    ('kind = "xslx"', "[backend] kind = 'xslx' should be one of xlsx, gsheets — did you mean "
+                      "'xlsx'?\n"),
+    ('kind = "google"', "[backend] kind = 'google' should be one of xlsx, gsheets\n"),
+    ('kind = "xlsx"\n[smtp]\nhost = "smtp.x.vn"\nsender = "a@x.vn"\nsecurity = "startls"',
+     "[smtp] security = 'startls' should be starttls, ssl or none — did you mean 'starttls'?\n"),
+])
+def test_a_value_that_is_not_one_of_the_choices_says_the_one_meant(tmp_path, setting, meant):
+    text = render_config(**LANG_SON).replace('kind = "xlsx"', setting)
+    assert meant in problems_in(tmp_path, text) + "\n"

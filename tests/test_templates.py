@@ -615,3 +615,50 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
         "Not checked yet:\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "cannot be checked until bao_cao_ngay.toml loads")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('period = "monthly"', 'period = "monthy"',
+     "top level: period 'monthy' should be one of daily, monthly, once — did you mean "
+     "'monthly'?"),
+    ('type = "text"', 'type = "integer"',
+     "[[fields]] #2 (note): type 'integer' should be one of int, number, text, date, choice, "
+     "phone — did you mean 'int'?"),
+    ('type = "text"', 'type = "text"\naggregate = "summ"',
+     "[[fields]] #2 (note): aggregate 'summ' should be one of sum, count, none — did you mean "
+     "'sum'?"),
+    ("required = true", 'required = "no"',
+     "[[fields]] #1 (connections): required = 'no' should be true or false (without quotes)"),
+    ('type = "text"', 'type = "text"\nchoices = "Có"',
+     "[[fields]] #2 (note): choices = 'Có' should be a list of texts"),
+    ('type = "text"', 'type = "choice"\nchoices = [1, 2]',
+     '[[fields]] #2 (note): a choice field needs choices = ["..."] or "villages"'),
+    ('op = "<="', 'op = "=<"',
+     "[[rules]] #1 (connections_within_households): op '=<' should be one of <= < >= > == != "
+     "— did you mean <=?"),
+    ('message = "Số', 'level = "warn"\nmessage = "Số',
+     "[[rules]] #1 (connections_within_households): level should be 'error' or 'warning', not "
+     "'warn' — did you mean 'warning'?"),
+    ("due_day = 20", "due_day = true",
+     "top level: due_day True should be a day of the month (1-31)"),
+    ('due_day = 20', 'due_day = 20\nrows = "nhiều"',
+     "top level: rows 'nhiều' should be a whole number ≥ 0"),
+])
+def test_a_wrong_value_says_what_it_should_be_and_the_one_meant(tmp_path, old, new, expected):
+    assert expected in problem_of(write(tmp_path, "water.toml", VALID.replace(old, new)))
+
+
+@pytest.mark.parametrize("target", [
+    'numerator = ["connections"]', "numerator = 3", 'numerator = "conections"'])
+def test_a_target_counting_no_number_field_is_a_problem_not_a_crash(tmp_path, target):
+    text = VALID + f'\n[[targets]]\nkey = "t"\n{target}\nthreshold = 0.5\n'
+    message = problem_of(write(tmp_path, "water.toml", text))
+    assert "[[targets]] #1 (t): numerator should name a number field of this template" in message
+    if "conections" in target:
+        assert message.endswith("— did you mean 'connections'?")
+
+
+def test_a_deadline_written_as_a_toml_time_is_read(tmp_path):
+    spec = load_template(write(tmp_path, "water.toml",
+                               VALID.replace('deadline = "16:30"', "deadline = 16:30:00")))
+    assert spec.deadline.at == time(16, 30)

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from toolkit.errors import ConfigError, FileProblems
-from toolkit.known import Lines, Unknown, check_names, describe
+from toolkit.known import Lines, Unknown, check_names, describe, meant
 
 CONFIG_NAME = "toolkit.toml"
 BACKENDS = ("xlsx", "gsheets")
@@ -170,7 +170,8 @@ def check_config(explicit: str | Path | None = None) -> ConfigCheck:
     code = get("province", "code", int)
     backend = get("backend", "kind", str, "xlsx")
     if backend not in BACKENDS:
-        problems.append(f"[backend] kind = {backend!r} should be one of {', '.join(BACKENDS)}")
+        problems.append(f"[backend] kind = {backend!r} should be one of {', '.join(BACKENDS)}"
+                        + meant(backend, BACKENDS))
     start = get("campaign", "start", date)
     end = get("campaign", "end", date)
     if isinstance(start, date) and isinstance(end, date) and end < start:
@@ -225,7 +226,7 @@ def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
               for key in ("host", "port", "sender", "username", "password_env", "security")}
     if values["security"] not in ("starttls", "ssl", "none"):
         problems.append(f"[smtp] security = {values['security']!r} should be starttls, ssl "
-                        "or none")
+                        "or none" + meant(values["security"], ("starttls", "ssl", "none")))
     if not values["host"] or "@" not in values["sender"]:
         problems.append("[smtp] needs host = \"smtp.example.gov.vn\" and sender = "
                         "\"so-khcn@example.gov.vn\"")

@@ -62,6 +62,12 @@ def or_list(names: Iterable[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
+def meant(value, allowed: Iterable[str]) -> str:
+    """" — did you mean 'daily'?" for a value close to an allowed one, else nothing."""
+    close = close_names(value, allowed) if isinstance(value, str) and value.strip() else []
+    return f" — did you mean {or_list(repr(c) for c in close)}?" if close else ""
+
+
 # Where each name is written -----------------------------------------------------------------
 
 _PART = r"""(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')"""
@@ -208,8 +214,12 @@ def _unknown(key: str, value, where: Where, tables: dict, lines: Lines) -> Unkno
     homes = tuple(path for path, spec in tables.items() if path != general and key in spec)
     near: tuple[tuple[Where, str], ...] = ()
     if not typos and not homes:
-        near = tuple((path, name) for path, spec in tables.items() if path != general
-                     for name in close_names(key, spec))
+        close = [(path, name) for path, spec in tables.items() if path != general
+                 for name in close_names(key, spec)]
+        score = {c: difflib.SequenceMatcher(None, _plain(key), _plain(c[1])).ratio()
+                 for c in close}
+        same = [c for c in close if score[c] == 1]    # grace-minutes for grace_minutes
+        near = tuple(same or sorted(close, key=lambda c: -score[c])[:3])
     tables_in = isinstance(value, dict) or (
         isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value))
     brackets = 0

@@ -339,7 +339,8 @@ def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
         problems.append(f"top level: tab '{tab}' must be ≤ 31 characters without []:*?/\\")
     period = need(data, "period", "top level")
     if period is not None and period not in PERIODS:
-        problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}")
+        problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}"
+                        + known.meant(period, PERIODS))
     deadline = _deadline(data, period, problems)
     tables = {name: _tables(data, name, problems) for name in ("fields", "rules", "targets")}
     fields = tuple(_field(raw, i, problems) for i, raw in tables["fields"])
@@ -352,10 +353,14 @@ def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
     rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
     targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
     free_rows = data.get("rows", 200 if period == "once" else 0)
+    if isinstance(free_rows, bool) or not isinstance(free_rows, int) or free_rows < 0:
+        problems.append(f"top level: rows {free_rows!r} should be a whole number ≥ 0 (the "
+                        "empty rows a roster sheet offers)")
     roster = parse_roster(data["roster"], fields, problems) if "roster" in data else None
     calendar = data.get("calendar", "every_day")
-    if calendar not in CALENDARS:
-        problems.append(f"top level: calendar {calendar!r} should be one of {', '.join(CALENDARS)}")
+    if not isinstance(calendar, str) or calendar not in CALENDARS:
+        problems.append(f"top level: calendar {calendar!r} should be one of "
+                        f"{', '.join(CALENDARS)}{known.meant(calendar, CALENDARS)}")
     elif calendar != "every_day" and period != "daily":
         problems.append("top level: calendar applies to daily reports only")
     if problems:
@@ -389,14 +394,16 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
             return None
         return Deadline(period, raw.time(), once_due=raw)
     try:
-        at = time.fromisoformat(raw) if isinstance(raw, str) else None
+        at = time.fromisoformat(raw) if isinstance(raw, str) else \
+            raw if isinstance(raw, time) else None
     except ValueError:
         at = None
     if at is None:
         problems.append(f"top level: deadline {raw!r} should be a time of day like \"17:00\"")
         return None
     day = data.get("due_day")
-    if period == "monthly" and not (isinstance(day, int) and 1 <= day <= 31):
+    if period == "monthly" and (isinstance(day, bool) or not isinstance(day, int)
+                                or not 1 <= day <= 31):
         problems.append(f"top level: due_day {day!r} should be a day of the month (1-31)")
         return None
     return Deadline(period, at, day_of_month=day)
@@ -405,22 +412,31 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
 def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     where = f"[[fields]] #{index} ({raw.get('key', '?')})"
     kind = raw.get("type")
-    if kind not in FIELD_TYPES:
-        problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}")
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:
+        problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}"
+                        + known.meant(kind, FIELD_TYPES))
     aggregate = raw.get("aggregate", "sum" if kind in ("int", "number") else "none")
-    if aggregate not in AGGREGATES:
-        problems.append(
-            f"{where}: aggregate {aggregate!r} should be one of {', '.join(AGGREGATES)}")
+    if not isinstance(aggregate, str) or aggregate not in AGGREGATES:
+        problems.append(f"{where}: aggregate {aggregate!r} should be one of "
+                        f"{', '.join(AGGREGATES)}{known.meant(aggregate, AGGREGATES)}")
+    for flag in ("required", "private"):
+        if not isinstance(raw.get(flag, False), bool):
+            problems.append(f"{where}: {flag} = {raw[flag]!r} should be true or false "
+                            "(without quotes)")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(raw.get("key", ""))):
         problems.append(f"{where}: key should be lower_case_with_underscores")
     if not raw.get("header"):
         problems.append(f"{where}: 'header' (the Vietnamese column title) is missing")
     choices = raw.get("choices", ())
     from_villages = choices == "villages"
-    if kind == "choice" and not from_villages and not (
-        isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices)
-    ):
+    listed = isinstance(choices, list | tuple) and all(isinstance(c, str) for c in choices)
+    if kind == "choice" and not from_villages and not (listed and choices):
         problems.append(f"{where}: a choice field needs choices = [\"...\"] or \"villages\"")
+    elif not from_villages and not listed:
+        problems.append(f"{where}: choices = {choices!r} should be a list of texts, e.g. "
+                        "[\"Có\", \"Không\"]")
+    if not from_villages and not listed:
+        choices = ()
     aliases = raw.get("aliases", {})
     if aliases and kind != "choice":
         problems.append(f"{where}: aliases are other words for a choice; this field is {kind}")
@@ -460,14 +476,21 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
                 f"{where}: {side} {raw.get(side)!r} should be a number field, cum(field), "
                 f"a number or one of {', '.join(REGISTRY_NAMES)}"
             )
-    if raw.get("op") not in OPERATORS:
-        problems.append(f"{where}: op {raw.get('op')!r} should be one of {' '.join(OPERATORS)}")
-    if raw.get("level", "error") not in LEVELS:
-        problems.append(f"{where}: level should be 'error' or 'warning'")
+    op = raw.get("op")
+    if not isinstance(op, str) or op not in OPERATORS:
+        hint = f" — did you mean {op[::-1]}?" if isinstance(op, str) and op[::-1] in OPERATORS \
+            else ""
+        problems.append(f"{where}: op {op!r} should be one of {' '.join(OPERATORS)}{hint}")
+    level = raw.get("level", "error")
+    if not isinstance(level, str) or level not in LEVELS:
+        problems.append(f"{where}: level should be 'error' or 'warning', not {level!r}"
+                        + known.meant(level, LEVELS))
     if not raw.get("message"):
         problems.append(f"{where}: 'message' (Vietnamese text for commune staff) is missing")
-    if raw.get("missing", "skip_if_any") not in MISSING_STRATEGIES:
-        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}")
+    missing = raw.get("missing", "skip_if_any")
+    if not isinstance(missing, str) or missing not in MISSING_STRATEGIES:
+        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}, "
+                        f"not {missing!r}{known.meant(missing, MISSING_STRATEGIES)}")
     return RuleSpec(
         key=str(raw.get("key", f"rule{index}")), left=str(raw.get("left", "")).strip(),
         op=str(raw.get("op")), right=str(raw.get("right", "")).strip(),
@@ -478,8 +501,10 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
 
 def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> TargetSpec:
     where = f"[[targets]] #{index} ({raw.get('key', '?')})"
-    if raw.get("numerator") not in numeric:
-        problems.append(f"{where}: numerator should name a number field")
+    numerator = raw.get("numerator")
+    if not isinstance(numerator, str) or numerator not in numeric:
+        problems.append(f"{where}: numerator should name a number field of this template, "
+                        f"not {numerator!r}" + known.meant(numerator, sorted(numeric)))
     threshold = raw.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
             or not 0 < threshold <= 1:
