@@ -415,6 +415,22 @@ def test_a_code_on_several_rows_names_the_rows_the_communes_and_the_fix(tmp_path
     ]
 
 
+def test_a_duplicate_code_is_said_in_the_same_run_as_other_problems_of_its_rows(tmp_path):
+    rows = FILLED + [["6040", "Xã Thất Khê", None, "Lạng Sơn", None, "nhiều"]]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert [p.split(" — ")[0] for p in caught.value.problems] == [
+        "rows 2 and 4: commune code 06040 is on 2 rows (row 2 Xã Thất Khê, row 4 Xã Thất Khê)",
+        'row 4: "Số hộ gia đình" is "nhiều", not a whole number']
+
+
+@pytest.mark.parametrize("typed", ["Mãxã", "MA-XA", "mã_xã"])
+def test_a_header_retyped_without_its_space_is_read(tmp_path, typed):
+    header = [typed, *HEADER_ROW[1:]]
+    assert load_registry(write_xlsx(tmp_path / "registry.xlsx", FILLED, header)).communes
+
+
 def test_one_name_twice_in_a_district_is_a_warning_and_one_editor_for_two_is_fine(tmp_path):
     editor = "van.thu@langson.gov.vn"
     rows = [["06040", "Thất Khê", "Xã", "Lạng Sơn", "Tràng Định", 1250, None, editor],

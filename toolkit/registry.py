@@ -119,19 +119,20 @@ def load_registry(path: Path) -> Registry:
     columns = _match_headers(rows[0] if rows else (), problems, warnings)
     shown = {key: header for key, (_, header) in columns.items()}
     communes: list[tuple[int, Commune]] = []
+    coded: list[tuple[int, str, str]] = []     # every row whose code reads, even with problems
     filled = 0
     for number, values in enumerate(rows[1:], start=2):
         if all(_text(v) is None for v in values):
             continue
         filled += 1
         cells = {key: values[i] if i < len(values) else None for key, (i, _) in columns.items()}
-        commune = _parse_row(number, cells, shown, problems, warnings)
+        commune = _parse_row(number, cells, shown, problems, warnings, coded)
         if commune is not None:
             communes.append((number, commune))
     if not filled:
         problems.append("no communes: add one row per commune under the header row "
                         "(`toolkit init` writes the official list)")
-    _check_duplicates(communes, problems, warnings)
+    _check_duplicates(communes, coded, problems, warnings)
     if problems:
         raise RegistryError(path, sorted(problems, key=_row_of))
     from toolkit.units import compare_official
@@ -188,7 +189,7 @@ def _header_key(text: str) -> str:
 
 
 def _aliases() -> tuple[dict[str, str], dict[str, str]]:
-    """Names of each column, as typed and without diacritics; a name without diacritics that
+    """Names of each column, as typed and without diacritics or spaces; a name so folded that
     could be two columns is left out, so only the exact spelling finds either."""
     names: dict[str, str] = {}
     for key, header, _ in COLUMNS:
@@ -197,8 +198,13 @@ def _aliases() -> tuple[dict[str, str], dict[str, str]]:
     names |= {"phone": "contact_phone", "email": "editors", "emails": "editors"}
     folded: dict[str, set[str]] = {}
     for alias, key in names.items():
-        folded.setdefault(fold(alias), set()).add(key)
+        folded.setdefault(_compact(alias), set()).add(key)
     return names, {alias: keys.pop() for alias, keys in folded.items() if len(keys) == 1}
+
+
+def _compact(header_key: str) -> str:
+    """Without diacritics or spaces: "Mãxã" and "E-mail" as retyped still find their column."""
+    return fold(header_key).replace(" ", "")
 
 
 def _letter(index: int) -> str:
@@ -225,7 +231,7 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
         if text is None:
             continue
         typed = _header_key(text)
-        key = exact.get(typed) or folded.get(fold(typed))
+        key = exact.get(typed) or folded.get(_compact(typed))
         if key is None:
             unknown.append((index, text))
         elif key in columns:
@@ -260,8 +266,8 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
     return columns
 
 
-def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str],
-               problems: list[str], warnings: list[str]) -> Commune | None:
+def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], problems: list[str],
+               warnings: list[str], coded: list[tuple[int, str, str]]) -> Commune | None:
     found: list[str] = []
 
     def problem(message: str) -> None:
@@ -288,6 +294,8 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str],
             name = name[len(kind) + 1:].strip()
     elif "kind" in shown:
         problem(f'"{shown["kind"]}" is empty — type {", ".join(KINDS)}')
+    if code is not None and code.isdigit() and len(code) == 5:
+        coded.append((number, code, f"{kind or ''} {name or '?'}".strip()))
     households = _households(cells.get("households"), shown.get("households"), problem)
     villages = _split(_text(cells.get("villages")), r"[;\n]+")
     editors = _split(_text(cells.get("editors")), r"[;,\s]+")
@@ -353,14 +361,16 @@ def _text(raw: Any) -> str | None:
     return text or None
 
 
-def _check_duplicates(communes: list[tuple[int, Commune]], problems: list[str],
-                      warnings: list[str]) -> None:
-    """A code on two rows is an error (which row is the commune?); one name twice in a
-    district is only suspicious (two communes may share a name), so a warning."""
-    by_code: dict[str, list[tuple[int, Commune]]] = {}
+def _check_duplicates(communes: list[tuple[int, Commune]], coded: list[tuple[int, str, str]],
+                      problems: list[str], warnings: list[str]) -> None:
+    """A code on two rows is an error (which row is the commune?), said in the same run as
+    any other problem of those rows; one name twice in a district is only suspicious (two
+    communes may share a name), so a warning."""
+    by_code: dict[str, list[tuple[int, str]]] = {}
     by_name: dict[tuple[str, str, str], list[tuple[int, Commune]]] = {}
+    for number, code, display in coded:
+        by_code.setdefault(code, []).append((number, display))
     for number, commune in communes:
-        by_code.setdefault(commune.code, []).append((number, commune))
         key = (fold(commune.province), fold(commune.district or ""), fold(commune.display_name))
         by_name.setdefault(key, []).append((number, commune))
     from toolkit import units
@@ -371,12 +381,12 @@ def _check_duplicates(communes: list[tuple[int, Commune]], problems: list[str],
             continue
         official = official or units.official()
         numbers = [str(n) for n, _ in rows]
-        listing = ", ".join(f"row {n} {c.display_name}" for n, c in rows)
+        listing = ", ".join(f"row {n} {display}" for n, display in rows)
         hint = ""
         if code in official.names:
             hint = f" ({code} is {official.names[code]} in the official 2025 list" + "".join(
-                f"; {c.display_name}'s is {other}" for _, c in rows
-                if (other := official.code_of(c.display_name, code)) not in (None, code)) + ")"
+                f"; {display}'s is {other}" for _, display in rows
+                if (other := official.code_of(display, code)) not in (None, code)) + ")"
         problems.append(f"rows {or_list(numbers).replace(' or ', ' and ')}: commune code {code} "
                         f"is on {len(rows)} rows ({listing}) — keep one row per commune, with "
                         f'its official 5-digit commune code in "{HEADERS["code"]}"{hint}')
