@@ -149,6 +149,8 @@ COMMANDS = {
     "daily": ["daily", "--date", DAY],
     "remind": ["remind", "--date", DAY],
     "status": ["status", "--date", DAY],
+    "doctor": ["doctor"],
+    "dry-run": ["provision", "--dry-run"],
 }
 
 
