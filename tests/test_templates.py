@@ -662,3 +662,26 @@ def test_a_deadline_written_as_a_toml_time_is_read(tmp_path):
     spec = load_template(write(tmp_path, "water.toml",
                                VALID.replace('deadline = "16:30"', "deadline = 16:30:00")))
     assert spec.deadline.at == time(16, 30)
+
+
+def test_a_wrong_value_names_its_line_and_problems_come_in_line_order(tmp_path):
+    text = VALID.replace('type = "text"', 'type = "txt"').replace(
+        'op = "<="', 'op = "<="\nlevl = "warning"')
+    lines = text.splitlines()
+    typed = lines.index('type = "txt"') + 1
+    level = lines.index('levl = "warning"') + 1
+    path = write(tmp_path, "water.toml", text)
+    message = problem_of(path)
+    assert message.splitlines()[1:] == [
+        f"  - line {typed}: [[fields]] #2 (note): type 'txt' should be one of int, number, "
+        "text, date, choice, phone — did you mean 'text'?",
+        f"  - line {level}: [[rules]] #1 (connections_within_households): levl is not a known "
+        "setting — did you mean level? Correct the name, or delete the line"]
+
+
+def test_a_roster_kind_close_to_a_known_one_says_it(tmp_path):
+    path = tmp_path / "team_roster.toml"
+    text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace('kind = "team"', 'kind = "teams"'), encoding="utf-8")
+    assert "kind 'teams' should be one of team, committee — did you mean 'team'? (write" \
+        in problem_of(path)

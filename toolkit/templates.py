@@ -280,7 +280,10 @@ def _check_template(path: Path) -> _Checked:
     problems = _nesting(data, lines)
     problems += [describe(u, SCHEMA, _named(data, u), first_heading=lines.first_heading)
                  for u in known.check_names(data, SCHEMA, lines)]
+    named = len(problems)
     spec = _spec(path, data, problems)
+    problems[named:] = [_with_line(p, lines) for p in problems[named:]]
+    problems.sort(key=_line_of)
     if problems:
         return _Checked(path, None, FileProblems(path, tuple(problems)), declared)
     return _Checked(path, spec, None, declared)
@@ -302,6 +305,26 @@ def _nesting(data: dict, lines: Lines) -> list[str]:
                         "template has one roster table")
         data["roster"] = roster[0] if roster else {}
     return problems
+
+
+_SETTING = re.compile(r"^(?:top level|\[\[(\w+)\]\] #(\d+) \([^)]*\)|\[(roster)\]): (\w+)\b")
+
+
+def _with_line(problem: str, lines: Lines) -> str:
+    """"line 12: " before a problem with a setting's value, when the setting is in the file."""
+    match = _SETTING.match(problem)
+    if match is None:
+        return problem
+    table, index, roster, key = match.groups()
+    where = ((table, int(index)),) if table else ((roster, None),) if roster else ()
+    line = lines.line(where, key)
+    return f"line {line}: {problem}" if line else problem
+
+
+def _line_of(problem: str) -> int:
+    """Sort key: problems of the whole file first, then by line."""
+    match = re.match(r"line (\d+): ", problem)
+    return int(match[1]) if match else 0
 
 
 def _named(data: dict, unknown: Unknown) -> str:
