@@ -121,8 +121,11 @@ def test_unknown_template_names_the_available_ones():
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
         f"no template named 'kts_weekly' in {PACKAGED_TEMPLATES}; "
-        "available: kts_daily, cds_monthly, committee_roster, team_roster"
+        "available: kts_daily, cds_monthly, committee_roster, team_roster — did you mean "
+        "'kts_daily'?"
     )
+    with pytest.raises(TemplateError, match=r"team_roster$"):
+        load_templates(PACKAGED_TEMPLATES, only="water")
 
 
 def test_empty_folder(tmp_path):

@@ -166,7 +166,8 @@ def choose(specs, only: str | None, folder: Path) -> list[ReportSpec]:
     chosen = [s for s in specs if s.key == only]
     if not chosen:
         names = ", ".join(s.key for s in specs)
-        raise TemplateError(f"no template named '{only}' in {folder}; available: {names}")
+        raise TemplateError(f"no template named '{only}' in {folder}; available: {names}"
+                            + known.meant(only, [s.key for s in specs]))
     return chosen
 
 
