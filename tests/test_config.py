@@ -354,3 +354,9 @@ def test_a_setting_written_above_every_heading_with_dashes_names_only_its_own_se
 def test_a_value_that_is_not_one_of_the_choices_says_the_one_meant(tmp_path, setting, meant):
     text = render_config(**LANG_SON).replace('kind = "xlsx"', setting)
     assert meant in problems_in(tmp_path, text) + "\n"
+
+
+def test_a_config_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "toolkit.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + render_config(**LANG_SON).encode("utf-8"))
+    assert load_config(tmp_path).province == "Lạng Sơn"

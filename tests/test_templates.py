@@ -167,7 +167,8 @@ def test_valid_template_in_a_folder(tmp_path):
     ('tab = "Nước sạch"', 'tab = "Nước/sạch"',
      "top level: tab 'Nước/sạch' must be ≤ 31 characters"),
     ('op = "<="', 'op = "=<"', "[[rules]] #1 (connections_within_households): op '=<' should be"),
-    ('key = "note"', 'key = "connections"', "[[fields]]: key 'connections' is declared twice"),
+    ('key = "note"', 'key = "connections"', 
+     "[[fields]]: key 'connections' is declared twice (#1 and #2)"),
 ])
 def test_each_problem_names_the_file_and_the_key(tmp_path, old, new, expected):
     assert old in VALID
@@ -688,3 +689,9 @@ def test_a_roster_kind_close_to_a_known_one_says_it(tmp_path):
     path.write_text(text.replace('kind = "team"', 'kind = "teams"'), encoding="utf-8")
     assert "kind 'teams' should be one of team, committee — did you mean 'team'? (write" \
         in problem_of(path)
+
+
+def test_a_template_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "water.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
+    assert load_template(path).key == "water_monthly"

@@ -128,7 +128,7 @@ def check_config(explicit: str | Path | None = None) -> ConfigCheck:
     """Read toolkit.toml and list every problem in it; raise only when there is no file."""
     path = find_config(explicit)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         how = ("save it as UTF-8" if isinstance(exc, UnicodeDecodeError)

@@ -270,7 +270,7 @@ def load_template(path: Path) -> ReportSpec:
 
 def _check_template(path: Path) -> _Checked:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return _Checked(path, None, FileProblems(
@@ -370,9 +370,15 @@ def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
     fields = tuple(_field(raw, i, problems) for i, raw in tables["fields"])
     if not fields:
         problems.append("[[fields]]: a template needs at least one field")
-    keys = [f.key for f in fields]
-    for dup in {k for k in keys if keys.count(k) > 1}:
-        problems.append(f"[[fields]]: key '{dup}' is declared twice")
+    numbers: dict[str, list[str]] = {}
+    for (index, _), declared in zip(tables["fields"], fields, strict=True):
+        numbers.setdefault(declared.key, []).append(f"#{index}")
+    for dup, where in numbers.items():
+        if len(where) > 1 and dup:
+            problems.append(f"[[fields]]: key '{dup}' is declared twice ({' and '.join(where)})"
+                            " — give each field its own key" if len(where) == 2 else
+                            f"[[fields]]: key '{dup}' is declared {len(where)} times "
+                            f"({', '.join(where)}) — give each field its own key")
     numeric = {f.key for f in fields if f.numeric}
     rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
     targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
