@@ -445,3 +445,27 @@ def test_one_name_twice_in_a_district_is_a_warning_and_one_editor_for_two_is_fin
         "official list")
     assert not any("Ba Sơn is listed" in w for w in registry.warnings)    # two districts
     assert not any(editor in w for w in registry.warnings)
+
+
+def test_a_title_above_the_header_row_is_skipped_and_rows_keep_their_numbers(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH XÃ, PHƯỜNG TỈNH LẠNG SƠN"])
+    sheet.append([])
+    sheet.append(HEADER_ROW)
+    for row in [*FILLED, ["06041", "Thất Khê", "Xã", "Lạng Sơn", None, "nhiều"]]:
+        sheet.append(row)
+    book.save(tmp_path / "registry.xlsx")
+    with pytest.raises(RegistryError) as caught:
+        load_registry(tmp_path / "registry.xlsx")
+    assert [p.split(" — ")[0] for p in caught.value.problems] == [
+        'row 6: "Số hộ gia đình" is "nhiều", not a whole number']
+
+
+def test_the_communes_sheet_is_read_even_when_another_sheet_was_put_first(tmp_path):
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED)
+    book = load_workbook(path)
+    book.active.title = "Danh sách xã"
+    book.create_sheet("Ghi chú", 0).append(["Cập nhật ngày 20/11"])
+    book.save(path)
+    assert [c.code for c in load_registry(path).communes] == ["06040", "06202"]

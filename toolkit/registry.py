@@ -116,12 +116,13 @@ def load_registry(path: Path) -> Registry:
     rows = _read_rows(path)
     problems: list[str] = []
     warnings: list[str] = []
-    columns = _match_headers(rows[0] if rows else (), problems, warnings)
+    top = _header_index(rows)
+    columns = _match_headers(rows[top] if rows else (), problems, warnings)
     shown = {key: header for key, (_, header) in columns.items()}
     communes: list[tuple[int, Commune]] = []
     coded: list[tuple[int, str, str]] = []     # every row whose code reads, even with problems
     filled = 0
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in enumerate(rows[top + 1:], start=top + 2):
         if all(_text(v) is None for v in values):
             continue
         filled += 1
@@ -139,6 +140,17 @@ def load_registry(path: Path) -> Registry:
 
     warnings += compare_official(communes)
     return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)))
+
+
+def _header_index(rows: list[tuple[Any, ...]]) -> int:
+    """The header row: the first of the top ten naming two known columns, so a title typed
+    above it ("DANH SÁCH XÃ TỈNH LẠNG SƠN") is not read as the header; else the first row."""
+    exact, folded = _aliases()
+    for index, row in enumerate(rows[:10]):
+        typed = [_header_key(t) for t in map(_text, row) if t is not None]
+        if sum(1 for t in typed if exact.get(t) or folded.get(_compact(t))) >= 2:
+            return index
+    return 0
 
 
 def _row_of(message: str) -> int:
@@ -175,7 +187,9 @@ def _read_rows(path: Path) -> list[tuple[Any, ...]]:
         raise RegistryError(path, [f"cannot open it as an Excel workbook ({exc}) — "
                                    "save it again as .xlsx"]) from None
     try:
-        sheet = book.worksheets[0]
+        # "Danh sách xã" wherever it is among the sheets (a guide tab may have been put first)
+        sheet = next((s for s in book.worksheets if fold(s.title) == fold(SHEET)),
+                     book.worksheets[0])
         sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
         return [tuple(r) for r in sheet.iter_rows(values_only=True)]
     finally:
