@@ -469,3 +469,22 @@ def test_the_communes_sheet_is_read_even_when_another_sheet_was_put_first(tmp_pa
     book.create_sheet("Ghi chú", 0).append(["Cập nhật ngày 20/11"])
     book.save(path)
     assert [c.code for c in load_registry(path).communes] == ["06040", "06202"]
+
+
+CELL = st.one_of(st.none(), st.integers(-10, 10**6), st.text(max_size=8), st.booleans(),
+                 st.floats(allow_nan=False, allow_infinity=False, width=32),
+                 st.sampled_from(["06040", "6040", "Xã", "a@b.vn; a@b.vn", "1.250", " "]))
+
+
+@given(row=st.integers(0, 2), column=st.integers(0, len(HEADER_ROW)), value=CELL)
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_cell_anywhere_in_the_registry_loads_or_is_a_listed_problem(tmp_path, row, column,
+                                                                        value):
+    table = [[*HEADER_ROW, None], *([*r, None] for r in FILLED)]
+    table[row][column] = value
+    path = write_xlsx(tmp_path / "registry.xlsx", table[1:], table[0])
+    try:
+        load_registry(path)
+    except RegistryError as exc:
+        assert exc.problems

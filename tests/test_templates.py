@@ -695,3 +695,41 @@ def test_a_template_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path):
     path = tmp_path / "water.toml"
     path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
     assert load_template(path).key == "water_monthly"
+
+
+def _places(node, at=()):
+    """Every key and list item of parsed TOML, as a path of keys and indexes."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    for key, value in items:
+        yield (*at, key)
+        yield from _places(value, (*at, key))
+
+
+ANY_VALUE = st.one_of(st.integers(-5, 40), st.text(max_size=6), st.booleans(), st.none(),
+                      st.lists(st.integers(0, 3), max_size=2), st.lists(st.text(max_size=3)),
+                      st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+                      st.floats(allow_nan=False, allow_infinity=False), st.dates(), st.times())
+
+
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_any_value_anywhere_in_a_template_is_a_problem_or_loads_never_a_crash(data):
+    import tomllib
+
+    from toolkit.templates import _spec
+
+    name = data.draw(st.sampled_from(sorted(p.name for p in PACKAGED_TEMPLATES.glob("*.toml"))))
+    parsed = tomllib.loads((PACKAGED_TEMPLATES / name).read_text(encoding="utf-8"))
+    *parent, last = data.draw(st.sampled_from(list(_places(parsed))))
+    table = parsed
+    for key in parent:
+        table = table[key]
+    value = data.draw(ANY_VALUE)
+    if value is None:
+        del table[last]
+    else:
+        table[last] = value
+    problems: list[str] = []
+    spec = _spec(PACKAGED_TEMPLATES / name, parsed, problems)
+    assert (spec is None) == bool(problems)
