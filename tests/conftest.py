@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from toolkit.cli import main
@@ -144,3 +145,18 @@ def use_smtp(config: Path, inbox) -> None:
     config.write_text(text + f'\n[smtp]\nhost = "127.0.0.1"\nport = {inbox.port}\n'
                       'sender = "so-khcn@example.gov.vn"\nsecurity = "none"\n',
                       encoding="utf-8")
+
+
+@st.composite
+def one_letter_changed(draw, name: str) -> str:
+    """``name`` with one letter replaced, added, dropped or swapped with the next."""
+    letters = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+    at = draw(st.integers(0, len(name) - 1))
+    how = draw(st.sampled_from(["replace", "add", "drop", "swap"]))
+    if how == "replace":
+        return name[:at] + draw(letters) + name[at + 1:]
+    if how == "add":
+        return name[:at] + draw(letters) + name[at:]
+    if how == "drop":
+        return name[:at] + name[at + 1:]
+    return name[:at] + name[at + 1:at + 2] + name[at] + name[at + 2:]

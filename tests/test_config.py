@@ -1,7 +1,11 @@
+import re
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from conftest import one_letter_changed
 from toolkit.config import PACKAGED_TEMPLATES, find_config, load_config, render_config
 from toolkit.errors import ConfigError
 
@@ -183,3 +187,176 @@ def test_a_section_that_is_not_a_table_is_listed(tmp_path):
                                              'province = "Lạng Sơn"\n')
     message = problems_in(tmp_path, text)
     assert "[province]" in message
+
+
+# names the toolkit does not know ----------------------------------------------------------------
+
+def line_of(text: str, needle: str) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(needle))
+
+
+def test_a_misspelt_setting_is_an_error_naming_the_line_and_the_setting_meant(tmp_path):
+    text = render_config(**LANG_SON).replace("grace_minutes = 5", "grace_minuts = 15")
+    path = write_config(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path)
+    assert str(caught.value) == (
+        f"{path}: 1 problem(s):\n"
+        f"  - line {line_of(text, 'grace_minuts')}: [timeliness] grace_minuts is not a known "
+        "setting — did you mean grace_minutes? Correct the name, or delete the line"
+    )
+
+
+def test_an_unknown_section_is_an_error_naming_the_section_meant(tmp_path):
+    text = (render_config(**LANG_SON)
+            + '\n[smpt]\nhost = "smtp.langson.gov.vn"\nsender = "so@langson.gov.vn"\n')
+    message = problems_in(tmp_path, text)
+    assert message == (
+        f"{tmp_path / 'toolkit.toml'}: 1 problem(s):\n"
+        f"  - line {line_of(text, '[smpt]')}: [smpt] is not a known section — did you mean "
+        "[smtp]? Correct the heading, or delete the section"
+    )
+
+
+def test_an_unknown_section_without_a_close_name_lists_the_sections(tmp_path):
+    text = render_config(**LANG_SON) + "\n[colours]\nheader = 1\n"
+    assert f"line {line_of(text, '[colours]')}: [colours] is not a known section; the file has " \
+           "[province], [backend], [campaign], [timeliness], [paths], [google], [smtp]. Correct " \
+           "the heading, or delete the section" in problems_in(tmp_path, text)
+
+
+def test_an_unknown_setting_without_a_close_name_lists_the_settings_of_its_section(tmp_path):
+    text = render_config(**LANG_SON).replace("grace_minutes = 5", "grace_minutes = 5\ncolour = 1")
+    assert f"line {line_of(text, 'colour')}: [timeliness] colour is not a known setting; " \
+           "[timeliness] has grace_minutes. Correct the name, or delete the line" \
+           in problems_in(tmp_path, text)
+
+
+def test_a_setting_under_the_wrong_heading_says_which_section_it_belongs_to(tmp_path):
+    text = ("grace_minutes = 15\n" + render_config(**LANG_SON)
+            .replace('archive = "archive"', 'archive = "archive"\nsettle_minutes = 3'))
+    message = problems_in(tmp_path, text)
+    assert message == (
+        f"{tmp_path / 'toolkit.toml'}: 2 problem(s):\n"
+        "  - line 1: grace_minutes is a setting of [timeliness] — move the line under the "
+        "[timeliness] heading\n"
+        f"  - line {line_of(text, 'settle_minutes')}: [paths] settle_minutes is a setting of "
+        "[google], not of [paths] — move the line under the [google] heading"
+    )
+
+
+def test_a_section_written_inside_another_is_named(tmp_path):
+    text = render_config(**{**LANG_SON, "backend": "gsheets"}).replace(
+        "[paths]", '[google.smtp]\nhost = "smtp.langson.gov.vn"\n\n[paths]')
+    assert f"line {line_of(text, '[google.smtp]')}: [google.smtp] should be a section of its " \
+           "own — write its heading as [smtp], not inside [google]" in problems_in(tmp_path, text)
+
+
+def test_a_misspelt_name_is_read_as_meant_so_it_is_reported_once(tmp_path):
+    # `nme` is not also "[province] name is missing", and the value of a misspelt
+    # grace_minutes is still checked.
+    text = (render_config(**LANG_SON).replace('name = "Lạng Sơn"', 'nme = "Lạng Sơn"')
+            .replace("grace_minutes = 5", "grace_minuts = 500"))
+    message = problems_in(tmp_path, text)
+    assert "3 problem(s)" in message
+    assert "[province] nme is not a known setting — did you mean name?" in message
+    assert "[timeliness] grace_minutes = 500 should be between 0 and 120" in message
+    assert "is missing" not in message
+
+
+def test_a_misspelt_section_is_read_as_meant_so_its_settings_are_checked_now(tmp_path):
+    text = render_config(**LANG_SON) + '\n[smpt]\nhots = "smtp.langson.gov.vn"\nport = "25"\n'
+    message = problems_in(tmp_path, text)
+    assert "[smpt] is not a known section — did you mean [smtp]?" in message
+    assert f"line {line_of(text, 'hots')}: [smtp] hots is not a known setting — did you mean " \
+           "host?" in message
+    assert "[smtp] port = '25' should be a whole number" in message
+
+
+def test_every_unknown_name_and_every_bad_value_are_listed_at_once(tmp_path):
+    text = (render_config(**LANG_SON).replace("grace_minutes = 5", "grace_minuts = 15")
+            .replace('kind = "xlsx"', 'kind = "onedrive"')
+            .replace('workbooks = "workbooks"', 'workbook = "so-lieu"')
+            + '\n[smpt]\nhost = "smtp.langson.gov.vn"\nsender = "so@langson.gov.vn"\n')
+    message = problems_in(tmp_path, text)
+    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: 4 problem(s):\n")
+    for expected in ("[timeliness] grace_minuts is not a known setting — did you mean "
+                     "grace_minutes?", "[smpt] is not a known section — did you mean [smtp]?",
+                     "[paths] workbook is not a known setting — did you mean workbooks?",
+                     "[backend] kind = 'onedrive' should be one of xlsx, gsheets"):
+        assert expected in message
+
+
+# Every setting the toolkit reads, written once, with the value it expects.
+EVERY_SETTING = {
+    "province": {"name": '"Lạng Sơn"', "code": "20"},
+    "backend": {"kind": '"gsheets"'},
+    "campaign": {"start": "2026-11-01", "end": "2027-01-31"},
+    "timeliness": {"grace_minutes": "5"},
+    "paths": {"registry": '"registry.xlsx"', "templates": '"sheet_templates"',
+              "workbooks": '"workbooks"', "ledger": '"ledger.sqlite"', "archive": '"archive"'},
+    "google": {"credentials": '"key.json"', "folder_id": '"0AbC"',
+               "rollup_spreadsheet_id": '"1xyz"', "template_spreadsheet_id": '"1abc"',
+               "reads_per_minute": "60", "writes_per_minute": "60", "accounts": '["b.json"]',
+               "notify_editors": "false", "settle_minutes": "10"},
+    "smtp": {"host": '"smtp.langson.gov.vn"', "port": "587", "sender": '"so@langson.gov.vn"',
+             "username": '"so"', "password_env": '"SMTP_PASSWORD"', "security": '"starttls"'},
+}
+
+
+def render_settings(settings) -> str:
+    return "".join(f"[{section}]\n" + "".join(f"{k} = {v}\n" for k, v in table.items()) + "\n"
+                   for section, table in settings.items())
+
+
+def test_every_setting_is_known_and_a_config_with_all_of_them_loads(tmp_path):
+    from toolkit.config import SCHEMA
+
+    assert {s: set(t) for s, t in SCHEMA.items()} == \
+        {s: set(t) for s, t in EVERY_SETTING.items()}
+    write_config(tmp_path, render_settings(EVERY_SETTING))
+    assert load_config(tmp_path).smtp.configured
+
+
+SETTINGS = [(section, key) for section, table in EVERY_SETTING.items() for key in table]
+KNOWN = {key for table in EVERY_SETTING.values() for key in table} | set(EVERY_SETTING)
+
+
+@given(data=st.data(), setting=st.sampled_from(SETTINGS))
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_setting_with_one_letter_changed_is_named(tmp_path, data, setting):
+    section, key = setting
+    typed = data.draw(one_letter_changed(key))
+    assume(typed and typed not in KNOWN)
+    table = {k if k != key else typed: v for k, v in EVERY_SETTING[section].items()}
+    text = render_settings({**EVERY_SETTING, section: table})
+    message = problems_in(tmp_path, text)
+    meant = re.search(rf"\[{section}\] {re.escape(typed)} is not a known setting — did you mean "
+                      r"(.+?)\? Correct the name", message)
+    assert meant and key in re.split(r", | or ", meant[1]), message
+
+
+def test_a_setting_written_above_every_heading_with_dashes_names_only_its_own_setting(tmp_path):
+    text = "grace-minutes = 15\n" + render_config(**LANG_SON)
+    assert problems_in(tmp_path, text).endswith(
+        "  - line 1: grace-minutes is not a known setting — did you mean grace_minutes in "
+        "[timeliness]? Correct the name, or delete the line")
+
+
+@pytest.mark.parametrize(("setting", "meant"), [
+    ('kind = "xslx"', "[backend] kind = 'xslx' should be one of xlsx, gsheets — did you mean "
+                      "'xlsx'?\n"),
+    ('kind = "google"', "[backend] kind = 'google' should be one of xlsx, gsheets\n"),
+    ('kind = "xlsx"\n[smtp]\nhost = "smtp.x.vn"\nsender = "a@x.vn"\nsecurity = "startls"',
+     "[smtp] security = 'startls' should be starttls, ssl or none — did you mean 'starttls'?\n"),
+])
+def test_a_value_that_is_not_one_of_the_choices_says_the_one_meant(tmp_path, setting, meant):
+    text = render_config(**LANG_SON).replace('kind = "xlsx"', setting)
+    assert meant in problems_in(tmp_path, text) + "\n"
+
+
+def test_a_config_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "toolkit.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + render_config(**LANG_SON).encode("utf-8"))
+    assert load_config(tmp_path).province == "Lạng Sơn"

@@ -1,18 +1,13 @@
 import csv
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from toolkit.errors import RegistryError, ToolkitError
-from toolkit.registry import (
-    HEADERS,
-    Commune,
-    Province,
-    find_province,
-    load_registry,
-    official_communes,
-    write_registry_template,
-)
+from toolkit.registry import HEADERS, Commune, load_registry
+from toolkit.units import Province, find_province, official_communes, write_registry_template
 
 LANG_SON = Province(20, "Lạng Sơn")
 HEADER_ROW = list(HEADERS.values())
@@ -165,11 +160,14 @@ def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'unknown column "Ghi chu" — remove it or rename it to one of: ' + ", ".join(HEADER_ROW),
+        'header row, column K: unknown column "Ghi chu" — remove it, or rename it to one of: '
+        + ", ".join(HEADER_ROW),
+        "rows 2 and 7: commune code 06040 is on 2 rows (row 2 Xã Thất Khê, row 7 Xã Thất Khê) — "
+        'keep one row per commune, with its official 5-digit commune code in "Mã xã" (06040 is '
+        "Xã Thất Khê in the official 2025 list)",
         'row 4: editor email "nguyen@" is not a valid e-mail address',
         'row 6: "Số hộ gia đình" is "abc", not a whole number — type the number of households, '
         "e.g. 1250",
-        "row 7: duplicate commune code 06040 (also on row 2)",
         'row 8: "Tên xã" is empty — every commune needs its Tên xã',
         'row 9: "Mã xã" is empty — every commune needs its Mã xã',
         'row 9: "Số hộ gia đình" is -5 — the number of households cannot be negative',
@@ -184,15 +182,19 @@ def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
 
 
 def test_missing_required_columns_and_empty_registry(tmp_path):
-    path = write_xlsx(tmp_path / "registry.xlsx", [], header=["Mã xã", "Tên xã", "Số hộ"])
+    header = ["Mã xã", "Tên xã", "Số hộ gia đình", "Thôn/bản", "Email người nhập liệu", "Ghi chú"]
+    path = write_xlsx(tmp_path / "registry.xlsx", [], header=header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'unknown column "Số hộ" — remove it or rename it to one of: ' + ", ".join(HEADER_ROW),
-        'missing required column "Loại" — add it to the header row',
-        'missing required column "Tỉnh" — add it to the header row',
+        'missing required column "Loại" — restore it: type "Loại" in the header row above an '
+        "empty column, and under it Xã, Phường or Đặc khu for each commune",
+        'missing required column "Tỉnh" — restore it: type "Tỉnh" in the header row above an '
+        "empty column, and under it the province's name on every row",
         "no communes: add one row per commune under the header row "
         "(`toolkit init` writes the official list)",
+        'header row, column F: unknown column "Ghi chú" — remove it, or rename it to one of: '
+        + ", ".join(HEADER_ROW),
     ]
 
 
@@ -259,3 +261,230 @@ def test_missing_file_and_wrong_format(tmp_path):
 def test_template_never_overwrites_a_registry(template):
     with pytest.raises(ToolkitError, match="already exists"):
         write_registry_template(template[0], LANG_SON)
+
+
+# columns deleted, retyped and repeated -----------------------------------------------------------
+
+FILLED = [
+    ["06040", "Thất Khê", "Xã", "Lạng Sơn", "Tràng Định", 1250, "Khu 1; Khu 2", "a@langson.gov.vn",
+     "Hoàng Văn Lý", "0912345678"],
+    ["06202", "Ba Sơn", "Xã", "Lạng Sơn", "Cao Lộc", 800, "Thôn Nà Pàn", "b@langson.gov.vn",
+     "Lý Thị Mai", "0912000111"],
+]
+
+
+def without(column: str, header=HEADER_ROW, rows=FILLED):
+    at = header.index(column)
+    return [h for i, h in enumerate(header) if i != at], \
+        [[v for i, v in enumerate(r) if i != at] for r in rows]
+
+
+@pytest.mark.parametrize("key, under", [
+    ("households", "each commune's number of households (a blank cell is allowed; its % "
+                   "targets then show blank)"),
+    ("villages", "each commune's villages, separated by ; (a blank cell is allowed)"),
+    ("editors", "the e-mails of each commune's staff who type the figures, separated by ; "
+                "(a blank cell is allowed)"),
+])
+def test_a_deleted_required_column_is_one_error_naming_it(tmp_path, key, under):
+    header, rows = without(HEADERS[key])
+    path = write_xlsx(tmp_path / "registry.xlsx", rows, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert str(caught.value) == (
+        f"{path}: 1 problem(s) in the commune registry:\n"
+        f'  - missing required column "{HEADERS[key]}" — restore it: type "{HEADERS[key]}" in '
+        f"the header row above an empty column, and under it {under}")
+
+
+@pytest.mark.parametrize("key, lost", [
+    ("district", "the rollup has no per-district counts"),
+    ("contact_name", "reminders name no contact person"),
+    ("contact_phone", "reminders give no contact phone"),
+])
+def test_a_deleted_optional_column_is_one_warning(tmp_path, key, lost):
+    header, rows = without(HEADERS[key])
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows, header))
+    assert len(registry.communes) == 2
+    assert registry.warnings == (f'column "{HEADERS[key]}" is missing, so {lost} — add it back '
+                                 "to the header row to have them",)
+
+
+@pytest.mark.parametrize("typed", [
+    ["MÃ XÃ", "tên  xã", "Loai", "TINH", "huyen (cu)", "So ho gia dinh", "Thôn / Bản",
+     "Email người nhập liệu", "nguoi lien he", "SỐ ĐIỆN THOẠI"],
+    ["Mã xã *", "Tên xã:", "Loại", "Tỉnh", "Huyện", "Số hộ gia đình", "Thôn/bản (cách nhau bởi ;)",
+     "Email người nhập liệu (Gmail)", "Người liên hệ", "Số điện thoại"],
+])
+def test_retyped_headers_are_read(tmp_path, typed):
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", FILLED, typed))
+    assert registry.warnings == ()
+    assert registry.communes[0] == Commune(
+        "06040", "Thất Khê", "Xã", "Lạng Sơn", "Tràng Định", 1250, ("Khu 1", "Khu 2"),
+        ("a@langson.gov.vn",), "Hoàng Văn Lý", "0912345678")
+
+
+def test_a_misspelt_header_is_one_error_with_the_header_to_type(tmp_path):
+    header = [h if h != HEADERS["households"] else "So hô gia dinhh" for h in HEADER_ROW]
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        'header row, column F: unknown column "So hô gia dinhh" — did you mean "Số hộ gia đình"? '
+        'Type the header exactly as "Số hộ gia đình"']
+
+
+def test_a_shortened_header_is_one_error_with_the_header_to_type(tmp_path):
+    header = [h if h != HEADERS["editors"] else "Email" + " người" for h in HEADER_ROW]
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        'header row, column H: unknown column "Email người" — did you mean "Email người nhập '
+        'liệu (ngăn cách bằng ;)"? Type the header exactly as "Email người nhập liệu (ngăn cách '
+        'bằng ;)"']
+
+
+def test_a_header_typed_twice_names_both_columns(tmp_path):
+    header = HEADER_ROW + ["so ho gia dinh"]
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        'header row, column K: column "so ho gia dinh" appears twice (also column F "Số hộ gia '
+        'đình") — keep one of them']
+
+
+@st.composite
+def retyped(draw, header: str) -> str:
+    """``header`` as a person retypes it: any case, diacritics or not, spaces doubled or
+    around the slash, the "(…)" note kept or dropped, a mark after it."""
+    from toolkit.registry import fold
+
+    text = header.split(" (")[0] if draw(st.booleans()) else header
+    text = fold(text) if draw(st.booleans()) else text
+    text = "".join(c.upper() if draw(st.booleans()) else c for c in text)
+    text = text.replace(" ", draw(st.sampled_from([" ", "  ", " \u00a0"])))
+    text = text.replace("/", draw(st.sampled_from(["/", " / ", "/ "])))
+    return text + draw(st.sampled_from(["", ":", " *", "*"]))
+
+
+@given(data=st.data())
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_retyped_header_row_is_read(tmp_path, data):
+    typed = [data.draw(retyped(h)) for h in HEADER_ROW]
+    assume(any(t.endswith((":", "*")) or " / " in t for t in typed))
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", FILLED, typed))
+    assert registry.warnings == ()
+    assert registry.by_code()["06202"].villages == ("Thôn Nà Pàn",)
+
+
+def test_a_folded_header_that_could_be_two_columns_needs_its_diacritics(monkeypatch, tmp_path):
+    import toolkit.registry as registry_module
+
+    columns = registry_module.COLUMNS + (("note", "Ghi chú", False), ("other", "Ghì chủ", False))
+    monkeypatch.setattr(registry_module, "COLUMNS", columns)
+    monkeypatch.setattr(registry_module, "HEADERS", {k: h for k, h, _ in columns})
+    monkeypatch.setitem(registry_module._LOST, "note", "nothing")
+    monkeypatch.setitem(registry_module._LOST, "other", "nothing")
+    header = HEADER_ROW + ["ghi chu", "GHÌ CHỦ"]
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert [p.split(" — ")[0] for p in caught.value.problems] == [
+        'header row, column K: unknown column "ghi chu"']
+
+
+# duplicates --------------------------------------------------------------------------------------
+
+def test_a_code_on_several_rows_names_the_rows_the_communes_and_the_fix(tmp_path):
+    rows = FILLED + [["06040", "Thất Khê", "Xã", "Lạng Sơn", None, 1250],
+                     ["06202", "Hội Hoan", "Xã", "Lạng Sơn", None, 900],
+                     ["06040", "Xã Thất Khê", None, "Lạng Sơn", None, 1250]]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert caught.value.problems == [
+        "rows 2, 4 and 6: commune code 06040 is on 3 rows (row 2 Xã Thất Khê, row 4 Xã Thất Khê, "
+        'row 6 Xã Thất Khê) — keep one row per commune, with its official 5-digit commune code '
+        'in "Mã xã" (06040 is Xã Thất Khê in the official 2025 list)',
+        "rows 3 and 5: commune code 06202 is on 2 rows (row 3 Xã Ba Sơn, row 5 Xã Hội Hoan) — "
+        'keep one row per commune, with its official 5-digit commune code in "Mã xã" (06202 is '
+        "Xã Ba Sơn in the official 2025 list; Xã Hội Hoan's is 06151)",
+    ]
+
+
+def test_a_duplicate_code_is_said_in_the_same_run_as_other_problems_of_its_rows(tmp_path):
+    rows = FILLED + [["6040", "Xã Thất Khê", None, "Lạng Sơn", None, "nhiều"]]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert [p.split(" — ")[0] for p in caught.value.problems] == [
+        "rows 2 and 4: commune code 06040 is on 2 rows (row 2 Xã Thất Khê, row 4 Xã Thất Khê)",
+        'row 4: "Số hộ gia đình" is "nhiều", not a whole number']
+
+
+@pytest.mark.parametrize("typed", ["Mãxã", "MA-XA", "mã_xã"])
+def test_a_header_retyped_without_its_space_is_read(tmp_path, typed):
+    header = [typed, *HEADER_ROW[1:]]
+    assert load_registry(write_xlsx(tmp_path / "registry.xlsx", FILLED, header)).communes
+
+
+def test_one_name_twice_in_a_district_is_a_warning_and_one_editor_for_two_is_fine(tmp_path):
+    editor = "van.thu@langson.gov.vn"
+    rows = [["06040", "Thất Khê", "Xã", "Lạng Sơn", "Tràng Định", 1250, None, editor],
+            ["06043", "Thất Khê", "Xã", "Lạng Sơn", "Tràng Định", 700, None, editor],
+            ["06202", "Ba Sơn", "Xã", "Lạng Sơn", "Cao Lộc", 800, None, editor],
+            ["06205", "Ba Sơn", "Xã", "Lạng Sơn", "Văn Quan", 800]]
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows))
+    assert len(registry.communes) == 4
+    assert registry.warnings[0] == (
+        "rows 2 and 3: Xã Thất Khê is listed 2 times in Huyện (cũ) Tràng Định (codes 06040, "
+        "06043) — if it is one commune, keep one row; if not, check the names against the "
+        "official list")
+    assert not any("Ba Sơn is listed" in w for w in registry.warnings)    # two districts
+    assert not any(editor in w for w in registry.warnings)
+
+
+def test_a_title_above_the_header_row_is_skipped_and_rows_keep_their_numbers(tmp_path):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["DANH SÁCH XÃ, PHƯỜNG TỈNH LẠNG SƠN"])
+    sheet.append([])
+    sheet.append(HEADER_ROW)
+    for row in [*FILLED, ["06041", "Thất Khê", "Xã", "Lạng Sơn", None, "nhiều"]]:
+        sheet.append(row)
+    book.save(tmp_path / "registry.xlsx")
+    with pytest.raises(RegistryError) as caught:
+        load_registry(tmp_path / "registry.xlsx")
+    assert [p.split(" — ")[0] for p in caught.value.problems] == [
+        'row 6: "Số hộ gia đình" is "nhiều", not a whole number']
+
+
+def test_the_communes_sheet_is_read_even_when_another_sheet_was_put_first(tmp_path):
+    path = write_xlsx(tmp_path / "registry.xlsx", FILLED)
+    book = load_workbook(path)
+    book.active.title = "Danh sách xã"
+    book.create_sheet("Ghi chú", 0).append(["Cập nhật ngày 20/11"])
+    book.save(path)
+    assert [c.code for c in load_registry(path).communes] == ["06040", "06202"]
+
+
+CELL = st.one_of(st.none(), st.integers(-10, 10**6), st.text(max_size=8), st.booleans(),
+                 st.floats(allow_nan=False, allow_infinity=False, width=32),
+                 st.sampled_from(["06040", "6040", "Xã", "a@b.vn; a@b.vn", "1.250", " "]))
+
+
+@given(row=st.integers(0, 2), column=st.integers(0, len(HEADER_ROW)), value=CELL)
+@settings(max_examples=80, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_cell_anywhere_in_the_registry_loads_or_is_a_listed_problem(tmp_path, row, column,
+                                                                        value):
+    table = [[*HEADER_ROW, None], *([*r, None] for r in FILLED)]
+    table[row][column] = value
+    path = write_xlsx(tmp_path / "registry.xlsx", table[1:], table[0])
+    try:
+        load_registry(path)
+    except RegistryError as exc:
+        assert exc.problems

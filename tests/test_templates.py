@@ -1,7 +1,11 @@
+import re
 from datetime import time
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
+from conftest import one_letter_changed
 from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.errors import TemplateError
 from toolkit.periods import VN_TZ
@@ -117,8 +121,11 @@ def test_unknown_template_names_the_available_ones():
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
         f"no template named 'kts_weekly' in {PACKAGED_TEMPLATES}; "
-        "available: kts_daily, cds_monthly, committee_roster, team_roster"
+        "available: kts_daily, cds_monthly, committee_roster, team_roster — did you mean "
+        "'kts_daily'?"
     )
+    with pytest.raises(TemplateError, match=r"team_roster$"):
+        load_templates(PACKAGED_TEMPLATES, only="water")
 
 
 def test_empty_folder(tmp_path):
@@ -151,14 +158,17 @@ def test_valid_template_in_a_folder(tmp_path):
     ('right = "households"', 'right = "note"',
      "[[rules]] #1 (connections_within_households): right 'note' should be a number field"),
     ('type = "text"', 'type = "text"\ncolour = "red"',
-     "[[fields]] #2 (note): unknown setting(s) colour"),
+     "line 19: [[fields]] #2 (note): colour is not a known setting; [[fields]] has key, header, "
+     "type, required, min, max, choices, aliases, aggregate, private, reconciles_with. Correct "
+     "the name, or delete the line"),
     ('deadline = "16:30"', 'deadline = "4pm"',
      "top level: deadline '4pm' should be a time of day like \"17:00\""),
     ("due_day = 20", "due_day = 32", "top level: due_day 32 should be a day of the month (1-31)"),
     ('tab = "Nước sạch"', 'tab = "Nước/sạch"',
      "top level: tab 'Nước/sạch' must be ≤ 31 characters"),
     ('op = "<="', 'op = "=<"', "[[rules]] #1 (connections_within_households): op '=<' should be"),
-    ('key = "note"', 'key = "connections"', "[[fields]]: key 'connections' is declared twice"),
+    ('key = "note"', 'key = "connections"', 
+     "[[fields]]: key 'connections' is declared twice (#1 and #2)"),
 ])
 def test_each_problem_names_the_file_and_the_key(tmp_path, old, new, expected):
     assert old in VALID
@@ -218,7 +228,7 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
                  .replace('left = "cum(connections)"', 'left = "pipes"'))
     message = problem_of(write(tmp_path, "water.toml", text))
     assert "4 problem(s)" in message
-    for expected in ("period 'weekly'", "type 'money'", "unknown setting(s) colour",
+    for expected in ("period 'weekly'", "type 'money'", "colour is not a known setting",
                      "left 'pipes'"):
         assert expected in message
     assert message.count("\n  - ") == 4
@@ -246,7 +256,8 @@ def test_a_tab_used_by_two_templates_names_both_files(tmp_path):
     second = write(tmp_path, "b.toml", VALID.replace('key = "water_monthly"', 'key = "water_2"'))
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert str(caught.value) == f"{second}: tab 'Nước sạch' is also used by {first}"
+    assert str(caught.value) == (f"{second}: 1 problem(s):\n  - tab 'Nước sạch' is also used "
+                                 f"by {first} — give each template its own tab")
 
 
 def test_a_key_used_by_two_templates_names_both_files(tmp_path):
@@ -254,7 +265,8 @@ def test_a_key_used_by_two_templates_names_both_files(tmp_path):
     second = write(tmp_path, "b.toml", VALID.replace('tab = "Nước sạch"', 'tab = "Nước 2"'))
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert str(caught.value) == f"{second}: key 'water_monthly' is also used by {first}"
+    assert str(caught.value) == (f"{second}: 1 problem(s):\n  - key 'water_monthly' is also "
+                                 f"used by {first} — give each template its own key")
 
 
 # Regression (load_templates): keys and tabs share one `seen` dict, so a template
@@ -310,3 +322,414 @@ def test_aliases_belong_to_choice_fields_only(tmp_path):
         load_templates(tmp_path)
     assert "(full_name): aliases are other words for a choice; this field is text" \
         in str(caught.value)
+
+
+# names the toolkit does not know ----------------------------------------------------------------
+
+def line_of(text: str, needle: str, after: int = 0) -> int:
+    return next(n for n, line in enumerate(text.splitlines(), 1)
+                if n > after and line.startswith(needle))
+
+
+def only_problem(path) -> str:
+    message = problem_of(path)
+    assert message.startswith(f"{path}: 1 problem(s):\n  - "), message
+    return message.split("\n  - ", 1)[1]
+
+
+def test_a_misspelt_field_setting_names_the_line_and_the_setting_meant(tmp_path):
+    text = VALID.replace('header = "Ghi chú"', 'heder = "Ghi chú"')
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        f"line {line_of(text, 'heder')}: [[fields]] #2 (note): heder is not a known setting — "
+        "did you mean header? Correct the name, or delete the line")
+
+
+def test_a_misspelt_table_heading_names_the_table_meant(tmp_path):
+    text = VALID + '\n[[target]]\nkey = "connected"\nnumerator = "connections"\nthreshold = 0.5\n'
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        f"line {line_of(text, '[[target]]')}: [[target]] is not a known table — did you mean "
+        "[[targets]]? Correct the heading, or delete the table")
+
+
+def test_a_top_level_setting_written_at_the_end_says_why_it_is_misplaced(tmp_path):
+    text = VALID + 'calendar = "every_day"\n'
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        f"line {line_of(text, 'calendar')}: [[rules]] #1 (connections_within_households): "
+        "calendar is a top-level setting, but TOML reads every line below the [[rules]] heading "
+        "as part of it — move the line above the first heading ([[fields]])")
+
+
+def test_a_field_setting_in_a_rule_asks_for_the_missing_heading(tmp_path):
+    text = VALID + 'required = true\n'
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        f"line {line_of(text, 'required = true', after=20)}: [[rules]] #1 "
+        "(connections_within_households): required is a setting of [[fields]], not of "
+        "[[rules]] — is a [[fields]] heading missing above it?")
+
+
+def test_a_roster_setting_at_the_top_says_where_it_goes(tmp_path):
+    text = 'min_members = 3\n' + VALID
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        "line 1: top level: min_members is a setting of [roster] — move the line under the "
+        "[roster] heading")
+
+
+def test_an_unknown_setting_without_a_close_name_lists_the_known_ones(tmp_path):
+    text = 'colour = "red"\n' + VALID
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        "line 1: top level: colour is not a known setting; the file has key, title, tab, period, "
+        "deadline, due_day, rows, calendar. Correct the name, or delete the line")
+
+
+def test_fields_written_with_one_pair_of_brackets(tmp_path):
+    text = VALID.split("[[fields]]")[0] + (
+        '[fields]\nkey = "connections"\nheader = "Số hộ đấu nối"\ntype = "int"\n')
+    assert only_problem(write(tmp_path, "water.toml", text)) == (
+        f"line {line_of(text, '[fields]')}: [fields] should be [[fields]], with two brackets — "
+        "each one goes under its own [[fields]] heading")
+
+
+def shipped_roster(tmp_path, old: str, new: str):
+    text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
+    assert old in text
+    return write(tmp_path, "team_roster.toml", text.replace(old, new)), text.replace(old, new)
+
+
+def test_a_roster_written_as_an_array_of_tables(tmp_path):
+    path, text = shipped_roster(tmp_path, "[roster]", "[[roster]]")
+    assert only_problem(path) == (
+        f"line {line_of(text, '[[roster]]')}: [[roster]] should be [roster], with one pair of "
+        "brackets — a template has one roster table")
+
+
+def test_a_misspelt_roster_setting_is_reported_once(tmp_path):
+    path, text = shipped_roster(tmp_path, "min_members = 3", "min_member = 3")
+    assert only_problem(path) == (
+        f"line {line_of(text, 'min_member')}: [roster]: min_member is not a known setting — did "
+        "you mean min_members? Correct the name, or delete the line")
+
+
+def test_a_table_nested_where_none_is_known(tmp_path):
+    path, text = shipped_roster(tmp_path, "min_members = 3", "min_members = 3\n[roster.extra]\n"
+                                                              "colour = 1")
+    assert only_problem(path) == (
+        f"line {line_of(text, '[roster.extra]')}: [roster.extra] is not a known table; [roster] "
+        "has no tables, only kind, name, role, village, villages, position, phone, leader, "
+        "min_members. Correct the heading, or delete the table")
+
+
+def test_a_misspelt_required_setting_is_not_also_missing(tmp_path):
+    text = (VALID.replace('header = "Ghi chú"', 'heder = "Ghi chú"')
+            .replace('type = "text"', 'tpye = "money"'))
+    message = problem_of(write(tmp_path, "water.toml", text))
+    assert "3 problem(s)" in message
+    assert "heder is not a known setting — did you mean header?" in message
+    assert "tpye is not a known setting — did you mean type?" in message
+    assert "type 'money' should be one of" in message       # its value is checked now
+    assert "is missing" not in message
+
+
+# one broken template among good ones ------------------------------------------------------------
+
+def shipped_folder(tmp_path, name: str, old: str, new: str):
+    for source in PACKAGED_TEMPLATES.glob("*.toml"):
+        text = source.read_text(encoding="utf-8")
+        if source.name == name:
+            assert old in text
+            text = text.replace(old, new, 1)
+        write(tmp_path, source.name, text)
+    return tmp_path / name
+
+
+def test_one_broken_template_is_reported_once_and_what_waits_for_it_is_named(tmp_path):
+    broken = shipped_folder(tmp_path, "kts_daily.toml", 'type = "int"', 'tpye = "int"')
+    text = broken.read_text(encoding="utf-8")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert str(caught.value) == (
+        f"{broken}: 1 problem(s):\n"
+        f"  - line {line_of(text, 'tpye')}: [[fields]] #1 (new_shops): tpye is not a known "
+        "setting — did you mean type? Correct the name, or delete the line\n"
+        "Not checked yet:\n"
+        "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
+        "cannot be checked until kts_daily.toml loads")
+
+
+def test_a_template_that_is_not_toml_is_named_by_its_file_in_the_note(tmp_path):
+    broken = shipped_folder(tmp_path, "kts_daily.toml", 'key = "kts_daily"', "key = kts_daily")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{broken}: not valid TOML (")
+    assert message.endswith(
+        "; fix the line it names\nNot checked yet:\n"
+        "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
+        "cannot be checked until kts_daily.toml loads")
+    assert "cds_monthly.toml: 1 problem(s)" not in message
+
+
+def test_a_broken_template_is_not_reported_again_as_a_clash(tmp_path):
+    write(tmp_path, "a.toml", VALID)
+    text = VALID + '\n[[target]]\nkey = "connected"\nnumerator = "connections"\nthreshold = 0.5\n'
+    broken = write(tmp_path, "b.toml", text)
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert str(caught.value) == (
+        f"{broken}: 1 problem(s):\n"
+        f"  - line {line_of(text, '[[target]]')}: [[target]] is not a known table — did you "
+        "mean [[targets]]? Correct the heading, or delete the table")
+
+
+def test_reconciles_with_a_misspelt_template_names_the_one_meant(tmp_path):
+    broken = shipped_folder(tmp_path, "cds_monthly.toml", '"kts_daily.new_shops"',
+                            '"kts_dialy.new_shops"')
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert str(caught.value) == (
+        f"{broken}: 1 problem(s):\n"
+        "  - field 'new_shops_month' reconciles_with 'kts_dialy.new_shops', but no template has "
+        "key 'kts_dialy' — did you mean 'kts_daily'?")
+
+
+def test_reconciles_with_a_misspelt_field_names_the_field_meant(tmp_path):
+    broken = shipped_folder(tmp_path, "cds_monthly.toml", '"kts_daily.new_shops"',
+                            '"kts_daily.new_shop"')
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert str(caught.value) == (
+        f"{broken}: 1 problem(s):\n"
+        "  - field 'new_shops_month' reconciles_with 'kts_daily.new_shop', but kts_daily has no "
+        "number field 'new_shop' — did you mean 'kts_daily.new_shops'?")
+
+
+# every known name with one letter changed -------------------------------------------------------
+
+EVERY_SETTING = """\
+key = "water_monthly"
+title = "Báo cáo nước sạch"
+tab = "Nước sạch"
+period = "monthly"
+deadline = "16:30"
+due_day = 20
+rows = 0
+calendar = "every_day"
+
+[[fields]]
+key = "connections"
+header = "Số hộ đấu nối"
+type = "int"
+required = true
+min = 0
+max = 100000
+aggregate = "sum"
+private = false
+reconciles_with = "water_daily.connections"
+
+[[fields]]
+key = "source"
+header = "Nguồn nước"
+type = "choice"
+choices = ["Giếng khoan", "Nước máy"]
+aliases = { "Giếng" = "Giếng khoan" }
+
+[[rules]]
+key = "connections_within_households"
+left = "cum(connections)"
+op = "<="
+right = "households"
+level = "warning"
+message = "Số hộ đấu nối lũy kế vượt số hộ của xã."
+fix = "Kiểm tra lại số hộ đấu nối."
+missing = "skip_if_any"
+
+[[targets]]
+key = "connected"
+label = "Hộ đấu nối"
+numerator = "connections"
+threshold = 0.5
+"""
+ROSTERS = {name: (PACKAGED_TEMPLATES / f"{name}.toml").read_text(encoding="utf-8")
+           for name in ("team_roster", "committee_roster")}
+
+
+def settings_of(text: str) -> list[tuple[str | None, str]]:
+    """(heading, name) of every setting written in ``text``."""
+    found, heading = [], None
+    for line in text.splitlines():
+        if line.startswith("["):
+            heading = line.strip()
+        elif " = " in line and not line.startswith("#"):
+            found.append((heading, line.split(" = ")[0]))
+    return list(dict.fromkeys(found))
+
+
+CASES = [("every", h, k) for h, k in settings_of(EVERY_SETTING)] + [
+    (name, h, k) for name, text in ROSTERS.items() for h, k in settings_of(text)
+    if h == "[roster]"]
+
+
+def rename(text: str, heading: str | None, name: str, new: str) -> str:
+    lines = text.splitlines(keepends=True)
+    start = lines.index(heading + "\n") if heading else 0
+    at = next(i for i in range(start, len(lines)) if lines[i].startswith(f"{name} = "))
+    lines[at] = new + lines[at][len(name):]
+    return "".join(lines)
+
+
+def test_every_known_setting_is_written_in_the_cases(tmp_path):
+    from toolkit.templates import SCHEMA
+
+    written = {(h, k) for _, h, k in CASES}
+    heads = {None: None, "[[fields]]": "fields", "[[rules]]": "rules", "[[targets]]": "targets",
+             "[roster]": "roster"}
+    for heading, table in heads.items():
+        names = SCHEMA if table is None else SCHEMA[table]
+        names = names[0] if isinstance(names, list) else names
+        expected = {k for k, v in names.items() if not isinstance(v, list | dict)}
+        expected -= {"roster"} if table is None else set()
+        assert {k for h, k in written if h == heading} == expected, heading
+    write(tmp_path, "water.toml", EVERY_SETTING)
+    assert load_template(tmp_path / "water.toml").key == "water_monthly"
+
+
+TEMPLATE_NAMES = {k for _, _, k in CASES} | {"fields", "rules", "targets", "roster"}
+
+
+@given(data=st.data(), case=st.sampled_from(CASES))
+@settings(max_examples=400, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_every_setting_with_one_letter_changed_is_named(tmp_path, data, case):
+    source, heading, name = case
+    typed = data.draw(one_letter_changed(name))
+    assume(typed and typed not in TEMPLATE_NAMES and re.fullmatch(r"[A-Za-z0-9_-]+", typed))
+    text = EVERY_SETTING if source == "every" else ROSTERS[source]
+    path = write(tmp_path, "water.toml", rename(text, heading, name, typed))
+    message = problem_of(path)
+    meant = re.search(rf": {re.escape(typed)} is not a known setting — did you mean (.+?)\? "
+                      "Correct the name", message)
+    assert meant and name in re.split(r", | or ", meant[1]), message
+
+
+def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
+    shipped_folder(tmp_path, "kts_daily.toml", 'key = "kts_daily"', "key = kts_daily")
+    (tmp_path / "kts_daily.toml").rename(tmp_path / "bao_cao_ngay.toml")
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert str(caught.value).endswith(
+        "Not checked yet:\n"
+        "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
+        "cannot be checked until bao_cao_ngay.toml loads")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ('period = "monthly"', 'period = "monthy"',
+     "top level: period 'monthy' should be one of daily, monthly, once — did you mean "
+     "'monthly'?"),
+    ('type = "text"', 'type = "integer"',
+     "[[fields]] #2 (note): type 'integer' should be one of int, number, text, date, choice, "
+     "phone — did you mean 'int'?"),
+    ('type = "text"', 'type = "text"\naggregate = "summ"',
+     "[[fields]] #2 (note): aggregate 'summ' should be one of sum, count, none — did you mean "
+     "'sum'?"),
+    ("required = true", 'required = "no"',
+     "[[fields]] #1 (connections): required = 'no' should be true or false (without quotes)"),
+    ('type = "text"', 'type = "text"\nchoices = "Có"',
+     "[[fields]] #2 (note): choices = 'Có' should be a list of texts"),
+    ('type = "text"', 'type = "choice"\nchoices = [1, 2]',
+     '[[fields]] #2 (note): a choice field needs choices = ["..."] or "villages"'),
+    ('op = "<="', 'op = "=<"',
+     "[[rules]] #1 (connections_within_households): op '=<' should be one of <= < >= > == != "
+     "— did you mean <=?"),
+    ('message = "Số', 'level = "warn"\nmessage = "Số',
+     "[[rules]] #1 (connections_within_households): level should be 'error' or 'warning', not "
+     "'warn' — did you mean 'warning'?"),
+    ("due_day = 20", "due_day = true",
+     "top level: due_day True should be a day of the month (1-31)"),
+    ('due_day = 20', 'due_day = 20\nrows = "nhiều"',
+     "top level: rows 'nhiều' should be a whole number ≥ 0"),
+])
+def test_a_wrong_value_says_what_it_should_be_and_the_one_meant(tmp_path, old, new, expected):
+    assert expected in problem_of(write(tmp_path, "water.toml", VALID.replace(old, new)))
+
+
+@pytest.mark.parametrize("target", [
+    'numerator = ["connections"]', "numerator = 3", 'numerator = "conections"'])
+def test_a_target_counting_no_number_field_is_a_problem_not_a_crash(tmp_path, target):
+    text = VALID + f'\n[[targets]]\nkey = "t"\n{target}\nthreshold = 0.5\n'
+    message = problem_of(write(tmp_path, "water.toml", text))
+    assert "[[targets]] #1 (t): numerator should name a number field of this template" in message
+    if "conections" in target:
+        assert message.endswith("— did you mean 'connections'?")
+
+
+def test_a_deadline_written_as_a_toml_time_is_read(tmp_path):
+    spec = load_template(write(tmp_path, "water.toml",
+                               VALID.replace('deadline = "16:30"', "deadline = 16:30:00")))
+    assert spec.deadline.at == time(16, 30)
+
+
+def test_a_wrong_value_names_its_line_and_problems_come_in_line_order(tmp_path):
+    text = VALID.replace('type = "text"', 'type = "txt"').replace(
+        'op = "<="', 'op = "<="\nlevl = "warning"')
+    lines = text.splitlines()
+    typed = lines.index('type = "txt"') + 1
+    level = lines.index('levl = "warning"') + 1
+    path = write(tmp_path, "water.toml", text)
+    message = problem_of(path)
+    assert message.splitlines()[1:] == [
+        f"  - line {typed}: [[fields]] #2 (note): type 'txt' should be one of int, number, "
+        "text, date, choice, phone — did you mean 'text'?",
+        f"  - line {level}: [[rules]] #1 (connections_within_households): levl is not a known "
+        "setting — did you mean level? Correct the name, or delete the line"]
+
+
+def test_a_roster_kind_close_to_a_known_one_says_it(tmp_path):
+    path = tmp_path / "team_roster.toml"
+    text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
+    path.write_text(text.replace('kind = "team"', 'kind = "teams"'), encoding="utf-8")
+    assert "kind 'teams' should be one of team, committee — did you mean 'team'? (write" \
+        in problem_of(path)
+
+
+def test_a_template_saved_by_notepad_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "water.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + VALID.encode("utf-8"))
+    assert load_template(path).key == "water_monthly"
+
+
+def _places(node, at=()):
+    """Every key and list item of parsed TOML, as a path of keys and indexes."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    for key, value in items:
+        yield (*at, key)
+        yield from _places(value, (*at, key))
+
+
+ANY_VALUE = st.one_of(st.integers(-5, 40), st.text(max_size=6), st.booleans(), st.none(),
+                      st.lists(st.integers(0, 3), max_size=2), st.lists(st.text(max_size=3)),
+                      st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+                      st.floats(allow_nan=False, allow_infinity=False), st.dates(), st.times())
+
+
+@given(data=st.data())
+@settings(max_examples=150, deadline=None)
+def test_any_value_anywhere_in_a_template_is_a_problem_or_loads_never_a_crash(data):
+    import tomllib
+
+    from toolkit.templates import _spec
+
+    name = data.draw(st.sampled_from(sorted(p.name for p in PACKAGED_TEMPLATES.glob("*.toml"))))
+    parsed = tomllib.loads((PACKAGED_TEMPLATES / name).read_text(encoding="utf-8"))
+    *parent, last = data.draw(st.sampled_from(list(_places(parsed))))
+    table = parsed
+    for key in parent:
+        table = table[key]
+    value = data.draw(ANY_VALUE)
+    if value is None:
+        del table[last]
+    else:
+        table[last] = value
+    problems: list[str] = []
+    spec = _spec(PACKAGED_TEMPLATES / name, parsed, problems)
+    assert (spec is None) == bool(problems)

@@ -451,18 +451,19 @@ def doctor(config_path, now):
 
     Credentials file, sign-in, the Sheets API, the Shared Drive folder, the template and the
     rollup spreadsheet, the commune workbooks provisioning made, and the quota. Exit 1 when
-    something needs fixing.
+    something needs fixing; exit 2, before asking Google anything, when toolkit.toml, a
+    template or the registry has a problem.
 
     \b
     Example:
       toolkit doctor --config lang-son/toolkit.toml
     """
-    from toolkit.config import load_config
     from toolkit.doctor import doctor as check
     from toolkit.doctor import provisioned
+    from toolkit.workspace import check_workspace
 
-    config = load_config(config_path)
-    communes, workbooks = provisioned(config)
+    config, _, registry = check_workspace(config_path)
+    communes, workbooks = provisioned(config, registry)
     report = check(config, communes=communes, workbooks=workbooks)
     for item in report.checks:
         click.echo(redact(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}"))

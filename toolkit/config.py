@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, FileProblems
+from toolkit.known import Lines, Unknown, check_names, describe, meant
 
 CONFIG_NAME = "toolkit.toml"
 BACKENDS = ("xlsx", "gsheets")
@@ -88,13 +89,53 @@ def find_config(explicit: str | Path | None) -> Path:
     return path
 
 
+PATH_KEYS = ("registry", "templates", "workbooks", "ledger", "archive")
+# Every name toolkit.toml may hold; any other is reported with the name most likely meant.
+# [google] and [smtp] follow their dataclasses, so a setting added there is known here too.
+SCHEMA: dict[str, dict[str, None]] = {
+    "province": {"name": None, "code": None},
+    "backend": {"kind": None},
+    "campaign": {"start": None, "end": None},
+    "timeliness": {"grace_minutes": None},
+    "paths": dict.fromkeys(PATH_KEYS),
+    "google": dict.fromkeys(k for k in GoogleConfig.__dataclass_fields__
+                            if k != "credentials_source"),
+    "smtp": dict.fromkeys(SmtpConfig.__dataclass_fields__),
+}
+
+
+@dataclass(frozen=True)
+class ConfigCheck:
+    """toolkit.toml read and checked: the Config when it has no problem, and where the
+    registry and templates are whenever the file says so clearly, so they can be checked in
+    the same run even when another setting is wrong."""
+
+    path: Path
+    config: Config | None
+    problems: FileProblems | None
+    registry_path: Path | None     # None: cannot tell until toolkit.toml is fixed
+    templates_dir: Path | None
+
+
 def load_config(explicit: str | Path | None = None) -> Config:
+    check = check_config(explicit)
+    if check.problems is not None:
+        raise ConfigError.of_files([check.problems])
+    return check.config
+
+
+def check_config(explicit: str | Path | None = None) -> ConfigCheck:
+    """Read toolkit.toml and list every problem in it; raise only when there is no file."""
     path = find_config(explicit)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from exc
-    problems: list[str] = []
+        text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        how = ("save it as UTF-8" if isinstance(exc, UnicodeDecodeError)
+               else "fix the line it names")
+        unreadable = FileProblems(path, (f"not valid TOML ({exc}); {how}",), unreadable=True)
+        return ConfigCheck(path, None, unreadable, None, None)
+    problems: list[str] = [_unknown_setting(u) for u in check_names(data, SCHEMA, Lines(text))]
     root = path.parent
 
     kinds = {str: "text in quotes", int: "whole number", date: "date like 2026-11-01"}
@@ -117,6 +158,10 @@ def load_config(explicit: str | Path | None = None) -> Config:
             return default
         return value
 
+    paths = data.get("paths", {})
+    clear = {key: isinstance(paths, dict) and isinstance(paths.get(key, ""), str)
+             for key in PATH_KEYS}
+
     def folder(key: str, default: str) -> Path:
         value = get("paths", key, str, default)
         return (root / (value or default)).resolve()
@@ -125,7 +170,8 @@ def load_config(explicit: str | Path | None = None) -> Config:
     code = get("province", "code", int)
     backend = get("backend", "kind", str, "xlsx")
     if backend not in BACKENDS:
-        problems.append(f"[backend] kind = {backend!r} should be one of {', '.join(BACKENDS)}")
+        problems.append(f"[backend] kind = {backend!r} should be one of {', '.join(BACKENDS)}"
+                        + meant(backend, BACKENDS))
     start = get("campaign", "start", date)
     end = get("campaign", "end", date)
     if isinstance(start, date) and isinstance(end, date) and end < start:
@@ -143,10 +189,12 @@ def load_config(explicit: str | Path | None = None) -> Config:
         ledger_path=folder("ledger", "ledger.sqlite"),
         archive_dir=folder("archive", "archive"),
     )
+    registry_path = config["registry_path"] if clear["registry"] else None
+    templates_dir = config["templates_dir"] if clear["templates"] else None
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise ConfigError(f"{path}: {len(problems)} problem(s):\n{listing}")
-    return Config(
+        return ConfigCheck(path, None, FileProblems(path, tuple(problems)), registry_path,
+                           templates_dir)
+    return ConfigCheck(path, Config(
         path=path.resolve(),
         province=province,
         province_code=code,
@@ -157,7 +205,17 @@ def load_config(explicit: str | Path | None = None) -> Config:
         google=google,
         smtp=smtp,
         **config,
-    )
+    ), None, registry_path, templates_dir)
+
+
+def _unknown_setting(unknown: Unknown) -> str:
+    """What to say about a name toolkit.toml does not know, and how to put it right."""
+    names = [name for name, _ in unknown.where]
+    if unknown.table:
+        name = f"[{'.'.join([*names, unknown.key])}]"
+    else:
+        name = f"[{'.'.join(names)}] {unknown.key}" if names else unknown.key
+    return describe(unknown, SCHEMA, name, noun="section")
 
 
 def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
@@ -168,7 +226,7 @@ def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
               for key in ("host", "port", "sender", "username", "password_env", "security")}
     if values["security"] not in ("starttls", "ssl", "none"):
         problems.append(f"[smtp] security = {values['security']!r} should be starttls, ssl "
-                        "or none")
+                        "or none" + meant(values["security"], ("starttls", "ssl", "none")))
     if not values["host"] or "@" not in values["sender"]:
         problems.append("[smtp] needs host = \"smtp.example.gov.vn\" and sender = "
                         "\"so-khcn@example.gov.vn\"")
@@ -180,10 +238,6 @@ def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleCon
     if not isinstance(section, dict):
         problems.append("[google] should be a table of settings")
         return GoogleConfig()
-    known = set(GoogleConfig.__dataclass_fields__) - {"credentials_source"}
-    for key in sorted(set(section) - known):
-        problems.append(f"[google] {key} is not a known setting; known: {', '.join(sorted(known))}")
-
     def value(key: str, kind: type, default):
         found = section.get(key, default)
         if found is default:

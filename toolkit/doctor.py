@@ -103,18 +103,11 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
     return DoctorReport(tuple(checks))
 
 
-def provisioned(config) -> tuple[list[tuple[str, str]], dict[str, str]]:
-    """The registry's communes and the workbooks provisioning recorded, if there are any yet;
-    the doctor only reads them (a registry with problems is provision's to report)."""
-    from toolkit.errors import RegistryError
+def provisioned(config, registry) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The registry's communes and the workbooks provisioning recorded, if there are any yet."""
     from toolkit.ledger import Ledger
-    from toolkit.registry import load_registry
 
-    if config.backend != "gsheets" or not config.registry_path.is_file():
-        return [], {}
-    try:
-        registry = load_registry(config.registry_path)
-    except RegistryError:
+    if config.backend != "gsheets":
         return [], {}
     communes = [(c.code, c.display_name) for c in registry.communes]
     if not config.ledger_path.is_file():

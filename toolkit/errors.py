@@ -1,8 +1,49 @@
 """The one exception root of the toolkit; the CLI turns these into `Error: ...` and exit code 2."""
 
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class FileProblems:
+    """Every problem found in one file, under its path: what a person opens and fixes."""
+
+    path: Path | str
+    problems: tuple[str, ...]
+    what: str = ""    # " in the commune registry"
+    unreadable: bool = False    # one problem: the file could not be read at all
+
+    def __str__(self) -> str:
+        if self.unreadable:
+            return f"{self.path}: {self.problems[0]}"
+        listing = "\n".join(f"  - {p}" for p in self.problems)
+        return f"{self.path}: {len(self.problems)} problem(s){self.what}:\n{listing}"
+
+
+def listing(files: list[FileProblems] | tuple[FileProblems, ...],
+            notes: list[str] | tuple[str, ...] = ()) -> str:
+    """Files with their problems, then the checks that wait for a broken file to load."""
+    text = "\n".join(str(f) for f in files)
+    if notes:
+        text += "\nNot checked yet:\n" + "\n".join(f"  - {n}" for n in notes)
+    return text
+
 
 class ToolkitError(Exception):
     """A problem the user can fix; the message says what and how."""
+
+    #: The files whose problems this error lists (empty when the message says it all).
+    files: tuple[FileProblems, ...] = ()
+    #: Checks that could not run because another file did not load.
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of_files(cls, files, notes=()) -> ToolkitError:
+        error = cls(listing(files, notes))
+        error.files, error.notes = tuple(files), tuple(notes)
+        return error
 
 
 class ConfigError(ToolkitError):
@@ -15,12 +56,36 @@ class RegistryError(ToolkitError):
     def __init__(self, path, problems: list[str]):
         self.path = path
         self.problems = problems
-        listing = "\n".join(f"  - {p}" for p in problems)
-        super().__init__(f"{path}: {len(problems)} problem(s) in the commune registry:\n{listing}")
+        self.files = (FileProblems(path, tuple(problems), " in the commune registry"),)
+        super().__init__(str(self.files[0]))
 
 
 class TemplateError(ToolkitError):
     """A report template (sheet_templates/*.toml) is malformed."""
+
+
+class SetupError(ConfigError, TemplateError, RegistryError):
+    """Config, templates or registry have problems: all of them, by file; nothing was done."""
+
+    # It is each of the three errors, so code that caught the one the first broken file
+    # raised before all were checked together still catches it.
+    def __init__(self, message: str):
+        ToolkitError.__init__(self, message)
+
+    @classmethod
+    def of_files(cls, files, notes=()) -> ToolkitError:
+        count = sum(len(f.problems) for f in files)
+        error = cls(f"nothing was changed — first fix {count} problem(s) in {len(files)} "
+                    f"file(s), then run the command again:\n{listing(files, notes)}")
+        error.files, error.notes = tuple(files), tuple(notes)
+        # As RegistryError had them: the one file and its problems; with several files, each
+        # problem names its file.
+        if len(files) == 1:
+            error.path, error.problems = files[0].path, list(files[0].problems)
+        else:
+            error.path = None
+            error.problems = [f"{f.path}: {p}" for f in files for p in f.problems]
+        return error
 
 
 class WorkbookError(ToolkitError):

@@ -4,7 +4,6 @@ province office (households, villages, editors, contacts) and checked completely
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 import unicodedata
@@ -14,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from toolkit.errors import RegistryError, ToolkitError
+from toolkit.errors import RegistryError
+from toolkit.known import close_names, or_list
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,52 +23,44 @@ SHEET = "Danh sách xã"
 HELP_SHEET = "Hướng dẫn"
 KINDS = ("Xã", "Phường", "Đặc khu")
 
-# key, header in registry.xlsx, required column
+# key, header in registry.xlsx, required column. A required column must be there even where
+# its cells may stay blank: without households every rule and % target on it is skipped, and
+# without villages or editors provisioning would empty each workbook's village list and share
+# it with nobody — a deleted column would pass silently, one commune at a time.
 COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("code", "Mã xã", True),
     ("name", "Tên xã", True),
     ("kind", "Loại", True),
     ("province", "Tỉnh", True),
     ("district", "Huyện (cũ)", False),
-    ("households", "Số hộ gia đình", False),
-    ("villages", "Thôn/bản (ngăn cách bằng ;)", False),
-    ("editors", "Email người nhập liệu (ngăn cách bằng ;)", False),
+    ("households", "Số hộ gia đình", True),
+    ("villages", "Thôn/bản (ngăn cách bằng ;)", True),
+    ("editors", "Email người nhập liệu (ngăn cách bằng ;)", True),
     ("contact_name", "Người liên hệ", False),
     ("contact_phone", "Số điện thoại", False),
 )
 HEADERS = {key: header for key, header, _ in COLUMNS}
-
-HELP_LINES = (
-    "Trang «Danh sách xã» liệt kê các xã, phường, đặc khu chính thức của tỉnh từ 01/7/2025; "
-    "không sửa các cột Mã xã, Tên xã, Loại, Tỉnh.",
-    "Huyện (cũ): không bắt buộc — ghi tên huyện cũ nếu muốn tổng hợp theo huyện.",
-    "Số hộ gia đình: nhập số nguyên, ví dụ 1250 hoặc 1.250; để trống thì các chỉ tiêu % "
-    "của xã sẽ để trống.",
-    "Thôn/bản: tên các thôn, bản, tổ dân phố, ngăn cách bằng dấu chấm phẩy, "
-    "ví dụ: Thôn Nà Pàn; Bản Chang.",
-    "Email người nhập liệu: email (Google) của cán bộ xã được nhập số liệu, ngăn cách bằng "
-    "dấu chấm phẩy; chỉ các email này được chia sẻ bảng tính của xã.",
-    "Người liên hệ, Số điện thoại: cán bộ đầu mối của xã, dùng để nhắc báo cáo.",
-    "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
-    "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
-)
+# What goes under a column, said when it is missing: the fix is to restore it and fill it in.
+_UNDER = {
+    "code": "each commune's official 5-digit code, e.g. 06040",
+    "name": "each commune's name, e.g. Thất Khê",
+    "kind": "Xã, Phường or Đặc khu for each commune",
+    "province": "the province's name on every row",
+    "households": "each commune's number of households (a blank cell is allowed; its % "
+                  "targets then show blank)",
+    "villages": "each commune's villages, separated by ; (a blank cell is allowed)",
+    "editors": "the e-mails of each commune's staff who type the figures, separated by ; "
+               "(a blank cell is allowed)",
+}
+# What is lost without an optional column, said once as a warning.
+_LOST = {
+    "district": "the rollup has no per-district counts",
+    "contact_name": "reminders name no contact person",
+    "contact_phone": "reminders give no contact phone",
+}
 
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
 _GROUPED = re.compile(r"\d{1,3}(?:([., ])\d{3})(?:\1\d{3})*")
-
-
-@dataclass(frozen=True)
-class Province:
-    code: int
-    name: str
-
-
-@dataclass(frozen=True)
-class OfficialCommune:
-    code: str
-    name: str
-    kind: str
-    province: str
 
 
 @dataclass(frozen=True)
@@ -119,139 +111,58 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-# Other names people use for a 2025 province → its code.
-_ALIASES = {"hcm": 79, "tphcm": 79, "sai gon": 79, "thua thien hue": 46}
-# Provinces merged into another on 1 July 2025 (Resolution 202/2025/QH15) → the new province.
-_MERGED = {
-    "ha giang": 8, "yen bai": 15, "bac kan": 19, "vinh phuc": 25, "hoa binh": 25, "bac giang": 24,
-    "thai binh": 33, "hai duong": 31, "ha nam": 37, "nam dinh": 37, "quang binh": 44,
-    "quang nam": 48, "kon tum": 51, "binh dinh": 52, "ninh thuan": 56, "phu yen": 66,
-    "dak nong": 68, "binh thuan": 68, "binh duong": 79, "ba ria vung tau": 79, "binh phuoc": 75,
-    "long an": 80, "ben tre": 86, "tra vinh": 86, "tien giang": 82, "soc trang": 92,
-    "hau giang": 92, "bac lieu": 96, "kien giang": 91,
-}
-
-
-def _province_key(name: str) -> str:
-    key = fold(re.sub(r"[-.–,]", " ", name))
-    for prefix in ("thanh pho ", "tinh ", "tp "):
-        key = key.removeprefix(prefix)
-    return key
-
-
-def find_province(name: str) -> Province:
-    from vietnam_provinces import Province as VPProvince
-
-    provinces = {int(p.code): Province(int(p.code), p.name) for p in VPProvince.iter_all()}
-    keys = {_province_key(p.name): p for p in provinces.values()}
-    wanted = _province_key(name)
-    code = _ALIASES.get(wanted) or (int(wanted) if wanted.isdigit() else None)
-    if wanted in keys or code in provinces:
-        return keys.get(wanted) or provinces[code]
-    if wanted in _MERGED:
-        new = provinces[_MERGED[wanted]].name
-        raise ToolkitError(f'"{name.strip()}" was merged into {new} on 1 July 2025; '
-                           f'use "{new}", whose registry includes its former communes')
-    close = [keys[k].name for k in difflib.get_close_matches(wanted, list(keys), n=3)]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    listing = ", ".join(sorted((p.name for p in provinces.values()), key=fold))
-    raise ToolkitError(f'no province named "{name.strip()}" among the {len(provinces)} provinces '
-                       f"of 2025.{hint} Use one of these names (diacritics optional): {listing}")
-
-
-def official_communes(province: Province) -> list[OfficialCommune]:
-    from vietnam_provinces import Ward
-
-    communes = []
-    for ward in Ward.iter_all():
-        if int(ward.province_code) == province.code:
-            kind = ward.division_type.value.capitalize()
-            name = " ".join(ward.name.split()).removeprefix(kind + " ")  # some have 2 spaces
-            communes.append(OfficialCommune(f"{int(ward.code):05d}", name, kind, province.name))
-    return sorted(communes, key=lambda c: (fold(c.name), c.name))
-
-
-def write_registry_template(path: Path, province: Province) -> int:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    path = Path(path)
-    if path.exists():
-        raise ToolkitError(f"{path} already exists and may hold households and editors typed by "
-                           "hand; move it away or choose another folder")
-    communes = official_communes(province)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
-    sheet.append([header for _, header, _ in COLUMNS])
-    for commune in communes:
-        sheet.append([commune.code, commune.name, commune.kind, commune.province])
-    last = len(communes) + 1
-    for row in sheet.iter_rows(min_row=2, max_row=last):
-        row[0].number_format = "@"
-        row[9].number_format = "@"
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for column in sheet.columns:
-        width = max(len(str(c.value)) for c in column if c.value is not None)
-        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 12), 50)
-    sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:J{last}"
-    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
-                           error="Nhập số hộ là số nguyên, ví dụ 1250", showErrorMessage=True)
-    kind = DataValidation(type="list", formula1=f'"{",".join(KINDS)}"', showErrorMessage=True)
-    sheet.add_data_validation(whole)
-    sheet.add_data_validation(kind)
-    whole.add(f"F2:F{last}")
-    kind.add(f"C2:C{last}")
-    guide = book.create_sheet(HELP_SHEET)
-    guide.append([f"Hướng dẫn điền danh sách xã — {province.name}"])
-    guide["A1"].font = Font(bold=True)
-    for line in HELP_LINES:
-        guide.append([line])
-    guide.column_dimensions["A"].width = 110
-    path.parent.mkdir(parents=True, exist_ok=True)
-    book.save(path)
-    return len(communes)
-
-
 def load_registry(path: Path) -> Registry:
     path = Path(path)
     rows = _read_rows(path)
     problems: list[str] = []
     warnings: list[str] = []
-    columns = _match_headers(rows[0] if rows else (), problems)
+    top = _header_index(rows)
+    columns = _match_headers(rows[top] if rows else (), problems, warnings)
     shown = {key: header for key, (_, header) in columns.items()}
     communes: list[tuple[int, Commune]] = []
+    coded: list[tuple[int, str, str]] = []     # every row whose code reads, even with problems
     filled = 0
-    for number, values in enumerate(rows[1:], start=2):
+    for number, values in enumerate(rows[top + 1:], start=top + 2):
         if all(_text(v) is None for v in values):
             continue
         filled += 1
         cells = {key: values[i] if i < len(values) else None for key, (i, _) in columns.items()}
-        commune = _parse_row(number, cells, shown, problems, warnings)
+        commune = _parse_row(number, cells, shown, problems, warnings, coded)
         if commune is not None:
             communes.append((number, commune))
     if not filled:
         problems.append("no communes: add one row per commune under the header row "
                         "(`toolkit init` writes the official list)")
-    _check_duplicates(communes, problems)
+    _check_duplicates(communes, coded, problems, warnings)
     if problems:
         raise RegistryError(path, sorted(problems, key=_row_of))
-    warnings += _compare_official(communes)
+    from toolkit.units import compare_official
+
+    warnings += compare_official(communes)
     return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)))
 
 
+def _header_index(rows: list[tuple[Any, ...]]) -> int:
+    """The header row: the first of the top ten naming two known columns, so a title typed
+    above it ("DANH SÁCH XÃ TỈNH LẠNG SƠN") is not read as the header; else the first row."""
+    exact, folded = _aliases()
+    for index, row in enumerate(rows[:10]):
+        typed = [_header_key(t) for t in map(_text, row) if t is not None]
+        if sum(1 for t in typed if exact.get(t) or folded.get(_compact(t))) >= 2:
+            return index
+    return 0
+
+
 def _row_of(message: str) -> int:
-    """Sort key: file-wide messages first, then by spreadsheet row."""
-    match = re.match(r"row (\d+):", message)
-    return int(match[1]) if match else 0
+    """Sort key: file-wide messages first, then the header row, then by spreadsheet row."""
+    match = re.match(r"rows? (\d+)", message)
+    return 1 if message.startswith("header row") else int(match[1]) if match else 0
 
 
 def _read_rows(path: Path) -> list[tuple[Any, ...]]:
     if not path.is_file():
-        raise RegistryError(path, ["file not found — `toolkit init` creates registry.xlsx"])
+        raise RegistryError(path, ["file not found — `toolkit init` creates registry.xlsx; "
+                                   "if yours is elsewhere, set [paths] registry in toolkit.toml"])
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
@@ -276,46 +187,101 @@ def _read_rows(path: Path) -> list[tuple[Any, ...]]:
         raise RegistryError(path, [f"cannot open it as an Excel workbook ({exc}) — "
                                    "save it again as .xlsx"]) from None
     try:
-        sheet = book.worksheets[0]
+        # "Danh sách xã" wherever it is among the sheets (a guide tab may have been put first)
+        sheet = next((s for s in book.worksheets if fold(s.title) == fold(SHEET)),
+                     book.worksheets[0])
         sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
         return [tuple(r) for r in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
 
 
-def _aliases() -> dict[str, str]:
+def _header_key(text: str) -> str:
+    """A header as people retype it: case, spaces, punctuation and the "(…)" note ignored."""
+    text = re.sub(r"\(.*?\)", " ", unicodedata.normalize("NFC", str(text)).lower())
+    return " ".join(re.sub(r"[\W_]+", " ", text).split())
+
+
+def _aliases() -> tuple[dict[str, str], dict[str, str]]:
+    """Names of each column, as typed and without diacritics or spaces; a name so folded that
+    could be two columns is left out, so only the exact spelling finds either."""
     names: dict[str, str] = {}
     for key, header, _ in COLUMNS:
-        for alias in (header, header.split(" (")[0], key, key.replace("_", " ")):
-            names[fold(alias)] = key
-    return names | {"phone": "contact_phone", "email": "editors", "emails": "editors"}
+        for alias in (header, key):
+            names[_header_key(alias)] = key
+    names |= {"phone": "contact_phone", "email": "editors", "emails": "editors"}
+    folded: dict[str, set[str]] = {}
+    for alias, key in names.items():
+        folded.setdefault(_compact(alias), set()).add(key)
+    return names, {alias: keys.pop() for alias, keys in folded.items() if len(keys) == 1}
 
 
-def _match_headers(header: tuple[Any, ...], problems: list[str]) -> dict[str, tuple[int, str]]:
-    """Map column key → (index, header as typed); report unknown, duplicate and missing ones."""
-    aliases, columns = _aliases(), {}
-    allowed = ", ".join(HEADERS.values())
+def _compact(header_key: str) -> str:
+    """Without diacritics or spaces: "Mãxã" and "E-mail" as retyped still find their column."""
+    return fold(header_key).replace(" ", "")
+
+
+def _letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _match_headers(header: tuple[Any, ...], problems: list[str],
+                   warnings: list[str]) -> dict[str, tuple[int, str]]:
+    """Map column key → (index, header as typed); report unknown, duplicate and missing ones.
+
+    A missing column is one problem naming it, never one per commune; an unknown header that
+    is close to a missing one is that one problem, with the header to type.
+    """
+    exact, folded = _aliases()
+    columns: dict[str, tuple[int, str]] = {}
+    unknown: list[tuple[int, str]] = []
     for index, raw in enumerate(header):
         text = _text(raw)
         if text is None:
             continue
-        key = aliases.get(fold(text))
+        typed = _header_key(text)
+        key = exact.get(typed) or folded.get(_compact(typed))
         if key is None:
-            problems.append(f'unknown column "{text}" — remove it or rename it to one of: '
-                            f"{allowed}")
+            unknown.append((index, text))
         elif key in columns:
-            problems.append(f'column "{text}" appears twice (also "{columns[key][1]}") — '
-                            "keep one of them")
+            first, shown = columns[key]
+            problems.append(f'header row, column {_letter(index)}: column "{text}" appears '
+                            f'twice (also column {_letter(first)} "{shown}") — keep one of them')
         else:
             columns[key] = (index, text)
+    missing = {fold(_header_key(h)): k for k, h, _ in COLUMNS if k not in columns}
+    allowed = ", ".join(HEADERS.values())
+    for index, text in unknown:
+        typed = fold(_header_key(text))
+        close = [m for m in missing if m.startswith(typed + " ") or typed.startswith(m + " ")] \
+            or close_names(typed, missing)
+        where = f"header row, column {_letter(index)}: unknown column \"{text}\""
+        if close and missing[close[0]] not in columns:
+            meant = HEADERS[missing.pop(close[0])]
+            problems.append(f'{where} — did you mean "{meant}"? Type the header exactly as '
+                            f'"{meant}"')
+        else:
+            problems.append(f"{where} — remove it, or rename it to one of: {allowed}")
     for key, header_text, required in COLUMNS:
-        if required and key not in columns:
-            problems.append(f'missing required column "{header_text}" — add it to the header row')
+        if key in columns or fold(_header_key(header_text)) not in missing:
+            continue
+        if required:
+            problems.append(f'missing required column "{header_text}" — restore it: type '
+                            f'"{header_text}" in the header row above an empty column, and '
+                            f"under it {_UNDER[key]}")
+        else:
+            warnings.append(f'column "{header_text}" is missing, so {_LOST[key]} — add it back '
+                            "to the header row to have them")
     return columns
 
 
-def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str],
-               problems: list[str], warnings: list[str]) -> Commune | None:
+def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], problems: list[str],
+               warnings: list[str], coded: list[tuple[int, str, str]]) -> Commune | None:
     found: list[str] = []
 
     def problem(message: str) -> None:
@@ -342,6 +308,8 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str],
             name = name[len(kind) + 1:].strip()
     elif "kind" in shown:
         problem(f'"{shown["kind"]}" is empty — type {", ".join(KINDS)}')
+    if code is not None and code.isdigit() and len(code) == 5:
+        coded.append((number, code, f"{kind or ''} {name or '?'}".strip()))
     households = _households(cells.get("households"), shown.get("households"), problem)
     villages = _split(_text(cells.get("villages")), r"[;\n]+")
     editors = _split(_text(cells.get("editors")), r"[;,\s]+")
@@ -407,42 +375,42 @@ def _text(raw: Any) -> str | None:
     return text or None
 
 
-def _check_duplicates(communes: list[tuple[int, Commune]], problems: list[str]) -> None:
-    codes: dict[str, int] = {}
-    names: dict[tuple[str, str], tuple[int, str]] = {}
+def _check_duplicates(communes: list[tuple[int, Commune]], coded: list[tuple[int, str, str]],
+                      problems: list[str], warnings: list[str]) -> None:
+    """A code on two rows is an error (which row is the commune?), said in the same run as
+    any other problem of those rows; one name twice in a district is only suspicious (two
+    communes may share a name), so a warning."""
+    by_code: dict[str, list[tuple[int, str]]] = {}
+    by_name: dict[tuple[str, str, str], list[tuple[int, Commune]]] = {}
+    for number, code, display in coded:
+        by_code.setdefault(code, []).append((number, display))
     for number, commune in communes:
-        if commune.code in codes:
-            problems.append(f"row {number}: duplicate commune code {commune.code} "
-                            f"(also on row {codes[commune.code]})")
+        key = (fold(commune.province), fold(commune.district or ""), fold(commune.display_name))
+        by_name.setdefault(key, []).append((number, commune))
+    from toolkit import units
+
+    official = None
+    for code, rows in by_code.items():
+        if len(rows) < 2:
             continue
-        codes[commune.code] = number
-        key = (fold(commune.province), fold(commune.display_name))
-        if key in names:
-            first, code = names[key]
-            problems.append(f"row {number}: {commune.display_name} is listed twice "
-                            f"(also on row {first} with code {code})")
-        names.setdefault(key, (number, commune.code))
-
-
-def _spelling(name: str) -> list[tuple[str, str]]:
-    """Words with their diacritics, case-free; old and new tone placement ("Hòa", "Hoà") match."""
-    words = unicodedata.normalize("NFD", name.lower()).split()
-    return [(fold(w), "".join(sorted(c for c in w if unicodedata.combining(c) or c == "đ")))
-            for w in words]
-
-
-def _compare_official(communes: list[tuple[int, Commune]]) -> list[str]:
-    """Warn when a code is not an official 2025 unit or its name differs from the official one."""
-    from vietnam_provinces import Ward
-
-    official = {f"{int(w.code):05d}": w.name for w in Ward.iter_all()}
-    warnings = []
-    for number, commune in communes:
-        name = " ".join(official.get(commune.code, "").split())
-        if not name:
-            warnings.append(f"row {number}: code {commune.code} ({commune.display_name}) is not "
-                            "an official 2025 commune code — check it")
-        elif _spelling(name) != _spelling(commune.display_name):
-            warnings.append(f"row {number}: code {commune.code} is {name} in the official 2025 "
-                            f"list, but the registry says {commune.display_name}")
-    return warnings
+        official = official or units.official()
+        numbers = [str(n) for n, _ in rows]
+        listing = ", ".join(f"row {n} {display}" for n, display in rows)
+        hint = ""
+        if code in official.names:
+            hint = f" ({code} is {official.names[code]} in the official 2025 list" + "".join(
+                f"; {display}'s is {other}" for _, display in rows
+                if (other := official.code_of(display, code)) not in (None, code)) + ")"
+        problems.append(f"rows {or_list(numbers).replace(' or ', ' and ')}: commune code {code} "
+                        f"is on {len(rows)} rows ({listing}) — keep one row per commune, with "
+                        f'its official 5-digit commune code in "{HEADERS["code"]}"{hint}')
+    for rows in by_name.values():
+        codes = list(dict.fromkeys(c.code for _, c in rows))
+        if len(codes) < 2:
+            continue
+        first = rows[0][1]
+        where = f" in {HEADERS['district']} {first.district}" if first.district else ""
+        numbers = or_list(str(n) for n, _ in rows).replace(" or ", " and ")
+        warnings.append(f"rows {numbers}: {first.display_name} is listed {len(rows)} times"
+                        f"{where} (codes {', '.join(codes)}) — if it is one commune, keep one "
+                        "row; if not, check the names against the official list")

@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
+from toolkit import known
 from toolkit.checks.rosters import RosterSpec, parse_roster
-from toolkit.errors import TemplateError
+from toolkit.errors import FileProblems, TemplateError
+from toolkit.known import FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
 
 PERIODS = ("daily", "monthly", "once")
@@ -123,63 +125,227 @@ class ReportSpec:
         return [f.key for f in self.fields if f.numeric and f.aggregate == "sum"]
 
 
+# Every name a template may hold; any other is reported with the name most likely meant.
+FIELD_SETTINGS = ("key", "header", "type", "required", "min", "max", "choices", "aliases",
+                  "aggregate", "private", "reconciles_with")
+ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "phone", "leader",
+                   "min_members")
+SCHEMA: dict = {
+    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day", "rows",
+                     "calendar")),
+    "fields": [{**dict.fromkeys(FIELD_SETTINGS), "aliases": FREE}],
+    "rules": [dict.fromkeys(("key", "left", "op", "right", "level", "message", "fix",
+                             "missing"))],
+    "targets": [dict.fromkeys(("key", "label", "numerator", "threshold"))],
+    "roster": dict.fromkeys(ROSTER_SETTINGS),
+}
+
+
+@dataclass(frozen=True)
+class TemplatesCheck:
+    """Every template of a folder checked: those that load, and each file's problems."""
+
+    specs: tuple[ReportSpec, ...]
+    files: tuple[FileProblems, ...]
+    notes: tuple[str, ...]       # checks that wait for a broken template to load
+
+
 def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
     """Every ``*.toml`` in ``folder``, checked; all problems reported at once."""
-    files = sorted(Path(folder).glob("*.toml"))
+    check = check_templates(folder)
+    if check.files:
+        raise TemplateError.of_files(check.files, check.notes)
+    return choose(check.specs, only, folder)
+
+
+def choose(specs, only: str | None, folder: Path) -> list[ReportSpec]:
+    """The templates in run order (daily, monthly, once), or the one ``--template`` names."""
+    specs = sorted(specs, key=lambda s: (PERIODS.index(s.period), s.key))
+    if only is None:
+        return specs
+    chosen = [s for s in specs if s.key == only]
+    if not chosen:
+        names = ", ".join(s.key for s in specs)
+        raise TemplateError(f"no template named '{only}' in {folder}; available: {names}"
+                            + known.meant(only, [s.key for s in specs]))
+    return chosen
+
+
+def check_templates(folder: Path) -> TemplatesCheck:
+    """Check every template; a broken one is reported once, in its own file.
+
+    Checks between templates (a key or tab used twice, a monthly field totalling a daily
+    one) run only among the templates that loaded: a template that failed is not reported
+    again as a problem of the others, only named in a note on what waits for it.
+    """
+    folder = Path(folder)
+    files = sorted(folder.glob("*.toml"))
     if not files:
-        raise TemplateError(f"{folder}: no report templates (*.toml) found")
-    specs: list[ReportSpec] = []
-    problems: list[str] = []
-    for path in files:
-        try:
-            specs.append(load_template(path))
-        except TemplateError as exc:
-            problems.append(str(exc))
+        hint = ("the folder does not exist; check [paths] templates in toolkit.toml"
+                if not folder.is_dir() else
+                "add one (`toolkit init` writes the shipped ones into sheet_templates/)")
+        return TemplatesCheck((), (FileProblems(folder, (
+            f"no report templates (*.toml) found — {hint}",), unreadable=True),), ())
+    checked = [_check_template(path) for path in files]
+    specs = [c.spec for c in checked if c.spec is not None]
+    problems: dict[Path, list[str]] = {}
     for attribute in ("key", "tab"):
         seen: dict[str, Path] = {}
         for spec in specs:
             name = getattr(spec, attribute)
             if name in seen:
-                problems.append(f"{spec.source}: {attribute} '{name}' is also used by {seen[name]}")
-            seen[name] = spec.source
-    problems += _reconcile_problems(specs)
-    if problems:
-        raise TemplateError("\n".join(problems))
-    specs.sort(key=lambda s: (PERIODS.index(s.period), s.key))
-    if only is not None:
-        chosen = [s for s in specs if s.key == only]
-        if not chosen:
-            names = ", ".join(s.key for s in specs)
-            raise TemplateError(f"no template named '{only}' in {folder}; available: {names}")
-        return chosen
-    return specs
+                problems.setdefault(spec.source, []).append(
+                    f"{attribute} '{name}' is also used by {seen[name]} — give each template "
+                    f"its own {attribute}")
+            seen.setdefault(name, spec.source)
+    broken = {c.declared: (c.path,) for c in checked if c.spec is None}
+    # A file that is not TOML may declare any key: what names no template waits for it too.
+    broken[""] = tuple(c.path for c in checked if c.problems and c.problems.unreadable)
+    notes = _reconcile_problems(specs, broken, problems)
+    groups = {c.path: c.problems for c in checked if c.problems is not None}
+    groups |= {path: FileProblems(path, tuple(items)) for path, items in problems.items()}
+    return TemplatesCheck(tuple(specs), tuple(groups[p] for p in files if p in groups),
+                          tuple(notes))
 
 
-def _reconcile_problems(specs: list[ReportSpec]) -> list[str]:
-    """A monthly field that totals a daily one must name a daily template's number field."""
+def _reconcile_problems(specs: list[ReportSpec], broken: dict[str, tuple[Path, ...]],
+                        problems: dict[Path, list[str]]) -> list[str]:
+    """A monthly field that totals a daily one must name a daily template's number field.
+
+    One pointing at a template that did not load waits for it: a note, not a problem.
+    """
     by_key = {s.key: s for s in specs}
-    problems = []
+    waiting: dict[tuple[Path, tuple[Path, ...]], list[str]] = {}
     for spec in specs:
         for declared in spec.fields:
             if declared.reconciles_with is None:
                 continue
             other_key, other_field = declared.reconciles_with.split(".")
             other = by_key.get(other_key)
-            numbers = {f.key for f in other.fields if f.numeric} if other else set()
-            if spec.period != "monthly" or other is None or other.period != "daily" \
-                    or other_field not in numbers:
-                problems.append(f"{spec.source}: field '{declared.key}' reconciles_with "
-                                f"'{declared.reconciles_with}', which should be a number field "
-                                "of a daily template (and this template monthly)")
-    return problems
+            if other is None and (broken.get(other_key) or broken[""]):
+                files = broken.get(other_key) or broken[""]
+                waiting.setdefault((spec.source, files), []).append(
+                    f"'{declared.reconciles_with}'")
+                continue
+            where = f"field '{declared.key}' reconciles_with '{declared.reconciles_with}'"
+            numbers = [f.key for f in other.fields if f.numeric] if other else []
+            if spec.period != "monthly":
+                problem = (f"{where}, but only a monthly template can total a daily one; this "
+                           f"one is {spec.period} — remove reconciles_with")
+            elif other is None:
+                close = known.close_names(other_key, by_key)
+                problem = (f"{where}, but no template has key '{other_key}'"
+                           + (f" — did you mean '{known.or_list(close)}'?" if close else
+                              f"; the templates are {', '.join(by_key)}"))
+            elif other.period != "daily":
+                problem = (f"{where}, but {other_key} is a {other.period} template; it should "
+                           "name a field of a daily template")
+            elif other_field not in numbers:
+                close = known.close_names(other_field, numbers)
+                problem = (f"{where}, but {other_key} has no number field '{other_field}'"
+                           + (f" — did you mean '{other_key}.{known.or_list(close)}'?" if close else
+                              f"; its number fields are {', '.join(numbers)}"))
+            else:
+                continue
+            problems.setdefault(spec.source, []).append(problem)
+    return [f"{source.name}: reconciles_with {', '.join(names)} cannot be checked until "
+            f"{' and '.join(f.name for f in files)} load{'s' if len(files) == 1 else ''}"
+            for (source, files), names in waiting.items()]
+
+
+@dataclass(frozen=True)
+class _Checked:
+    path: Path
+    spec: ReportSpec | None
+    problems: FileProblems | None
+    declared: str        # the key it declares, or its file name: how others name it
 
 
 def load_template(path: Path) -> ReportSpec:
+    checked = _check_template(Path(path))
+    if checked.problems is not None:
+        raise TemplateError.of_files([checked.problems])
+    return checked.spec
+
+
+def _check_template(path: Path) -> _Checked:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise TemplateError(f"{path}: not valid TOML ({exc})") from exc
-    problems: list[str] = []
+        text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return _Checked(path, None, FileProblems(
+            path, (f"not valid TOML ({exc}); fix the line it names",), unreadable=True),
+            path.stem)
+    declared = data["key"] if isinstance(data.get("key"), str) else path.stem
+    lines = Lines(text)
+    problems = _nesting(data, lines)
+    problems += [describe(u, SCHEMA, _named(data, u), first_heading=lines.first_heading)
+                 for u in known.check_names(data, SCHEMA, lines)]
+    named = len(problems)
+    spec = _spec(path, data, problems)
+    problems[named:] = [_with_line(p, lines) for p in problems[named:]]
+    problems.sort(key=_line_of)
+    if problems:
+        return _Checked(path, None, FileProblems(path, tuple(problems)), declared)
+    return _Checked(path, spec, None, declared)
+
+
+def _nesting(data: dict, lines: Lines) -> list[str]:
+    """[fields] for [[fields]] and [[roster]] for [roster]: said plainly, then read as meant."""
+    problems = []
+    for name in ("fields", "rules", "targets"):
+        if isinstance(data.get(name), dict):
+            at = f"line {lines.line((), name)}: " if lines.line((), name) else ""
+            problems.append(f"{at}[{name}] should be [[{name}]], with two brackets — each one "
+                            f"goes under its own [[{name}]] heading")
+            data[name] = [data[name]]
+    roster = data.get("roster")
+    if isinstance(roster, list) and all(isinstance(r, dict) for r in roster):
+        at = f"line {lines.line((), 'roster')}: " if lines.line((), "roster") else ""
+        problems.append(f"{at}[[roster]] should be [roster], with one pair of brackets — a "
+                        "template has one roster table")
+        data["roster"] = roster[0] if roster else {}
+    return problems
+
+
+_SETTING = re.compile(r"^(?:top level|\[\[(\w+)\]\] #(\d+) \([^)]*\)|\[(roster)\]): (\w+)\b")
+
+
+def _with_line(problem: str, lines: Lines) -> str:
+    """"line 12: " before a problem with a setting's value, when the setting is in the file."""
+    match = _SETTING.match(problem)
+    if match is None:
+        return problem
+    table, index, roster, key = match.groups()
+    where = ((table, int(index)),) if table else ((roster, None),) if roster else ()
+    line = lines.line(where, key)
+    return f"line {line}: {problem}" if line else problem
+
+
+def _line_of(problem: str) -> int:
+    """Sort key: problems of the whole file first, then by line."""
+    match = re.match(r"line (\d+): ", problem)
+    return int(match[1]) if match else 0
+
+
+def _named(data: dict, unknown: Unknown) -> str:
+    """How a problem names an unknown name: ``[[fields]] #2 (note): colour``, ``[colours]``."""
+    label = "top level"
+    if unknown.where:
+        name, index = unknown.where[0]
+        label = f"[{name}]"
+        if index is not None:
+            raw = data[name][index - 1]
+            label = f"[[{name}]] #{index} ({raw.get('key', '?')})"
+    if not unknown.table:
+        return f"{label}: {unknown.key}"
+    dotted = ".".join([*(n for n, _ in unknown.where), unknown.key])
+    written = "[" * unknown.brackets + dotted + "]" * unknown.brackets
+    return f"{label}: {written}" if label.startswith("[[") else written
+
+
+def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
+    """The ReportSpec of a template's data; every problem appended to ``problems``."""
 
     def need(table: dict, key: str, where: str, kind: type | tuple = str):
         value = table.get(key)
@@ -197,28 +363,38 @@ def load_template(path: Path) -> ReportSpec:
         problems.append(f"top level: tab '{tab}' must be ≤ 31 characters without []:*?/\\")
     period = need(data, "period", "top level")
     if period is not None and period not in PERIODS:
-        problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}")
+        problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}"
+                        + known.meant(period, PERIODS))
     deadline = _deadline(data, period, problems)
     tables = {name: _tables(data, name, problems) for name in ("fields", "rules", "targets")}
     fields = tuple(_field(raw, i, problems) for i, raw in tables["fields"])
     if not fields:
         problems.append("[[fields]]: a template needs at least one field")
-    keys = [f.key for f in fields]
-    for dup in {k for k in keys if keys.count(k) > 1}:
-        problems.append(f"[[fields]]: key '{dup}' is declared twice")
+    numbers: dict[str, list[str]] = {}
+    for (index, _), declared in zip(tables["fields"], fields, strict=True):
+        numbers.setdefault(declared.key, []).append(f"#{index}")
+    for dup, where in numbers.items():
+        if len(where) > 1 and dup:
+            problems.append(f"[[fields]]: key '{dup}' is declared twice ({' and '.join(where)})"
+                            " — give each field its own key" if len(where) == 2 else
+                            f"[[fields]]: key '{dup}' is declared {len(where)} times "
+                            f"({', '.join(where)}) — give each field its own key")
     numeric = {f.key for f in fields if f.numeric}
     rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
     targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
     free_rows = data.get("rows", 200 if period == "once" else 0)
+    if isinstance(free_rows, bool) or not isinstance(free_rows, int) or free_rows < 0:
+        problems.append(f"top level: rows {free_rows!r} should be a whole number ≥ 0 (the "
+                        "empty rows a roster sheet offers)")
     roster = parse_roster(data["roster"], fields, problems) if "roster" in data else None
     calendar = data.get("calendar", "every_day")
-    if calendar not in CALENDARS:
-        problems.append(f"top level: calendar {calendar!r} should be one of {', '.join(CALENDARS)}")
+    if not isinstance(calendar, str) or calendar not in CALENDARS:
+        problems.append(f"top level: calendar {calendar!r} should be one of "
+                        f"{', '.join(CALENDARS)}{known.meant(calendar, CALENDARS)}")
     elif calendar != "every_day" and period != "daily":
         problems.append("top level: calendar applies to daily reports only")
     if problems:
-        listing = "\n".join(f"  - {p}" for p in problems)
-        raise TemplateError(f"{path}: {len(problems)} problem(s):\n{listing}")
+        return None
     return ReportSpec(
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
         rules=rules, targets=targets, free_rows=free_rows, calendar=calendar,
@@ -248,14 +424,16 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
             return None
         return Deadline(period, raw.time(), once_due=raw)
     try:
-        at = time.fromisoformat(raw) if isinstance(raw, str) else None
+        at = time.fromisoformat(raw) if isinstance(raw, str) else \
+            raw if isinstance(raw, time) else None
     except ValueError:
         at = None
     if at is None:
         problems.append(f"top level: deadline {raw!r} should be a time of day like \"17:00\"")
         return None
     day = data.get("due_day")
-    if period == "monthly" and not (isinstance(day, int) and 1 <= day <= 31):
+    if period == "monthly" and (isinstance(day, bool) or not isinstance(day, int)
+                                or not 1 <= day <= 31):
         problems.append(f"top level: due_day {day!r} should be a day of the month (1-31)")
         return None
     return Deadline(period, at, day_of_month=day)
@@ -264,22 +442,31 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
 def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     where = f"[[fields]] #{index} ({raw.get('key', '?')})"
     kind = raw.get("type")
-    if kind not in FIELD_TYPES:
-        problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}")
+    if not isinstance(kind, str) or kind not in FIELD_TYPES:
+        problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}"
+                        + known.meant(kind, FIELD_TYPES))
     aggregate = raw.get("aggregate", "sum" if kind in ("int", "number") else "none")
-    if aggregate not in AGGREGATES:
-        problems.append(
-            f"{where}: aggregate {aggregate!r} should be one of {', '.join(AGGREGATES)}")
+    if not isinstance(aggregate, str) or aggregate not in AGGREGATES:
+        problems.append(f"{where}: aggregate {aggregate!r} should be one of "
+                        f"{', '.join(AGGREGATES)}{known.meant(aggregate, AGGREGATES)}")
+    for flag in ("required", "private"):
+        if not isinstance(raw.get(flag, False), bool):
+            problems.append(f"{where}: {flag} = {raw[flag]!r} should be true or false "
+                            "(without quotes)")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(raw.get("key", ""))):
         problems.append(f"{where}: key should be lower_case_with_underscores")
     if not raw.get("header"):
         problems.append(f"{where}: 'header' (the Vietnamese column title) is missing")
     choices = raw.get("choices", ())
     from_villages = choices == "villages"
-    if kind == "choice" and not from_villages and not (
-        isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices)
-    ):
+    listed = isinstance(choices, list | tuple) and all(isinstance(c, str) for c in choices)
+    if kind == "choice" and not from_villages and not (listed and choices):
         problems.append(f"{where}: a choice field needs choices = [\"...\"] or \"villages\"")
+    elif not from_villages and not listed:
+        problems.append(f"{where}: choices = {choices!r} should be a list of texts, e.g. "
+                        "[\"Có\", \"Không\"]")
+    if not from_villages and not listed:
+        choices = ()
     aliases = raw.get("aliases", {})
     if aliases and kind != "choice":
         problems.append(f"{where}: aliases are other words for a choice; this field is {kind}")
@@ -294,14 +481,10 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
-    unknown = set(raw) - {"key", "header", "type", "required", "min", "max", "choices",
-                          "aliases", "aggregate", "private", "reconciles_with"}
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
         problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
                         "\"kts_daily.new_shops\"")
-    if unknown:
-        problems.append(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     return FieldSpec(
         key=str(raw.get("key", "")), header=str(raw.get("header", "")), type=str(kind),
         required=bool(raw.get("required", False)), min=raw.get("min"), max=raw.get("max"),
@@ -323,14 +506,21 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
                 f"{where}: {side} {raw.get(side)!r} should be a number field, cum(field), "
                 f"a number or one of {', '.join(REGISTRY_NAMES)}"
             )
-    if raw.get("op") not in OPERATORS:
-        problems.append(f"{where}: op {raw.get('op')!r} should be one of {' '.join(OPERATORS)}")
-    if raw.get("level", "error") not in LEVELS:
-        problems.append(f"{where}: level should be 'error' or 'warning'")
+    op = raw.get("op")
+    if not isinstance(op, str) or op not in OPERATORS:
+        hint = f" — did you mean {op[::-1]}?" if isinstance(op, str) and op[::-1] in OPERATORS \
+            else ""
+        problems.append(f"{where}: op {op!r} should be one of {' '.join(OPERATORS)}{hint}")
+    level = raw.get("level", "error")
+    if not isinstance(level, str) or level not in LEVELS:
+        problems.append(f"{where}: level should be 'error' or 'warning', not {level!r}"
+                        + known.meant(level, LEVELS))
     if not raw.get("message"):
         problems.append(f"{where}: 'message' (Vietnamese text for commune staff) is missing")
-    if raw.get("missing", "skip_if_any") not in MISSING_STRATEGIES:
-        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}")
+    missing = raw.get("missing", "skip_if_any")
+    if not isinstance(missing, str) or missing not in MISSING_STRATEGIES:
+        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}, "
+                        f"not {missing!r}{known.meant(missing, MISSING_STRATEGIES)}")
     return RuleSpec(
         key=str(raw.get("key", f"rule{index}")), left=str(raw.get("left", "")).strip(),
         op=str(raw.get("op")), right=str(raw.get("right", "")).strip(),
@@ -341,8 +531,10 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
 
 def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> TargetSpec:
     where = f"[[targets]] #{index} ({raw.get('key', '?')})"
-    if raw.get("numerator") not in numeric:
-        problems.append(f"{where}: numerator should name a number field")
+    numerator = raw.get("numerator")
+    if not isinstance(numerator, str) or numerator not in numeric:
+        problems.append(f"{where}: numerator should name a number field of this template, "
+                        f"not {numerator!r}" + known.meant(numerator, sorted(numeric)))
     threshold = raw.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
             or not 0 < threshold <= 1:

@@ -11,10 +11,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from toolkit.config import CONFIG_NAME, PACKAGED_TEMPLATES, Config, load_config, render_config
-from toolkit.errors import BusyError, ConfigError, ToolkitError
-from toolkit.templates import ReportSpec, load_templates
+from toolkit.config import CONFIG_NAME, PACKAGED_TEMPLATES, Config, check_config, render_config
+from toolkit.errors import BusyError, SetupError, ToolkitError
+from toolkit.templates import ReportSpec, check_templates, choose
+
+if TYPE_CHECKING:
+    from toolkit.registry import Registry
 
 log = logging.getLogger("toolkit")
 
@@ -22,7 +26,7 @@ log = logging.getLogger("toolkit")
 @dataclass
 class Workspace:
     config: Config
-    registry: object
+    registry: Registry
     specs: list[ReportSpec]
     store: object
     ledger: object
@@ -84,15 +88,51 @@ class Workspace:
 def open_workspace(config_path: str | Path | None = None, template: str | None = None) -> Workspace:
     from toolkit.backends import open_store
     from toolkit.ledger import Ledger
-    from toolkit.registry import load_registry
 
-    config = load_config(config_path)
-    if not config.registry_path.is_file():
-        raise ConfigError(f"registry {config.registry_path} not found; `toolkit init` creates one")
-    specs = load_templates(config.templates_dir, only=template)
-    registry = load_registry(config.registry_path)
+    config, specs, registry = check_workspace(config_path, template)
     store = open_store(config)
     return Workspace(config, registry, specs, store, Ledger(config.ledger_path))
+
+
+def check_workspace(config_path: str | Path | None = None,
+                    template: str | None = None) -> tuple[Config, list[ReportSpec], Registry]:
+    """toolkit.toml, every template and the registry, each checked completely.
+
+    A problem in one never hides the others: every problem of the three is raised together,
+    grouped by file, before any command opens the ledger or touches a workbook, so a person
+    fixes them all in one go and a broken folder changes nothing.
+    """
+    from toolkit.errors import RegistryError
+    from toolkit.registry import load_registry
+
+    checked = check_config(config_path)
+    files = [checked.problems] if checked.problems else []
+    notes: list[str] = []
+    name = checked.path.name
+    unreadable = checked.problems is not None and checked.problems.unreadable
+    specs: tuple[ReportSpec, ...] = ()
+    if checked.templates_dir is None:
+        notes.append(f"the report templates: checked once {name} can be read" if unreadable
+                     else f"the report templates: checked once [paths] templates in {name} "
+                     "is fixed")
+    else:
+        templates = check_templates(checked.templates_dir)
+        files += templates.files
+        notes += templates.notes
+        specs = templates.specs
+    registry = None
+    if checked.registry_path is None:
+        notes.append(f"the commune registry: checked once {name} can be read" if unreadable
+                     else f"the commune registry: checked once [paths] registry in {name} is "
+                     "fixed")
+    else:
+        try:
+            registry = load_registry(checked.registry_path)
+        except RegistryError as exc:
+            files += exc.files
+    if files:
+        raise SetupError.of_files(files, notes)
+    return checked.config, choose(specs, template, checked.templates_dir), registry
 
 
 @dataclass(frozen=True)
@@ -107,7 +147,7 @@ class InitResult:
 def init_province(folder: Path, province_name: str, *, backend: str = "xlsx",
                   today: date, campaign_days: int = 61) -> InitResult:
     """Write toolkit.toml, registry.xlsx (official 2025 units) and the templates into ``folder``."""
-    from toolkit.registry import find_province, write_registry_template
+    from toolkit.units import find_province, write_registry_template
 
     province = find_province(province_name)
     folder = Path(folder)

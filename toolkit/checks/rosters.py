@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from toolkit.checks import issue
+from toolkit.known import meant
 from toolkit.ledger import Problem
 from toolkit.parse import parse_cell, strip_diacritics
 
@@ -75,8 +76,8 @@ def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> Roste
     where = "[roster]"
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind not in KINDS:
-        problems.append(f'{where}: kind {kind!r} should be one of {", ".join(KINDS)} '
-                        '(write [roster] then kind = "team")')
+        problems.append(f'{where}: kind {kind!r} should be one of {", ".join(KINDS)}'
+                        + meant(kind, KINDS) + ' (write [roster] then kind = "team")')
         return None
     declared = {f.key: f for f in fields}
     keys: dict[str, str] = {}

@@ -1,0 +1,208 @@
+"""Check everything, then act: toolkit.toml, the templates and the registry are checked
+together, every problem of the three is printed at once grouped by file, and a command run on
+a broken folder changes nothing in it."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import make_province, run, type_row
+from toolkit.errors import SetupError
+from toolkit.registry import HEADERS
+
+DAY = "2026-11-20"
+
+
+def line_of(path: Path, needle: str) -> int:
+    text = path.read_text(encoding="utf-8")
+    return next(n for n, line in enumerate(text.splitlines(), 1) if line.startswith(needle))
+
+
+def misspell_grace(config: Path) -> None:
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("grace_minutes = 5", "grace_minuts = 15"), encoding="utf-8")
+
+
+def calendar_at_the_end(config: Path) -> None:
+    """A top-level setting added at the end of kts_daily.toml, so TOML reads it into the last
+    [[targets]] table: silently ignored before."""
+    path = config.parent / "sheet_templates" / "kts_daily.toml"
+    path.write_text(path.read_text(encoding="utf-8") + 'calendar = "working_days"\n',
+                    encoding="utf-8")
+
+
+def delete_households(config: Path) -> None:
+    path = config.parent / "registry.xlsx"
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    column = next(c.column for c in sheet[1] if c.value == HEADERS["households"])
+    sheet.delete_cols(column)
+    book.save(path)
+
+
+BREAKS = {"config": misspell_grace, "template": calendar_at_the_end,
+          "registry": delete_households}
+
+
+def test_problems_of_config_templates_and_registry_are_printed_together(province):
+    for brk in BREAKS.values():
+        brk(province)
+    template = (province.parent / "sheet_templates" / "kts_daily.toml").resolve()
+    registry = (province.parent / "registry.xlsx").resolve()
+    result = run("provision", config=province, now="2026-11-20 08:00")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: nothing was changed — first fix 3 problem(s) in 3 file(s), then run the command "
+        "again:\n"
+        f"{province}: 1 problem(s):\n"
+        f"  - line {line_of(province, 'grace_minuts')}: [timeliness] grace_minuts is not a "
+        "known setting — did you mean grace_minutes? Correct the name, or delete the line\n"
+        f"{template}: 1 problem(s):\n"
+        f"  - line {line_of(template, 'calendar')}: [[targets]] #3 (trading): calendar is a "
+        "top-level setting, but TOML reads every line below the [[targets]] heading as part of "
+        "it — move the line above the first heading ([[fields]])\n"
+        f"{registry}: 1 problem(s) in the commune registry:\n"
+        '  - missing required column "Số hộ gia đình" — restore it: type "Số hộ gia đình" in '
+        "the header row above an empty column, and under it each commune's number of "
+        "households (a blank cell is allowed; its % targets then show blank)\n"
+        "Not checked yet:\n"
+        "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
+        "cannot be checked until kts_daily.toml loads\n"
+    )
+
+
+def test_the_library_raises_one_error_with_the_problems_of_each_file(province):
+    from toolkit.workspace import open_workspace
+
+    for brk in BREAKS.values():
+        brk(province)
+    with pytest.raises(SetupError) as caught:
+        open_workspace(province)
+    folder = province.parent.resolve()
+    assert [(Path(f.path).resolve(), len(f.problems)) for f in caught.value.files] == [
+        (folder / "toolkit.toml", 1), (folder / "sheet_templates" / "kts_daily.toml", 1),
+        (folder / "registry.xlsx", 1)]
+    assert len(caught.value.notes) == 1
+
+
+def test_an_unreadable_config_says_what_waits_for_it(province):
+    province.write_text(province.read_text(encoding="utf-8").replace("code = 20", "code = "),
+                        encoding="utf-8")
+    result = run("collect", config=province, now="2026-11-20 08:00")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        "Error: nothing was changed — first fix 1 problem(s) in 1 file(s), then run the command "
+        f"again:\n{province}: not valid TOML (")
+    assert result.stderr.endswith(
+        "; fix the line it names\n"
+        "Not checked yet:\n"
+        "  - the report templates: checked once toolkit.toml can be read\n"
+        "  - the commune registry: checked once toolkit.toml can be read\n")
+
+
+def test_a_registry_path_that_cannot_be_read_waits_and_the_templates_are_still_checked(province):
+    text = province.read_text(encoding="utf-8").replace('registry = "registry.xlsx"',
+                                                        "registry = 7")
+    province.write_text(text, encoding="utf-8")
+    calendar_at_the_end(province)
+    result = run("collect", config=province, now="2026-11-20 08:00")
+    assert result.exit_code == 2
+    assert "first fix 2 problem(s) in 2 file(s)" in result.stderr
+    assert "  - [paths] registry = 7 should be a text in quotes\n" in result.stderr
+    assert "kts_daily.toml: 1 problem(s)" in result.stderr
+    assert result.stderr.endswith(
+        "  - the commune registry: checked once [paths] registry in toolkit.toml is fixed\n")
+
+
+# nothing is written ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def worked(tmp_path_factory) -> Path:
+    """A province after a day's work: workbooks, ledger, archive, logs and reminders."""
+    config = make_province(tmp_path_factory.mktemp("worked"))
+    assert run("provision", config=config, now="2026-11-20 08:00").exit_code == 0
+    type_row(config, "06040", "Báo cáo ngày", date(2026, 11, 20),
+             {"Số cửa hàng số mở mới": 2, "Số tài khoản thanh toán điện tử mở mới": 3},
+             at="2026-11-20 10:00")
+    assert run("daily", config=config, now="2026-11-20 18:00").exit_code == 0
+    assert run("remind", "--date", DAY, config=config, now="2026-11-20 18:05").exit_code == 0
+    return config.parent
+
+
+def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
+    return {str(p.relative_to(folder)): (p.stat().st_mtime_ns,
+                                         hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+COMMANDS = {
+    "provision": ["provision"],
+    "collect": ["collect"],
+    "validate": ["validate", "--date", DAY],
+    "rollup": ["rollup", "--date", DAY],
+    "daily": ["daily", "--date", DAY],
+    "remind": ["remind", "--date", DAY],
+    "status": ["status", "--date", DAY],
+    "doctor": ["doctor"],
+    "dry-run": ["provision", "--dry-run"],
+}
+
+
+@pytest.mark.parametrize("broken", BREAKS)
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_broken_folder_is_left_exactly_as_it_was(worked, tmp_path, broken, command):
+    folder = tmp_path / "lang-son"
+    shutil.copytree(worked, folder)
+    config = folder / "toolkit.toml"
+    BREAKS[broken](config)
+    before = snapshot(folder)
+    assert any(name.startswith("archive") for name in before)
+    result = run(*COMMANDS[command], config=config, now="2026-11-21 18:00")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("Error: nothing was changed — first fix 1 problem(s) in ")
+    assert snapshot(folder) == before
+
+
+@pytest.mark.parametrize("broken", BREAKS)
+def test_a_new_broken_folder_gets_no_ledger_workbook_archive_or_log(tmp_path, broken):
+    config = make_province(tmp_path)
+    BREAKS[broken](config)
+    before = snapshot(config.parent)
+    for args in COMMANDS.values():
+        assert run(*args, config=config, now="2026-11-20 18:00").exit_code == 2
+    assert snapshot(config.parent) == before
+    assert sorted(p.name for p in config.parent.iterdir()) == [
+        "registry.xlsx", "sheet_templates", "toolkit.toml"]
+
+
+def test_the_error_is_still_each_of_the_errors_a_broken_file_raised_before(province):
+    from toolkit.errors import ConfigError, RegistryError, TemplateError
+    from toolkit.workspace import open_workspace
+
+    delete_households(province)
+    with pytest.raises(RegistryError) as caught:
+        open_workspace(province)
+    assert isinstance(caught.value, ConfigError | TemplateError | SetupError)
+    assert caught.value.path == (province.parent / "registry.xlsx").resolve()
+    assert caught.value.problems == [
+        'missing required column "Số hộ gia đình" — restore it: type "Số hộ gia đình" in the '
+        "header row above an empty column, and under it each commune's number of households "
+        "(a blank cell is allowed; its % targets then show blank)"]
+
+
+def test_with_several_broken_files_each_problem_names_its_file(province):
+    from toolkit.workspace import open_workspace
+
+    misspell_grace(province)
+    delete_households(province)
+    with pytest.raises(SetupError) as caught:
+        open_workspace(province)
+    assert caught.value.path is None
+    assert [p.split(": ")[0] for p in caught.value.problems] == [
+        str(province), str((province.parent / "registry.xlsx").resolve())]

@@ -1,0 +1,183 @@
+"""The official 2025 administrative units (34 provinces, 3,321 communes): finding a province
+by any spelling, the registry `toolkit init` writes from them, and comparing a filled-in
+registry against them."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from toolkit.errors import ToolkitError
+from toolkit.registry import COLUMNS, HELP_SHEET, KINDS, SHEET, Commune, fold
+
+HELP_LINES = (
+    "Trang «Danh sách xã» liệt kê các xã, phường, đặc khu chính thức của tỉnh từ 01/7/2025; "
+    "không sửa các cột Mã xã, Tên xã, Loại, Tỉnh.",
+    "Huyện (cũ): không bắt buộc — ghi tên huyện cũ nếu muốn tổng hợp theo huyện.",
+    "Số hộ gia đình: nhập số nguyên, ví dụ 1250 hoặc 1.250; để trống thì các chỉ tiêu % "
+    "của xã sẽ để trống.",
+    "Thôn/bản: tên các thôn, bản, tổ dân phố, ngăn cách bằng dấu chấm phẩy, "
+    "ví dụ: Thôn Nà Pàn; Bản Chang.",
+    "Email người nhập liệu: email (Google) của cán bộ xã được nhập số liệu, ngăn cách bằng "
+    "dấu chấm phẩy; chỉ các email này được chia sẻ bảng tính của xã.",
+    "Người liên hệ, Số điện thoại: cán bộ đầu mối của xã, dùng để nhắc báo cáo.",
+    "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
+    "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
+)
+
+
+@dataclass(frozen=True)
+class Province:
+    code: int
+    name: str
+
+
+@dataclass(frozen=True)
+class OfficialCommune:
+    code: str
+    name: str
+    kind: str
+    province: str
+
+
+# Other names people use for a 2025 province → its code.
+_ALIASES = {"hcm": 79, "tphcm": 79, "sai gon": 79, "thua thien hue": 46}
+# Provinces merged into another on 1 July 2025 (Resolution 202/2025/QH15) → the new province.
+_MERGED = {
+    "ha giang": 8, "yen bai": 15, "bac kan": 19, "vinh phuc": 25, "hoa binh": 25, "bac giang": 24,
+    "thai binh": 33, "hai duong": 31, "ha nam": 37, "nam dinh": 37, "quang binh": 44,
+    "quang nam": 48, "kon tum": 51, "binh dinh": 52, "ninh thuan": 56, "phu yen": 66,
+    "dak nong": 68, "binh thuan": 68, "binh duong": 79, "ba ria vung tau": 79, "binh phuoc": 75,
+    "long an": 80, "ben tre": 86, "tra vinh": 86, "tien giang": 82, "soc trang": 92,
+    "hau giang": 92, "bac lieu": 96, "kien giang": 91,
+}
+
+
+def _province_key(name: str) -> str:
+    key = fold(re.sub(r"[-.–,]", " ", name))
+    for prefix in ("thanh pho ", "tinh ", "tp "):
+        key = key.removeprefix(prefix)
+    return key
+
+
+def find_province(name: str) -> Province:
+    from vietnam_provinces import Province as VPProvince
+
+    provinces = {int(p.code): Province(int(p.code), p.name) for p in VPProvince.iter_all()}
+    keys = {_province_key(p.name): p for p in provinces.values()}
+    wanted = _province_key(name)
+    code = _ALIASES.get(wanted) or (int(wanted) if wanted.isdigit() else None)
+    if wanted in keys or code in provinces:
+        return keys.get(wanted) or provinces[code]
+    if wanted in _MERGED:
+        new = provinces[_MERGED[wanted]].name
+        raise ToolkitError(f'"{name.strip()}" was merged into {new} on 1 July 2025; '
+                           f'use "{new}", whose registry includes its former communes')
+    close = [keys[k].name for k in difflib.get_close_matches(wanted, list(keys), n=3)]
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    listing = ", ".join(sorted((p.name for p in provinces.values()), key=fold))
+    raise ToolkitError(f'no province named "{name.strip()}" among the {len(provinces)} provinces '
+                       f"of 2025.{hint} Use one of these names (diacritics optional): {listing}")
+
+
+def official_communes(province: Province) -> list[OfficialCommune]:
+    from vietnam_provinces import Ward
+
+    communes = []
+    for ward in Ward.iter_all():
+        if int(ward.province_code) == province.code:
+            kind = ward.division_type.value.capitalize()
+            name = " ".join(ward.name.split()).removeprefix(kind + " ")  # some have 2 spaces
+            communes.append(OfficialCommune(f"{int(ward.code):05d}", name, kind, province.name))
+    return sorted(communes, key=lambda c: (fold(c.name), c.name))
+
+
+def write_registry_template(path: Path, province: Province) -> int:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    path = Path(path)
+    if path.exists():
+        raise ToolkitError(f"{path} already exists and may hold households and editors typed by "
+                           "hand; move it away or choose another folder")
+    communes = official_communes(province)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = SHEET
+    sheet.append([header for _, header, _ in COLUMNS])
+    for commune in communes:
+        sheet.append([commune.code, commune.name, commune.kind, commune.province])
+    last = len(communes) + 1
+    for row in sheet.iter_rows(min_row=2, max_row=last):
+        row[0].number_format = "@"
+        row[9].number_format = "@"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for column in sheet.columns:
+        width = max(len(str(c.value)) for c in column if c.value is not None)
+        sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 12), 50)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:J{last}"
+    whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
+                           error="Nhập số hộ là số nguyên, ví dụ 1250", showErrorMessage=True)
+    kind = DataValidation(type="list", formula1=f'"{",".join(KINDS)}"', showErrorMessage=True)
+    sheet.add_data_validation(whole)
+    sheet.add_data_validation(kind)
+    whole.add(f"F2:F{last}")
+    kind.add(f"C2:C{last}")
+    guide = book.create_sheet(HELP_SHEET)
+    guide.append([f"Hướng dẫn điền danh sách xã — {province.name}"])
+    guide["A1"].font = Font(bold=True)
+    for line in HELP_LINES:
+        guide.append([line])
+    guide.column_dimensions["A"].width = 110
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book.save(path)
+    return len(communes)
+
+
+@dataclass(frozen=True)
+class Official:
+    names: dict[str, str]                      # code → "Xã Thất Khê"
+    provinces: dict[str, str]                  # code → province code
+
+    def code_of(self, display_name: str, near: str) -> str | None:
+        """The official code of a commune of this name in the province of ``near``."""
+        wanted, province = fold(display_name), self.provinces.get(near)
+        found = [c for c, n in self.names.items()
+                 if fold(n) == wanted and self.provinces[c] == province]
+        return found[0] if len(found) == 1 else None
+
+
+def official() -> Official:
+    from vietnam_provinces import Ward
+
+    wards = list(Ward.iter_all())
+    return Official({f"{int(w.code):05d}": " ".join(w.name.split()) for w in wards},
+                     {f"{int(w.code):05d}": str(w.province_code) for w in wards})
+
+
+def _spelling(name: str) -> list[tuple[str, str]]:
+    """Words with their diacritics, case-free; old and new tone placement ("Hòa", "Hoà") match."""
+    words = unicodedata.normalize("NFD", name.lower()).split()
+    return [(fold(w), "".join(sorted(c for c in w if unicodedata.combining(c) or c == "đ")))
+            for w in words]
+
+
+def compare_official(communes: list[tuple[int, Commune]]) -> list[str]:
+    """Warn when a code is not an official 2025 unit or its name differs from the official one."""
+    names = official().names
+    warnings = []
+    for number, commune in communes:
+        name = names.get(commune.code, "")
+        if not name:
+            warnings.append(f"row {number}: code {commune.code} ({commune.display_name}) is not "
+                            "an official 2025 commune code — check it")
+        elif _spelling(name) != _spelling(commune.display_name):
+            warnings.append(f"row {number}: code {commune.code} is {name} in the official 2025 "
+                            f"list, but the registry says {commune.display_name}")
+    return warnings
