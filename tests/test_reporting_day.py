@@ -161,7 +161,8 @@ def test_daily_runs_collect_validate_and_rollup(desk):  # noqa: F811
     result = desk.run("daily", now="2026-11-20 15:00")
     assert result.exit_code == 0, result.output
     assert "collect: đã đọc 4 sổ" in result.output
-    assert "rollup kts_daily 20/11/2026 (đến hiện tại): đã báo cáo 25%, đúng hạn 25%" in result.output
+    assert ("rollup kts_daily 20/11/2026 (đến hiện tại): đã báo cáo 25%, đúng hạn 25%"
+            in result.output)
     folder = desk.config.parent / "archive"
     assert (folder / "kts_daily/2026/kts_daily_2026-11-20.xlsx").is_file()
     assert (folder / "cds_monthly/2026/cds_monthly_2026-11.xlsx").is_file()

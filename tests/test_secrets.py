@@ -87,7 +87,7 @@ def test_a_failing_run_under_verbose_hides_what_the_exception_carries(office, mo
     bug = office.run("collect", "-v", now=NOW)
     assert bug.exit_code == 1
     assert "RuntimeError" in bug.stderr and "Traceback" in bug.stderr   # shown under -v …
-    assert "FAILED Xã Thất Khê: lỗi không lường trước khi đọc sổ (RuntimeError: POST " \
+    assert "LỖI Xã Thất Khê: lỗi không lường trước khi đọc sổ (RuntimeError: POST " \
         f"https://oauth2.googleapis.com/token?code={HIDDEN} headers={{'Authorization': " \
         f"'Bearer {HIDDEN}'}} body={{\"private_key\": \"{HIDDEN}\"}})" in bug.stderr
 

@@ -90,7 +90,7 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     result = run("collect", config=province, now="2026-11-20 12:00")
     assert result.exit_code == 1
     assert "đã đọc 3 sổ" in result.output and "1 sổ lỗi" in result.output
-    assert ("FAILED Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
+    assert ("LỖI Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
             in result.output)
     assert "if it was renamed (the workbook also has 'Bao cao'), rename it back first" \
         in result.output
@@ -104,10 +104,11 @@ def test_status_formats(province):
                 config=province, now="2026-11-20 18:00")
     assert table.exit_code == 0
     assert "06040  Xã Thất Khê" in table.output
-    assert "Toàn tỉnh: 0 on time, 0 amended, 0 late, 0 incomplete, 4 missing of 4" in table.output
+    assert ("Toàn tỉnh (4 xã phải báo cáo): 4 chưa báo cáo — đã báo cáo 0%, đúng hạn 0%"
+            in table.output)
     csv = run("status", "--date", "2026-11-20", "--template", "kts_daily", "--format", "csv",
               config=province, now="2026-11-20 18:00")
-    assert csv.stdout.splitlines()[0].startswith("code,commune,district,households,status")
+    assert csv.stdout.splitlines()[0].startswith('\ufeff"Mã báo cáo","Báo cáo","Kỳ"')
 
 
 def test_status_json_equals_the_library_result(province):
@@ -125,14 +126,15 @@ def test_status_json_equals_the_library_result(province):
         library = period_status(ws.specs[0], ws.registry, ws.ledger.versions("kts_daily"), DAY,
                                 as_of=parse_now("2026-11-20 18:00"), grace=ws.grace,
                                 campaign=ws.campaign)
-    assert printed == json.loads(json.dumps(status_json(library), ensure_ascii=False))
+    assert printed == json.loads(json.dumps(status_json(library, ws.specs[0].title),
+                                            ensure_ascii=False))
 
 
 @pytest.mark.parametrize("args, message", [
     (["collect"], "no configuration at"),
-    (["status", "--date", "31/02/2026"], "is not a date"),
+    (["status", "--date", "31/02/2026"], "không phải một ngày"),
     (["rollup", "--as-of", "yesterday"], "Invalid value for '--as-of'"),
-    (["collect", "--now", "tomorrow"], "write it as '2026-11-23 17:00'"),
+    (["collect", "--now", "tomorrow"], "hãy viết 2026-11-23 17:00 hoặc 23/11/2026 17:00"),
 ])
 def test_usage_and_config_errors_exit_2(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
@@ -154,7 +156,7 @@ def test_a_broken_registry_is_reported_with_rows_before_anything_is_written(prov
 
 def test_init_accepts_names_without_diacritics_and_refuses_unknown(tmp_path):
     ok = run("init", str(tmp_path / "a"), "--province", "LẠNG SƠN")
-    assert ok.exit_code == 0 and "65 communes of Lạng Sơn" in ok.output
+    assert ok.exit_code == 0 and "65 xã, phường của Lạng Sơn" in ok.output
     bad = run("init", str(tmp_path / "b"), "--province", "Lang Sonn Xyz")
     assert bad.exit_code == 2 and "Lỗi:" in bad.output
 

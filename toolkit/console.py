@@ -25,12 +25,17 @@ _SIMILAR = {"đ": "d", "Đ": "D", "→": "->", "←": "<-", "…": "...", "—":
 _bom_owed: set[int] = set()
 
 
-def closest(exc: UnicodeEncodeError) -> tuple[str, int]:
-    """Codec error handler: the nearest text the target encoding can hold."""
-    out = []
-    for char in exc.object[exc.start:exc.end]:
-        out.append(_closest_char(char, exc.encoding))
-    return "".join(out), exc.end
+def handler(encoding: str) -> str:
+    """The name of a codec error handler that writes, for each letter ``encoding`` lacks, the
+    nearest text it can hold. (Per encoding: charmap codecs report "charmap", not their name.)"""
+    name = f"{ERRORS}-{codecs.lookup(encoding).name}"
+
+    def closest(exc: UnicodeEncodeError) -> tuple[str, int]:
+        text = exc.object[exc.start:exc.end]
+        return "".join(_closest_char(c, encoding) for c in text), exc.end
+
+    codecs.register_error(name, closest)
+    return name
 
 
 def _closest_char(char: str, encoding: str) -> str:
@@ -38,6 +43,10 @@ def _closest_char(char: str, encoding: str) -> str:
     for kept in range(len(marks), -1, -1):
         candidate = unicodedata.normalize("NFC", base + "".join(marks[:kept])) + \
             "".join(marks[kept:])
+        if _fits(candidate, encoding):
+            return candidate
+    for kept in range(len(marks) - 1, 0, -1):      # "ế" → "ê" where "ê" exists
+        candidate = unicodedata.normalize("NFC", base + "".join(marks[:kept]))
         if _fits(candidate, encoding):
             return candidate
     for candidate in (_SIMILAR.get(char), _SIMILAR.get(base), base):
@@ -54,9 +63,6 @@ def _fits(text: str, encoding: str) -> bool:
     return True
 
 
-codecs.register_error(ERRORS, closest)
-
-
 def prepare(stream) -> None:
     """Make ``stream`` (sys.stdout or sys.stderr) safe for Vietnamese; see the module doc."""
     encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
@@ -67,10 +73,10 @@ def prepare(stream) -> None:
     except (ValueError, OSError):
         console = False
     if not console and not os.environ.get("PYTHONIOENCODING"):
-        stream.reconfigure(encoding="utf-8", errors=ERRORS)
+        stream.reconfigure(encoding="utf-8", errors="replace")
         _bom_owed.add(id(stream))
     else:
-        stream.reconfigure(errors=ERRORS)
+        stream.reconfigure(errors=handler(stream.encoding))
 
 
 def prepare_all() -> None:

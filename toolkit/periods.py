@@ -82,10 +82,13 @@ def parse_now(text: str | None) -> datetime:
     except ValueError:
         pass
     match = _MOMENT.fullmatch(text)
-    if match is None:
+    try:
+        day = parse_date(match["day"]) if match else None
+    except ValueError:
+        day = None
+    if day is None:
         raise ValueError(f"{text!r} không phải một thời điểm; hãy viết 2026-11-23 17:00 hoặc "
                          "23/11/2026 17:00")
-    day = parse_date(match["day"])
     at = time(int(match["hour"] or 0), int(match["minute"] or 0), int(match["second"] or 0))
     return datetime.combine(day, at, tzinfo=VN_TZ)
 
