@@ -199,7 +199,7 @@ def test_provision_never_revokes_the_toolkit_drive_members_or_inherited_access(g
 def test_doctor_names_link_shared_communes_with_one_more_listing(google):
     fine = google.run("doctor", now=NOW)
     assert fine.exit_code == 0
-    assert ("ok   sharing: không bảng tính nào được chia sẻ bằng đường liên kết; ai khác có "
+    assert ("ổn   sharing: không bảng tính nào được chia sẻ bằng đường liên kết; ai khác có "
             "quyền vào từng xã: `toolkit audit`") in fine.stdout
     google.fake.grant(google.spreadsheet_id("06040"), "anyone", "writer")
     google.fake.grant(google.spreadsheet_id("06202"), "domain", "reader",
@@ -208,7 +208,7 @@ def test_doctor_names_link_shared_communes_with_one_more_listing(google):
     result = google.run("doctor", now=NOW)
     assert result.exit_code == 1
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("SỬA")]
-    assert line == ("FIX  sharing: bảng tính của 2 xã đang mở cho bất kỳ ai có đường liên kết "
+    assert line == ("SỬA  sharing: bảng tính của 2 xã đang mở cho bất kỳ ai có đường liên kết "
                     "hoặc cho cả một miền: Xã Ba Sơn, Xã Thất Khê; chạy `toolkit audit --fix` "
                     "để gỡ (xem trước: `toolkit audit`)")
     # sign-in, the workbooks listing and the sharing listing, and a look at the folder's own
@@ -223,7 +223,7 @@ def test_doctor_says_when_the_link_sharing_comes_from_the_folder(google):
     result = google.run("doctor", now=NOW)
     assert result.exit_code == 1
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("SỬA")]
-    assert line.startswith(f"FIX  sharing: thư mục bảng tính ({folder}) đang mở cho bất kỳ ai "
+    assert line.startswith(f"SỬA  sharing: thư mục bảng tính ({folder}) đang mở cho bất kỳ ai "
                            "có đường liên kết, nên mọi bảng tính trong đó cũng vậy: gỡ ở thư "
                            "mục đó trong Google Drive")
     assert "bảng tính của 4 xã đang mở" in line

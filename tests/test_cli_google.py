@@ -19,8 +19,8 @@ def test_doctor_says_ok_for_each_step_when_everything_answers(google):
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [line.split(":")[0] for line in lines[:7]] == [
-        "ok   credentials", "ok   sign-in", "ok   Sheets API", "ok   folder",
-        "ok   rollup spreadsheet", "ok   workbooks", "ok   quota"]
+        "ổn   credentials", "ổn   sign-in", "ổn   Sheets API", "ổn   folder",
+        "ổn   rollup spreadsheet", "ổn   workbooks", "ổn   quota"]
     assert "bao-cao@lang-son.iam.gserviceaccount.com" in result.output
     assert '"private_key"' not in result.output and "BEGIN PRIVATE" not in result.output
 
@@ -33,7 +33,7 @@ def test_doctor_exits_1_and_says_what_to_fix_for_a_missing_folder(google):
     result = google.run("doctor", now="2026-11-20 08:00")
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if line.startswith("SỬA")]
-    assert line.startswith("FIX  folder:") and "1NoSuchFolder" in line
+    assert line.startswith("SỬA  folder:") and "1NoSuchFolder" in line
 
 
 def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
@@ -50,7 +50,7 @@ def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
 
 def test_doctor_names_the_commune_whose_workbook_was_deleted(google):
     before = google.run("doctor", now="2026-11-20 08:00")
-    assert "ok   workbooks: none yet: `toolkit provision` creates one for each of the 4" \
+    assert "ổn   workbooks: none yet: `toolkit provision` creates one for each of the 4" \
         in before.output
     google.run("provision", now="2026-11-20 08:00")
     fine = google.run("doctor", now="2026-11-20 09:00")
