@@ -174,14 +174,15 @@ def test_provision_revokes_editors_removed_from_the_registry_and_links(google):
     google.fake.grant(google.spreadsheet_id("06040"), "anyone", "writer")
     plan = google.run("provision", "--dry-run", now=NOW)
     assert plan.exit_code == 0
-    assert ("Xã Thất Khê: would share with moi@example.gov.vn; revoke xa06040@example.gov.vn "
-            "(not in the registry); revoke anyone with the link (writer)") in plan.stdout
-    assert "1 workbook(s) to change, 3 already complete" in plan.stdout
+    assert ("Xã Thất Khê: sẽ chia sẻ quyền sửa cho moi@example.gov.vn; gỡ quyền của "
+            "xa06040@example.gov.vn (không có trong registry); gỡ quyền của bất kỳ ai có đường "
+            "liên kết (writer)") in plan.stdout
+    assert "1 sổ sẽ thay đổi, 3 sổ đã đủ" in plan.stdout
     done = google.run("provision", now=NOW)
-    assert done.exit_code == 0 and "1 workbook(s) changed" in done.stdout
+    assert done.exit_code == 0 and "1 sổ đã thay đổi" in done.stdout
     assert people(google, "06040") == {"moi@example.gov.vn": "writer"}
     again = google.run("provision", now=NOW)
-    assert "0 workbook(s) changed, 4 already complete" in again.stdout
+    assert "0 sổ đã thay đổi, 4 sổ đã đủ" in again.stdout
 
 
 def test_provision_never_revokes_the_toolkit_drive_members_or_inherited_access(google):
@@ -191,14 +192,14 @@ def test_provision_never_revokes_the_toolkit_drive_members_or_inherited_access(g
     google.fake.reset_log()
     result = google.run("provision", now=NOW)
     assert result.exit_code == 0, result.output
-    assert "0 workbook(s) changed, 4 already complete" in result.stdout
+    assert "0 sổ đã thay đổi, 4 sổ đã đủ" in result.stdout
     assert writes(google) == 0
 
 
 def test_doctor_names_link_shared_communes_with_one_more_listing(google):
     fine = google.run("doctor", now=NOW)
     assert fine.exit_code == 0
-    assert ("ok   sharing: không bảng tính nào được chia sẻ bằng đường liên kết; ai khác có "
+    assert ("ổn   sharing: không bảng tính nào được chia sẻ bằng đường liên kết; ai khác có "
             "quyền vào từng xã: `toolkit audit`") in fine.stdout
     google.fake.grant(google.spreadsheet_id("06040"), "anyone", "writer")
     google.fake.grant(google.spreadsheet_id("06202"), "domain", "reader",
@@ -206,8 +207,8 @@ def test_doctor_names_link_shared_communes_with_one_more_listing(google):
     google.fake.reset_log()
     result = google.run("doctor", now=NOW)
     assert result.exit_code == 1
-    (line,) = [line for line in result.stdout.splitlines() if line.startswith("FIX")]
-    assert line == ("FIX  sharing: bảng tính của 2 xã đang mở cho bất kỳ ai có đường liên kết "
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("SỬA")]
+    assert line == ("SỬA  sharing: bảng tính của 2 xã đang mở cho bất kỳ ai có đường liên kết "
                     "hoặc cho cả một miền: Xã Ba Sơn, Xã Thất Khê; chạy `toolkit audit --fix` "
                     "để gỡ (xem trước: `toolkit audit`)")
     # sign-in, the workbooks listing and the sharing listing, and a look at the folder's own
@@ -221,8 +222,8 @@ def test_doctor_says_when_the_link_sharing_comes_from_the_folder(google):
     google.fake.grant(folder, "anyone", "reader")
     result = google.run("doctor", now=NOW)
     assert result.exit_code == 1
-    (line,) = [line for line in result.stdout.splitlines() if line.startswith("FIX")]
-    assert line.startswith(f"FIX  sharing: thư mục bảng tính ({folder}) đang mở cho bất kỳ ai "
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("SỬA")]
+    assert line.startswith(f"SỬA  sharing: thư mục bảng tính ({folder}) đang mở cho bất kỳ ai "
                            "có đường liên kết, nên mọi bảng tính trong đó cũng vậy: gỡ ở thư "
                            "mục đó trong Google Drive")
     assert "bảng tính của 4 xã đang mở" in line
@@ -321,7 +322,7 @@ def test_dry_runs_change_nothing_in_drive(google):
     assert json.loads(planned.stdout)["dry_run"] is True
     plan = google.run("provision", "--dry-run", now=NOW)
     assert plan.exit_code == 0, plan.output
-    assert ("Xã Thất Khê: would revoke anyone with the link (writer); revoke "
-            "cu-can-bo@example.gov.vn (not in the registry)") in plan.stdout
+    assert ("Xã Thất Khê: sẽ gỡ quyền của bất kỳ ai có đường liên kết (writer); gỡ quyền của "
+            "cu-can-bo@example.gov.vn (không có trong registry)") in plan.stdout
     assert writes(google) == 0
     assert sharing_state(google) == before

@@ -86,7 +86,7 @@ def test_a_saturday_on_a_working_days_calendar_is_owed_by_nobody(province):
         CODES, "not_expected")
     reminded = run("remind", "--date", saturday, config=province, now="2026-11-21 16:00")
     assert reminded.exit_code == 0, reminded.output
-    assert "remind: 0 commune(s) to chase" in reminded.output
+    assert "remind: 0 xã cần nhắc" in reminded.output
     assert "không phải kỳ báo cáo" in reminded.output
     swept = run("daily", config=province, now="2026-11-21 18:00")
     assert swept.exit_code == 0, swept.output
@@ -105,7 +105,7 @@ def test_days_before_the_campaign_and_months_due_before_it_are_owed_by_nobody(pr
     assert statuses(province, "2026-11-27", "2026-11-28 09:00", "cds_monthly") == dict.fromkeys(
         CODES, "not_expected")
     reminded = run("remind", "--date", "2026-11-26", config=province, now="2026-11-27 09:00")
-    assert "remind: 0 commune(s) to chase" in reminded.output
+    assert "remind: 0 xã cần nhắc" in reminded.output
     swept = run("daily", config=province, now="2026-11-28 18:00")
     assert swept.exit_code == 0, swept.output
     issues = [r for r in feedback_tab(province, "06040") if r[1]]
@@ -272,7 +272,7 @@ def test_one_commune_failing_is_named_and_the_others_are_archived(province, monk
                                   workbook_of(province, victim))}[stage]())
     result = run("daily", config=province, now="2026-11-20 18:00")
     assert result.exit_code == 1, result.output
-    failed = [line for line in result.output.splitlines() if line.startswith("FAILED")]
+    failed = [line for line in result.output.splitlines() if line.startswith("LỖI")]
     assert len(failed) == 1 and "Xã Ba Sơn" in failed[0], result.output
     assert STAGES[stage] in failed[0]
     archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
@@ -324,7 +324,7 @@ def test_a_campaign_starting_after_the_monthly_due_day_provisions_an_empty_month
     assert [r[0] for r in desk.tab_rows("06040", MONTHLY, first_row=2) if r and r[0]] == [
         "Tháng"]                                    # the header, and no month owed
     again = desk.run("provision", now="2026-11-27 09:00")
-    assert "0 workbook(s) changed, 4 already complete" in again.output
+    assert "0 sổ đã thay đổi, 4 sổ đã đủ" in again.output
 
 
 def test_a_report_cleared_after_the_deadline_is_amended_not_chased(province):

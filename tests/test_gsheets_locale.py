@@ -46,7 +46,7 @@ def test_a_locale_changed_by_staff_is_warned_about_and_provision_sets_it_back(of
     repaired = office.provision(office.fresh_store())
     (plan,) = repaired.changed
     assert Localize("en_US") in plan.actions
-    assert "set locale vi_VN and time zone Asia/Ho_Chi_Minh (locale now en_US)" in [
+    assert "đặt lại ngôn ngữ vi_VN và múi giờ Asia/Ho_Chi_Minh (đang là en_US)" in [
         a.describe() for a in plan.actions]
     assert fake.spreadsheet(sid).props["locale"] == "vi_VN"
     assert locales(office)["06202"] == "vi_VN"

@@ -322,9 +322,9 @@ def test_the_command_line_runs_on_google_sheets(office, province):
     with office.fake.patch_google_auth():
         done = run("provision", config=province, now="2026-11-20 08:00")
         assert done.exit_code == 0, done.output
-        assert "4 workbook(s) changed" in done.output
+        assert "4 sổ đã thay đổi" in done.output
         again = run("provision", config=province, now="2026-11-20 08:05")
-        assert "0 workbook(s) changed, 4 already complete" in again.output
+        assert "0 sổ đã thay đổi, 4 sổ đã đủ" in again.output
         collected = run("collect", config=province, now="2026-11-20 09:00")
         assert collected.exit_code == 0, collected.output
     assert office.fake.count("drive.files.create") == 4

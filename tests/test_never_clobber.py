@@ -81,15 +81,15 @@ def test_a_workbook_open_beside_its_lock_file_is_deferred_not_rewritten(reported
     before = path.read_bytes()
     result = run("validate", config=reported, now="2026-11-20 11:00")
     assert result.exit_code == 0, result.output      # deferred is not a failure
-    line = [x for x in result.output.splitlines() if "Xã Thất Khê" in x and "deferred" in x]
+    line = [x for x in result.output.splitlines() if "Xã Thất Khê" in x and "để lần quét sau" in x]
     assert len(line) == 1, result.output
-    assert "retried next sweep" in line[0] and owner.name in line[0]
+    assert owner.name in line[0]
     assert f"{who} từ 10:58 20/11/2026 (tệp khoá" in line[0]
     assert path.read_bytes() == before
     assert owner.read_bytes() == content               # a person's lock file is theirs
     owner.unlink()                                      # they close the workbook
     again = run("validate", config=reported, now="2026-11-20 11:05")
-    assert "deferred 0" in again.output, again.output
+    assert "0 sổ để lần quét sau" in again.output, again.output
     kiem_tra = load_workbook(path)["Kiểm tra"]
     assert kiem_tra["A1"].value.startswith("Kiểm tra lúc 11:05")
 
@@ -118,7 +118,7 @@ def test_a_workbook_the_os_reports_in_use_is_deferred(reported):
         assert path.read_bytes() == before
     finally:
         holder.communicate("\n", timeout=30)
-    assert "deferred 0" in run("validate", config=reported, now="2026-11-20 11:05").output
+    assert "0 sổ để lần quét sau" in run("validate", config=reported, now="2026-11-20 11:05").output
 
 
 def test_provision_leaves_an_open_workbook_and_completes_it_next_time(reported):
@@ -171,7 +171,7 @@ def test_a_save_landing_inside_provision_is_kept_and_read(reported, monkeypatch,
     monkeypatch.setattr(safe_write, "HOOK", None)
     assert result.exit_code == 0, result.output
     assert load_workbook(path)[DAILY]["C3"].value == 42
-    assert "deferred" in result.output and "Xã Thất Khê" in result.output
+    assert "để lần quét sau" in result.output and "Xã Thất Khê" in result.output
     collected = run("collect", config=reported, now="2026-11-20 11:10")
     assert collected.exit_code == 0, collected.output
     assert _ledger_value(reported, "06040", "2026-11-20", "new_accounts") == 42
@@ -218,7 +218,7 @@ def test_feedback_is_written_where_there_are_no_hard_links(reported, monkeypatch
     monkeypatch.setattr(safe_write.os, "link", _no_links)
     result = run("daily", config=reported, now="2026-11-20 11:00")
     assert result.exit_code == 0, result.output
-    assert "deferred 0" in result.output, result.output
+    assert "0 sổ để lần quét sau" in result.output, result.output
     path = workbook_of(reported, "06040")
     assert load_workbook(path)["Kiểm tra"]["A1"].value.startswith("Kiểm tra lúc 11:00")
     assert not [n for n in os.listdir(path.parent) if n.startswith(".~")]
@@ -346,8 +346,8 @@ def test_feedback_defers_a_save_caught_halfway(reported, monkeypatch):
     result = run("validate", config=reported, now="2026-11-20 11:01")
     assert len(timers) == 1 and not timers[0].join()
     assert result.exit_code == 0, result.output          # deferred, not FAILED
-    (line,) = [x for x in result.output.splitlines() if "deferred, retried" in x]
-    assert line == (f"  deferred, retried next sweep — Xã Thất Khê: {path.name}: xã đang lưu "
+    (line,) = [x for x in result.output.splitlines() if "để lần quét sau" in x]
+    assert line == (f"  để lần quét sau — Xã Thất Khê: {path.name}: xã đang lưu "
                     "sổ đúng lúc toolkit đọc (tệp đang được ghi dở); sổ được đọc lại ở lượt "
                     "sau, không cần làm gì")
     assert load_workbook(path)[DAILY]["C3"].value == 7

@@ -139,7 +139,7 @@ def test_rows_pasted_below_the_report_are_one_issue_and_go_when_cleared(desk):  
 
     desk.paste("06040", DAILY, "B67", [["xem file", "chưa rõ"]] * 5000, at="2026-11-20 10:30")
     result = daily(desk, now="2026-11-20 16:30")
-    assert "validate: 1 error(s), 0 warning(s)" in result.output
+    assert "validate: 1 lỗi, 0 cảnh báo" in result.output
     (only,) = feedback(desk, "06040")
     more = (", bảng tính dùng đến dòng 5066" if desk.kind == "xlsx"    # the file's dimension
             else ", có thể còn nữa")                                  # Google says nothing
@@ -255,10 +255,10 @@ def test_a_broken_workbook_is_that_communes_failure_and_the_rest_is_archived(pro
     result = run("daily", config=province, now="2026-11-20 16:00")
     assert result.exit_code == 1
     name = workbook_of(province, "06001").name
-    assert (f"FAILED Xã Đoàn Kết: {name}: không đọc được sổ, nội dung bị hỏng (ValueError: "
+    assert (f"LỖI Xã Đoàn Kết: {name}: không đọc được sổ, nội dung bị hỏng (ValueError: "
             "invalid literal for int() with base 10: 'abc'); hãy mở sổ bằng Excel, lưu lại "
             "dạng .xlsx rồi chạy lại") in result.output
-    assert "collect: 3 read, 0 unchanged, 1 failed" in result.output
+    assert "collect: đã đọc 3 sổ, 0 sổ không đổi, 1 sổ lỗi" in result.output
     assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
     with sqlite3.connect(province.parent / "ledger.sqlite") as db:
         errors = db.execute("SELECT commune_code, error FROM fetches WHERE outcome='error'")
@@ -283,7 +283,7 @@ def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monke
     result = run("daily", "--verbose", config=province, now="2026-11-20 16:00")
     assert result.exit_code == 1
     assert "Traceback" in result.output and "RuntimeError: a bug" in result.output
-    assert ("FAILED Xã Đoàn Kết: lỗi không lường trước khi đọc sổ (RuntimeError: a bug) — lỗi "
+    assert ("LỖI Xã Đoàn Kết: lỗi không lường trước khi đọc sổ (RuntimeError: a bug) — lỗi "
             "của toolkit, không phải do xã nhập; các xã khác vẫn được xử lý. Chi tiết ở "
             "logs/toolkit.log") in result.output
     assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
@@ -309,7 +309,7 @@ def test_the_cutoff_sweep_reads_a_waiting_commune_whose_drive_stamp_lags(provinc
         google.close()
     # Drive still lists 06040 as it was at 16:45; it is waiting, so it is read anyway — and
     # only it: the others reported and are unchanged.
-    assert "collect: 1 read, 3 unchanged, 0 failed" in cutoff.output
-    assert "Toàn tỉnh: 4 on time" in cutoff.output
+    assert "collect: đã đọc 1 sổ, 3 sổ không đổi, 0 sổ lỗi" in cutoff.output
+    assert "Toàn tỉnh (4 xã phải báo cáo): 4 đúng hạn" in cutoff.output
     assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 3
 

@@ -37,13 +37,18 @@ def test_remind_lists_missing_incomplete_and_wrong_communes_with_contacts(provin
     assert result.exit_code == 0, result.output
     out = result.output
     assert "--- KTS_BaSon (Xã Ba Sơn; Vi Văn Tú, 0986848884)" in out
-    assert ("Kính gửi UBND Xã Ba Sơn: đến 16:00 ngày 20/11/2026, Sở chưa nhận được báo cáo "
-            "ngày phát triển kinh tế số kỳ 20/11/2026 của Xã Ba Sơn.") in out
-    assert "trước 17:00 ngày 20/11/2026" in out
-    assert "còn thiếu hoặc sai ở các cột bắt buộc" in out          # Tân Tiến typed "hai"
+    assert ("Kính gửi UBND xã Ba Sơn: đến 16:00 ngày 20/11/2026, Sở chưa nhận được báo cáo "
+            "ngày phát triển kinh tế số kỳ 20/11/2026 của xã. Đề nghị xã nhập số liệu trong sổ "
+            "báo cáo của xã, trang \"Báo cáo ngày\", trước 17:00 ngày 20/11/2026.") in out
+    assert "còn thiếu hoặc sai ở các ô bắt buộc" in out            # Tân Tiến typed "hai"
+    # … and the message names the cell, as the commune officer finds it in the workbook.
+    assert ("- trang \"Báo cáo ngày\", dòng ngày 20/11/2026, cột \"Số cửa hàng số mở mới\" "
+            "(ô B3): ") in out
+    assert "\"hai\"" in out
     assert "KTS_ThatKhe" not in out                                 # reported, nothing to chase
     assert "1/4 xã đã báo cáo kỳ 20/11/2026" in out
-    assert "remind: 3 commune(s) to chase" in out
+    assert "UBND Xã" not in out and "của Xã" not in out
+    assert "remind: 3 xã cần nhắc" in out
     saved = province.parent / "reminders" / "kts_daily_2026-11-20_1600.txt"
     assert saved.read_text(encoding="utf-8").startswith("--- KTS_")
 
@@ -86,7 +91,7 @@ def test_remind_emails_each_commune_its_reminder(province, smtp_server):
     result = run("remind", "--email", "--date", "2026-11-20", config=province,
                  now="2026-11-20 16:00")
     assert result.exit_code == 0, result.output
-    assert "email: sent 3, skipped 0" in result.output
+    assert "email: đã gửi 3, bỏ qua 0" in result.output
     recipients = sorted(r for m in inbox.messages for r in m.rcpt_tos)
     assert recipients == ["xa06001@example.gov.vn", "xa06019@example.gov.vn",
                           "xa06202@example.gov.vn"]
@@ -94,7 +99,7 @@ def test_remind_emails_each_commune_its_reminder(province, smtp_server):
                 if m.rcpt_tos == ["xa06202@example.gov.vn"])
     assert mail["Subject"] == ("Nhắc báo cáo: Báo cáo ngày phát triển kinh tế số kỳ 20/11/2026 "
                                "— Xã Ba Sơn")
-    assert "Kính gửi UBND Xã Ba Sơn" in mail.get_content()
+    assert "Kính gửi UBND xã Ba Sơn" in mail.get_content()
 
 
 def test_remind_email_without_smtp_settings_says_what_to_add(province):

@@ -53,15 +53,15 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
 
     first = desk.run("collect", now="2026-11-20 17:00")
     assert first.exit_code == 0, first.output
-    assert "collect: 4 read, 0 unchanged, 0 failed; 3 new row version(s)" in first.output
+    assert "collect: đã đọc 4 sổ, 0 sổ không đổi, 0 sổ lỗi; 3 phiên bản dòng mới" in first.output
 
     # Đoàn Kết reports after the deadline; Ba Sơn amends its figure in the evening.
     desk.type_row("06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 17:40")
     desk.type_row("06202", DAILY, DAY, {SHOPS: 3}, at="2026-11-20 18:10")
     second = desk.run("collect", now="2026-11-20 20:00")
-    assert "collect: 2 read, 2 unchanged, 0 failed; 2 new row version(s)" in second.output
+    assert "collect: đã đọc 2 sổ, 2 sổ không đổi, 0 sổ lỗi; 2 phiên bản dòng mới" in second.output
     third = desk.run("collect", now="2026-11-20 20:05")
-    assert "collect: 0 read, 4 unchanged, 0 failed; 0 new row version(s)" in third.output
+    assert "collect: đã đọc 0 sổ, 4 sổ không đổi, 0 sổ lỗi; 0 phiên bản dòng mới" in third.output
 
     report, status = statuses(desk, now="2026-11-20 20:00")
     assert status == {"06040": "on_time", "06001": "late", "06019": "incomplete",
@@ -91,9 +91,9 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
     # workbooks we wrote to once (finding nothing new), then nothing.
     if desk.kind == "gsheets":
         once = desk.run("collect", now="2026-11-20 20:30")
-        assert "4 read, 0 unchanged, 0 failed; 0 new row version(s)" in once.output
+        assert "đã đọc 4 sổ, 0 sổ không đổi, 0 sổ lỗi; 0 phiên bản dòng mới" in once.output
     after = desk.run("collect", now="2026-11-20 20:35")
-    assert "0 read, 4 unchanged" in after.output, after.output
+    assert "đã đọc 0 sổ, 4 sổ không đổi" in after.output, after.output
 
     now_rollup = desk.run("rollup", "--date", "2026-11-20", "--template", "kts_daily",
                           now="2026-11-20 20:40")
@@ -160,8 +160,9 @@ def test_daily_runs_collect_validate_and_rollup(desk):  # noqa: F811
     desk.type_row("06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 9}, at="2026-11-20 14:00")
     result = desk.run("daily", now="2026-11-20 15:00")
     assert result.exit_code == 0, result.output
-    assert "collect: 4 read" in result.output
-    assert "rollup kts_daily 20/11/2026 (as of now): reporting 25%, on time 25%" in result.output
+    assert "collect: đã đọc 4 sổ" in result.output
+    assert ("rollup kts_daily 20/11/2026 (đến hiện tại): đã báo cáo 25%, đúng hạn 25%"
+            in result.output)
     folder = desk.config.parent / "archive"
     assert (folder / "kts_daily/2026/kts_daily_2026-11-20.xlsx").is_file()
     assert (folder / "cds_monthly/2026/cds_monthly_2026-11.xlsx").is_file()

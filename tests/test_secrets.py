@@ -66,7 +66,7 @@ def test_doctor_provision_and_audit_print_and_log_no_secret(office):
         result = office.run(*args, now=NOW)
         assert result.exit_code == 0, result.output
         outputs += [result.stdout, result.stderr]
-    assert "ok   sign-in: signed in to Google Drive as can-bo@so-tt.gov.vn" in outputs[0]
+    assert "ổn   sign-in: signed in to Google Drive as can-bo@so-tt.gov.vn" in outputs[0]
     assert leaks(office, *outputs, log_text(office)) == []
 
 
@@ -87,7 +87,7 @@ def test_a_failing_run_under_verbose_hides_what_the_exception_carries(office, mo
     bug = office.run("collect", "-v", now=NOW)
     assert bug.exit_code == 1
     assert "RuntimeError" in bug.stderr and "Traceback" in bug.stderr   # shown under -v …
-    assert "FAILED Xã Thất Khê: lỗi không lường trước khi đọc sổ (RuntimeError: POST " \
+    assert "LỖI Xã Thất Khê: lỗi không lường trước khi đọc sổ (RuntimeError: POST " \
         f"https://oauth2.googleapis.com/token?code={HIDDEN} headers={{'Authorization': " \
         f"'Bearer {HIDDEN}'}} body={{\"private_key\": \"{HIDDEN}\"}})" in bug.stderr
 
@@ -100,7 +100,7 @@ def test_a_failing_run_under_verbose_hides_what_the_exception_carries(office, mo
     monkeypatch.setattr(GSheetsStore, "modified_stamps", refused)
     error = office.run("collect", "-v", now=NOW)
     assert error.exit_code == 2
-    assert "HTTPError" in error.stderr and "Error: Google refused: POST" in error.stderr
+    assert "HTTPError" in error.stderr and "Lỗi: Google refused: POST" in error.stderr
     assert leaks(office, bug.stdout, bug.stderr, error.stdout, error.stderr,
                  log_text(office)) == []
     assert token[-10:] not in bug.stderr + error.stderr + log_text(office)

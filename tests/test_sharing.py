@@ -132,13 +132,13 @@ def test_the_plan_shares_first_in_registry_order_then_one_change_per_permission(
         perm("user", "reader", [on_file("reader")], id="5", emailAddress="b@example.gov.vn"))]
     actions = plan(["a@example.gov.vn", "b@example.gov.vn", "c@example.gov.vn"], grants, OWN)
     assert actions == [ShareWith(("a@example.gov.vn", "c@example.gov.vn")),
-                       Revoke("anyoneWithLink", "anyone with the link", "writer"),
-                       Revoke("9", "cu@example.gov.vn", "not in the registry"),
+                       Revoke("anyoneWithLink", "bất kỳ ai có đường liên kết", "writer"),
+                       Revoke("9", "cu@example.gov.vn", "không có trong registry"),
                        MakeEditor("5", "b@example.gov.vn", "reader")]
     assert [a.describe() for a in actions[1:]] == [
-        "revoke anyone with the link (writer)",
-        "revoke cu@example.gov.vn (not in the registry)",
-        "make b@example.gov.vn an editor (was reader)"]
+        "gỡ quyền của bất kỳ ai có đường liên kết (writer)",
+        "gỡ quyền của cu@example.gov.vn (không có trong registry)",
+        "cho b@example.gov.vn quyền sửa (trước là reader)"]
 
 
 def test_a_matching_workbook_needs_no_change():

@@ -60,7 +60,7 @@ def test_a_scheduled_day_statuses_banners_emails_and_archives(desk, smtp_server)
                                      "06019": "incomplete", "06202": "pending"}
     reminded = desk.run("remind", "--email", "--date", "2026-11-20", now="2026-11-20 16:45")
     assert reminded.exit_code == 0, reminded.output
-    assert "email: sent 3, skipped 0" in reminded.output
+    assert "email: đã gửi 3, bỏ qua 0" in reminded.output
     assert sorted(r for m in smtp_server.messages for r in m.rcpt_tos) == [
         "xa06001@example.gov.vn", "xa06019@example.gov.vn", "xa06202@example.gov.vn"]
     mail = next(message_from_bytes(m.content, policy=default) for m in smtp_server.messages

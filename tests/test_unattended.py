@@ -49,7 +49,7 @@ def test_results_go_to_a_log_file_beside_the_ledger(province):
     run("daily", config=province, now="2026-11-20 15:00")
     log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert "INFO toolkit daily" in log
-    assert "collect: 4 read" in log and "rollup kts_daily 20/11/2026" in log
+    assert "collect: đã đọc 4 sổ" in log and "rollup kts_daily 20/11/2026" in log
 
 
 def test_two_schedulers_at_once_do_not_corrupt_the_ledger(province):
@@ -61,7 +61,7 @@ def test_two_schedulers_at_once_do_not_corrupt_the_ledger(province):
     outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     # One of them read the four workbooks; the other, after waiting, found nothing changed.
-    assert sorted(o.count("collect: 4 read") for o in outputs) == [0, 1]
+    assert sorted(o.count("collect: đã đọc 4 sổ") for o in outputs) == [0, 1]
     assert len(ledger_rows(province.parent)) == 1
 
 
@@ -105,19 +105,19 @@ def test_daily_freezes_the_deadline_archive_once_and_reads_waiting_communes_firs
     type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
              at="2026-11-20 09:00")
     before = run("daily", config=province, now="2026-11-20 15:00")
-    assert "archived as of the deadline" not in before.output
+    assert "đã lưu bản tổng hợp tại giờ hạn" not in before.output
     assert "Toàn tỉnh: 1 on time, 0 amended, 0 late, 0 incomplete, 0 missing, 3 not yet due" \
         in before.output
     frozen = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20_theo-han.xlsx"
     assert not frozen.exists()
 
     cutoff = run("daily", config=province, now="2026-11-20 17:00")
-    assert f"archived as of the deadline → {frozen}" in cutoff.output
+    assert f"đã lưu bản tổng hợp tại giờ hạn → {frozen}" in cutoff.output
     stamp = frozen.stat().st_mtime_ns
     type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 5, ACCOUNTS: 5},
              at="2026-11-20 18:00")
     late = run("daily", config=province, now="2026-11-20 20:00")
-    assert "archived as of the deadline" not in late.output
+    assert "đã lưu bản tổng hợp tại giờ hạn" not in late.output
     assert frozen.stat().st_mtime_ns == stamp
 
 

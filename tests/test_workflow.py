@@ -32,7 +32,7 @@ def statuses(config, day="2026-11-20", now="2026-11-20 20:00", template="kts_dai
 def test_provision_creates_one_workbook_per_commune_and_is_idempotent(province):
     first = run("provision", config=province, now="2026-11-20 08:00")
     assert first.exit_code == 0, first.output
-    assert "4 workbook(s) changed, 0 already complete" in first.output
+    assert "4 sổ đã thay đổi, 0 sổ đã đủ" in first.output
     path = workbook_of(province, "06040")
     assert path.name == "06040 Xã Thất Khê.xlsx"
     book = load_workbook(path)
@@ -60,7 +60,7 @@ def test_provision_creates_one_workbook_per_commune_and_is_idempotent(province):
     before = path.stat().st_mtime_ns
     again = run("provision", config=province, now="2026-11-21 08:00")
     assert again.exit_code == 0
-    assert "0 workbook(s) changed, 4 already complete" in again.output
+    assert "0 sổ đã thay đổi, 4 sổ đã đủ" in again.output
     assert path.stat().st_mtime_ns == before
 
 
@@ -70,8 +70,8 @@ def test_provision_extends_rows_when_the_campaign_grows_and_keeps_typed_values(p
     text = province.read_text(encoding="utf-8")
     province.write_text(text.replace("end = 2027-01-19", "end = 2027-01-29"), encoding="utf-8")
     dry = run("provision", "--dry-run", config=province, now="2026-11-20 11:00")
-    assert "would add 10 period rows to 'Báo cáo ngày' (2027-01-20…)" in dry.output
-    assert "4 workbook(s) to change" in dry.output
+    assert "sẽ thêm 10 dòng kỳ báo cáo vào trang 'Báo cáo ngày' (từ 2027-01-20)" in dry.output
+    assert "4 sổ sẽ thay đổi" in dry.output
     result = run("provision", config=province, now="2026-11-20 11:00")
     assert result.exit_code == 0
     sheet = load_workbook(workbook_of(province, "06040"))["Báo cáo ngày"]
@@ -89,8 +89,8 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
              at="2026-11-20 10:00")
     result = run("collect", config=province, now="2026-11-20 12:00")
     assert result.exit_code == 1
-    assert "3 read" in result.output and "1 failed" in result.output
-    assert ("FAILED Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
+    assert "đã đọc 3 sổ" in result.output and "1 sổ lỗi" in result.output
+    assert ("LỖI Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
             in result.output)
     assert "if it was renamed (the workbook also has 'Bao cao'), rename it back first" \
         in result.output
@@ -104,10 +104,11 @@ def test_status_formats(province):
                 config=province, now="2026-11-20 18:00")
     assert table.exit_code == 0
     assert "06040  Xã Thất Khê" in table.output
-    assert "Toàn tỉnh: 0 on time, 0 amended, 0 late, 0 incomplete, 4 missing of 4" in table.output
+    assert ("Toàn tỉnh (4 xã phải báo cáo): 4 chưa báo cáo — đã báo cáo 0%, đúng hạn 0%"
+            in table.output)
     csv = run("status", "--date", "2026-11-20", "--template", "kts_daily", "--format", "csv",
               config=province, now="2026-11-20 18:00")
-    assert csv.stdout.splitlines()[0].startswith("code,commune,district,households,status")
+    assert csv.stdout.splitlines()[0].startswith('\ufeff"Mã báo cáo","Báo cáo","Kỳ"')
 
 
 def test_status_json_equals_the_library_result(province):
@@ -125,14 +126,15 @@ def test_status_json_equals_the_library_result(province):
         library = period_status(ws.specs[0], ws.registry, ws.ledger.versions("kts_daily"), DAY,
                                 as_of=parse_now("2026-11-20 18:00"), grace=ws.grace,
                                 campaign=ws.campaign)
-    assert printed == json.loads(json.dumps(status_json(library), ensure_ascii=False))
+    assert printed == json.loads(json.dumps(status_json(library, ws.specs[0].title),
+                                            ensure_ascii=False))
 
 
 @pytest.mark.parametrize("args, message", [
     (["collect"], "no configuration at"),
-    (["status", "--date", "31/02/2026"], "is not a date"),
+    (["status", "--date", "31/02/2026"], "không phải một ngày"),
     (["rollup", "--as-of", "yesterday"], "Invalid value for '--as-of'"),
-    (["collect", "--now", "tomorrow"], "write it as '2026-11-23 17:00'"),
+    (["collect", "--now", "tomorrow"], "hãy viết 2026-11-23 17:00 hoặc 23/11/2026 17:00"),
 ])
 def test_usage_and_config_errors_exit_2(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
@@ -154,9 +156,9 @@ def test_a_broken_registry_is_reported_with_rows_before_anything_is_written(prov
 
 def test_init_accepts_names_without_diacritics_and_refuses_unknown(tmp_path):
     ok = run("init", str(tmp_path / "a"), "--province", "LẠNG SƠN")
-    assert ok.exit_code == 0 and "65 communes of Lạng Sơn" in ok.output
+    assert ok.exit_code == 0 and "65 xã, phường của Lạng Sơn" in ok.output
     bad = run("init", str(tmp_path / "b"), "--province", "Lang Sonn Xyz")
-    assert bad.exit_code == 2 and "Error:" in bad.output
+    assert bad.exit_code == 2 and "Lỗi:" in bad.output
 
 
 def test_every_command_has_help_with_an_example():

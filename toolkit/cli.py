@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from toolkit import render
+from toolkit import console, render
 from toolkit.errors import BusyError, ToolkitError
 from toolkit.redact import RedactingFormatter, format_exception, redact
 
@@ -25,29 +25,32 @@ LOCK_WAIT_SECONDS = 600
 
 
 def common(func):
-    """--config, --now and --verbose on every command; ToolkitError → 'Error: …', exit 2."""
+    """--config, --now and --verbose on every command; ToolkitError → 'Lỗi: …', exit 2."""
 
     @click.option("--config", "config_path", type=click.Path(dir_okay=True),
-                  help="toolkit.toml (or its folder). Default: $TOOLKIT_CONFIG or ./toolkit.toml")
-    @click.option("--now", "now_text", metavar="'YYYY-MM-DD HH:MM'",
-                  help="Run as if it were this moment (Vietnam time): tests, demos, replays.")
-    @click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
+                  help="Tệp toolkit.toml (hoặc thư mục chứa nó). Mặc định: $TOOLKIT_CONFIG "
+                       "hoặc ./toolkit.toml")
+    @click.option("--now", "now_text", metavar="'NGÀY GIỜ'",
+                  help="Chạy như thể đang là thời điểm này (giờ Việt Nam), ví dụ "
+                       "'01/12/2026 17:00' hoặc '2026-12-01 17:00': để thử, trình diễn, "
+                       "chạy lại.")
+    @click.option("-v", "--verbose", is_flag=True, help="Hiện chi tiết kỹ thuật (traceback) "
+                  "của lỗi.")
     @functools.wraps(func)
     def wrapper(*args, config_path, now_text, verbose, **kwargs):
         from toolkit.periods import parse_now
 
         try:
             now = parse_now(now_text)
-        except ValueError:
-            raise click.BadParameter(f"{now_text!r}: write it as '2026-11-23 17:00'",
-                                     param_hint="--now") from None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--now") from None
         shown = _tracebacks_on_stderr() if verbose else None
         try:
             return func(*args, config_path=config_path, now=now, **kwargs)
         except ToolkitError as exc:
             if verbose:
                 click.echo(format_exception(exc), err=True, nl=False)
-            click.echo(f"Error: {redact(exc)}", err=True)
+            click.echo(f"Lỗi: {redact(exc)}", err=True)
             log.error("%s", exc)
             sys.exit(1 if isinstance(exc, BusyError) else 2)
         finally:
@@ -69,7 +72,7 @@ def _tracebacks_on_stderr() -> logging.Handler:
 
 def day_option(func):
     return click.option("--date", "day", metavar="DATE",
-                        help="Reporting day (2026-11-23 or 23/11/2026). Default: today.")(func)
+                        help="Ngày báo cáo (01/12/2026 hoặc 2026-12-01). Mặc định: hôm nay.")(func)
 
 
 def _day(text: str | None, now: datetime):
@@ -95,10 +98,10 @@ def _workspace(config_path, template: str | None = None):
         options = " ".join(f"{k}={v}" for k, v in given.items())
         log.info("toolkit %s %s", context.info_name, options)
     for warning in workspace.registry.warnings[:10]:
-        click.echo(f"Warning: {workspace.config.registry_path.name}: {warning}", err=True)
+        click.echo(f"Cảnh báo: {workspace.config.registry_path.name}: {warning}", err=True)
     if len(workspace.registry.warnings) > 10:
-        click.echo(f"Warning: … and {len(workspace.registry.warnings) - 10} more in "
-                   f"{workspace.config.registry_path.name}", err=True)
+        click.echo(f"Cảnh báo: … và {len(workspace.registry.warnings) - 10} cảnh báo khác "
+                   f"trong {workspace.config.registry_path.name}", err=True)
     return workspace
 
 
@@ -120,7 +123,7 @@ def _log_beside(path: Path) -> None:
 
 def say(text: str = "", err: bool = False) -> None:
     """Print a result line and keep it in the log file (redacted, like everything logged)."""
-    click.echo(redact(text), err=err)
+    click.echo(("" if err else console.bom()) + redact(text), err=err)
     if text:
         log.info("%s", text)
 
@@ -128,7 +131,8 @@ def say(text: str = "", err: bool = False) -> None:
 def wait_option(func):
     return click.option("--wait", "wait_seconds", type=click.FloatRange(0),
                         default=LOCK_WAIT_SECONDS, show_default=True, metavar="SECONDS",
-                        help="How long to wait if another run holds the province's lock.")(func)
+                        help="Chờ bao lâu (giây) nếu một lần chạy khác đang giữ khoá của tỉnh."
+                        )(func)
 
 
 @contextmanager
@@ -153,11 +157,12 @@ def progress(label: str, total: int):
 @click.group()
 @click.version_option(package_name="commune-report-toolkit")
 def main():
-    """Commune reporting for a province's digital-transformation campaign.
+    """Báo cáo của các xã, phường cho đợt chuyển đổi số của tỉnh.
 
-    Communes type figures into their own workbooks before 17:00; these commands provision the
-    workbooks, collect and check the entries, and produce the province rollup and archive.
+    Các xã nhập số liệu vào sổ báo cáo của mình trước 17 giờ; các lệnh dưới đây tạo sổ cho
+    từng xã, thu thập và kiểm tra số liệu, lập bảng tổng hợp của tỉnh và tệp lưu trữ.
     """
+    console.prepare_all()
     sys.excepthook = _redacted_excepthook
 
 
@@ -168,40 +173,41 @@ def _redacted_excepthook(kind, exc, tb) -> None:
 
 @main.command()
 @click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--province", required=True, help='Province name, with or without diacritics.')
+@click.option("--province", required=True, help="Tên tỉnh, có dấu hoặc không dấu.")
 @click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx",
-              show_default=True)
+              show_default=True, help="xlsx: thư mục sổ Excel; gsheets: Google Sheets.")
 @common
 def init(folder, province, backend, config_path, now):
-    """Create a province folder: toolkit.toml, registry.xlsx and the report templates.
+    """Tạo thư mục của tỉnh: toolkit.toml, registry.xlsx và các mẫu báo cáo.
 
-    The registry lists the official 2025 communes of the province; fill in households,
-    villages and editors before provisioning.
+    registry.xlsx liệt kê các xã, phường chính thức của tỉnh (từ 01/7/2025); hãy điền số hộ,
+    thôn/bản và email người nhập liệu trước khi tạo sổ.
 
     \b
-    Example:
+    Ví dụ:
       toolkit init lang-son --province "Lạng Sơn"
     """
     from toolkit.workspace import init_province
 
     result = init_province(Path(folder), province, backend=backend, today=now.date())
-    click.echo(f"Created {result.config_path}")
-    click.echo(f"Created {result.registry_path} with {result.communes} communes of "
+    click.echo(f"Đã tạo {result.config_path}")
+    click.echo(f"Đã tạo {result.registry_path}: {result.communes} xã, phường của "
                f"{result.province}")
-    click.echo(f"Next: fill households/villages/editors in {result.registry_path.name}, then "
+    click.echo(f"Tiếp theo: điền số hộ, thôn/bản, email người nhập liệu trong "
+               f"{result.registry_path.name}, rồi chạy "
                f"`toolkit provision --config {result.config_path}`")
 
 
 @main.command()
-@click.option("--template", help="Only this report template (e.g. kts_daily).")
-@click.option("--dry-run", is_flag=True, help="Print what would be created; change nothing.")
+@click.option("--template", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
+@click.option("--dry-run", is_flag=True, help="In những gì sẽ tạo; không thay đổi gì.")
 @wait_option
 @common
 def provision(template, dry_run, wait_seconds, config_path, now):
-    """Create or extend one workbook per commune; running it again changes nothing.
+    """Tạo hoặc bổ sung sổ báo cáo của từng xã; chạy lại lần nữa không thay đổi gì.
 
     \b
-    Example:
+    Ví dụ:
       toolkit provision --dry-run
     """
     from toolkit.provision import provision as run
@@ -211,13 +217,13 @@ def provision(template, dry_run, wait_seconds, config_path, now):
             result = run(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=now,
                          dry_run=dry_run, progress=tick)
         for plan in result.changed:
-            verb = "would" if dry_run else "did"
+            verb = "sẽ" if dry_run else "đã"
             say(f"{plan.name}: {verb} " + "; ".join(a.describe() for a in plan.actions))
         for name, why in result.deferred:
             say(render.deferred_line(name, why).strip())
         unchanged = len(result.plans) - len(result.changed)
-        say(f"{len(result.changed)} workbook(s) {'to change' if dry_run else 'changed'}, "
-            f"{unchanged} already complete, in {ws.store.where}")
+        say(f"{len(result.changed)} sổ {'sẽ thay đổi' if dry_run else 'đã thay đổi'}, "
+            f"{unchanged} sổ đã đủ, tại {ws.store.where}")
     _fail_if(result.failures)
 
 
@@ -225,10 +231,10 @@ def provision(template, dry_run, wait_seconds, config_path, now):
 @wait_option
 @common
 def collect(wait_seconds, config_path, now):
-    """Read changed commune workbooks into the ledger (unchanged ones cost nothing).
+    """Đọc các sổ báo cáo có thay đổi vào sổ cái (sổ không đổi không tốn lượt đọc nào).
 
     \b
-    Example:
+    Ví dụ:
       toolkit collect
     """
     from toolkit.collect import collect as run
@@ -246,10 +252,10 @@ def collect(wait_seconds, config_path, now):
 @wait_option
 @common
 def validate(day, wait_seconds, config_path, now):
-    """Check entries against the templates' rules and write each commune's Kiểm tra tab.
+    """Kiểm tra số liệu theo quy tắc của mẫu báo cáo, ghi trang Kiểm tra của từng xã.
 
     \b
-    Example:
+    Ví dụ:
       toolkit validate --date 23/11/2026
     """
     from toolkit.validate import validate as run
@@ -264,16 +270,17 @@ def validate(day, wait_seconds, config_path, now):
 
 @main.command()
 @day_option
-@click.option("--template", help="Only this report template (e.g. kts_daily).")
+@click.option("--template", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
 @click.option("--as-of", "as_of", type=click.Choice(["deadline", "now"]), default="now",
-              show_default=True, help="The picture at the deadline, or now with late entries.")
+              show_default=True, help="deadline: số liệu tại giờ hạn; now: đến hiện tại, kể "
+              "cả số liệu nhập muộn.")
 @wait_option
 @common
 def rollup(day, template, as_of, wait_seconds, config_path, now):
-    """Province rollup per commune and district, written to the Excel archive.
+    """Tổng hợp của tỉnh theo xã và huyện, ghi vào tệp lưu trữ Excel.
 
     \b
-    Example:
+    Ví dụ:
       toolkit rollup --date 2026-11-23 --as-of deadline
     """
     from toolkit.daily import due_reports, republish, rollup_reports
@@ -296,38 +303,70 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
         sys.exit(1)
 
 
+def output_option(func):
+    return click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
+                        metavar="FILE.xlsx",
+                        help="Cũng ghi bảng ra tệp Excel này (mã xã, số điện thoại giữ "
+                             "nguyên dạng chữ, không mất số 0 ở đầu).")(func)
+
+
 @main.command()
 @day_option
-@click.option("--template", default=None, help="Report template. Default: every template.")
+@click.option("--template", default=None,
+              help="Chỉ mẫu báo cáo này, đủ mọi xã. Mặc định: mọi mẫu; báo cáo chưa đến hạn "
+                   "gọn trong một dòng.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+              show_default=True,
+              help="table: bảng để đọc; csv: một bảng cho Excel (UTF-8 có BOM, cột báo cáo); "
+                   "json: cho công cụ khác.")
+@output_option
 @common
-def status(day, template, fmt, config_path, now):
-    """On time / late / amended / incomplete / missing, per commune and district.
+def status(day, template, fmt, output, config_path, now):
+    """Xã nào đúng hạn, trễ hạn, sửa sau hạn, chưa đủ, chưa báo cáo — theo xã và huyện.
+
+    Các xã có vấn đề đứng trước: chưa báo cáo, chưa đủ, chưa nhập (còn hạn), trễ hạn, rồi
+    mới đến đúng hạn. Báo cáo chưa đến hạn hoặc không phải kỳ báo cáo chỉ một dòng.
 
     \b
-    Example:
-      toolkit status --date 2026-11-23 --template kts_daily
+    Ví dụ:
+      toolkit status --date 01/12/2026 --template kts_daily
+      toolkit status --format csv > tinh-hinh.csv
+      toolkit status --output tinh-hinh.xlsx
     """
     from toolkit.frames import spec_versions
     from toolkit.periods import key_for
     from toolkit.status import period_status
 
     day = _day(day, now)
+    if output:
+        from toolkit.export import check_xlsx_path
+
+        check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
         reports = [period_status(s, ws.registry,
                                  spec_versions(ws.ledger, s, [key_for(s.period, day)]), day,
                                  as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]
+        titles = {s.key: s.title for s in ws.specs}
+        configured_grace = ws.config.grace_minutes
     if fmt == "json":
-        click.echo(json.dumps([render.status_json(r) for r in reports], ensure_ascii=False,
-                              indent=1))
-        return
-    for report in reports:
-        if fmt == "csv":
-            click.echo(report.communes.to_csv(index=False), nl=False)
-            continue
-        click.echo(render.status_text(report))
+        console.started()
+        click.echo(json.dumps([render.status_json(r, titles[r.report]) for r in reports],
+                              ensure_ascii=False, indent=1, allow_nan=False))
+    elif fmt == "csv":
+        console.started()
+        click.echo(render.status_csv(reports, titles), nl=False)
+    else:
+        click.echo(console.bom() + render.status_text(reports, titles, day=day,
+                                                      configured_grace=configured_grace,
+                                                      fold=template is None))
+    if output:
+        from toolkit.export import write_xlsx
+
+        path = write_xlsx(output, [
+            ("Tình hình", render.STATUS_HEADERS, render.status_rows(reports, titles)),
+            ("Tổng hợp", render.SUMMARY_HEADERS, render.summary_rows(reports))])
+        click.echo(f"Đã ghi {path}", err=True)
 
 
 @main.command()
@@ -335,10 +374,10 @@ def status(day, template, fmt, config_path, now):
 @wait_option
 @common
 def daily(day, wait_seconds, config_path, now):
-    """The scheduler's entry: collect → validate → rollup and archive.
+    """Lệnh cho bộ lập lịch: thu thập → kiểm tra → tổng hợp và lưu trữ.
 
     \b
-    Example:
+    Ví dụ:
       toolkit daily --config /srv/lang-son/toolkit.toml
     """
     from toolkit.daily import run_daily
@@ -356,43 +395,58 @@ def daily(day, wait_seconds, config_path, now):
     for spec, period in result.not_due:
         say(render.not_due_line(spec, period, ws.campaign))
     for path in result.frozen:
-        say(f"archived as of the deadline → {path}")
+        say(f"đã lưu bản tổng hợp tại giờ hạn → {path}")
     for rolled in result.rollups:
         if rolled.spec.period == "daily":
-            say(f"{rolled.spec.title} — {display_period(rolled.status.period)}, "
-                f"as of {now:%H:%M}:")
-            say(render.summary_text(rolled.status.summary))
+            say(f"{rolled.spec.title} — ngày {display_period(rolled.status.period)}, "
+                f"đến {now:%H:%M}:")
+            say(render.summary_text(rolled.status.summary,
+                                    render.units_of_names(rolled.status.communes["commune"])))
     _fail_if([(name, "") for name in result.failures])
 
 
 @main.command()
 @day_option
 @click.option("--template", default="kts_daily", show_default=True,
-              help="Report template to chase.")
+              help="Mẫu báo cáo cần nhắc.")
 @click.option("--email", is_flag=True,
-              help="Also e-mail each commune's editors, through [smtp] in toolkit.toml.")
+              help="Gửi thêm email cho người nhập liệu của từng xã, qua mục [smtp] trong "
+                   "toolkit.toml.")
+@output_option
 @common
-def remind(day, template, email, config_path, now):
-    """Who to chase, with ready-to-paste Vietnamese messages (also saved to a file).
+def remind(day, template, email, output, config_path, now):
+    """Xã nào cần nhắc, kèm tin nhắn tiếng Việt để dán vào Zalo (cũng lưu ra tệp).
+
+    Tin nhắn gọi đúng UBND xã, phường hay đặc khu, và nêu các ô còn thiếu hoặc sai.
 
     \b
-    Example:
-      toolkit remind --date 2026-11-23 --template kts_daily
+    Ví dụ:
+      toolkit remind --date 01/12/2026 --template kts_daily
+      toolkit remind --output nhac-bao-cao.xlsx
     """
     from toolkit.remind import remind as build
     from toolkit.remind import write_reminders
 
     day = _day(day, now)
+    if output:
+        from toolkit.export import check_xlsx_path
+
+        check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
         reminders = build(ws, ws.specs[0], day, now)
         path = write_reminders(reminders, ws.config.ledger_path.parent / "reminders")
-    click.echo(reminders.text(), nl=False)
-    say(f"remind: {len(reminders.communes)} commune(s) to chase; saved to {path}")
+    click.echo(console.bom() + reminders.text(), nl=False)
+    say(f"remind: {len(reminders.communes)} xã cần nhắc; đã lưu vào {path}")
+    if output:
+        from toolkit.export import write_xlsx
+
+        written = write_xlsx(output, reminders.sheets())
+        say(f"remind: đã ghi {written}")
     if email:
         from toolkit.remind import email_reminders
 
         result = email_reminders(ws, reminders)
-        say(f"email: sent {len(result.sent)}, skipped {len(result.skipped)}")
+        say(f"email: đã gửi {len(result.sent)}, bỏ qua {len(result.skipped)}")
         _fail_if(result.skipped)
 
 
@@ -447,15 +501,14 @@ def audit(fix, dry_run, fmt, wait_seconds, config_path, now):
 @main.command()
 @common
 def doctor(config_path, now):
-    """Check the Google set-up step by step and say exactly what to fix.
+    """Kiểm tra từng bước thiết lập Google và nói rõ cần sửa gì.
 
-    Credentials file, sign-in, the Sheets API, the Shared Drive folder, the template and the
-    rollup spreadsheet, the commune workbooks provisioning made, and the quota. Exit 1 when
-    something needs fixing; exit 2, before asking Google anything, when toolkit.toml, a
-    template or the registry has a problem.
+    Tệp khoá, đăng nhập, Sheets API, thư mục Drive dùng chung, bảng tính mẫu và bảng tổng hợp,
+    các sổ báo cáo đã tạo, và hạn mức yêu cầu. Mã thoát 1 khi còn điều cần sửa; mã thoát 2,
+    trước khi hỏi Google, khi toolkit.toml, một mẫu báo cáo hay registry có lỗi.
 
     \b
-    Example:
+    Ví dụ:
       toolkit doctor --config lang-son/toolkit.toml
     """
     from toolkit.doctor import doctor as check
@@ -466,33 +519,33 @@ def doctor(config_path, now):
     communes, workbooks = provisioned(config, registry)
     report = check(config, communes=communes, workbooks=workbooks)
     for item in report.checks:
-        click.echo(redact(f"{'ok ' if item.ok else 'FIX'}  {item.name}: {item.message}"))
+        click.echo(redact(f"{'ổn ' if item.ok else 'SỬA'}  {item.name}: {item.message}"))
     if not report.ok:
         sys.exit(1)
-    click.echo("Everything needed to work with Google answers.")
+    click.echo("Mọi thứ cần để làm việc với Google đều đã sẵn sàng.")
 
 
 @main.group()
 def auth():
-    """Sign in to Google as a person (for offices without a Shared Drive)."""
+    """Đăng nhập Google bằng tài khoản cá nhân (cho cơ quan không có Drive dùng chung)."""
 
 
 @auth.command()
 @click.option("--client-secrets", "secrets", required=True, type=click.Path(dir_okay=False),
-              help="The OAuth client (type Desktop app) JSON from the Google Cloud console.")
+              help="Tệp JSON của OAuth client (loại Desktop app) tải từ Google Cloud console.")
 @click.option("--token", "token", type=click.Path(dir_okay=False), default=None,
-              help="Where to save the sign-in. Default: authorized_user.json beside "
+              help="Nơi lưu phiên đăng nhập. Mặc định: authorized_user.json cạnh "
                    "toolkit.toml.")
-@click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
+@click.option("--no-browser", is_flag=True, help="In địa chỉ ra thay vì mở trình duyệt.")
 @common
 def login(secrets, token, no_browser, config_path, now):
-    """Open Google's sign-in page and save the token the toolkit then uses.
+    """Mở trang đăng nhập Google và lưu phiên đăng nhập cho toolkit dùng.
 
-    Workbooks are then owned by the person who signed in. Point [google] credentials in
-    toolkit.toml at the saved file.
+    Sổ báo cáo khi đó thuộc về người đã đăng nhập. Trỏ mục [google] credentials trong
+    toolkit.toml tới tệp đã lưu.
 
     \b
-    Example:
+    Ví dụ:
       toolkit auth login --client-secrets client_secret.json
     """
     from toolkit.config import find_config
@@ -505,23 +558,23 @@ def login(secrets, token, no_browser, config_path, now):
         except ConfigError:
             token = Path("authorized_user.json")
     path = auth_login(secrets, token, open_browser=not no_browser)
-    click.echo(f"Saved {path} (readable by you only). In toolkit.toml set:\n"
+    click.echo(f"Đã lưu {path} (chỉ bạn đọc được). Trong toolkit.toml, đặt:\n"
                f"[google]\ncredentials = \"{path.name}\"")
 
 
 @main.command()
 @click.argument("folder", required=False, default="toolkit-demo",
                 type=click.Path(file_okay=False))
-@click.option("--province", default="Lạng Sơn", show_default=True)
+@click.option("--province", default="Lạng Sơn", show_default=True, help="Tên tỉnh.")
 @click.option("--days", default=3, show_default=True, type=click.IntRange(1, 31),
-              help="How many reporting days to simulate.")
-@click.option("--seed", default=2026, show_default=True, help="Random seed of the simulation.")
+              help="Số ngày báo cáo mô phỏng.")
+@click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên của mô phỏng.")
 @common
 def demo(folder, province, days, seed, config_path, now):
-    """The whole workflow on the embedded default, with simulated commune staff.
+    """Chạy thử cả quy trình trên thư mục .xlsx, với cán bộ xã mô phỏng.
 
     \b
-    Example:
+    Ví dụ:
       toolkit demo /tmp/demo --days 3
     """
     from toolkit.demo import run_demo
@@ -534,7 +587,7 @@ def demo(folder, province, days, seed, config_path, now):
 def _print_collect(result) -> None:
     say(render.collect_line(result))
     for warning in result.warnings:
-        say(f"Warning: {warning}", err=True)
+        say(f"Cảnh báo: {warning}", err=True)
 
 
 def _print_validate(result) -> None:
@@ -555,5 +608,5 @@ def _fail_if(failures) -> None:
     if not failures:
         return
     for name, message in failures:
-        say(f"FAILED {message or name}", err=True)
+        say(f"LỖI {message or name}", err=True)
     sys.exit(1)

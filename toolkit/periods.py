@@ -9,6 +9,7 @@ province office means when it types ``--now "2026-11-23 17:00"``.
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -67,10 +68,33 @@ STATUS_LABELS = {
 
 
 def parse_now(text: str | None) -> datetime:
-    """The injectable clock: ``--now`` text, or the real time when absent."""
+    """The injectable clock: ``--now`` text, or the real time when absent.
+
+    The day is read as ``--date`` reads it (``parse_date``), then an optional time of day:
+    ``2026-12-01 17:00``, ``01/12/2026 17:00``, ``01/12/2026 17h00``; ISO 8601 with an offset
+    (``2026-11-23T10:00:00+00:00``) is converted to Vietnam time.
+    """
     if not text:
         return datetime.now(VN_TZ)
-    return to_vn(datetime.fromisoformat(text.strip().replace("/", "-")))
+    text = text.strip()
+    try:
+        return to_vn(datetime.fromisoformat(text))
+    except ValueError:
+        pass
+    match = _MOMENT.fullmatch(text)
+    try:
+        day = parse_date(match["day"]) if match else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValueError(f"{text!r} không phải một thời điểm; hãy viết 2026-11-23 17:00 hoặc "
+                         "23/11/2026 17:00")
+    at = time(int(match["hour"] or 0), int(match["minute"] or 0), int(match["second"] or 0))
+    return datetime.combine(day, at, tzinfo=VN_TZ)
+
+
+_MOMENT = re.compile(r"(?P<day>.+?)(?:[ T,]+(?P<hour>\d{1,2})(?:[:hH](?P<minute>\d{2})?)"
+                     r"(?::(?P<second>\d{2}))?)?")
 
 
 def to_vn(moment: datetime) -> datetime:
@@ -90,15 +114,15 @@ def from_utc_text(text: str) -> datetime:
 
 
 def parse_date(text: str) -> date:
-    """Accept ``2026-11-23`` and the Vietnamese ``23/11/2026``."""
-    text = text.strip()
-    try:
-        if "/" in text:
-            day, month, year = (int(part) for part in text.split("/"))
-            return date(year, month, day)
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise ValueError(f"{text!r} is not a date; write it as 2026-11-23 or 23/11/2026") from exc
+    """A day as staff write it: ``2026-11-23``, ``23/11/2026``, ``23.11.2026``… — the cell
+    reader's rules (``parse.read_date``), so every command reads a date the same way."""
+    from toolkit.parse import read_date
+
+    day = read_date(text.strip())
+    if day is None:
+        raise ValueError(f"{text.strip()!r} không phải một ngày; hãy viết 2026-11-23 hoặc "
+                         "23/11/2026")
+    return day
 
 
 def daily_key(day: date) -> str:

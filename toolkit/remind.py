@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit import wording
 from toolkit.layout import display_period
 from toolkit.parse import strip_diacritics
 from toolkit.periods import Status
@@ -45,6 +46,19 @@ class Reminders:
         lines.append("=== Nhóm Zalo của tỉnh ===")
         lines.append(self.province_message)
         return "\n".join(lines) + "\n"
+
+    def sheets(self) -> list[tuple[str, list[str], list[list]]]:
+        """The reminders as tables for ``--output FILE.xlsx``: codes and phones stay text."""
+        rows = [[r.code, r.commune, r.district or None, r.status_label, r.errors,
+                 r.contact_name or None, r.contact_phone or None, r.editors or None, r.group,
+                 r.message] for r in self.communes.itertuples()]
+        return [("Nhắc báo cáo", REMINDER_HEADERS, rows),
+                ("Nhóm Zalo của tỉnh", ["Tin nhắn"], [[self.province_message]])]
+
+
+REMINDER_HEADERS = ["Mã xã", "Xã, phường", "Huyện (cũ)", "Tình trạng", "Số lỗi",
+                    "Người liên hệ", "Điện thoại", "Email người nhập liệu", "Nhóm Zalo",
+                    "Tin nhắn"]
 
 
 def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
@@ -98,7 +112,8 @@ def send_reminders(reminders: Reminders, smtp, password: str | None, *,
         for row in reminders.communes.itertuples():
             recipients = [e for e in row.editors.split("; ") if e]
             if not recipients:
-                skipped.append((row.commune, "no editor e-mail in the registry"))
+                skipped.append((row.commune, f"{row.commune}: registry chưa có email người nhập "
+                                             "liệu; điền cột email rồi gửi lại"))
                 continue
             message = EmailMessage()
             message["From"] = smtp.sender
@@ -112,7 +127,8 @@ def send_reminders(reminders: Reminders, smtp, password: str | None, *,
             try:
                 client.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:
-                skipped.append((row.commune, f"refused by the server: {exc.recipients}"))
+                skipped.append((row.commune, f"{row.commune}: máy chủ thư từ chối địa chỉ "
+                                             f"{', '.join(exc.recipients)}"))
                 continue
             sent.append((row.commune, ", ".join(recipients)))
     return Sent(tuple(sent), tuple(skipped))
@@ -129,31 +145,36 @@ def zalo_group(commune) -> str:
 
 def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd.DataFrame,
                     now: datetime) -> Reminders:
-    errors = issues[(issues["level"] == "error") & (issues["period"] == status.period)] \
-        .groupby("commune_code").size()
+    errors = issues[(issues["level"] == "error") & (issues["period"] == status.period)]
+    counts = errors.groupby("commune_code").size()
     due = f"{status.deadline:%H:%M} ngày {status.deadline:%d/%m/%Y}"
     period = display_period(status.period)
+    what = f"{spec.title.lower()} (báo cáo một lần)" if status.period == "once" else \
+        f"{spec.title.lower()} kỳ {period}"
     records = []
     by_code = registry.by_code()
     for row in status.communes.itertuples():
-        count = int(errors.get(row.code, 0))
+        count = int(counts.get(row.code, 0))
         if row.status == Status.NOT_EXPECTED.value or (row.status not in CHASED and not count):
             continue
         commune = by_code[row.code]
+        unit = wording.unit(commune)
         if row.status in (Status.MISSING.value, Status.PENDING.value):
-            ask = f"Sở chưa nhận được {spec.title.lower()} kỳ {period} của {commune.display_name}"
+            ask, act = f"Sở chưa nhận được {what} của {unit}", "nhập số liệu"
         elif row.status == Status.INCOMPLETE.value:
-            ask = (f"{spec.title} kỳ {period} của {commune.display_name} còn thiếu hoặc sai "
-                   "ở các cột bắt buộc")
+            ask = f"{what} của {unit} còn thiếu hoặc sai ở các ô bắt buộc"
+            act = "nhập đủ và sửa số liệu"
         else:
-            ask = f"{spec.title} kỳ {period} của {commune.display_name} còn {count} lỗi"
+            ask, act = f"{what} của {unit} còn {count} lỗi", "sửa số liệu"
         late = now > status.deadline
-        when = "ngay hôm nay" if late else f"trước {due}"
+        when = "ngay hôm nay (đã quá hạn)" if late else f"trước {due}"
+        cells = bad_cells(spec, errors[errors["commune_code"] == row.code])
         message = (
-            f"Kính gửi UBND {commune.display_name}: đến {now:%H:%M} ngày {now:%d/%m/%Y}, {ask}. "
-            f"Đề nghị xã nhập số liệu vào sổ báo cáo của xã, trang \"{spec.tab}\", {when}"
-            + (" (đã quá hạn)" if late else "")
-            + ". Trang \"Kiểm tra\" trong sổ ghi rõ ô nào còn thiếu hoặc sai. Trân trọng cảm ơn!"
+            f"Kính gửi UBND {wording.in_sentence(commune)}: đến {now:%H:%M} ngày "
+            f"{now:%d/%m/%Y}, {ask}. Đề nghị {unit} {act} trong sổ báo cáo của "
+            f"{unit}, trang \"{spec.tab}\", {when}."
+            + (f"\n{cells}\n" if cells else " ")
+            + "Trang \"Kiểm tra\" trong sổ ghi rõ ô nào còn thiếu hoặc sai. Trân trọng cảm ơn!"
         )
         records.append({
             "code": row.code, "commune": commune.display_name,
@@ -171,26 +192,58 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
                      _province_message(spec, registry, status, communes, now, due, period))
 
 
+SHOWN_CELLS = 5
+
+
+def bad_cells(spec: ReportSpec, errors: pd.DataFrame, shown: int = SHOWN_CELLS) -> str:
+    """The cells validate found wrong, as a commune officer finds them: tab, the row's day (or
+    row number), the column's header, the cell, and what is wrong. Empty when none is known."""
+    located = errors[errors["cell"].astype(str) != ""]
+    lines = []
+    for row in located.head(shown).itertuples():
+        lines.append(f"- {_where(spec, row.tab, row.cell, row.period)}: {row.message}")
+    if len(located) > shown:
+        lines.append(f"- … và {len(located) - shown} ô khác (xem trang \"Kiểm tra\").")
+    return "\n".join(lines)
+
+
+def _where(spec: ReportSpec, tab: str, cell: str, period: str) -> str:
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    try:
+        letter, number = coordinate_from_string(cell)
+    except ValueError:
+        return f"trang \"{tab}\", ô {cell}"
+    index = column_index_from_string(letter) - spec.first_field_column
+    header = spec.fields[index].header if 0 <= index < len(spec.fields) else None
+    line = f"dòng {number}" if period in ("once", "?") or spec.period == "once" else \
+        f"dòng {'ngày' if spec.period == 'daily' else 'tháng'} {display_period(period)}"
+    column = f", cột \"{header}\"" if header else ""
+    return f"trang \"{tab}\", {line}{column} (ô {cell})"
+
+
 def _province_message(spec, registry, status, communes, now, due, period) -> str:
     expected = status.communes["status"] != Status.NOT_EXPECTED.value
     if not expected.any():
         return (f"[{spec.title}] Kỳ {period} không phải kỳ báo cáo (ngày nghỉ, hoặc ngoài thời "
                 "gian của đợt); các xã không phải báo cáo kỳ này.")
+    units = wording.units_word(registry.communes)
     total = int(expected.sum())
     reported = int(status.communes["status"].map(lambda s: Status(s).reported).sum())
     waiting = communes[communes["status"].isin(CHASED)]["commune"].tolist()
     wrong = communes[~communes["status"].isin(CHASED)]["commune"].tolist()
-    lines = [f"[{spec.title}] Đến {now:%H:%M} ngày {now:%d/%m/%Y}: {reported}/{total} xã đã báo "
-             f"cáo kỳ {period} (hạn {due})."]
+    which = "báo cáo một lần" if status.period == "once" else f"kỳ {period}"
+    lines = [f"[{spec.title}] Đến {now:%H:%M} ngày {now:%d/%m/%Y}: {reported}/{total} {units} "
+             f"đã báo cáo {which} (hạn {due})."]
     if waiting:
         lines.append(f"Chưa báo cáo hoặc chưa đủ ({len(waiting)}): {', '.join(waiting)}.")
     if wrong:
         lines.append(f"Còn lỗi cần sửa ({len(wrong)}): {', '.join(wrong)}.")
     if not waiting and not wrong:
-        lines.append("Tất cả các xã đã báo cáo đầy đủ. Cảm ơn các xã!")
+        lines.append(f"Tất cả các {units} đã báo cáo đầy đủ. Trân trọng cảm ơn!")
     else:
-        lines.append("Đề nghị các xã có tên kiểm tra trang \"Kiểm tra\" trong sổ báo cáo và "
-                     "hoàn thành sớm.")
+        lines.append(f"Đề nghị các {units} có tên kiểm tra trang \"Kiểm tra\" trong sổ báo "
+                     "cáo và hoàn thành sớm.")
     return "\n".join(lines)
 
 

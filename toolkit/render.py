@@ -9,73 +9,151 @@ from __future__ import annotations
 from datetime import datetime
 
 from toolkit.layout import display_period, period_keys
+from toolkit.periods import Status
+from toolkit.wording import RANK, STATUS_ORDER, status_counts, units_of_names
 
 
-def status_json(report) -> dict:
-    communes = report.communes.astype(object).where(report.communes.notna(), None)
-    for column in ("first_complete_at", "last_change_at"):
-        communes[column] = [v.isoformat() if v is not None else None for v in communes[column]]
+def status_json(report, title: str | None = None) -> dict:
+    """One report's statuses as plain JSON values: ``null`` for what is unknown (never NaN),
+    integers as integers, codes as text, instants in ISO 8601 with their offset."""
     return {
-        "report": report.report, "period": report.period,
+        "report": report.report, "title": title, "period": report.period,
         "deadline": report.deadline.isoformat(), "as_of": report.as_of.isoformat(),
         "grace_minutes": report.grace_minutes,
-        "communes": communes.to_dict(orient="records"),
-        "summary": report.summary.astype(object).where(report.summary.notna(), None)
-        .to_dict(orient="records"),
+        "communes": _records(report.communes),
+        "summary": _records(report.summary),
     }
 
 
+def _records(frame) -> list[dict]:
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _plain(value):
+    """A pandas/numpy cell as a JSON value."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return None if value != value else value.isoformat()
+    if hasattr(value, "item"):                      # numpy scalars
+        value = value.item()
+    if isinstance(value, float):
+        if value != value:
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2**53 else value
+    if isinstance(value, bool | int | str):
+        return value
+    return None if value != value else str(value)
+
+
 def collect_line(result) -> str:
-    return (f"collect: {result.count('read')} read, {result.count('unchanged')} unchanged, "
-            f"{len(result.failures)} failed; {result.new_versions} new row version(s)")
+    return (f"collect: đã đọc {result.count('read')} sổ, {result.count('unchanged')} sổ không "
+            f"đổi, {len(result.failures)} sổ lỗi; {result.new_versions} phiên bản dòng mới")
 
 
 def validate_lines(result, shown: int = 15) -> list[str]:
     issues = result.issues
     errors = int((issues["level"] == "error").sum())
     warnings = int((issues["level"] == "warning").sum())
-    lines = [f"validate: {errors} error(s), {warnings} warning(s); Kiểm tra tab written for "
-             f"{len(result.written)}, unchanged {result.unchanged}, deferred "
-             f"{len(result.deferred)} (open or edited; retried next sweep)"]
+    lines = [f"validate: {errors} lỗi, {warnings} cảnh báo; trang Kiểm tra đã ghi cho "
+             f"{len(result.written)} sổ, {result.unchanged} sổ không đổi, "
+             f"{len(result.deferred)} sổ để lần quét sau (đang mở hoặc vừa được sửa)"]
     lines += [deferred_line(name, why) for name, why in result.deferred]
     for row in issues[issues["level"] == "error"].head(shown).itertuples():
         where = f"{row.tab}!{row.cell}" if row.cell else row.tab
         lines.append(f"  {row.commune} · {where} · {row.value!s:.20} · "
                      f"{row.message} → {row.fix}")
     if errors > shown:
-        lines.append(f"  … and {errors - shown} more (see the archive's Lỗi dữ liệu sheet)")
+        lines.append(f"  … và {errors - shown} lỗi khác (xem trang Lỗi dữ liệu của tệp lưu trữ)")
     return lines
 
 
 def deferred_line(name: str, why: str) -> str:
     """A workbook the toolkit did not write into, and will try again: not a failure."""
-    return f"  deferred, retried next sweep — {name}: {why}"
+    return f"  để lần quét sau — {name}: {why}"
 
 
-def status_text(report) -> str:
-    """One report's statuses as a terminal table, then the per-area summary."""
-    head = (f"{report.report} {display_period(report.period)} — deadline "
-            f"{report.deadline:%H:%M %d/%m/%Y}, as of {report.as_of:%H:%M %d/%m/%Y}, "
-            f"grace {report.grace_minutes} min")
-    columns = {"code": "code", "commune": "commune", "district": "district",
-               "status_label": "status", "first_complete_at": "complete at"}
+def period_words(key: str) -> str:
+    """How a period is named in a sentence: "ngày 01/12/2026", "tháng 12/2026", "một lần"."""
+    shown = display_period(key)
+    if key == "once":
+        return "báo cáo một lần"
+    return f"ngày {shown}" if key.count("-") == 2 else f"tháng {shown}"
+
+
+def grace_line(applied: int, configured: int) -> str:
+    """The grace in force, and why it differs from toolkit.toml when it does."""
+    if applied == configured:
+        return f"Gia hạn sau giờ hạn: {applied} phút (grace_minutes trong toolkit.toml)."
+    return (f"Gia hạn sau giờ hạn: {applied} phút. toolkit.toml đặt grace_minutes = "
+            f"{configured}, chỉ dùng cho Google Sheets; sổ .xlsx ghi chính xác giờ lưu tệp "
+            "nên không cần gia hạn.")
+
+
+def status_text(reports, titles: dict[str, str], *, day, configured_grace: int,
+                fold: bool = True) -> str:
+    """The terminal page of ``toolkit status``: the reports due by ``day`` as tables, problem
+    communes first; reports not yet due or not expected folded into one line each."""
+    if not reports:
+        return "Không có báo cáo nào."
+    as_of = reports[0].as_of
+    lines = [f"Tình hình báo cáo đến {as_of:%H:%M} ngày {as_of:%d/%m/%Y}",
+             grace_line(reports[0].grace_minutes, configured_grace)]
+    folded = []
+    for report in reports:
+        title = titles.get(report.report, report.report)
+        name = f"{title} ({report.report}) — {period_words(report.period)}"
+        statuses = report.communes["status"]
+        if (statuses == Status.NOT_EXPECTED.value).all():
+            folded.append(f"{name}: không phải kỳ báo cáo (ngày nghỉ, hoặc ngoài thời gian "
+                          "của đợt); không xã nào phải báo cáo.")
+        elif fold and report.deadline.date() > day:
+            expected = int((statuses != Status.NOT_EXPECTED.value).sum())
+            done = int((statuses == Status.ON_TIME.value).sum())
+            folded.append(f"{name}: chưa đến hạn (hạn {report.deadline:%H:%M %d/%m/%Y}); "
+                          f"{done}/{expected} {_units(report.communes)} đã nhập đủ.")
+        else:
+            lines += ["", f"{name}, hạn {report.deadline:%H:%M %d/%m/%Y}",
+                      status_table(report), summary_text(report.summary,
+                                                         _units(report.communes))]
+    if folded:
+        lines += [""] + folded
+    return "\n".join(lines)
+
+
+STATUS_COLUMNS = {"code": "Mã", "commune": "Xã, phường", "district": "Huyện (cũ)",
+                  "status_label": "Tình trạng", "first_complete_at": "Nhập đủ lúc"}
+
+
+def status_table(report) -> str:
+    columns = dict(STATUS_COLUMNS)
     if not report.communes["district"].any():
         columns.pop("district")
-    rows = [[_cell(v) for v in r] for r in report.communes[list(columns)].itertuples(index=False)]
-    return "\n".join([head, table(list(columns.values()), rows), summary_text(report.summary)])
+    ordered = problems_first(report.communes)
+    rows = [[_cell(v) for v in r] for r in ordered[list(columns)].itertuples(index=False)]
+    return table(list(columns.values()), rows)
 
 
-def summary_text(summary) -> str:
+def problems_first(communes):
+    """Missing, incomplete, still open, late, then on time; registry order within each."""
+    rank = communes["status"].map(RANK)
+    return communes.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
+
+
+def _units(communes) -> str:
+    return units_of_names(communes["commune"])
+
+
+def summary_text(summary, units: str = "xã") -> str:
     lines = []
-    for row in summary.itertuples():
-        if not row.expected:
-            lines.append(f"{row.area}: không phải kỳ báo cáo ({row.not_expected} xã)")
+    for row in summary.to_dict(orient="records"):
+        if not row["expected"]:
+            lines.append(f"{row['area']}: không phải kỳ báo cáo ({row['not_expected']} {units})")
             continue
-        pending = f", {row.pending} not yet due" if row.pending else ""
-        lines.append(f"{row.area}: {row.on_time} on time, {row.amended} amended, {row.late} late, "
-                     f"{row.incomplete} incomplete, {row.missing} missing{pending} of "
-                     f"{row.expected} — reporting {row.reporting_rate:.0%}, on time "
-                     f"{row.on_time_rate:.0%}")
+        counts = status_counts(row)
+        lines.append(f"{row['area']} ({row['expected']} {units} phải báo cáo): {counts} — "
+                     f"đã báo cáo {row['reporting_rate']:.0%}, đúng hạn "
+                     f"{row['on_time_rate']:.0%}")
     return "\n".join(lines)
 
 
@@ -92,10 +170,70 @@ def not_due_line(spec, period: str, campaign) -> str:
 
 def rollup_lines(result, path) -> list[str]:
     province = result.areas.iloc[-1]
-    lines = [f"rollup {result.spec.key} {display_period(result.period)} (as of "
-             f"{result.as_of_mode}): reporting {province['reporting_rate']:.0%}, on time "
-             f"{province['on_time_rate']:.0%} → {path}"]
-    return lines
+    as_of = "tại giờ hạn" if result.as_of_mode == "deadline" else "đến hiện tại"
+    return [f"rollup {result.spec.key} {display_period(result.period)} ({as_of}): đã báo cáo "
+            f"{_rate(province['reporting_rate'])}, đúng hạn {_rate(province['on_time_rate'])} "
+            f"→ {path}"]
+
+
+def _rate(value) -> str:
+    return "—" if value is None or value != value else f"{value:.0%}"
+
+
+STATUS_HEADERS = ["Mã báo cáo", "Báo cáo", "Kỳ", "Hạn", "Mã xã", "Xã, phường", "Huyện (cũ)",
+                  "Số hộ", "Tình trạng", "Mã tình trạng", "Nhập đủ lúc", "Sửa lần cuối lúc"]
+
+
+def status_rows(reports, titles: dict[str, str]) -> list[list]:
+    """Every report's statuses as one table (``STATUS_HEADERS``), problem communes first:
+    plain values, codes as text, households as integers, moments in Vietnam time."""
+    rows = []
+    for report in reports:
+        period = "một lần" if report.period == "once" else display_period(report.period)
+        deadline = report.deadline.replace(tzinfo=None)
+        for row in problems_first(report.communes).to_dict(orient="records"):
+            rows.append([report.report, titles.get(report.report, report.report), period,
+                         deadline, str(row["code"]), row["commune"], row["district"] or None,
+                         _plain(row["households"]), row["status_label"], row["status"],
+                         _naive(row["first_complete_at"]), _naive(row["last_change_at"])])
+    return rows
+
+
+SUMMARY_HEADERS = ["Mã báo cáo", "Kỳ", "Địa bàn", "Phải báo cáo"] + [
+    s.label for s in STATUS_ORDER] + ["Tỷ lệ đã báo cáo", "Tỷ lệ đúng hạn"]
+
+
+def summary_rows(reports) -> list[list]:
+    rows = []
+    for report in reports:
+        for row in report.summary.to_dict(orient="records"):
+            rows.append([report.report, display_period(report.period), row["area"],
+                         _plain(row["expected"])] + [_plain(row[s.value]) for s in STATUS_ORDER]
+                        + [_plain(row["reporting_rate"]), _plain(row["on_time_rate"])])
+    return rows
+
+
+def _naive(value):
+    if value is None or value != value:
+        return None
+    return value.replace(tzinfo=None)
+
+
+def status_csv(reports, titles: dict[str, str]) -> str:
+    """One CSV table for every report, UTF-8 with a BOM so Excel reads the Vietnamese.
+
+    Text is quoted and numbers are not, so a reader that honours quoting keeps codes such as
+    06202 as text; moments are written as staff read them (23/11/2026 16:05)."""
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    writer.writerow(STATUS_HEADERS)
+    for row in status_rows(reports, titles):
+        writer.writerow(["" if v is None else f"{v:%d/%m/%Y %H:%M}" if isinstance(v, datetime)
+                         else v for v in row])
+    return "\ufeff" + out.getvalue()
 
 
 def publication_lines(results) -> list[str]:

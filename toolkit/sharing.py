@@ -107,15 +107,15 @@ def _editor(grant: Grant) -> list[Problem]:
 
 def _label(grant: Grant) -> str:
     if grant.published:
-        return "the copy published to the web"
+        return "bản xuất bản lên web"
     if grant.type == "anyone":
-        return "anyone on the web" if grant.discoverable else "anyone with the link"
-    return f"everyone at {grant.domain}" + ("" if grant.discoverable else " with the link")
+        return "bất kỳ ai trên web" if grant.discoverable else "bất kỳ ai có đường liên kết"
+    return f"mọi người ở {grant.domain}" + ("" if grant.discoverable else " có đường liên kết")
 
 
 def _why(grant: Grant) -> str:
     if grant.type in ("anyone", "domain"):
         return grant.direct_role or grant.role
     if grant.deleted:
-        return "deleted account"
-    return "not in the registry"
+        return "tài khoản đã bị xoá"
+    return "không có trong registry"

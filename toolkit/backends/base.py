@@ -63,7 +63,7 @@ class CreateWorkbook:
     title: str
 
     def describe(self) -> str:
-        return f"create workbook '{self.title}'"
+        return f"tạo sổ '{self.title}'"
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class AddTab:
 
     def describe(self) -> str:
         rows = len(self.layout.period_keys) or self.layout.free_rows
-        return f"add tab '{self.layout.tab}' ({rows} rows)"
+        return f"thêm trang '{self.layout.tab}' ({rows} dòng)"
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,8 @@ class AppendPeriods:
     keys: tuple[str, ...]
 
     def describe(self) -> str:
-        return f"add {len(self.keys)} period rows to '{self.layout.tab}' ({self.keys[0]}…)"
+        return (f"thêm {len(self.keys)} dòng kỳ báo cáo vào trang '{self.layout.tab}' "
+                f"(từ {self.keys[0]})")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class SetVillages:
     villages: tuple[str, ...]
 
     def describe(self) -> str:
-        return f"set the village list ({len(self.villages)} villages)"
+        return f"cập nhật danh sách thôn/bản ({len(self.villages)} thôn/bản)"
 
 
 @dataclass(frozen=True)
@@ -97,13 +98,13 @@ class AddHelpTab:
     lines: tuple[str, ...]
 
     def describe(self) -> str:
-        return "add the instructions tab"
+        return "thêm trang Hướng dẫn"
 
 
 @dataclass(frozen=True)
 class AddFeedbackTab:
     def describe(self) -> str:
-        return "add the feedback tab"
+        return "thêm trang Kiểm tra"
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,8 @@ class Localize:
     locale: str
 
     def describe(self) -> str:
-        return f"set locale {LOCALE} and time zone {TIME_ZONE} (locale now {self.locale})"
+        return (f"đặt lại ngôn ngữ {LOCALE} và múi giờ {TIME_ZONE} (đang là "
+                f"{self.locale})")
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,7 @@ class ShareWith:
     emails: tuple[str, ...]
 
     def describe(self) -> str:
-        return f"share with {', '.join(self.emails)}"
+        return f"chia sẻ quyền sửa cho {', '.join(self.emails)}"
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,7 @@ class Revoke:
     why: str
 
     def describe(self) -> str:
-        return f"revoke {self.who} ({self.why})"
+        return f"gỡ quyền của {self.who} ({self.why})"
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class MakeEditor:
     was: str
 
     def describe(self) -> str:
-        return f"make {self.email} an editor (was {self.was})"
+        return f"cho {self.email} quyền sửa (trước là {self.was})"
 
 
 SharingAction = ShareWith | Revoke | MakeEditor
