@@ -144,3 +144,17 @@ def use_smtp(config: Path, inbox) -> None:
     config.write_text(text + f'\n[smtp]\nhost = "127.0.0.1"\nport = {inbox.port}\n'
                       'sender = "so-khcn@example.gov.vn"\nsecurity = "none"\n',
                       encoding="utf-8")
+
+
+def table_rows(sheet) -> list[dict]:
+    """An archive tab's table read back as a person would: from its header row (the row its
+    filter starts on; the first row when it has none) down, one dict per row."""
+    ref = sheet.auto_filter.ref
+    head = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit())) if ref else 1
+    rows = list(sheet.iter_rows(min_row=head, values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def commune_rows(sheet) -> dict[str, dict]:
+    """Tổng hợp's communes by code (the province and district totals have no code)."""
+    return {r["Mã xã"]: r for r in table_rows(sheet) if r["Mã xã"]}

@@ -215,7 +215,7 @@ def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
          "(các sổ không đổi dùng số liệu đã đọc trước đó)"),
         ("Số xã phải báo cáo kỳ này", f"{communes} / {listed} xã trong danh sách"),
         ("Số phiên bản dòng đã dùng", f"{rollup.rows_used:,} phiên bản".replace(",", ".")),
-        ("Mã kiểm tra SHA-256 của các dòng đã dùng", rollup.digest),
+        ("SHA-256 của các dòng đã dùng", rollup.digest),
         ("Phiên bản toolkit", __version__),
     ]
     if rollup.campaign is not None:
