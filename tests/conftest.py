@@ -158,3 +158,11 @@ def table_rows(sheet) -> list[dict]:
 def commune_rows(sheet) -> dict[str, dict]:
     """Tổng hợp's communes by code (the province and district totals have no code)."""
     return {r["Mã xã"]: r for r in table_rows(sheet) if r["Mã xã"]}
+
+
+def summary_table(rows) -> tuple[list, list[tuple]]:
+    """Tổng hợp as rows of values (a sheet's, or a Google tab's): its header (the row starting
+    "Mã xã", below the title block) and the commune rows under it (the totals have no code)."""
+    rows = [tuple(r) for r in rows]
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+    return list(rows[at]), [r for r in rows[at + 1:] if r and r[0]]
