@@ -166,7 +166,9 @@ def _summary_table(rollup: Rollup) -> Table:
 
 
 def _progress_table(rollup: Rollup) -> Table:
-    table = _table("Tiến độ chỉ tiêu", rollup.progress, PROGRESS_HEADERS)
+    names = PROGRESS_HEADERS if len(rollup.areas) > 1 else \
+        {k: v for k, v in PROGRESS_HEADERS.items() if k != "district"}
+    table = _table("Tiến độ chỉ tiêu", rollup.progress, names)
     fills = tuple(LATE_FILL if late else "" for late in rollup.progress["late"])
     return Table(table.name, table.frame, table.percent, PROGRESS_HEADERS["outlook"], fills,
                  table.frozen_columns)
@@ -176,7 +178,9 @@ def _ranking_table(rollup: Rollup) -> Table | None:
     frame, blocks = ranking_frame(rollup)
     if frame.empty:
         return None
-    table = _table("Xếp hạng", frame, RANKING_HEADERS)
+    names = RANKING_HEADERS if len(rollup.areas) > 1 else \
+        {k: v for k, v in RANKING_HEADERS.items() if k != "district"}
+    table = _table("Xếp hạng", frame, names)
     charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"], (RANKING_HEADERS["share"],),
                          rows, start=start) for title, start, rows in blocks)
     return Table(table.name, table.frame, table.percent, frozen_columns=0, charts=charts)

@@ -138,7 +138,7 @@ def _write_chart(sheet, table: Table, spec: Chart, anchor) -> int:
         chart.gapWidth = 40
     else:
         chart = LineChart()
-        chart.width, chart.height = 18, 8.5
+        chart.width, chart.height = 18, 8.5 + 0.5 * len(spec.series)     # room for the legend
         chart.legend.position = "b"
     chart.title = spec.title
     chart.y_axis.numFmt = "0%"
