@@ -160,3 +160,25 @@ def one_letter_changed(draw, name: str) -> str:
     if how == "drop":
         return name[:at] + name[at + 1:]
     return name[:at] + name[at + 1:at + 2] + name[at] + name[at + 2:]
+
+
+def table_rows(sheet) -> list[dict]:
+    """An archive tab's table read back as a person would: from its header row (the row its
+    filter starts on; the first row when it has none) down, one dict per row."""
+    ref = sheet.auto_filter.ref
+    head = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit())) if ref else 1
+    rows = list(sheet.iter_rows(min_row=head, values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def commune_rows(sheet) -> dict[str, dict]:
+    """Tổng hợp's communes by code (the province and district totals have no code)."""
+    return {r["Mã xã"]: r for r in table_rows(sheet) if r["Mã xã"]}
+
+
+def summary_table(rows) -> tuple[list, list[tuple]]:
+    """Tổng hợp as rows of values (a sheet's, or a Google tab's): its header (the row starting
+    "Mã xã", below the title block) and the commune rows under it (the totals have no code)."""
+    rows = [tuple(r) for r in rows]
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+    return list(rows[at]), [r for r in rows[at + 1:] if r and r[0]]

@@ -245,8 +245,9 @@ def archive_labels(path: Path) -> dict[str, str]:
     """Mã xã → Tình trạng báo cáo on the archive's Tổng hợp sheet."""
     book = load_workbook(path, read_only=True)
     try:
-        rows = book["Tổng hợp"].iter_rows(values_only=True)
-        header = list(next(rows))
+        rows = list(book["Tổng hợp"].iter_rows(values_only=True))
+        at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+        header, rows = list(rows[at]), rows[at + 1:]
         code, label = header.index("Mã xã"), header.index("Tình trạng báo cáo")
         return {r[code]: r[label] for r in rows if r and r[code]}
     finally:

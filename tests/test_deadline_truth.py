@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from conftest import rewrite_cell, run, type_row, workbook_of
+from conftest import rewrite_cell, run, summary_table, type_row, workbook_of
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
 
 DAY = date(2026, 11, 20)          # a Friday
@@ -35,10 +35,9 @@ def statuses(config, day: str, now: str, template: str = "kts_daily") -> dict[st
 
 
 def archive_statuses(path) -> dict[str, str]:
-    sheet = load_workbook(path)["Tổng hợp"]
-    header = [c.value for c in sheet[1]]
+    header, rows = summary_table(load_workbook(path)["Tổng hợp"].iter_rows(values_only=True))
     code, label = header.index("Mã xã"), header.index("Tình trạng báo cáo")
-    return {r[code]: r[label] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    return {r[code]: r[label] for r in rows}
 
 
 def set_campaign(config, start: date, end: date | None = None) -> None:
@@ -277,12 +276,12 @@ def test_one_commune_failing_is_named_and_the_others_are_archived(province, monk
     assert STAGES[stage] in failed[0]
     archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     book = load_workbook(archive)
-    header = [c.value for c in book["Tổng hợp"][1]]
+    header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
     column = header.index("Số cửa hàng số mở mới trong ngày")
-    shops = {r[0]: r[column] for r in book["Tổng hợp"].iter_rows(min_row=2, values_only=True)}
+    shops = {r[0]: r[column] for r in rows}
     assert (shops["06040"], shops["06001"]) == (3, 4)
-    # Ba Sơn's figures are its last good read: none when it was never read.
-    assert shops["06202"] == (0 if stage in ("read", "parse") else 2)
+    # Ba Sơn's figures are its last good read: none (blank) when it was never read.
+    assert shops["06202"] == (None if stage in ("read", "parse") else 2)
     named = [r[5] for r in book["Lỗi dữ liệu"].iter_rows(min_row=2, values_only=True)
              if r[0] == "Xã Ba Sơn" and STAGES[stage] in r[5]]
     assert len(named) == 1, named

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from conftest import run
+from conftest import commune_rows, run
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):
@@ -16,8 +16,9 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
     assert "MISMATCH" not in result.output and result.output.count("✓") == 2
     archive = folder / "archive/kts_daily/2026/kts_daily_2026-11-22.xlsx"
     assert archive.is_file()
-    statuses = {r[3] for r in load_workbook(archive)["Tổng hợp"].iter_rows(min_row=2,
-                                                                          values_only=True)}
+    communes = commune_rows(load_workbook(archive)["Tổng hợp"])
+    assert len(communes) == 65
+    statuses = {r["Tình trạng báo cáo"] for r in communes.values()}
     assert {"Đúng hạn", "Trễ hạn", "Chưa báo cáo"} <= statuses
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--days", "1", now="2026-11-23 21:00")

@@ -17,6 +17,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
+from conftest import summary_table
 from desks import GoogleDesk
 from toolkit.backends import google_http
 from toolkit.backends.google_rollup import ROUNDS, SEPARATOR, tab_title
@@ -103,7 +104,7 @@ def remembered(desk) -> dict[str, dict]:
                      if "userEnteredValue" in value}
             out[tab_title(report_tab, tab["name"])] = {
                 "cells": cells, "grid": (tab["height"], tab["columns"]), "hidden": False,
-                "charts": 1 if tab["chart"] else 0, "merges": 0, "notes": 0}
+                "charts": len(tab["charts"]), "merges": 0, "notes": 0}
     return out
 
 
@@ -121,16 +122,16 @@ def of_report(tabs: dict, report_tab: str = DAILY) -> dict:
 
 def statuses(desk) -> dict[str, str]:
     """Mã xã → Tình trạng báo cáo on the spreadsheet's Tổng hợp tab."""
-    rows = desk.fake.values(desk.rollup_id, f"'{SUMMARY}'!A1:Z100")
-    column = rows[0].index("Tình trạng báo cáo")
-    return {r[0]: r[column] for r in rows[1:] if r}
+    header, rows = summary_table(desk.fake.values(desk.rollup_id, f"'{SUMMARY}'!A1:Z100"))
+    column = header.index("Tình trạng báo cáo")
+    return {r[0]: r[column] for r in rows}
 
 
 def archived_statuses(desk, name: str) -> dict[str, str]:
     book = load_workbook(desk.config.parent / "archive" / "kts_daily" / "2026" / name)
-    rows = list(book["Tổng hợp"].iter_rows(values_only=True))
-    column = rows[0].index("Tình trạng báo cáo")
-    return {r[0]: r[column] for r in rows[1:]}
+    header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
+    column = header.index("Tình trạng báo cáo")
+    return {r[0]: r[column] for r in rows}
 
 
 @pytest.mark.parametrize("kind", ["reset", "reset-after", "read-timeout", 500])

@@ -74,11 +74,12 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     assert mine == [n for n in TABLE_NAMES if n != "Theo huyện"]   # no districts here
     summary = archive["Tổng hợp"]
     width = summary.max_column
-    expected = [[c.value for c in r if c.value is not None] for r in summary.iter_rows()]
-    got = fake.values(target, f"'{DAILY}{SEPARATOR}Tổng hợp'!A1:{chr(64 + width)}5",
+    expected = [[c.value for c in r] for r in summary.iter_rows(max_row=10)]
+    got = fake.values(target, f"'{DAILY}{SEPARATOR}Tổng hợp'!A1:{chr(64 + width)}10",
                       render="FORMATTED_VALUE")
-    assert [r[0] for r in got] == [r[0] for r in expected]              # same communes
-    assert got[0] == [c.value for c in summary[1]]                       # same headers
+    assert [r[0] or None if r else None for r in got] == [r[0] for r in expected]
+    assert got[4] == [c.value for c in summary[5]]                       # same headers
+    assert got[5][1] == summary["B6"].value == "Toàn tỉnh"               # same total first
     assert fake.spreadsheet(target).props["locale"] == "vi_VN"
 
 
@@ -106,17 +107,22 @@ def test_charts_are_redrawn_not_added_on_every_run(reported):
 
     rollup_reports(ws, START.date(), now=reported.now())
     first = charts()
-    assert set(first) == {f"{DAILY}{SEPARATOR}Tiến độ chỉ tiêu", f"{DAILY}{SEPARATOR}Diễn biến",
+    assert set(first) == {f"{DAILY}{SEPARATOR}Xếp hạng", f"{DAILY}{SEPARATOR}Diễn biến",
                           f"Báo cáo tháng{SEPARATOR}Diễn biến"}
-    progress = first[f"{DAILY}{SEPARATOR}Tiến độ chỉ tiêu"][0]["spec"]
-    assert progress["basicChart"]["chartType"] == "BAR"
-    assert progress["title"].startswith("Hộ có cửa hàng số / số hộ")
+    ranking = [c["spec"] for c in first[f"{DAILY}{SEPARATOR}Xếp hạng"]]
+    assert [c["basicChart"]["chartType"] for c in ranking] == ["BAR"] * 3   # one per target
+    assert ranking[0]["title"].startswith("Hộ có cửa hàng số: các xã")
+    lines = [c["spec"] for c in first[f"{DAILY}{SEPARATOR}Diễn biến"]]
+    assert [c["title"] for c in lines] == ["Tỷ lệ báo cáo và đúng hạn theo ngày",
+                                           "Toàn tỉnh: tỷ lệ hộ đạt (lũy kế) so với mức chỉ tiêu"]
+    # The target is a line of its own, beside the province's share.
+    assert len(lines[1]["basicChart"]["series"]) == 3 + 2
     tabs = tabs_of(fake, target)
     reported.later()
     fake.reset_log()
     rollup_reports(ws, START.date(), now=reported.now())
     assert fake.count(SHEETS_WRITE) == 1
-    assert {t: len(c) for t, c in charts().items()} == dict.fromkeys(first, 1)
+    assert {t: len(c) for t, c in charts().items()} == {t: len(c) for t, c in first.items()}
     assert tabs_of(fake, target) == tabs
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import rewrite_cell, run, type_row, workbook_of
+from conftest import rewrite_cell, run, summary_table, type_row, workbook_of
 from desks import desk, make_desk  # noqa: F401  (the pytest fixture: each backend in turn)
 from toolkit.ledger import Ledger
 
@@ -38,11 +38,8 @@ def feedback(desk, code: str) -> list[tuple]:  # noqa: F811
 def rolled_up(config: Path, code: str, day: str = "2026-11-20") -> dict:
     """One commune's line of the daily report's archive ("Tổng hợp")."""
     book = load_workbook(config.parent / f"archive/kts_daily/2026/kts_daily_{day}.xlsx")
-    sheet = book["Tổng hợp"]
-    header = [c.value for c in sheet[1]]
-    rows = {r[0]: dict(zip(header, r, strict=True))
-            for r in sheet.iter_rows(min_row=2, values_only=True)}
-    return rows[code]
+    header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
+    return {r[0]: dict(zip(header, r, strict=True)) for r in rows}[code]
 
 
 def daily(desk, now: str):  # noqa: F811

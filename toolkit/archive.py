@@ -1,50 +1,57 @@
 """The Excel archive: one workbook per report and period, written atomically.
 
-Vietnamese headers, frozen header row, autofilter, thousands separators, percentages, status
-colours; commune text is always written as text, never as a formula.
+Vietnamese headers, thousands separators, percentages, real dates, status colours; commune text
+is always written as text, never as a formula. Every tab prints on A4 landscape, one page wide,
+its header rows repeated and each page headed with the report, the day and "Trang x/y".
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.chart import BarChart, LineChart, Reference
-from openpyxl.styles import PatternFill
 
 from toolkit import __version__
-from toolkit.excel import fit_columns, put, save_atomically, style_header
+from toolkit.dashboard import (
+    LATE_FILL,
+    PROGRESS_HEADERS,
+    RANKING_HEADERS,
+    as_of_words,
+    ranking_frame,
+    report_line,
+    series_names,
+    summary_frame,
+    summary_names,
+    title_lines,
+)
+from toolkit.excel import save_atomically
 from toolkit.feedback import LEVEL_LABELS
 from toolkit.layout import display_period
 from toolkit.periods import Status
-from toolkit.rollup import Rollup, figure_columns
+from toolkit.rollup import Rollup
 
 STATUS_FILLS = {
     Status.ON_TIME.value: "C6EFCE", Status.AMENDED.value: "E2EFDA", Status.LATE.value: "FFEB9C",
     Status.INCOMPLETE.value: "F8CBAD", Status.MISSING.value: "FFC7CE",
     Status.PENDING.value: "EDEDED",
 }
+TOTAL_COLOUR = "D9E1F2"
 RATE_HEADERS = {
     "expected": "Số xã phải báo cáo", "on_time": "Đúng hạn", "late": "Trễ hạn",
     "amended": "Sửa sau hạn", "incomplete": "Chưa đủ", "missing": "Chưa báo cáo",
     "pending": "Chưa nhập (còn hạn)",
     "reporting_rate": "Tỷ lệ báo cáo", "on_time_rate": "Tỷ lệ đúng hạn",
 }
-
-
-PROGRESS_HEADERS = {
-    "code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)", "target": "Chỉ tiêu",
-    "threshold": "Mức chỉ tiêu", "households": "Số hộ", "done": "Đã đạt (lũy kế)",
-    "goal": "Cần đạt", "share": "Tỷ lệ đạt / số hộ", "gap": "Còn thiếu",
-    "pace": "Bình quân/ngày (7 ngày qua)", "projected": "Dự kiến ngày đạt",
-}
 RATES_BY_WINDOW = {
     "area": "Địa bàn", "window_label": "Khoảng thời gian", "periods": "Số kỳ",
     "expected": "Số báo cáo phải nộp", "reported": "Đã nộp", "on_time": "Đúng hạn",
     "reporting_rate": "Tỷ lệ báo cáo", "on_time_rate": "Tỷ lệ đúng hạn",
 }
+DATE_FORMAT = "dd/mm/yyyy"
+HEADER_LINES = 6          # a header wraps to at most this many lines
 
 
 def archive_path(archive_dir: Path, key: str, period: str, as_of_mode: str) -> Path:
@@ -56,34 +63,20 @@ def archive_path(archive_dir: Path, key: str, period: str, as_of_mode: str) -> P
 
 def headers(rollup: Rollup) -> dict[str, str]:
     """Column → Vietnamese header, in the order the Tổng hợp sheet shows them."""
-    spec = rollup.spec
-    day_word = {"daily": "trong ngày", "monthly": "trong tháng"}.get(spec.period, "")
-    names = {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
-             "households": "Số hộ", "status_label": "Tình trạng báo cáo"}
-    for key in figure_columns(spec):
-        header = spec.field_spec(key).header
-        if spec.period != "once":
-            names[f"day_{key}"] = f"{header} {day_word}".strip()
-        names[f"cum_{key}"] = f"{header} (lũy kế)" if spec.period != "once" else header
-    for target in spec.targets:
-        names[f"pct_{target.key}"] = f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
-    if spec.targets:
-        names["rank"] = "Xếp hạng"
-    names["errors"] = "Số lỗi"
-    names["note"] = "Ghi chú"
-    return names
+    return summary_names(rollup)
 
 
 @dataclass(frozen=True)
 class Chart:
     """A chart over columns of its table; each writer draws it its own way."""
 
-    kind: str                   # "bar": one bar per commune; "line": one point per period
+    kind: str                   # "bar": horizontal bars per category; "line": over periods
     title: str
     categories: str             # header of the category column
     series: tuple[str, ...]     # headers of the charted columns
-    rows: int                   # data rows charted, from the first
+    rows: int                   # data rows charted
     percent_max: float | None = None   # the value axis is a percentage up to this
+    start: int = 0              # first charted data row (0: right under the header)
 
 
 @dataclass(frozen=True)
@@ -97,35 +90,51 @@ class Table:
     fills: tuple[str, ...] = ()  # that colour per row, RRGGBB ("" for none)
     frozen_columns: int = 0
     header: bool = True          # False: label/value pairs without a header row
-    chart: Chart | None = None
+    chart: Chart | None = None   # kept for one-chart callers; ``all_charts`` has every one
+    title: tuple[str, ...] = ()  # lines above the table (the first in large bold), then a gap
+    totals: int = 0              # leading rows that are totals: bold, shaded
+    shade: frozenset[str] = frozenset()   # headers whose BLANK cells take ``blank_fills``
+    blank_fills: tuple[str, ...] = ()     # per row, RRGGBB ("" for none)
+    charts: tuple[Chart, ...] = ()
+    text_width: int = 40         # text wraps beyond this many characters
+
+    @property
+    def all_charts(self) -> tuple[Chart, ...]:
+        return ((self.chart,) if self.chart is not None else ()) + self.charts
+
+    @property
+    def header_index(self) -> int:
+        """0-based row of the header (or of the first pair) in the sheet."""
+        return len(self.title) + 1 if self.title else 0
+
+    @property
+    def frozen_rows(self) -> int:
+        """Rows kept in view: the title, the header and the first total (the province)."""
+        return self.header_index + 1 + min(self.totals, 1) if self.header else 0
 
 
-TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Tỷ lệ báo cáo", "Diễn biến",
-               "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin")
+TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng", "Tỷ lệ báo cáo",
+               "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin")
 
 
 def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     """Every sheet of the archive, in order, as tables with Vietnamese headers."""
-    names = headers(rollup)
-    if not rollup.status.summary.shape[0] > 1:
-        names.pop("district", None)
-    tables = [_table("Tổng hợp", rollup.communes, names)]
+    tables = [_summary_table(rollup)]
     if len(rollup.areas) > 1:
+        names = summary_names(rollup)
         area_names = {"area": "Huyện (cũ)"} | {k: v for k, v in names.items()
                                                if k.startswith(("day_", "cum_", "pct_"))}
         area_names["households"] = "Số hộ (xã đã có số hộ)"
         tables.append(_table("Theo huyện", rollup.areas, area_names | RATE_HEADERS))
     if not rollup.progress.empty:
-        tables.append(_table("Tiến độ chỉ tiêu", rollup.progress, PROGRESS_HEADERS,
-                             chart=_progress_chart(rollup)))
+        tables.append(_progress_table(rollup))
+    ranking = _ranking_table(rollup)
+    if ranking is not None:
+        tables.append(ranking)
     if not rollup.rates.empty:
         tables.append(_table("Tỷ lệ báo cáo", rollup.rates, RATES_BY_WINDOW))
     if not rollup.series.empty:
-        series = rollup.series.assign(period=rollup.series["period"].map(display_period))
-        names = _series_headers(rollup)
-        chart = Chart("line", "Tỷ lệ báo cáo và đúng hạn theo ngày", names["period"],
-                      (names["reporting_rate"], names["on_time_rate"]), len(series), 1.0)
-        tables.append(_table("Diễn biến", series, names, chart=chart))
+        tables.append(_series_table(rollup))
     tables.append(_table("Chưa báo cáo", rollup.non_reporters,
                          {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
                           "status_label": "Tình trạng"}))
@@ -141,28 +150,88 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     return tables
 
 
+def _summary_table(rollup: Rollup) -> Table:
+    names = summary_names(rollup)
+    frame, totals = summary_frame(rollup)
+    table = _table("Tổng hợp", frame, names)
+    waiting = {s.value for s in Status if not s.reported}
+    blank_fills = tuple("" if i < totals or status not in waiting else STATUS_FILLS.get(status, "")
+                        for i, status in enumerate(frame["status"]))
+    fills = tuple("" if i < totals else f for i, f in enumerate(table.fills))
+    shade = frozenset(names[c] for c in names
+                      if c.startswith(("day_", "cum_", "pct_", "gap_")) and c in frame)
+    return Table(table.name, table.frame, table.percent, table.status, fills, 2,
+                 title=title_lines(rollup), totals=totals, shade=shade, blank_fills=blank_fills,
+                 text_width=20)
+
+
+def _progress_table(rollup: Rollup) -> Table:
+    names = PROGRESS_HEADERS if len(rollup.areas) > 1 else \
+        {k: v for k, v in PROGRESS_HEADERS.items() if k != "district"}
+    table = _table("Tiến độ chỉ tiêu", rollup.progress, names)
+    fills = tuple(LATE_FILL if late else "" for late in rollup.progress["late"])
+    return Table(table.name, table.frame, table.percent, PROGRESS_HEADERS["outlook"], fills,
+                 table.frozen_columns)
+
+
+def _ranking_table(rollup: Rollup) -> Table | None:
+    frame, blocks = ranking_frame(rollup)
+    if frame.empty:
+        return None
+    names = RANKING_HEADERS if len(rollup.areas) > 1 else \
+        {k: v for k, v in RANKING_HEADERS.items() if k != "district"}
+    table = _table("Xếp hạng", frame, names)
+    charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"], (RANKING_HEADERS["share"],),
+                         rows, start=start) for title, start, rows in blocks)
+    return Table(table.name, table.frame, table.percent, frozen_columns=0, charts=charts)
+
+
+def _series_table(rollup: Rollup) -> Table:
+    series = rollup.series.assign(period=rollup.series["period"].map(display_period))
+    names = series_names(rollup)
+    table = _table("Diễn biến", series, names)
+    rows = len(series)
+    charts = [Chart("line", "Tỷ lệ báo cáo và đúng hạn theo ngày", names["period"],
+                    (names["reporting_rate"], names["on_time_rate"]), rows, 1.0)]
+    shares = tuple(names[c] for c in names if c.startswith(("pct_", "goal_")) and c in series)
+    if shares:
+        top = max(t.threshold for t in rollup.spec.targets)
+        charts.append(Chart("line", "Toàn tỉnh: tỷ lệ hộ đạt (lũy kế) so với mức chỉ tiêu",
+                            names["period"], shares, rows, min(1.0, round(top * 1.2, 2))))
+    return Table(table.name, table.frame, table.percent, frozen_columns=1, charts=tuple(charts))
+
+
 def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
     deadline = rollup.status.deadline
     province = rollup.areas.iloc[[-1]]
-    return [
+    communes = int(province["expected"].iloc[0] or 0)
+    listed = len(rollup.communes)
+    facts = [
         ("Báo cáo", rollup.spec.title), ("Kỳ", display_period(rollup.period)),
-        ("Hạn", f"{deadline:%H:%M %d/%m/%Y}"),
+        ("Tỉnh", rollup.province or "—"),
+        ("Hạn nộp", f"{deadline:%H:%M ngày %d/%m/%Y}"),
         ("Số liệu tính đến", f"{rollup.as_of:%H:%M:%S %d/%m/%Y}"
          + (" (theo hạn)" if rollup.as_of_mode == "deadline" else " (hiện tại)")),
-        ("Thời gian ân hạn (phút)", rollup.status.grace_minutes),
+        ("Thời gian ân hạn", f"{rollup.status.grace_minutes} phút sau hạn"),
         ("Lập lúc", f"{rollup.generated_at:%H:%M:%S %d/%m/%Y}"),
-        ("Số sổ (workbook) đã đọc", workbooks_read),
-        ("Số phiên bản dòng đã dùng", rollup.rows_used),
+        ("Lần quét gần nhất",
+         f"Lần quét gần nhất đọc {workbooks_read} sổ có thay đổi / {listed} xã "
+         "(các sổ không đổi dùng số liệu đã đọc trước đó)"),
+        ("Số xã phải báo cáo kỳ này", f"{communes} / {listed} xã trong danh sách"),
+        ("Số phiên bản dòng đã dùng", f"{rollup.rows_used:,} phiên bản".replace(",", ".")),
         ("SHA-256 của các dòng đã dùng", rollup.digest),
-        ("Tổng số xã", int(province["expected"].iloc[0] or 0)),
         ("Phiên bản toolkit", __version__),
     ]
+    if rollup.campaign is not None:
+        start, end = rollup.campaign
+        facts.insert(4, ("Đợt chiến dịch", f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"))
+    return facts
 
 
 def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
            chart: Chart | None = None) -> Table:
     columns = [c for c in names if c in frame.columns]
-    percent = frozenset(names[c] for c in columns if c.startswith("pct_")
+    percent = frozenset(names[c] for c in columns if c.startswith(("pct_", "goal_"))
                         or c.endswith("_rate") or c in ("share", "threshold"))
     status, fills = None, ()
     if "status" in frame.columns and "status_label" in columns:
@@ -173,115 +242,84 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
     return Table(name, headed, percent, status, fills, frozen, chart=chart)
 
 
-def _progress_chart(rollup: Rollup) -> Chart | None:
-    """Bars: each commune's share of households against the first target (its first rows)."""
-    first = rollup.spec.targets[0]
-    count = int((rollup.progress["target"] == first.label).sum())
-    if not count:
-        return None
-    return Chart("bar", f"{first.label} / số hộ (chỉ tiêu {first.threshold:.0%})",
-                 PROGRESS_HEADERS["commune"],
-                 (PROGRESS_HEADERS["share"], PROGRESS_HEADERS["threshold"]), count)
-
-
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
                   tables: list[Table] | None = None) -> Path:
     """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
+    from toolkit.archive_xlsx import write_sheet
+
     book = Workbook()
     book.remove(book.active)
+    page = (report_line(rollup), as_of_words(rollup))
     for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
-        _write_sheet(book.create_sheet(table.name), table)
+        write_sheet(book.create_sheet(table.name), table, page)
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
     save_atomically(book, path)
     return path
 
 
-def _series_headers(rollup: Rollup) -> dict[str, str]:
-    spec = rollup.spec
-    names = {"period": "Kỳ"}
-    for key in figure_columns(spec):
-        names[key] = spec.field_spec(key).header
-    for target in spec.targets:
-        names[f"cum_{target.numerator}"] = f"{spec.field_spec(target.numerator).header} (lũy kế)"
-    names["reporting_rate"] = "Tỷ lệ báo cáo"
-    names["on_time_rate"] = "Tỷ lệ đúng hạn"
-    return names
+def column_widths(table: Table, minimum: int = 7) -> list[int]:
+    """Characters each column needs, for both writers: its longest value (text wraps beyond
+    ``table.text_width``), and its header wrapped on up to :data:`HEADER_LINES` lines (never
+    narrower than its longest word)."""
+    out = []
+    maximum = table.text_width
+    for column in table.frame.columns:
+        values = [v for v in table.frame[column] if cell_value(v) is not None]
+        chars = max((display_width(v) for v in values), default=0)
+        if not all(isinstance(v, str) for v in values):
+            maximum = max(maximum, 16)          # numbers are never cut
+        if table.header:
+            text = str(column)
+            longest = max((len(w) for w in text.split()), default=0)
+            chars = max(chars, longest + 2, -(-len(text) // HEADER_LINES) + 3)
+        out.append(max(minimum, min(maximum if table.header else 90, chars)))
+        maximum = table.text_width
+    return out
 
 
-def _write_sheet(sheet, table: Table) -> None:
-    frame = table.frame
-    columns = list(frame.columns)
-    first = 1
-    if table.header:
-        for c, column in enumerate(columns, start=1):
-            put(sheet.cell(1, c), column)
-        style_header(sheet[1])
-        first = 2
-    # One fill object per colour: openpyxl keeps each distinct style once anyway, and building
-    # one per row costs seconds on a national archive.
-    fills = {colour: PatternFill("solid", fgColor=colour) for colour in set(table.fills) if colour}
-    for r, record in enumerate(frame.itertuples(index=False), start=first):
-        for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
-            cell = sheet.cell(r, c)
-            put(cell, cell_value(value))
-            number_format = format_of(table, column, cell.value)
-            if number_format:
-                cell.number_format = number_format
-        if table.status and table.fills[r - first]:
-            sheet.cell(r, columns.index(table.status) + 1).fill = fills[table.fills[r - first]]
-    if not table.header:
-        fit_columns(sheet, maximum=80)
-        return
-    sheet.freeze_panes = "C2" if table.frozen_columns == 2 else "A2"
-    if columns:
-        sheet.auto_filter.ref = f"A1:{sheet.cell(max(1, len(frame) + 1), len(columns)).coordinate}"
-    fit_columns(sheet, maximum=45)
-    sheet.row_dimensions[1].height = 48
-    # Printed on A4 landscape, one page wide, headers repeated on every page.
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    sheet.print_title_rows = "1:1"
-    if table.chart is not None:
-        _write_chart(sheet, table)
+def wraps(value, width: int) -> bool:
+    """A text cell wider than its column wraps, for both writers."""
+    return isinstance(value, str) and len(value) + 2 > width
 
 
-def _write_chart(sheet, table: Table) -> None:
-    spec = table.chart
-    columns = list(table.frame.columns)
-    chart = BarChart() if spec.kind == "bar" else LineChart()
-    if spec.kind == "bar":
-        chart.type = "bar"
-        chart.height = max(8, spec.rows * 0.45)
-        chart.width = 18
-    else:
-        chart.width = 20
-    chart.title = spec.title
-    chart.y_axis.numFmt = "0%"
-    chart.y_axis.scaling.min = 0
-    if spec.percent_max is not None:
-        chart.y_axis.scaling.max = spec.percent_max
-    for header in spec.series:
-        index = columns.index(header) + 1
-        chart.add_data(Reference(sheet, min_col=index, min_row=1, max_row=spec.rows + 1),
-                       titles_from_data=True)
-    labels = columns.index(spec.categories) + 1
-    chart.set_categories(Reference(sheet, min_col=labels, min_row=2, max_row=spec.rows + 1))
-    sheet.add_chart(chart, f"{sheet.cell(1, len(columns) + 2).column_letter}2")
+def header_lines(table: Table, widths: list[int]) -> int:
+    """Lines the wrapped header row needs at ``widths``."""
+    most = 1
+    for column, width in zip(table.frame.columns, widths, strict=True):
+        lines, used = 1, 0
+        for word in str(column).split():
+            if used and used + 1 + len(word) > width - 1:
+                lines, used = lines + 1, len(word)
+            else:
+                used += len(word) + (1 if used else 0)
+        most = max(most, lines)
+    return most
+
+
+def display_width(value) -> int:
+    if isinstance(value, datetime | date):
+        return 12
+    if isinstance(value, float) and not value.is_integer() and abs(value) < 1000:
+        return len(f"{value:,.1f}") + 2
+    from toolkit.excel import display_width as plain
+
+    return plain(value)
 
 
 def cell_value(value):
     """What a table value is in a sheet, for both writers: None for blanks, Python numbers
     for numpy ones."""
+    if hasattr(value, "to_pydatetime"):          # pandas Timestamp
+        value = value.to_pydatetime()
     return None if _blank(value) else _plain(value)
 
 
 def format_of(table: Table, column: str, value) -> str | None:
-    """The number format a value gets, for both writers: percentages, thousands separators."""
+    """The number format a value gets, for both writers: percentages, dates, thousands."""
     if column in table.percent:
         return "0.0%"
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return DATE_FORMAT
     if table.header and isinstance(value, int | float) and not isinstance(value, bool):
         return "#,##0" if float(value).is_integer() else "#,##0.0"
     return None
@@ -299,5 +337,4 @@ def _plain(value):
     if hasattr(value, "item"):
         return value.item()
     return value
-
 

@@ -202,13 +202,27 @@ def _fill_registry(path: Path, rng: random.Random) -> None:
 
 
 def _archive_totals(path: Path) -> dict[str, int]:
-    """Read the province totals back from the archive, as a person opening it would see them."""
+    """Read the province totals back from the archive, as a person opening it would see them:
+    the Toàn tỉnh row of Tổng hợp, which must be the sum of the communes below it."""
     from openpyxl import load_workbook
+
+    from toolkit.dashboard import TOTAL_LABEL
 
     book = load_workbook(path, read_only=True)
     rows = list(book["Tổng hợp"].iter_rows(values_only=True))
     book.close()
-    header = rows[0]
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+    header, body = rows[at], rows[at + 1:]
+    province = next(r for r in body if r[1] == TOTAL_LABEL)
     wanted = {"new_shops": "Số cửa hàng số mở mới (lũy kế)",
               "new_accounts": "Số tài khoản thanh toán điện tử mở mới (lũy kế)"}
-    return {k: int(sum(r[header.index(h)] or 0 for r in rows[1:])) for k, h in wanted.items()}
+    totals = {}
+    for key, name in wanted.items():
+        column = header.index(name)
+        communes = sum(r[column] or 0 for r in body if r[0])
+        total = province[column] or 0
+        if total != communes:
+            raise ToolkitError(f"{path.name}: Tổng hợp's {TOTAL_LABEL} row says {total:,} "
+                               f"{name}, its communes add up to {communes:,}")
+        totals[key] = int(total)
+    return totals

@@ -42,6 +42,8 @@ class Rollup:
     series: pd.DataFrame     # province figures and rates per period of the campaign
     progress: pd.DataFrame   # commune × target: done, goal, gap, pace, projected date
     published: object = None  # a daily.Publication once pushed to Google Sheets
+    province: str = ""
+    campaign: tuple[date, date] | None = None
 
     @property
     def non_reporters(self) -> pd.DataFrame:
@@ -89,6 +91,9 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         .groupby("commune_code").size()
     communes = status.communes.set_index("code")
     communes = communes.join(today.add_prefix("day_")).join(total.add_prefix("cum_"))
+    # Which figures a commune actually typed: the archive leaves the others blank, never 0.
+    communes["typed_day"] = communes.index.isin(today.index)
+    communes["typed_any"] = communes.index.isin(total.index)
     for column in [f"day_{f}" for f in figures] + [f"cum_{f}" for f in figures]:
         communes[column] = communes[column].fillna(0) if column in communes else 0
     communes["errors"] = errors.reindex(communes.index).fillna(0).astype(int)
@@ -111,10 +116,18 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         _areas(spec, communes, status, figures, registry.has_districts),
         status, issues, len(used), digest,
         rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
-        series=daily_series(spec, table, upto, period, figures, campaign)
-        if single else pd.DataFrame(),
-        progress=target_progress(spec, communes, upto, period, day, campaign[0]),
+        series=daily_series(spec, table, upto, period, figures, campaign,
+                            _known_households(communes)) if single else pd.DataFrame(),
+        progress=target_progress(spec, communes, upto, period, day, campaign),
+        province=registry.communes[0].province if registry.communes else "",
+        campaign=campaign,
     )
+
+
+def _known_households(communes: pd.DataFrame) -> pd.Series:
+    """Commune code → households, for the communes whose households are known."""
+    known = communes[communes["households"].fillna(0) > 0]
+    return known.set_index("code")["households"].astype(float)
 
 
 def _failure_issues(spec: ReportSpec, registry, period: str,

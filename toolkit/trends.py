@@ -73,10 +73,13 @@ def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
 
 
 def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, period: str,
-                 figures: list[str], campaign: tuple[date, date]) -> pd.DataFrame:
+                 figures: list[str], campaign: tuple[date, date],
+                 households: pd.Series | None = None) -> pd.DataFrame:
     """Province figures and rates for every period of the campaign up to ``period``.
 
-    ``table`` is ``campaign_status`` for the same period.
+    ``table`` is ``campaign_status`` for the same period. With ``households`` (commune code →
+    households, known ones only) each target's cumulative share of those households too, over
+    the same communes as the rollup's province % — so the last point equals it.
     """
     keys = window_periods(spec, period, campaign)["campaign"]
     series = pd.DataFrame(index=pd.Index(keys, name="period"))
@@ -84,6 +87,12 @@ def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, peri
     series = series.join(sums.round(6)).fillna(0)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = series[target.numerator].cumsum()
+    if households is not None and households.sum() > 0:
+        known = rows[rows["period"].isin(keys) & rows["commune_code"].isin(households.index)]
+        for target in spec.targets:
+            done = known.groupby("period")[target.numerator].sum().reindex(keys).fillna(0)
+            series[f"pct_{target.key}"] = (done.cumsum() / households.sum()).to_numpy()
+            series[f"goal_{target.key}"] = target.threshold
     by_period = table["period"]
     expected = (table["status"] != Status.NOT_EXPECTED.value).groupby(by_period).sum()
     expected = expected.where(expected > 0)
@@ -93,8 +102,10 @@ def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, peri
 
 
 def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame, period: str,
-                    day: date, campaign_start: date) -> pd.DataFrame:
-    """Per commune and target: done, goal, gap, the last 7 days' pace and a projected date."""
+                    day: date, campaign: tuple[date, date]) -> pd.DataFrame:
+    """Per commune and target: done, goal, gap, the last 7 days' pace, a projected date and
+    what it means against the campaign's end (``outlook``; ``late`` when after it)."""
+    campaign_start, campaign_end = campaign
     pace_days = max(1, min(PACE_DAYS, (day - campaign_start).days + 1))
     recent = rows[(rows["period"] <= period)
                   & (rows["period"] > (day - timedelta(days=PACE_DAYS)).isoformat())]
@@ -108,6 +119,10 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
             done = getattr(commune, f"cum_{target.numerator}")
             goal = math.ceil(households * target.threshold) if households else None
             pace = paces.get(commune.code, 0 / pace_days)
+            projected, outlook = _projection(done, goal, pace, day)
+            late = projected is not None and projected > campaign_end
+            if late:
+                outlook = f"Sau khi kết thúc đợt ({campaign_end:%d/%m/%Y})"
             records.append({
                 "code": commune.code, "commune": commune.commune,
                 "district": commune.district, "target": target.label,
@@ -115,16 +130,16 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
                 "goal": goal, "share": done / households if households else None,
                 "gap": max(goal - done, 0) if goal is not None else None,
                 "pace": pace,
-                "projected": _projection(done, goal, pace, day),
+                "projected": projected, "outlook": outlook, "late": late,
             })
     return pd.DataFrame.from_records(records)
 
 
-def _projection(done: float, goal: int | None, pace: float, day: date) -> str:
+def _projection(done: float, goal: int | None, pace: float, day: date) -> tuple[date | None, str]:
     if goal is None:
-        return "Chưa có số hộ"
+        return None, "Chưa có số hộ"
     if done >= goal:
-        return "Đã đạt"
+        return None, "Đã đạt"
     if pace <= 0:
-        return "Chưa có tiến độ 7 ngày qua"
-    return (day + timedelta(days=math.ceil((goal - done) / pace))).strftime("%d/%m/%Y")
+        return None, "Chưa có tiến độ 7 ngày qua"
+    return day + timedelta(days=math.ceil((goal - done) / pace)), "Kịp trong đợt"

@@ -23,7 +23,7 @@ import hashlib
 import json
 from datetime import date, datetime
 
-from toolkit.archive import cell_value, format_of
+from toolkit.archive import TOTAL_COLOUR, cell_value, column_widths, format_of, wraps
 from toolkit.backends.google_requests import (
     DATE_PATTERN,
     LOCALE,
@@ -38,11 +38,12 @@ from toolkit.backends.google_requests import (
     spreadsheet_settings,
     update_cells,
 )
-from toolkit.excel import HEADER_COLOUR, display_width
+from toolkit.excel import HEADER_COLOUR
 from toolkit.periods import VN_TZ
 
 SEPARATOR = " · "
 CHART_COLUMNS = 8
+MAX_CHARTS = 4          # charts on one tab, at most
 #: Looks (spreadsheets.get) and plans a publication may take when answers are lost.
 ROUNDS = 4
 FIELDS = ("properties(locale,timeZone),sheets(properties(sheetId,title,index,"
@@ -57,9 +58,14 @@ def tab_title(report_tab: str, name: str) -> str:
     return f"{report_tab}{SEPARATOR}{name}"
 
 
-def chart_id_for(title: str) -> int:
-    """Our chart on a tab has a stable id, so a re-run replaces it instead of adding another."""
-    return sheet_id_for(f"chart:{title}")
+def chart_id_for(title: str, index: int = 0) -> int:
+    """Our charts on a tab have stable ids, so a re-run replaces them instead of adding more."""
+    return sheet_id_for(f"chart:{title}" if index == 0 else f"chart:{title}#{index}")
+
+
+def chart_ids(title: str) -> list[int]:
+    """The ids our charts of a tab may have, the first chart's first."""
+    return [chart_id_for(title, i) for i in range(MAX_CHARTS)]
 
 
 def url_of(spreadsheet_id: str, sheet_id: int | None = None) -> str:
@@ -87,39 +93,66 @@ def digest(tabs: list[dict]) -> str:
 def _tab(table) -> dict:
     frame = table.frame
     head = 1 if table.header else 0
-    height, width = max(len(frame) + head, head + 1), max(len(frame.columns), 1)  # not all frozen
+    top = table.header_index                       # title lines and a gap above the header
+    height = max(top + len(frame) + head, top + head + 1)  # never all frozen
+    width = max(len(frame.columns), 1)
     header = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP",
               "verticalAlignment": "MIDDLE", "backgroundColor": _rgb(HEADER_COLOUR)}
-    rows = [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
+    rows = [{"values": [cell(line, {"textFormat": {"bold": True,
+                                                   "fontSize": 14 if i == 0 else 11}})]}
+            for i, line in enumerate(table.title)]
+    rows += [{"values": []}] if table.title else []
+    rows += [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
     columns = list(frame.columns)
     coloured = columns.index(table.status) if table.status else -1
+    shaded = [c for c, column in enumerate(columns) if column in table.shade]
+    total = {"textFormat": {"bold": True}, "backgroundColor": _rgb(TOTAL_COLOUR)}
+    widths = column_widths(table)
     for r, record in enumerate(frame.itertuples(index=False, name=None)):
         values = [typed_cell(table, columns[c], v) for c, v in enumerate(record)]
-        if coloured >= 0 and table.fills[r]:
-            values[coloured].setdefault("userEnteredFormat", {})["backgroundColor"] = \
-                _rgb(table.fills[r])
+        for c, v in enumerate(record):
+            if table.header and wraps(cell_value(v), widths[c]):
+                values[c].setdefault("userEnteredFormat", {}).update(
+                    {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"})
+        if r < table.totals:
+            for value in values:
+                value.setdefault("userEnteredFormat", {}).update(total)
+        else:
+            if coloured >= 0 and table.fills[r]:
+                values[coloured].setdefault("userEnteredFormat", {})["backgroundColor"] = \
+                    _rgb(table.fills[r])
+            if table.blank_fills and table.blank_fills[r]:
+                for c in shaded:
+                    if "userEnteredValue" not in values[c]:
+                        values[c].setdefault("userEnteredFormat", {})["backgroundColor"] = \
+                            _rgb(table.blank_fills[r])
         rows.append({"values": values})
-    chart = _chart(table) if table.chart is not None and table.chart.rows else None
+    charts = [_chart(table, chart, i) for i, chart in enumerate(table.all_charts) if chart.rows]
     return {
         "name": table.name, "rows": rows, "height": height, "width": width,
         # A chart is anchored to a cell, which must exist: empty columns to its right hold it.
-        "columns": width + CHART_COLUMNS if table.chart is not None else width,
-        "frozen_rows": head, "frozen_columns": table.frozen_columns,
-        "widths": _widths(table), "chart": chart,
+        "columns": width + CHART_COLUMNS if table.all_charts else width,
+        "header_row": top if head else None,
+        "frozen_rows": table.frozen_rows, "frozen_columns": table.frozen_columns,
+        "widths": [7 * w for w in widths], "charts": charts,
     }
 
 
-def _chart(table) -> dict:
-    """Horizontal bars per commune, or lines over periods, beside the table."""
-    spec = table.chart
+def _chart(table, spec, index: int) -> dict:
+    """Horizontal bars per category, or lines over periods, beside the table; the charts of
+    one tab stacked from the top."""
     columns = list(table.frame.columns)
     bar = spec.kind == "bar"
+    height = max(320, 20 * spec.rows + 120) if bar else 360
+    above = sum(max(320, 20 * c.rows + 120) if c.kind == "bar" else 360
+                for c in table.all_charts[:index] if c.rows)
     return {"type": "BAR" if bar else "LINE", "title": spec.title, "rows": spec.rows,
+            "header_row": table.header_index, "start": spec.start,
             "domain": columns.index(spec.categories),
             "series": [columns.index(h) for h in spec.series],
             "axis": "BOTTOM_AXIS" if bar else "LEFT_AXIS",
-            "height": max(320, 20 * spec.rows + 120) if bar else 360,
-            "anchor_column": len(columns) + 1}
+            "height": height, "anchor_column": len(columns) + 1,
+            "anchor_row": table.header_index + 1 + (above + 20) // 21, "index": index}
 
 
 # -- request bodies (pure) ------------------------------------------------------------------
@@ -154,8 +187,7 @@ def publish_requests(contents: dict[str, list[dict]], metadata: dict,
                 taken.add(sid)
             else:
                 sid = found["properties"]["sheetId"]
-            out += tab_requests(tab, title, sid, position, found,
-                                chart_id_for(title) in charts)
+            out += tab_requests(tab, title, sid, position, found, charts)
             ids[title] = sid
             position += 1
         stale = {tab_title(report_tab, n) for n in known_names} - set(ids)
@@ -165,18 +197,16 @@ def publish_requests(contents: dict[str, list[dict]], metadata: dict,
 
 
 def tab_requests(tab: dict, title: str, sid: int, index: int, found: dict | None,
-                 has_chart: bool = False) -> list[dict]:
+                 charts: set[int] | frozenset[int] = frozenset()) -> list[dict]:
     """One tab rewritten whole: sized to the table, every cell (value, format, note,
     validation) rewritten, cells a person merged split again, shown if hidden, header frozen,
-    filter, chart. ``found`` is the tab as spreadsheets.get described it (None: add it);
-    ``has_chart``: our chart for this tab exists somewhere and is drawn anew."""
+    filter, charts. ``found`` is the tab as spreadsheets.get described it (None: add it);
+    ``charts``: the chart ids that exist somewhere; ours among them are drawn anew."""
     height, width, columns = tab["height"], tab["width"], tab["columns"]
     head = tab["frozen_rows"]
     frozen = {"frozenRowCount": head, "frozenColumnCount": tab["frozen_columns"]}
-    chart_id = chart_id_for(title)
-    out: list[dict] = []
-    if has_chart:
-        out.append({"deleteEmbeddedObject": {"objectId": chart_id}})
+    out: list[dict] = [{"deleteEmbeddedObject": {"objectId": chart_id}}
+                       for chart_id in chart_ids(title) if chart_id in charts]
     if found is not None:
         if found.get("merges"):
             out.append({"unmergeCells": {"range": grid(sid)}})
@@ -192,23 +222,40 @@ def tab_requests(tab: dict, title: str, sid: int, index: int, found: dict | None
                             "userEnteredValue,userEnteredFormat,note,dataValidation"))
     for c, pixels in enumerate(tab["widths"]):
         out.append(column_width(sid, c, c + 1, pixels))
-    if head:
-        out.append({"setBasicFilter": {"filter": {"range": grid(sid, 0, height, 0, width)}}})
-    if tab["chart"] is not None:
-        out.append(chart_request(tab["chart"], sid, chart_id))
+    header_row = tab.get("header_row", 0 if head else None)
+    if header_row is not None:
+        out.append({"setBasicFilter": {"filter": {
+            "range": grid(sid, header_row, height, 0, width)}}})
+    for chart in _charts_of(tab):
+        out.append(chart_request(chart, sid, chart_ids(title)[chart["index"]]))
     return out
+
+
+def _charts_of(tab: dict) -> list[dict]:
+    """A tab's charts; a tab the ledger kept from before tabs had several has one."""
+    if "charts" in tab:
+        return tab["charts"]
+    legacy = tab.get("chart")
+    return [] if legacy is None else [
+        {"start": 0, "header_row": 0, "anchor_row": 1, "index": 0} | legacy]
 
 
 def chart_request(chart: dict, sid: int, chart_id: int) -> dict:
     """addChart with our stable id: Google refuses an id that exists, so never two."""
+    # Data right under the header: the header names the series. A block further down has no
+    # header of its own; its one series is named by the chart's title, without a legend.
+    headed = chart["start"] == 0
+    low = chart["header_row"] + (0 if headed else 1 + chart["start"])
+    high = chart["header_row"] + 1 + chart["start"] + chart["rows"]
+
     def source(column: int) -> dict:
-        return {"sourceRange": {"sources": [grid(sid, 0, chart["rows"] + 1, column,
-                                                 column + 1)]}}
+        return {"sourceRange": {"sources": [grid(sid, low, high, column, column + 1)]}}
 
     basic = {
         "chartType": chart["type"],
-        "legendPosition": "BOTTOM_LEGEND",
-        "headerCount": 1,
+        "legendPosition": "BOTTOM_LEGEND" if headed and chart["type"] == "LINE"
+        else "NO_LEGEND",
+        "headerCount": 1 if headed else 0,
         "domains": [{"domain": source(chart["domain"])}],
         "series": [{"series": source(c), "targetAxis": chart["axis"]} for c in chart["series"]],
     }
@@ -216,15 +263,14 @@ def chart_request(chart: dict, sid: int, chart_id: int) -> dict:
         "chartId": chart_id,
         "spec": {"title": chart["title"], "basicChart": basic},
         "position": {"overlayPosition": {
-            "anchorCell": {"sheetId": sid, "rowIndex": 1, "columnIndex": chart["anchor_column"]},
+            "anchorCell": {"sheetId": sid, "rowIndex": chart["anchor_row"],
+                           "columnIndex": chart["anchor_column"]},
             "widthPixels": 640, "heightPixels": chart["height"]}},
     }}}
 
 
 def typed_cell(table, column: str, value) -> dict:
     """A table value as a typed cell with the archive's number format."""
-    if hasattr(value, "to_pydatetime"):          # pandas Timestamp
-        value = value.to_pydatetime()
     value = cell_value(value)
     if value is None:
         return {}
@@ -234,7 +280,8 @@ def typed_cell(table, column: str, value) -> dict:
         return cell(value.replace(tzinfo=None), {"numberFormat": {
             "type": "DATE_TIME", "pattern": "dd/mm/yyyy hh:mm"}})
     if isinstance(value, date):
-        return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}})
+        return cell(value, {"numberFormat": {"type": "DATE", "pattern": DATE_PATTERN},
+                            "horizontalAlignment": "CENTER"})
     number_format = format_of(table, column, value)
     if number_format is None or isinstance(value, bool) or not isinstance(value, int | float):
         return cell(value)
@@ -244,17 +291,6 @@ def typed_cell(table, column: str, value) -> dict:
 def _rgb(hex_colour: str) -> dict:
     red, green, blue = (int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4))
     return {"red": round(red, 3), "green": round(green, 3), "blue": round(blue, 3)}
-
-
-def _widths(table, minimum: int = 8, maximum: int = 45) -> list[int]:
-    """Column widths that fit the longest value, as the archive's fit_columns does."""
-    out = []
-    for column in table.frame.columns:
-        values = [v for v in table.frame[column] if cell_value(v) is not None]
-        chars = max((display_width(v) for v in ([column] if table.header else []) + values),
-                    default=minimum)
-        out.append(7 * max(minimum, min(maximum if table.header else 80, chars)))
-    return out
 
 
 # -- sending --------------------------------------------------------------------------------

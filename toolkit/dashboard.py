@@ -1,0 +1,204 @@
+"""The pages a director reads first: Tổng hợp, Tiến độ chỉ tiêu, Diễn biến, Xếp hạng.
+
+Built as :class:`toolkit.archive.Table` values, so the Excel archive and the Google rollup
+spreadsheet show the same pages. Tổng hợp passes the ten-second test: a title block (report,
+day, "as of" time, province, the day's reporting in one line), the province total and district
+subtotals above the communes, and the figures that matter — status, today's figure, cumulative,
+% of target, gap — before the others. A figure a commune never typed is blank and coloured,
+never 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from toolkit.layout import display_period
+from toolkit.periods import Status
+from toolkit.rollup import NO_HOUSEHOLDS, Rollup, figure_columns
+from toolkit.status import PROVINCE, UNKNOWN_DISTRICT
+
+TOTAL_LABEL = "Toàn tỉnh"
+RANKED = 10
+SHORT_NO_HOUSEHOLDS = "Chưa có số hộ, chưa tính được tỷ lệ"
+LATE_FILL = "FFC7CE"
+PROGRESS_HEADERS = {
+    "code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)", "target": "Chỉ tiêu",
+    "threshold": "Mức chỉ tiêu", "households": "Số hộ", "done": "Đã đạt (lũy kế)",
+    "goal": "Cần đạt", "share": "Tỷ lệ đạt / số hộ", "gap": "Còn thiếu",
+    "pace": "Bình quân/ngày (7 ngày qua)", "projected": "Dự kiến ngày đạt",
+    "outlook": "Đánh giá",
+}
+RANKING_HEADERS = {"target": "Chỉ tiêu", "group": "Nhóm", "rank": "Hạng",
+                   "commune": "Xã/phường", "district": "Huyện (cũ)",
+                   "share": "Tỷ lệ đạt / số hộ", "threshold": "Mức chỉ tiêu"}
+
+
+def as_of_words(rollup: Rollup) -> str:
+    mode = "theo hạn" if rollup.as_of_mode == "deadline" else "hiện tại"
+    return f"số liệu đến {rollup.as_of:%H:%M} ngày {rollup.as_of:%d/%m/%Y} ({mode})"
+
+
+def report_line(rollup: Rollup) -> str:
+    """Report and day, as the title and every printed page's header say them."""
+    word = {"daily": "ngày", "monthly": "tháng"}.get(rollup.spec.period, "kỳ")
+    return f"{rollup.spec.title} — {word} {display_period(rollup.period)}"
+
+
+def title_lines(rollup: Rollup) -> tuple[str, ...]:
+    province = rollup.areas.iloc[-1]
+    expected = int(province["expected"] or 0)
+    reported = sum(int(province[s.value] or 0) for s in Status if s.reported)
+    timely = sum(int(province[s.value] or 0) for s in Status if s.timely)
+    waiting = sum(int(province[s.value] or 0) for s in Status if s.chased)
+    place = f"Tỉnh {rollup.province} · " if rollup.province else ""
+    deadline = rollup.status.deadline
+    first = place + as_of_words(rollup).capitalize() + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
+    share = (lambda n: f" ({n / expected:.0%})") if expected else (lambda n: "")
+    second = (f"Đã báo cáo {reported}/{expected} xã{share(reported)} · đúng hạn "
+              f"{timely}{share(timely)} · chưa báo cáo hoặc chưa đủ {waiting} xã")
+    return report_line(rollup), first, second
+
+
+def summary_names(rollup: Rollup) -> dict[str, str]:
+    """Column → Vietnamese header of Tổng hợp, in the order shown: what matters first."""
+    spec = rollup.spec
+    day_word = {"daily": "trong ngày", "monthly": "trong tháng"}.get(spec.period, "")
+    once = spec.period == "once"
+
+    def day(key: str) -> str:
+        return f"{spec.field_spec(key).header} {day_word}".strip()
+
+    def cum(key: str) -> str:
+        header = spec.field_spec(key).header
+        return header if once else f"{header} (lũy kế)"
+
+    names = {"code": "Mã xã", "commune": "Xã/phường", "status_label": "Tình trạng báo cáo"}
+    if len(rollup.areas) > 1:
+        names["district"] = "Huyện (cũ)"
+    figures = figure_columns(spec)
+    shown: list[str] = []
+    for target in spec.targets:
+        if not once:
+            names[f"day_{target.numerator}"] = day(target.numerator)
+        names[f"cum_{target.numerator}"] = cum(target.numerator)
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
+        names[f"gap_{target.key}"] = f"{target.label}: còn thiếu (hộ)"
+        shown.append(target.numerator)
+    names["households"] = "Số hộ"
+    for key in figures:
+        if key not in shown and not once:
+            names[f"day_{key}"] = day(key)
+    for key in figures:
+        if key not in shown:
+            names[f"cum_{key}"] = cum(key)
+    if spec.targets:
+        names["rank"] = "Xếp hạng"
+    names["errors"] = "Số lỗi"
+    names["note"] = "Ghi chú"
+    return names
+
+
+def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
+    """Totals (province, then districts) above the communes; and how many total rows."""
+    spec = rollup.spec
+    communes = rollup.communes.copy()
+    day_cols = [c for c in communes if c.startswith("day_")]
+    cum_cols = [c for c in communes if c.startswith("cum_")]
+    for target in spec.targets:
+        goal = (communes["households"].astype(float) * target.threshold).map(
+            lambda g: math.ceil(g) if g == g and g > 0 else None)
+        communes[f"gap_{target.key}"] = [
+            None if g is None else max(g - done, 0)
+            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)]
+    # Never typed: blank, not a zero that reads like a real one.
+    communes[day_cols] = communes[day_cols].astype(object).where(communes["typed_day"], None)
+    never = [*cum_cols, *(c for c in communes if c.startswith(("pct_", "gap_")) or c == "rank")]
+    communes[never] = communes[never].astype(object).where(communes["typed_any"], None)
+    if "note" in communes:
+        communes["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
+    totals = [_total_row(rollup, area) for area in _area_order(rollup)]
+    frame = pd.concat([pd.DataFrame.from_records(totals), communes], ignore_index=True)
+    return frame, len(totals)
+
+
+def _area_order(rollup: Rollup) -> list[pd.Series]:
+    areas = [row for _, row in rollup.areas.iterrows()]
+    return [areas[-1], *areas[:-1]]          # the province first, then its districts
+
+
+def _total_row(rollup: Rollup, area: pd.Series) -> dict:
+    spec = rollup.spec
+    province = area["area"] == PROVINCE
+    expected = int(area["expected"] or 0)
+    reported = sum(int(area[s.value] or 0) for s in Status if s.reported)
+    row = {"code": None,
+           "commune": TOTAL_LABEL if province else f"Cộng {area['area']}",
+           "district": None if province else area["area"],
+           "status_label": f"Đã báo cáo {reported}/{expected} xã",
+           "households": area["households"] or None}
+    for column in area.index:
+        if column.startswith(("day_", "cum_", "pct_")):
+            row[column] = area[column]
+    communes = rollup.communes
+    districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
+    scope = communes if province else communes[districts == area["area"]]
+    known = scope[scope["households"].fillna(0) > 0]
+    for target in spec.targets:
+        households = area["households"] or 0
+        done = known[f"cum_{target.numerator}"].sum()
+        row[f"gap_{target.key}"] = max(math.ceil(households * target.threshold) - done, 0) \
+            if households else None
+    row["errors"] = int(scope["errors"].sum())
+    return row
+
+
+def progress_frame(rollup: Rollup) -> pd.DataFrame:
+    """Tiến độ chỉ tiêu: commune × target, the projected date a real date."""
+    return rollup.progress
+
+
+def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, int]]]:
+    """Per target the top and bottom communes by % of households (all, when few), and each
+    block's (title, first row, rows) for its chart."""
+    blocks, frames, start = [], [], 0
+    known = rollup.communes[rollup.communes["households"].fillna(0) > 0]
+    for target in rollup.spec.targets:
+        share = known[f"cum_{target.numerator}"] / known["households"].astype(float)
+        ranked = known.assign(share=share).sort_values(["share", "code"],
+                                                       ascending=[False, True])
+        ranked = ranked.assign(rank=range(1, len(ranked) + 1))
+        if len(ranked) > 2 * RANKED:
+            top, bottom = ranked.head(RANKED), ranked.tail(RANKED)
+            parts = [top.assign(group=f"{RANKED} xã cao nhất"),
+                     bottom.assign(group=f"{RANKED} xã thấp nhất")]
+            what = f"{RANKED} xã cao nhất và {RANKED} xã thấp nhất"
+        else:
+            parts, what = [ranked.assign(group="Tất cả các xã")], "các xã"
+        block = pd.concat(parts).assign(target=target.label, threshold=target.threshold)
+        if block.empty:
+            continue
+        title = f"{target.label}: {what} (chỉ tiêu {target.threshold:.0%} số hộ)"
+        blocks.append((title, start, len(block)))
+        frames.append(block)
+        start += len(block)
+    if not frames:
+        return pd.DataFrame(), []
+    return pd.concat(frames, ignore_index=True), blocks
+
+
+def series_names(rollup: Rollup) -> dict[str, str]:
+    spec = rollup.spec
+    names = {"period": "Kỳ", "reporting_rate": "Tỷ lệ báo cáo",
+             "on_time_rate": "Tỷ lệ đúng hạn"}
+    for target in spec.targets:
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ (lũy kế)"
+    for threshold in sorted({t.threshold for t in spec.targets}, reverse=True):
+        key = next(t.key for t in spec.targets if t.threshold == threshold)
+        names[f"goal_{key}"] = f"Mức chỉ tiêu {threshold:.0%}"
+    for key in figure_columns(spec):
+        names[key] = spec.field_spec(key).header
+    for target in spec.targets:
+        names[f"cum_{target.numerator}"] = f"{spec.field_spec(target.numerator).header} (lũy kế)"
+    return names
