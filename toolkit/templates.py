@@ -51,6 +51,8 @@ class FieldSpec:
     aggregate: str = "sum"
     private: bool = False
     reconciles_with: str | None = None   # "kts_daily.new_shops": the daily field it totals
+    #: Decimal places a number field shows (0 for money in đồng); int fields show none.
+    decimals: int = 2
 
     @property
     def numeric(self) -> bool:
@@ -294,8 +296,12 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
+    decimals = raw.get("decimals", 0 if kind == "int" else 2)
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
+        problems.append(f"{where}: 'decimals' should be a whole number from 0 to 6")
+        decimals = 2
     unknown = set(raw) - {"key", "header", "type", "required", "min", "max", "choices",
-                          "aliases", "aggregate", "private", "reconciles_with"}
+                          "aliases", "aggregate", "private", "reconciles_with", "decimals"}
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
         problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
@@ -310,6 +316,7 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         aggregate=str(aggregate),
         private=bool(raw.get("private", False)),
         reconciles_with=str(target) if target is not None else None,
+        decimals=0 if kind == "int" else decimals,
     )
 
 

@@ -8,7 +8,7 @@ so nothing a commune typed can come back as a live formula.
 from __future__ import annotations
 
 from toolkit.backends.google_requests import HEADER_FORMAT, HEADER_ROWS, grid, row, update_cells
-from toolkit.layout import BANNER_COLOURS, FEEDBACK_HEADERS, Banner, parse_a1
+from toolkit.layout import BANNER_COLOURS, FEEDBACK_HEADERS, Banner, cell_marks
 
 
 def feedback_write_requests(sid: int, summary: str, rows: list[list[str]]) -> list[dict]:
@@ -42,17 +42,8 @@ def cell_notes(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], str]]:
 
     A cell with several problems gets them all, errors first as the rows are ordered.
     """
-    notes: dict[str, dict[tuple[int, int], list[str]]] = {}
-    for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
-        cell = parse_a1(str(ref or ""))
-        if cell is None:
-            continue
-        where = (cell[0] - 1, cell[1] - 1)
-        text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
-        notes.setdefault(str(tab), {}).setdefault(where, []).append(text)
-    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
-    return {tab: {where: "\n\n".join(texts) + footer for where, texts in cells.items()}
-            for tab, cells in notes.items()}
+    return {tab: {where: text for where, (_level, text) in cells.items()}
+            for tab, cells in cell_marks(rows).items()}
 
 
 def note_requests(sid: int, notes: dict[tuple[int, int], str],
