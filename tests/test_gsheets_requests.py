@@ -341,12 +341,13 @@ def test_note_requests_touch_only_the_cells_marked_now_or_last_time():
     amber = {"red": 1.0, "green": round(0xE6 / 255, 3), "blue": round(0x99 / 255, 3)}
     assert cells == [
         ({"sheetId": 7, "rowIndex": 3, "columnIndex": 2}, [{"values": [
-            {"note": text, "userEnteredFormat": {"backgroundColor": red}}]}]),
+            {"note": text, "userEnteredFormat": {"backgroundColorStyle": {"rgbColor": red}}}]}]),
         ({"sheetId": 7, "rowIndex": 4, "columnIndex": 2}, [{"values": [
-            {"note": "⚠ Cảnh báo", "userEnteredFormat": {"backgroundColor": amber}}]}]),
+            {"note": "⚠ Cảnh báo",
+             "userEnteredFormat": {"backgroundColorStyle": {"rgbColor": amber}}}]}]),
         ({"sheetId": 7, "rowIndex": 9, "columnIndex": 1}, [{"values": [{}]}]),
     ]
     assert {r["updateCells"]["fields"] for r in requests} == {
-        "note,userEnteredFormat.backgroundColor"}
+        "note,userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle"}
     assert not any("range" in r["updateCells"] for r in requests)
     assert gf.note_requests(7, {}, set()) == []

@@ -171,6 +171,10 @@ def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> 
     )
 
 
+#: The look of a commune workbook this version provisions: number formats, fonts, header
+#: heights, input hints, validation. Bump it when they change, and ``toolkit provision``
+#: brings workbooks recorded with another one up to date (values untouched).
+STYLE = "2"
 #: The one typeface of a commune .xlsx workbook (headers, body, Kiểm tra): openpyxl's and
 #: Excel's default body font, so cells a person adds match. Google Sheets keeps its default.
 FONT_NAME = "Calibri"

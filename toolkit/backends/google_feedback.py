@@ -71,6 +71,11 @@ def rgb(hex_colour: str) -> dict:
             for name, i in (("red", 0), ("green", 2), ("blue", 4))}
 
 
+#: A mark is a note and a background: Sheets keeps the colour both as backgroundColor and
+#: backgroundColorStyle, so clearing one alone leaves the other on the cell.
+MARK_FIELDS = "note,userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle"
+
+
 def note_requests(sid: int, marks: dict[tuple[int, int], tuple[str, str]],
                   marked: set[tuple[int, int]]) -> list[dict]:
     """Marks on a report tab's cells: a note and the level's background on each cell of
@@ -82,13 +87,14 @@ def note_requests(sid: int, marks: dict[tuple[int, int], tuple[str, str]],
         if (r, c) in marks:
             level, text = marks[(r, c)]
             fill = LEVEL_COLOURS.get(level, LEVEL_COLOURS["Lỗi"])[0]
-            value = {"note": text, "userEnteredFormat": {"backgroundColor": rgb(fill)}}
+            value = {"note": text,
+                     "userEnteredFormat": {"backgroundColorStyle": {"rgbColor": rgb(fill)}}}
         else:
             value = {}
         out.append({"updateCells": {
             "start": {"sheetId": sid, "rowIndex": r, "columnIndex": c},
             "rows": [{"values": [value]}],
-            "fields": "note,userEnteredFormat.backgroundColor"}})
+            "fields": MARK_FIELDS}})
     return out
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -32,6 +33,7 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     Formula,
+    Restyle,
     SetVillages,
     Snapshot,
     Window,
@@ -52,6 +54,7 @@ from toolkit.layout import (
     HELP_TAB,
     LEVEL_COLOURS,
     LISTS_TAB,
+    STYLE,
     TITLE_ROW,
     Banner,
     TabLayout,
@@ -65,6 +68,8 @@ from toolkit.layout import (
 from toolkit.periods import VN_TZ
 
 UNLOCKED = Protection(locked=False)
+#: The document property that records which look (layout.STYLE) the workbook was given.
+STYLE_PROPERTY = "toolkit_style"
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 #: What openpyxl raises on a malformed part of a file while reading it lazily: a cell whose
@@ -137,9 +142,11 @@ class XlsxStore:
             if LISTS_TAB in book.sheetnames:
                 column = book[LISTS_TAB].iter_rows(min_row=2, max_col=1, values_only=True)
                 villages = tuple(str(r[0]) for r in column if r[0] not in (None, ""))
+            style = (book.custom_doc_props[STYLE_PROPERTY].value
+                     if STYLE_PROPERTY in book.custom_doc_props.names else "1")
         finally:
             book.close()
-        return WorkbookState(tabs=tabs, villages=villages)
+        return WorkbookState(tabs=tabs, villages=villages, style=str(style))
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
@@ -156,6 +163,8 @@ class XlsxStore:
                 _add_tab(book, action.layout)
             elif isinstance(action, AppendPeriods):
                 _append_periods(book[action.layout.tab], action.layout, action.keys)
+            elif isinstance(action, Restyle):
+                _restyle(book[action.layout.tab], action.layout)
             elif isinstance(action, SetVillages):
                 _set_villages(book, action.villages)
             elif isinstance(action, AddHelpTab):
@@ -163,6 +172,7 @@ class XlsxStore:
             elif isinstance(action, AddFeedbackTab):
                 _feedback_sheet(book)
         _order_tabs(book)
+        _record_style(book)
         stamp = _ns(now)
         if original is None:
             safe_write.create(self.path(locator), book.save, stamp)
@@ -419,6 +429,37 @@ def _add_tab(book, layout: TabLayout) -> None:
         _append_periods(sheet, layout, layout.period_keys)
     else:
         _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, FIRST_DATA_ROW + layout.free_rows - 1)
+
+
+def _record_style(book) -> None:
+    props = book.custom_doc_props
+    if STYLE_PROPERTY in props.names:
+        props[STYLE_PROPERTY].value = STYLE
+    else:
+        props.append(StringProperty(name=STYLE_PROPERTY, value=STYLE))
+
+
+def _restyle(sheet, layout: TabLayout) -> None:
+    """A report tab provisioned by an earlier version, given today's look: header style and
+    height, each field cell's format, font and lock, the input hints and validation. No value
+    is written; a column a person widened stays as wide."""
+    widths = {column_letter(r.column): sheet.column_dimensions[column_letter(r.column)].width
+              for r in layout.columns}
+    _dress(sheet, layout)
+    for letter, width in widths.items():
+        if width and width > sheet.column_dimensions[letter].width:
+            sheet.column_dimensions[letter].width = width
+    fields = {r.column for r in layout.columns}
+    kept = []
+    for validation in sheet.data_validations.dataValidation:
+        ranges = list(validation.sqref.ranges)
+        if not all(r.min_col in fields and r.max_col == r.min_col and r.min_row >= FIRST_DATA_ROW
+                   for r in ranges):
+            kept.append(validation)
+    sheet.data_validations.dataValidation = kept
+    last = sheet.max_row if layout.periodic else FIRST_DATA_ROW + layout.free_rows - 1
+    if last >= FIRST_DATA_ROW:
+        _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, last)
 
 
 def _dress(sheet, layout: TabLayout) -> None:
