@@ -85,7 +85,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
         missing = tuple(k for k in layout.period_keys if k not in have)
         if missing:
             actions.append(AppendPeriods(layout, missing))
-    if HELP_TAB not in existing:
+    if HELP_TAB not in existing or outdated:
         actions.append(AddHelpTab(tuple(help_lines(specs, commune.display_name))))
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())

@@ -68,6 +68,7 @@ from toolkit.layout import (
 from toolkit.periods import VN_TZ
 
 UNLOCKED = Protection(locked=False)
+_LINE = 15       # points per line of wrapped text
 #: The document property that records which look (layout.STYLE) the workbook was given.
 STYLE_PROPERTY = "toolkit_style"
 VILLAGE_LIST_ROWS = 500
@@ -288,7 +289,8 @@ class XlsxStore:
                 cell = book[tab].cell(TITLE_ROW, 1)
                 put(cell, banner.text)
                 colour = BANNER_COLOURS.get(banner.tone)
-                cell.font = Font(bold=True, size=13, color=colour) if colour else TITLE_FONT
+                cell.font = (Font(name=FONT_NAME, bold=True, size=13, color=colour) if colour
+                             else TITLE_FONT)
         sheet = _feedback_sheet(book, replace=True)
         put(sheet.cell(TITLE_ROW, 1), summary)
         for r, values in enumerate(rows, start=FIRST_DATA_ROW):
@@ -561,9 +563,13 @@ def _add_help(book, lines: tuple[str, ...]) -> None:
         book.remove(book[HELP_TAB])
     sheet = book.create_sheet(HELP_TAB)
     for row, line in enumerate(lines, start=1):
-        put(sheet.cell(row, 1), line)
+        cell = sheet.cell(row, 1)
+        put(cell, line)
+        cell.font, cell.alignment = BODY_FONT, WRAP
+        sheet.row_dimensions[row].height = _LINE * max(1, -(-len(line) * 11 // 10 // 95))
     sheet.cell(1, 1).font = TITLE_FONT
-    sheet.column_dimensions["A"].width = 110
+    sheet.column_dimensions["A"].width = 100
+    _one_page_wide(sheet)
 
 
 def _feedback_sheet(book, replace: bool = False):
