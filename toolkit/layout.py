@@ -239,15 +239,16 @@ def input_hint(field) -> str:
 
 
 def header_lines(headers, widths) -> int:
-    """Lines the longest header wraps to in its column (bold text is about 1.15 characters
-    per width unit): the header row is drawn that tall, so no header is cut off."""
+    """Lines the longest header wraps to, word by word, in its column (about one bold
+    character per width unit, as LibreOffice drew them): the header row is drawn that tall,
+    so no header is cut off."""
     lines = 1
     for header, width in zip(headers, widths, strict=False):
         words, line, count = str(header).split(), 0, 1
         for word in words:
-            need = len(word) * 1.15 + (1 if line else 0)
-            if line and line + need > width - 1:
-                count, line = count + 1, len(word) * 1.15
+            need = len(word) + (1 if line else 0)
+            if line and line + need > width - 0.5:
+                count, line = count + 1, len(word)
             else:
                 line += need
         lines = max(lines, count)
