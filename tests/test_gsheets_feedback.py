@@ -54,6 +54,14 @@ def test_a_bad_cell_gets_a_note_that_goes_when_it_is_fixed(ready):
     assert "Cách sửa: " in marked["B3"] and "xem trang Kiểm tra" in marked["B3"]
     kiem_tra = fake.values(sid, "'Kiểm tra'!A3:G3")[0]
     assert kiem_tra[:3] == ["20/11/2026", DAILY, "B3"] and kiem_tra[6] == "Lỗi"
+    daily = fake.spreadsheet(sid).by_title(DAILY)
+    light_red = {"red": 1.0, "green": round(0xC7 / 255, 3), "blue": round(0xCE / 255, 3)}
+    assert (daily.user_format(2, 1) or {}).get("backgroundColor") == light_red
+    assert not (daily.user_format(2, 2) or {}).get("backgroundColor")       # C3: not marked
+    check_sheet = fake.spreadsheet(sid).by_title("Kiểm tra")
+    level = check_sheet.user_format(2, 6)
+    assert level["backgroundColor"] == light_red and level["wrapStrategy"] == "WRAP"
+    assert check_sheet.user_format(2, 4)["wrapStrategy"] == "WRAP"         # the message
 
     fake.type(sid, f"'{DAILY}'!B3", "2", as_user=STAFF)
     fake.reset_log()
@@ -61,6 +69,9 @@ def test_a_bad_cell_gets_a_note_that_goes_when_it_is_fixed(ready):
     assert second.written == (ready.registry.by_code()["06040"].display_name,)
     assert fake.count("sheets.spreadsheets.batchUpdate") == 1           # only what changed
     assert notes(fake, sid) == {}
+    daily = fake.spreadsheet(sid).by_title(DAILY)       # a batch swaps in a new copy
+    assert not (daily.user_format(2, 1) or {}).get("backgroundColor")       # mark cleared
+    assert daily.user_format(2, 1)["numberFormat"] == {"type": "NUMBER", "pattern": "#,##0"}
     assert fake.values(sid, f"'{DAILY}'!B3:C3") == [[2, 4]]             # typed values untouched
 
     fake.reset_log()

@@ -330,15 +330,24 @@ def test_notes_name_the_problem_and_the_fix_and_clear_the_rest_of_the_data_rows(
 
 def test_note_requests_touch_only_the_cells_marked_now_or_last_time():
     """One cell each: a note a person put on another cell, or a value typed meanwhile, is
-    never inside a feedback request's range."""
-    notes = {(3, 2): "⚠ Lỗi (21/11/2026): Không phải số."}
-    requests = gf.note_requests(7, notes, {(3, 2), (9, 1)})
+    never inside a feedback request's range. A marked cell gets its note and the level's
+    background (light red #FFC7CE for an error); a fixed one loses both, and nothing else."""
+    text = "⚠ Lỗi (21/11/2026): Không phải số."
+    marks = {(3, 2): ("Lỗi", text), (4, 2): ("Cảnh báo", "⚠ Cảnh báo")}
+    requests = gf.note_requests(7, marks, {(3, 2), (9, 1)})
     check_batch(requests)
     cells = [(r["updateCells"]["start"], r["updateCells"]["rows"]) for r in requests]
+    red = {"red": 1.0, "green": round(0xC7 / 255, 3), "blue": round(0xCE / 255, 3)}
+    amber = {"red": 1.0, "green": round(0xE6 / 255, 3), "blue": round(0x99 / 255, 3)}
     assert cells == [
-        ({"sheetId": 7, "rowIndex": 3, "columnIndex": 2}, [{"values": [{"note": notes[(3, 2)]}]}]),
+        ({"sheetId": 7, "rowIndex": 3, "columnIndex": 2}, [{"values": [
+            {"note": text, "userEnteredFormat": {"backgroundColorStyle": {"rgbColor": red}}}]}]),
+        ({"sheetId": 7, "rowIndex": 4, "columnIndex": 2}, [{"values": [
+            {"note": "⚠ Cảnh báo",
+             "userEnteredFormat": {"backgroundColorStyle": {"rgbColor": amber}}}]}]),
         ({"sheetId": 7, "rowIndex": 9, "columnIndex": 1}, [{"values": [{}]}]),
     ]
-    assert {r["updateCells"]["fields"] for r in requests} == {"note"}
+    assert {r["updateCells"]["fields"] for r in requests} == {
+        "note,userEnteredFormat.backgroundColor,userEnteredFormat.backgroundColorStyle"}
     assert not any("range" in r["updateCells"] for r in requests)
     assert gf.note_requests(7, {}, set()) == []

@@ -15,7 +15,7 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
-from toolkit.layout import Banner, display_period, parse_a1, tab_layout
+from toolkit.layout import STYLE, Banner, display_period, parse_a1, tab_layout
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec
 
@@ -149,7 +149,9 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
         mine = by_commune.get(commune.code, issues.iloc[0:0])
         rows = feedback_rows(mine)
         mine_banners = banners.get(commune.code, {})
-        content = json.dumps([rows, sorted((t, b.text, b.tone) for t, b in mine_banners.items())],
+        # STYLE: a new look of Kiểm tra and the cell marks is written once to every commune.
+        content = json.dumps([STYLE, rows,
+                              sorted((t, b.text, b.tone) for t, b in mine_banners.items())],
                              ensure_ascii=False)
         digest = hashlib.sha256(content.encode()).hexdigest()[:20]
         if previous.get(commune.code) == digest:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from toolkit.parse import read_date, read_month
+from toolkit.parse import format_vn_number, read_date, read_month
 from toolkit.periods import campaign_days, campaign_months
 from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
 
@@ -18,6 +18,8 @@ HELP_TAB = "Hướng dẫn"
 FEEDBACK_TAB = "Kiểm tra"
 LISTS_TAB = "Danh mục"
 FEEDBACK_HEADERS = ("Kỳ báo cáo", "Trang", "Ô", "Giá trị", "Vấn đề", "Cách sửa", "Mức độ")
+#: Kiểm tra's column widths (characters); its cells wrap, so a message is never cut.
+FEEDBACK_WIDTHS = (11, 14, 6, 14, 55, 50, 10)
 
 __all__ = ["TITLE_ROW", "HEADER_ROW", "FIRST_DATA_ROW"]
 
@@ -61,6 +63,27 @@ class Banner:
 
 #: Font colours of the banner tones (RRGGBB); the title keeps the sheet's title style.
 BANNER_COLOURS = {"missing": "C00000", "problems": "B35C00"}
+#: Kiểm tra's level labels → (fill, text colour) RRGGBB: errors light red, warnings amber. A
+#: problem cell on a report tab is filled with the same colour.
+LEVEL_COLOURS = {"Lỗi": ("FFC7CE", "9C0006"), "Cảnh báo": ("FFE699", "7F6000")}
+
+
+def cell_marks(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
+    """Kiểm tra rows → for each tab, each offending cell (0-based row, column) with its
+    level label (the worst of its problems) and the note to show on it, all its problems,
+    errors first as the rows are ordered."""
+    found: dict[str, dict[tuple[int, int], list]] = {}
+    for period, tab, ref, _value, message, fix, level in (r[:7] for r in rows if len(r) >= 7):
+        cell = parse_a1(str(ref or ""))
+        if cell is None:
+            continue
+        where = (cell[0] - 1, cell[1] - 1)
+        text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
+        found.setdefault(str(tab), {}).setdefault(where, []).append((level, text))
+    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
+    return {tab: {where: (marks[0][0], "\n\n".join(t for _, t in marks) + footer)
+                  for where, marks in cells.items()}
+            for tab, cells in found.items()}
 
 
 @dataclass(frozen=True)
@@ -76,6 +99,12 @@ class ColumnRule:
     #: False when the template lists other words for its choices ("Phó ban"): the sheet then
     #: only warns about them, and collect stores them as the choice they stand for.
     refuses_others: bool = True
+    #: What the cell shows when selected: what to type, unit, range (Vietnamese).
+    hint: str = ""
+    #: The cells' number format ("#,##0" for counts and money), None for text.
+    number_format: str | None = None
+    #: Characters wide the column is drawn.
+    width: int = 16
 
 
 @dataclass(frozen=True)
@@ -119,7 +148,9 @@ def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> 
     offset = spec.first_field_column
     columns = tuple(
         ColumnRule(offset + i, f.type, f.min, f.max, f.choices, f.choices_from_villages,
-                   refuses_others=not f.aliases)
+                   refuses_others=not f.aliases, hint=input_hint(f),
+                   number_format=number_format(f),
+                   width=28 if f.type in ("text", "choice") else 16)
         for i, f in enumerate(spec.fields)
     )
     deadline = spec.deadline
@@ -138,6 +169,106 @@ def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> 
         free_rows=spec.free_rows,
         columns=columns,
     )
+
+
+#: The look of a commune workbook this version provisions: number formats, fonts, header
+#: heights, input hints, validation. Bump it when they change, and ``toolkit provision``
+#: brings workbooks recorded with another one up to date (values untouched).
+STYLE = "2"
+#: The one typeface of a commune .xlsx workbook (headers, body, Kiểm tra): openpyxl's and
+#: Excel's default body font, so cells a person adds match. Google Sheets keeps its default.
+FONT_NAME = "Calibri"
+FONT_SIZE = 11
+#: Points per line of wrapped text at FONT_SIZE (Vietnamese diacritics stand tall).
+_LINE_POINTS = 15
+
+
+def number_format(field) -> str | None:
+    """The cells' format: thousands grouped ("#,##0", shown 1.200.000 in a Vietnamese
+    locale), with the field's decimals; dates day first; None for text."""
+    if field.type == "int" or (field.type == "number" and field.decimals == 0):
+        return "#,##0"
+    if field.type == "number":
+        return "#,##0." + "0" + "#" * (field.decimals - 1)
+    if field.type == "date":
+        return "DD/MM/YYYY"
+    return None
+
+
+def _unit(header: str) -> str:
+    """"Doanh số (đồng)" → "đồng"; "" when the header names no unit."""
+    match = re.search(r"\(([^()]{1,12})\)\s*$", header)
+    return match[1] if match and not match[1].startswith("ví dụ") else ""
+
+
+def _range(field) -> str:
+    low, high = field.min, field.max
+    if low is not None and high is not None:
+        return f"từ {format_vn_number(low)} đến {format_vn_number(high)}"
+    if high is not None:
+        return f"không quá {format_vn_number(high)}"
+    return f"từ {format_vn_number(0 if low is None else low)} trở lên"
+
+
+def input_hint(field) -> str:
+    """What a cell of ``field`` says when selected: what to type, the unit, the range.
+    Excel limits an input message to 255 characters, Google shows it as help text."""
+    unit = _unit(field.header)
+    unit_text = f", đơn vị {unit}" if unit else ""
+    empty = ("Bắt buộc; nếu không có thì nhập 0." if field.numeric and field.required
+             else "Bắt buộc." if field.required else "Có thể để trống.")
+    if field.type == "int":
+        text = f"Nhập số nguyên {_range(field)}{unit_text}, ví dụ 12 (không nhập 12,5)."
+    elif field.type == "number":
+        example = "1.250.000" if field.decimals == 0 else "2,5"
+        fraction = "" if field.decimals == 0 else "; phần lẻ dùng dấu phẩy"
+        text = f"Nhập số {_range(field)}{unit_text}, ví dụ {example}{fraction}."
+    elif field.type == "date":
+        text = "Nhập ngày dạng ngày/tháng/năm, ví dụ 23/11/2026."
+    elif field.type == "phone":
+        text = "Nhập số điện thoại 10 chữ số, bắt đầu bằng 0, ví dụ 0912 345 678."
+    elif field.type == "choice":
+        if field.choices_from_villages:
+            text = "Chọn thôn/bản trong danh sách (bấm mũi tên bên phải ô)."
+        else:
+            listed = ", ".join(field.choices[:6]) + (", …" if len(field.choices) > 6 else "")
+            text = f"Chọn trong danh sách: {listed}."
+    else:
+        text = "Nhập chữ (nội dung tự do)."
+    return f"{text} {empty}"[:255]
+
+
+def header_lines(headers, widths) -> int:
+    """Lines the longest header wraps to, word by word, in its column (about one bold
+    character per width unit, as LibreOffice drew them): the header row is drawn that tall,
+    so no header is cut off."""
+    lines = 1
+    for header, width in zip(headers, widths, strict=False):
+        words, line, count = str(header).split(), 0, 1
+        for word in words:
+            need = len(word) + (1 if line else 0)
+            if line and line + need > width - 0.5:
+                count, line = count + 1, len(word)
+            else:
+                line += need
+        lines = max(lines, count)
+    return lines
+
+
+def header_height(headers, widths) -> float:
+    """The header row's height in points."""
+    return round(header_lines(headers, widths) * _LINE_POINTS + 6, 1)
+
+
+def feedback_row_height(values) -> float:
+    """Points a Kiểm tra row needs for its longest wrapped cell (set explicitly: Excel does
+    not grow a row to its wrapped text when it opens a file)."""
+    lines = 1
+    for value, width in zip(values, FEEDBACK_WIDTHS, strict=False):
+        text = "" if value is None else str(value)
+        lines = max(lines, sum(-(-max(len(part), 1) * 11 // (10 * (width - 1)))
+                               for part in text.split("\n")))
+    return round(lines * _LINE_POINTS + 4, 1)
 
 
 def display_period(key: str) -> str:

@@ -114,6 +114,24 @@ def format_vn_number(x) -> str:
     return f"{sign}{grouped},{frac}" if frac else f"{sign}{grouped}"
 
 
+def typed_text(raw) -> str:
+    """A cell's value as the commune sees it in a Vietnamese sheet, for Kiểm tra: 12,5 and
+    1.200.000, "Có"/"Không" for a TRUE/FALSE cell, dates dd/mm/yyyy; text as typed."""
+    if raw is None:
+        return ""
+    if isinstance(raw, bool):
+        return "Có" if raw else "Không"
+    if isinstance(raw, int | float | Decimal) or hasattr(raw, "item"):
+        return format_vn_number(raw)
+    if isinstance(raw, datetime):
+        return f"{raw:%d/%m/%Y %H:%M}" if raw.time() != time() else f"{raw:%d/%m/%Y}"
+    if isinstance(raw, date):
+        return f"{raw:%d/%m/%Y}"
+    if isinstance(raw, time):
+        return f"{raw:%H:%M}"
+    return str(raw)
+
+
 def parse_cell(raw, kind: str, *, minimum: float | None = None, maximum: float | None = None,
                choices: tuple[str, ...] = (),
                aliases: tuple[tuple[str, str], ...] = ()) -> Parsed:

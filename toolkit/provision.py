@@ -21,11 +21,12 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     Localize,
+    Restyle,
     SetVillages,
     WorkbookState,
 )
 from toolkit.errors import WorkbookBusy, WorkbookError
-from toolkit.layout import FEEDBACK_TAB, HELP_TAB, help_lines, tab_layout
+from toolkit.layout import FEEDBACK_TAB, HELP_TAB, STYLE, help_lines, tab_layout
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
 
@@ -72,16 +73,19 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     if any(f.choices_from_villages for s in specs for f in s.fields):
         if state is None or tuple(commune.villages) != state.villages:
             actions.append(SetVillages(tuple(commune.villages)))
+    outdated = state is not None and state.style is not None and state.style != STYLE
     for spec in specs:
         layout = tab_layout(spec, commune.display_name, start, end)
         if spec.tab not in existing:
             actions.append(AddTab(layout))
             continue
+        if outdated:
+            actions.append(Restyle(layout))
         have = set(existing[spec.tab])
         missing = tuple(k for k in layout.period_keys if k not in have)
         if missing:
             actions.append(AppendPeriods(layout, missing))
-    if HELP_TAB not in existing:
+    if HELP_TAB not in existing or outdated:
         actions.append(AddHelpTab(tuple(help_lines(specs, commune.display_name))))
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())

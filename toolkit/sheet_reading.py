@@ -24,7 +24,7 @@ from toolkit.layout import (
     period_key_of,
 )
 from toolkit.ledger import Problem, RowVersion
-from toolkit.parse import parse_cell, strip_diacritics
+from toolkit.parse import parse_cell, strip_diacritics, typed_text
 from toolkit.periods import ONCE
 from toolkit.templates import FieldSpec, ReportSpec
 
@@ -237,7 +237,7 @@ def _field_value(field: FieldSpec, raw, villages: tuple[str, ...],
 
     if not isinstance(raw, Formula):
         parsed = parse(raw)
-        return parsed.value, (Problem(str(raw), parsed.error) if parsed.error else None)
+        return parsed.value, (Problem(typed_text(raw), parsed.error) if parsed.error else None)
     where = f"Ô {cell} có công thức {raw.text}"
     if raw.has_cached:
         parsed = parse(raw.cached)

@@ -53,6 +53,8 @@ class FieldSpec:
     aggregate: str = "sum"
     private: bool = False
     reconciles_with: str | None = None   # "kts_daily.new_shops": the daily field it totals
+    #: Decimal places a number field shows (0 for money in đồng); int fields show none.
+    decimals: int = 2
 
     @property
     def numeric(self) -> bool:
@@ -127,7 +129,7 @@ class ReportSpec:
 
 # Every name a template may hold; any other is reported with the name most likely meant.
 FIELD_SETTINGS = ("key", "header", "type", "required", "min", "max", "choices", "aliases",
-                  "aggregate", "private", "reconciles_with")
+                  "aggregate", "private", "reconciles_with", "decimals")
 ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "phone", "leader",
                    "min_members")
 SCHEMA: dict = {
@@ -481,6 +483,10 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
             problems.append(f"{where}: '{bound}' should be a number")
+    decimals = raw.get("decimals", 0 if kind == "int" else 2)
+    if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
+        problems.append(f"{where}: 'decimals' should be a whole number from 0 to 6")
+        decimals = 2
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
         problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
@@ -493,6 +499,7 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
         aggregate=str(aggregate),
         private=bool(raw.get("private", False)),
         reconciles_with=str(target) if target is not None else None,
+        decimals=0 if kind == "int" else decimals,
     )
 
 

@@ -22,9 +22,11 @@ from toolkit.checks.reconcile import reconcile_issues
 from toolkit.checks.rosters import roster_issues
 from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
+from toolkit.fixes import fix_for
 from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.ledger import Problem
+from toolkit.parse import format_vn_number, typed_text
 from toolkit.periods import Status, key_for
 from toolkit.templates import ReportSpec, parse_term
 
@@ -121,7 +123,8 @@ def per_commune(spec: ReportSpec, registry, period: str, doing: str,
 def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cell: str,
             value, check: str, level: str, message: str, fix: str) -> dict:
     return issue(spec, code, names.get(code, code), period, cell,
-                 "" if value is None else str(value), check, level, message, fix)
+                 value if isinstance(value, str) else typed_text(value), check, level, message,
+                 fix)
 
 
 def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) -> list[dict]:
@@ -134,6 +137,7 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
     required fields, and a warning (a value read, with a remark) never stands for one.
     """
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
+    fields = {f.key: f for f in spec.fields}
     codes, periods = rows["commune_code"].to_numpy(), rows["period"].to_numpy()
     sheet_rows = rows["sheet_row"].to_numpy()
     problems = rows["problems"].to_numpy()
@@ -149,7 +153,8 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
             found.append((i, order, _record(
                 spec, names, codes[i], periods[i], cell, problem.raw, check, problem.level,
                 problem.message,
-                problem.fix or "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")))
+                problem.fix or (fix_for(fields[key], problem.raw) if key in fields
+                                else "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn."))))
     counted = np.asarray(periods != "?", dtype=bool)
     for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
         if not wanted.required:
@@ -286,7 +291,7 @@ def _reported(spec: ReportSpec, versions: pd.DataFrame, codes: list[str], due: l
 def _fmt(value) -> str:
     if value is None or pd.isna(value):
         return ""
-    return f"{value:,.0f}".replace(",", ".") if float(value).is_integer() else f"{value:g}"
+    return format_vn_number(value)
 
 
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,

@@ -56,6 +56,9 @@ class WorkbookState:
     grants: tuple[Grant, ...] = ()         # who the workbook is shared with, where the store shares
     locale: str | None = None              # the spreadsheet's locale, where the store has one
     time_zone: str | None = None
+    #: The look (layout.STYLE) the workbook was provisioned with, where the store records one
+    #: (.xlsx: a document property); None when it does not.
+    style: str | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,17 @@ class SetVillages:
 
     def describe(self) -> str:
         return f"cập nhật danh sách thôn/bản ({len(self.villages)} thôn/bản)"
+
+
+@dataclass(frozen=True)
+class Restyle:
+    """Bring an existing report tab's look up to date — header style and height, number
+    formats, fonts, input hints and validation — without touching a value."""
+
+    layout: TabLayout
+
+    def describe(self) -> str:
+        return f"update formats, hints and validation of '{self.layout.tab}' (values kept)"
 
 
 @dataclass(frozen=True)
@@ -154,8 +168,8 @@ class MakeEditor:
 
 
 SharingAction = ShareWith | Revoke | MakeEditor
-Action = (CreateWorkbook | AddTab | AppendPeriods | SetVillages | AddHelpTab | AddFeedbackTab
-          | ShareWith | Revoke | MakeEditor | Localize)
+Action = (CreateWorkbook | AddTab | AppendPeriods | Restyle | SetVillages | AddHelpTab
+          | AddFeedbackTab | ShareWith | Revoke | MakeEditor | Localize)
 
 
 #: Rows below a report tab's template region that a read looks at, to notice what was pasted

@@ -17,11 +17,13 @@ from toolkit.backends.base import LOCALE, TIME_ZONE
 from toolkit.layout import (
     FEEDBACK_HEADERS,
     FEEDBACK_TAB,
+    FEEDBACK_WIDTHS,
     FIRST_DATA_ROW,
     HELP_TAB,
     LISTS_TAB,
     TabLayout,
     column_letter,
+    header_height,
 )
 from toolkit.parse import SERIAL_EPOCH
 
@@ -187,14 +189,14 @@ def validation_rule(rule, column: int, first_row: int) -> dict | None:
         # No argument separators: vi_VN formulas use ';' where en_US uses ','.
         formula = f"=(INT({ref})={ref})*({ref}>={number_text(math.ceil(minimum))})=1"
         return {"condition": {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]},
-                "inputMessage": "Chỉ nhập số nguyên không âm, ví dụ 12.", "strict": True}
+                "inputMessage": rule.hint, "strict": True}
     if rule.kind == "number":
         return {"condition": {"type": "NUMBER_GREATER_THAN_EQ",
                               "values": [{"userEnteredValue": number_text(minimum)}]},
-                "inputMessage": "Chỉ nhập số không âm, ví dụ 2,5.", "strict": True}
+                "inputMessage": rule.hint, "strict": True}
     if rule.kind == "date":
         return {"condition": {"type": "DATE_IS_VALID"},
-                "inputMessage": "Nhập ngày dạng 23/11/2026.", "strict": True}
+                "inputMessage": rule.hint, "strict": True}
     if rule.kind == "choice":
         if rule.uses_village_list:
             source = f"={quote_tab(LISTS_TAB)}!$A$2:$A${VILLAGE_LIST_ROWS}"
@@ -202,7 +204,7 @@ def validation_rule(rule, column: int, first_row: int) -> dict | None:
         else:
             condition = {"type": "ONE_OF_LIST",
                          "values": [{"userEnteredValue": c} for c in rule.choices]}
-        return {"condition": condition, "inputMessage": "Chọn một giá trị trong danh sách.",
+        return {"condition": condition, "inputMessage": rule.hint,
                 "strict": rule.refuses_others, "showCustomUi": True}
     return None
 
@@ -213,6 +215,8 @@ def field_rows_requests(layout: TabLayout, sheet_id: int, first: int, last: int)
     for rule in layout.columns:
         rng = grid(sheet_id, first - 1, last, rule.column - 1, rule.column)
         fmt = _NUMBER_FORMATS.get(rule.kind)
+        if rule.number_format and rule.kind != "date":
+            fmt = {"type": "NUMBER", "pattern": rule.number_format}
         if fmt is not None:
             out.append({"repeatCell": {"range": rng, "cell": {"userEnteredFormat": {
                 "numberFormat": fmt}}, "fields": "userEnteredFormat.numberFormat"}})
@@ -278,12 +282,11 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
         ], "userEnteredValue,userEnteredFormat"),
         {"updateDimensionProperties": {
             "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
-            "properties": {"pixelSize": 60}, "fields": "pixelSize"}},
+            "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
         column_width(sid, 0, 1, 100),
     ]
     for rule in layout.columns:
-        pixels = 200 if rule.kind in ("text", "choice") else 120
-        out.append(column_width(sid, rule.column - 1, rule.column, pixels))
+        out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
     if layout.periodic:
         if layout.period_keys:
             out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
@@ -294,6 +297,15 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
                                    FIRST_DATA_ROW + layout.free_rows - 1)
     out.append(protect(grid(sid, 0, HEADER_ROWS), f"{layout.tab}: dòng tiêu đề", editors))
     return out
+
+
+def header_pixels(layout: TabLayout) -> int:
+    """The header row tall enough for its wrapped headers (the widths drawn: 7 px a
+    character), at least the 60 px it always had."""
+    widths = {1: 100 / 7, **{r.column: r.width for r in layout.columns}}
+    points = header_height(layout.headers, [widths.get(c, 16)
+                                            for c in range(1, len(layout.headers) + 1)])
+    return max(60, round(points * 4 / 3))
 
 
 def tab_size(layout: TabLayout) -> tuple[int, int]:
@@ -323,8 +335,8 @@ def feedback_tab_requests(sid: int) -> list[dict]:
         row(["Chưa kiểm tra lần nào."], {"textFormat": {"bold": True, "fontSize": 12}}),
         row(FEEDBACK_HEADERS, HEADER_FORMAT),
     ], "userEnteredValue,userEnteredFormat")]
-    for col, chars in enumerate((12, 16, 8, 16, 60, 60, 10)):
-        out.append(column_width(sid, col, col + 1, chars * 7))
+    for col, chars in enumerate(FEEDBACK_WIDTHS):
+        out.append(column_width(sid, col, col + 1, chars * 8))
     return out
 
 

@@ -61,6 +61,7 @@ from toolkit.layout import (
     HELP_TAB,
     LISTS_TAB,
     Banner,
+    cell_marks,
     column_letter,
     period_key_of,
 )
@@ -316,7 +317,7 @@ class GSheetsStore:
         wrote.
         """
         banners = banners or {}
-        notes = gf.cell_notes(rows)
+        notes = cell_marks(rows)
         marked: dict[str, set | None] = {
             t: {tuple(c) for c in cells} for t, cells in (noted or {}).items()}
         if noted is None:       # marks of an earlier version: unknown cells, whole data rows
@@ -358,7 +359,8 @@ def _feedback_batch(ids: dict[str, int], summary: str, rows: list[list[str]],
         if tab == FEEDBACK_TAB:
             continue
         if tab in marked and marked[tab] is None:
-            requests.append(gf.notes_request(sid, notes.get(tab, {})))
+            requests.append(gf.notes_request(
+                sid, {where: text for where, (_level, text) in notes.get(tab, {}).items()}))
         else:
             requests += gf.note_requests(sid, notes.get(tab, {}), marked.get(tab) or set())
     return requests

@@ -19,7 +19,9 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font, Protection
+from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
+from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from toolkit.backends import safe_write
@@ -31,6 +33,7 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     Formula,
+    Restyle,
     SetVillages,
     Snapshot,
     Window,
@@ -38,25 +41,36 @@ from toolkit.backends.base import (
 )
 from toolkit.backends.lockfiles import holder
 from toolkit.errors import WorkbookBusy, WorkbookError
-from toolkit.excel import HEADER_FONT, TITLE_FONT, WRAP, put, style_header
+from toolkit.excel import BODY_FONT, HEADER_FONT, TITLE_FONT, WRAP, put, style_header
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
     FEEDBACK_TAB,
+    FEEDBACK_WIDTHS,
     FIRST_DATA_ROW,
+    FONT_NAME,
+    FONT_SIZE,
     HEADER_ROW,
     HELP_TAB,
+    LEVEL_COLOURS,
     LISTS_TAB,
+    STYLE,
     TITLE_ROW,
     Banner,
     TabLayout,
     a1,
+    cell_marks,
     column_letter,
+    feedback_row_height,
+    header_height,
     period_key_of,
 )
 from toolkit.periods import VN_TZ
 
 UNLOCKED = Protection(locked=False)
+_LINE = 15       # points per line of wrapped text
+#: The document property that records which look (layout.STYLE) the workbook was given.
+STYLE_PROPERTY = "toolkit_style"
 VILLAGE_LIST_ROWS = 500
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 #: What openpyxl raises on a malformed part of a file while reading it lazily: a cell whose
@@ -129,9 +143,11 @@ class XlsxStore:
             if LISTS_TAB in book.sheetnames:
                 column = book[LISTS_TAB].iter_rows(min_row=2, max_col=1, values_only=True)
                 villages = tuple(str(r[0]) for r in column if r[0] not in (None, ""))
+            style = (book.custom_doc_props[STYLE_PROPERTY].value
+                     if STYLE_PROPERTY in book.custom_doc_props.names else "1")
         finally:
             book.close()
-        return WorkbookState(tabs=tabs, villages=villages)
+        return WorkbookState(tabs=tabs, villages=villages, style=str(style))
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
@@ -148,6 +164,8 @@ class XlsxStore:
                 _add_tab(book, action.layout)
             elif isinstance(action, AppendPeriods):
                 _append_periods(book[action.layout.tab], action.layout, action.keys)
+            elif isinstance(action, Restyle):
+                _restyle(book[action.layout.tab], action.layout)
             elif isinstance(action, SetVillages):
                 _set_villages(book, action.villages)
             elif isinstance(action, AddHelpTab):
@@ -155,6 +173,7 @@ class XlsxStore:
             elif isinstance(action, AddFeedbackTab):
                 _feedback_sheet(book)
         _order_tabs(book)
+        _record_style(book)
         stamp = _ns(now)
         if original is None:
             safe_write.create(self.path(locator), book.save, stamp)
@@ -270,12 +289,19 @@ class XlsxStore:
                 cell = book[tab].cell(TITLE_ROW, 1)
                 put(cell, banner.text)
                 colour = BANNER_COLOURS.get(banner.tone)
-                cell.font = Font(bold=True, size=13, color=colour) if colour else TITLE_FONT
+                cell.font = (Font(name=FONT_NAME, bold=True, size=13, color=colour) if colour
+                             else TITLE_FONT)
         sheet = _feedback_sheet(book, replace=True)
         put(sheet.cell(TITLE_ROW, 1), summary)
         for r, values in enumerate(rows, start=FIRST_DATA_ROW):
             for c, value in enumerate(values, start=1):
                 put(sheet.cell(r, c), value)
+            _feedback_row_style(sheet, r, values)
+        marks = cell_marks(rows)
+        for tab in dict.fromkeys([*report_tabs, *marks]):
+            if tab in book.sheetnames:
+                was = None if noted is None else {tuple(c) for c in noted.get(tab, [])}
+                _mark_cells(book[tab], marks.get(tab, {}), was)
         return safe_write.replace(original, book.save, _ns(now))
 
     def _original(self, locator: str) -> safe_write.Original:
@@ -394,22 +420,70 @@ def _add_tab(book, layout: TabLayout) -> None:
     sheet.cell(TITLE_ROW, 1).font = TITLE_FONT
     for c, header in enumerate(layout.headers, start=1):
         put(sheet.cell(HEADER_ROW, c), header)
-    style_header(sheet[HEADER_ROW])
-    sheet.row_dimensions[HEADER_ROW].height = 45
-    for rule in layout.columns:
-        width = 28 if rule.kind in ("text", "choice") else 16
-        sheet.column_dimensions[column_letter(rule.column)].width = width
-    sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width or 0, 13)
     lead = 1 if layout.periodic else 0
     sheet.freeze_panes = a1(FIRST_DATA_ROW, 1 + lead)
     # Header rows are locked; staff may still resize columns and filter.
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
     sheet.protection.autoFilter = False
+    _dress(sheet, layout)
     if layout.periodic:
         _append_periods(sheet, layout, layout.period_keys)
     else:
         _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, FIRST_DATA_ROW + layout.free_rows - 1)
+
+
+def _record_style(book) -> None:
+    props = book.custom_doc_props
+    if STYLE_PROPERTY in props.names:
+        props[STYLE_PROPERTY].value = STYLE
+    else:
+        props.append(StringProperty(name=STYLE_PROPERTY, value=STYLE))
+
+
+def _restyle(sheet, layout: TabLayout) -> None:
+    """A report tab provisioned by an earlier version, given today's look: header style and
+    height, each field cell's format, font and lock, the input hints and validation. No value
+    is written; a column a person widened stays as wide."""
+    widths = {column_letter(r.column): sheet.column_dimensions[column_letter(r.column)].width
+              for r in layout.columns}
+    _dress(sheet, layout)
+    for letter, width in widths.items():
+        if width and width > sheet.column_dimensions[letter].width:
+            sheet.column_dimensions[letter].width = width
+    fields = {r.column for r in layout.columns}
+    kept = []
+    for validation in sheet.data_validations.dataValidation:
+        ranges = list(validation.sqref.ranges)
+        if not all(r.min_col in fields and r.max_col == r.min_col and r.min_row >= FIRST_DATA_ROW
+                   for r in ranges):
+            kept.append(validation)
+    sheet.data_validations.dataValidation = kept
+    last = sheet.max_row if layout.periodic else FIRST_DATA_ROW + layout.free_rows - 1
+    if last >= FIRST_DATA_ROW:
+        _unlock_and_validate(sheet, layout, FIRST_DATA_ROW, last)
+
+
+def _dress(sheet, layout: TabLayout) -> None:
+    """The look of a report tab that holds no typed value: header style, column widths, a
+    header row tall enough for its wrapped headers, one page wide when printed."""
+    style_header(sheet[HEADER_ROW][:len(layout.headers)])
+    widths = {1: 13}
+    for rule in layout.columns:
+        widths[rule.column] = rule.width
+    for column, width in widths.items():
+        sheet.column_dimensions[column_letter(column)].width = width
+    sheet.row_dimensions[HEADER_ROW].height = header_height(
+        layout.headers, [widths.get(c, 13) for c in range(1, len(layout.headers) + 1)])
+    _one_page_wide(sheet)
+
+
+def _one_page_wide(sheet) -> None:
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
 
 
 def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
@@ -430,42 +504,48 @@ def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
 
 def _unlock_and_validate(sheet, layout: TabLayout, first: int, last: int) -> None:
     for rule in layout.columns:
-        letter = column_letter(rule.column)
         for row in range(first, last + 1):
-            cell = sheet.cell(row, rule.column)
-            cell.protection = UNLOCKED
-            if rule.kind == "text":
-                cell.alignment = WRAP
+            _style_field_cell(sheet.cell(row, rule.column), rule)
         validation = _validation(rule)
-        if validation is not None:
-            sheet.add_data_validation(validation)
-            validation.add(f"{letter}{first}:{letter}{last}")
+        letter = column_letter(rule.column)
+        sheet.add_data_validation(validation)
+        validation.add(f"{letter}{first}:{letter}{last}")
 
 
-def _validation(rule) -> DataValidation | None:
+def _style_field_cell(cell, rule) -> None:
+    """Format, font, wrap and unlock one field cell: never its value."""
+    cell.protection = UNLOCKED
+    cell.font = BODY_FONT
+    if rule.number_format:
+        cell.number_format = rule.number_format
+    if rule.kind == "text":
+        cell.alignment = WRAP
+
+
+def _validation(rule) -> DataValidation:
+    """The column's rule with its input hint; an empty cell is always allowed (a blank is
+    "not typed yet", which Kiểm tra reports, not invalid data to circle)."""
     minimum = 0 if rule.minimum is None else rule.minimum
+    common = dict(allow_blank=True, showInputMessage=True, promptTitle="Cách nhập",
+                  prompt=rule.hint, showErrorMessage=True, errorTitle="Số không hợp lệ",
+                  error=rule.hint)
+    bounds = (dict(operator="between", formula2=str(rule.maximum)) if rule.maximum is not None
+              else dict(operator="greaterThanOrEqual"))
     if rule.kind == "int":
-        return DataValidation(
-            type="whole", operator="greaterThanOrEqual", formula1=str(int(minimum)),
-            showErrorMessage=True, errorTitle="Số không hợp lệ",
-            error="Chỉ nhập số nguyên không âm, ví dụ 12.",
-        )
+        return DataValidation(type="whole", formula1=str(int(minimum)), **bounds, **common)
     if rule.kind == "number":
-        return DataValidation(
-            type="decimal", operator="greaterThanOrEqual", formula1=str(minimum),
-            showErrorMessage=True, errorTitle="Số không hợp lệ",
-            error="Chỉ nhập số không âm, ví dụ 2,5.",
-        )
+        return DataValidation(type="decimal", formula1=str(minimum), **bounds, **common)
     if rule.kind == "choice":
         source = (f"'{LISTS_TAB}'!$A$2:$A${VILLAGE_LIST_ROWS}" if rule.uses_village_list
                   else '"' + ",".join(rule.choices) + '"')
         return DataValidation(
-            type="list", formula1=source, allow_blank=True, showErrorMessage=True,
-            errorStyle="stop" if rule.refuses_others else "warning",
-            errorTitle="Giá trị không có trong danh sách",
-            error="Chọn một giá trị trong danh sách.",
-        )
-    return None
+            type="list", formula1=source, errorStyle="stop" if rule.refuses_others else "warning",
+            **{**common, "errorTitle": "Giá trị không có trong danh sách",
+               "error": "Chọn một giá trị trong danh sách."})
+    # Text, dates and phones: the hint only; collect reads what was typed and Kiểm tra says
+    # what to fix.
+    return DataValidation(allow_blank=True, showInputMessage=True, promptTitle="Cách nhập",
+                          prompt=rule.hint)
 
 
 def _set_villages(book, villages: tuple[str, ...]) -> None:
@@ -483,9 +563,13 @@ def _add_help(book, lines: tuple[str, ...]) -> None:
         book.remove(book[HELP_TAB])
     sheet = book.create_sheet(HELP_TAB)
     for row, line in enumerate(lines, start=1):
-        put(sheet.cell(row, 1), line)
+        cell = sheet.cell(row, 1)
+        put(cell, line)
+        cell.font, cell.alignment = BODY_FONT, WRAP
+        sheet.row_dimensions[row].height = _LINE * max(1, -(-len(line) * 11 // 10 // 95))
     sheet.cell(1, 1).font = TITLE_FONT
-    sheet.column_dimensions["A"].width = 110
+    sheet.column_dimensions["A"].width = 100
+    _one_page_wide(sheet)
 
 
 def _feedback_sheet(book, replace: bool = False):
@@ -503,9 +587,59 @@ def _feedback_sheet(book, replace: bool = False):
         put(sheet.cell(HEADER_ROW, c), header)
     style_header(sheet[HEADER_ROW])
     sheet.freeze_panes = a1(FIRST_DATA_ROW, 1)
-    for letter, width in zip("ABCDEFG", (12, 16, 8, 16, 60, 60, 10), strict=True):
+    for letter, width in zip("ABCDEFG", FEEDBACK_WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
+    _one_page_wide(sheet)
     return sheet
+
+
+def _feedback_row_style(sheet, r: int, values: list) -> None:
+    """One Kiểm tra row: every cell wrapped (the whole message shows), the level in its
+    colour, the row as tall as its longest wrapped text."""
+    fill, ink = LEVEL_COLOURS.get(str(values[-1]) if values else "", (None, None))
+    for c in range(1, len(FEEDBACK_HEADERS) + 1):
+        cell = sheet.cell(r, c)
+        cell.font = BODY_FONT
+        cell.alignment = WRAP
+    if fill:
+        level = sheet.cell(r, len(FEEDBACK_HEADERS))
+        level.fill = PatternFill("solid", fgColor=fill)
+        level.font = Font(name=FONT_NAME, size=FONT_SIZE, bold=True, color=ink)
+    sheet.row_dimensions[r].height = feedback_row_height(values)
+
+
+#: Who the comments the toolkit puts on problem cells are by: how it knows them from a
+#: person's comments, which it never touches.
+MARK_AUTHOR = "Kiểm tra tự động (Sở)"
+
+
+def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
+                was: set[tuple[int, int]] | None) -> None:
+    """Fill and comment each problem cell (0-based row, column → level label, note); take the
+    toolkit's marks off cells no longer in ``marks``. ``was``: the cells the last write marked
+    (None: not known, every cell with our fill may be ours). A person's own comment or fill
+    is never replaced nor removed; values are never touched."""
+    ours = {PatternFill("solid", fgColor=fill).fgColor.rgb for fill, _ in LEVEL_COLOURS.values()}
+    for (row, column), cell in list(sheet._cells.items()):
+        where = (row - 1, column - 1)
+        if where in marks or row < FIRST_DATA_ROW:
+            continue
+        if cell.comment is not None and cell.comment.author == MARK_AUTHOR:
+            cell.comment = None
+        if (was is None or where in was) and cell.fill.fill_type == "solid" \
+                and cell.fill.fgColor.rgb in ours:
+            cell.fill = PatternFill()
+    for (r, c), (level, text) in marks.items():
+        cell = sheet.cell(r + 1, c + 1)
+        fill = LEVEL_COLOURS.get(level, LEVEL_COLOURS["Lỗi"])[0]
+        own_fill = cell.fill.fill_type is not None and cell.fill.fgColor.rgb not in ours
+        if not own_fill:
+            cell.fill = PatternFill("solid", fgColor=fill)
+        if cell.comment is None or cell.comment.author == MARK_AUTHOR:
+            comment = Comment(text, MARK_AUTHOR)
+            comment.width = 320
+            comment.height = min(60 + 16 * (len(text) // 45 + text.count("\n")), 400)
+            cell.comment = comment
 
 
 def _order_tabs(book) -> None:

@@ -85,14 +85,16 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                     (peers["low"][0], peers["high"][0])
                 x = series.iloc[here[i]]
                 x = x.item() if hasattr(x, "item") else x
+                usual = (f"{format_vn_number(round(float(low)))}–"
+                         f"{format_vn_number(round(float(high)))}")
                 issues.append(_issue(spec, communes[commune_of[here[i]]], names, periods[p],
                                      int(sheet_rows[here[i]]), columns[field.key], x,
                                      f"outlier:{field.key}",
                                      f"\"{field.header}\" = {format_vn_number(x)} cao bất thường "
-                                     f"{why} (thường trong khoảng "
-                                     f"{format_vn_number(round(float(low)))}–"
-                                     f"{format_vn_number(round(float(high)))}).",
-                                     "Kiểm tra lại số liệu; nếu đúng, ghi lý do ở cột Ghi chú."))
+                                     f"{why} (thường trong khoảng {usual}).",
+                                     f"Số thường trong khoảng {usual}: nếu gõ nhầm (thừa chữ "
+                                     "số 0, gõ cả tổng lũy kế), sửa lại ô này; nếu đúng, ghi lý "
+                                     "do ở cột Ghi chú."))
     return issues + _zero_streaks(spec, rows, names, columns)
 
 
