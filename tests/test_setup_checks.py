@@ -58,7 +58,7 @@ def test_problems_of_config_templates_and_registry_are_printed_together(province
     result = run("provision", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Error: nothing was changed — first fix 3 problem(s) in 3 file(s), then run the command "
+        "Lỗi: nothing was changed — first fix 3 problem(s) in 3 file(s), then run the command "
         "again:\n"
         f"{province}: 1 problem(s):\n"
         f"  - line {line_of(province, 'grace_minuts')}: [timeliness] grace_minuts is not a "
@@ -97,7 +97,7 @@ def test_an_unreadable_config_says_what_waits_for_it(province):
     result = run("collect", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "Error: nothing was changed — first fix 1 problem(s) in 1 file(s), then run the command "
+        "Lỗi: nothing was changed — first fix 1 problem(s) in 1 file(s), then run the command "
         f"again:\n{province}: not valid TOML (")
     assert result.stderr.endswith(
         "; fix the line it names\n"
@@ -165,7 +165,7 @@ def test_a_broken_folder_is_left_exactly_as_it_was(worked, tmp_path, broken, com
     assert any(name.startswith("archive") for name in before)
     result = run(*COMMANDS[command], config=config, now="2026-11-21 18:00")
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("Error: nothing was changed — first fix 1 problem(s) in ")
+    assert result.stderr.startswith("Lỗi: nothing was changed — first fix 1 problem(s) in ")
     assert snapshot(folder) == before
 
 

@@ -159,8 +159,8 @@ def test_valid_template_in_a_folder(tmp_path):
      "[[rules]] #1 (connections_within_households): right 'note' should be a number field"),
     ('type = "text"', 'type = "text"\ncolour = "red"',
      "line 19: [[fields]] #2 (note): colour is not a known setting; [[fields]] has key, header, "
-     "type, required, min, max, choices, aliases, aggregate, private, reconciles_with. Correct "
-     "the name, or delete the line"),
+     "type, required, min, max, choices, aliases, aggregate, private, reconciles_with, "
+     "decimals. Correct the name, or delete the line"),
     ('deadline = "16:30"', 'deadline = "4pm"',
      "top level: deadline '4pm' should be a time of day like \"17:00\""),
     ("due_day = 20", "due_day = 32", "top level: due_day 32 should be a day of the month (1-31)"),
@@ -524,6 +524,7 @@ max = 100000
 aggregate = "sum"
 private = false
 reconciles_with = "water_daily.connections"
+decimals = 0
 
 [[fields]]
 key = "source"
