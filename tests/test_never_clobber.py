@@ -131,10 +131,10 @@ def test_provision_leaves_an_open_workbook_and_completes_it_next_time(reported):
     result = run("provision", config=reported, now="2026-11-20 11:00")
     assert result.exit_code == 0, result.output
     assert "Xã Thất Khê" in result.output and "Nguyễn Văn An" in result.output
-    assert "3 workbook(s) changed" in result.output
+    assert "3 sổ đã thay đổi" in result.output
     assert path.read_bytes() == before
     owner.unlink()
-    assert "1 workbook(s) changed" in run("provision", config=reported,
+    assert "1 sổ đã thay đổi" in run("provision", config=reported,
                                           now="2026-11-20 11:05").output
     sheet = load_workbook(path)[DAILY]
     assert sheet.cell(sheet.max_row, 1).value.date() == date(2027, 1, 29)
@@ -346,7 +346,7 @@ def test_feedback_defers_a_save_caught_halfway(reported, monkeypatch):
     result = run("validate", config=reported, now="2026-11-20 11:01")
     assert len(timers) == 1 and not timers[0].join()
     assert result.exit_code == 0, result.output          # deferred, not FAILED
-    (line,) = [x for x in result.output.splitlines() if "để lần quét sau" in x]
+    (line,) = [x for x in result.output.splitlines() if x.startswith("  để lần quét sau")]
     assert line == (f"  để lần quét sau — Xã Thất Khê: {path.name}: xã đang lưu "
                     "sổ đúng lúc toolkit đọc (tệp đang được ghi dở); sổ được đọc lại ở lượt "
                     "sau, không cần làm gì")

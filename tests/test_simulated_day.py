@@ -47,15 +47,14 @@ def test_a_scheduled_day_statuses_banners_emails_and_archives(desk, smtp_server)
     desk.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
 
     out = daily(desk, "14:00")
-    assert "Toàn tỉnh: 1 on time, 0 amended, 0 late, 0 incomplete, 0 missing, 3 not yet due" \
-        in out
+    assert "Toàn tỉnh (4 xã phải báo cáo): 3 chưa nhập (còn hạn) · 1 đúng hạn" in out
     assert {code: desk.title(code, DAILY) for code in ("06001", "06019", "06202")} == dict.fromkeys(
         ("06001", "06019", "06202"), WAITING)
     assert desk.title("06040", DAILY).startswith("Báo cáo ngày phát triển kinh tế số — Xã")
 
     desk.type_row("06019", DAILY, DAY, {SHOPS: 1}, at="2026-11-20 16:30")
     out = daily(desk, "16:45")
-    assert "failed; 1 new row version(s)" in out
+    assert "sổ lỗi; 1 phiên bản dòng mới" in out
     assert status(desk, "16:45") == {"06040": "on_time", "06001": "pending",
                                      "06019": "incomplete", "06202": "pending"}
     reminded = desk.run("remind", "--email", "--date", "2026-11-20", now="2026-11-20 16:45")
@@ -66,12 +65,12 @@ def test_a_scheduled_day_statuses_banners_emails_and_archives(desk, smtp_server)
     mail = next(message_from_bytes(m.content, policy=default) for m in smtp_server.messages
                 if m.rcpt_tos == ["xa06019@example.gov.vn"])
     assert mail["Subject"].endswith("kỳ 20/11/2026 — Xã Tân Tiến")
-    assert "còn thiếu hoặc sai ở các cột bắt buộc" in mail.get_content()
+    assert "còn thiếu hoặc sai ở các ô bắt buộc" in mail.get_content()
     assert "trước 17:00 ngày 20/11/2026" in mail.get_content()
 
     desk.type_row("06202", DAILY, DAY, {SHOPS: 2, ACCOUNTS: 2}, at="2026-11-20 16:58")
     out = daily(desk, "17:00")
-    assert "failed; 1 new row version(s)" in out      # only Ba Sơn changed since 16:45
+    assert "sổ lỗi; 1 phiên bản dòng mới" in out      # only Ba Sơn changed since 16:45
     cutoff_status = status(desk, "17:00")
     assert (cutoff_status["06202"], cutoff_status["06040"]) == ("on_time", "on_time")
     assert desk.title("06202", DAILY).startswith("Báo cáo ngày phát triển kinh tế số")

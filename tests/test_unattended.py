@@ -106,8 +106,7 @@ def test_daily_freezes_the_deadline_archive_once_and_reads_waiting_communes_firs
              at="2026-11-20 09:00")
     before = run("daily", config=province, now="2026-11-20 15:00")
     assert "đã lưu bản tổng hợp tại giờ hạn" not in before.output
-    assert "Toàn tỉnh: 1 on time, 0 amended, 0 late, 0 incomplete, 0 missing, 3 not yet due" \
-        in before.output
+    assert "Toàn tỉnh (4 xã phải báo cáo): 3 chưa nhập (còn hạn) · 1 đúng hạn" in before.output
     frozen = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20_theo-han.xlsx"
     assert not frozen.exists()
 

@@ -25,7 +25,7 @@ def _provisioned(province):
 
 
 def _failed_lines(result) -> list[str]:
-    return [line for line in result.output.splitlines() if line.startswith("FAILED")]
+    return [line for line in result.output.splitlines() if line.startswith("LỖI")]
 
 
 def test_a_password_protected_workbook_says_how_to_remove_the_password(province):
@@ -34,7 +34,7 @@ def test_a_password_protected_workbook_says_how_to_remove_the_password(province)
     result = run("collect", config=province, now="2026-11-20 10:00")
     assert result.exit_code == 1
     (line,) = _failed_lines(result)
-    assert line == (f"FAILED Xã Thất Khê: {path.name}: sổ đặt mật khẩu: mở sổ, File → Info → "
+    assert line == (f"LỖI Xã Thất Khê: {path.name}: sổ đặt mật khẩu: mở sổ, File → Info → "
                     "Protect Workbook → Encrypt with Password, xoá mật khẩu, lưu lại")
 
 
@@ -47,7 +47,7 @@ def test_a_workbook_synced_twice_by_onedrive_says_which_is_read(province):
         shutil.copyfile(path, copy)
     result = run("collect", config=province, now="2026-11-20 10:05")
     assert result.exit_code == 0, result.output
-    warned = [line for line in result.output.splitlines() if line.startswith("Warning: Xã")]
+    warned = [line for line in result.output.splitlines() if line.startswith("Cảnh báo: Xã")]
     assert len(warned) == 2, result.output
     for line, copy in zip(sorted(warned), sorted(copies), strict=True):
         assert f"toolkit đọc '{path.name}', không đọc '{copy.name}'" in line
@@ -65,7 +65,7 @@ def test_a_workbook_moved_to_another_folder_says_where_it_was_expected(province)
     result = run("collect", config=province, now="2026-11-20 10:05")
     assert result.exit_code == 1
     (line,) = _failed_lines(result)
-    assert line.startswith(f"FAILED Xã Thất Khê: không thấy sổ '{path.name}' trong "
+    assert line.startswith(f"LỖI Xã Thất Khê: không thấy sổ '{path.name}' trong "
                            f"{path.parent} ")
     assert f"thấy một sổ của xã ở {moved}" in line
     assert "một sổ mới trống sẽ được tạo" in line
