@@ -6,6 +6,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
+from importlib.resources import files
 from pathlib import Path
 
 from toolkit.errors import ConfigError, FileProblems
@@ -13,7 +14,10 @@ from toolkit.known import Lines, Unknown, check_names, describe, meant
 
 CONFIG_NAME = "toolkit.toml"
 BACKENDS = ("xlsx", "gsheets")
-PACKAGED_TEMPLATES = Path(__file__).parent / "sheet_templates"
+# The shipped report templates: sheet_templates/ at the repository's top level, installed as the
+# package toolkit.sheet_templates (pyproject's package-dir). Found through the import system, so a
+# wheel install and an editable one both resolve it; installs unpack to disk, hence a real Path.
+PACKAGED_TEMPLATES = Path(files("toolkit.sheet_templates"))
 
 
 @dataclass(frozen=True)
