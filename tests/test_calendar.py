@@ -42,5 +42,5 @@ def test_a_bad_calendar_is_a_template_error(tmp_path):
     path = tmp_path / "cds_monthly.toml"
     path.write_text(text.replace('period = "monthly"', 'period = "monthly"\ncalendar = "weekly"'),
                     encoding="utf-8")
-    with pytest.raises(TemplateError, match="calendar 'weekly' should be one of"):
+    with pytest.raises(TemplateError, match="calendar 'weekly' phải là một trong"):
         load_template(path)

@@ -105,8 +105,8 @@ def test_missing_config_says_to_run_toolkit_init(tmp_path, monkeypatch):
     with pytest.raises(ConfigError) as caught:
         load_config()
     assert str(caught.value) == (
-        'no configuration at toolkit.toml: run `toolkit init DIR --province "Lạng Sơn"` first, '
-        "or pass --config DIR/toolkit.toml"
+        'không có tệp cấu hình tại toolkit.toml: hãy chạy `toolkit init DIR --province "Lạng Sơn"` '
+        "trước, hoặc dùng --config DIR/toolkit.toml"
     )
 
 
@@ -114,13 +114,13 @@ def test_missing_config_from_the_environment_names_the_path(tmp_path, monkeypatc
     monkeypatch.setenv("TOOLKIT_CONFIG", str(tmp_path / "nowhere"))
     with pytest.raises(ConfigError, match="toolkit init") as caught:
         find_config(None)
-    assert f"no configuration at {tmp_path / 'nowhere'}" in str(caught.value)
+    assert f"không có tệp cấu hình tại {tmp_path / 'nowhere'}" in str(caught.value)
 
 
 def test_invalid_toml_names_the_file(tmp_path):
     message = problems_in(tmp_path, '[province]\nname = "Lạng Sơn\n')
-    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: not valid TOML (")
-    assert message.endswith("; fix the line it names")
+    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: không phải TOML hợp lệ (")
+    assert message.endswith("; hãy sửa dòng được nêu")
 
 
 def test_every_bad_value_is_listed_at_once(tmp_path):
@@ -131,11 +131,11 @@ def test_every_bad_value_is_listed_at_once(tmp_path):
             .replace("code = 20", 'code = "20"'))
     message = problems_in(tmp_path, text)
     assert message == (
-        f"{tmp_path / 'toolkit.toml'}: 4 problem(s):\n"
-        "  - [province] code = '20' should be a whole number\n"
-        "  - [backend] kind = 'onedrive' should be one of xlsx, gsheets\n"
-        "  - [campaign] end 2026-10-01 is before start 2026-11-01\n"
-        "  - [timeliness] grace_minutes = 500 should be between 0 and 120"
+        f"{tmp_path / 'toolkit.toml'}: 4 lỗi:\n"
+        "  - [province] code = '20' phải là số nguyên\n"
+        "  - [backend] kind = 'onedrive' phải là một trong xlsx, gsheets\n"
+        "  - [campaign] end 2026-10-01 sớm hơn start 2026-11-01\n"
+        "  - [timeliness] grace_minutes = 500 phải trong khoảng 0 đến 120"
     )
 
 
@@ -143,12 +143,12 @@ def test_wrong_types_and_missing_keys_are_listed(tmp_path):
     text = ('[province]\ncode = true\n[campaign]\nstart = "2026-11-01"\nend = 2026-11-30\n'
             '[timeliness]\ngrace_minutes = 5.5\n[paths]\nledger = 7\n')
     message = problems_in(tmp_path, text)
-    assert "5 problem(s)" in message
-    for expected in ("[province] name is missing",
-                     "[province] code = True should be a whole number",
-                     "[campaign] start = '2026-11-01' should be a date like 2026-11-01",
-                     "[timeliness] grace_minutes = 5.5 should be a whole number",
-                     "[paths] ledger = 7 should be a text in quotes"):
+    assert "5 lỗi" in message
+    for expected in ("[province] thiếu name",
+                     "[province] code = True phải là số nguyên",
+                     "[campaign] start = '2026-11-01' phải là ngày dạng 2026-11-01",
+                     "[timeliness] grace_minutes = 5.5 phải là số nguyên",
+                     "[paths] ledger = 7 phải là chữ đặt trong ngoặc kép"):
         assert expected in message
 
 
@@ -159,7 +159,7 @@ def test_grace_minutes_bounds(tmp_path):
         if ok:
             assert load_config(tmp_path).grace_minutes == grace
         else:
-            with pytest.raises(ConfigError, match="should be between 0 and 120"):
+            with pytest.raises(ConfigError, match="phải trong khoảng 0 đến 120"):
                 load_config(tmp_path)
 
 
@@ -177,7 +177,7 @@ def test_a_campaign_start_with_a_time_is_a_problem_not_a_crash(tmp_path):
 def test_a_templates_path_of_the_wrong_type_is_listed(tmp_path):
     text = render_config(**LANG_SON).replace('templates = "sheet_templates"', "templates = 5")
     message = problems_in(tmp_path, text)
-    assert "[paths] templates = 5 should be a text in quotes" in message
+    assert "[paths] templates = 5 phải là chữ đặt trong ngoặc kép" in message
 
 
 # Regression (toolkit/config.py, load_config.get): `data.get(section, {}).get(key)` assumes every
@@ -201,9 +201,9 @@ def test_a_misspelt_setting_is_an_error_naming_the_line_and_the_setting_meant(tm
     with pytest.raises(ConfigError) as caught:
         load_config(tmp_path)
     assert str(caught.value) == (
-        f"{path}: 1 problem(s):\n"
-        f"  - line {line_of(text, 'grace_minuts')}: [timeliness] grace_minuts is not a known "
-        "setting — did you mean grace_minutes? Correct the name, or delete the line"
+        f"{path}: 1 lỗi:\n"
+        f"  - dòng {line_of(text, 'grace_minuts')}: [timeliness] grace_minuts không phải một "
+        "thiết lập đã biết — có phải ý bạn là grace_minutes? Sửa lại tên, hoặc xoá dòng này"
     )
 
 
@@ -212,23 +212,23 @@ def test_an_unknown_section_is_an_error_naming_the_section_meant(tmp_path):
             + '\n[smpt]\nhost = "smtp.langson.gov.vn"\nsender = "so@langson.gov.vn"\n')
     message = problems_in(tmp_path, text)
     assert message == (
-        f"{tmp_path / 'toolkit.toml'}: 1 problem(s):\n"
-        f"  - line {line_of(text, '[smpt]')}: [smpt] is not a known section — did you mean "
-        "[smtp]? Correct the heading, or delete the section"
+        f"{tmp_path / 'toolkit.toml'}: 1 lỗi:\n"
+        f"  - dòng {line_of(text, '[smpt]')}: [smpt] không phải một mục đã biết — có phải ý bạn là "
+        "[smtp]? Sửa lại tiêu đề, hoặc xoá mục này"
     )
 
 
 def test_an_unknown_section_without_a_close_name_lists_the_sections(tmp_path):
     text = render_config(**LANG_SON) + "\n[colours]\nheader = 1\n"
-    assert f"line {line_of(text, '[colours]')}: [colours] is not a known section; the file has " \
-           "[province], [backend], [campaign], [timeliness], [paths], [google], [smtp]. Correct " \
-           "the heading, or delete the section" in problems_in(tmp_path, text)
+    assert f"dòng {line_of(text, '[colours]')}: [colours] không phải một mục đã biết; tệp này " \
+           "có [province], [backend], [campaign], [timeliness], [paths], [google], [smtp]. Sửa " \
+           "lại tiêu đề, hoặc xoá mục này" in problems_in(tmp_path, text)
 
 
 def test_an_unknown_setting_without_a_close_name_lists_the_settings_of_its_section(tmp_path):
     text = render_config(**LANG_SON).replace("grace_minutes = 5", "grace_minutes = 5\ncolour = 1")
-    assert f"line {line_of(text, 'colour')}: [timeliness] colour is not a known setting; " \
-           "[timeliness] has grace_minutes. Correct the name, or delete the line" \
+    assert f"dòng {line_of(text, 'colour')}: [timeliness] colour không phải một thiết lập đã " \
+           "biết; [timeliness] có grace_minutes. Sửa lại tên, hoặc xoá dòng này" \
            in problems_in(tmp_path, text)
 
 
@@ -237,40 +237,42 @@ def test_a_setting_under_the_wrong_heading_says_which_section_it_belongs_to(tmp_
             .replace('archive = "archive"', 'archive = "archive"\nsettle_minutes = 3'))
     message = problems_in(tmp_path, text)
     assert message == (
-        f"{tmp_path / 'toolkit.toml'}: 2 problem(s):\n"
-        "  - line 1: grace_minutes is a setting of [timeliness] — move the line under the "
-        "[timeliness] heading\n"
-        f"  - line {line_of(text, 'settle_minutes')}: [paths] settle_minutes is a setting of "
-        "[google], not of [paths] — move the line under the [google] heading"
+        f"{tmp_path / 'toolkit.toml'}: 2 lỗi:\n"
+        "  - dòng 1: grace_minutes là thiết lập của [timeliness] — chuyển dòng này xuống dưới "
+        "tiêu đề [timeliness]\n"
+        f"  - dòng {line_of(text, 'settle_minutes')}: [paths] settle_minutes là thiết lập của "
+        "[google], không phải của [paths] — chuyển dòng này xuống dưới tiêu đề [google]"
     )
 
 
 def test_a_section_written_inside_another_is_named(tmp_path):
     text = render_config(**{**LANG_SON, "backend": "gsheets"}).replace(
         "[paths]", '[google.smtp]\nhost = "smtp.langson.gov.vn"\n\n[paths]')
-    assert f"line {line_of(text, '[google.smtp]')}: [google.smtp] should be a section of its " \
-           "own — write its heading as [smtp], not inside [google]" in problems_in(tmp_path, text)
+    assert f"dòng {line_of(text, '[google.smtp]')}: [google.smtp] phải là một mục riêng — " \
+           "viết tiêu đề của nó là [smtp], không đặt bên trong [google]" \
+           in problems_in(tmp_path, text)
 
 
 def test_a_misspelt_name_is_read_as_meant_so_it_is_reported_once(tmp_path):
-    # `nme` is not also "[province] name is missing", and the value of a misspelt
+    # `nme` is not also "[province] thiếu name", and the value of a misspelt
     # grace_minutes is still checked.
     text = (render_config(**LANG_SON).replace('name = "Lạng Sơn"', 'nme = "Lạng Sơn"')
             .replace("grace_minutes = 5", "grace_minuts = 500"))
     message = problems_in(tmp_path, text)
-    assert "3 problem(s)" in message
-    assert "[province] nme is not a known setting — did you mean name?" in message
-    assert "[timeliness] grace_minutes = 500 should be between 0 and 120" in message
-    assert "is missing" not in message
+    assert "3 lỗi" in message
+    assert "[province] nme không phải một thiết lập đã biết — có phải ý bạn là name?" in message
+    assert "[timeliness] grace_minutes = 500 phải trong khoảng 0 đến 120" in message
+    assert "thiếu" not in message
 
 
 def test_a_misspelt_section_is_read_as_meant_so_its_settings_are_checked_now(tmp_path):
     text = render_config(**LANG_SON) + '\n[smpt]\nhots = "smtp.langson.gov.vn"\nport = "25"\n'
     message = problems_in(tmp_path, text)
-    assert "[smpt] is not a known section — did you mean [smtp]?" in message
-    assert f"line {line_of(text, 'hots')}: [smtp] hots is not a known setting — did you mean " \
+    assert "[smpt] không phải một mục đã biết — có phải ý bạn là [smtp]?" in message
+    assert f"dòng {line_of(text, 'hots')}: [smtp] hots không phải một thiết lập đã biết — " \
+           "có phải ý bạn là " \
            "host?" in message
-    assert "[smtp] port = '25' should be a whole number" in message
+    assert "[smtp] port = '25' phải là số nguyên" in message
 
 
 def test_every_unknown_name_and_every_bad_value_are_listed_at_once(tmp_path):
@@ -279,11 +281,13 @@ def test_every_unknown_name_and_every_bad_value_are_listed_at_once(tmp_path):
             .replace('workbooks = "workbooks"', 'workbook = "so-lieu"')
             + '\n[smpt]\nhost = "smtp.langson.gov.vn"\nsender = "so@langson.gov.vn"\n')
     message = problems_in(tmp_path, text)
-    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: 4 problem(s):\n")
-    for expected in ("[timeliness] grace_minuts is not a known setting — did you mean "
-                     "grace_minutes?", "[smpt] is not a known section — did you mean [smtp]?",
-                     "[paths] workbook is not a known setting — did you mean workbooks?",
-                     "[backend] kind = 'onedrive' should be one of xlsx, gsheets"):
+    assert message.startswith(f"{tmp_path / 'toolkit.toml'}: 4 lỗi:\n")
+    for expected in ("[timeliness] grace_minuts không phải một thiết lập đã biết — có phải ý "
+                     "bạn là grace_minutes?",
+                     "[smpt] không phải một mục đã biết — có phải ý bạn là [smtp]?",
+                     "[paths] workbook không phải một thiết lập đã biết — có phải ý bạn là "
+                     "workbooks?",
+                     "[backend] kind = 'onedrive' phải là một trong xlsx, gsheets"):
         assert expected in message
 
 
@@ -332,24 +336,25 @@ def test_every_setting_with_one_letter_changed_is_named(tmp_path, data, setting)
     table = {k if k != key else typed: v for k, v in EVERY_SETTING[section].items()}
     text = render_settings({**EVERY_SETTING, section: table})
     message = problems_in(tmp_path, text)
-    meant = re.search(rf"\[{section}\] {re.escape(typed)} is not a known setting — did you mean "
-                      r"(.+?)\? Correct the name", message)
-    assert meant and key in re.split(r", | or ", meant[1]), message
+    meant = re.search(rf"\[{section}\] {re.escape(typed)} không phải một thiết lập đã biết — "
+                      r"có phải ý bạn là (.+?)\? Sửa lại tên", message)
+    assert meant and key in re.split(r", | hoặc ", meant[1]), message
 
 
 def test_a_setting_written_above_every_heading_with_dashes_names_only_its_own_setting(tmp_path):
     text = "grace-minutes = 15\n" + render_config(**LANG_SON)
     assert problems_in(tmp_path, text).endswith(
-        "  - line 1: grace-minutes is not a known setting — did you mean grace_minutes in "
-        "[timeliness]? Correct the name, or delete the line")
+        "  - dòng 1: grace-minutes không phải một thiết lập đã biết — có phải ý bạn là "
+        "grace_minutes trong [timeliness]? Sửa lại tên, hoặc xoá dòng này")
 
 
 @pytest.mark.parametrize(("setting", "meant"), [
-    ('kind = "xslx"', "[backend] kind = 'xslx' should be one of xlsx, gsheets — did you mean "
+    ('kind = "xslx"', "[backend] kind = 'xslx' phải là một trong xlsx, gsheets — có phải ý bạn là "
                       "'xlsx'?\n"),
-    ('kind = "google"', "[backend] kind = 'google' should be one of xlsx, gsheets\n"),
+    ('kind = "google"', "[backend] kind = 'google' phải là một trong xlsx, gsheets\n"),
     ('kind = "xlsx"\n[smtp]\nhost = "smtp.x.vn"\nsender = "a@x.vn"\nsecurity = "startls"',
-     "[smtp] security = 'startls' should be starttls, ssl or none — did you mean 'starttls'?\n"),
+     "[smtp] security = 'startls' phải là starttls, ssl hoặc none — có phải ý bạn là "
+     "'starttls'?\n"),
 ])
 def test_a_value_that_is_not_one_of_the_choices_says_the_one_meant(tmp_path, setting, meant):
     text = render_config(**LANG_SON).replace('kind = "xlsx"', setting)

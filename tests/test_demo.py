@@ -11,9 +11,9 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
     folder = tmp_path / "demo"
     result = run("demo", str(folder), "--days", "2", now="2026-11-23 21:00")
     assert result.exit_code == 0, result.output
-    assert "Province Lạng Sơn: 65 communes" in result.output
-    assert "21/11 20:00 daily: read" in result.output
-    assert "MISMATCH" not in result.output and result.output.count("✓") == 2
+    assert "Tỉnh Lạng Sơn: 65 xã, phường" in result.output
+    assert "21/11 20:00 daily: đọc" in result.output
+    assert "KHÔNG KHỚP" not in result.output and result.output.count("✓") == 2
     archive = folder / "archive/kts_daily/2026/kts_daily_2026-11-22.xlsx"
     assert archive.is_file()
     communes = commune_rows(load_workbook(archive)["Tổng hợp"])
@@ -29,5 +29,5 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
     (tmp_path / "notes.txt").write_text("keep me", encoding="utf-8")
     result = run("demo", str(tmp_path), now="2026-11-23 21:00")
     assert result.exit_code == 2
-    assert "is not empty and is not an earlier demo" in result.output
+    assert "không trống và không phải thư mục demo trước đó" in result.output
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"

@@ -143,7 +143,7 @@ def test_a_lost_answer_to_the_rollup_batch_is_looked_at_and_the_same_run_finishe
     google.fake.reset_log()
     google.fake.fail_next(1, kind, match=rollup_batch(google))
     out = daily(google, "2026-11-20 17:00")
-    assert "(4 request(s) for 4 report(s))" in out     # get, lost batch, get again, batch
+    assert "(4 yêu cầu cho 4 báo cáo)" in out     # get, lost batch, get again, batch
     assert google.fake.count(rollup_batch(google)) == 2
     assert built_at(google) == "2026-11-20T10:00:00+00:00"  # 17:00 in Vietnam
     assert shown(google) == remembered(google)          # every tab whole, each chart once
@@ -169,8 +169,8 @@ def test_when_google_keeps_dropping_the_publication_a_complete_version_stays_and
     google.fake.fail_next(ROUNDS, kind, match=rollup_batch(google))
     failed = google.run("daily", now="2026-11-20 20:00")
     assert failed.exit_code == 1, failed.output
-    assert f"Google Sheets rollup {google.rollup_id}: publishing FAILED" in failed.output
-    assert "the next `toolkit daily` publishes it again by itself" in failed.output
+    assert f"Bảng tổng hợp Google Sheets {google.rollup_id}: đăng LỖI" in failed.output
+    assert "lần `toolkit daily` sau sẽ tự đăng lại" in failed.output
     after = remembered(google)
     assert of_report(before) != of_report(after)        # 06001 reported late meanwhile
     applied = kind != "reset"
@@ -178,7 +178,7 @@ def test_when_google_keeps_dropping_the_publication_a_complete_version_stays_and
     assert statuses(google)["06001"] == ("Trễ hạn" if applied else "Chưa báo cáo")
 
     out = daily(google, "2026-11-21 15:00")
-    assert f"published again after an earlier failure: {DAILY}" in out
+    assert f"đã đăng lại sau lần lỗi trước: {DAILY}" in out
     assert shown(google) == remembered(google)
     assert of_report(shown(google)) == of_report(after)   # Friday 20:00, not rolled up again
     assert built_at(google) == "2026-11-20T13:00:00+00:00"
@@ -229,7 +229,7 @@ def test_toolkit_rollup_on_a_day_nothing_is_due_publishes_what_failed(google):
 
     result = google.run("rollup", "--date", "2026-11-21", now="2026-11-21 08:00")
     assert result.exit_code == 0, result.output
-    assert f"published again after an earlier failure: {DAILY}" in result.output
+    assert f"đã đăng lại sau lần lỗi trước: {DAILY}" in result.output
     assert shown(google) == remembered(google)
     assert statuses(google) == archived_statuses(google, "kts_daily_2026-11-20.xlsx")
     assert google.fake.count(rollup_batch(google)) == ROUNDS + 2    # 17:06, 20:00, Saturday
@@ -241,5 +241,5 @@ def test_toolkit_rollup_whose_publication_fails_exits_partial_and_keeps_the_arch
     google.fake.fail_next(ROUNDS, "reset", match=rollup_batch(google))
     result = google.run("rollup", "--date", "2026-11-20", now="2026-11-20 20:00")
     assert result.exit_code == 1, result.output
-    assert f"Google Sheets rollup {google.rollup_id}: publishing FAILED" in result.output
+    assert f"Bảng tổng hợp Google Sheets {google.rollup_id}: đăng LỖI" in result.output
     assert (google.config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx").exists()

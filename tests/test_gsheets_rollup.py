@@ -65,7 +65,7 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     daily = next(r for r in rollups if r.spec.key == "kts_daily")
     assert daily.published.error == ""
     assert daily.published.url.startswith(f"https://docs.google.com/spreadsheets/d/{target}")
-    assert "2 request(s) for 4 report(s)" in daily.published.summary
+    assert "2 yêu cầu cho 4 báo cáo" in daily.published.summary
 
     archive = load_workbook(next(p for p in paths if "kts_daily" in p.name))
     titles = tabs_of(fake, target)
@@ -156,9 +156,9 @@ def test_toolkit_rollup_prints_where_the_google_rollup_is(reported, province):
     with fake.patch_google_auth():
         done = run("rollup", "--template", "kts_daily", config=province, now="2026-11-21 09:30")
     assert done.exit_code == 0, done.output
-    assert (f"Google Sheets rollup → https://docs.google.com/spreadsheets/d/{target}/edit#gid="
+    assert (f"Bảng tổng hợp Google Sheets → https://docs.google.com/spreadsheets/d/{target}/edit#gid="
             in done.output)
-    assert "(2 request(s) for 1 report(s))" in done.output
+    assert "(2 yêu cầu cho 1 báo cáo)" in done.output
     assert f"{DAILY}{SEPARATOR}Tổng hợp" in tabs_of(fake, target)
 
 
@@ -170,4 +170,4 @@ def test_a_failed_publication_makes_the_scheduled_run_partial(reported):
     result = run_daily(ws, now=reported.now())
     assert all(p.is_file() for p in result.archives)
     (failure,) = [f for f in result.failures if "rollup" in f]
-    assert failure.startswith("Google Sheets rollup 1NoSuchSpreadsheet000: publishing FAILED: ")
+    assert failure.startswith("Bảng tổng hợp Google Sheets 1NoSuchSpreadsheet000: đăng LỖI: ")

@@ -60,9 +60,9 @@ def test_every_google_problem_is_listed_at_once(tmp_path):
         config_with(tmp_path, '[google]\nreads_per_minute = 0\nwrites_per_minute = "60"\n'
                               'accounts = [1]\nsettle_minutes = 999\nfolder = "x"\n')
     message = str(caught.value)
-    assert "5 problem(s)" in message
+    assert "5 lỗi" in message
     for part in ("reads_per_minute = 0", "writes_per_minute = '60'", "accounts",
-                 "settle_minutes = 999", "folder is not a known setting"):
+                 "settle_minutes = 999", "folder không phải một thiết lập đã biết"):
         assert part in message
 
 

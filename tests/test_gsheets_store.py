@@ -268,7 +268,7 @@ def test_a_service_account_without_a_shared_drive_is_told_how_to_fix_it(office):
     store = office.fresh_store(folder_id=None)
     result = office.provision(store)
     assert len(result.failures) == 4
-    assert "Shared Drive folder" in result.failures[0][1]
+    assert "thư mục trong Shared Drive" in result.failures[0][1]
 
 
 def test_feedback_and_banners_are_one_raw_write(office):

@@ -49,13 +49,14 @@ def test_unknown_province_suggests_close_names_and_lists_all():
     with pytest.raises(ToolkitError) as caught:
         find_province("Lang Som")
     message = str(caught.value)
-    assert 'no province named "Lang Som"' in message
-    assert "Did you mean: Lạng Sơn?" in message
+    assert 'không có tỉnh nào tên "Lang Som"' in message
+    assert "Có phải ý bạn là: Lạng Sơn?" in message
     assert "Thành phố Hồ Chí Minh" in message and "Cà Mau" in message  # the whole list
 
 
 def test_merged_province_names_the_new_one():
-    with pytest.raises(ToolkitError, match='merged into Bắc Ninh on 1 July 2025; use "Bắc Ninh"'):
+    with pytest.raises(ToolkitError,
+                       match='đã sáp nhập vào Bắc Ninh từ ngày 1/7/2025; dùng "Bắc Ninh"'):
         find_province("Bắc Giang")
 
 
@@ -97,8 +98,8 @@ def test_template_loads_with_a_warning_per_commune_without_households(template):
     registry = load_registry(template[0])
     assert len(registry.communes) == 65
     assert len(registry.warnings) == 65
-    assert registry.warnings[0] == ("row 2: Xã Ba Sơn has no households — "
-                                    "its % targets will show blank")
+    assert registry.warnings[0] == ("dòng 2: Xã Ba Sơn chưa có số hộ gia đình — "
+                                    "các chỉ tiêu % của xã sẽ để trống")
 
 
 def test_round_trip_after_an_officer_fills_it(template, tmp_path):
@@ -160,25 +161,23 @@ def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'header row, column K: unknown column "Ghi chu" — remove it, or rename it to one of: '
-        + ", ".join(HEADER_ROW),
-        "rows 2 and 7: commune code 06040 is on 2 rows (row 2 Xã Thất Khê, row 7 Xã Thất Khê) — "
-        'keep one row per commune, with its official 5-digit commune code in "Mã xã" (06040 is '
-        "Xã Thất Khê in the official 2025 list)",
-        'row 4: editor email "nguyen@" is not a valid e-mail address',
-        'row 6: "Số hộ gia đình" is "abc", not a whole number — type the number of households, '
-        "e.g. 1250",
-        'row 8: "Tên xã" is empty — every commune needs its Tên xã',
-        'row 9: "Mã xã" is empty — every commune needs its Mã xã',
-        'row 9: "Số hộ gia đình" is -5 — the number of households cannot be negative',
-        'row 10: "Loại" is "Thị trấn", not one of Xã, Phường, Đặc khu',
-        'row 10: "Số hộ gia đình" is "1.5", not a whole number — type the number of households, '
-        "e.g. 1250",
-        'row 11: "Mã xã" is "6A", not a commune code — use the official 5-digit code, e.g. 06040',
-        'row 11: village "Thôn 1" is listed 2 times — keep it once',
-        'row 11: editor email "a@b.vn" is listed 2 times — keep it once',
+        'dòng tiêu đề, cột K: cột "Ghi chu" không phải một cột đã biết — xoá cột này, hoặc đổi '
+        "tên thành một trong: " + ", ".join(HEADER_ROW),
+        "dòng 2 và 7: mã xã 06040 có trên 2 dòng (dòng 2 Xã Thất Khê, dòng 7 Xã Thất Khê) — mỗi "
+        'xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" (06040 là Xã Thất Khê trong '
+        "danh sách chính thức 2025)",
+        'dòng 4: email người nhập liệu "nguyen@" không phải địa chỉ email hợp lệ',
+        'dòng 6: "Số hộ gia đình" là "abc", không phải số nguyên — gõ số hộ gia đình, ví dụ 1250',
+        'dòng 8: "Tên xã" đang trống — xã nào cũng cần Tên xã',
+        'dòng 9: "Mã xã" đang trống — xã nào cũng cần Mã xã',
+        'dòng 9: "Số hộ gia đình" là -5 — số hộ gia đình không thể âm',
+        'dòng 10: "Loại" là "Thị trấn", không phải một trong Xã, Phường, Đặc khu',
+        'dòng 10: "Số hộ gia đình" là "1.5", không phải số nguyên — gõ số hộ gia đình, ví dụ 1250',
+        'dòng 11: "Mã xã" là "6A", không phải mã xã — dùng mã 5 chữ số chính thức, ví dụ 06040',
+        'dòng 11: thôn/bản "Thôn 1" được ghi 2 lần — chỉ giữ một lần',
+        'dòng 11: email người nhập liệu "a@b.vn" được ghi 2 lần — chỉ giữ một lần',
     ]
-    assert str(path) in str(caught.value) and "12 problem(s)" in str(caught.value)
+    assert str(path) in str(caught.value) and "12 lỗi" in str(caught.value)
 
 
 def test_missing_required_columns_and_empty_registry(tmp_path):
@@ -187,14 +186,14 @@ def test_missing_required_columns_and_empty_registry(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'missing required column "Loại" — restore it: type "Loại" in the header row above an '
-        "empty column, and under it Xã, Phường or Đặc khu for each commune",
-        'missing required column "Tỉnh" — restore it: type "Tỉnh" in the header row above an '
-        "empty column, and under it the province's name on every row",
-        "no communes: add one row per commune under the header row "
-        "(`toolkit init` writes the official list)",
-        'header row, column F: unknown column "Ghi chú" — remove it, or rename it to one of: '
-        + ", ".join(HEADER_ROW),
+        'thiếu cột bắt buộc "Loại" — thêm lại: gõ "Loại" vào dòng tiêu đề, trên một cột trống, '
+        "và điền bên dưới Xã, Phường hoặc Đặc khu cho từng xã",
+        'thiếu cột bắt buộc "Tỉnh" — thêm lại: gõ "Tỉnh" vào dòng tiêu đề, trên một cột trống, '
+        "và điền bên dưới tên tỉnh trên mọi dòng",
+        "chưa có xã nào: thêm mỗi xã một dòng dưới dòng tiêu đề "
+        "(`toolkit init` ghi sẵn danh sách chính thức)",
+        'dòng tiêu đề, cột F: cột "Ghi chú" không phải một cột đã biết — xoá cột này, hoặc đổi '
+        "tên thành một trong: " + ", ".join(HEADER_ROW),
     ]
 
 
@@ -214,8 +213,8 @@ def test_csv_with_semicolons_bom_and_loose_headers(tmp_path):
                                                                         ("Khu 1", "Khu 2"))
     assert that_khe.contact_phone == "0912345678" and that_khe.district is None
     assert (ba_son.display_name, ba_son.households) == ("Xã Ba Sơn", None)
-    assert registry.warnings == ("row 4: Xã Ba Sơn has no households — "
-                                 "its % targets will show blank",)
+    assert registry.warnings == ("dòng 4: Xã Ba Sơn chưa có số hộ gia đình — "
+                                 "các chỉ tiêu % của xã sẽ để trống",)
     assert not registry.has_districts
 
 
@@ -240,26 +239,27 @@ def test_missing_households_is_a_warning_and_names_are_checked(tmp_path):
     registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows))
     assert len(registry.communes) == 3
     assert registry.warnings == (
-        "row 2: Xã Thất Khê has no households — its % targets will show blank",
-        "row 3: code 06202 is Xã Ba Sơn in the official 2025 list, but the registry says Xã Ba Son",
-        "row 4: code 99999 (Xã Mới) is not an official 2025 commune code — check it",
+        "dòng 2: Xã Thất Khê chưa có số hộ gia đình — các chỉ tiêu % của xã sẽ để trống",
+        "dòng 3: mã 06202 là Xã Ba Sơn trong danh sách chính thức 2025, nhưng danh sách xã ghi "
+        "Xã Ba Son",
+        "dòng 4: mã 99999 (Xã Mới) không phải mã xã chính thức năm 2025 — hãy kiểm tra lại",
     )
     assert registry.to_frame()["households"].isna().tolist() == [True, False, False]
 
 
 def test_missing_file_and_wrong_format(tmp_path):
-    with pytest.raises(RegistryError, match="file not found"):
+    with pytest.raises(RegistryError, match="không tìm thấy tệp"):
         load_registry(tmp_path / "nope.xlsx")
     (tmp_path / "registry.ods").write_text("x")
-    with pytest.raises(RegistryError, match="save the registry as .xlsx or .csv"):
+    with pytest.raises(RegistryError, match="lưu danh sách xã thành .xlsx hoặc .csv"):
         load_registry(tmp_path / "registry.ods")
     (tmp_path / "broken.xlsx").write_text("not a zip")
-    with pytest.raises(RegistryError, match="cannot open it as an Excel workbook"):
+    with pytest.raises(RegistryError, match="không mở được như một tệp Excel"):
         load_registry(tmp_path / "broken.xlsx")
 
 
 def test_template_never_overwrites_a_registry(template):
-    with pytest.raises(ToolkitError, match="already exists"):
+    with pytest.raises(ToolkitError, match="đã có"):
         write_registry_template(template[0], LANG_SON)
 
 
@@ -280,11 +280,10 @@ def without(column: str, header=HEADER_ROW, rows=FILLED):
 
 
 @pytest.mark.parametrize("key, under", [
-    ("households", "each commune's number of households (a blank cell is allowed; its % "
-                   "targets then show blank)"),
-    ("villages", "each commune's villages, separated by ; (a blank cell is allowed)"),
-    ("editors", "the e-mails of each commune's staff who type the figures, separated by ; "
-                "(a blank cell is allowed)"),
+    ("households", "số hộ gia đình của từng xã (được để trống; khi đó các chỉ tiêu % của xã "
+                   "để trống)"),
+    ("villages", "các thôn/bản của từng xã, ngăn cách bằng ; (được để trống)"),
+    ("editors", "email của cán bộ nhập liệu từng xã, ngăn cách bằng ; (được để trống)"),
 ])
 def test_a_deleted_required_column_is_one_error_naming_it(tmp_path, key, under):
     header, rows = without(HEADERS[key])
@@ -292,22 +291,22 @@ def test_a_deleted_required_column_is_one_error_naming_it(tmp_path, key, under):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert str(caught.value) == (
-        f"{path}: 1 problem(s) in the commune registry:\n"
-        f'  - missing required column "{HEADERS[key]}" — restore it: type "{HEADERS[key]}" in '
-        f"the header row above an empty column, and under it {under}")
+        f"{path}: 1 lỗi trong danh sách xã:\n"
+        f'  - thiếu cột bắt buộc "{HEADERS[key]}" — thêm lại: gõ "{HEADERS[key]}" vào dòng '
+        f"tiêu đề, trên một cột trống, và điền bên dưới {under}")
 
 
 @pytest.mark.parametrize("key, lost", [
-    ("district", "the rollup has no per-district counts"),
-    ("contact_name", "reminders name no contact person"),
-    ("contact_phone", "reminders give no contact phone"),
+    ("district", "bảng tổng hợp không có số liệu theo huyện"),
+    ("contact_name", "lời nhắc không ghi tên người liên hệ"),
+    ("contact_phone", "lời nhắc không ghi số điện thoại liên hệ"),
 ])
 def test_a_deleted_optional_column_is_one_warning(tmp_path, key, lost):
     header, rows = without(HEADERS[key])
     registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows, header))
     assert len(registry.communes) == 2
-    assert registry.warnings == (f'column "{HEADERS[key]}" is missing, so {lost} — add it back '
-                                 "to the header row to have them",)
+    assert registry.warnings == (f'thiếu cột "{HEADERS[key]}", nên {lost} — thêm lại cột này '
+                                 "vào dòng tiêu đề nếu cần",)
 
 
 @pytest.mark.parametrize("typed", [
@@ -330,8 +329,8 @@ def test_a_misspelt_header_is_one_error_with_the_header_to_type(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'header row, column F: unknown column "So hô gia dinhh" — did you mean "Số hộ gia đình"? '
-        'Type the header exactly as "Số hộ gia đình"']
+        'dòng tiêu đề, cột F: cột "So hô gia dinhh" không phải một cột đã biết — có phải ý bạn '
+        'là "Số hộ gia đình"? Gõ tiêu đề đúng như "Số hộ gia đình"']
 
 
 def test_a_shortened_header_is_one_error_with_the_header_to_type(tmp_path):
@@ -340,9 +339,9 @@ def test_a_shortened_header_is_one_error_with_the_header_to_type(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'header row, column H: unknown column "Email người" — did you mean "Email người nhập '
-        'liệu (ngăn cách bằng ;)"? Type the header exactly as "Email người nhập liệu (ngăn cách '
-        'bằng ;)"']
+        'dòng tiêu đề, cột H: cột "Email người" không phải một cột đã biết — có phải ý bạn là '
+        '"Email người nhập liệu (ngăn cách bằng ;)"? Gõ tiêu đề đúng như "Email người nhập liệu '
+        '(ngăn cách bằng ;)"']
 
 
 def test_a_header_typed_twice_names_both_columns(tmp_path):
@@ -351,8 +350,8 @@ def test_a_header_typed_twice_names_both_columns(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        'header row, column K: column "so ho gia dinh" appears twice (also column F "Số hộ gia '
-        'đình") — keep one of them']
+        'dòng tiêu đề, cột K: cột "so ho gia dinh" xuất hiện hai lần (cả cột F "Số hộ gia '
+        'đình") — chỉ giữ một cột']
 
 
 @st.composite
@@ -393,7 +392,7 @@ def test_a_folded_header_that_could_be_two_columns_needs_its_diacritics(monkeypa
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert [p.split(" — ")[0] for p in caught.value.problems] == [
-        'header row, column K: unknown column "ghi chu"']
+        'dòng tiêu đề, cột K: cột "ghi chu" không phải một cột đã biết']
 
 
 # duplicates --------------------------------------------------------------------------------------
@@ -406,12 +405,12 @@ def test_a_code_on_several_rows_names_the_rows_the_communes_and_the_fix(tmp_path
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert caught.value.problems == [
-        "rows 2, 4 and 6: commune code 06040 is on 3 rows (row 2 Xã Thất Khê, row 4 Xã Thất Khê, "
-        'row 6 Xã Thất Khê) — keep one row per commune, with its official 5-digit commune code '
-        'in "Mã xã" (06040 is Xã Thất Khê in the official 2025 list)',
-        "rows 3 and 5: commune code 06202 is on 2 rows (row 3 Xã Ba Sơn, row 5 Xã Hội Hoan) — "
-        'keep one row per commune, with its official 5-digit commune code in "Mã xã" (06202 is '
-        "Xã Ba Sơn in the official 2025 list; Xã Hội Hoan's is 06151)",
+        "dòng 2, 4 và 6: mã xã 06040 có trên 3 dòng (dòng 2 Xã Thất Khê, dòng 4 Xã Thất Khê, "
+        'dòng 6 Xã Thất Khê) — mỗi xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" '
+        "(06040 là Xã Thất Khê trong danh sách chính thức 2025)",
+        "dòng 3 và 5: mã xã 06202 có trên 2 dòng (dòng 3 Xã Ba Sơn, dòng 5 Xã Hội Hoan) — mỗi "
+        'xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" (06202 là Xã Ba Sơn trong '
+        "danh sách chính thức 2025; mã của Xã Hội Hoan là 06151)",
     ]
 
 
@@ -421,8 +420,8 @@ def test_a_duplicate_code_is_said_in_the_same_run_as_other_problems_of_its_rows(
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert [p.split(" — ")[0] for p in caught.value.problems] == [
-        "rows 2 and 4: commune code 06040 is on 2 rows (row 2 Xã Thất Khê, row 4 Xã Thất Khê)",
-        'row 4: "Số hộ gia đình" is "nhiều", not a whole number']
+        "dòng 2 và 4: mã xã 06040 có trên 2 dòng (dòng 2 Xã Thất Khê, dòng 4 Xã Thất Khê)",
+        'dòng 4: "Số hộ gia đình" là "nhiều", không phải số nguyên']
 
 
 @pytest.mark.parametrize("typed", ["Mãxã", "MA-XA", "mã_xã"])
@@ -440,10 +439,10 @@ def test_one_name_twice_in_a_district_is_a_warning_and_one_editor_for_two_is_fin
     registry = load_registry(write_xlsx(tmp_path / "registry.xlsx", rows))
     assert len(registry.communes) == 4
     assert registry.warnings[0] == (
-        "rows 2 and 3: Xã Thất Khê is listed 2 times in Huyện (cũ) Tràng Định (codes 06040, "
-        "06043) — if it is one commune, keep one row; if not, check the names against the "
-        "official list")
-    assert not any("Ba Sơn is listed" in w for w in registry.warnings)    # two districts
+        "dòng 2 và 3: Xã Thất Khê được ghi 2 lần ở Huyện (cũ) Tràng Định (mã 06040, 06043) — "
+        "nếu là cùng một xã, chỉ giữ một dòng; nếu không, đối chiếu tên với danh sách chính "
+        "thức")
+    assert not any("Ba Sơn được ghi" in w for w in registry.warnings)    # two districts
     assert not any(editor in w for w in registry.warnings)
 
 
@@ -459,7 +458,7 @@ def test_a_title_above_the_header_row_is_skipped_and_rows_keep_their_numbers(tmp
     with pytest.raises(RegistryError) as caught:
         load_registry(tmp_path / "registry.xlsx")
     assert [p.split(" — ")[0] for p in caught.value.problems] == [
-        'row 6: "Số hộ gia đình" is "nhiều", not a whole number']
+        'dòng 6: "Số hộ gia đình" là "nhiều", không phải số nguyên']
 
 
 def test_the_communes_sheet_is_read_even_when_another_sheet_was_put_first(tmp_path):

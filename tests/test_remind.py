@@ -106,4 +106,4 @@ def test_remind_email_without_smtp_settings_says_what_to_add(province):
     run("provision", config=province, now="2026-11-20 08:00")
     result = run("remind", "--email", config=province, now="2026-11-20 16:00")
     assert result.exit_code == 2
-    assert "--email needs an [smtp] section" in result.output
+    assert "--email cần mục [smtp]" in result.output

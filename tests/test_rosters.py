@@ -242,12 +242,12 @@ def test_roster_tables_declare_the_fields_the_checks_read():
                   "leader": "Trưởng tổ", "colour": "red", "min_members": 0},
                  TEAM.fields, problems)
     assert problems == [
-        "[roster]: name = 'nom' is not a field of this template",
-        "[roster]: village = 'phone' is a phone field; it should be choice or text",
-        '[roster]: unknown setting(s) colour for kind = "team"',
-        "[roster]: leader 'Trưởng tổ' should be the role value of the team leader, one of "
+        "[roster]: name = 'nom' không phải một trường của mẫu này",
+        "[roster]: village = 'phone' là trường phone; phải là choice hoặc text",
+        '[roster]: colour không phải thiết lập đã biết khi kind = "team"',
+        "[roster]: leader 'Trưởng tổ' phải là vai trò của tổ trưởng, một trong "
         "Tổ trưởng, Tổ phó, Tổ viên",
-        "[roster]: min_members 0 should be a whole number ≥ 1",
+        "[roster]: min_members 0 phải là số nguyên ≥ 1",
     ]
 
 
@@ -255,7 +255,7 @@ def test_a_broken_roster_table_names_the_file(tmp_path):
     path = tmp_path / "team_roster.toml"
     text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
     path.write_text(text.replace('kind = "team"', 'kind = "teams"'), encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"(?s)team_roster.toml: .*kind 'teams' should be"):
+    with pytest.raises(TemplateError, match=r"(?s)team_roster.toml: .*kind 'teams' phải là"):
         spec = load_template(path)
         roster_issues(spec, REGISTRY, latest(tmp_path, spec, {"06040": MESSY_TEAMS[:1]}))
 

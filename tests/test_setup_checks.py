@@ -58,22 +58,21 @@ def test_problems_of_config_templates_and_registry_are_printed_together(province
     result = run("provision", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
     assert result.stderr == (
-        "Lỗi: nothing was changed — first fix 3 problem(s) in 3 file(s), then run the command "
-        "again:\n"
-        f"{province}: 1 problem(s):\n"
-        f"  - line {line_of(province, 'grace_minuts')}: [timeliness] grace_minuts is not a "
-        "known setting — did you mean grace_minutes? Correct the name, or delete the line\n"
-        f"{template}: 1 problem(s):\n"
-        f"  - line {line_of(template, 'calendar')}: [[targets]] #3 (trading): calendar is a "
-        "top-level setting, but TOML reads every line below the [[targets]] heading as part of "
-        "it — move the line above the first heading ([[fields]])\n"
-        f"{registry}: 1 problem(s) in the commune registry:\n"
-        '  - missing required column "Số hộ gia đình" — restore it: type "Số hộ gia đình" in '
-        "the header row above an empty column, and under it each commune's number of "
-        "households (a blank cell is allowed; its % targets then show blank)\n"
-        "Not checked yet:\n"
+        "Lỗi: chưa thay đổi gì — hãy sửa 3 lỗi trong 3 tệp trước, rồi chạy lại lệnh:\n"
+        f"{province}: 1 lỗi:\n"
+        f"  - dòng {line_of(province, 'grace_minuts')}: [timeliness] grace_minuts không phải "
+        "một thiết lập đã biết — có phải ý bạn là grace_minutes? Sửa lại tên, hoặc xoá dòng này\n"
+        f"{template}: 1 lỗi:\n"
+        f"  - dòng {line_of(template, 'calendar')}: [[targets]] #3 (trading): calendar là "
+        "thiết lập đầu tệp, nhưng TOML đọc mọi dòng dưới tiêu đề [[targets]] là thuộc "
+        "[[targets]] — chuyển dòng này lên trên tiêu đề đầu tiên ([[fields]])\n"
+        f"{registry}: 1 lỗi trong danh sách xã:\n"
+        '  - thiếu cột bắt buộc "Số hộ gia đình" — thêm lại: gõ "Số hộ gia đình" vào dòng tiêu '
+        "đề, trên một cột trống, và điền bên dưới số hộ gia đình của từng xã (được để trống; "
+        "khi đó các chỉ tiêu % của xã để trống)\n"
+        "Chưa kiểm tra:\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
-        "cannot be checked until kts_daily.toml loads\n"
+        "chỉ kiểm tra được khi kts_daily.toml đọc được\n"
     )
 
 
@@ -97,13 +96,13 @@ def test_an_unreadable_config_says_what_waits_for_it(province):
     result = run("collect", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
     assert result.stderr.startswith(
-        "Lỗi: nothing was changed — first fix 1 problem(s) in 1 file(s), then run the command "
-        f"again:\n{province}: not valid TOML (")
+        "Lỗi: chưa thay đổi gì — hãy sửa 1 lỗi trong 1 tệp trước, rồi chạy lại lệnh:\n"
+        f"{province}: không phải TOML hợp lệ (")
     assert result.stderr.endswith(
-        "; fix the line it names\n"
-        "Not checked yet:\n"
-        "  - the report templates: checked once toolkit.toml can be read\n"
-        "  - the commune registry: checked once toolkit.toml can be read\n")
+        "; hãy sửa dòng được nêu\n"
+        "Chưa kiểm tra:\n"
+        "  - các mẫu báo cáo: sẽ kiểm tra khi đọc được toolkit.toml\n"
+        "  - danh sách xã: sẽ kiểm tra khi đọc được toolkit.toml\n")
 
 
 def test_a_registry_path_that_cannot_be_read_waits_and_the_templates_are_still_checked(province):
@@ -113,11 +112,11 @@ def test_a_registry_path_that_cannot_be_read_waits_and_the_templates_are_still_c
     calendar_at_the_end(province)
     result = run("collect", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
-    assert "first fix 2 problem(s) in 2 file(s)" in result.stderr
-    assert "  - [paths] registry = 7 should be a text in quotes\n" in result.stderr
-    assert "kts_daily.toml: 1 problem(s)" in result.stderr
+    assert "hãy sửa 2 lỗi trong 2 tệp trước" in result.stderr
+    assert "  - [paths] registry = 7 phải là chữ đặt trong ngoặc kép\n" in result.stderr
+    assert "kts_daily.toml: 1 lỗi" in result.stderr
     assert result.stderr.endswith(
-        "  - the commune registry: checked once [paths] registry in toolkit.toml is fixed\n")
+        "  - danh sách xã: sẽ kiểm tra khi đã sửa [paths] registry trong toolkit.toml\n")
 
 
 # nothing is written ----------------------------------------------------------------------------
@@ -165,7 +164,7 @@ def test_a_broken_folder_is_left_exactly_as_it_was(worked, tmp_path, broken, com
     assert any(name.startswith("archive") for name in before)
     result = run(*COMMANDS[command], config=config, now="2026-11-21 18:00")
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("Lỗi: nothing was changed — first fix 1 problem(s) in ")
+    assert result.stderr.startswith("Lỗi: chưa thay đổi gì — hãy sửa 1 lỗi trong ")
     assert snapshot(folder) == before
 
 
@@ -191,9 +190,9 @@ def test_the_error_is_still_each_of_the_errors_a_broken_file_raised_before(provi
     assert isinstance(caught.value, ConfigError | TemplateError | SetupError)
     assert caught.value.path == (province.parent / "registry.xlsx").resolve()
     assert caught.value.problems == [
-        'missing required column "Số hộ gia đình" — restore it: type "Số hộ gia đình" in the '
-        "header row above an empty column, and under it each commune's number of households "
-        "(a blank cell is allowed; its % targets then show blank)"]
+        'thiếu cột bắt buộc "Số hộ gia đình" — thêm lại: gõ "Số hộ gia đình" vào dòng tiêu đề, '
+        "trên một cột trống, và điền bên dưới số hộ gia đình của từng xã (được để trống; khi "
+        "đó các chỉ tiêu % của xã để trống)"]
 
 
 def test_with_several_broken_files_each_problem_names_its_file(province):

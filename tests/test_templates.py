@@ -120,8 +120,8 @@ def test_unknown_template_names_the_available_ones():
     with pytest.raises(TemplateError) as caught:
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
-        f"no template named 'kts_weekly' in {PACKAGED_TEMPLATES}; "
-        "available: kts_daily, cds_monthly, committee_roster, team_roster — did you mean "
+        f"không có mẫu báo cáo nào tên 'kts_weekly' trong {PACKAGED_TEMPLATES}; "
+        "các mẫu hiện có: kts_daily, cds_monthly, committee_roster, team_roster — có phải ý bạn là "
         "'kts_daily'?"
     )
     with pytest.raises(TemplateError, match=r"team_roster$"):
@@ -129,7 +129,7 @@ def test_unknown_template_names_the_available_ones():
 
 
 def test_empty_folder(tmp_path):
-    with pytest.raises(TemplateError, match=r"no report templates \(\*\.toml\) found"):
+    with pytest.raises(TemplateError, match=r"không tìm thấy mẫu báo cáo nào \(\*\.toml\)"):
         load_templates(tmp_path)
 
 
@@ -148,33 +148,33 @@ def test_valid_template_in_a_folder(tmp_path):
 
 @pytest.mark.parametrize("old, new, expected", [
     ('period = "monthly"', 'period = "weekly"',
-     "top level: period 'weekly' should be one of daily, monthly, once"),
+     "đầu tệp: period 'weekly' phải là một trong daily, monthly, once"),
     ('header = "Ghi chú"\n', "",
-     "[[fields]] #2 (note): 'header' (the Vietnamese column title) is missing"),
+     "[[fields]] #2 (note): thiếu 'header' (tiêu đề cột tiếng Việt)"),
     ('type = "text"', 'type = "money"',
-     "[[fields]] #2 (note): type 'money' should be one of int, number, text, date, choice, phone"),
+     "[[fields]] #2 (note): type 'money' phải là một trong int, number, text, date, choice, phone"),
     ('left = "cum(connections)"', 'left = "cum(pipes)"',
-     "[[rules]] #1 (connections_within_households): left 'cum(pipes)' should be a number field"),
+     "[[rules]] #1 (connections_within_households): left 'cum(pipes)' phải là một trường số"),
     ('right = "households"', 'right = "note"',
-     "[[rules]] #1 (connections_within_households): right 'note' should be a number field"),
+     "[[rules]] #1 (connections_within_households): right 'note' phải là một trường số"),
     ('type = "text"', 'type = "text"\ncolour = "red"',
-     "line 19: [[fields]] #2 (note): colour is not a known setting; [[fields]] has key, header, "
-     "type, required, min, max, choices, aliases, aggregate, private, reconciles_with, "
-     "decimals. Correct the name, or delete the line"),
+     "dòng 19: [[fields]] #2 (note): colour không phải một thiết lập đã biết; [[fields]] có "
+     "key, header, type, required, min, max, choices, aliases, aggregate, private, "
+     "reconciles_with, decimals. Sửa lại tên, hoặc xoá dòng này"),
     ('deadline = "16:30"', 'deadline = "4pm"',
-     "top level: deadline '4pm' should be a time of day like \"17:00\""),
-    ("due_day = 20", "due_day = 32", "top level: due_day 32 should be a day of the month (1-31)"),
+     "đầu tệp: deadline '4pm' phải là giờ trong ngày, ví dụ \"17:00\""),
+    ("due_day = 20", "due_day = 32", "đầu tệp: due_day 32 phải là một ngày trong tháng (1-31)"),
     ('tab = "Nước sạch"', 'tab = "Nước/sạch"',
-     "top level: tab 'Nước/sạch' must be ≤ 31 characters"),
-    ('op = "<="', 'op = "=<"', "[[rules]] #1 (connections_within_households): op '=<' should be"),
+     "đầu tệp: tab 'Nước/sạch' phải dài tối đa 31 ký tự"),
+    ('op = "<="', 'op = "=<"', "[[rules]] #1 (connections_within_households): op '=<' phải là"),
     ('key = "note"', 'key = "connections"', 
-     "[[fields]]: key 'connections' is declared twice (#1 and #2)"),
+     "[[fields]]: key 'connections' được khai báo 2 lần (#1 và #2)"),
 ])
 def test_each_problem_names_the_file_and_the_key(tmp_path, old, new, expected):
     assert old in VALID
     path = write(tmp_path, "water.toml", VALID.replace(old, new, 1))
     message = problem_of(path)
-    assert "1 problem(s)" in message
+    assert "1 lỗi" in message
     assert expected in message
 
 
@@ -183,7 +183,7 @@ def test_target_threshold_must_be_a_share(tmp_path, threshold):
     target = ('\n[[targets]]\nkey = "connected"\nnumerator = "connections"\n'
               f"threshold = {threshold}\n")
     message = problem_of(write(tmp_path, "water.toml", VALID + target))
-    assert ("[[targets]] #1 (connected): threshold should be a share between 0 and 1, e.g. 0.5"
+    assert ("[[targets]] #1 (connected): threshold phải là tỉ lệ trong khoảng 0 đến 1, ví dụ 0.5"
             in message)
 
 
@@ -192,7 +192,7 @@ def test_target_threshold_must_be_a_share(tmp_path, threshold):
 def test_target_threshold_true_is_not_a_share(tmp_path):
     target = '\n[[targets]]\nkey = "connected"\nnumerator = "connections"\nthreshold = true\n'
     message = problem_of(write(tmp_path, "water.toml", VALID + target))
-    assert "[[targets]] #1 (connected): threshold should be a share between 0 and 1" in message
+    assert "[[targets]] #1 (connected): threshold phải là tỉ lệ trong khoảng 0 đến 1" in message
 
 
 # Regression (_target): a threshold written as text makes `float(threshold or 0)`
@@ -200,26 +200,26 @@ def test_target_threshold_true_is_not_a_share(tmp_path):
 def test_target_threshold_written_as_text_is_a_problem_not_a_crash(tmp_path):
     target = '\n[[targets]]\nkey = "connected"\nnumerator = "connections"\nthreshold = "half"\n'
     message = problem_of(write(tmp_path, "water.toml", VALID + target))
-    assert "[[targets]] #1 (connected): threshold should be a share between 0 and 1" in message
+    assert "[[targets]] #1 (connected): threshold phải là tỉ lệ trong khoảng 0 đến 1" in message
 
 
 def test_target_must_count_a_number_field(tmp_path):
     target = '\n[[targets]]\nkey = "noted"\nnumerator = "note"\nthreshold = 0.5\n'
     message = problem_of(write(tmp_path, "water.toml", VALID + target))
-    assert "[[targets]] #1 (noted): numerator should name a number field" in message
+    assert "[[targets]] #1 (noted): numerator phải là một trường số" in message
 
 
 def test_once_report_needs_a_due_moment(tmp_path):
     text = VALID.replace('period = "monthly"', 'period = "once"')
     message = problem_of(write(tmp_path, "water.toml", text))
-    assert "top level: a 'once' report needs deadline = 2026-12-15T17:00:00" in message
+    assert "đầu tệp: báo cáo 'once' cần deadline = 2026-12-15T17:00:00" in message
 
 
 def test_missing_top_level_keys(tmp_path):
     text = VALID.replace('key = "water_monthly"\n', "").replace('title = "Báo cáo nước sạch"\n', "")
     message = problem_of(write(tmp_path, "water.toml", text))
-    assert "top level: 'key' is missing" in message
-    assert "top level: 'title' is missing" in message
+    assert "đầu tệp: thiếu 'key'" in message
+    assert "đầu tệp: thiếu 'title'" in message
 
 
 def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
@@ -227,8 +227,8 @@ def test_every_problem_of_a_file_is_reported_at_once(tmp_path):
                  .replace('type = "text"', 'type = "money"\ncolour = "red"')
                  .replace('left = "cum(connections)"', 'left = "pipes"'))
     message = problem_of(write(tmp_path, "water.toml", text))
-    assert "4 problem(s)" in message
-    for expected in ("period 'weekly'", "type 'money'", "colour is not a known setting",
+    assert "4 lỗi" in message
+    for expected in ("period 'weekly'", "type 'money'", "colour không phải một thiết lập đã biết",
                      "left 'pipes'"):
         assert expected in message
     assert message.count("\n  - ") == 4
@@ -238,7 +238,7 @@ def test_invalid_toml_names_the_file(tmp_path):
     path = write(tmp_path, "water.toml", VALID.replace('tab = "Nước sạch"', "tab = Nước sạch"))
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert str(caught.value).startswith(f"{path}: not valid TOML (")
+    assert str(caught.value).startswith(f"{path}: không phải TOML hợp lệ (")
     assert "line 3" in str(caught.value)
 
 
@@ -247,8 +247,8 @@ def test_problems_of_every_file_are_reported_together(tmp_path):
     broken = write(tmp_path, "b.toml", "key = ")
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert f"{bad}: 1 problem(s)" in str(caught.value)
-    assert f"{broken}: not valid TOML" in str(caught.value)
+    assert f"{bad}: 1 lỗi" in str(caught.value)
+    assert f"{broken}: không phải TOML hợp lệ" in str(caught.value)
 
 
 def test_a_tab_used_by_two_templates_names_both_files(tmp_path):
@@ -256,8 +256,8 @@ def test_a_tab_used_by_two_templates_names_both_files(tmp_path):
     second = write(tmp_path, "b.toml", VALID.replace('key = "water_monthly"', 'key = "water_2"'))
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert str(caught.value) == (f"{second}: 1 problem(s):\n  - tab 'Nước sạch' is also used "
-                                 f"by {first} — give each template its own tab")
+    assert str(caught.value) == (f"{second}: 1 lỗi:\n  - tab 'Nước sạch' cũng được dùng "
+                                 f"ở {first} — mỗi mẫu báo cáo cần tab riêng")
 
 
 def test_a_key_used_by_two_templates_names_both_files(tmp_path):
@@ -265,8 +265,8 @@ def test_a_key_used_by_two_templates_names_both_files(tmp_path):
     second = write(tmp_path, "b.toml", VALID.replace('tab = "Nước sạch"', 'tab = "Nước 2"'))
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert str(caught.value) == (f"{second}: 1 problem(s):\n  - key 'water_monthly' is also "
-                                 f"used by {first} — give each template its own key")
+    assert str(caught.value) == (f"{second}: 1 lỗi:\n  - key 'water_monthly' cũng được "
+                                 f"dùng ở {first} — mỗi mẫu báo cáo cần key riêng")
 
 
 # Regression (load_templates): keys and tabs share one `seen` dict, so a template
@@ -308,7 +308,7 @@ def test_an_alias_must_point_to_one_of_the_choices(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert "team_roster.toml" in str(caught.value)
-    assert "alias 'Thành viên' points to 'Tổ viên chính', which is not one of the choices" \
+    assert "alias 'Thành viên' trỏ tới 'Tổ viên chính', không nằm trong choices" \
         in str(caught.value)
 
 
@@ -320,7 +320,7 @@ def test_aliases_belong_to_choice_fields_only(tmp_path):
     (tmp_path / "team_roster.toml").write_text(broken, encoding="utf-8")
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
-    assert "(full_name): aliases are other words for a choice; this field is text" \
+    assert "(full_name): aliases là cách gọi khác của một lựa chọn; trường này là text" \
         in str(caught.value)
 
 
@@ -333,60 +333,62 @@ def line_of(text: str, needle: str, after: int = 0) -> int:
 
 def only_problem(path) -> str:
     message = problem_of(path)
-    assert message.startswith(f"{path}: 1 problem(s):\n  - "), message
+    assert message.startswith(f"{path}: 1 lỗi:\n  - "), message
     return message.split("\n  - ", 1)[1]
 
 
 def test_a_misspelt_field_setting_names_the_line_and_the_setting_meant(tmp_path):
     text = VALID.replace('header = "Ghi chú"', 'heder = "Ghi chú"')
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        f"line {line_of(text, 'heder')}: [[fields]] #2 (note): heder is not a known setting — "
-        "did you mean header? Correct the name, or delete the line")
+        f"dòng {line_of(text, 'heder')}: [[fields]] #2 (note): heder không phải một thiết lập "
+        "đã biết — có phải ý bạn là header? Sửa lại tên, hoặc xoá dòng này")
 
 
 def test_a_misspelt_table_heading_names_the_table_meant(tmp_path):
     text = VALID + '\n[[target]]\nkey = "connected"\nnumerator = "connections"\nthreshold = 0.5\n'
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        f"line {line_of(text, '[[target]]')}: [[target]] is not a known table — did you mean "
-        "[[targets]]? Correct the heading, or delete the table")
+        f"dòng {line_of(text, '[[target]]')}: [[target]] không phải một bảng đã biết — "
+        "có phải ý bạn là "
+        "[[targets]]? Sửa lại tiêu đề, hoặc xoá bảng này")
 
 
 def test_a_top_level_setting_written_at_the_end_says_why_it_is_misplaced(tmp_path):
     text = VALID + 'calendar = "every_day"\n'
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        f"line {line_of(text, 'calendar')}: [[rules]] #1 (connections_within_households): "
-        "calendar is a top-level setting, but TOML reads every line below the [[rules]] heading "
-        "as part of it — move the line above the first heading ([[fields]])")
+        f"dòng {line_of(text, 'calendar')}: [[rules]] #1 (connections_within_households): "
+        "calendar là thiết lập đầu tệp, nhưng TOML đọc mọi dòng dưới tiêu đề [[rules]] là "
+        "thuộc [[rules]] — chuyển dòng này lên trên tiêu đề đầu tiên ([[fields]])")
 
 
 def test_a_field_setting_in_a_rule_asks_for_the_missing_heading(tmp_path):
     text = VALID + 'required = true\n'
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        f"line {line_of(text, 'required = true', after=20)}: [[rules]] #1 "
-        "(connections_within_households): required is a setting of [[fields]], not of "
-        "[[rules]] — is a [[fields]] heading missing above it?")
+        f"dòng {line_of(text, 'required = true', after=20)}: [[rules]] #1 "
+        "(connections_within_households): required là thiết lập của [[fields]], không phải của "
+        "[[rules]] — có phải thiếu tiêu đề [[fields]] ở phía trên?")
 
 
 def test_a_roster_setting_at_the_top_says_where_it_goes(tmp_path):
     text = 'min_members = 3\n' + VALID
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        "line 1: top level: min_members is a setting of [roster] — move the line under the "
-        "[roster] heading")
+        "dòng 1: đầu tệp: min_members là thiết lập của [roster] — chuyển dòng này xuống dưới "
+        "tiêu đề [roster]")
 
 
 def test_an_unknown_setting_without_a_close_name_lists_the_known_ones(tmp_path):
     text = 'colour = "red"\n' + VALID
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        "line 1: top level: colour is not a known setting; the file has key, title, tab, period, "
-        "deadline, due_day, rows, calendar. Correct the name, or delete the line")
+        "dòng 1: đầu tệp: colour không phải một thiết lập đã biết; tệp này có key, title, tab, "
+        "period, "
+        "deadline, due_day, rows, calendar. Sửa lại tên, hoặc xoá dòng này")
 
 
 def test_fields_written_with_one_pair_of_brackets(tmp_path):
     text = VALID.split("[[fields]]")[0] + (
         '[fields]\nkey = "connections"\nheader = "Số hộ đấu nối"\ntype = "int"\n')
     assert only_problem(write(tmp_path, "water.toml", text)) == (
-        f"line {line_of(text, '[fields]')}: [fields] should be [[fields]], with two brackets — "
-        "each one goes under its own [[fields]] heading")
+        f"dòng {line_of(text, '[fields]')}: [fields] phải là [[fields]], với hai cặp ngoặc — "
+        "mỗi mục nằm dưới tiêu đề [[fields]] của riêng nó")
 
 
 def shipped_roster(tmp_path, old: str, new: str):
@@ -398,35 +400,36 @@ def shipped_roster(tmp_path, old: str, new: str):
 def test_a_roster_written_as_an_array_of_tables(tmp_path):
     path, text = shipped_roster(tmp_path, "[roster]", "[[roster]]")
     assert only_problem(path) == (
-        f"line {line_of(text, '[[roster]]')}: [[roster]] should be [roster], with one pair of "
-        "brackets — a template has one roster table")
+        f"dòng {line_of(text, '[[roster]]')}: [[roster]] phải là [roster], với một cặp "
+        "ngoặc — mỗi mẫu báo cáo chỉ có một bảng roster")
 
 
 def test_a_misspelt_roster_setting_is_reported_once(tmp_path):
     path, text = shipped_roster(tmp_path, "min_members = 3", "min_member = 3")
     assert only_problem(path) == (
-        f"line {line_of(text, 'min_member')}: [roster]: min_member is not a known setting — did "
-        "you mean min_members? Correct the name, or delete the line")
+        f"dòng {line_of(text, 'min_member')}: [roster]: min_member không phải một thiết lập "
+        "đã biết — có phải ý bạn là min_members? Sửa lại tên, hoặc xoá dòng này")
 
 
 def test_a_table_nested_where_none_is_known(tmp_path):
     path, text = shipped_roster(tmp_path, "min_members = 3", "min_members = 3\n[roster.extra]\n"
                                                               "colour = 1")
     assert only_problem(path) == (
-        f"line {line_of(text, '[roster.extra]')}: [roster.extra] is not a known table; [roster] "
-        "has no tables, only kind, name, role, village, villages, position, phone, leader, "
-        "min_members. Correct the heading, or delete the table")
+        f"dòng {line_of(text, '[roster.extra]')}: [roster.extra] không phải một bảng đã biết; "
+        "[roster] không có bảng nào, chỉ có kind, name, role, village, villages, position, "
+        "phone, leader, "
+        "min_members. Sửa lại tiêu đề, hoặc xoá bảng này")
 
 
 def test_a_misspelt_required_setting_is_not_also_missing(tmp_path):
     text = (VALID.replace('header = "Ghi chú"', 'heder = "Ghi chú"')
             .replace('type = "text"', 'tpye = "money"'))
     message = problem_of(write(tmp_path, "water.toml", text))
-    assert "3 problem(s)" in message
-    assert "heder is not a known setting — did you mean header?" in message
-    assert "tpye is not a known setting — did you mean type?" in message
-    assert "type 'money' should be one of" in message       # its value is checked now
-    assert "is missing" not in message
+    assert "3 lỗi" in message
+    assert "heder không phải một thiết lập đã biết — có phải ý bạn là header?" in message
+    assert "tpye không phải một thiết lập đã biết — có phải ý bạn là type?" in message
+    assert "type 'money' phải là một trong" in message       # its value is checked now
+    assert "thiếu" not in message
 
 
 # one broken template among good ones ------------------------------------------------------------
@@ -447,12 +450,12 @@ def test_one_broken_template_is_reported_once_and_what_waits_for_it_is_named(tmp
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert str(caught.value) == (
-        f"{broken}: 1 problem(s):\n"
-        f"  - line {line_of(text, 'tpye')}: [[fields]] #1 (new_shops): tpye is not a known "
-        "setting — did you mean type? Correct the name, or delete the line\n"
-        "Not checked yet:\n"
+        f"{broken}: 1 lỗi:\n"
+        f"  - dòng {line_of(text, 'tpye')}: [[fields]] #1 (new_shops): tpye không phải một "
+        "thiết lập đã biết — có phải ý bạn là type? Sửa lại tên, hoặc xoá dòng này\n"
+        "Chưa kiểm tra:\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
-        "cannot be checked until kts_daily.toml loads")
+        "chỉ kiểm tra được khi kts_daily.toml đọc được")
 
 
 def test_a_template_that_is_not_toml_is_named_by_its_file_in_the_note(tmp_path):
@@ -460,12 +463,12 @@ def test_a_template_that_is_not_toml_is_named_by_its_file_in_the_note(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     message = str(caught.value)
-    assert message.startswith(f"{broken}: not valid TOML (")
+    assert message.startswith(f"{broken}: không phải TOML hợp lệ (")
     assert message.endswith(
-        "; fix the line it names\nNot checked yet:\n"
+        "; hãy sửa dòng được nêu\nChưa kiểm tra:\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
-        "cannot be checked until kts_daily.toml loads")
-    assert "cds_monthly.toml: 1 problem(s)" not in message
+        "chỉ kiểm tra được khi kts_daily.toml đọc được")
+    assert "cds_monthly.toml: 1 lỗi" not in message
 
 
 def test_a_broken_template_is_not_reported_again_as_a_clash(tmp_path):
@@ -475,9 +478,9 @@ def test_a_broken_template_is_not_reported_again_as_a_clash(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert str(caught.value) == (
-        f"{broken}: 1 problem(s):\n"
-        f"  - line {line_of(text, '[[target]]')}: [[target]] is not a known table — did you "
-        "mean [[targets]]? Correct the heading, or delete the table")
+        f"{broken}: 1 lỗi:\n"
+        f"  - dòng {line_of(text, '[[target]]')}: [[target]] không phải một bảng đã biết — "
+        "có phải ý bạn là [[targets]]? Sửa lại tiêu đề, hoặc xoá bảng này")
 
 
 def test_reconciles_with_a_misspelt_template_names_the_one_meant(tmp_path):
@@ -486,9 +489,9 @@ def test_reconciles_with_a_misspelt_template_names_the_one_meant(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert str(caught.value) == (
-        f"{broken}: 1 problem(s):\n"
-        "  - field 'new_shops_month' reconciles_with 'kts_dialy.new_shops', but no template has "
-        "key 'kts_dialy' — did you mean 'kts_daily'?")
+        f"{broken}: 1 lỗi:\n"
+        "  - trường 'new_shops_month' có reconciles_with 'kts_dialy.new_shops', nhưng không mẫu "
+        "báo cáo nào có key 'kts_dialy' — có phải ý bạn là 'kts_daily'?")
 
 
 def test_reconciles_with_a_misspelt_field_names_the_field_meant(tmp_path):
@@ -497,9 +500,9 @@ def test_reconciles_with_a_misspelt_field_names_the_field_meant(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert str(caught.value) == (
-        f"{broken}: 1 problem(s):\n"
-        "  - field 'new_shops_month' reconciles_with 'kts_daily.new_shop', but kts_daily has no "
-        "number field 'new_shop' — did you mean 'kts_daily.new_shops'?")
+        f"{broken}: 1 lỗi:\n"
+        "  - trường 'new_shops_month' có reconciles_with 'kts_daily.new_shop', nhưng kts_daily "
+        "không có trường số 'new_shop' — có phải ý bạn là 'kts_daily.new_shops'?")
 
 
 # every known name with one letter changed -------------------------------------------------------
@@ -606,9 +609,9 @@ def test_every_setting_with_one_letter_changed_is_named(tmp_path, data, case):
     text = EVERY_SETTING if source == "every" else ROSTERS[source]
     path = write(tmp_path, "water.toml", rename(text, heading, name, typed))
     message = problem_of(path)
-    meant = re.search(rf": {re.escape(typed)} is not a known setting — did you mean (.+?)\? "
-                      "Correct the name", message)
-    assert meant and name in re.split(r", | or ", meant[1]), message
+    meant = re.search(rf": {re.escape(typed)} không phải một thiết lập đã biết — có phải ý bạn "
+                      r"là (.+?)\? Sửa lại tên", message)
+    assert meant and name in re.split(r", | hoặc ", meant[1]), message
 
 
 def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
@@ -617,37 +620,38 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
     with pytest.raises(TemplateError) as caught:
         load_templates(tmp_path)
     assert str(caught.value).endswith(
-        "Not checked yet:\n"
+        "Chưa kiểm tra:\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
-        "cannot be checked until bao_cao_ngay.toml loads")
+        "chỉ kiểm tra được khi bao_cao_ngay.toml đọc được")
 
 
 @pytest.mark.parametrize("old, new, expected", [
     ('period = "monthly"', 'period = "monthy"',
-     "top level: period 'monthy' should be one of daily, monthly, once — did you mean "
+     "đầu tệp: period 'monthy' phải là một trong daily, monthly, once — có phải ý bạn là "
      "'monthly'?"),
     ('type = "text"', 'type = "integer"',
-     "[[fields]] #2 (note): type 'integer' should be one of int, number, text, date, choice, "
-     "phone — did you mean 'int'?"),
+     "[[fields]] #2 (note): type 'integer' phải là một trong int, number, text, date, choice, "
+     "phone — có phải ý bạn là 'int'?"),
     ('type = "text"', 'type = "text"\naggregate = "summ"',
-     "[[fields]] #2 (note): aggregate 'summ' should be one of sum, count, none — did you mean "
+     "[[fields]] #2 (note): aggregate 'summ' phải là một trong sum, count, none — có phải ý bạn là "
      "'sum'?"),
     ("required = true", 'required = "no"',
-     "[[fields]] #1 (connections): required = 'no' should be true or false (without quotes)"),
+     "[[fields]] #1 (connections): required = 'no' phải là true hoặc false (không có ngoặc kép)"),
     ('type = "text"', 'type = "text"\nchoices = "Có"',
-     "[[fields]] #2 (note): choices = 'Có' should be a list of texts"),
+     "[[fields]] #2 (note): choices = 'Có' phải là danh sách chữ"),
     ('type = "text"', 'type = "choice"\nchoices = [1, 2]',
-     '[[fields]] #2 (note): a choice field needs choices = ["..."] or "villages"'),
+     '[[fields]] #2 (note): trường choice cần choices = ["..."] hoặc "villages"'),
     ('op = "<="', 'op = "=<"',
-     "[[rules]] #1 (connections_within_households): op '=<' should be one of <= < >= > == != "
-     "— did you mean <=?"),
+     "[[rules]] #1 (connections_within_households): op '=<' phải là một trong <= < >= > == != "
+     "— có phải ý bạn là <=?"),
     ('message = "Số', 'level = "warn"\nmessage = "Số',
-     "[[rules]] #1 (connections_within_households): level should be 'error' or 'warning', not "
-     "'warn' — did you mean 'warning'?"),
+     "[[rules]] #1 (connections_within_households): level phải là 'error' hoặc 'warning', "
+     "không phải "
+     "'warn' — có phải ý bạn là 'warning'?"),
     ("due_day = 20", "due_day = true",
-     "top level: due_day True should be a day of the month (1-31)"),
+     "đầu tệp: due_day True phải là một ngày trong tháng (1-31)"),
     ('due_day = 20', 'due_day = 20\nrows = "nhiều"',
-     "top level: rows 'nhiều' should be a whole number ≥ 0"),
+     "đầu tệp: rows 'nhiều' phải là số nguyên ≥ 0"),
 ])
 def test_a_wrong_value_says_what_it_should_be_and_the_one_meant(tmp_path, old, new, expected):
     assert expected in problem_of(write(tmp_path, "water.toml", VALID.replace(old, new)))
@@ -658,9 +662,9 @@ def test_a_wrong_value_says_what_it_should_be_and_the_one_meant(tmp_path, old, n
 def test_a_target_counting_no_number_field_is_a_problem_not_a_crash(tmp_path, target):
     text = VALID + f'\n[[targets]]\nkey = "t"\n{target}\nthreshold = 0.5\n'
     message = problem_of(write(tmp_path, "water.toml", text))
-    assert "[[targets]] #1 (t): numerator should name a number field of this template" in message
+    assert "[[targets]] #1 (t): numerator phải là một trường số của mẫu này" in message
     if "conections" in target:
-        assert message.endswith("— did you mean 'connections'?")
+        assert message.endswith("— có phải ý bạn là 'connections'?")
 
 
 def test_a_deadline_written_as_a_toml_time_is_read(tmp_path):
@@ -678,17 +682,17 @@ def test_a_wrong_value_names_its_line_and_problems_come_in_line_order(tmp_path):
     path = write(tmp_path, "water.toml", text)
     message = problem_of(path)
     assert message.splitlines()[1:] == [
-        f"  - line {typed}: [[fields]] #2 (note): type 'txt' should be one of int, number, "
-        "text, date, choice, phone — did you mean 'text'?",
-        f"  - line {level}: [[rules]] #1 (connections_within_households): levl is not a known "
-        "setting — did you mean level? Correct the name, or delete the line"]
+        f"  - dòng {typed}: [[fields]] #2 (note): type 'txt' phải là một trong int, number, "
+        "text, date, choice, phone — có phải ý bạn là 'text'?",
+        f"  - dòng {level}: [[rules]] #1 (connections_within_households): levl không phải một "
+        "thiết lập đã biết — có phải ý bạn là level? Sửa lại tên, hoặc xoá dòng này"]
 
 
 def test_a_roster_kind_close_to_a_known_one_says_it(tmp_path):
     path = tmp_path / "team_roster.toml"
     text = (PACKAGED_TEMPLATES / "team_roster.toml").read_text(encoding="utf-8")
     path.write_text(text.replace('kind = "team"', 'kind = "teams"'), encoding="utf-8")
-    assert "kind 'teams' should be one of team, committee — did you mean 'team'? (write" \
+    assert "kind 'teams' phải là một trong team, committee — có phải ý bạn là 'team'? (viết" \
         in problem_of(path)
 
 

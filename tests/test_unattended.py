@@ -39,8 +39,8 @@ def test_a_run_waits_for_the_lock_then_gives_up_with_exit_1(province):
     with FileLock(lock):
         result = run("daily", "--wait", "0.2", config=province, now="2026-11-20 15:00")
     assert result.exit_code == 1
-    assert "another toolkit run is using ledger.sqlite" in result.output
-    assert "waited 0.2 s and did nothing" in result.output
+    assert "một lần chạy toolkit khác đang dùng ledger.sqlite" in result.output
+    assert "đã chờ 0.2 giây và không làm gì" in result.output
     assert not (province.parent / "archive").exists()
 
 

@@ -87,8 +87,8 @@ def find_config(explicit: str | Path | None) -> Path:
         path = path / CONFIG_NAME
     if not path.is_file():
         raise ConfigError(
-            f"no configuration at {path}: run `toolkit init DIR --province \"Lạng Sơn\"` "
-            "first, or pass --config DIR/toolkit.toml"
+            f"không có tệp cấu hình tại {path}: hãy chạy `toolkit init DIR --province "
+            "\"Lạng Sơn\"` trước, hoặc dùng --config DIR/toolkit.toml"
         )
     return path
 
@@ -135,29 +135,30 @@ def check_config(explicit: str | Path | None = None) -> ConfigCheck:
         text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        how = ("save it as UTF-8" if isinstance(exc, UnicodeDecodeError)
-               else "fix the line it names")
-        unreadable = FileProblems(path, (f"not valid TOML ({exc}); {how}",), unreadable=True)
+        how = ("hãy lưu tệp ở dạng UTF-8" if isinstance(exc, UnicodeDecodeError)
+               else "hãy sửa dòng được nêu")
+        unreadable = FileProblems(path, (f"không phải TOML hợp lệ ({exc}); {how}",),
+                                  unreadable=True)
         return ConfigCheck(path, None, unreadable, None, None)
     problems: list[str] = [_unknown_setting(u) for u in check_names(data, SCHEMA, Lines(text))]
     root = path.parent
 
-    kinds = {str: "text in quotes", int: "whole number", date: "date like 2026-11-01"}
+    kinds = {**_KIND_WORDS, date: "ngày dạng 2026-11-01"}
 
     def get(section: str, key: str, kind: type, default=None):
         table = data.get(section, {})
         if not isinstance(table, dict):
-            problems.append(f"[{section}] should be a table (a [{section}] heading), "
-                            f"not {table!r}")
+            problems.append(f"[{section}] phải là một mục (có tiêu đề [{section}]), "
+                            f"không phải {table!r}")
             data[section] = {}
             return default
         value = table.get(key, default)
         wrong = (not isinstance(value, kind) or isinstance(value, bool) and kind is not bool
                  or kind is date and isinstance(value, datetime))
         if value is None:
-            problems.append(f"[{section}] {key} is missing")
+            problems.append(f"[{section}] thiếu {key}")
         elif wrong:
-            problems.append(f"[{section}] {key} = {value!r} should be a "
+            problems.append(f"[{section}] {key} = {value!r} phải là "
                             f"{kinds.get(kind, kind.__name__)}")
             return default
         return value
@@ -174,15 +175,15 @@ def check_config(explicit: str | Path | None = None) -> ConfigCheck:
     code = get("province", "code", int)
     backend = get("backend", "kind", str, "xlsx")
     if backend not in BACKENDS:
-        problems.append(f"[backend] kind = {backend!r} should be one of {', '.join(BACKENDS)}"
+        problems.append(f"[backend] kind = {backend!r} phải là một trong {', '.join(BACKENDS)}"
                         + meant(backend, BACKENDS))
     start = get("campaign", "start", date)
     end = get("campaign", "end", date)
     if isinstance(start, date) and isinstance(end, date) and end < start:
-        problems.append(f"[campaign] end {end} is before start {start}")
+        problems.append(f"[campaign] end {end} sớm hơn start {start}")
     grace = get("timeliness", "grace_minutes", int, 5)
     if isinstance(grace, int) and not 0 <= grace <= 120:
-        problems.append(f"[timeliness] grace_minutes = {grace} should be between 0 and 120")
+        problems.append(f"[timeliness] grace_minutes = {grace} phải trong khoảng 0 đến 120")
     google = _google_section(data.get("google", {}), root, problems)
     smtp = _smtp_section(get, data.get("smtp"), problems)
     templates = get("paths", "templates", str, "")
@@ -219,7 +220,7 @@ def _unknown_setting(unknown: Unknown) -> str:
         name = f"[{'.'.join([*names, unknown.key])}]"
     else:
         name = f"[{'.'.join(names)}] {unknown.key}" if names else unknown.key
-    return describe(unknown, SCHEMA, name, noun="section")
+    return describe(unknown, SCHEMA, name, noun="mục")
 
 
 def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
@@ -229,25 +230,29 @@ def _smtp_section(get, section, problems: list[str]) -> SmtpConfig:
     values = {key: get("smtp", key, type(getattr(default, key)), getattr(default, key))
               for key in ("host", "port", "sender", "username", "password_env", "security")}
     if values["security"] not in ("starttls", "ssl", "none"):
-        problems.append(f"[smtp] security = {values['security']!r} should be starttls, ssl "
-                        "or none" + meant(values["security"], ("starttls", "ssl", "none")))
+        problems.append(f"[smtp] security = {values['security']!r} phải là starttls, ssl "
+                        "hoặc none" + meant(values["security"], ("starttls", "ssl", "none")))
     if not values["host"] or "@" not in values["sender"]:
-        problems.append("[smtp] needs host = \"smtp.example.gov.vn\" and sender = "
+        problems.append("[smtp] cần host = \"smtp.example.gov.vn\" và sender = "
                         "\"so-khcn@example.gov.vn\"")
     return SmtpConfig(**values)
+
+
+_KIND_WORDS = {str: "chữ đặt trong ngoặc kép", int: "số nguyên", bool: "true hoặc false",
+               list: "một danh sách [\"…\"]"}
 
 
 def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleConfig:
     """Check ``[google]`` completely; whether the files exist is `toolkit doctor`'s job."""
     if not isinstance(section, dict):
-        problems.append("[google] should be a table of settings")
+        problems.append("[google] phải là một mục gồm các thiết lập")
         return GoogleConfig()
     def value(key: str, kind: type, default):
         found = section.get(key, default)
         if found is default:
             return default
         if not isinstance(found, kind) or (isinstance(found, bool) and kind is not bool):
-            problems.append(f"[google] {key} = {found!r} should be a {kind.__name__}")
+            problems.append(f"[google] {key} = {found!r} phải là {_KIND_WORDS[kind]}")
             return default
         return found
 
@@ -261,18 +266,18 @@ def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleCon
             "GOOGLE_APPLICATION_CREDENTIALS"
     accounts = value("accounts", list, [])
     if not all(isinstance(a, str) for a in accounts):
-        problems.append("[google] accounts should be a list of credential file paths")
+        problems.append("[google] accounts phải là danh sách đường dẫn tệp khoá đăng nhập")
         accounts = []
     rates = {}
     for key in ("reads_per_minute", "writes_per_minute"):
         rates[key] = value(key, int, 60)
         if not 1 <= rates[key] <= 10_000:
-            problems.append(f"[google] {key} = {rates[key]} should be between 1 and 10000 "
-                            "(Google's default quota is 60)")
+            problems.append(f"[google] {key} = {rates[key]} phải trong khoảng 1 đến 10000 "
+                            "(hạn mức mặc định của Google là 60)")
             rates[key] = 60
     settle = value("settle_minutes", int, 10)
     if not 0 <= settle <= 120:
-        problems.append(f"[google] settle_minutes = {settle} should be between 0 and 120")
+        problems.append(f"[google] settle_minutes = {settle} phải trong khoảng 0 đến 120")
     ids = {k: value(k, str, None) or None
            for k in ("folder_id", "rollup_spreadsheet_id", "template_spreadsheet_id")}
     return GoogleConfig(

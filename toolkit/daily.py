@@ -72,13 +72,13 @@ class Publication:
     @property
     def summary(self) -> str:
         if self.error:
-            return (f"Google Sheets rollup {self.spreadsheet_id}: publishing FAILED: "
-                    f"{self.error}. The Excel archive is complete, and the next `toolkit daily` "
-                    "publishes it again by itself")
-        repaired = (f"; published again after an earlier failure: {', '.join(self.repaired)}"
+            return (f"Bảng tổng hợp Google Sheets {self.spreadsheet_id}: đăng LỖI: "
+                    f"{self.error}. Tệp lưu trữ Excel vẫn đầy đủ, và lần `toolkit daily` sau sẽ "
+                    "tự đăng lại")
+        repaired = (f"; đã đăng lại sau lần lỗi trước: {', '.join(self.repaired)}"
                     if self.repaired else "")
-        return (f"Google Sheets rollup → {self.url} ({self.requests} request(s) for "
-                f"{self.reports} report(s){repaired})")
+        return (f"Bảng tổng hợp Google Sheets → {self.url} ({self.requests} yêu cầu cho "
+                f"{self.reports} báo cáo{repaired})")
 
 
 def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[ReportSpec, str]]]:

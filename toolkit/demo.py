@@ -122,7 +122,7 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
     config_text = result.config_path.read_text(encoding="utf-8")
     result.config_path.write_text(f"{DEMO_MARK}\n{config_text}", encoding="utf-8")
     _fill_registry(result.registry_path, rng)
-    echo(f"Province {result.province}: {result.communes} communes in {folder}")
+    echo(f"Tỉnh {result.province}: {result.communes} xã, phường tại {folder}")
 
     registry = load_registry(result.registry_path)
     profiles = {c.code: rng.choices(("punctual", "late", "silent", "erratic"),
@@ -130,7 +130,7 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
     with open_workspace(result.config_path) as ws:
         setup_at = datetime.combine(first, time(7, 30), VN_TZ)
         planned = provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=setup_at)
-        echo(f"Provisioned {len(planned.changed)} workbooks in {ws.config.workbooks_dir}")
+        echo(f"Đã tạo {len(planned.changed)} sổ báo cáo tại {ws.config.workbooks_dir}")
         locators = {code: rec.locator for code, rec in ws.ledger.workbooks().items()}
         typed_total = {"new_shops": 0, "new_accounts": 0}
         last_day = first
@@ -149,23 +149,24 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
                 daily = run_daily(ws, now=run_at, day=day)
                 kts = next(r for r in daily.rollups if r.spec.key == "kts_daily")
                 province_row = kts.areas.iloc[-1]
-                echo(f"{day:%d/%m} {sweep:%H:%M} daily: read {daily.collected.count('read')}, "
-                     f"reporting {province_row['reporting_rate']:.0%}, on time "
+                echo(f"{day:%d/%m} {sweep:%H:%M} daily: đọc {daily.collected.count('read')} sổ, "
+                     f"đã báo cáo {province_row['reporting_rate']:.0%}, đúng hạn "
                      f"{province_row['on_time_rate']:.0%}, "
-                     f"{int((daily.validated.issues['level'] == 'error').sum())} errors")
+                     f"{int((daily.validated.issues['level'] == 'error').sum())} lỗi")
         archive = next(p for p, r in zip(daily.archives, daily.rollups, strict=True)
                        if r.spec.key == "kts_daily")
         archived = _archive_totals(archive)
     ok = all(archived[k] == typed_total[k] for k in typed_total)
     echo("")
-    echo(f"Archive: {archive}")
-    for key, label in (("new_shops", "digital shops"), ("new_accounts", "e-payment accounts")):
-        echo(f"  {label}: archive {archived[key]:,} vs typed {typed_total[key]:,} "
-             f"{'✓' if archived[key] == typed_total[key] else '✗ MISMATCH'}")
-    echo(f"Status: toolkit status --config {result.config_path} --date {last_day} "
+    echo(f"Tệp lưu trữ: {archive}")
+    for key, label in (("new_shops", "cửa hàng số"), ("new_accounts",
+                                                       "tài khoản thanh toán điện tử")):
+        echo(f"  {label}: tệp lưu trữ {archived[key]:,}, đã nhập {typed_total[key]:,} "
+             f"{'✓' if archived[key] == typed_total[key] else '✗ KHÔNG KHỚP'}")
+    echo(f"Xem tình hình: toolkit status --config {result.config_path} --date {last_day} "
          f"--now '{last_day} 20:00'")
     if not ok:
-        raise ToolkitError("the archive does not match what the simulation typed")
+        raise ToolkitError("tệp lưu trữ không khớp với số liệu mô phỏng đã nhập")
     return {"archive": archive, "typed": typed_total, "archived": archived}
 
 
@@ -174,8 +175,8 @@ def _prepare(folder: Path) -> None:
     if config.is_file() and config.read_text(encoding="utf-8").startswith(DEMO_MARK):
         shutil.rmtree(folder)
     elif folder.exists() and any(folder.iterdir()):
-        raise ToolkitError(f"{folder} is not empty and is not an earlier demo; "
-                           "choose another folder")
+        raise ToolkitError(f"{folder} không trống và không phải thư mục demo trước đó; "
+                           "hãy chọn thư mục khác")
 
 
 def _fill_registry(path: Path, rng: random.Random) -> None:
@@ -222,7 +223,7 @@ def _archive_totals(path: Path) -> dict[str, int]:
         communes = sum(r[column] or 0 for r in body if r[0])
         total = province[column] or 0
         if total != communes:
-            raise ToolkitError(f"{path.name}: Tổng hợp's {TOTAL_LABEL} row says {total:,} "
-                               f"{name}, its communes add up to {communes:,}")
+            raise ToolkitError(f"{path.name}: dòng {TOTAL_LABEL} của trang Tổng hợp ghi "
+                               f"{name} là {total:,}, nhưng cộng các xã được {communes:,}")
         totals[key] = int(total)
     return totals

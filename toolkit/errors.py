@@ -1,4 +1,8 @@
-"""The one exception root of the toolkit; the CLI turns these into `Error: ...` and exit code 2."""
+"""The one exception root of the toolkit; the CLI turns these into `Lỗi: ...` and exit code 2.
+
+Messages are what a province officer reads, so they are Vietnamese; file names, TOML
+settings and sections stay as written, since they are what the officer types.
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,14 @@ class FileProblems:
 
     path: Path | str
     problems: tuple[str, ...]
-    what: str = ""    # " in the commune registry"
+    what: str = ""    # " trong danh sách xã"
     unreadable: bool = False    # one problem: the file could not be read at all
 
     def __str__(self) -> str:
         if self.unreadable:
             return f"{self.path}: {self.problems[0]}"
         listing = "\n".join(f"  - {p}" for p in self.problems)
-        return f"{self.path}: {len(self.problems)} problem(s){self.what}:\n{listing}"
+        return f"{self.path}: {len(self.problems)} lỗi{self.what}:\n{listing}"
 
 
 def listing(files: list[FileProblems] | tuple[FileProblems, ...],
@@ -27,7 +31,7 @@ def listing(files: list[FileProblems] | tuple[FileProblems, ...],
     """Files with their problems, then the checks that wait for a broken file to load."""
     text = "\n".join(str(f) for f in files)
     if notes:
-        text += "\nNot checked yet:\n" + "\n".join(f"  - {n}" for n in notes)
+        text += "\nChưa kiểm tra:\n" + "\n".join(f"  - {n}" for n in notes)
     return text
 
 
@@ -56,7 +60,7 @@ class RegistryError(ToolkitError):
     def __init__(self, path, problems: list[str]):
         self.path = path
         self.problems = problems
-        self.files = (FileProblems(path, tuple(problems), " in the commune registry"),)
+        self.files = (FileProblems(path, tuple(problems), " trong danh sách xã"),)
         super().__init__(str(self.files[0]))
 
 
@@ -75,8 +79,8 @@ class SetupError(ConfigError, TemplateError, RegistryError):
     @classmethod
     def of_files(cls, files, notes=()) -> ToolkitError:
         count = sum(len(f.problems) for f in files)
-        error = cls(f"nothing was changed — first fix {count} problem(s) in {len(files)} "
-                    f"file(s), then run the command again:\n{listing(files, notes)}")
+        error = cls(f"chưa thay đổi gì — hãy sửa {count} lỗi trong {len(files)} tệp trước, "
+                    f"rồi chạy lại lệnh:\n{listing(files, notes)}")
         error.files, error.notes = tuple(files), tuple(notes)
         # As RegistryError had them: the one file and its problems; with several files, each
         # problem names its file.

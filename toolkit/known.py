@@ -56,16 +56,25 @@ def _one_edit(a: str, b: str) -> bool:
     return short[i:] == long[i + 1:]
 
 
-def or_list(names: Iterable[str]) -> str:
-    """``a``, ``a or b``, ``a, b or c``."""
+def or_list(names: Iterable[str], word: str = "hoặc") -> str:
+    """``a``, ``a hoặc b``, ``a, b hoặc c`` (``word="và"`` for "a, b và c")."""
     names = list(names)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {word} {names[-1]}"
+
+
+def and_list(names: Iterable[str]) -> str:
+    """``a``, ``a và b``, ``a, b và c``."""
+    return or_list(names, "và")
+
+
+#: How every "did you mean" of the toolkit reads.
+DID_YOU_MEAN = "có phải ý bạn là"
 
 
 def meant(value, allowed: Iterable[str]) -> str:
-    """" — did you mean 'daily'?" for a value close to an allowed one, else nothing."""
+    """" — có phải ý bạn là 'daily'?" for a value close to an allowed one, else nothing."""
     close = close_names(value, allowed) if isinstance(value, str) and value.strip() else []
-    return f" — did you mean {or_list(repr(c) for c in close)}?" if close else ""
+    return f" — {DID_YOU_MEAN} {or_list(repr(c) for c in close)}?" if close else ""
 
 
 # Where each name is written -----------------------------------------------------------------
@@ -288,15 +297,15 @@ def heading(schema: dict, where: Where) -> str:
     return "[" * brackets + dotted + "]" * brackets
 
 
-def describe(unknown: Unknown, schema: dict, name: str, *, noun: str = "table",
+def describe(unknown: Unknown, schema: dict, name: str, *, noun: str = "bảng",
              first_heading: str | None = None) -> str:
     """What to say about an unknown name, and how to put it right.
 
     ``name`` is how the caller shows it (``[timeliness] grace_minuts``, ``[[fields]] #2
-    (note): colour``); ``noun`` what a heading makes (a "section" of toolkit.toml, a
-    "table" of a template).
+    (note): colour``); ``noun`` what a heading makes (a "mục" of toolkit.toml, a "bảng" of a
+    template).
     """
-    at = f"line {unknown.line}: " if unknown.line else ""
+    at = f"dòng {unknown.line}: " if unknown.line else ""
     here = heading(schema, unknown.general) if unknown.where else ""
     tables = dict(_schema_tables(schema, ()))
 
@@ -306,35 +315,35 @@ def describe(unknown: Unknown, schema: dict, name: str, *, noun: str = "table",
 
     def under(where: Where) -> str:
         if not where:
-            return f"move the line above the first heading ({first_heading})"
+            return f"chuyển dòng này lên trên tiêu đề đầu tiên ({first_heading})"
         if isinstance(tables[()].get(where[0][0]), list) and len(where) == 1:
-            return f"is a {heading(schema, where)} heading missing above it?"
-        return f"move the line under the {heading(schema, where)} heading"
+            return f"có phải thiếu tiêu đề {heading(schema, where)} ở phía trên?"
+        return f"chuyển dòng này xuống dưới tiêu đề {heading(schema, where)}"
 
     if () in unknown.homes and unknown.where:
         if unknown.table:
-            return (f"{at}{name} should be a {noun} of its own — write its heading as "
-                    f"{shown((), unknown.key)}, not inside {here}")
-        return (f"{at}{name} is a top-level setting, but TOML reads every line below the {here} "
-                f"heading as part of it — {under(())}")
+            return (f"{at}{name} phải là một {noun} riêng — viết tiêu đề của nó là "
+                    f"{shown((), unknown.key)}, không đặt bên trong {here}")
+        return (f"{at}{name} là thiết lập đầu tệp, nhưng TOML đọc mọi dòng dưới tiêu đề {here} "
+                f"là thuộc {here} — {under(())}")
     if unknown.homes:
         homes = [heading(schema, h) for h in unknown.homes]
-        owner = f"a setting of {or_list(homes)}" + (f", not of {here}" if here else "")
-        return f"{at}{name} is {owner} — {under(unknown.homes[0])}"
-    kind = noun if unknown.table else "setting"
-    fix = ("Correct the heading, or delete the " + noun) if unknown.table \
-        else "Correct the name, or delete the line"
+        owner = f"thiết lập của {or_list(homes)}" + (f", không phải của {here}" if here else "")
+        return f"{at}{name} là {owner} — {under(unknown.homes[0])}"
+    kind = noun if unknown.table else "thiết lập"
+    fix = f"Sửa lại tiêu đề, hoặc xoá {noun} này" if unknown.table \
+        else "Sửa lại tên, hoặc xoá dòng này"
     if unknown.typos:
         meant = or_list(shown(unknown.general, t) for t in unknown.typos)
-        return f"{at}{name} is not a known {kind} — did you mean {meant}? {fix}"
+        return f"{at}{name} không phải một {kind} đã biết — {DID_YOU_MEAN} {meant}? {fix}"
     if unknown.near:
-        meant = or_list(f"{shown(w, k)} in {heading(schema, w)}" if w else shown(w, k)
+        meant = or_list(f"{shown(w, k)} trong {heading(schema, w)}" if w else shown(w, k)
                         for w, k in unknown.near)
-        return f"{at}{name} is not a known {kind} — did you mean {meant}? {fix}"
+        return f"{at}{name} không phải một {kind} đã biết — {DID_YOU_MEAN} {meant}? {fix}"
     known = [shown(unknown.general, k) for k in tables[unknown.general]]
-    owner = here or "the file"
+    owner = here or "tệp này"
     same = [k for k in known if unknown.table == k.startswith("[")]
     if not same:
-        return (f"{at}{name} is not a known {kind}; {owner} has no {kind}s, only "
-                f"{', '.join(known)}. {fix}")
-    return f"{at}{name} is not a known {kind}; {owner} has {', '.join(same)}. {fix}"
+        return (f"{at}{name} không phải một {kind} đã biết; {owner} không có {kind} nào, chỉ "
+                f"có {', '.join(known)}. {fix}")
+    return f"{at}{name} không phải một {kind} đã biết; {owner} có {', '.join(same)}. {fix}"

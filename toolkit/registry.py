@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import RegistryError
-from toolkit.known import close_names, or_list
+from toolkit.known import DID_YOU_MEAN, and_list, close_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,23 +42,23 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
 HEADERS = {key: header for key, header, _ in COLUMNS}
 # What goes under a column, said when it is missing: the fix is to restore it and fill it in.
 _UNDER = {
-    "code": "each commune's official 5-digit code, e.g. 06040",
-    "name": "each commune's name, e.g. Thất Khê",
-    "kind": "Xã, Phường or Đặc khu for each commune",
-    "province": "the province's name on every row",
-    "households": "each commune's number of households (a blank cell is allowed; its % "
-                  "targets then show blank)",
-    "villages": "each commune's villages, separated by ; (a blank cell is allowed)",
-    "editors": "the e-mails of each commune's staff who type the figures, separated by ; "
-               "(a blank cell is allowed)",
+    "code": "mã 5 chữ số chính thức của từng xã, ví dụ 06040",
+    "name": "tên của từng xã, ví dụ Thất Khê",
+    "kind": "Xã, Phường hoặc Đặc khu cho từng xã",
+    "province": "tên tỉnh trên mọi dòng",
+    "households": "số hộ gia đình của từng xã (được để trống; khi đó các chỉ tiêu % của xã "
+                  "để trống)",
+    "villages": "các thôn/bản của từng xã, ngăn cách bằng ; (được để trống)",
+    "editors": "email của cán bộ nhập liệu từng xã, ngăn cách bằng ; (được để trống)",
 }
 # What is lost without an optional column, said once as a warning.
 _LOST = {
-    "district": "the rollup has no per-district counts",
-    "contact_name": "reminders name no contact person",
-    "contact_phone": "reminders give no contact phone",
+    "district": "bảng tổng hợp không có số liệu theo huyện",
+    "contact_name": "lời nhắc không ghi tên người liên hệ",
+    "contact_phone": "lời nhắc không ghi số điện thoại liên hệ",
 }
 
+_HEADER_ROW = "dòng tiêu đề"
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
 _GROUPED = re.compile(r"\d{1,3}(?:([., ])\d{3})(?:\1\d{3})*")
 
@@ -131,8 +131,8 @@ def load_registry(path: Path) -> Registry:
         if commune is not None:
             communes.append((number, commune))
     if not filled:
-        problems.append("no communes: add one row per commune under the header row "
-                        "(`toolkit init` writes the official list)")
+        problems.append("chưa có xã nào: thêm mỗi xã một dòng dưới dòng tiêu đề "
+                        "(`toolkit init` ghi sẵn danh sách chính thức)")
     _check_duplicates(communes, coded, problems, warnings)
     if problems:
         raise RegistryError(path, sorted(problems, key=_row_of))
@@ -155,27 +155,28 @@ def _header_index(rows: list[tuple[Any, ...]]) -> int:
 
 def _row_of(message: str) -> int:
     """Sort key: file-wide messages first, then the header row, then by spreadsheet row."""
-    match = re.match(r"rows? (\d+)", message)
-    return 1 if message.startswith("header row") else int(match[1]) if match else 0
+    match = re.match(r"dòng (\d+)", message)
+    return 1 if message.startswith(_HEADER_ROW) else int(match[1]) if match else 0
 
 
 def _read_rows(path: Path) -> list[tuple[Any, ...]]:
     if not path.is_file():
-        raise RegistryError(path, ["file not found — `toolkit init` creates registry.xlsx; "
-                                   "if yours is elsewhere, set [paths] registry in toolkit.toml"])
+        raise RegistryError(path, ["không tìm thấy tệp — `toolkit init` tạo registry.xlsx; "
+                                   "nếu tệp của bạn ở chỗ khác, đặt [paths] registry trong "
+                                   "toolkit.toml"])
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
             text = path.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            raise RegistryError(path, ["the CSV is not UTF-8 — in Excel use Save As › "
-                                       "CSV UTF-8, or save as .xlsx"]) from None
+            raise RegistryError(path, ["tệp CSV không ở dạng UTF-8 — trong Excel chọn Save As › "
+                                       "CSV UTF-8, hoặc lưu thành .xlsx"]) from None
         first = text.splitlines()[0] if text.strip() else ""
         delimiter = max(",;", key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
         return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     if suffix not in (".xlsx", ".xlsm"):
-        raise RegistryError(path, [f'"{suffix}" files are not read — save the registry as .xlsx '
-                                   "or .csv"])
+        raise RegistryError(path, [f'không đọc được tệp "{suffix}" — lưu danh sách xã thành '
+                                   ".xlsx hoặc .csv"])
     from zipfile import BadZipFile
 
     from openpyxl import load_workbook
@@ -184,8 +185,8 @@ def _read_rows(path: Path) -> list[tuple[Any, ...]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise RegistryError(path, [f"cannot open it as an Excel workbook ({exc}) — "
-                                   "save it again as .xlsx"]) from None
+        raise RegistryError(path, [f"không mở được như một tệp Excel ({exc}) — "
+                                   "lưu lại thành .xlsx"]) from None
     try:
         # "Danh sách xã" wherever it is among the sheets (a guide tab may have been put first)
         sheet = next((s for s in book.worksheets if fold(s.title) == fold(SHEET)),
@@ -250,8 +251,8 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
             unknown.append((index, text))
         elif key in columns:
             first, shown = columns[key]
-            problems.append(f'header row, column {_letter(index)}: column "{text}" appears '
-                            f'twice (also column {_letter(first)} "{shown}") — keep one of them')
+            problems.append(f'{_HEADER_ROW}, cột {_letter(index)}: cột "{text}" xuất hiện hai '
+                            f'lần (cả cột {_letter(first)} "{shown}") — chỉ giữ một cột')
         else:
             columns[key] = (index, text)
     missing = {fold(_header_key(h)): k for k, h, _ in COLUMNS if k not in columns}
@@ -260,23 +261,23 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
         typed = fold(_header_key(text))
         close = [m for m in missing if m.startswith(typed + " ") or typed.startswith(m + " ")] \
             or close_names(typed, missing)
-        where = f"header row, column {_letter(index)}: unknown column \"{text}\""
+        where = f"{_HEADER_ROW}, cột {_letter(index)}: cột \"{text}\" không phải một cột đã biết"
         if close and missing[close[0]] not in columns:
             meant = HEADERS[missing.pop(close[0])]
-            problems.append(f'{where} — did you mean "{meant}"? Type the header exactly as '
+            problems.append(f'{where} — {DID_YOU_MEAN} "{meant}"? Gõ tiêu đề đúng như '
                             f'"{meant}"')
         else:
-            problems.append(f"{where} — remove it, or rename it to one of: {allowed}")
+            problems.append(f"{where} — xoá cột này, hoặc đổi tên thành một trong: {allowed}")
     for key, header_text, required in COLUMNS:
         if key in columns or fold(_header_key(header_text)) not in missing:
             continue
         if required:
-            problems.append(f'missing required column "{header_text}" — restore it: type '
-                            f'"{header_text}" in the header row above an empty column, and '
-                            f"under it {_UNDER[key]}")
+            problems.append(f'thiếu cột bắt buộc "{header_text}" — thêm lại: gõ "{header_text}" '
+                            "vào dòng tiêu đề, trên một cột trống, và điền bên dưới "
+                            f"{_UNDER[key]}")
         else:
-            warnings.append(f'column "{header_text}" is missing, so {_LOST[key]} — add it back '
-                            "to the header row to have them")
+            warnings.append(f'thiếu cột "{header_text}", nên {_LOST[key]} — thêm lại cột này '
+                            "vào dòng tiêu đề nếu cần")
     return columns
 
 
@@ -285,43 +286,43 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
     found: list[str] = []
 
     def problem(message: str) -> None:
-        found.append(f"row {number}: {message}")
+        found.append(f"dòng {number}: {message}")
 
     code, name, kind, province = (_text(cells.get(k)) for k in ("code", "name", "kind", "province"))
     for key, value in (("code", code), ("name", name), ("province", province)):
         if key in shown and value is None:
-            problem(f'"{shown[key]}" is empty — every commune needs its {HEADERS[key]}')
+            problem(f'"{shown[key]}" đang trống — xã nào cũng cần {HEADERS[key]}')
     if code is not None:
         digits = code.lstrip("'").replace(" ", "")
         if digits.isdigit() and len(digits) <= 5:
             code = digits.zfill(5)
         else:
-            problem(f'"{shown["code"]}" is "{code}", not a commune code — use the official '
-                    "5-digit code, e.g. 06040")
+            problem(f'"{shown["code"]}" là "{code}", không phải mã xã — dùng mã 5 chữ số '
+                    "chính thức, ví dụ 06040")
     if name is not None:
         kind = kind or next((k for k in KINDS if fold(name).startswith(fold(k) + " ")), None)
     if kind is not None:
         typed, kind = kind, next((k for k in KINDS if fold(k) == fold(kind)), None)
         if kind is None:
-            problem(f'"{shown["kind"]}" is "{typed}", not one of {", ".join(KINDS)}')
+            problem(f'"{shown["kind"]}" là "{typed}", không phải một trong {", ".join(KINDS)}')
         elif name and fold(name).startswith(fold(kind) + " "):
             name = name[len(kind) + 1:].strip()
     elif "kind" in shown:
-        problem(f'"{shown["kind"]}" is empty — type {", ".join(KINDS)}')
+        problem(f'"{shown["kind"]}" đang trống — gõ {", ".join(KINDS)}')
     if code is not None and code.isdigit() and len(code) == 5:
         coded.append((number, code, f"{kind or ''} {name or '?'}".strip()))
     households = _households(cells.get("households"), shown.get("households"), problem)
     villages = _split(_text(cells.get("villages")), r"[;\n]+")
     editors = _split(_text(cells.get("editors")), r"[;,\s]+")
-    for label, items in (("village", villages), ("editor email", editors)):
+    for label, items in (("thôn/bản", villages), ("email người nhập liệu", editors)):
         counts = Counter(fold(i) for i in items)
         first = {fold(i): i for i in reversed(items)}
         for key, count in counts.items():
             if count > 1:
-                problem(f'{label} "{first[key]}" is listed {count} times — keep it once')
+                problem(f'{label} "{first[key]}" được ghi {count} lần — chỉ giữ một lần')
     for email in editors:
         if not _EMAIL.fullmatch(email):
-            problem(f'editor email "{email}" is not a valid e-mail address')
+            problem(f'email người nhập liệu "{email}" không phải địa chỉ email hợp lệ')
     problems.extend(found)
     if found or not (code and name and kind and province):
         return None
@@ -329,8 +330,8 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
                       villages, editors, _text(cells.get("contact_name")),
                       _phone(cells.get("contact_phone")))
     if households is None:
-        warnings.append(f"row {number}: {commune.display_name} has no households — "
-                        "its % targets will show blank")
+        warnings.append(f"dòng {number}: {commune.display_name} chưa có số hộ gia đình — "
+                        "các chỉ tiêu % của xã sẽ để trống")
     return commune
 
 
@@ -346,10 +347,10 @@ def _households(raw: Any, header: str | None, problem: Callable[[str], None]) ->
         if digits.isdigit() or _GROUPED.fullmatch(digits):
             value = sign * int(re.sub(r"\D", "", digits))
     if value is None:
-        problem(f'"{header}" is "{_text(raw)}", not a whole number — type the number of '
-                "households, e.g. 1250")
+        problem(f'"{header}" là "{_text(raw)}", không phải số nguyên — gõ số hộ gia đình, '
+                "ví dụ 1250")
     elif value < 0:
-        problem(f'"{header}" is {value} — the number of households cannot be negative')
+        problem(f'"{header}" là {value} — số hộ gia đình không thể âm')
         return None
     return value
 
@@ -395,22 +396,22 @@ def _check_duplicates(communes: list[tuple[int, Commune]], coded: list[tuple[int
             continue
         official = official or units.official()
         numbers = [str(n) for n, _ in rows]
-        listing = ", ".join(f"row {n} {display}" for n, display in rows)
+        listing = ", ".join(f"dòng {n} {display}" for n, display in rows)
         hint = ""
         if code in official.names:
-            hint = f" ({code} is {official.names[code]} in the official 2025 list" + "".join(
-                f"; {display}'s is {other}" for _, display in rows
+            hint = f" ({code} là {official.names[code]} trong danh sách chính thức 2025" + "".join(
+                f"; mã của {display} là {other}" for _, display in rows
                 if (other := official.code_of(display, code)) not in (None, code)) + ")"
-        problems.append(f"rows {or_list(numbers).replace(' or ', ' and ')}: commune code {code} "
-                        f"is on {len(rows)} rows ({listing}) — keep one row per commune, with "
-                        f'its official 5-digit commune code in "{HEADERS["code"]}"{hint}')
+        problems.append(f"dòng {and_list(numbers)}: mã xã {code} có trên {len(rows)} dòng "
+                        f"({listing}) — mỗi xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "
+                        f'"{HEADERS["code"]}"{hint}')
     for rows in by_name.values():
         codes = list(dict.fromkeys(c.code for _, c in rows))
         if len(codes) < 2:
             continue
         first = rows[0][1]
-        where = f" in {HEADERS['district']} {first.district}" if first.district else ""
-        numbers = or_list(str(n) for n, _ in rows).replace(" or ", " and ")
-        warnings.append(f"rows {numbers}: {first.display_name} is listed {len(rows)} times"
-                        f"{where} (codes {', '.join(codes)}) — if it is one commune, keep one "
-                        "row; if not, check the names against the official list")
+        where = f" ở {HEADERS['district']} {first.district}" if first.district else ""
+        numbers = and_list(str(n) for n, _ in rows)
+        warnings.append(f"dòng {numbers}: {first.display_name} được ghi {len(rows)} lần"
+                        f"{where} (mã {', '.join(codes)}) — nếu là cùng một xã, chỉ giữ một "
+                        "dòng; nếu không, đối chiếu tên với danh sách chính thức")

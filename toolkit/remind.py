@@ -257,10 +257,10 @@ def email_reminders(workspace, reminders: Reminders):
 
     smtp = workspace.config.smtp
     if not smtp.configured:
-        raise ConfigError(f"{workspace.config.path}: --email needs an [smtp] section, e.g.\n"
+        raise ConfigError(f"{workspace.config.path}: --email cần mục [smtp], ví dụ\n"
                           "[smtp]\nhost = \"smtp.example.gov.vn\"\nport = 587\n"
                           "sender = \"so-khcn@example.gov.vn\"\nusername = \"so-khcn\"\n"
-                          f"and the password in the environment variable {smtp.password_env}")
+                          f"và mật khẩu đặt trong biến môi trường {smtp.password_env}")
     from toolkit.redact import remember
 
     password = os.environ.get(smtp.password_env)
@@ -268,5 +268,5 @@ def email_reminders(workspace, reminders: Reminders):
     try:
         return send_reminders(reminders, smtp, password, title=workspace.specs[0].title)
     except (OSError, smtplib.SMTPException) as exc:
-        raise ConfigError(f"could not send through {smtp.host}:{smtp.port} ({exc}); check "
-                          "[smtp] in toolkit.toml and the password variable") from exc
+        raise ConfigError(f"không gửi được qua {smtp.host}:{smtp.port} ({exc}); hãy kiểm tra "
+                          "[smtp] trong toolkit.toml và biến môi trường chứa mật khẩu") from exc

@@ -15,10 +15,11 @@ from pathlib import Path
 from toolkit import known
 from toolkit.checks.rosters import RosterSpec, parse_roster
 from toolkit.errors import FileProblems, TemplateError
-from toolkit.known import FREE, Lines, Unknown, describe
+from toolkit.known import DID_YOU_MEAN, FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
 
 PERIODS = ("daily", "monthly", "once")
+_TOP = "đầu tệp"    # how a problem names the settings above the first heading
 FIELD_TYPES = ("int", "number", "text", "date", "choice", "phone")
 AGGREGATES = ("sum", "count", "none")
 LEVELS = ("error", "warning")
@@ -168,7 +169,8 @@ def choose(specs, only: str | None, folder: Path) -> list[ReportSpec]:
     chosen = [s for s in specs if s.key == only]
     if not chosen:
         names = ", ".join(s.key for s in specs)
-        raise TemplateError(f"no template named '{only}' in {folder}; available: {names}"
+        raise TemplateError(f"không có mẫu báo cáo nào tên '{only}' trong {folder}; các mẫu "
+                            f"hiện có: {names}"
                             + known.meant(only, [s.key for s in specs]))
     return chosen
 
@@ -183,11 +185,11 @@ def check_templates(folder: Path) -> TemplatesCheck:
     folder = Path(folder)
     files = sorted(folder.glob("*.toml"))
     if not files:
-        hint = ("the folder does not exist; check [paths] templates in toolkit.toml"
+        hint = ("thư mục không tồn tại; kiểm tra [paths] templates trong toolkit.toml"
                 if not folder.is_dir() else
-                "add one (`toolkit init` writes the shipped ones into sheet_templates/)")
+                "hãy thêm một mẫu (`toolkit init` ghi các mẫu có sẵn vào sheet_templates/)")
         return TemplatesCheck((), (FileProblems(folder, (
-            f"no report templates (*.toml) found — {hint}",), unreadable=True),), ())
+            f"không tìm thấy mẫu báo cáo nào (*.toml) — {hint}",), unreadable=True),), ())
     checked = [_check_template(path) for path in files]
     specs = [c.spec for c in checked if c.spec is not None]
     problems: dict[Path, list[str]] = {}
@@ -197,8 +199,8 @@ def check_templates(folder: Path) -> TemplatesCheck:
             name = getattr(spec, attribute)
             if name in seen:
                 problems.setdefault(spec.source, []).append(
-                    f"{attribute} '{name}' is also used by {seen[name]} — give each template "
-                    f"its own {attribute}")
+                    f"{attribute} '{name}' cũng được dùng ở {seen[name]} — mỗi mẫu báo cáo "
+                    f"cần {attribute} riêng")
             seen.setdefault(name, spec.source)
     broken = {c.declared: (c.path,) for c in checked if c.spec is None}
     # A file that is not TOML may declare any key: what names no template waits for it too.
@@ -229,29 +231,29 @@ def _reconcile_problems(specs: list[ReportSpec], broken: dict[str, tuple[Path, .
                 waiting.setdefault((spec.source, files), []).append(
                     f"'{declared.reconciles_with}'")
                 continue
-            where = f"field '{declared.key}' reconciles_with '{declared.reconciles_with}'"
+            where = f"trường '{declared.key}' có reconciles_with '{declared.reconciles_with}'"
             numbers = [f.key for f in other.fields if f.numeric] if other else []
             if spec.period != "monthly":
-                problem = (f"{where}, but only a monthly template can total a daily one; this "
-                           f"one is {spec.period} — remove reconciles_with")
+                problem = (f"{where}, nhưng chỉ mẫu báo cáo tháng mới cộng dồn được mẫu ngày; "
+                           f"mẫu này là {spec.period} — xoá reconciles_with")
             elif other is None:
                 close = known.close_names(other_key, by_key)
-                problem = (f"{where}, but no template has key '{other_key}'"
-                           + (f" — did you mean '{known.or_list(close)}'?" if close else
-                              f"; the templates are {', '.join(by_key)}"))
+                problem = (f"{where}, nhưng không mẫu báo cáo nào có key '{other_key}'"
+                           + (f" — {DID_YOU_MEAN} '{known.or_list(close)}'?" if close else
+                              f"; các mẫu hiện có: {', '.join(by_key)}"))
             elif other.period != "daily":
-                problem = (f"{where}, but {other_key} is a {other.period} template; it should "
-                           "name a field of a daily template")
+                problem = (f"{where}, nhưng {other_key} là mẫu {other.period}; phải ghi một "
+                           "trường của mẫu báo cáo ngày (daily)")
             elif other_field not in numbers:
                 close = known.close_names(other_field, numbers)
-                problem = (f"{where}, but {other_key} has no number field '{other_field}'"
-                           + (f" — did you mean '{other_key}.{known.or_list(close)}'?" if close else
-                              f"; its number fields are {', '.join(numbers)}"))
+                problem = (f"{where}, nhưng {other_key} không có trường số '{other_field}'"
+                           + (f" — {DID_YOU_MEAN} '{other_key}.{known.or_list(close)}'?"
+                              if close else f"; các trường số của mẫu: {', '.join(numbers)}"))
             else:
                 continue
             problems.setdefault(spec.source, []).append(problem)
-    return [f"{source.name}: reconciles_with {', '.join(names)} cannot be checked until "
-            f"{' and '.join(f.name for f in files)} load{'s' if len(files) == 1 else ''}"
+    return [f"{source.name}: reconciles_with {', '.join(names)} chỉ kiểm tra được khi "
+            f"{known.and_list(f.name for f in files)} đọc được"
             for (source, files), names in waiting.items()]
 
 
@@ -276,7 +278,7 @@ def _check_template(path: Path) -> _Checked:
         data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         return _Checked(path, None, FileProblems(
-            path, (f"not valid TOML ({exc}); fix the line it names",), unreadable=True),
+            path, (f"không phải TOML hợp lệ ({exc}); hãy sửa dòng được nêu",), unreadable=True),
             path.stem)
     declared = data["key"] if isinstance(data.get("key"), str) else path.stem
     lines = Lines(text)
@@ -297,42 +299,42 @@ def _nesting(data: dict, lines: Lines) -> list[str]:
     problems = []
     for name in ("fields", "rules", "targets"):
         if isinstance(data.get(name), dict):
-            at = f"line {lines.line((), name)}: " if lines.line((), name) else ""
-            problems.append(f"{at}[{name}] should be [[{name}]], with two brackets — each one "
-                            f"goes under its own [[{name}]] heading")
+            at = f"dòng {lines.line((), name)}: " if lines.line((), name) else ""
+            problems.append(f"{at}[{name}] phải là [[{name}]], với hai cặp ngoặc — mỗi mục "
+                            f"nằm dưới tiêu đề [[{name}]] của riêng nó")
             data[name] = [data[name]]
     roster = data.get("roster")
     if isinstance(roster, list) and all(isinstance(r, dict) for r in roster):
-        at = f"line {lines.line((), 'roster')}: " if lines.line((), "roster") else ""
-        problems.append(f"{at}[[roster]] should be [roster], with one pair of brackets — a "
-                        "template has one roster table")
+        at = f"dòng {lines.line((), 'roster')}: " if lines.line((), "roster") else ""
+        problems.append(f"{at}[[roster]] phải là [roster], với một cặp ngoặc — mỗi mẫu báo "
+                        "cáo chỉ có một bảng roster")
         data["roster"] = roster[0] if roster else {}
     return problems
 
 
-_SETTING = re.compile(r"^(?:top level|\[\[(\w+)\]\] #(\d+) \([^)]*\)|\[(roster)\]): (\w+)\b")
+_SETTING = re.compile(r"^(?:đầu tệp|\[\[(\w+)\]\] #(\d+) \([^)]*\)|\[(roster)\]): (\w+)\b")
 
 
 def _with_line(problem: str, lines: Lines) -> str:
-    """"line 12: " before a problem with a setting's value, when the setting is in the file."""
+    """"dòng 12: " before a problem with a setting's value, when the setting is in the file."""
     match = _SETTING.match(problem)
     if match is None:
         return problem
     table, index, roster, key = match.groups()
     where = ((table, int(index)),) if table else ((roster, None),) if roster else ()
     line = lines.line(where, key)
-    return f"line {line}: {problem}" if line else problem
+    return f"dòng {line}: {problem}" if line else problem
 
 
 def _line_of(problem: str) -> int:
     """Sort key: problems of the whole file first, then by line."""
-    match = re.match(r"line (\d+): ", problem)
+    match = re.match(r"dòng (\d+): ", problem)
     return int(match[1]) if match else 0
 
 
 def _named(data: dict, unknown: Unknown) -> str:
     """How a problem names an unknown name: ``[[fields]] #2 (note): colour``, ``[colours]``."""
-    label = "top level"
+    label = _TOP
     if unknown.where:
         name, index = unknown.where[0]
         label = f"[{name}]"
@@ -352,49 +354,47 @@ def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
     def need(table: dict, key: str, where: str, kind: type | tuple = str):
         value = table.get(key)
         if value is None:
-            problems.append(f"{where}: '{key}' is missing")
+            problems.append(f"{where}: thiếu '{key}'")
         elif not isinstance(value, kind):
-            problems.append(f"{where}: '{key}' = {value!r} has the wrong type")
+            problems.append(f"{where}: '{key}' = {value!r} sai kiểu giá trị")
             return None
         return value
 
-    key = need(data, "key", "top level")
-    title = need(data, "title", "top level")
-    tab = need(data, "tab", "top level")
+    key = need(data, "key", _TOP)
+    title = need(data, "title", _TOP)
+    tab = need(data, "tab", _TOP)
     if isinstance(tab, str) and (len(tab) > 31 or re.search(r"[\[\]:*?/\\]", tab)):
-        problems.append(f"top level: tab '{tab}' must be ≤ 31 characters without []:*?/\\")
-    period = need(data, "period", "top level")
+        problems.append(f"{_TOP}: tab '{tab}' phải dài tối đa 31 ký tự và không có []:*?/\\")
+    period = need(data, "period", _TOP)
     if period is not None and period not in PERIODS:
-        problems.append(f"top level: period '{period}' should be one of {', '.join(PERIODS)}"
+        problems.append(f"{_TOP}: period '{period}' phải là một trong {', '.join(PERIODS)}"
                         + known.meant(period, PERIODS))
     deadline = _deadline(data, period, problems)
     tables = {name: _tables(data, name, problems) for name in ("fields", "rules", "targets")}
     fields = tuple(_field(raw, i, problems) for i, raw in tables["fields"])
     if not fields:
-        problems.append("[[fields]]: a template needs at least one field")
+        problems.append("[[fields]]: mẫu báo cáo cần ít nhất một trường")
     numbers: dict[str, list[str]] = {}
     for (index, _), declared in zip(tables["fields"], fields, strict=True):
         numbers.setdefault(declared.key, []).append(f"#{index}")
     for dup, where in numbers.items():
         if len(where) > 1 and dup:
-            problems.append(f"[[fields]]: key '{dup}' is declared twice ({' and '.join(where)})"
-                            " — give each field its own key" if len(where) == 2 else
-                            f"[[fields]]: key '{dup}' is declared {len(where)} times "
-                            f"({', '.join(where)}) — give each field its own key")
+            problems.append(f"[[fields]]: key '{dup}' được khai báo {len(where)} lần "
+                            f"({known.and_list(where)}) — mỗi trường cần key riêng")
     numeric = {f.key for f in fields if f.numeric}
     rules = tuple(_rule(raw, i, numeric, problems) for i, raw in tables["rules"])
     targets = tuple(_target(raw, i, numeric, problems) for i, raw in tables["targets"])
     free_rows = data.get("rows", 200 if period == "once" else 0)
     if isinstance(free_rows, bool) or not isinstance(free_rows, int) or free_rows < 0:
-        problems.append(f"top level: rows {free_rows!r} should be a whole number ≥ 0 (the "
-                        "empty rows a roster sheet offers)")
+        problems.append(f"{_TOP}: rows {free_rows!r} phải là số nguyên ≥ 0 (số dòng trống "
+                        "của trang danh sách)")
     roster = parse_roster(data["roster"], fields, problems) if "roster" in data else None
     calendar = data.get("calendar", "every_day")
     if not isinstance(calendar, str) or calendar not in CALENDARS:
-        problems.append(f"top level: calendar {calendar!r} should be one of "
+        problems.append(f"{_TOP}: calendar {calendar!r} phải là một trong "
                         f"{', '.join(CALENDARS)}{known.meant(calendar, CALENDARS)}")
     elif calendar != "every_day" and period != "daily":
-        problems.append("top level: calendar applies to daily reports only")
+        problems.append(f"{_TOP}: calendar chỉ dùng cho báo cáo ngày (daily)")
     if problems:
         return None
     return ReportSpec(
@@ -413,8 +413,8 @@ def _tables(data: dict, name: str, problems: list[str]) -> list[tuple[int, dict]
         if isinstance(item, dict):
             good.append((index, item))
         else:
-            problems.append(f"[[{name}]] #{index}: should be a table ([[{name}]] heading with "
-                            f"key = value lines), not {item!r}")
+            problems.append(f"[[{name}]] #{index}: phải là một bảng (tiêu đề [[{name}]] với các "
+                            f"dòng key = value), không phải {item!r}")
     return good
 
 
@@ -422,7 +422,7 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
     raw = data.get("deadline")
     if period == "once":
         if not isinstance(raw, datetime):
-            problems.append("top level: a 'once' report needs deadline = 2026-12-15T17:00:00")
+            problems.append(f"{_TOP}: báo cáo 'once' cần deadline = 2026-12-15T17:00:00")
             return None
         return Deadline(period, raw.time(), once_due=raw)
     try:
@@ -431,12 +431,12 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
     except ValueError:
         at = None
     if at is None:
-        problems.append(f"top level: deadline {raw!r} should be a time of day like \"17:00\"")
+        problems.append(f"{_TOP}: deadline {raw!r} phải là giờ trong ngày, ví dụ \"17:00\"")
         return None
     day = data.get("due_day")
     if period == "monthly" and (isinstance(day, bool) or not isinstance(day, int)
                                 or not 1 <= day <= 31):
-        problems.append(f"top level: due_day {day!r} should be a day of the month (1-31)")
+        problems.append(f"{_TOP}: due_day {day!r} phải là một ngày trong tháng (1-31)")
         return None
     return Deadline(period, at, day_of_month=day)
 
@@ -445,51 +445,53 @@ def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
     where = f"[[fields]] #{index} ({raw.get('key', '?')})"
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in FIELD_TYPES:
-        problems.append(f"{where}: type {kind!r} should be one of {', '.join(FIELD_TYPES)}"
+        problems.append(f"{where}: type {kind!r} phải là một trong {', '.join(FIELD_TYPES)}"
                         + known.meant(kind, FIELD_TYPES))
     aggregate = raw.get("aggregate", "sum" if kind in ("int", "number") else "none")
     if not isinstance(aggregate, str) or aggregate not in AGGREGATES:
-        problems.append(f"{where}: aggregate {aggregate!r} should be one of "
+        problems.append(f"{where}: aggregate {aggregate!r} phải là một trong "
                         f"{', '.join(AGGREGATES)}{known.meant(aggregate, AGGREGATES)}")
     for flag in ("required", "private"):
         if not isinstance(raw.get(flag, False), bool):
-            problems.append(f"{where}: {flag} = {raw[flag]!r} should be true or false "
-                            "(without quotes)")
+            problems.append(f"{where}: {flag} = {raw[flag]!r} phải là true hoặc false "
+                            "(không có ngoặc kép)")
     if not re.fullmatch(r"[a-z_][a-z0-9_]*", str(raw.get("key", ""))):
-        problems.append(f"{where}: key should be lower_case_with_underscores")
+        problems.append(f"{where}: key phải viết thường, không dấu, nối bằng gạch dưới "
+                        "(lower_case_with_underscores)")
     if not raw.get("header"):
-        problems.append(f"{where}: 'header' (the Vietnamese column title) is missing")
+        problems.append(f"{where}: thiếu 'header' (tiêu đề cột tiếng Việt)")
     choices = raw.get("choices", ())
     from_villages = choices == "villages"
     listed = isinstance(choices, list | tuple) and all(isinstance(c, str) for c in choices)
     if kind == "choice" and not from_villages and not (listed and choices):
-        problems.append(f"{where}: a choice field needs choices = [\"...\"] or \"villages\"")
+        problems.append(f"{where}: trường choice cần choices = [\"...\"] hoặc \"villages\"")
     elif not from_villages and not listed:
-        problems.append(f"{where}: choices = {choices!r} should be a list of texts, e.g. "
+        problems.append(f"{where}: choices = {choices!r} phải là danh sách chữ, ví dụ "
                         "[\"Có\", \"Không\"]")
     if not from_villages and not listed:
         choices = ()
     aliases = raw.get("aliases", {})
     if aliases and kind != "choice":
-        problems.append(f"{where}: aliases are other words for a choice; this field is {kind}")
+        problems.append(f"{where}: aliases là cách gọi khác của một lựa chọn; trường này là "
+                        f"{kind}")
         aliases = {}
     if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
-        problems.append(f"{where}: aliases should be a table of \"other word\" = \"choice\"")
+        problems.append(f"{where}: aliases phải là bảng dạng \"cách gọi khác\" = \"lựa chọn\"")
         aliases = {}
     for alias, choice in aliases.items():
         if choice not in (choices if isinstance(choices, list) else ()):
-            problems.append(f"{where}: alias {alias!r} points to {choice!r}, which is not one "
-                            "of the choices")
+            problems.append(f"{where}: alias {alias!r} trỏ tới {choice!r}, không nằm trong "
+                            "choices")
     for bound in ("min", "max"):
         if bound in raw and not isinstance(raw[bound], int | float):
-            problems.append(f"{where}: '{bound}' should be a number")
+            problems.append(f"{where}: '{bound}' phải là một số")
     decimals = raw.get("decimals", 0 if kind == "int" else 2)
     if not isinstance(decimals, int) or isinstance(decimals, bool) or not 0 <= decimals <= 6:
-        problems.append(f"{where}: 'decimals' should be a whole number from 0 to 6")
+        problems.append(f"{where}: 'decimals' phải là số nguyên từ 0 đến 6")
         decimals = 2
     target = raw.get("reconciles_with")
     if target is not None and not re.fullmatch(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*", str(target)):
-        problems.append(f"{where}: reconciles_with should be \"template.field\", e.g. "
+        problems.append(f"{where}: reconciles_with phải có dạng \"mẫu.trường\", ví dụ "
                         "\"kts_daily.new_shops\"")
     return FieldSpec(
         key=str(raw.get("key", "")), header=str(raw.get("header", "")), type=str(kind),
@@ -510,24 +512,24 @@ def _rule(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Rule
         name = term and (term["cum"] or term["name"])
         if not term or (name and name not in numeric and name not in REGISTRY_NAMES):
             problems.append(
-                f"{where}: {side} {raw.get(side)!r} should be a number field, cum(field), "
-                f"a number or one of {', '.join(REGISTRY_NAMES)}"
+                f"{where}: {side} {raw.get(side)!r} phải là một trường số, cum(trường), "
+                f"một số hoặc một trong {', '.join(REGISTRY_NAMES)}"
             )
     op = raw.get("op")
     if not isinstance(op, str) or op not in OPERATORS:
-        hint = f" — did you mean {op[::-1]}?" if isinstance(op, str) and op[::-1] in OPERATORS \
-            else ""
-        problems.append(f"{where}: op {op!r} should be one of {' '.join(OPERATORS)}{hint}")
+        hint = f" — {DID_YOU_MEAN} {op[::-1]}?" \
+            if isinstance(op, str) and op[::-1] in OPERATORS else ""
+        problems.append(f"{where}: op {op!r} phải là một trong {' '.join(OPERATORS)}{hint}")
     level = raw.get("level", "error")
     if not isinstance(level, str) or level not in LEVELS:
-        problems.append(f"{where}: level should be 'error' or 'warning', not {level!r}"
+        problems.append(f"{where}: level phải là 'error' hoặc 'warning', không phải {level!r}"
                         + known.meant(level, LEVELS))
     if not raw.get("message"):
-        problems.append(f"{where}: 'message' (Vietnamese text for commune staff) is missing")
+        problems.append(f"{where}: thiếu 'message' (lời nhắn tiếng Việt cho cán bộ xã)")
     missing = raw.get("missing", "skip_if_any")
     if not isinstance(missing, str) or missing not in MISSING_STRATEGIES:
-        problems.append(f"{where}: missing should be one of {', '.join(MISSING_STRATEGIES)}, "
-                        f"not {missing!r}{known.meant(missing, MISSING_STRATEGIES)}")
+        problems.append(f"{where}: missing phải là một trong {', '.join(MISSING_STRATEGIES)}, "
+                        f"không phải {missing!r}{known.meant(missing, MISSING_STRATEGIES)}")
     return RuleSpec(
         key=str(raw.get("key", f"rule{index}")), left=str(raw.get("left", "")).strip(),
         op=str(raw.get("op")), right=str(raw.get("right", "")).strip(),
@@ -540,12 +542,12 @@ def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Ta
     where = f"[[targets]] #{index} ({raw.get('key', '?')})"
     numerator = raw.get("numerator")
     if not isinstance(numerator, str) or numerator not in numeric:
-        problems.append(f"{where}: numerator should name a number field of this template, "
-                        f"not {numerator!r}" + known.meant(numerator, sorted(numeric)))
+        problems.append(f"{where}: numerator phải là một trường số của mẫu này, "
+                        f"không phải {numerator!r}" + known.meant(numerator, sorted(numeric)))
     threshold = raw.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, int | float) \
             or not 0 < threshold <= 1:
-        problems.append(f"{where}: threshold should be a share between 0 and 1, e.g. 0.5")
+        problems.append(f"{where}: threshold phải là tỉ lệ trong khoảng 0 đến 1, ví dụ 0.5")
         threshold = 0.0
     return TargetSpec(
         key=str(raw.get("key", f"target{index}")), label=str(raw.get("label", raw.get("key"))),

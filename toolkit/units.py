@@ -74,13 +74,14 @@ def find_province(name: str) -> Province:
         return keys.get(wanted) or provinces[code]
     if wanted in _MERGED:
         new = provinces[_MERGED[wanted]].name
-        raise ToolkitError(f'"{name.strip()}" was merged into {new} on 1 July 2025; '
-                           f'use "{new}", whose registry includes its former communes')
+        raise ToolkitError(f'"{name.strip()}" đã sáp nhập vào {new} từ ngày 1/7/2025; '
+                           f'dùng "{new}", danh sách xã của tỉnh này gồm cả các xã cũ')
     close = [keys[k].name for k in difflib.get_close_matches(wanted, list(keys), n=3)]
-    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    hint = f" Có phải ý bạn là: {', '.join(close)}?" if close else ""
     listing = ", ".join(sorted((p.name for p in provinces.values()), key=fold))
-    raise ToolkitError(f'no province named "{name.strip()}" among the {len(provinces)} provinces '
-                       f"of 2025.{hint} Use one of these names (diacritics optional): {listing}")
+    raise ToolkitError(f'không có tỉnh nào tên "{name.strip()}" trong {len(provinces)} tỉnh, '
+                       f"thành phố năm 2025.{hint} Dùng một trong các tên sau (có thể gõ không "
+                       f"dấu): {listing}")
 
 
 def official_communes(province: Province) -> list[OfficialCommune]:
@@ -102,8 +103,8 @@ def write_registry_template(path: Path, province: Province) -> int:
 
     path = Path(path)
     if path.exists():
-        raise ToolkitError(f"{path} already exists and may hold households and editors typed by "
-                           "hand; move it away or choose another folder")
+        raise ToolkitError(f"{path} đã có và có thể chứa số hộ, email người nhập liệu đã gõ "
+                           "tay; hãy chuyển tệp đi chỗ khác hoặc chọn thư mục khác")
     communes = official_communes(province)
     book = Workbook()
     sheet = book.active
@@ -175,9 +176,9 @@ def compare_official(communes: list[tuple[int, Commune]]) -> list[str]:
     for number, commune in communes:
         name = names.get(commune.code, "")
         if not name:
-            warnings.append(f"row {number}: code {commune.code} ({commune.display_name}) is not "
-                            "an official 2025 commune code — check it")
+            warnings.append(f"dòng {number}: mã {commune.code} ({commune.display_name}) không "
+                            "phải mã xã chính thức năm 2025 — hãy kiểm tra lại")
         elif _spelling(name) != _spelling(commune.display_name):
-            warnings.append(f"row {number}: code {commune.code} is {name} in the official 2025 "
-                            f"list, but the registry says {commune.display_name}")
+            warnings.append(f"dòng {number}: mã {commune.code} là {name} trong danh sách chính "
+                            f"thức 2025, nhưng danh sách xã ghi {commune.display_name}")
     return warnings

@@ -59,9 +59,9 @@ class Workspace:
             lock.acquire(timeout=wait_seconds)
         except Timeout:
             raise BusyError(
-                f"another toolkit run is using {self.config.ledger_path.name} (lock "
-                f"{self.lock_path.name}); waited {wait_seconds:g} s and did nothing — the next "
-                "scheduled run will catch up"
+                f"một lần chạy toolkit khác đang dùng {self.config.ledger_path.name} (khoá "
+                f"{self.lock_path.name}); đã chờ {wait_seconds:g} giây và không làm gì — lần "
+                "chạy theo lịch kế tiếp sẽ làm bù"
             ) from None
         try:
             self._tidy()
@@ -112,9 +112,9 @@ def check_workspace(config_path: str | Path | None = None,
     unreadable = checked.problems is not None and checked.problems.unreadable
     specs: tuple[ReportSpec, ...] = ()
     if checked.templates_dir is None:
-        notes.append(f"the report templates: checked once {name} can be read" if unreadable
-                     else f"the report templates: checked once [paths] templates in {name} "
-                     "is fixed")
+        notes.append(f"các mẫu báo cáo: sẽ kiểm tra khi đọc được {name}" if unreadable
+                     else f"các mẫu báo cáo: sẽ kiểm tra khi đã sửa [paths] templates trong "
+                     f"{name}")
     else:
         templates = check_templates(checked.templates_dir)
         files += templates.files
@@ -122,9 +122,8 @@ def check_workspace(config_path: str | Path | None = None,
         specs = templates.specs
     registry = None
     if checked.registry_path is None:
-        notes.append(f"the commune registry: checked once {name} can be read" if unreadable
-                     else f"the commune registry: checked once [paths] registry in {name} is "
-                     "fixed")
+        notes.append(f"danh sách xã: sẽ kiểm tra khi đọc được {name}" if unreadable
+                     else f"danh sách xã: sẽ kiểm tra khi đã sửa [paths] registry trong {name}")
     else:
         try:
             registry = load_registry(checked.registry_path)
@@ -153,7 +152,7 @@ def init_province(folder: Path, province_name: str, *, backend: str = "xlsx",
     folder = Path(folder)
     config_path = folder / CONFIG_NAME
     if config_path.exists():
-        raise ToolkitError(f"{config_path} already exists; choose another folder or edit it")
+        raise ToolkitError(f"{config_path} đã có; hãy chọn thư mục khác hoặc sửa tệp đó")
     folder.mkdir(parents=True, exist_ok=True)
     registry_path = folder / "registry.xlsx"
     count = write_registry_template(registry_path, province)

@@ -18,6 +18,6 @@ def open_store(config) -> WorkbookStore:
     from toolkit.errors import ConfigError
 
     raise ConfigError(
-        f"{config.path}: backend '{config.backend}' is not available in this version; "
-        "set [backend] kind = \"xlsx\""
+        f"{config.path}: backend '{config.backend}' chưa có trong phiên bản này; "
+        "hãy đặt [backend] kind = \"xlsx\""
     )

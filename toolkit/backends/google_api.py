@@ -28,7 +28,7 @@ UNREPEATABLE = ("addSheet", "appendDimension", "insertDimension", "addChart",
 class GoogleApi:
     def __init__(self, accounts: list[Account]):
         if not accounts:
-            raise ConfigError("[google] no account to connect with")
+            raise ConfigError("[google] chưa có tài khoản nào để kết nối")
         self.accounts = accounts
 
     @property
@@ -74,21 +74,21 @@ class GoogleApi:
 
     def error(self, exc: APIError, locator: str | None,
               http: PacedHTTPClient | None = None) -> WorkbookError:
-        what = f"spreadsheet {locator}" if locator else "Google Drive"
+        what = f"bảng tính {locator}" if locator else "Google Drive"
         message = str(exc.error.get("message", "")) or f"HTTP {exc.code}"
         account = self.email_of(http if http is not None else
                                 self.http_for(locator) if locator else self.main)
         if exc.code == 404:
-            return WorkbookError(f"{what} not found, or not shared with {account}; run "
-                                 "`toolkit provision` to create it again")
+            return WorkbookError(f"{what}: không tìm thấy, hoặc chưa chia sẻ với {account}; "
+                                 "hãy chạy `toolkit provision` để tạo lại")
         if "storageQuota" in message or "storage quota" in message.lower():
-            return WorkbookError(f"{what}: a service account cannot own files ({message}); set "
-                                 "[google] folder_id to a Shared Drive folder where it is a "
-                                 "Content manager")
+            return WorkbookError(f"{what}: tài khoản dịch vụ không sở hữu được tệp ({message}); "
+                                 "hãy đặt [google] folder_id là một thư mục trong Shared Drive "
+                                 "mà tài khoản này là Content manager")
         if exc.code in (401, 403):
-            return WorkbookError(f"{what}: access denied ({message}); share it with {account} "
-                                 "or run `toolkit doctor`")
-        return WorkbookError(f"{what}: Google answered {exc.code} ({message})")
+            return WorkbookError(f"{what}: bị từ chối truy cập ({message}); hãy chia sẻ với "
+                                 f"{account} hoặc chạy `toolkit doctor`")
+        return WorkbookError(f"{what}: Google trả lời {exc.code} ({message})")
 
     # -- Sheets ---------------------------------------------------------------------------
 

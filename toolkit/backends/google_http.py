@@ -248,8 +248,8 @@ class PacedHTTPClient(HTTPClient):
                     files=files, headers=headers, timeout=self.timeout)
             except RefreshError as exc:
                 reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
-                raise SignInError(f"Google refused the credentials ({reason}); the key may have "
-                                  "been deleted or this computer's clock is wrong: run "
+                raise SignInError(f"Google từ chối khoá đăng nhập ({reason}); có thể khoá đã bị "
+                                  "xoá hoặc đồng hồ máy tính này sai giờ: hãy chạy "
                                   "`toolkit doctor`") from None
             except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
                 if not (safe_to_repeat or _never_sent(exc)):
@@ -294,10 +294,11 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
     try:
         info = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path} (from {source}) does not exist; run `toolkit doctor`") from None
+        raise ConfigError(f"{path} (từ {source}) không tồn tại; hãy chạy `toolkit doctor`"
+                          ) from None
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path} (from {source}) is not a readable JSON key file "
-                          f"({type(exc).__name__}); download it again") from None
+        raise ConfigError(f"{path} (từ {source}) không phải tệp khoá JSON đọc được "
+                          f"({type(exc).__name__}); hãy tải lại") from None
     remember_file_secrets(info)
     kind = info.get("type") if isinstance(info, dict) else None
     try:
@@ -312,10 +313,10 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
             creds = Credentials.from_authorized_user_info(info, list(SCOPES))
             return creds, info.get("account") or None
     except (ValueError, KeyError) as exc:     # the message names fields, never their values
-        raise ConfigError(f"{path} (from {source}) is damaged or incomplete "
-                          f"({type(exc).__name__}); download a new key") from None
-    raise ConfigError(f"{path} (from {source}) is neither a service-account key nor an "
-                      "authorized_user.json; see `toolkit auth login`")
+        raise ConfigError(f"{path} (từ {source}) bị hỏng hoặc thiếu nội dung "
+                          f"({type(exc).__name__}); hãy tải khoá mới") from None
+    raise ConfigError(f"{path} (từ {source}) không phải khoá tài khoản dịch vụ, cũng không "
+                      "phải authorized_user.json; xem `toolkit auth login`")
 
 
 def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] | None = None,
@@ -330,8 +331,8 @@ def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] |
     from google.auth.transport.requests import AuthorizedSession, Request
 
     if google.credentials is None:
-        raise ConfigError("[google] credentials is not set: give the key file path there, or "
-                          "set GOOGLE_APPLICATION_CREDENTIALS; `toolkit doctor` checks the setup")
+        raise ConfigError("chưa đặt [google] credentials: ghi đường dẫn tệp khoá ở đó, hoặc đặt "
+                          "GOOGLE_APPLICATION_CREDENTIALS; `toolkit doctor` kiểm tra cài đặt")
     make_pacer = pacer_factory or (lambda: Pacer(google.reads_per_minute,
                                                  google.writes_per_minute))
     accounts = []

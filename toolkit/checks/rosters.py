@@ -76,8 +76,8 @@ def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> Roste
     where = "[roster]"
     kind = raw.get("kind") if isinstance(raw, dict) else None
     if kind not in KINDS:
-        problems.append(f'{where}: kind {kind!r} should be one of {", ".join(KINDS)}'
-                        + meant(kind, KINDS) + ' (write [roster] then kind = "team")')
+        problems.append(f'{where}: kind {kind!r} phải là một trong {", ".join(KINDS)}'
+                        + meant(kind, KINDS) + ' (viết [roster] rồi kind = "team")')
         return None
     declared = {f.key: f for f in fields}
     keys: dict[str, str] = {}
@@ -85,28 +85,29 @@ def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> Roste
         key = raw.get(setting) if kind in kinds else None
         if key is None:
             if required and kind in kinds:
-                problems.append(f"{where}: '{setting}' (the key of the {setting} field) is missing")
+                problems.append(f"{where}: thiếu '{setting}' (key của trường {setting})")
         elif not isinstance(key, str) or key not in declared:
-            problems.append(f"{where}: {setting} = {key!r} is not a field of this template")
+            problems.append(f"{where}: {setting} = {key!r} không phải một trường của mẫu này")
         elif declared[key].type not in types:
-            problems.append(f"{where}: {setting} = {key!r} is a {declared[key].type} field; "
-                            f"it should be {' or '.join(types)}")
+            problems.append(f"{where}: {setting} = {key!r} là trường {declared[key].type}; "
+                            f"phải là {' hoặc '.join(types)}")
         else:
             keys[setting] = key
     allowed = {"kind", "leader", *(s for s, v in _SETTINGS.items() if kind in v[0])}
     allowed |= {"min_members"} if kind == "team" else set()
     if unknown := set(raw) - allowed:
-        problems.append(f"{where}: unknown setting(s) {', '.join(sorted(unknown))} "
-                        f'for kind = "{kind}"')
+        problems.append(f"{where}: {', '.join(sorted(unknown))} không phải thiết lập đã "
+                        f'biết khi kind = "{kind}"')
     leader = raw.get("leader", _LEADERS[kind])
     role = declared.get(keys.get("role", ""))
     if not isinstance(leader, str) or (role and role.choices and leader not in role.choices):
-        problems.append(f"{where}: leader {leader!r} should be the role value of the "
-                        f"{'team leader' if kind == 'team' else 'committee head'}"
-                        + (f", one of {', '.join(role.choices)}" if role and role.choices else ""))
+        problems.append(f"{where}: leader {leader!r} phải là vai trò của "
+                        f"{'tổ trưởng' if kind == 'team' else 'trưởng ban'}"
+                        + (f", một trong {', '.join(role.choices)}" if role and role.choices
+                           else ""))
     minimum = raw.get("min_members", 3)
     if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
-        problems.append(f"{where}: min_members {minimum!r} should be a whole number ≥ 1")
+        problems.append(f"{where}: min_members {minimum!r} phải là số nguyên ≥ 1")
     keys = {"name": "", "role": ""} | keys
     return RosterSpec(kind=kind, leader=str(leader), min_members=minimum, **keys)
 
