@@ -132,8 +132,9 @@ def test_a_missing_rollup_spreadsheet_keeps_the_archive_and_says_what_to_do(repo
     assert all(p.is_file() for p in paths) and len(paths) == len(rollups)
     published = rollups[0].published
     assert published.error and "rollup_spreadsheet_id" in published.error
-    assert "share the spreadsheet with tinh@lang-son.iam.gserviceaccount.com" in published.error
-    assert "The Excel archive is complete" in published.summary
+    assert "chia sẻ bảng tính với tinh@lang-son.iam.gserviceaccount.com quyền Người chỉnh sửa" \
+        in published.error
+    assert "Tệp lưu trữ Excel vẫn đầy đủ" in published.summary
 
 
 def test_the_xlsx_backend_and_an_unset_spreadsheet_publish_nothing(reported):

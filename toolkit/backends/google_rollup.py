@@ -354,6 +354,7 @@ def _look(api, spreadsheet_id: str) -> dict:
     except APIError as exc:
         account = api.email_of(http)
         raise WorkbookError(
-            f"the rollup spreadsheet {spreadsheet_id} is not there or not shared with {account} "
-            f"(Google answered {exc.code}); check [google] rollup_spreadsheet_id in "
-            f"toolkit.toml and share the spreadsheet with {account} as Editor") from exc
+            f"không thấy bảng tổng hợp {spreadsheet_id}, hoặc bảng chưa được chia sẻ với "
+            f"{account} (Google trả lời {exc.code}); hãy kiểm tra [google] rollup_spreadsheet_id "
+            f"trong toolkit.toml và chia sẻ bảng tính với {account} quyền Người chỉnh sửa "
+            "(Editor)") from exc
