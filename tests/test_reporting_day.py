@@ -102,7 +102,7 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
     archive = desk.config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     assert str(archive) in now_rollup.output
     if desk.kind == "gsheets":   # the province rollup spreadsheet gets the same tables
-        assert "Google Sheets rollup → https://docs.google.com/spreadsheets/d/" \
+        assert "Bảng tổng hợp Google Sheets → https://docs.google.com/spreadsheets/d/" \
             f"{desk.rollup_id}" in now_rollup.output
         published = desk.fake.values(desk.rollup_id, "'Báo cáo ngày · Tổng hợp'!A1:B12")
         assert sorted(r[0] for r in published[6:]) == ["06001", "06019", "06040", "06202"]

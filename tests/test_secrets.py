@@ -215,7 +215,7 @@ def test_the_smtp_password_never_shows_even_when_the_server_quotes_it(province, 
     monkeypatch.setattr("toolkit.remind.send_reminders", quoting)
     assert run("provision", config=province, now=NOW).exit_code == 0
     result = run("remind", "--email", "-v", config=province, now=NOW)
-    assert result.exit_code == 2 and "could not send through 127.0.0.1:1" in result.stderr
+    assert result.exit_code == 2 and "không gửi được qua 127.0.0.1:1" in result.stderr
     log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert password not in result.stdout + result.stderr + log
     assert HIDDEN in result.stderr

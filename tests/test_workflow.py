@@ -131,7 +131,7 @@ def test_status_json_equals_the_library_result(province):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["collect"], "no configuration at"),
+    (["collect"], "không có tệp cấu hình tại"),
     (["status", "--date", "31/02/2026"], "không phải một ngày"),
     (["rollup", "--as-of", "yesterday"], "Invalid value for '--as-of'"),
     (["collect", "--now", "tomorrow"], "hãy viết 2026-11-23 17:00 hoặc 23/11/2026 17:00"),
@@ -150,7 +150,7 @@ def test_a_broken_registry_is_reported_with_rows_before_anything_is_written(prov
     book.save(province.parent / "registry.xlsx")
     result = run("provision", config=province, now="2026-11-20 08:00")
     assert result.exit_code == 2
-    assert "row 3" in result.output and "nhiều" in result.output
+    assert "dòng 3" in result.output and "nhiều" in result.output
     assert not (province.parent / "workbooks").exists()
 
 
