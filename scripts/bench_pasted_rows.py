@@ -1,9 +1,9 @@
 """A commune pastes 50,000 junk rows below its daily report: what one sweep costs.
 
 Builds the test province (four communes of Lạng Sơn) on each backend — the .xlsx folder and
-the loopback fake Google of tests/fake_google — provisions it, has every commune report the
-first day, then pastes ROWS rows of junk (text where numbers go; from column B, as the date
-column is protected on Google) right below one commune's report rows, and times one
+the loopback fake Google (toolkit/backends/google/fake) — provisions it, has every commune
+report the first day, then pastes ROWS rows of junk (text where numbers go; from column B, as
+the date column is protected on Google) right below one commune's report rows, and times one
 `toolkit daily` sweep. Prints the seconds and what validate found.
 
     python scripts/bench_pasted_rows.py                    # 50,000 rows, both backends

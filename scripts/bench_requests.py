@@ -1,7 +1,7 @@
 """Requests benchmark for DESIGN.md §7: what a province costs in Google API calls, and time.
 
-Runs on the loopback fake Google of tests/fake_google (real gspread and google-auth, every
-request validated against Google's discovery documents, 60 reads + 60 writes a minute per
+Runs on the loopback fake Google (toolkit/backends/google/fake: real gspread and google-auth,
+every request validated against Google's discovery documents, 60 reads + 60 writes a minute per
 account enforced with 429s). In one run, on the same fake and the same workbooks:
 
 - ours: provision N communes, a first collect, a collect after K communes typed, a quiet
@@ -30,11 +30,11 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from fake_google import FakeClock, FakeGoogle  # noqa: E402
 from toolkit.archive import archive_tables  # noqa: E402
-from toolkit.backends.google_http import Pacer  # noqa: E402
-from toolkit.backends.google_rollup import SEPARATOR  # noqa: E402
-from toolkit.backends.gsheets import open_gsheets  # noqa: E402
+from toolkit.backends.google.fake import FakeClock, FakeGoogle  # noqa: E402
+from toolkit.backends.google.http import Pacer  # noqa: E402
+from toolkit.backends.google.rollup import SEPARATOR  # noqa: E402
+from toolkit.backends.google.store import open_gsheets  # noqa: E402
 from toolkit.collect import collect  # noqa: E402
 from toolkit.config import PACKAGED_TEMPLATES, GoogleConfig  # noqa: E402
 from toolkit.daily import publish_rollups  # noqa: E402

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from toolkit.backends.google.fake import FakeGoogle
 from toolkit.cli import main
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW
 from toolkit.periods import VN_TZ
@@ -182,3 +183,14 @@ def summary_table(rows) -> tuple[list, list[tuple]]:
     rows = [tuple(r) for r in rows]
     at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
     return list(rows[at]), [r for r in rows[at + 1:] if r and r[0]]
+
+
+@pytest.fixture
+def fake_google():
+    """A started FakeGoogle (seeded, real-time clock), stopped after the test."""
+    fake = FakeGoogle(seed=1234)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()

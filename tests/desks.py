@@ -17,8 +17,8 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import run, type_row, workbook_of
-from fake_google import CellRejected, FakeClock, FakeGoogle
-from fake_google.values import serial
+from toolkit.backends.google.fake import CellRejected, FakeClock, FakeGoogle
+from toolkit.backends.google.fake.values import serial
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, a1
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ

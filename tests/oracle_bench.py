@@ -22,8 +22,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from conftest import KEEP, run, trim_registry
-from fake_google import CellRejected, FakeClock, FakeGoogle
 from oracle import VN, Report
+from toolkit.backends.google.fake import CellRejected, FakeClock, FakeGoogle
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, a1, period_key_of
 
 DAILY = Report("kts_daily", "daily", (("new_shops", "int"), ("new_accounts", "int"),

@@ -22,9 +22,6 @@ from __future__ import annotations
 import requests
 from test_fake_google import DRIVE, session_for
 
-from fake_google import fixtures
-
-fake_google = fixtures.fake_google
 ABOUT = "https://www.googleapis.com/drive/v3/about"
 BOT = "bot@tinh.iam.gserviceaccount.com"
 ALL = "permissions(id,type,role,emailAddress,domain,allowFileDiscovery,view,permissionDetails)"

@@ -16,14 +16,13 @@ import requests
 from google.auth.exceptions import RefreshError
 from gspread.exceptions import APIError
 
-from fake_google import CellRejected, FakeGoogle, fixtures
-from fake_google.replay import Replayer
+from toolkit.backends.google.fake import CellRejected, FakeGoogle
+from toolkit.backends.google.fake.replay import Replayer
 
 SHEETS = "https://sheets.googleapis.com/v4/spreadsheets"
 DRIVE = "https://www.googleapis.com/drive/v3/files"
 CASSETTES = Path(__file__).resolve().parents[2] / "shared" / "google-cassettes"
 TAB = "Báo cáo ngày"
-fake_google = fixtures.fake_google      # the fixture conftest.py can offer to every test
 
 
 def session_for(fake: FakeGoogle, email: str = "bot@tinh.iam.gserviceaccount.com"):
@@ -339,7 +338,7 @@ def test_a_read_timeout_is_raised_as_requests_raises_it_after_the_work_is_done(f
 
 
 def test_every_fault_kind_can_be_drawn_at_random(fake_google):
-    from fake_google import ALL_FAULT_KINDS
+    from toolkit.backends.google.fake import ALL_FAULT_KINDS
 
     sid = fake_google.create_spreadsheet("Xã", parent=fake_google.add_shared_drive_folder())
     fake_google.fault_rate, fake_google.fault_kinds = 1.0, ALL_FAULT_KINDS

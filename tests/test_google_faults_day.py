@@ -28,9 +28,9 @@ from openpyxl import load_workbook
 
 from conftest import run
 from desks import GoogleDesk
-from fake_google import ALL_FAULT_KINDS
-from fake_google.render import spreadsheet_json
-from toolkit.backends import google_http
+from toolkit.backends.google import http as google_http
+from toolkit.backends.google.fake import ALL_FAULT_KINDS
+from toolkit.backends.google.fake.render import spreadsheet_json
 from toolkit.registry import HEADERS
 
 DAILY = "Báo cáo ngày"

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from test_gsheets_store import DAILY, office  # noqa: F401  (fixture)
 
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.validate import validate
 
 MORNING = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)          # 08:00 in Vietnam, 20/11/2026
@@ -31,7 +30,7 @@ def check(office):  # noqa: F811
 
 
 def notes(fake, sid: str, tab: str = DAILY) -> dict[str, str]:
-    from fake_google.a1 import cell_name
+    from toolkit.backends.google.fake.a1 import cell_name
 
     sheet = fake.spreadsheet(sid).by_title(tab)
     return {cell_name(r, c): cell.note for (r, c), cell in sheet.cells.items() if cell.note}

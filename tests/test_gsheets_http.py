@@ -18,7 +18,7 @@ import pytest
 import requests
 from gspread.exceptions import APIError
 
-from toolkit.backends.google_http import (
+from toolkit.backends.google.http import (
     DRIVE,
     READ,
     WRITE,

@@ -6,7 +6,6 @@ import sqlite3
 
 from test_gsheets_store import DAILY, office  # noqa: F401  (fixture)
 
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.backends.base import Localize
 from toolkit.ledger import Ledger
 

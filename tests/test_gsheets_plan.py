@@ -11,9 +11,9 @@ from datetime import date
 from test_gsheets_requests import all_of, check_batch
 
 from toolkit.backends.base import Grant, WorkbookState
-from toolkit.backends.google_http import Account
-from toolkit.backends.google_requests import SheetInfo, sheet_id_for
-from toolkit.backends.gsheets import GSheetsStore, _Meta
+from toolkit.backends.google.bodies import SheetInfo, sheet_id_for
+from toolkit.backends.google.http import Account
+from toolkit.backends.google.store import GSheetsStore, _Meta
 from toolkit.config import PACKAGED_TEMPLATES, GoogleConfig
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, tab_layout
 from toolkit.provision import plan_commune

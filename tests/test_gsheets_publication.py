@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 
 from conftest import summary_table
 from desks import GoogleDesk
-from toolkit.backends import google_http
-from toolkit.backends.google_rollup import ROUNDS, SEPARATOR, tab_title
+from toolkit.backends.google import http as google_http
+from toolkit.backends.google.rollup import ROUNDS, SEPARATOR, tab_title
 from toolkit.ledger import Ledger
 
 DAILY = "Báo cáo ngày"

@@ -18,11 +18,10 @@ import pandas as pd
 import pytest
 from test_gsheets_store import office  # noqa: F401  (fixture)
 
-from fake_google import ALL_FAULT_KINDS
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
-from fake_google.render import spreadsheet_json
 from toolkit.archive import TABLE_NAMES, Chart, Table
-from toolkit.backends.google_rollup import ROUNDS, publish, render
+from toolkit.backends.google.fake import ALL_FAULT_KINDS
+from toolkit.backends.google.fake.render import spreadsheet_json
+from toolkit.backends.google.rollup import ROUNDS, publish, render
 from toolkit.errors import WorkbookError
 
 LOST = ("reset", "reset-after", "read-timeout", 500)   # answers that say nothing sure

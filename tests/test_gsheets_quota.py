@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from test_gsheets_store import DAILY, SHEETS_READ, SHEETS_WRITE, key_file, office  # noqa: F401  (fixture)
 
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.backends.base import Window
-from toolkit.backends.google_http import Pacer, RetryPolicy
-from toolkit.backends.gsheets import open_gsheets
+from toolkit.backends.google.http import Pacer, RetryPolicy
+from toolkit.backends.google.store import open_gsheets
 from toolkit.config import GoogleConfig
 from toolkit.doctor import doctor
 

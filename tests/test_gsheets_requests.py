@@ -16,10 +16,10 @@ import googleapiclient
 import pandas as pd
 import pytest
 
-from toolkit.backends import google_drive as gd
-from toolkit.backends import google_feedback as gf
-from toolkit.backends import google_requests as gr
-from toolkit.backends import google_rollup as grl
+from toolkit.backends.google import bodies as gr
+from toolkit.backends.google import drive as gd
+from toolkit.backends.google import feedback as gf
+from toolkit.backends.google import rollup as grl
 from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, tab_layout
 from toolkit.periods import VN_TZ

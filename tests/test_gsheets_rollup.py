@@ -9,9 +9,8 @@ import pytest
 from openpyxl import load_workbook
 from test_gsheets_store import DAILY, SHEETS_WRITE, office  # noqa: F401  (fixture)
 
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
 from toolkit.archive import TABLE_NAMES
-from toolkit.backends.google_rollup import SEPARATOR
+from toolkit.backends.google.rollup import SEPARATOR
 from toolkit.daily import rollup_reports
 from toolkit.workspace import Workspace
 

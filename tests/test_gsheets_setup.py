@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.backends.google_http import Account
-from toolkit.backends.gsheets import GSheetsStore
+from toolkit.backends.google.http import Account
+from toolkit.backends.google.store import GSheetsStore
 from toolkit.config import GoogleConfig, load_config, render_config
 from toolkit.doctor import auth_login, doctor
 from toolkit.errors import ConfigError
@@ -144,7 +144,7 @@ def test_a_recent_modified_time_never_matches_a_stored_stamp():
 
 
 def test_a_damaged_key_is_a_config_error_that_hides_the_key(tmp_path):
-    from toolkit.backends.google_http import load_credentials
+    from toolkit.backends.google.http import load_credentials
 
     key = tmp_path / "key.json"
     key.write_text(json.dumps(FAKE_KEY), encoding="utf-8")

@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from fake_google.fixtures import fake_google  # noqa: F401  (the pytest fixture)
-from toolkit.backends.google_http import Pacer, RetryPolicy
-from toolkit.backends.gsheets import GSheetsStore, open_gsheets
+from toolkit.backends.google.http import Pacer, RetryPolicy
+from toolkit.backends.google.store import GSheetsStore, open_gsheets
 from toolkit.collect import collect
 from toolkit.config import GoogleConfig, load_config
 from toolkit.layout import Banner
@@ -143,7 +142,7 @@ def test_provisioning_twice_changes_nothing_and_writes_nothing(office):
 
 
 def test_staff_see_dates_drop_downs_and_protected_headers(office):
-    from fake_google import CellRejected
+    from toolkit.backends.google.fake import CellRejected
 
     office.provision()
     sid = office.locator("06040")

@@ -71,7 +71,7 @@ def test_doctor_provision_and_audit_print_and_log_no_secret(office):
 
 
 def test_a_failing_run_under_verbose_hides_what_the_exception_carries(office, monkeypatch):
-    from toolkit.backends.gsheets import GSheetsStore
+    from toolkit.backends.google.store import GSheetsStore
 
     assert office.run("provision", now=NOW).exit_code == 0
     token = next(iter(office.fake.keys.access))

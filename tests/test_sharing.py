@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from toolkit.backends.base import Grant, MakeEditor, Revoke, ShareWith
-from toolkit.backends.google_drive import grant_of
+from toolkit.backends.google.drive import grant_of
 from toolkit.sharing import plan, review
 
 EDITOR = "xa06040@example.gov.vn"

@@ -161,7 +161,7 @@ def publish_rollups(store, spreadsheet_id: str, books: dict, *, ledger=None,
     (or a tab a person edited) is put right by the next run, whatever that run rolls up.
     """
     from toolkit.archive import TABLE_NAMES
-    from toolkit.backends.google_rollup import digest, publish, render
+    from toolkit.backends.google.rollup import digest, publish, render
 
     contents = {tab: render(tables) for tab, tables in books.items()}
     stored = ledger.rollups(spreadsheet_id) if ledger is not None else {}

@@ -15,9 +15,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from toolkit.backends.google_api import SHEETS_URL as SHEETS
-from toolkit.backends.google_drive import DRIVE_URL as DRIVE_FILES
-from toolkit.backends.google_drive import FOLDER_MIME, SPREADSHEET_MIME
+from toolkit.backends.google.api import SHEETS_URL as SHEETS
+from toolkit.backends.google.drive import DRIVE_URL as DRIVE_FILES
+from toolkit.backends.google.drive import FOLDER_MIME, SPREADSHEET_MIME
 from toolkit.errors import ConfigError, ToolkitError
 from toolkit.redact import redact, remember, remember_file_secrets
 
@@ -56,7 +56,7 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
     checks += [_credentials_file(p, "[google] accounts") for p in google.accounts]
     if not all(c.ok for c in checks):
         return DoctorReport(tuple(checks))
-    from toolkit.backends.google_http import RetryPolicy, connect
+    from toolkit.backends.google.http import RetryPolicy, connect
 
     try:
         accounts = connect(google, adapter=adapter,
@@ -69,7 +69,7 @@ def doctor(config, *, adapter=None, communes=(), workbooks=None) -> DoctorReport
         checks.append(_sign_in(account))
     if not all(c.ok for c in checks):
         return DoctorReport(tuple(checks))
-    from toolkit.backends.google_api import GoogleApi
+    from toolkit.backends.google.api import GoogleApi
 
     http = accounts[0].http
     checks.append(_sheets_api(http))
@@ -151,7 +151,7 @@ def _sign_in(account) -> DoctorCheck:
     """One small Drive files.list: proves the key is valid, the clock right, Drive enabled."""
     from gspread.exceptions import APIError
 
-    from toolkit.backends.google_http import SignInError
+    from toolkit.backends.google.http import SignInError
 
     try:
         account.http.request("get", DRIVE_FILES, params={
@@ -212,8 +212,8 @@ def _workbooks(accounts, folder_id: str | None, communes, workbooks: dict[str, s
                ) -> DoctorCheck:
     """One Drive listing against what provisioning recorded: which communes lost their
     workbook (deleted, moved, in the bin) and which never had one."""
-    from toolkit.backends.google_api import GoogleApi
-    from toolkit.backends.google_drive import Drive
+    from toolkit.backends.google.api import GoogleApi
+    from toolkit.backends.google.drive import Drive
 
     if not workbooks:
         return DoctorCheck("workbooks", True, f"none yet: `toolkit provision` creates one for "
@@ -245,8 +245,8 @@ def _link_sharing(accounts, folder_id: str | None, communes, workbooks: dict[str
     (Drive's ``visibility``, inherited sharing included); who else has access, per workbook,
     is `toolkit audit`'s job. When some are, one permissions.list of the folder tells whether
     the link sharing is the folder's — then `audit --fix` cannot remove it, the folder must."""
-    from toolkit.backends.google_api import GoogleApi
-    from toolkit.backends.google_drive import Drive
+    from toolkit.backends.google.api import GoogleApi
+    from toolkit.backends.google.drive import Drive
 
     drive = Drive(GoogleApi(accounts), folder_id)
     try:
@@ -335,7 +335,7 @@ def auth_login(client_secrets_path: str | Path, token_path: str | Path, *,
         raise ConfigError("signing in needs google-auth-oauthlib: run "
                           "`pip install google-auth-oauthlib`, or use a service-account key "
                           "with a Shared Drive folder instead") from None
-    from toolkit.backends.google_http import SCOPES
+    from toolkit.backends.google.http import SCOPES
 
     secrets = Path(client_secrets_path)
     if not secrets.is_file():

@@ -12,7 +12,7 @@ def open_store(config) -> WorkbookStore:
 
         return XlsxStore(config.workbooks_dir)
     if config.backend == "gsheets":
-        from toolkit.backends.gsheets import open_gsheets
+        from toolkit.backends.google.store import open_gsheets
 
         return open_gsheets(config.google)
     from toolkit.errors import ConfigError

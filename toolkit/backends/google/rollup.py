@@ -24,7 +24,7 @@ import json
 from datetime import date, datetime
 
 from toolkit.archive import TOTAL_COLOUR, cell_value, column_widths, format_of, wraps
-from toolkit.backends.google_requests import (
+from toolkit.backends.google.bodies import (
     DATE_PATTERN,
     LOCALE,
     TIME_ZONE,
@@ -309,8 +309,8 @@ def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
     """
     from gspread.exceptions import APIError
 
-    from toolkit.backends.google_api import SHEETS_URL
-    from toolkit.backends.google_http import AmbiguousWriteError
+    from toolkit.backends.google.api import SHEETS_URL
+    from toolkit.backends.google.http import AmbiguousWriteError
     from toolkit.errors import WorkbookError
 
     before = api.requests_sent
@@ -344,7 +344,7 @@ def _look(api, spreadsheet_id: str) -> dict:
     problem, said in full."""
     from gspread.exceptions import APIError
 
-    from toolkit.backends.google_api import SHEETS_URL
+    from toolkit.backends.google.api import SHEETS_URL
     from toolkit.errors import WorkbookError
 
     http = api.http_for(spreadsheet_id)

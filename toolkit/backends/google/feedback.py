@@ -7,7 +7,7 @@ so nothing a commune typed can come back as a live formula.
 
 from __future__ import annotations
 
-from toolkit.backends.google_requests import (
+from toolkit.backends.google.bodies import (
     HEADER_FORMAT,
     HEADER_ROWS,
     cell,

@@ -14,9 +14,9 @@ again until Drive's time has settled. Sheets offers no lock, so ``write_feedback
 owns — the Kiểm tra tab (protected so that only the province account can edit it), the banner
 row and the notes on the report tabs' data cells — never a value staff typed.
 
-Calls and error wording live in google_api.py, Drive in google_drive.py, request bodies in
-google_requests.py (feedback ones in google_feedback.py), the province rollup spreadsheet in
-google_rollup.py.
+Calls and error wording live in api.py, Drive in drive.py, request bodies in
+bodies.py (feedback ones in feedback.py), the province rollup spreadsheet in
+rollup.py.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from datetime import UTC, datetime, timedelta
 
 from gspread.exceptions import APIError
 
-from toolkit.backends import google_feedback as gf
-from toolkit.backends import google_requests as gr
 from toolkit.backends.base import (
     LOCALE,
     TIME_ZONE,
@@ -50,10 +48,12 @@ from toolkit.backends.base import (
     Window,
     WorkbookState,
 )
-from toolkit.backends.google_api import PROPERTIES, GoogleApi
-from toolkit.backends.google_drive import Drive, rfc3339
-from toolkit.backends.google_http import Account, connect
-from toolkit.backends.google_requests import SheetInfo, quote_tab, sheet_id_for
+from toolkit.backends.google import bodies as gr
+from toolkit.backends.google import feedback as gf
+from toolkit.backends.google.api import PROPERTIES, GoogleApi
+from toolkit.backends.google.bodies import SheetInfo, quote_tab, sheet_id_for
+from toolkit.backends.google.drive import Drive, rfc3339
+from toolkit.backends.google.http import Account, connect
 from toolkit.errors import WorkbookError
 from toolkit.layout import (
     FEEDBACK_TAB,

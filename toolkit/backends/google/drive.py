@@ -15,8 +15,8 @@ from datetime import datetime
 from gspread.exceptions import APIError
 
 from toolkit.backends.base import Grant, role_rank
-from toolkit.backends.google_api import GoogleApi
-from toolkit.backends.google_http import AmbiguousWriteError, http_date
+from toolkit.backends.google.api import GoogleApi
+from toolkit.backends.google.http import AmbiguousWriteError, http_date
 from toolkit.errors import WorkbookError
 
 DRIVE_URL = "https://www.googleapis.com/drive/v3/files"

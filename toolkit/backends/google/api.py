@@ -12,8 +12,8 @@ import zlib
 
 from gspread.exceptions import APIError
 
-from toolkit.backends.google_http import Account, AmbiguousWriteError, PacedHTTPClient
-from toolkit.backends.google_requests import SheetInfo
+from toolkit.backends.google.bodies import SheetInfo
+from toolkit.backends.google.http import Account, AmbiguousWriteError, PacedHTTPClient
 from toolkit.errors import ConfigError, WorkbookError
 
 SHEETS_URL = "https://sheets.googleapis.com/v4/spreadsheets"

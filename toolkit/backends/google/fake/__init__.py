@@ -1,6 +1,6 @@
 """A loopback fake of the Google Sheets v4 and Drive v3 HTTP APIs, for tests and benchmarks.
 
-Start it (or use the ``fake_google`` fixture from ``fake_google.fixtures``), get credentials,
+Start it (or use the ``fake_google`` fixture of tests/conftest.py), get credentials,
 and drive it with the real clients::
 
     with FakeGoogle(seed=1) as fake:
