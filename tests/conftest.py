@@ -194,3 +194,17 @@ def fake_google():
         yield fake
     finally:
         fake.stop()
+
+
+class VirtualClock:
+    """The Google pacer's time: sleeping (backoff, Retry-After) moves it on, and nothing else
+    does — so tests wait out quotas and retries without really sleeping."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def seconds(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)

@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import run
+from conftest import VirtualClock, run
 from desks import GoogleDesk
 from toolkit.backends.google import http as google_http
 from toolkit.backends.google.fake import ALL_FAULT_KINDS
@@ -39,18 +39,6 @@ ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 COMMUNES = 60
 SWEEPS = ("15:00", "17:00", "17:06", "20:00")
 
-
-class VirtualClock:
-    """The pacer's time: sleeping moves it on, and nothing else does."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def seconds(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
 
 
 def fill_registry(path: Path, count: int) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import summary_table
+from conftest import VirtualClock, summary_table
 from desks import GoogleDesk
 from toolkit.backends.google import http as google_http
 from toolkit.backends.google.rollup import ROUNDS, SEPARATOR, tab_title
@@ -29,18 +29,6 @@ ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 FRIDAY, SATURDAY = date(2026, 11, 20), date(2026, 11, 21)
 SUMMARY = tab_title(DAILY, "Tổng hợp")
 
-
-class VirtualClock:
-    """The pacer's time: sleeping (backoff, Retry-After) moves it on, and nothing else does."""
-
-    def __init__(self):
-        self.now = 0.0
-
-    def seconds(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
 
 
 @pytest.fixture

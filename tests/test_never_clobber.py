@@ -201,7 +201,7 @@ def test_placing_without_hard_links_never_replaces(tmp_path, monkeypatch, way):
     monkeypatch.setattr(safe_write.os, "link", _no_links)
     if way == "exclusive_copy":
         def unsupported(*_args):
-            raise NotImplementedError
+            raise safe_write._NoAtomicNoReplace(errno.ENOSYS, "renameat2 not available")
         monkeypatch.setattr(safe_write, "_rename_noreplace", unsupported)
     new, taken, free = tmp_path / "new", tmp_path / "taken", tmp_path / "free"
     new.write_bytes(b"toolkit")

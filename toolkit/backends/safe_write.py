@@ -156,7 +156,7 @@ def place(source: Path, target: Path) -> bool:
             raise
     try:
         return _rename_noreplace(source, target)
-    except NotImplementedError:
+    except _NoAtomicNoReplace:
         return _copy_exclusive(source, target)
 
 
@@ -334,9 +334,13 @@ def _entries(folder: Path) -> list[Path]:
 
 # -- no-replace renames where there are no hard links -----------------------------------------
 
+class _NoAtomicNoReplace(OSError):
+    """This system or filesystem has no atomic rename that refuses a taken name."""
+
+
 def _rename_noreplace(source: Path, target: Path) -> bool:
     """renameat2(RENAME_NOREPLACE) on Linux, renamex_np(RENAME_EXCL) on macOS: an atomic
-    rename that fails on a taken name. NotImplementedError where neither exists or the
+    rename that fails on a taken name. _NoAtomicNoReplace where neither exists or the
     filesystem refuses the flag."""
     import ctypes
 
@@ -347,14 +351,14 @@ def _rename_noreplace(source: Path, target: Path) -> bool:
     elif sys.platform == "darwin" and hasattr(libc, "renamex_np"):
         result = libc.renamex_np(src, dst, 4)               # RENAME_EXCL
     else:
-        raise NotImplementedError
+        raise _NoAtomicNoReplace(sys.platform)
     if result == 0:
         return True
     code = ctypes.get_errno()
     if code == errno.EEXIST:
         return False
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
-        raise NotImplementedError
+        raise _NoAtomicNoReplace(code, os.strerror(code), os.fspath(target))
     raise OSError(code, os.strerror(code), os.fspath(target))
 
 
