@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from toolkit.backends.base import (
-    LOCALE,
-    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -24,6 +22,7 @@ from toolkit.backends.base import (
     Restyle,
     SetVillages,
     WorkbookState,
+    vietnamese,
 )
 from toolkit.errors import WorkbookBusy, WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, STYLE, help_lines, tab_layout
@@ -68,7 +67,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     existing = state.tabs if state else {}
     if state is None:
         actions.append(CreateWorkbook(commune.display_name))
-    elif state.locale is not None and (state.locale, state.time_zone) != (LOCALE, TIME_ZONE):
+    elif state.locale is not None and not vietnamese(state.locale, state.time_zone):
         actions.append(Localize(state.locale))
     if any(f.choices_from_villages for s in specs for f in s.fields):
         if state is None or tuple(commune.villages) != state.villages:

@@ -11,6 +11,14 @@ from toolkit.layout import Banner, TabLayout
 #: What a commune workbook should be set to, so "1.234,5" and "23/11/2026" parse as staff mean.
 LOCALE = "vi_VN"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: Vietnam's time under either name: tz's Asia/Ho_Chi_Minh, or CLDR's canonical Asia/Saigon,
+#: which Google Sheets may answer for it.
+TIME_ZONES = (TIME_ZONE, "Asia/Saigon")
+
+
+def vietnamese(locale: str | None, time_zone: str | None) -> bool:
+    """A workbook already set to Vietnam's locale and time, whichever name its zone has."""
+    return locale == LOCALE and time_zone in TIME_ZONES
 
 
 #: Drive's roles, weakest first; writer and above may type into a workbook.

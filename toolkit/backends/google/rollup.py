@@ -24,10 +24,9 @@ import json
 from datetime import date, datetime
 
 from toolkit.archive import TOTAL_COLOUR, cell_value, column_widths, format_of, wraps
+from toolkit.backends.base import vietnamese
 from toolkit.backends.google.bodies import (
     DATE_PATTERN,
-    LOCALE,
-    TIME_ZONE,
     SheetInfo,
     add_sheet,
     cell,
@@ -174,7 +173,7 @@ def publish_requests(contents: dict[str, list[dict]], metadata: dict,
     charts = {c["chartId"] for s in existing.values() for c in s.get("charts", [])}
     out: list[dict] = []
     props = metadata.get("properties", {})
-    if (props.get("locale"), props.get("timeZone")) != (LOCALE, TIME_ZONE):
+    if not vietnamese(props.get("locale"), props.get("timeZone")):
         out.append(spreadsheet_settings())
     ids: dict[str, int] = {}
     position = 0

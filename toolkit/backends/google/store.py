@@ -30,7 +30,6 @@ from gspread.exceptions import APIError
 
 from toolkit.backends.base import (
     LOCALE,
-    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -47,6 +46,7 @@ from toolkit.backends.base import (
     Snapshot,
     Window,
     WorkbookState,
+    vietnamese,
 )
 from toolkit.backends.google import bodies as gr
 from toolkit.backends.google import feedback as gf
@@ -130,7 +130,7 @@ class GSheetsStore:
             keys = (period_key_of(r[0]) for r in values[FIRST_DATA_ROW - 1:] if r)
             tabs[title] = tuple(k for k in keys if k)
             last_rows[title] = len(values)
-        localized = (props.get("locale"), props.get("timeZone")) == (LOCALE, TIME_ZONE)
+        localized = vietnamese(props.get("locale"), props.get("timeZone"))
         self._meta[locator] = _Meta(sheets, last_rows, localized)
         if props.get("locale"):
             self._locales[locator] = props["locale"]
