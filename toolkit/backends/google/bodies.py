@@ -132,6 +132,21 @@ def number_text(value: float) -> str:
     return repr(float(value)).replace(".", ",")
 
 
+#: The descriptions of our protected ranges, after the tab's title: they say who fills what,
+#: and they name the tab as the toolkit made it, whatever a person renames it to.
+PERIOD_COLUMN = ": cột kỳ báo cáo do Sở điền sẵn"
+HEADER_ROW = ": dòng tiêu đề"
+OWNED = ": do Sở cập nhật tự động"
+
+
+def protected_tab(description: str) -> str | None:
+    """The tab a protected range of ours was made for (None: not one of ours)."""
+    for ending in (PERIOD_COLUMN, HEADER_ROW, OWNED):
+        if description.endswith(ending) and len(description) > len(ending):
+            return description[:-len(ending)]
+    return None
+
+
 def protect(rng: dict, description: str, editors: tuple[str, ...]) -> dict:
     """Only the province account edits; ``warningOnly`` false makes Sheets refuse, not warn."""
     protected: dict = {"range": rng, "description": description, "warningOnly": False}
@@ -167,6 +182,11 @@ def spreadsheet_settings() -> dict:
 def move_sheet(sheet_id: int, index: int) -> dict:
     return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "index": index},
                                       "fields": "index"}}
+
+
+def rename_sheet(sheet_id: int, title: str) -> dict:
+    return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "title": title},
+                                      "fields": "title"}}
 
 
 def delete_sheet(sheet_id: int) -> dict:
@@ -291,11 +311,11 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
         if layout.period_keys:
             out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
         out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, 1),
-                           f"{layout.tab}: cột kỳ báo cáo do Sở điền sẵn", editors))
+                           layout.tab + PERIOD_COLUMN, editors))
     else:
         out += field_rows_requests(layout, sid, FIRST_DATA_ROW,
                                    FIRST_DATA_ROW + layout.free_rows - 1)
-    out.append(protect(grid(sid, 0, HEADER_ROWS), f"{layout.tab}: dòng tiêu đề", editors))
+    out.append(protect(grid(sid, 0, HEADER_ROWS), layout.tab + HEADER_ROW, editors))
     return out
 
 
@@ -351,5 +371,5 @@ def owned_tab_requests(tab: str, info: SheetInfo, editors: tuple[str, ...],
         out += help_requests(lines, info.sheet_id)
     else:
         out += villages_requests(villages, info.sheet_id)
-    out.append(protect(grid(info.sheet_id), f"{tab}: do Sở cập nhật tự động", editors))
+    out.append(protect(grid(info.sheet_id), tab + OWNED, editors))
     return out

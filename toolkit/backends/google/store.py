@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from gspread.exceptions import APIError
@@ -39,6 +39,7 @@ from toolkit.backends.base import (
     Formula,
     Grant,
     MakeEditor,
+    RenameTab,
     Revoke,
     SetVillages,
     ShareWith,
@@ -46,6 +47,7 @@ from toolkit.backends.base import (
     Snapshot,
     Window,
     WorkbookState,
+    tab_key,
     vietnamese,
 )
 from toolkit.backends.google import bodies as gr
@@ -115,7 +117,9 @@ class GSheetsStore:
         return matches[0][1] if matches else None
 
     def inspect(self, locator: str) -> WorkbookState:
-        sheets, data = self.api.metadata(locator, f"properties(locale,timeZone),{PROPERTIES}")
+        sheets, data = self.api.metadata(
+            locator, f"properties(locale,timeZone),{PROPERTIES},"
+                     "sheets.protectedRanges.description")
         props = data.get("properties", {})
         data_tabs = [t for t in sheets if t not in (HELP_TAB, FEEDBACK_TAB)]
         ranges = [f"{quote_tab(t)}!A2:A" if t == LISTS_TAB else quote_tab(t) for t in data_tabs]
@@ -135,7 +139,8 @@ class GSheetsStore:
         if props.get("locale"):
             self._locales[locator] = props["locale"]
         return WorkbookState(tabs=tabs, villages=villages, grants=self.grants(locator),
-                             locale=props.get("locale"), time_zone=props.get("timeZone"))
+                             locale=props.get("locale"), time_zone=props.get("timeZone"),
+                             renamed=_recased(data))
 
     # -- sharing --------------------------------------------------------------------------
 
@@ -186,10 +191,11 @@ class GSheetsStore:
                   blank: bool) -> list[dict]:
         """The whole plan of one workbook as the requests of ONE batchUpdate."""
         sheets = dict(meta.sheets)
+        last_rows = dict(meta.last_rows)
         taken = {s.sheet_id for s in sheets.values()}
         editors = self.protection_editors
         default = [s for s in sheets.values() if s.title not in OWNED_TABS and (
-            blank or (_DEFAULT_TAB.match(s.title) and not meta.last_rows.get(s.title)))]
+            blank or (_DEFAULT_TAB.match(s.title) and not last_rows.get(s.title)))]
         out = [gr.spreadsheet_settings()] if settings else []
         added: list[str] = []
 
@@ -207,14 +213,19 @@ class GSheetsStore:
                 isinstance(a, SetVillages) for a in actions):
             actions = [SetVillages(()), *actions]
         for action in actions:
-            if isinstance(action, AddTab):
+            if isinstance(action, RenameTab):
+                info = sheets[action.to] = replace(sheets.pop(action.title), title=action.to)
+                if action.title in last_rows:
+                    last_rows[action.to] = last_rows.pop(action.title)
+                out.append(gr.rename_sheet(info.sheet_id, action.to))
+            elif isinstance(action, AddTab):
                 layout = action.layout      # a template's tab of that name is filled in
                 exists = layout.tab in sheets
                 info = sheets[layout.tab] if exists else new(layout.tab, *gr.tab_size(layout))
                 out += gr.add_tab_requests(layout, info, editors, exists=exists)
             elif isinstance(action, AppendPeriods):
                 info = sheets[action.layout.tab]
-                last = meta.last_rows.get(action.layout.tab, gr.HEADER_ROWS)
+                last = last_rows.get(action.layout.tab, gr.HEADER_ROWS)
                 out += gr.append_periods_requests(action.layout, info, last, action.keys)
             elif isinstance(action, SetVillages):
                 if LISTS_TAB in sheets:
@@ -337,6 +348,18 @@ class GSheetsStore:
             self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes,
                                                     marked))
         return expected_stamp or f"written~{now.isoformat()}"
+
+
+def _recased(data: dict) -> dict[str, str]:
+    """Tabs of ours a person re-cased: their protected ranges still name the toolkit's title."""
+    out: dict[str, str] = {}
+    for sheet in data.get("sheets", []):
+        title = sheet.get("properties", {}).get("title", "")
+        for protected in sheet.get("protectedRanges", []):
+            ours = gr.protected_tab(protected.get("description", ""))
+            if ours and ours != title and tab_key(ours) == tab_key(title):
+                out[title] = ours
+    return out
 
 
 def _ranges(windows: dict[str, Window], tabs: list[str]) -> list[str]:
