@@ -7,7 +7,7 @@ import pytest
 from test_gsheets_store import DAILY, SHEETS_WRITE, office  # noqa: F401  (fixture)
 
 from toolkit.backends.base import RenameTab
-from toolkit.layout import FEEDBACK_TAB
+from toolkit.layout import FEEDBACK_TAB, STYLE
 
 CLERK = "xa06202@example.gov.vn"
 
@@ -96,3 +96,64 @@ def test_a_tab_of_theirs_named_like_ours_fails_that_commune_only_in_plain_words(
     repaired = office.provision(office.fresh_store())
     assert not repaired.failures
     assert {FEEDBACK_TAB, "kiểm tra (xã)"} <= set(titles(fake, sid))
+
+
+def look_of(fake, sid: str, tab: str) -> dict:
+    """What a person sees of a report tab apart from values: per column of the header and
+    the first data rows, the format and the validation (with its input hint); header height."""
+    sheet = sheet_of(fake, sid, tab)
+    return {"cells": {(r, c): (sheet.user_format(r, c), sheet.rule_at(r, c))
+                      for r in (1, 2, 3, sheet.rows - 1) for c in range(sheet.cols)},
+            "header": sheet.row_meta.get(1)}
+
+
+def to_the_old_look(fake, sid: str, recorded: bool = False) -> None:
+    """A workbook as an earlier version provisioned it: no recorded look (or look "1"), plain
+    number cells, validation without hints, a header without wrap or height."""
+    with fake.lock:
+        spreadsheet = fake.spreadsheet(sid)
+        for entry in spreadsheet.metadata:
+            entry["metadataValue"] = "1"
+        if not recorded:
+            spreadsheet.metadata.clear()
+        for sheet in spreadsheet.ordered():
+            if sheet.title in (FEEDBACK_TAB, "Hướng dẫn", "Danh mục"):
+                continue
+            sheet.fmt_layers.clear()
+            sheet.rule_layers.clear()
+            sheet.row_meta.clear()
+            for cell in sheet.cells.values():
+                cell.fmt = None
+
+
+def test_an_old_look_is_brought_up_to_date_in_one_batch_and_then_left_alone(office):  # noqa: F811
+    fake = office.fake
+    office.provision()
+    sid = office.locator("06202")
+    tabs = [s.tab for s in office.specs]
+    current = {tab: look_of(fake, sid, tab) for tab in tabs}
+    assert any(rule and rule.get("inputMessage") for fmt, rule in
+               current[DAILY]["cells"].values())
+    for code in (c.code for c in office.registry.communes):
+        to_the_old_look(fake, office.locator(code), recorded=code == "06202")
+    assert look_of(fake, sid, DAILY) != current[DAILY]
+    fake.type(sid, f"'{DAILY}'!B3", "1200000", as_user=CLERK)
+    fake.type(sid, f"'{DAILY}'!C4", "3", as_user=CLERK)
+    office.later()
+
+    fake.reset_log()
+    restyled = office.provision(office.fresh_store())
+    assert not restyled.failures
+    assert fake.count("sheets.spreadsheets.batchUpdate") == len(office.registry.communes)
+    assert fake.count(SHEETS_WRITE) == len(office.registry.communes)
+    assert {tab: look_of(fake, sid, tab) for tab in tabs} == current
+    for code in (c.code for c in office.registry.communes):
+        (entry,) = fake.spreadsheet(office.locator(code)).metadata
+        assert (entry["metadataKey"], entry["metadataValue"]) == ("toolkit_style", STYLE)
+    assert fake.values(sid, f"'{DAILY}'!B3:C4") == [[1200000], ["", 3]]   # typed, kept
+    assert fake.values(sid, f"'{DAILY}'!B3", render="FORMATTED_VALUE") == [["1.200.000"]]
+
+    fake.reset_log()
+    third = office.provision(office.fresh_store())
+    assert not third.failures and not third.changed
+    assert fake.count(SHEETS_WRITE) == 0

@@ -251,16 +251,22 @@ def field_rows_requests(layout: TabLayout, sheet_id: int, first: int, last: int)
 
 def period_cells(layout: TabLayout, keys: tuple[str, ...]) -> list[dict]:
     """Daily rows hold real dates shown dd/mm/yyyy; monthly rows the text "11/2026"."""
-    bold = {"textFormat": {"bold": True}}
+    fmt = period_format(layout)
     rows = []
     for key in keys:
         if layout.period == "daily":
-            fmt = {**bold, "numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}}
             rows.append({"values": [cell(date.fromisoformat(key), fmt)]})
         else:
             year, month = key.split("-")
-            rows.append({"values": [cell(f"{month}/{year}", bold)]})
+            rows.append({"values": [cell(f"{month}/{year}", fmt)]})
     return rows
+
+
+def period_format(layout: TabLayout) -> dict:
+    bold = {"textFormat": {"bold": True}}
+    if layout.period == "daily":
+        return {**bold, "numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}}
+    return bold
 
 
 def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
@@ -276,6 +282,64 @@ def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
     out.append(update_cells(grid(info.sheet_id, first - 1, last, 0, 1),
                             period_cells(layout, keys), fields))
     return out + field_rows_requests(layout, info.sheet_id, first, last)
+
+
+#: The look (layout.STYLE) a workbook was given, kept as developer metadata on the
+#: spreadsheet: read with the spreadsheets.get provision makes anyway, so knowing that a
+#: workbook is up to date costs nothing. DOCUMENT visibility: every account of the province
+#: (each may be of another Cloud project) sees it. The id is ours, so it is updated in place.
+STYLE_KEY = "toolkit_style"
+STYLE_METADATA_ID = 20_261_120
+STYLE_FIELDS = "developerMetadata(metadataId,metadataKey,metadataValue)"
+
+
+def style_of(spreadsheet: dict) -> str | None:
+    """The look recorded in a spreadsheets.get answer (None: none recorded)."""
+    return next((m.get("metadataValue") for m in spreadsheet.get("developerMetadata", [])
+                 if m.get("metadataKey") == STYLE_KEY), None)
+
+
+def record_style(style: str, recorded: bool) -> dict:
+    """Record the look given; ``recorded``: an earlier look is recorded, and is replaced."""
+    if recorded:
+        return {"updateDeveloperMetadata": {
+            "dataFilters": [{"developerMetadataLookup": {"metadataId": STYLE_METADATA_ID}}],
+            "developerMetadata": {"metadataValue": style}, "fields": "metadataValue"}}
+    return {"createDeveloperMetadata": {"developerMetadata": {
+        "metadataId": STYLE_METADATA_ID, "metadataKey": STYLE_KEY, "metadataValue": style,
+        "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}}
+
+
+def look_requests(layout: TabLayout, sid: int) -> list[dict]:
+    """What a report tab looks like beyond its cells' values: the header row's style and
+    height, the column widths."""
+    out = [
+        {"repeatCell": {"range": grid(sid, 1, HEADER_ROWS, 0, len(layout.headers)),
+                        "cell": {"userEnteredFormat": HEADER_FORMAT},
+                        "fields": ",".join(f"userEnteredFormat.{f}" for f in (
+                            "textFormat.bold", "wrapStrategy", "verticalAlignment",
+                            "backgroundColor"))}},
+        {"updateDimensionProperties": {
+            "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
+            "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
+        column_width(sid, 0, 1, 100),
+    ]
+    for rule in layout.columns:
+        out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
+    return out
+
+
+def restyle_requests(layout: TabLayout, info: SheetInfo) -> list[dict]:
+    """An existing report tab brought up to the current look — header, widths, number
+    formats, input hints and validation on every data row — with no value rewritten."""
+    last = max(info.row_count, FIRST_DATA_ROW)
+    out = look_requests(layout, info.sheet_id)
+    if layout.periodic:
+        out.append({"repeatCell": {
+            "range": grid(info.sheet_id, FIRST_DATA_ROW - 1, last, 0, 1),
+            "cell": {"userEnteredFormat": period_format(layout)},
+            "fields": "userEnteredFormat(numberFormat,textFormat)"}})
+    return out + field_rows_requests(layout, info.sheet_id, FIRST_DATA_ROW, last)
 
 
 def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...], *,
@@ -300,13 +364,8 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
             row([layout.title], {"textFormat": {"bold": True, "fontSize": 12}}),
             row(layout.headers, HEADER_FORMAT),
         ], "userEnteredValue,userEnteredFormat"),
-        {"updateDimensionProperties": {
-            "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
-            "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
-        column_width(sid, 0, 1, 100),
+        *look_requests(layout, sid)[1:],
     ]
-    for rule in layout.columns:
-        out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
     if layout.periodic:
         if layout.period_keys:
             out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
@@ -348,6 +407,14 @@ def help_requests(lines: tuple[str, ...], sid: int) -> list[dict]:
         rows[0] = row([lines[0]], {"textFormat": {"bold": True, "fontSize": 12}})
     return [update_cells(grid(sid, 0, len(rows), 0, 1), rows, "userEnteredValue,userEnteredFormat"),
             column_width(sid, 0, 1, 800)]
+
+
+def help_rewrite(lines: tuple[str, ...], info: SheetInfo) -> list[dict]:
+    """Hướng dẫn rewritten whole, the grid cut to the new lines (no old line left below)."""
+    return [{"updateSheetProperties": {
+        "properties": {"sheetId": info.sheet_id,
+                       "gridProperties": {"rowCount": max(len(lines), 1)}},
+        "fields": "gridProperties.rowCount"}}, *help_requests(lines, info.sheet_id)]
 
 
 def feedback_tab_requests(sid: int) -> list[dict]:

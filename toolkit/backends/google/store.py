@@ -40,6 +40,7 @@ from toolkit.backends.base import (
     Grant,
     MakeEditor,
     RenameTab,
+    Restyle,
     Revoke,
     SetVillages,
     ShareWith,
@@ -62,6 +63,7 @@ from toolkit.layout import (
     FIRST_DATA_ROW,
     HELP_TAB,
     LISTS_TAB,
+    STYLE,
     Banner,
     cell_marks,
     column_letter,
@@ -77,6 +79,7 @@ class _Meta:
     sheets: dict[str, SheetInfo]
     last_rows: dict[str, int] = field(default_factory=dict)
     localized: bool = False        # locale and time zone already Vietnamese
+    style: str | None = None       # the look recorded on the spreadsheet (None: none)
 
 
 class GSheetsStore:
@@ -118,7 +121,7 @@ class GSheetsStore:
 
     def inspect(self, locator: str) -> WorkbookState:
         sheets, data = self.api.metadata(
-            locator, f"properties(locale,timeZone),{PROPERTIES},"
+            locator, f"properties(locale,timeZone),{gr.STYLE_FIELDS},{PROPERTIES},"
                      "sheets.protectedRanges.description")
         props = data.get("properties", {})
         data_tabs = [t for t in sheets if t not in (HELP_TAB, FEEDBACK_TAB)]
@@ -135,12 +138,15 @@ class GSheetsStore:
             tabs[title] = tuple(k for k in keys if k)
             last_rows[title] = len(values)
         localized = vietnamese(props.get("locale"), props.get("timeZone"))
-        self._meta[locator] = _Meta(sheets, last_rows, localized)
+        style = gr.style_of(data)
+        self._meta[locator] = _Meta(sheets, last_rows, localized, style)
         if props.get("locale"):
             self._locales[locator] = props["locale"]
         return WorkbookState(tabs=tabs, villages=villages, grants=self.grants(locator),
                              locale=props.get("locale"), time_zone=props.get("timeZone"),
-                             renamed=_recased(data))
+                             renamed=_recased(data),
+                             # made before the look was recorded: the first look
+                             style=style or "1")
 
     # -- sharing --------------------------------------------------------------------------
 
@@ -170,7 +176,8 @@ class GSheetsStore:
         create = next((a for a in actions if isinstance(a, CreateWorkbook)), None)
         if create is not None:
             locator = self.drive.create(f"{commune_code} {create.title}")
-            meta = _Meta(self.api.sheets(locator))
+            sheets, data = self.api.metadata(locator, f"{gr.STYLE_FIELDS},{PROPERTIES}")
+            meta = _Meta(sheets, style=gr.style_of(data))   # a template may carry a look
         else:
             if locator not in self._meta:
                 self.inspect(locator)
@@ -234,11 +241,17 @@ class GSheetsStore:
                     info = new(LISTS_TAB, gr.VILLAGE_LIST_ROWS, 1, hidden=True)
                     out += gr.owned_tab_requests(LISTS_TAB, info, editors,
                                                  villages=action.villages)
-            elif isinstance(action, AddHelpTab) and HELP_TAB not in sheets:
+            elif isinstance(action, Restyle) and action.layout.tab in sheets:
+                out += gr.restyle_requests(action.layout, sheets[action.layout.tab])
+            elif isinstance(action, AddHelpTab) and HELP_TAB in sheets:
+                out += gr.help_rewrite(action.lines, sheets[HELP_TAB])
+            elif isinstance(action, AddHelpTab):
                 info = new(HELP_TAB, max(len(action.lines), 1), 1)
                 out += gr.owned_tab_requests(HELP_TAB, info, editors, lines=action.lines)
             elif isinstance(action, AddFeedbackTab) and FEEDBACK_TAB not in sheets:
                 out += gr.owned_tab_requests(FEEDBACK_TAB, new(FEEDBACK_TAB, 50, 7), editors)
+        if out and meta.style != STYLE:
+            out.append(gr.record_style(STYLE, recorded=meta.style is not None))
         if added and default:
             out += [gr.delete_sheet(s.sheet_id) for s in default]
             for s in default:
