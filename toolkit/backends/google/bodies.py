@@ -9,6 +9,7 @@ Sheets stores as they are: text a commune or a rollup holds is never parsed into
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,8 @@ from toolkit.layout import (
 from toolkit.parse import SERIAL_EPOCH
 
 VILLAGE_LIST_ROWS = 500
+#: The empty tab a new spreadsheet starts with, as Sheets names it in English or Vietnamese.
+DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
 HEADER_FORMAT = {

@@ -21,7 +21,6 @@ rollup.py.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -71,7 +70,6 @@ from toolkit.layout import (
 )
 
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
-_DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
 
 
 @dataclass
@@ -202,7 +200,7 @@ class GSheetsStore:
         taken = {s.sheet_id for s in sheets.values()}
         editors = self.protection_editors
         default = [s for s in sheets.values() if s.title not in OWNED_TABS and (
-            blank or (_DEFAULT_TAB.match(s.title) and not last_rows.get(s.title)))]
+            blank or (gr.DEFAULT_TAB.match(s.title) and not last_rows.get(s.title)))]
         out = [gr.spreadsheet_settings()] if settings else []
         added: list[str] = []
 
