@@ -345,15 +345,15 @@ def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
             lost = str(exc).removeprefix(f"spreadsheet {spreadsheet_id}: ")
             continue
         except APIError as exc:
-            lost = f"Google refused the new plan ({exc.error.get('message', exc.code)})"
+            lost = f"Google từ chối lần ghi mới ({exc.error.get('message', exc.code)})"
             continue
         urls = {tab: url_of(spreadsheet_id, ids[tab_title(tab, tabs[0]["name"])])
                 for tab, tabs in contents.items() if tabs}
         return urls, api.requests_sent - before
-    raise WorkbookError(f"spreadsheet {spreadsheet_id}: writing the rollup could not be "
-                        f"confirmed in {ROUNDS} tries (last: {lost}); Google applies each write "
-                        "whole or not at all, so it shows a complete version, the previous one "
-                        "or this one")
+    raise WorkbookError(f"bảng tổng hợp {spreadsheet_id}: chưa xác nhận được lần ghi sau "
+                        f"{ROUNDS} lần thử (lần cuối: {lost}); Google ghi mỗi lần trọn vẹn hoặc "
+                        "không ghi gì, nên bảng vẫn là một bản đầy đủ — bản trước hoặc bản này; "
+                        "lần chạy sau sẽ ghi lại")
 
 
 def _empty(api, spreadsheet_id: str, titles: list[str]) -> tuple[str, ...]:

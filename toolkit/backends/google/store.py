@@ -99,9 +99,9 @@ class GSheetsStore:
     @property
     def where(self) -> str:
         if self.drive.folder_id:
-            return ("Google Drive folder "
+            return ("thư mục Google Drive "
                     f"https://drive.google.com/drive/folders/{self.drive.folder_id}")
-        return f"the Google Drive of {self.api.accounts[0].email or 'the signed-in user'}"
+        return f"Google Drive của {self.api.accounts[0].email or 'tài khoản đã đăng nhập'}"
 
     @property
     def protection_editors(self) -> tuple[str, ...]:
@@ -351,8 +351,8 @@ class GSheetsStore:
         except APIError as exc:
             sheets = self.api.sheets(locator)
             if FEEDBACK_TAB not in sheets:
-                raise WorkbookError(f"tab '{FEEDBACK_TAB}' not found; run `toolkit provision` "
-                                    "to repair") from exc
+                raise WorkbookError(f"không thấy trang '{FEEDBACK_TAB}'; hãy chạy `toolkit "
+                                    "provision` để tạo lại trang đó") from exc
             found = {t: sheets[t].sheet_id for t in ids if t in sheets}
             if found == ids:
                 raise self.api.error(exc, locator) from exc
