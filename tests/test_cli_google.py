@@ -39,7 +39,7 @@ def test_doctor_exits_1_and_says_what_to_fix_for_a_missing_folder(google):
 def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
     result = google.run("provision", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output
-    assert "4 sổ đã thay đổi, 0 sổ đã đủ, tại Google Drive folder https://" \
+    assert "4 sổ đã thay đổi, 0 sổ đã đủ, tại thư mục Google Drive https://" \
         in result.output
     assert "chia sẻ quyền sửa cho xa06040@example.gov.vn" in result.output
     assert {(kind, role) for _, kind, role, _, _ in google.fake.sharing_log} == {

@@ -69,3 +69,21 @@ def test_an_older_ledger_gains_the_locale_column_and_keeps_its_rows(tmp_path):
         ledger.set_locale("06040", "en_US")
     with Ledger(path) as again:                                   # migrating twice is a no-op
         assert again.workbooks()["06040"].locale == "en_US"
+
+
+def test_vietnam_time_answered_as_asia_saigon_is_not_localised_again(office):  # noqa: F811
+    """CLDR's canonical id for Vietnam is Asia/Saigon: Sheets may answer it for the
+    Asia/Ho_Chi_Minh it was sent. Both are Vietnam's time; provision must not re-send it."""
+    fake = office.fake
+    fake.time_zone_aliases["Asia/Ho_Chi_Minh"] = "Asia/Saigon"
+    office.provision()
+    sid = office.locator("06202")
+    got = fake.gspread_client(fake.service_account_info(
+        "tinh@lang-son.iam.gserviceaccount.com")).open_by_key(sid)
+    assert got.timezone == "Asia/Saigon"
+    fake.reset_log()
+    again = office.provision(office.fresh_store())
+    assert not again.failures and not again.changed
+    assert fake.count("sheets.spreadsheets.batchUpdate") == 0
+    office.later()
+    assert office.collect(office.fresh_store()).warnings == ()

@@ -128,7 +128,7 @@ def test_a_batch_google_keeps_losing_is_tried_round_after_round_then_reported(of
     sid = fake.create_spreadsheet("Tổng hợp tỉnh", parent=office.google.folder_id)
     fake.fail_next(ROUNDS, "reset-after", match="sheets.spreadsheets.batchUpdate")
     slept = api.http_for(sid).pacer.slept
-    with pytest.raises(WorkbookError, match=f"could not be confirmed in {ROUNDS} tries"):
+    with pytest.raises(WorkbookError, match=f"chưa xác nhận được lần ghi sau {ROUNDS} lần thử"):
         publish(api, sid, version(1), TABLE_NAMES)
     assert fake.count("sheets.spreadsheets.get") == ROUNDS
     assert api.http_for(sid).pacer.slept > slept          # backed off between rounds

@@ -53,8 +53,17 @@ def tabs_of(fake, sid: str) -> list[str]:
 
 
 def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
+    """Two requests: a look and one batch; the first time, a third reads whether the tab the
+    new spreadsheet started with is empty, and the batch removes it."""
     fake = reported.fake
     target = fake.create_spreadsheet("Tổng hợp báo cáo xã", parent=reported.google.folder_id)
+    assert tabs_of(fake, target) == ["Sheet1"]
+    fake.reset_log()
+    rollup_reports(workspace(reported, target), START.date(), now=reported.now())
+    assert fake.count() == 3
+    assert fake.count("sheets.spreadsheets.values.batchGet") == 1
+    assert "Sheet1" not in tabs_of(fake, target)
+    reported.later()
     fake.reset_log()
     rollups, paths = rollup_reports(workspace(reported, target), START.date(),
                                     now=reported.now())
@@ -80,6 +89,35 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     assert got[4] == [c.value for c in summary[5]]                       # same headers
     assert got[5][1] == summary["B6"].value == "Toàn tỉnh"               # same total first
     assert fake.spreadsheet(target).props["locale"] == "vi_VN"
+
+
+def test_the_empty_tab_a_new_spreadsheet_starts_with_goes_in_the_same_batch(reported):
+    fake = reported.fake
+    fake.time_zone_aliases["Asia/Ho_Chi_Minh"] = "Asia/Saigon"
+    made_in_vietnamese = fake.create_spreadsheet("Tổng hợp", parent=reported.google.folder_id,
+                                                 locale="vi_VN")
+    assert tabs_of(fake, made_in_vietnamese) == ["Trang tính1"]
+    fake.reset_log()
+    rollup_reports(workspace(reported, made_in_vietnamese), START.date(), now=reported.now())
+    assert fake.count("sheets.spreadsheets.batchUpdate") == 1           # no batch of its own
+    titles = tabs_of(fake, made_in_vietnamese)
+    assert "Trang tính1" not in titles and titles[0] == f"{DAILY}{SEPARATOR}Tổng hợp"
+    # Vietnam's time answered as Asia/Saigon: not set again on the next publication
+    reported.later()
+    fake.reset_log()
+    rollup_reports(workspace(reported, made_in_vietnamese), START.date(), now=reported.now())
+    batches = [r for r in fake.requests if r.method_id == "sheets.spreadsheets.batchUpdate"]
+    assert batches and not any("updateSpreadsheetProperties" in q
+                               for b in batches for q in b.json["requests"])
+
+
+def test_a_starting_tab_someone_typed_into_is_kept(reported):
+    fake = reported.fake
+    target = fake.create_spreadsheet("Tổng hợp", parent=reported.google.folder_id)
+    fake.type(target, "Sheet1!B2", "Ghi chú của Sở", as_user="so@example.gov.vn")
+    rollup_reports(workspace(reported, target), START.date(), now=reported.now())
+    assert "Sheet1" in tabs_of(fake, target)
+    assert fake.values(target, "Sheet1!B2") == [["Ghi chú của Sở"]]
 
 
 def test_commune_text_is_never_a_formula_in_the_rollup_spreadsheet(reported):
@@ -158,7 +196,7 @@ def test_toolkit_rollup_prints_where_the_google_rollup_is(reported, province):
     assert done.exit_code == 0, done.output
     assert (f"Bảng tổng hợp Google Sheets → https://docs.google.com/spreadsheets/d/{target}/edit#gid="
             in done.output)
-    assert "(2 yêu cầu cho 1 báo cáo)" in done.output
+    assert "(3 yêu cầu cho 1 báo cáo)" in done.output      # the first: Sheet1 read, removed
     assert f"{DAILY}{SEPARATOR}Tổng hợp" in tabs_of(fake, target)
 
 

@@ -127,7 +127,8 @@ def test_reprovisioning_an_old_workbook_restyles_it_and_keeps_what_was_typed(pro
     book.save(path)
 
     result = run("provision", "--dry-run", config=province, now="2026-11-20 12:00")
-    assert f"update formats, hints and validation of '{DAILY}' (values kept)" in result.output
+    assert (f"cập nhật định dạng, gợi ý nhập và kiểm tra dữ liệu của trang '{DAILY}' "
+            "(giữ nguyên số liệu đã nhập)") in result.output
     assert run("provision", config=province, now="2026-11-20 12:00").exit_code == 0
     book = load_workbook(path)
     daily = book[DAILY]

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from toolkit.backends.base import (
-    LOCALE,
-    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -21,12 +19,15 @@ from toolkit.backends.base import (
     AppendPeriods,
     CreateWorkbook,
     Localize,
+    RenameTab,
     Restyle,
     SetVillages,
     WorkbookState,
+    clashing,
+    vietnamese,
 )
 from toolkit.errors import WorkbookBusy, WorkbookError
-from toolkit.layout import FEEDBACK_TAB, HELP_TAB, STYLE, help_lines, tab_layout
+from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, STYLE, help_lines, tab_layout
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
 
@@ -65,10 +66,16 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     except the toolkit's ``own`` accounts, the owner and Shared Drive members.
     """
     actions: list[Action] = []
-    existing = state.tabs if state else {}
+    existing = dict(state.tabs) if state else {}
+    if state is not None:
+        for title, ours in state.renamed.items():
+            if title in existing and ours not in existing:
+                actions.append(RenameTab(title, ours))
+                existing[ours] = existing.pop(title)
+        _refuse_clashes(state, existing, specs)
     if state is None:
         actions.append(CreateWorkbook(commune.display_name))
-    elif state.locale is not None and (state.locale, state.time_zone) != (LOCALE, TIME_ZONE):
+    elif state.locale is not None and not vietnamese(state.locale, state.time_zone):
         actions.append(Localize(state.locale))
     if any(f.choices_from_villages for s in specs for f in s.fields):
         if state is None or tuple(commune.villages) != state.villages:
@@ -92,6 +99,24 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     if shares:
         actions += sharing_plan(commune.editors, state.grants if state else (), own)
     return actions
+
+
+def _refuse_clashes(state: WorkbookState, existing: dict, specs: list[ReportSpec]) -> None:
+    """A tab of the commune's whose title differs from one the toolkit must add only in case:
+    Google would refuse the whole batch, and taking the tab over would lose what is in it."""
+    wanted = [s.tab for s in specs] + [HELP_TAB, FEEDBACK_TAB]
+    if any(f.choices_from_villages for s in specs for f in s.fields):
+        wanted.append(LISTS_TAB)
+    for title in wanted:
+        if title in existing:
+            continue
+        theirs = clashing(existing, title)
+        if theirs is not None:
+            raise WorkbookError(
+                f"bảng tính đã có trang '{theirs}' của xã, trùng tên với trang '{title}' mà "
+                "công cụ cần (Google Sheets và Excel không phân biệt chữ hoa, chữ thường "
+                f"trong tên trang); hãy đổi tên trang '{theirs}' (ví dụ thành '{theirs} (xã)') "
+                "rồi chạy lại `toolkit provision`")
 
 
 def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: datetime,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -11,6 +12,27 @@ from toolkit.layout import Banner, TabLayout
 #: What a commune workbook should be set to, so "1.234,5" and "23/11/2026" parse as staff mean.
 LOCALE = "vi_VN"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
+#: Vietnam's time under either name: tz's Asia/Ho_Chi_Minh, or CLDR's canonical Asia/Saigon,
+#: which Google Sheets may answer for it.
+TIME_ZONES = (TIME_ZONE, "Asia/Saigon")
+
+
+def vietnamese(locale: str | None, time_zone: str | None) -> bool:
+    """A workbook already set to Vietnam's locale and time, whichever name its zone has."""
+    return locale == LOCALE and time_zone in TIME_ZONES
+
+
+def tab_key(title: str) -> str:
+    """A tab title as Google Sheets (and Excel) tell titles apart: ignoring case, so
+    "Báo cáo ngày" and "báo cáo ngày" cannot both exist; composed (NFC), so a title typed
+    with combining accents is the same title."""
+    return unicodedata.normalize("NFC", title).lower()
+
+
+def clashing(titles, title: str) -> str | None:
+    """The one of ``titles`` that keeps a tab ``title`` from being added: the same title
+    ignoring case, but not it."""
+    return next((t for t in titles if t != title and tab_key(t) == tab_key(title)), None)
 
 
 #: Drive's roles, weakest first; writer and above may type into a workbook.
@@ -59,6 +81,10 @@ class WorkbookState:
     #: The look (layout.STYLE) the workbook was provisioned with, where the store records one
     #: (.xlsx: a document property); None when it does not.
     style: str | None = None
+    #: Tabs of the toolkit's whose title a person changed only in case (or accent encoding):
+    #: title now → the toolkit's title, where the store can tell (Google Sheets: the tab's
+    #: protected ranges name it). Any other tab whose title clashes with one of ours is theirs.
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,18 @@ class CreateWorkbook:
 
     def describe(self) -> str:
         return f"tạo sổ '{self.title}'"
+
+
+@dataclass(frozen=True)
+class RenameTab:
+    """Give a tab of ours back its title, which a person changed only in case: collect reads
+    tabs by their title, and Google would refuse adding the tab again."""
+
+    title: str
+    to: str
+
+    def describe(self) -> str:
+        return f"đặt lại tên trang '{self.title}' thành '{self.to}'"
 
 
 @dataclass(frozen=True)
@@ -104,7 +142,8 @@ class Restyle:
     layout: TabLayout
 
     def describe(self) -> str:
-        return f"update formats, hints and validation of '{self.layout.tab}' (values kept)"
+        return (f"cập nhật định dạng, gợi ý nhập và kiểm tra dữ liệu của trang "
+                f"'{self.layout.tab}' (giữ nguyên số liệu đã nhập)")
 
 
 @dataclass(frozen=True)
@@ -168,7 +207,7 @@ class MakeEditor:
 
 
 SharingAction = ShareWith | Revoke | MakeEditor
-Action = (CreateWorkbook | AddTab | AppendPeriods | Restyle | SetVillages | AddHelpTab
+Action = (CreateWorkbook | RenameTab | AddTab | AppendPeriods | Restyle | SetVillages | AddHelpTab
           | AddFeedbackTab | ShareWith | Revoke | MakeEditor | Localize)
 
 

@@ -9,6 +9,7 @@ Sheets stores as they are: text a commune or a rollup holds is never parsed into
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -28,6 +29,8 @@ from toolkit.layout import (
 from toolkit.parse import SERIAL_EPOCH
 
 VILLAGE_LIST_ROWS = 500
+#: The empty tab a new spreadsheet starts with, as Sheets names it in English or Vietnamese.
+DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
 DATE_PATTERN = "dd/mm/yyyy"
 HEADER_ROWS = FIRST_DATA_ROW - 1
 HEADER_FORMAT = {
@@ -132,6 +135,21 @@ def number_text(value: float) -> str:
     return repr(float(value)).replace(".", ",")
 
 
+#: The descriptions of our protected ranges, after the tab's title: they say who fills what,
+#: and they name the tab as the toolkit made it, whatever a person renames it to.
+PERIOD_COLUMN = ": cột kỳ báo cáo do Sở điền sẵn"
+HEADER_ROW = ": dòng tiêu đề"
+OWNED = ": do Sở cập nhật tự động"
+
+
+def protected_tab(description: str) -> str | None:
+    """The tab a protected range of ours was made for (None: not one of ours)."""
+    for ending in (PERIOD_COLUMN, HEADER_ROW, OWNED):
+        if description.endswith(ending) and len(description) > len(ending):
+            return description[:-len(ending)]
+    return None
+
+
 def protect(rng: dict, description: str, editors: tuple[str, ...]) -> dict:
     """Only the province account edits; ``warningOnly`` false makes Sheets refuse, not warn."""
     protected: dict = {"range": rng, "description": description, "warningOnly": False}
@@ -167,6 +185,11 @@ def spreadsheet_settings() -> dict:
 def move_sheet(sheet_id: int, index: int) -> dict:
     return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "index": index},
                                       "fields": "index"}}
+
+
+def rename_sheet(sheet_id: int, title: str) -> dict:
+    return {"updateSheetProperties": {"properties": {"sheetId": sheet_id, "title": title},
+                                      "fields": "title"}}
 
 
 def delete_sheet(sheet_id: int) -> dict:
@@ -231,16 +254,22 @@ def field_rows_requests(layout: TabLayout, sheet_id: int, first: int, last: int)
 
 def period_cells(layout: TabLayout, keys: tuple[str, ...]) -> list[dict]:
     """Daily rows hold real dates shown dd/mm/yyyy; monthly rows the text "11/2026"."""
-    bold = {"textFormat": {"bold": True}}
+    fmt = period_format(layout)
     rows = []
     for key in keys:
         if layout.period == "daily":
-            fmt = {**bold, "numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}}
             rows.append({"values": [cell(date.fromisoformat(key), fmt)]})
         else:
             year, month = key.split("-")
-            rows.append({"values": [cell(f"{month}/{year}", bold)]})
+            rows.append({"values": [cell(f"{month}/{year}", fmt)]})
     return rows
+
+
+def period_format(layout: TabLayout) -> dict:
+    bold = {"textFormat": {"bold": True}}
+    if layout.period == "daily":
+        return {**bold, "numberFormat": {"type": "DATE", "pattern": DATE_PATTERN}}
+    return bold
 
 
 def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
@@ -256,6 +285,64 @@ def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
     out.append(update_cells(grid(info.sheet_id, first - 1, last, 0, 1),
                             period_cells(layout, keys), fields))
     return out + field_rows_requests(layout, info.sheet_id, first, last)
+
+
+#: The look (layout.STYLE) a workbook was given, kept as developer metadata on the
+#: spreadsheet: read with the spreadsheets.get provision makes anyway, so knowing that a
+#: workbook is up to date costs nothing. DOCUMENT visibility: every account of the province
+#: (each may be of another Cloud project) sees it. The id is ours, so it is updated in place.
+STYLE_KEY = "toolkit_style"
+STYLE_METADATA_ID = 20_261_120
+STYLE_FIELDS = "developerMetadata(metadataId,metadataKey,metadataValue)"
+
+
+def style_of(spreadsheet: dict) -> str | None:
+    """The look recorded in a spreadsheets.get answer (None: none recorded)."""
+    return next((m.get("metadataValue") for m in spreadsheet.get("developerMetadata", [])
+                 if m.get("metadataKey") == STYLE_KEY), None)
+
+
+def record_style(style: str, recorded: bool) -> dict:
+    """Record the look given; ``recorded``: an earlier look is recorded, and is replaced."""
+    if recorded:
+        return {"updateDeveloperMetadata": {
+            "dataFilters": [{"developerMetadataLookup": {"metadataId": STYLE_METADATA_ID}}],
+            "developerMetadata": {"metadataValue": style}, "fields": "metadataValue"}}
+    return {"createDeveloperMetadata": {"developerMetadata": {
+        "metadataId": STYLE_METADATA_ID, "metadataKey": STYLE_KEY, "metadataValue": style,
+        "location": {"spreadsheet": True}, "visibility": "DOCUMENT"}}}
+
+
+def look_requests(layout: TabLayout, sid: int) -> list[dict]:
+    """What a report tab looks like beyond its cells' values: the header row's style and
+    height, the column widths."""
+    out = [
+        {"repeatCell": {"range": grid(sid, 1, HEADER_ROWS, 0, len(layout.headers)),
+                        "cell": {"userEnteredFormat": HEADER_FORMAT},
+                        "fields": ",".join(f"userEnteredFormat.{f}" for f in (
+                            "textFormat.bold", "wrapStrategy", "verticalAlignment",
+                            "backgroundColor"))}},
+        {"updateDimensionProperties": {
+            "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
+            "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
+        column_width(sid, 0, 1, 100),
+    ]
+    for rule in layout.columns:
+        out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
+    return out
+
+
+def restyle_requests(layout: TabLayout, info: SheetInfo) -> list[dict]:
+    """An existing report tab brought up to the current look — header, widths, number
+    formats, input hints and validation on every data row — with no value rewritten."""
+    last = max(info.row_count, FIRST_DATA_ROW)
+    out = look_requests(layout, info.sheet_id)
+    if layout.periodic:
+        out.append({"repeatCell": {
+            "range": grid(info.sheet_id, FIRST_DATA_ROW - 1, last, 0, 1),
+            "cell": {"userEnteredFormat": period_format(layout)},
+            "fields": "userEnteredFormat(numberFormat,textFormat)"}})
+    return out + field_rows_requests(layout, info.sheet_id, FIRST_DATA_ROW, last)
 
 
 def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...], *,
@@ -280,22 +367,17 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
             row([layout.title], {"textFormat": {"bold": True, "fontSize": 12}}),
             row(layout.headers, HEADER_FORMAT),
         ], "userEnteredValue,userEnteredFormat"),
-        {"updateDimensionProperties": {
-            "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
-            "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
-        column_width(sid, 0, 1, 100),
+        *look_requests(layout, sid)[1:],
     ]
-    for rule in layout.columns:
-        out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
     if layout.periodic:
         if layout.period_keys:
             out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
         out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, 1),
-                           f"{layout.tab}: cột kỳ báo cáo do Sở điền sẵn", editors))
+                           layout.tab + PERIOD_COLUMN, editors))
     else:
         out += field_rows_requests(layout, sid, FIRST_DATA_ROW,
                                    FIRST_DATA_ROW + layout.free_rows - 1)
-    out.append(protect(grid(sid, 0, HEADER_ROWS), f"{layout.tab}: dòng tiêu đề", editors))
+    out.append(protect(grid(sid, 0, HEADER_ROWS), layout.tab + HEADER_ROW, editors))
     return out
 
 
@@ -330,6 +412,14 @@ def help_requests(lines: tuple[str, ...], sid: int) -> list[dict]:
             column_width(sid, 0, 1, 800)]
 
 
+def help_rewrite(lines: tuple[str, ...], info: SheetInfo) -> list[dict]:
+    """Hướng dẫn rewritten whole, the grid cut to the new lines (no old line left below)."""
+    return [{"updateSheetProperties": {
+        "properties": {"sheetId": info.sheet_id,
+                       "gridProperties": {"rowCount": max(len(lines), 1)}},
+        "fields": "gridProperties.rowCount"}}, *help_requests(lines, info.sheet_id)]
+
+
 def feedback_tab_requests(sid: int) -> list[dict]:
     out = [update_cells(grid(sid, 0, HEADER_ROWS, 0, len(FEEDBACK_HEADERS)), [
         row(["Chưa kiểm tra lần nào."], {"textFormat": {"bold": True, "fontSize": 12}}),
@@ -351,5 +441,5 @@ def owned_tab_requests(tab: str, info: SheetInfo, editors: tuple[str, ...],
         out += help_requests(lines, info.sheet_id)
     else:
         out += villages_requests(villages, info.sheet_id)
-    out.append(protect(grid(info.sheet_id), f"{tab}: do Sở cập nhật tự động", editors))
+    out.append(protect(grid(info.sheet_id), tab + OWNED, editors))
     return out

@@ -24,16 +24,17 @@ import json
 from datetime import date, datetime
 
 from toolkit.archive import TOTAL_COLOUR, cell_value, column_widths, format_of, wraps
+from toolkit.backends.base import vietnamese
 from toolkit.backends.google.bodies import (
     DATE_PATTERN,
-    LOCALE,
-    TIME_ZONE,
+    DEFAULT_TAB,
     SheetInfo,
     add_sheet,
     cell,
     column_width,
     delete_sheet,
     grid,
+    quote_tab,
     sheet_id_for,
     spreadsheet_settings,
     update_cells,
@@ -158,14 +159,25 @@ def _chart(table, spec, index: int) -> dict:
 # -- request bodies (pure) ------------------------------------------------------------------
 
 
+def strays(metadata: dict, contents: dict[str, list[dict]]) -> list[str]:
+    """The tab a new spreadsheet starts with ("Sheet1", "Trang tính1"), still there beside
+    the rollup's own: to go once it is known to be empty. Not ours, and without a chart."""
+    ours = {tab_title(r, t["name"]) for r, tabs in contents.items() for t in tabs}
+    return [s["properties"]["title"] for s in metadata.get("sheets", [])
+            if DEFAULT_TAB.match(s["properties"]["title"])
+            and s["properties"]["title"] not in ours and not s.get("charts")]
+
+
 def publish_requests(contents: dict[str, list[dict]], metadata: dict,
-                     known_names: tuple[str, ...] = ()) -> tuple[list[dict], dict[str, int]]:
+                     known_names: tuple[str, ...] = (), empty: tuple[str, ...] = ()
+                     ) -> tuple[list[dict], dict[str, int]]:
     """ONE batchUpdate for every report's tabs; and the sheet id of each tab.
 
     ``contents`` maps a report's tab to its rendered tabs (:func:`render`); ``metadata`` is
     the spreadsheets.get answer for :data:`FIELDS`. Tabs of a published report that it no
-    longer has (e.g. "Theo huyện" once the registry has no districts) are removed; any other
-    tab is left alone.
+    longer has (e.g. "Theo huyện" once the registry has no districts) are removed, and so are
+    the ``empty`` tabs of :func:`strays` (once ours exist, so one tab always remains); any
+    other tab is left alone.
     """
     existing = {s["properties"]["title"]: s for s in metadata.get("sheets", [])}
     taken = {s["properties"]["sheetId"] for s in existing.values()}
@@ -174,7 +186,7 @@ def publish_requests(contents: dict[str, list[dict]], metadata: dict,
     charts = {c["chartId"] for s in existing.values() for c in s.get("charts", [])}
     out: list[dict] = []
     props = metadata.get("properties", {})
-    if (props.get("locale"), props.get("timeZone")) != (LOCALE, TIME_ZONE):
+    if not vietnamese(props.get("locale"), props.get("timeZone")):
         out.append(spreadsheet_settings())
     ids: dict[str, int] = {}
     position = 0
@@ -193,6 +205,9 @@ def publish_requests(contents: dict[str, list[dict]], metadata: dict,
         stale = {tab_title(report_tab, n) for n in known_names} - set(ids)
         out += [delete_sheet(existing[t]["properties"]["sheetId"]) for t in sorted(stale)
                 if t in existing]
+    if ids:
+        out += [delete_sheet(existing[t]["properties"]["sheetId"])
+                for t in strays(metadata, contents) if t in empty]
     return out, ids
 
 
@@ -319,7 +334,9 @@ def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
     for round_ in range(ROUNDS):
         if round_:
             http.pacer.pause(http.policy.backoff(round_ - 1, http.rng))
-        requests, ids = publish_requests(contents, _look(api, spreadsheet_id), known_names)
+        metadata = _look(api, spreadsheet_id)
+        requests, ids = publish_requests(contents, metadata, known_names,
+                                         _empty(api, spreadsheet_id, strays(metadata, contents)))
         try:
             api.send(http, "post", f"{SHEETS_URL}/{spreadsheet_id}:batchUpdate",
                      spreadsheet_id, json={"requests": requests}, safe=False,
@@ -328,15 +345,25 @@ def publish(api, spreadsheet_id: str, contents: dict[str, list[dict]],
             lost = str(exc).removeprefix(f"spreadsheet {spreadsheet_id}: ")
             continue
         except APIError as exc:
-            lost = f"Google refused the new plan ({exc.error.get('message', exc.code)})"
+            lost = f"Google từ chối lần ghi mới ({exc.error.get('message', exc.code)})"
             continue
         urls = {tab: url_of(spreadsheet_id, ids[tab_title(tab, tabs[0]["name"])])
                 for tab, tabs in contents.items() if tabs}
         return urls, api.requests_sent - before
-    raise WorkbookError(f"spreadsheet {spreadsheet_id}: writing the rollup could not be "
-                        f"confirmed in {ROUNDS} tries (last: {lost}); Google applies each write "
-                        "whole or not at all, so it shows a complete version, the previous one "
-                        "or this one")
+    raise WorkbookError(f"bảng tổng hợp {spreadsheet_id}: chưa xác nhận được lần ghi sau "
+                        f"{ROUNDS} lần thử (lần cuối: {lost}); Google ghi mỗi lần trọn vẹn hoặc "
+                        "không ghi gì, nên bảng vẫn là một bản đầy đủ — bản trước hoặc bản này; "
+                        "lần chạy sau sẽ ghi lại")
+
+
+def _empty(api, spreadsheet_id: str, titles: list[str]) -> tuple[str, ...]:
+    """Which of ``titles`` hold no value: ONE values.batchGet, only while a stray tab is
+    there (the first publication into a new spreadsheet, or a tab someone typed into)."""
+    if not titles:
+        return ()
+    grids = api.batch_get(spreadsheet_id, [quote_tab(t) for t in titles])
+    return tuple(t for t, rows in zip(titles, grids, strict=True)
+                 if not any(v not in (None, "") for row in rows for v in row))
 
 
 def _look(api, spreadsheet_id: str) -> dict:

@@ -21,16 +21,14 @@ rollup.py.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from gspread.exceptions import APIError
 
 from toolkit.backends.base import (
     LOCALE,
-    TIME_ZONE,
     Action,
     AddFeedbackTab,
     AddHelpTab,
@@ -40,6 +38,8 @@ from toolkit.backends.base import (
     Formula,
     Grant,
     MakeEditor,
+    RenameTab,
+    Restyle,
     Revoke,
     SetVillages,
     ShareWith,
@@ -47,6 +47,8 @@ from toolkit.backends.base import (
     Snapshot,
     Window,
     WorkbookState,
+    tab_key,
+    vietnamese,
 )
 from toolkit.backends.google import bodies as gr
 from toolkit.backends.google import feedback as gf
@@ -60,6 +62,7 @@ from toolkit.layout import (
     FIRST_DATA_ROW,
     HELP_TAB,
     LISTS_TAB,
+    STYLE,
     Banner,
     cell_marks,
     column_letter,
@@ -67,7 +70,6 @@ from toolkit.layout import (
 )
 
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
-_DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
 
 
 @dataclass
@@ -75,6 +77,7 @@ class _Meta:
     sheets: dict[str, SheetInfo]
     last_rows: dict[str, int] = field(default_factory=dict)
     localized: bool = False        # locale and time zone already Vietnamese
+    style: str | None = None       # the look recorded on the spreadsheet (None: none)
 
 
 class GSheetsStore:
@@ -96,9 +99,9 @@ class GSheetsStore:
     @property
     def where(self) -> str:
         if self.drive.folder_id:
-            return ("Google Drive folder "
+            return ("thư mục Google Drive "
                     f"https://drive.google.com/drive/folders/{self.drive.folder_id}")
-        return f"the Google Drive of {self.api.accounts[0].email or 'the signed-in user'}"
+        return f"Google Drive của {self.api.accounts[0].email or 'tài khoản đã đăng nhập'}"
 
     @property
     def protection_editors(self) -> tuple[str, ...]:
@@ -115,7 +118,9 @@ class GSheetsStore:
         return matches[0][1] if matches else None
 
     def inspect(self, locator: str) -> WorkbookState:
-        sheets, data = self.api.metadata(locator, f"properties(locale,timeZone),{PROPERTIES}")
+        sheets, data = self.api.metadata(
+            locator, f"properties(locale,timeZone),{gr.STYLE_FIELDS},{PROPERTIES},"
+                     "sheets.protectedRanges.description")
         props = data.get("properties", {})
         data_tabs = [t for t in sheets if t not in (HELP_TAB, FEEDBACK_TAB)]
         ranges = [f"{quote_tab(t)}!A2:A" if t == LISTS_TAB else quote_tab(t) for t in data_tabs]
@@ -130,12 +135,16 @@ class GSheetsStore:
             keys = (period_key_of(r[0]) for r in values[FIRST_DATA_ROW - 1:] if r)
             tabs[title] = tuple(k for k in keys if k)
             last_rows[title] = len(values)
-        localized = (props.get("locale"), props.get("timeZone")) == (LOCALE, TIME_ZONE)
-        self._meta[locator] = _Meta(sheets, last_rows, localized)
+        localized = vietnamese(props.get("locale"), props.get("timeZone"))
+        style = gr.style_of(data)
+        self._meta[locator] = _Meta(sheets, last_rows, localized, style)
         if props.get("locale"):
             self._locales[locator] = props["locale"]
         return WorkbookState(tabs=tabs, villages=villages, grants=self.grants(locator),
-                             locale=props.get("locale"), time_zone=props.get("timeZone"))
+                             locale=props.get("locale"), time_zone=props.get("timeZone"),
+                             renamed=_recased(data),
+                             # made before the look was recorded: the first look
+                             style=style or "1")
 
     # -- sharing --------------------------------------------------------------------------
 
@@ -165,7 +174,8 @@ class GSheetsStore:
         create = next((a for a in actions if isinstance(a, CreateWorkbook)), None)
         if create is not None:
             locator = self.drive.create(f"{commune_code} {create.title}")
-            meta = _Meta(self.api.sheets(locator))
+            sheets, data = self.api.metadata(locator, f"{gr.STYLE_FIELDS},{PROPERTIES}")
+            meta = _Meta(sheets, style=gr.style_of(data))   # a template may carry a look
         else:
             if locator not in self._meta:
                 self.inspect(locator)
@@ -186,10 +196,11 @@ class GSheetsStore:
                   blank: bool) -> list[dict]:
         """The whole plan of one workbook as the requests of ONE batchUpdate."""
         sheets = dict(meta.sheets)
+        last_rows = dict(meta.last_rows)
         taken = {s.sheet_id for s in sheets.values()}
         editors = self.protection_editors
         default = [s for s in sheets.values() if s.title not in OWNED_TABS and (
-            blank or (_DEFAULT_TAB.match(s.title) and not meta.last_rows.get(s.title)))]
+            blank or (gr.DEFAULT_TAB.match(s.title) and not last_rows.get(s.title)))]
         out = [gr.spreadsheet_settings()] if settings else []
         added: list[str] = []
 
@@ -207,14 +218,19 @@ class GSheetsStore:
                 isinstance(a, SetVillages) for a in actions):
             actions = [SetVillages(()), *actions]
         for action in actions:
-            if isinstance(action, AddTab):
+            if isinstance(action, RenameTab):
+                info = sheets[action.to] = replace(sheets.pop(action.title), title=action.to)
+                if action.title in last_rows:
+                    last_rows[action.to] = last_rows.pop(action.title)
+                out.append(gr.rename_sheet(info.sheet_id, action.to))
+            elif isinstance(action, AddTab):
                 layout = action.layout      # a template's tab of that name is filled in
                 exists = layout.tab in sheets
                 info = sheets[layout.tab] if exists else new(layout.tab, *gr.tab_size(layout))
                 out += gr.add_tab_requests(layout, info, editors, exists=exists)
             elif isinstance(action, AppendPeriods):
                 info = sheets[action.layout.tab]
-                last = meta.last_rows.get(action.layout.tab, gr.HEADER_ROWS)
+                last = last_rows.get(action.layout.tab, gr.HEADER_ROWS)
                 out += gr.append_periods_requests(action.layout, info, last, action.keys)
             elif isinstance(action, SetVillages):
                 if LISTS_TAB in sheets:
@@ -223,11 +239,17 @@ class GSheetsStore:
                     info = new(LISTS_TAB, gr.VILLAGE_LIST_ROWS, 1, hidden=True)
                     out += gr.owned_tab_requests(LISTS_TAB, info, editors,
                                                  villages=action.villages)
-            elif isinstance(action, AddHelpTab) and HELP_TAB not in sheets:
+            elif isinstance(action, Restyle) and action.layout.tab in sheets:
+                out += gr.restyle_requests(action.layout, sheets[action.layout.tab])
+            elif isinstance(action, AddHelpTab) and HELP_TAB in sheets:
+                out += gr.help_rewrite(action.lines, sheets[HELP_TAB])
+            elif isinstance(action, AddHelpTab):
                 info = new(HELP_TAB, max(len(action.lines), 1), 1)
                 out += gr.owned_tab_requests(HELP_TAB, info, editors, lines=action.lines)
             elif isinstance(action, AddFeedbackTab) and FEEDBACK_TAB not in sheets:
                 out += gr.owned_tab_requests(FEEDBACK_TAB, new(FEEDBACK_TAB, 50, 7), editors)
+        if out and meta.style != STYLE:
+            out.append(gr.record_style(STYLE, recorded=meta.style is not None))
         if added and default:
             out += [gr.delete_sheet(s.sheet_id) for s in default]
             for s in default:
@@ -329,14 +351,26 @@ class GSheetsStore:
         except APIError as exc:
             sheets = self.api.sheets(locator)
             if FEEDBACK_TAB not in sheets:
-                raise WorkbookError(f"tab '{FEEDBACK_TAB}' not found; run `toolkit provision` "
-                                    "to repair") from exc
+                raise WorkbookError(f"không thấy trang '{FEEDBACK_TAB}'; hãy chạy `toolkit "
+                                    "provision` để tạo lại trang đó") from exc
             found = {t: sheets[t].sheet_id for t in ids if t in sheets}
             if found == ids:
                 raise self.api.error(exc, locator) from exc
             self.api.batch(locator, _feedback_batch(found, summary, rows, banners, notes,
                                                     marked))
         return expected_stamp or f"written~{now.isoformat()}"
+
+
+def _recased(data: dict) -> dict[str, str]:
+    """Tabs of ours a person re-cased: their protected ranges still name the toolkit's title."""
+    out: dict[str, str] = {}
+    for sheet in data.get("sheets", []):
+        title = sheet.get("properties", {}).get("title", "")
+        for protected in sheet.get("protectedRanges", []):
+            ours = gr.protected_tab(protected.get("description", ""))
+            if ours and ours != title and tab_key(ours) == tab_key(title):
+                out[title] = ours
+    return out
 
 
 def _ranges(windows: dict[str, Window], tabs: list[str]) -> list[str]:

@@ -363,6 +363,8 @@ HANDLERS = {
     "addConditionalFormatRule": objects.add_conditional_format_rule,
     "deleteConditionalFormatRule": objects.delete_conditional_format_rule,
     "addChart": objects.add_chart, "deleteEmbeddedObject": objects.delete_embedded_object,
+    "createDeveloperMetadata": objects.create_developer_metadata,
+    "updateDeveloperMetadata": objects.update_developer_metadata,
     "setBasicFilter": objects.set_basic_filter, "clearBasicFilter": objects.clear_basic_filter,
     "appendDimension": dims.append_dimension, "insertDimension": dims.insert_dimension,
     "deleteDimension": dims.delete_dimension,

@@ -113,6 +113,9 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         self.default_locale, self.default_time_zone = locale, time_zone
         self.no_google_account: set[str] = set()
         self.drive_lag = timedelta(0)
+        #: Time zone ids answered under another name, as Google answers CLDR's canonical one
+        #: (set ``{"Asia/Ho_Chi_Minh": "Asia/Saigon"}`` to see what a client makes of it).
+        self.time_zone_aliases: dict[str, str] = {}
         self.sharing_log: list[tuple] = []
         self.apis = schema.apis()
         self._server: Server | None = None

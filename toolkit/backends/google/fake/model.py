@@ -152,6 +152,7 @@ class Spreadsheet:
                       "spreadsheetTheme": THEME}
         self.sheets: list[Sheet] = []
         self.named_ranges: list[dict] = []
+        self.metadata: list[dict] = []        # developerMetadata on the spreadsheet
         self._seq = 0
         self.today = 0.0
         self._depth = 0

@@ -166,3 +166,48 @@ def clear_basic_filter(ss, i, req, ctx):
 def update_borders(ss, i, req, ctx):
     ss.grid_range(req.get("range") or {}, (i, "updateBorders"))
     return {}
+
+
+# -- developer metadata (on the spreadsheet itself) ------------------------------------------
+
+
+def create_developer_metadata(ss, i, req, ctx):
+    """Key/value data a client keeps in the spreadsheet, unseen by people; the id may be the
+    client's own, and must be new."""
+    given = copy.deepcopy(req.get("developerMetadata") or {})
+    location = given.get("location") or {}
+    if not location.get("spreadsheet"):
+        from .errors import unimplemented
+
+        raise unimplemented("developer metadata located elsewhere than on the spreadsheet")
+    if not given.get("metadataKey"):
+        raise invalid_request(i, "createDeveloperMetadata", "Metadata key must be set.")
+    if not given.get("visibility"):
+        raise invalid_request(i, "createDeveloperMetadata", "Metadata visibility must be "
+                                                            "specified.")
+    given.setdefault("metadataId", ctx.new_id())
+    if any(m["metadataId"] == given["metadataId"] for m in ss.metadata):
+        raise invalid_request(i, "createDeveloperMetadata", "Metadata with id "
+                                                            f"{given['metadataId']} already "
+                                                            "exists.")
+    given["location"] = {"locationType": "SPREADSHEET", "spreadsheet": True}
+    ss.metadata.append(given)
+    return {"createDeveloperMetadata": {"developerMetadata": copy.deepcopy(given)}}
+
+
+def update_developer_metadata(ss, i, req, ctx):
+    """Rewrite the fields named in ``fields`` of every entry the lookups match (by id or key)."""
+    paths = mask(req, i, "updateDeveloperMetadata")
+    given = req.get("developerMetadata") or {}
+    matched = []
+    for data_filter in req.get("dataFilters") or []:
+        lookup = data_filter.get("developerMetadataLookup") or {}
+        matched += [m for m in ss.metadata if m not in matched and all(
+            m.get(k) == lookup[k] for k in ("metadataId", "metadataKey") if k in lookup)]
+    if not matched:
+        raise invalid_request(i, "updateDeveloperMetadata", "No developer metadata matches "
+                                                            "the data filters.")
+    for m in matched:
+        m.update({k: v for k, v in fields.merge(m, given, paths).items()
+                  if k not in ("metadataId", "location")})
+    return {"updateDeveloperMetadata": {"developerMetadata": copy.deepcopy(matched)}}

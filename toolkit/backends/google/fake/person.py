@@ -72,15 +72,16 @@ class PersonMixin:
             shared.members = {k.lower(): v for k, v in members.items()}
 
     def create_spreadsheet(self, title: str, parent: str | None = None, owner: str | None = None,
-                           tabs: tuple[str, ...] = ("Sheet1",), locale: str | None = None) -> str:
-        """A spreadsheet made by a person (no request logged); returns its id."""
+                           tabs: tuple[str, ...] = (), locale: str | None = None) -> str:
+        """A spreadsheet made by a person (no request logged); returns its id. Without
+        ``tabs`` it has the one empty tab Sheets starts with, named in its locale."""
         with self.lock:
             parent_file = self.files.get(parent) if parent else None
             drive_id = parent_file.drive_id if parent_file else None
             f = self.new_file(title, drive.SPREADSHEET, [parent] if parent else [],
                               None if drive_id else (owner or self.default_owner), drive_id)
             self.new_spreadsheet(title, file=f, locale=locale,
-                                 sheets=[{"title": t} for t in tabs])
+                                 sheets=[{"title": t} for t in tabs] or None)
             return f.id
 
     def file(self, file_id: str) -> DriveFile:

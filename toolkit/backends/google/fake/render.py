@@ -59,6 +59,8 @@ def spreadsheet_json(ss: Spreadsheet, grid: bool = False, ranges: list[str] | No
     out = {"spreadsheetId": ss.id, "properties": copy.deepcopy(ss.props), "sheets": sheets}
     if ss.named_ranges:
         out["namedRanges"] = copy.deepcopy(ss.named_ranges)
+    if ss.metadata:
+        out["developerMetadata"] = copy.deepcopy(ss.metadata)
     out["spreadsheetUrl"] = f"https://docs.google.com/spreadsheets/d/{ss.id}/edit"
     return out
 

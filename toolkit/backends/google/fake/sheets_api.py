@@ -24,14 +24,24 @@ def spreadsheets_create(call) -> dict:
     extra = {k: v for k, v in props.items() if k not in ("title",)}
     if extra:
         ss.props.update(copy.deepcopy(extra))
-    return spreadsheet_json(ss)
+    return answer(call, ss)
+
+
+def answer(call, ss: Spreadsheet, **options) -> dict:
+    """The Spreadsheet resource as Google answers it: a time zone under the name Google
+    prefers (``FakeGoogle.time_zone_aliases``: CLDR's canonical ids, e.g. Asia/Saigon for the
+    Asia/Ho_Chi_Minh a client sent)."""
+    out = spreadsheet_json(ss, **options)
+    zone = out["properties"].get("timeZone")
+    out["properties"]["timeZone"] = call.fake.time_zone_aliases.get(zone, zone)
+    return out
 
 
 def spreadsheets_get(call) -> dict:
     ss = call.fake.open_spreadsheet(call, write=False)
     fields_mask = call.q("fields") or ""
     grid = call.flag("includeGridData") or ".data" in fields_mask.replace("/", ".")
-    return spreadsheet_json(ss, grid=grid, ranges=call.query.get("ranges"))
+    return answer(call, ss, grid=grid, ranges=call.query.get("ranges"))
 
 
 def spreadsheets_batch_update(call) -> dict:
@@ -43,8 +53,8 @@ def spreadsheets_batch_update(call) -> dict:
     ss, replies = call.fake.modify(call, change)
     out = {"spreadsheetId": ss.id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
-        out["updatedSpreadsheet"] = spreadsheet_json(
-            ss, grid=bool(body.get("responseIncludeGridData")),
+        out["updatedSpreadsheet"] = answer(
+            call, ss, grid=bool(body.get("responseIncludeGridData")),
             ranges=body.get("responseRanges"))
     return out
 

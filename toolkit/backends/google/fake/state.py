@@ -15,6 +15,16 @@ from .values import serial
 _ID = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 
+#: The first tab of a new spreadsheet, named in its locale's language: "Sheet1" in the
+#: recorded exchanges (en_US), "シート1" for ja_JP in Google's answers quoted by clients'
+#: documentation, "Trang tính1" in Sheets' Vietnamese interface.
+FIRST_SHEET = {"en": "Sheet1", "vi": "Trang tính1", "ja": "シート1"}
+
+
+def first_sheet_title(locale: str) -> str:
+    return FIRST_SHEET.get(locale.split("_")[0], "Sheet1")
+
+
 class StateMixin:
     """Mixed into FakeGoogle; expects ``files``, ``spreadsheets``, ``drives``, ``rng``, ``lock``
     and ``clock``."""
@@ -71,7 +81,7 @@ class StateMixin:
         ss = Spreadsheet(file.id, title, locale or self.default_locale,
                          time_zone or self.default_time_zone)
         ctx = Ctx(self.rng)
-        for props in sheets or [{"title": "Sheet1"}]:
+        for props in sheets or [{"title": first_sheet_title(ss.locale)}]:
             new_sheet(ss, props, ctx)
         self.spreadsheets[ss.id] = ss
         return ss
