@@ -34,13 +34,23 @@ EDITED = "sổ vừa được xã sửa (sau lần đọc, hoặc trong lúc ghi
 def feedback_rows(issues: pd.DataFrame, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
     """A commune's Kiểm tra rows: errors before warnings, newest period first within each;
     past ``limit``, one last row says how many more there are."""
-    ordered = issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
-        .sort_values(["_rank", "period", "tab", "cell"], ascending=[True, False, True, True])
+    return _rows(list(_ordered(issues).itertuples()), limit)
+
+
+def _ordered(issues: pd.DataFrame) -> pd.DataFrame:
+    """Issues in Kiểm tra's order. The sort is stable, so a commune's rows come out the same
+    whether its issues are sorted alone or with the whole province's (one sort a sweep)."""
+    return issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
+        .sort_values(["_rank", "period", "tab", "cell"], ascending=[True, False, True, True],
+                     kind="stable")
+
+
+def _rows(ordered: list, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
     rows = [[display_period(r.period), r.tab, r.cell, r.value, r.message, r.fix,
-             LEVEL_LABELS.get(r.level, r.level)] for r in ordered.head(limit).itertuples()]
+             LEVEL_LABELS.get(r.level, r.level)] for r in ordered[:limit]]
     if len(ordered) > limit:
-        rest = ordered.iloc[limit:]
-        errors = int((rest["level"] == "error").sum())
+        rest = ordered[limit:]
+        errors = sum(1 for r in rest if r.level == "error")
         rows.append(["", "", "", "", f"… và {len(rest)} vấn đề khác ({errors} lỗi) chưa liệt kê "
                      "ở đây.", "Sửa các lỗi ở trên trước; danh sách cập nhật ở lần kiểm tra sau.",
                      ""])
@@ -58,9 +68,7 @@ def noted_cells(rows: list[list[str]]) -> dict[str, list[list[int]]]:
     return {tab: [list(c) for c in sorted(found)] for tab, found in cells.items()}
 
 
-def feedback_summary(issues: pd.DataFrame, now: datetime) -> str:
-    errors = int((issues["level"] == "error").sum())
-    warnings = int((issues["level"] == "warning").sum())
+def feedback_summary(errors: int, warnings: int, now: datetime) -> str:
     stamp = f"{now:%H:%M %d/%m/%Y}"
     if not errors and not warnings:
         return f"Kiểm tra lúc {stamp}: không có lỗi. Cảm ơn xã đã báo cáo đầy đủ!"
@@ -141,13 +149,15 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
     previous = ledger.feedback_hashes()
     noted = ledger.feedback_notes()
     written, deferred, failures, unchanged = [], [], [], 0
-    by_commune = dict(tuple(issues.groupby("commune_code"))) if not issues.empty else {}
+    by_commune: dict[str, list] = {}
+    for issue in _ordered(issues).itertuples():
+        by_commune.setdefault(issue.commune_code, []).append(issue)
     for commune in registry.communes:
         record = known.get(commune.code)
         if record is None:
             continue
-        mine = by_commune.get(commune.code, issues.iloc[0:0])
-        rows = feedback_rows(mine)
+        mine = by_commune.get(commune.code, [])
+        rows = _rows(mine)
         mine_banners = banners.get(commune.code, {})
         # STYLE: a new look of Kiểm tra and the cell marks is written once to every commune.
         content = json.dumps([STYLE, rows,
@@ -158,7 +168,9 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
             unchanged += 1
             continue
         try:
-            stamp = store.write_feedback(record.locator, rows, feedback_summary(mine, now),
+            levels = [i.level for i in mine]
+            summary = feedback_summary(levels.count("error"), levels.count("warning"), now)
+            stamp = store.write_feedback(record.locator, rows, summary,
                                          record.last_modified or "", now, banners=mine_banners,
                                          report_tabs=report_tabs,
                                          noted=noted.get(commune.code, {}))

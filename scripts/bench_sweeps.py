@@ -1,0 +1,227 @@
+"""What a sweep costs on the .xlsx folder, against today's way in the same run (issue 15).
+
+Builds a province of .xlsx communes the way ``toolkit demo`` does (Lạng Sơn's 65 communes;
+``--communes N`` above 65 takes the first N official communes of the country), provisions it,
+and times:
+
+- a sweep in which every commune's feedback changed (the first ``toolkit daily`` after
+  provisioning writes every Kiểm tra tab; then every commune types its day and the next sweep
+  reads and writes them all);
+- a quiet ``toolkit daily`` (nothing changed: 0 reads, 0 feedback writes), in process (what the
+  sweep itself costs) and as a new process (what the scheduler pays, imports included), with
+  a cProfile of the in-process run under ``--profile``;
+- one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
+  against today's core of it, openpyxl loading and saving the whole workbook;
+- reading ``--reads`` changed workbooks (200 by default, the province's typed workbooks
+  cycled): the store's reader (openpyxl) against python-calamine, if installed.
+
+Setup (init, provision, typing) is not timed. Quick look:
+
+    .venv/bin/python scripts/bench_sweeps.py                  # 65 communes
+    .venv/bin/python scripts/bench_sweeps.py --communes 1000 --keep /tmp/p1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from datetime import time as clock
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from toolkit.cli import main as cli
+from toolkit.demo import _fill_registry, type_into
+from toolkit.periods import VN_TZ
+
+DAY = date(2026, 11, 23)
+TAB = "Báo cáo ngày"
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(DAY, clock(hour, minute), VN_TZ)
+
+
+def build(folder: Path, communes: int) -> Path:
+    """An initialised, filled and provisioned province folder; its toolkit.toml."""
+    from toolkit.provision import provision
+    from toolkit.workspace import init_province, open_workspace
+
+    result = init_province(folder, "Lạng Sơn", today=DAY, campaign_days=30)
+    if communes != result.communes:
+        _official_registry(result.registry_path, communes)
+    _fill_registry(result.registry_path, random.Random(7))
+    with open_workspace(result.config_path) as ws:
+        provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=at(7, 30))
+    return result.config_path
+
+
+def _official_registry(path: Path, communes: int) -> None:
+    """Replace the registry's rows by the first ``communes`` official communes of the country."""
+    from vietnam_provinces import Ward
+
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    sheet.delete_rows(2, sheet.max_row)
+    for ward in list(Ward.iter_all())[:communes]:
+        kind = ward.division_type.value.capitalize()
+        name = " ".join(ward.name.split()).removeprefix(kind + " ")
+        sheet.append([f"{int(ward.code):05d}", name, kind, "Lạng Sơn"])
+    book.save(path)
+
+
+def daily(config: Path, moment: datetime) -> tuple[float, str]:
+    start = time.perf_counter()
+    result = CliRunner().invoke(cli, ["daily", "--config", str(config), "--now",
+                                      f"{moment:%Y-%m-%d %H:%M}"], catch_exceptions=False)
+    seconds = time.perf_counter() - start
+    assert result.exit_code in (0, 1), result.output
+    return seconds, result.output
+
+
+def daily_process(config: Path, moment: datetime) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "toolkit", "daily", "--config", str(config), "--now",
+                    f"{moment:%Y-%m-%d %H:%M}"], check=False, capture_output=True)
+    return time.perf_counter() - start
+
+
+def said(output: str, start: str) -> str:
+    return next((line.strip() for line in output.splitlines() if line.startswith(start)), "?")
+
+
+def type_everyone(config: Path, moment: datetime) -> list[Path]:
+    paths = sorted((config.parent / "workbooks").glob("*.xlsx"))
+    for i, path in enumerate(paths):
+        type_into(path, TAB, DAY, {"Số cửa hàng số mở mới": i % 7,
+                                   "Số tài khoản thanh toán điện tử mở mới": "12a" if i % 9 == 0
+                                   else i % 11, "Người báo cáo": "Lương Văn Tú"}, moment)
+    return paths
+
+
+def feedback_write(config: Path, repeat: int = 5) -> None:
+    """One Kiểm tra write, the store's way, against openpyxl loading and saving the same
+    workbook (today's core of a write), each the median of ``repeat``."""
+    from toolkit.backends.xlsx import XlsxStore
+    from toolkit.layout import Banner
+
+    folder = config.parent / "workbooks"
+    path = sorted(folder.glob("*.xlsx"))[1]
+    store = XlsxStore(folder)
+    rows = [["23/11/2026", TAB, "C5", "12a", "Không phải số.", "Gõ một số.", "Lỗi"],
+            ["23/11/2026", TAB, "", "", "Chưa báo cáo.", "Nhập ngay.", "Lỗi"]]
+    ours, theirs = [], []
+    for n in range(repeat):
+        data = path.read_bytes()
+        start = time.perf_counter()
+        book = load_workbook(io.BytesIO(data))
+        book.save(io.BytesIO())
+        theirs.append(time.perf_counter() - start)
+        stamp = str(path.stat().st_mtime_ns)
+        start = time.perf_counter()
+        written = store.write_feedback(path.name, rows[n % 2:], f"Kiểm tra {n}", stamp,
+                                       at(11, n), banners={TAB: Banner(f"⚠ lần {n}", "problems")},
+                                       report_tabs=(TAB,), noted={})
+        ours.append(time.perf_counter() - start)
+        assert written is not None
+    print(f"one feedback write ({path.stat().st_size:,} bytes): store.write_feedback "
+          f"{_median(ours) * 1000:6.1f} ms   openpyxl load+save {_median(theirs) * 1000:6.1f} ms")
+
+
+def readers(config: Path, reads: int) -> None:
+    """``reads`` workbook reads: the store's (openpyxl's streaming reader, formulas and their
+    cached values included) against python-calamine reading the same report tabs' values,
+    when it is installed (``pip install python-calamine``); not a dependency of the toolkit."""
+    from toolkit.backends.xlsx import XlsxStore
+    from toolkit.collect import window
+    from toolkit.layout import period_keys
+    from toolkit.workspace import open_workspace
+
+    with open_workspace(config) as ws:
+        windows = {s.tab: window(s, period_keys(s, *ws.campaign)) for s in ws.specs}
+        names = sorted(p.name for p in ws.config.workbooks_dir.glob("*.xlsx"))
+    picked = [names[i % len(names)] for i in range(reads)]
+    store = XlsxStore(config.parent / "workbooks")
+    start = time.perf_counter()
+    for name in picked:
+        store.read(name, windows)
+    line = f"read {reads} changed workbooks: store (openpyxl) {time.perf_counter() - start:5.2f} s"
+    try:
+        from python_calamine import CalamineWorkbook
+    except ImportError:
+        print(line + "   (python-calamine not installed)")
+        return
+    start = time.perf_counter()
+    for name in picked:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(store.path(name).read_bytes()))
+        for tab, bounds in windows.items():
+            if tab in book.sheet_names:
+                book.get_sheet_by_name(tab).to_python(skip_empty_area=False, nrows=bounds.rows)
+    print(line + f"   python-calamine (values only) {time.perf_counter() - start:5.2f} s")
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def bench(communes: int, reads: int, keep: Path | None, profile: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = keep or Path(tmp) / "province"
+        config = folder / "toolkit.toml"
+        started = time.perf_counter()
+        if not config.exists():
+            build(folder, communes)
+            took = time.perf_counter() - started
+            print(f"setup: {communes} communes provisioned in {took:.0f} s")
+        fresh = tempfile.mkdtemp()
+        shutil.copytree(folder, Path(fresh) / "p")     # every run starts from the provisioned state
+        config = Path(fresh) / "p" / "toolkit.toml"
+        try:
+            seconds, output = daily(config, at(8))
+            print(f"sweep, every commune's feedback changed (first Kiểm tra): {seconds:5.2f} s   "
+                  f"[{said(output, 'validate')}]")
+            type_everyone(config, at(9))
+            seconds, output = daily(config, at(10))
+            print(f"sweep, every commune typed (read + Kiểm tra):            {seconds:5.2f} s   "
+                  f"[{said(output, 'collect')}; {said(output, 'validate')}]")
+            seconds, output = daily(config, at(10, 5))
+            print(f"quiet daily, in process:                                 {seconds:5.2f} s   "
+                  f"[{said(output, 'collect')}; {said(output, 'validate')}]")
+            print(f"quiet daily, new process (imports included):             "
+                  f"{daily_process(config, at(10, 10)):5.2f} s")
+            if profile:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                daily(config, at(10, 15))
+                profiler.disable()
+                stats = pstats.Stats(profiler).sort_stats("cumulative")
+                stats.print_stats(r"toolkit|openpyxl|sqlite|pandas", 30)
+            feedback_write(config)
+            if reads:
+                readers(config, reads)
+        finally:
+            shutil.rmtree(fresh, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--communes", type=int, default=65)
+    parser.add_argument("--reads", type=int, default=200)
+    parser.add_argument("--keep", type=Path, help="build the province here once and reuse it")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    bench(args.communes, args.reads, args.keep, args.profile)
+
+
+if __name__ == "__main__":
+    main()
