@@ -148,7 +148,7 @@ def test_doctor_explains_a_revoked_key(office, tmp_path):  # noqa: F811
     key.chmod(0o600)
     report = doctor(doctor_config(office, credentials=key), adapter=office.fake.adapter)
     (failing,) = [c for c in report.checks if not c.ok]
-    assert failing.name == "sign-in" and "từ chối khoá đăng nhập" in failing.message
+    assert failing.name == "sign-in" and "từ chối khoá tài khoản dịch vụ" in failing.message
     assert "PRIVATE KEY" not in repr(report)
 
 

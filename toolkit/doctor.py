@@ -157,8 +157,7 @@ def _sign_in(account) -> DoctorCheck:
         account.http.request("get", DRIVE_FILES, params={
             "pageSize": 1, "fields": "files(id)", "q": "trashed = false"})
     except SignInError as exc:
-        return DoctorCheck("sign-in", False, f"{exc}; create a new key, or run `toolkit auth "
-                           "login` again for an OAuth user")
+        return DoctorCheck("sign-in", False, str(exc))
     except APIError as exc:
         return DoctorCheck("sign-in", False, _api_fix("Google Drive API", exc))
     except ToolkitError as exc:
@@ -335,7 +334,7 @@ def auth_login(client_secrets_path: str | Path, token_path: str | Path, *,
         raise ConfigError("signing in needs google-auth-oauthlib: run "
                           "`pip install google-auth-oauthlib`, or use a service-account key "
                           "with a Shared Drive folder instead") from None
-    from toolkit.backends.google.http import SCOPES
+    from toolkit.backends.google.http import CONSENT_SCREEN_FIX, SCOPES
 
     secrets = Path(client_secrets_path)
     if not secrets.is_file():
@@ -352,16 +351,29 @@ def auth_login(client_secrets_path: str | Path, token_path: str | Path, *,
         raise ConfigError(f"{secrets} is not an OAuth client secrets file "
                           f"({redact(exc)})") from None
     try:
+        # Without prompt="consent" Google gives a refresh token only on a person's first
+        # sign-in with this client; a repeat sign-in would save a file that cannot renew.
         creds = flow.run_local_server(
-            port=0, open_browser=open_browser,
+            port=0, open_browser=open_browser, prompt="consent", access_type="offline",
             success_message="Đăng nhập thành công — có thể đóng cửa sổ này.")
     except OAuth2Error as exc:   # its text may quote the redirect address with the code
-        raise ConfigError(f"Google did not complete the sign-in ({redact(exc)}); run "
-                          "`toolkit auth login` again") from None
+        denied = getattr(exc, "error", "") == "access_denied"
+        raise ConfigError(f"Google không hoàn tất việc đăng nhập ({redact(exc)}). "
+                          + (f"{CONSENT_SCREEN_FIX}. " if denied else "")
+                          + "Hãy chạy lại `toolkit auth login`") from None
     remember(creds.token, creds.refresh_token, getattr(creds, "client_secret", None))
+    if not creds.refresh_token:
+        raise ConfigError(f"Google cho đăng nhập nhưng không trả về refresh token, nên toolkit "
+                          "sẽ không tự gia hạn được phiên đăng nhập; chưa ghi gì vào "
+                          f"{token_path}. Hãy gỡ quyền của ứng dụng ở "
+                          "https://myaccount.google.com/permissions rồi chạy lại "
+                          "`toolkit auth login`")
     token = Path(token_path)
     token.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(creds.to_json())
+        # to_json() leaves out "type", by which Google's libraries and ours tell a person's
+        # saved sign-in from a service-account key.
+        handle.write(json.dumps({"type": "authorized_user", **json.loads(creds.to_json())},
+                                indent=2))
     return token

@@ -206,6 +206,37 @@ class SignInError(ConfigError):
     """Google refused the credentials themselves: no commune can succeed, so the run stops."""
 
 
+#: Where a person's sign-in keeps expiring: the consent screen's publishing status.
+CONSENT_SCREEN_FIX = (
+    "Nếu việc này lặp lại sau mỗi 7 ngày, màn hình xin quyền OAuth (OAuth consent screen) của "
+    "dự án Google Cloud đang ở trạng thái \"Testing\": khi đó Google chỉ cho những người trong "
+    "danh sách Test users đăng nhập và phiên đăng nhập hết hạn sau 7 ngày. Hãy xuất bản nó "
+    "(Google Cloud console → APIs & Services → OAuth consent screen → Publish app), hoặc dùng "
+    "tài khoản dịch vụ với một Shared Drive")
+
+
+def refused(exc: Exception, credentials: Any) -> SignInError:
+    """What to do when Google's token endpoint refuses the saved credentials.
+
+    ``invalid_grant`` means different things by kind: for a person's saved sign-in, the refresh
+    token expired (7 days while the consent screen is in Testing) or was revoked; for a
+    service account, the key was deleted or this computer's clock is wrong.
+    """
+    reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
+    data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+    person = type(credentials).__module__ == "google.oauth2.credentials"
+    if person and data.get("error") == "invalid_grant":
+        return SignInError(f"Google không nhận phiên đăng nhập đã lưu ({reason}): hãy đăng nhập "
+                           f"lại bằng `toolkit auth login`. {CONSENT_SCREEN_FIX}")
+    if person:
+        return SignInError(f"Google từ chối phiên đăng nhập đã lưu ({reason}): hãy đăng nhập "
+                           "lại bằng `toolkit auth login`, rồi chạy `toolkit doctor`")
+    return SignInError(f"Google từ chối khoá tài khoản dịch vụ ({reason}); có thể khoá đã bị "
+                       "xoá hoặc đồng hồ máy tính này sai giờ: hãy chỉnh đồng hồ, hoặc tạo "
+                       "khoá mới (Google Cloud console → IAM & Admin → Service accounts → Keys "
+                       "→ Add key) rồi chạy `toolkit doctor`")
+
+
 class AmbiguousWriteError(WorkbookError):
     """A write may or may not have been carried out (connection lost, 5xx); look before redoing."""
 
@@ -247,10 +278,7 @@ class PacedHTTPClient(HTTPClient):
                     method=method, url=endpoint, json=json, params=params, data=data,
                     files=files, headers=headers, timeout=self.timeout)
             except RefreshError as exc:
-                reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
-                raise SignInError(f"Google từ chối khoá đăng nhập ({reason}); có thể khoá đã bị "
-                                  "xoá hoặc đồng hồ máy tính này sai giờ: hãy chạy "
-                                  "`toolkit doctor`") from None
+                raise refused(exc, getattr(self.session, "credentials", None)) from None
             except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
                 if not (safe_to_repeat or _never_sent(exc)):
                     raise AmbiguousWriteError(f"{resource_of(endpoint)}: the connection was "
@@ -309,6 +337,12 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
             return creds, info.get("client_email")
         if kind == "authorized_user":
             from google.oauth2.credentials import Credentials
+
+            if not info.get("refresh_token"):
+                raise ConfigError(
+                    f"{path} (từ {source}) không có refresh token, nên toolkit không tự gia hạn "
+                    "được phiên đăng nhập khi chạy theo lịch (Google chỉ cấp refresh token khi "
+                    "người dùng đồng ý cấp quyền): hãy chạy lại `toolkit auth login`")
 
             creds = Credentials.from_authorized_user_info(info, list(SCOPES))
             return creds, info.get("account") or None

@@ -179,14 +179,27 @@ class FakeGoogle(StateMixin, person.PersonMixin):
 
     # -- credentials --------------------------------------------------------------------------
 
-    def service_account_info(self, email: str | None = None) -> dict:
-        """A service-account key file's contents with a freshly generated RSA key."""
+    def service_account_info(self, email: str | None = None,
+                             project: str = "tinh-bao-cao") -> dict:
+        """A service-account key file's contents with a freshly generated RSA key; keys of one
+        ``project`` share its per-project quota."""
         email = email or f"bao-cao-{len(self.keys.public) + 1}@tinh-bao-cao.iam.gserviceaccount.com"
-        return auth.new_service_account(self.keys, email)
+        return auth.new_service_account(self.keys, email, project)
 
     def authorized_user_info(self, email: str = "can-bo@so-tt.gov.vn") -> dict:
-        """An ``authorized_user.json`` (OAuth refresh token) for a person's account."""
-        return auth.new_authorized_user(self.keys, email)
+        """An ``authorized_user.json`` (OAuth refresh token) for a person's account, issued
+        now; while ``keys.publishing_status`` is "Testing" it expires after 7 days."""
+        return auth.new_authorized_user(self.keys, email, self.clock.seconds())
+
+    def oauth_client(self) -> dict:
+        """A client_secret.json of a Desktop-app OAuth client, the input of `auth login`."""
+        return auth.new_client(self.keys)
+
+    def consent(self, url: str, email: str) -> str:
+        """A person opens the sign-in ``url`` and clicks Allow: the address the browser is
+        sent back to (the flow's loopback server), with the code."""
+        with self.lock:
+            return auth.consent(self.keys, url, email)
 
     def token_for(self, email: str, service_account: bool = True) -> str:
         """An access token, for plain requests sessions that skip the OAuth dance."""
@@ -282,7 +295,9 @@ class FakeGoogle(StateMixin, person.PersonMixin):
                     return Outcome(fault.kind, {"error": "internal_failure"})
                 if fault.kind == "reset":
                     return Outcome(0, reset=True)
-            status, answer = auth.token_endpoint(self.keys, raw, self.clock.seconds())
+            with self.lock:
+                status, answer = auth.token_endpoint(self.keys, raw, self.clock.seconds(),
+                                                     headers.get("Authorization"))
             return Outcome(status, answer, {"Cache-Control": "no-cache, no-store"})
         api, method_id, params = self._route(record.method, path)
         if api is None:
