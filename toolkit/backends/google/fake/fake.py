@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from . import auth, drive, errors, person, schema, sheets_api
+from . import auth, drive, errors, person, rights, schema, sheets_api
 from .clock import FakeClock
 from .drive import DriveFile, SharedDrive
 from .errors import ApiError
@@ -38,7 +38,7 @@ HANDLERS = {
     "drive.permissions.list": drive.permissions_list,
     "drive.permissions.delete": drive.permissions_delete,
     "drive.permissions.update": drive.permissions_update,
-    "drive.about.get": drive.about_get,
+    "drive.about.get": drive.about_get, "drive.drives.get": rights.drives_get,
 }
 
 
@@ -221,6 +221,17 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         self.install(client.http_client.session)
         return client
 
+    def restrict(self, file_id: str, **settings: bool) -> None:
+        """Change the Shared Drive settings (``domainUsersOnly``, ``driveMembersOnly``, …) of
+        the Shared Drive that holds ``file_id`` (or whose id it is)."""
+        with self.lock:
+            f = self.files.get(file_id)
+            shared = self.drives[f.drive_id if f is not None else file_id]
+            unknown = set(settings) - set(rights.RESTRICTIONS)
+            if unknown:
+                raise ValueError(f"not a Shared Drive restriction: {sorted(unknown)}")
+            shared.restrictions = {**shared.restrictions, **settings}
+
     # -- faults, quotas, the log ---------------------------------------------------------------
 
     def fail_next(self, n: int = 1, kind: int | str = 500, match=None, *, delay: float = 2.0,
@@ -234,10 +245,17 @@ class FakeGoogle(StateMixin, person.PersonMixin):
             self.faults.append(Fault.of(kind, n, match, delay, applied))
 
     def quota(self, reads: int | None = None, writes: int | None = None,
-              drive: int | None = None) -> None:
-        """Per-minute, per-account limits (None: unlimited), counted per 60 s of the clock."""
+              drive: int | None = None, *, project_reads: int | None = None,
+              project_writes: int | None = None) -> None:
+        """Per-minute limits (None: unlimited), counted per 60 s of the clock: per account,
+        and ``project_*`` for all accounts of one Cloud project (a service-account key's
+        ``project_id``, an OAuth client's project), as Sheets counts 60 a user and 300 a
+        project."""
         self.quotas.limits = {k: v for k, v in (("read", reads), ("write", writes),
                                                 ("drive", drive)) if v is not None}
+        self.quotas.project_limits = {k: v for k, v in (("read", project_reads),
+                                                        ("write", project_writes))
+                                      if v is not None}
 
     def count(self, match=None) -> int:
         """How many logged requests match (same rules as ``fail_next``'s ``match``)."""
@@ -335,9 +353,9 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         write = record.method != "GET"
         if not principal.may(api.name, write):
             raise errors.insufficient_scopes(api.name)
-        limit = self.quotas.take(principal.email, record.kind, now)
-        if limit is not None:
-            raise errors.quota_exceeded(api.name, record.kind, limit)
+        refused = self.quotas.take(principal.email, record.kind, now, principal.project)
+        if refused is not None:
+            raise errors.quota_exceeded(api.name, record.kind, *refused)
         if bad_json:
             raise errors.invalid_argument([("", "Invalid JSON payload received. Unexpected "
                                                 "token.")])
