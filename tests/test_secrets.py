@@ -66,7 +66,7 @@ def test_doctor_provision_and_audit_print_and_log_no_secret(office):
         result = office.run(*args, now=NOW)
         assert result.exit_code == 0, result.output
         outputs += [result.stdout, result.stderr]
-    assert "ổn   sign-in: signed in to Google Drive as can-bo@so-tt.gov.vn" in outputs[0]
+    assert "ổn   sign-in: đã đăng nhập Google Drive bằng can-bo@so-tt.gov.vn" in outputs[0]
     assert leaks(office, *outputs, log_text(office)) == []
 
 
