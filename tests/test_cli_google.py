@@ -18,9 +18,9 @@ def test_doctor_says_ok_for_each_step_when_everything_answers(google):
     result = google.run("doctor", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [line.split(":")[0] for line in lines[:7]] == [
+    assert [line.split(":")[0] for line in lines[:8]] == [
         "ổn   credentials", "ổn   sign-in", "ổn   Sheets API", "ổn   folder",
-        "ổn   rollup spreadsheet", "ổn   workbooks", "ổn   quota"]
+        "ổn   Shared Drive", "ổn   rollup spreadsheet", "ổn   workbooks", "ổn   quota"]
     assert "bao-cao@lang-son.iam.gserviceaccount.com" in result.output
     assert '"private_key"' not in result.output and "BEGIN PRIVATE" not in result.output
 
@@ -50,15 +50,15 @@ def test_provision_names_the_drive_folder_and_shares_only_with_editors(google):
 
 def test_doctor_names_the_commune_whose_workbook_was_deleted(google):
     before = google.run("doctor", now="2026-11-20 08:00")
-    assert "ổn   workbooks: none yet: `toolkit provision` creates one for each of the 4" \
+    assert "ổn   workbooks: chưa có sổ nào: `toolkit provision` tạo sổ cho từng xã trong 4 xã" \
         in before.output
     google.run("provision", now="2026-11-20 08:00")
     fine = google.run("doctor", now="2026-11-20 09:00")
-    assert fine.exit_code == 0 and "ổn   workbooks: all 4 commune workbooks" in fine.output
+    assert fine.exit_code == 0 and "ổn   workbooks: đủ sổ của cả 4 xã" in fine.output
     lost = google.spreadsheet_id("06040")
     google.fake.file(lost).trashed = True          # someone cleaned up the folder
     result = google.run("doctor", now="2026-11-20 10:00")
     assert result.exit_code == 1
     (line,) = [line for line in result.output.splitlines() if line.startswith("SỬA")]
-    assert line.startswith("SỬA  workbooks: 1 workbook(s) are no longer in the folder")
+    assert line.startswith("SỬA  workbooks: 1 sổ không còn trong thư mục")
     assert f"Xã Thất Khê ({lost})" in line and "toolkit provision" in line

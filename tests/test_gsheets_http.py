@@ -157,7 +157,7 @@ def test_real_errors_are_not_retried(server, clock, answer):
 
 def test_gives_up_after_the_attempt_cap_naming_the_spreadsheet(server, clock):
     Script.steps = [error(503)] * 10
-    with pytest.raises(WorkbookError, match=r"spreadsheet 1AbCdEfGhIjK: .*HTTP 503.* 6 attempt"):
+    with pytest.raises(WorkbookError, match=r"bảng tính 1AbCdEfGhIjK: .*HTTP 503.* 6 lần thử"):
         client_for(clock).request("get", url(server))
     assert len(Script.seen) == 6
     backoffs = [s for s in clock.sleeps if s > 1.0001 or s < 0.9999]
@@ -168,7 +168,7 @@ def test_gives_up_after_the_attempt_cap_naming_the_spreadsheet(server, clock):
 
 def test_gives_up_when_retry_after_exceeds_the_sleep_budget(server, clock):
     Script.steps = [(429, {"Retry-After": "3600"}, {"error": {"code": 429, "message": "q"}})]
-    with pytest.raises(WorkbookError, match="1 attempt"):
+    with pytest.raises(WorkbookError, match="1 lần thử"):
         client_for(clock, max_total_sleep=60).request("get", url(server))
     assert sum(clock.sleeps) < 60
 

@@ -83,9 +83,9 @@ def test_doctor_on_the_xlsx_backend_has_nothing_to_check(tmp_path):
 
 
 @pytest.mark.parametrize("content, expected", [
-    (None, "does not exist: download the service account's JSON key"),
-    ("not json", "not a readable JSON key file"),
-    (json.dumps({"installed": {"client_id": "x"}}), "neither a service-account key"),
+    (None, "không tồn tại: hãy tải khoá JSON của tài khoản dịch vụ"),
+    ("not json", "không phải tệp khoá JSON đọc được"),
+    (json.dumps({"installed": {"client_id": "x"}}), "không phải khoá tài khoản dịch vụ"),
 ])
 def test_doctor_explains_a_bad_credentials_file(tmp_path, content, expected):
     if content is not None:
@@ -114,7 +114,7 @@ def test_doctor_flags_a_key_others_can_read_and_never_prints_it(tmp_path):
 
 
 def test_auth_login_explains_a_missing_client_secret(tmp_path):
-    with pytest.raises(ConfigError, match="OAuth client ID of type 'Desktop app'"):
+    with pytest.raises(ConfigError, match="tạo OAuth client ID loại 'Desktop app'"):
         auth_login(tmp_path / "client_secret.json", tmp_path / "token.json")
 
 

@@ -259,7 +259,7 @@ def test_a_workbook_google_keeps_failing_is_named_and_the_others_go_on(office):
     result = office.collect()
     failed = [o for o in result.outcomes if o.state == "failed"]
     assert [o.code for o in failed] == ["06019"]
-    assert f"spreadsheet {sid}" in failed[0].message and "6 attempt" in failed[0].message
+    assert f"bảng tính {sid}" in failed[0].message and "6 lần thử" in failed[0].message
     assert result.count("read") == 3
 
 
@@ -356,7 +356,7 @@ def test_rows_added_when_the_answer_was_lost_are_not_added_twice(office):
     first = office.provision(office.fresh_store())
     assert [name for name, _ in first.failures] == [office.registry.by_code()["06040"]
                                                     .display_name]
-    assert "run `toolkit provision` again" in first.failures[0][1]
+    assert "hãy chạy lại `toolkit provision`" in first.failures[0][1]
     again = office.provision(office.fresh_store())
     assert not again.failures
     assert "06040" not in {p.code for p in again.changed}     # already done by the lost call

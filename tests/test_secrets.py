@@ -66,7 +66,7 @@ def test_doctor_provision_and_audit_print_and_log_no_secret(office):
         result = office.run(*args, now=NOW)
         assert result.exit_code == 0, result.output
         outputs += [result.stdout, result.stderr]
-    assert "ổn   sign-in: signed in to Google Drive as can-bo@so-tt.gov.vn" in outputs[0]
+    assert "ổn   sign-in: đã đăng nhập Google Drive bằng can-bo@so-tt.gov.vn" in outputs[0]
     assert leaks(office, *outputs, log_text(office)) == []
 
 
@@ -137,7 +137,7 @@ def test_auth_login_prints_no_token(office, monkeypatch, tmp_path):
     monkeypatch.setattr(InstalledAppFlow, "run_local_server", denied)
     failed = office.run("auth", "login", "--client-secrets", str(secrets_file), "--token",
                         str(token), "--no-browser", "-v", now=NOW)
-    assert failed.exit_code == 2 and "did not complete the sign-in" in failed.stderr
+    assert failed.exit_code == 2 and "không hoàn tất việc đăng nhập" in failed.stderr
     printed = done.output + failed.stdout + failed.stderr
     for secret in ("ya29.a0LoginAccessTokenXyz", refresh, "GOCSPX-s3cr3tClientSecretValue1",
                    "0SecretAuthCode123"):

@@ -70,7 +70,7 @@ class GoogleApi:
     def email_of(self, http: PacedHTTPClient | None) -> str:
         """Who sent a call: the account to share a file with when Google says no."""
         found = next((a.email for a in self.accounts if a.http is http and a.email), None)
-        return found or (self.emails[0] if self.emails else "the signed-in account")
+        return found or (self.emails[0] if self.emails else "tài khoản đã đăng nhập")
 
     def error(self, exc: APIError, locator: str | None,
               http: PacedHTTPClient | None = None) -> WorkbookError:
@@ -87,7 +87,8 @@ class GoogleApi:
                                  "mà tài khoản này là Content manager")
         if exc.code in (401, 403):
             return WorkbookError(f"{what}: bị từ chối truy cập ({message}); hãy chia sẻ với "
-                                 f"{account} hoặc chạy `toolkit doctor`")
+                                 f"{account} quyền Người chỉnh sửa (Editor), hoặc chạy "
+                                 "`toolkit doctor`")
         return WorkbookError(f"{what}: Google trả lời {exc.code} ({message})")
 
     # -- Sheets ---------------------------------------------------------------------------
@@ -116,7 +117,7 @@ class GoogleApi:
         return [v.get("values", []) for v in data.get("valueRanges", [])]
 
     def batch_update(self, locator: str, requests: list[dict], *,
-                     what: str = "while it was being set up; run `toolkit provision` again"
+                     what: str = "khi đang thiết lập bảng tính; hãy chạy lại `toolkit provision`"
                      ) -> None:
         """One atomic batchUpdate; a lost answer is settled by looking, not by resending.
 
@@ -138,7 +139,7 @@ class GoogleApi:
                 ids = {s.sheet_id for s in self.sheets(locator).values()}
                 if adds <= ids:
                     return
-        raise WorkbookError(f"spreadsheet {locator}: Google kept dropping the connection {what}")
+        raise WorkbookError(f"bảng tính {locator}: Google liên tục ngắt kết nối {what}")
 
     def batch(self, locator: str, requests: list[dict]) -> None:
         """A batchUpdate whose 400 (e.g. a tab gone) the caller handles itself."""

@@ -1,12 +1,17 @@
 """The one way the toolkit talks HTTP to Google: paced under quota, retried with jitter, bounded.
 
-Google allows about 60 Sheets reads and 60 writes per minute per account. A province run that
-ignores this gets 429s and, with gspread's own ``BackOffHTTPClient``, retries forever without
-jitter or timeout. Here every request first takes a token from a per-account bucket (reads,
-writes and Drive calls are counted apart, as Google counts them), then is sent with connect and
-read timeouts; transient failures are retried with truncated exponential backoff and full
-jitter, honouring ``Retry-After``, up to a cap on attempts and on total sleep, after which a
-:class:`~toolkit.errors.WorkbookError` names the spreadsheet so the other communes go on.
+Google allows 60 Sheets reads and 60 writes per minute per account of a Cloud project, and 300
+of each per minute for the whole project (developers.google.com/sheets/api/limits). A province
+run that ignores this gets 429s and, with gspread's own ``BackOffHTTPClient``, retries forever
+without jitter or timeout. Here every request first takes a token from a per-account bucket
+(reads, writes and Drive calls are counted apart, as Google counts them) — and, when several
+accounts share a project, from the project's bucket too — paced at :data:`HEADROOM` of the
+quota so that a `status` or `doctor` run alongside does not tip it over. It is then sent with
+connect and read timeouts; transient failures are retried with truncated exponential backoff
+and full jitter, honouring ``Retry-After``, up to a cap on attempts and on total sleep, after
+which a :class:`~toolkit.errors.WorkbookError` names the spreadsheet so the other communes go
+on. A 429 without ``Retry-After`` means the minute's quota is spent: its retries are spread
+until past the minute window Google refills.
 
 Clock, sleep and randomness are injectable, so tests run instantly and the benchmark can add up
 exactly how long the pacer made a run wait.
@@ -44,6 +49,10 @@ RATE_LIMIT_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded",
 NOT_APPLIED_STATUS = frozenset({403, 429, 503})
 #: Drive's own per-user quota is far above Sheets'; pace it only to stay polite.
 DRIVE_PER_MINUTE = 600
+#: Sheets' reads (and, apart, writes) a minute for all accounts of one Cloud project.
+PROJECT_PER_MINUTE = 300
+#: The share of a quota the pacer uses: the rest is room for a concurrent run.
+HEADROOM = 0.9
 _ID = re.compile(r"/(?:spreadsheets|files)/([A-Za-z0-9_-]{6,})")
 
 
@@ -79,7 +88,11 @@ class TokenBucket:
 
 @dataclass
 class Pacer:
-    """Token buckets of one Google account; records every wait so runs can be measured."""
+    """Token buckets of one Google account; records every wait so runs can be measured.
+
+    ``project`` is the buckets shared by every account of the same Cloud project: a Sheets
+    request waits for a token of both, so five accounts never add up past the project's
+    quota."""
 
     reads_per_minute: float = 60
     writes_per_minute: float = 60
@@ -89,6 +102,7 @@ class Pacer:
     sleep: Callable[[float], None] = time.sleep
     slept: float = 0.0
     counts: dict[str, int] = field(default_factory=lambda: {READ: 0, WRITE: 0, DRIVE: 0})
+    project: Pacer | None = None
 
     def __post_init__(self) -> None:
         self.buckets = {READ: TokenBucket(self.reads_per_minute, self.burst),
@@ -99,15 +113,27 @@ class Pacer:
     def acquire(self, kind: str) -> float:
         """Block until a ``kind`` request may be sent; returns the seconds waited."""
         with self._lock:
-            wait = self.buckets[kind].reserve(self.clock())
             self.counts[kind] += 1
+        wait = self.reserve(kind)
         if wait > 0:
             self.pause(wait)
+        if self.project is not None and kind != DRIVE:
+            shared = self.project.reserve(kind)
+            if shared > 0:
+                self.pause(shared)
+            wait += max(0.0, shared)
         return wait
+
+    def reserve(self, kind: str) -> float:
+        """Take a ``kind`` token; the seconds to wait before using it."""
+        with self._lock:
+            return self.buckets[kind].reserve(self.clock())
 
     def hold(self, kind: str, seconds: float) -> None:
         with self._lock:
             self.buckets[kind].hold(self.clock(), seconds)
+        if self.project is not None and kind != DRIVE:
+            self.project.hold(kind, seconds)
 
     def pause(self, seconds: float) -> None:
         """Every sleep of the client goes through here, so ``slept`` is the whole story."""
@@ -117,16 +143,28 @@ class Pacer:
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How often and how long to retry. A 429 without Retry-After (the minute's quota is
+    spent) backs off from ``quota_base_delay`` and may use up to ``max_quota_attempts``, so the
+    retries reach past the minute window Google refills instead of all landing in it."""
+
     max_attempts: int = 6
     base_delay: float = 1.0
     max_delay: float = 32.0
     max_total_sleep: float = 120.0
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
+    quota_base_delay: float = 10.0
+    quota_max_delay: float = 60.0
+    max_quota_attempts: int = 12
 
-    def backoff(self, attempt: int, rng: random.Random) -> float:
+    def backoff(self, attempt: int, rng: random.Random, quota: bool = False) -> float:
         """Full jitter: uniform in [0, min(cap, base·2^attempt)] (AWS architecture blog)."""
-        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+        base, cap = (self.quota_base_delay, self.quota_max_delay) if quota else (
+            self.base_delay, self.max_delay)
+        return rng.uniform(0, min(cap, base * 2 ** attempt))
+
+    def attempts(self, quota: bool) -> int:
+        return self.max_quota_attempts if quota else self.max_attempts
 
 
 def request_kind(method: str, url: str) -> str:
@@ -136,10 +174,10 @@ def request_kind(method: str, url: str) -> str:
 
 
 def resource_of(url: str) -> str:
-    """'spreadsheet 1AbC…' for messages, or the API method when there is no file id."""
+    """'bảng tính 1AbC…' for messages, or the API when there is no file id."""
     match = _ID.search(url)
     if match:
-        return f"spreadsheet {match.group(1)}"
+        return f"bảng tính {match.group(1)}"
     return "Google Drive" if "/drive/" in url else "Google Sheets"
 
 
@@ -206,6 +244,37 @@ class SignInError(ConfigError):
     """Google refused the credentials themselves: no commune can succeed, so the run stops."""
 
 
+#: Where a person's sign-in keeps expiring: the consent screen's publishing status.
+CONSENT_SCREEN_FIX = (
+    "Nếu việc này lặp lại sau mỗi 7 ngày, màn hình xin quyền OAuth (OAuth consent screen) của "
+    "dự án Google Cloud đang ở trạng thái \"Testing\": khi đó Google chỉ cho những người trong "
+    "danh sách Test users đăng nhập và phiên đăng nhập hết hạn sau 7 ngày. Hãy xuất bản nó "
+    "(Google Cloud console → APIs & Services → OAuth consent screen → Publish app), hoặc dùng "
+    "tài khoản dịch vụ với một Shared Drive")
+
+
+def refused(exc: Exception, credentials: Any) -> SignInError:
+    """What to do when Google's token endpoint refuses the saved credentials.
+
+    ``invalid_grant`` means different things by kind: for a person's saved sign-in, the refresh
+    token expired (7 days while the consent screen is in Testing) or was revoked; for a
+    service account, the key was deleted or this computer's clock is wrong.
+    """
+    reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
+    data = exc.args[1] if len(exc.args) > 1 and isinstance(exc.args[1], dict) else {}
+    person = type(credentials).__module__ == "google.oauth2.credentials"
+    if person and data.get("error") == "invalid_grant":
+        return SignInError(f"Google không nhận phiên đăng nhập đã lưu ({reason}): hãy đăng nhập "
+                           f"lại bằng `toolkit auth login`. {CONSENT_SCREEN_FIX}")
+    if person:
+        return SignInError(f"Google từ chối phiên đăng nhập đã lưu ({reason}): hãy đăng nhập "
+                           "lại bằng `toolkit auth login`, rồi chạy `toolkit doctor`")
+    return SignInError(f"Google từ chối khoá tài khoản dịch vụ ({reason}); có thể khoá đã bị "
+                       "xoá hoặc đồng hồ máy tính này sai giờ: hãy chỉnh đồng hồ, hoặc tạo "
+                       "khoá mới (Google Cloud console → IAM & Admin → Service accounts → Keys "
+                       "→ Add key) rồi chạy `toolkit doctor`")
+
+
 class AmbiguousWriteError(WorkbookError):
     """A write may or may not have been carried out (connection lost, 5xx); look before redoing."""
 
@@ -239,23 +308,21 @@ class PacedHTTPClient(HTTPClient):
 
         kind = request_kind(method, endpoint)
         params = _google_params(params)
-        slept, last = 0.0, ""
-        for attempt in range(self.policy.max_attempts):
+        slept, last, attempt = 0.0, "", 0
+        while True:
+            attempt += 1
+            quota = False
             self.pacer.acquire(kind)
             try:
                 response = self.session.request(
                     method=method, url=endpoint, json=json, params=params, data=data,
                     files=files, headers=headers, timeout=self.timeout)
             except RefreshError as exc:
-                reason = redact(exc.args[0] if exc.args else type(exc).__name__)[:200]
-                raise SignInError(f"Google từ chối khoá đăng nhập ({reason}); có thể khoá đã bị "
-                                  "xoá hoặc đồng hồ máy tính này sai giờ: hãy chạy "
-                                  "`toolkit doctor`") from None
+                raise refused(exc, getattr(self.session, "credentials", None)) from None
             except (requests.ConnectionError, requests.Timeout, TransportError) as exc:
                 if not (safe_to_repeat or _never_sent(exc)):
-                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: the connection was "
-                                              f"lost during a write ({type(exc).__name__})"
-                                              ) from exc
+                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: mất kết nối giữa lúc "
+                                              f"đang ghi ({type(exc).__name__})") from exc
                 last, wait = type(exc).__name__, None
             else:
                 if response.ok:
@@ -264,29 +331,44 @@ class PacedHTTPClient(HTTPClient):
                     raise APIError(response)
                 last = f"HTTP {response.status_code} {error_reason(response)}".strip()
                 if not safe_to_repeat and response.status_code not in NOT_APPLIED_STATUS:
-                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: Google answered "
-                                              f"{last} to a write")
+                    raise AmbiguousWriteError(f"{resource_of(endpoint)}: Google trả lời {last} "
+                                              "cho một lần ghi")
                 wait = retry_after(response)
                 if response.status_code == 429:
+                    quota = wait is None
                     self.pacer.hold(kind, wait or self.policy.base_delay)
-            if attempt + 1 == self.policy.max_attempts:
+            if attempt >= self.policy.attempts(quota):
                 break
-            delay = max(wait or 0.0, self.policy.backoff(attempt, self.rng))
+            delay = max(wait or 0.0, self.policy.backoff(attempt - 1, self.rng, quota))
             if slept + delay > self.policy.max_total_sleep:
                 break
             self.pacer.pause(delay)
             slept += delay
         raise WorkbookError(
-            f"{resource_of(endpoint)}: Google kept failing ({last}) after {attempt + 1} "
-            f"attempt(s) and {slept:.0f} s of waiting; it will be tried again on the next run")
+            f"{resource_of(endpoint)}: Google vẫn lỗi ({last}) sau {attempt} lần thử và "
+            f"{slept:.0f} giây chờ; lần chạy sau sẽ thử lại")
 
 
 @dataclass(frozen=True)
 class Account:
-    """One Google identity with its own quota; ``email`` is None for OAuth users (unknown)."""
+    """One Google identity with its own quota; ``email`` is None for OAuth users (unknown);
+    ``project`` the Cloud project whose per-project quota it shares (None: unknown)."""
 
     http: PacedHTTPClient
     email: str | None
+    project: str | None = None
+
+
+def project_of(credentials: Any) -> str | None:
+    """The Cloud project whose quota a credential's calls count against: a service-account
+    key's ``project_id``, or the number an OAuth client id begins with ("123…-abc.apps…").
+    One project known by id and by number would count as two; offices use one kind."""
+    project = getattr(credentials, "project_id", None)
+    if project:
+        return str(project)
+    client = getattr(credentials, "client_id", None) or ""
+    number = client.split("-", 1)[0]
+    return number if number.isdigit() else None
 
 
 def load_credentials(path: Path, source: str = "[google] credentials"):
@@ -309,6 +391,12 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
             return creds, info.get("client_email")
         if kind == "authorized_user":
             from google.oauth2.credentials import Credentials
+
+            if not info.get("refresh_token"):
+                raise ConfigError(
+                    f"{path} (từ {source}) không có refresh token, nên toolkit không tự gia hạn "
+                    "được phiên đăng nhập khi chạy theo lịch (Google chỉ cấp refresh token khi "
+                    "người dùng đồng ý cấp quyền): hãy chạy lại `toolkit auth login`")
 
             creds = Credentials.from_authorized_user_info(info, list(SCOPES))
             return creds, info.get("account") or None
@@ -333,8 +421,8 @@ def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] |
     if google.credentials is None:
         raise ConfigError("chưa đặt [google] credentials: ghi đường dẫn tệp khoá ở đó, hoặc đặt "
                           "GOOGLE_APPLICATION_CREDENTIALS; `toolkit doctor` kiểm tra cài đặt")
-    make_pacer = pacer_factory or (lambda: Pacer(google.reads_per_minute,
-                                                 google.writes_per_minute))
+    make_pacer = pacer_factory or (lambda: Pacer(google.reads_per_minute * HEADROOM,
+                                                 google.writes_per_minute * HEADROOM))
     accounts = []
     sources = [google.credentials_source or "[google] credentials"]
     sources += ["[google] accounts"] * len(google.accounts)
@@ -348,5 +436,24 @@ def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] |
                 s.mount("http://", adapter)
         client = gspread.Client(None, session=session, http_client=functools.partial(
             PacedHTTPClient, pacer=make_pacer(), policy=policy, rng=rng))
-        accounts.append(Account(client.http_client, email))
+        accounts.append(Account(client.http_client, email, project_of(creds)))
+    share_project_quota(accounts)
     return accounts
+
+
+def share_project_quota(accounts: list[Account]) -> None:
+    """Accounts of one Cloud project also draw from one project bucket at HEADROOM × 300 a
+    minute, on the clock of the first one's pacer: without it six keys of a project pace at
+    6 × 60 and meet 429s for the rest of the run."""
+    by_project: dict[str, list[Account]] = {}
+    for account in accounts:
+        if account.project is not None:
+            by_project.setdefault(account.project, []).append(account)
+    for members in by_project.values():
+        pacers = list({id(a.http.pacer): a.http.pacer for a in members}.values())
+        if len(pacers) < 2:
+            continue
+        rate = PROJECT_PER_MINUTE * HEADROOM
+        shared = Pacer(rate, rate, clock=pacers[0].clock, sleep=pacers[0].sleep)
+        for pacer in pacers:
+            pacer.project = shared

@@ -31,6 +31,7 @@ class SharedDrive:
     id: str
     name: str
     members: dict[str, str] | None     # e-mail → role; None: everyone is an organizer
+    restrictions: dict[str, bool] = field(default_factory=dict)   # see rights.RESTRICTIONS
 
 
 @dataclass
@@ -82,13 +83,15 @@ class FileView:
 
 def resource(fake, f: DriveFile, email: str) -> dict:
     """The full File resource; responses are then cut to ``fields`` (or the default four)."""
+    from .rights import capabilities
+
     out = {"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime,
            "parents": list(f.parents), "starred": False, "trashed": f.trashed,
            "explicitlyTrashed": f.trashed, "spaces": ["drive"], "version": str(f.version),
            "webViewLink": _link(f), "createdTime": rfc3339(f.created),
            "modifiedTime": rfc3339(fake.reported_modified(f)),
            "shared": bool(f.permissions), "ownedByMe": f.owner == email,
-           "capabilities": {"canEdit": RANK.get(fake.role(f, email) or "", 0) >= 3}}
+           "capabilities": capabilities(fake, f, email)}
     if f.description:
         out["description"] = f.description
     if f.drive_id:

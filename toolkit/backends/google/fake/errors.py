@@ -110,23 +110,26 @@ def insufficient_scopes(api: str) -> ApiError:
     return err
 
 
-def quota_exceeded(api: str, kind: str, limit: int) -> ApiError:
-    """What Google sends past the per-minute quota (Sheets: 429; Drive: 403 usageLimits)."""
+def quota_exceeded(api: str, kind: str, limit: int, scope: str = "user") -> ApiError:
+    """What Google sends past a per-minute quota (Sheets: 429; Drive: 403 usageLimits);
+    ``scope`` "user" (per user per project) or "project" (all users of the project)."""
     if api == "drive":
         return drive_error(403, "User rate limit exceeded.", "userRateLimitExceeded",
                            domain="usageLimits")
     metric = "Read requests" if kind == "read" else "Write requests"
-    limit_name = "ReadRequestsPerMinutePerUser" if kind == "read" else \
-        "WriteRequestsPerMinutePerUser"
-    message = (f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute per "
-               "user' of service 'sheets.googleapis.com' for consumer "
+    per = " per user" if scope == "user" else ""
+    limit_name = ("ReadRequestsPerMinute" if kind == "read" else "WriteRequestsPerMinute") + (
+        "PerUser" if scope == "user" else "PerProject")
+    unit = "1/min/{project}/{user}" if scope == "user" else "1/min/{project}"
+    message = (f"Quota exceeded for quota metric '{metric}' and limit '{metric} per minute"
+               f"{per}' of service 'sheets.googleapis.com' for consumer "
                "'project_number:100000000001'.")
     details = [
         {"@type": ERROR_INFO, "reason": "RATE_LIMIT_EXCEEDED", "domain": "googleapis.com",
          "metadata": {"quota_limit": limit_name, "quota_location": "global",
                       "quota_metric": f"sheets.googleapis.com/{kind}_requests",
                       "quota_limit_value": str(limit), "consumer": "projects/100000000001",
-                      "service": "sheets.googleapis.com", "quota_unit": "1/min/{project}/{user}"}},
+                      "service": "sheets.googleapis.com", "quota_unit": unit}},
         {"@type": "type.googleapis.com/google.rpc.Help", "links": [
             {"description": "Request a higher quota limit.",
              "url": "https://cloud.google.com/docs/quotas/help/request_increase"}]},

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from . import auth, drive, errors, person, schema, sheets_api
+from . import auth, drive, errors, person, rights, schema, sheets_api
 from .clock import FakeClock
 from .drive import DriveFile, SharedDrive
 from .errors import ApiError
@@ -38,7 +38,7 @@ HANDLERS = {
     "drive.permissions.list": drive.permissions_list,
     "drive.permissions.delete": drive.permissions_delete,
     "drive.permissions.update": drive.permissions_update,
-    "drive.about.get": drive.about_get,
+    "drive.about.get": drive.about_get, "drive.drives.get": rights.drives_get,
 }
 
 
@@ -182,14 +182,27 @@ class FakeGoogle(StateMixin, person.PersonMixin):
 
     # -- credentials --------------------------------------------------------------------------
 
-    def service_account_info(self, email: str | None = None) -> dict:
-        """A service-account key file's contents with a freshly generated RSA key."""
+    def service_account_info(self, email: str | None = None,
+                             project: str = "tinh-bao-cao") -> dict:
+        """A service-account key file's contents with a freshly generated RSA key; keys of one
+        ``project`` share its per-project quota."""
         email = email or f"bao-cao-{len(self.keys.public) + 1}@tinh-bao-cao.iam.gserviceaccount.com"
-        return auth.new_service_account(self.keys, email)
+        return auth.new_service_account(self.keys, email, project)
 
     def authorized_user_info(self, email: str = "can-bo@so-tt.gov.vn") -> dict:
-        """An ``authorized_user.json`` (OAuth refresh token) for a person's account."""
-        return auth.new_authorized_user(self.keys, email)
+        """An ``authorized_user.json`` (OAuth refresh token) for a person's account, issued
+        now; while ``keys.publishing_status`` is "Testing" it expires after 7 days."""
+        return auth.new_authorized_user(self.keys, email, self.clock.seconds())
+
+    def oauth_client(self) -> dict:
+        """A client_secret.json of a Desktop-app OAuth client, the input of `auth login`."""
+        return auth.new_client(self.keys)
+
+    def consent(self, url: str, email: str) -> str:
+        """A person opens the sign-in ``url`` and clicks Allow: the address the browser is
+        sent back to (the flow's loopback server), with the code."""
+        with self.lock:
+            return auth.consent(self.keys, url, email)
 
     def token_for(self, email: str, service_account: bool = True) -> str:
         """An access token, for plain requests sessions that skip the OAuth dance."""
@@ -211,6 +224,17 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         self.install(client.http_client.session)
         return client
 
+    def restrict(self, file_id: str, **settings: bool) -> None:
+        """Change the Shared Drive settings (``domainUsersOnly``, ``driveMembersOnly``, …) of
+        the Shared Drive that holds ``file_id`` (or whose id it is)."""
+        with self.lock:
+            f = self.files.get(file_id)
+            shared = self.drives[f.drive_id if f is not None else file_id]
+            unknown = set(settings) - set(rights.RESTRICTIONS)
+            if unknown:
+                raise ValueError(f"not a Shared Drive restriction: {sorted(unknown)}")
+            shared.restrictions = {**shared.restrictions, **settings}
+
     # -- faults, quotas, the log ---------------------------------------------------------------
 
     def fail_next(self, n: int = 1, kind: int | str = 500, match=None, *, delay: float = 2.0,
@@ -224,10 +248,17 @@ class FakeGoogle(StateMixin, person.PersonMixin):
             self.faults.append(Fault.of(kind, n, match, delay, applied))
 
     def quota(self, reads: int | None = None, writes: int | None = None,
-              drive: int | None = None) -> None:
-        """Per-minute, per-account limits (None: unlimited), counted per 60 s of the clock."""
+              drive: int | None = None, *, project_reads: int | None = None,
+              project_writes: int | None = None) -> None:
+        """Per-minute limits (None: unlimited), counted per 60 s of the clock: per account,
+        and ``project_*`` for all accounts of one Cloud project (a service-account key's
+        ``project_id``, an OAuth client's project), as Sheets counts 60 a user and 300 a
+        project."""
         self.quotas.limits = {k: v for k, v in (("read", reads), ("write", writes),
                                                 ("drive", drive)) if v is not None}
+        self.quotas.project_limits = {k: v for k, v in (("read", project_reads),
+                                                        ("write", project_writes))
+                                      if v is not None}
 
     def count(self, match=None) -> int:
         """How many logged requests match (same rules as ``fail_next``'s ``match``)."""
@@ -285,7 +316,9 @@ class FakeGoogle(StateMixin, person.PersonMixin):
                     return Outcome(fault.kind, {"error": "internal_failure"})
                 if fault.kind == "reset":
                     return Outcome(0, reset=True)
-            status, answer = auth.token_endpoint(self.keys, raw, self.clock.seconds())
+            with self.lock:
+                status, answer = auth.token_endpoint(self.keys, raw, self.clock.seconds(),
+                                                     headers.get("Authorization"))
             return Outcome(status, answer, {"Cache-Control": "no-cache, no-store"})
         api, method_id, params = self._route(record.method, path)
         if api is None:
@@ -323,9 +356,9 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         write = record.method != "GET"
         if not principal.may(api.name, write):
             raise errors.insufficient_scopes(api.name)
-        limit = self.quotas.take(principal.email, record.kind, now)
-        if limit is not None:
-            raise errors.quota_exceeded(api.name, record.kind, limit)
+        refused = self.quotas.take(principal.email, record.kind, now, principal.project)
+        if refused is not None:
+            raise errors.quota_exceeded(api.name, record.kind, *refused)
         if bad_json:
             raise errors.invalid_argument([("", "Invalid JSON payload received. Unexpected "
                                                 "token.")])

@@ -76,23 +76,30 @@ class Fault:
 
 @dataclass
 class Quotas:
-    """Requests per 60-second window of the fake's clock, per account, by kind."""
+    """Requests per 60-second window of the fake's clock, by kind: ``limits`` per account
+    (Sheets' "per minute per user per project") and ``project_limits`` for all accounts of one
+    Cloud project together (Sheets' "per minute per project": 300 reads, 300 writes)."""
 
     limits: dict[str, int] = field(default_factory=dict)
-    used: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    project_limits: dict[str, int] = field(default_factory=dict)
+    used: dict[tuple[str, str, str, int], int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def take(self, account: str, kind: str, now: float) -> int | None:
-        """None when allowed (and counted); else the limit that was hit."""
-        limit = self.limits.get(kind)
-        if limit is None:
-            return None
+    def take(self, account: str, kind: str, now: float, project: str = ""
+             ) -> tuple[int, str] | None:
+        """None when allowed (and counted); else the limit hit and "user" or "project"."""
         window = int(now // 60)
-        key = (account, kind, window)
+        keys = [((project, account, kind, window), self.limits.get(kind), "user"),
+                ((project, "", kind, window), self.project_limits.get(kind), "project")]
+        keys = [(key, limit, scope) for key, limit, scope in keys if limit is not None]
+        if not keys:
+            return None
         with self.lock:
-            if self.used.get(key, 0) >= limit:
-                return limit
-            self.used[key] = self.used.get(key, 0) + 1
-            for stale in [k for k in self.used if k[2] < window - 1]:
+            for key, limit, scope in keys:
+                if self.used.get(key, 0) >= limit:
+                    return limit, scope
+            for key, _, _ in keys:
+                self.used[key] = self.used.get(key, 0) + 1
+            for stale in [k for k in self.used if k[3] < window - 1]:
                 del self.used[stale]
         return None
