@@ -7,17 +7,12 @@ its header rows repeated and each page headed with the report, the day and "Tran
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import re
-import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.packaging.custom import StringProperty
 
 from toolkit import __version__
 from toolkit.dashboard import (
@@ -247,54 +242,13 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
     return Table(name, headed, percent, status, fills, frozen, chart=chart)
 
 
-#: The archive's document property holding ``content_digest`` of what it shows.
-CONTENT_PROPERTY = "toolkit_content"
-_MOMENT = datetime(2000, 1, 1)
-
-
-def content_digest(rollup: Rollup) -> str:
-    """What ``rollup``'s archive shows, as one hash, leaving out when it was computed (the
-    as-of and generation times, and how many workbooks the sweep read): two sweeps with the
-    same digest write the same archive but for those, so the second need not write it."""
-    timeless = dataclasses.replace(rollup, as_of=_MOMENT.replace(tzinfo=rollup.as_of.tzinfo),
-                                   generated_at=_MOMENT.replace(tzinfo=rollup.as_of.tzinfo))
-    digest = hashlib.sha256(__version__.encode())
-    for table in archive_tables(timeless, workbooks_read=0):
-        for field in dataclasses.fields(table):
-            value = getattr(table, field.name)
-            if isinstance(value, pd.DataFrame):
-                text = value.to_csv()
-            elif isinstance(value, frozenset | set):
-                text = repr(sorted(value))
-            else:
-                text = repr(value)
-            digest.update(f"{field.name}\0{text}\0".encode())
-    return digest.hexdigest()
-
-
-def archived_content(path: Path) -> str | None:
-    """The ``content_digest`` an archive file was written with; None for a file written
-    without one, changed by hand in Excel (which keeps custom properties, so a person's edit
-    may go unnoticed until the figures change), or missing."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            xml = archive.read("docProps/custom.xml").decode()
-    except (OSError, KeyError, zipfile.BadZipFile, UnicodeDecodeError):
-        return None
-    found = re.search(rf'name="{CONTENT_PROPERTY}"[^>]*>\s*<vt:lpwstr>([0-9a-f]{{64}})<', xml)
-    return found[1] if found else None
-
-
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
-                  tables: list[Table] | None = None, content: str | None = None) -> Path:
-    """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically,
-    with the ``content`` digest of what it shows when given (``archived_content``)."""
+                  tables: list[Table] | None = None) -> Path:
+    """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
     from toolkit.archive_xlsx import write_sheet
 
     book = Workbook()
     book.remove(book.active)
-    if content:
-        book.custom_doc_props.append(StringProperty(name=CONTENT_PROPERTY, value=content))
     page = (report_line(rollup), as_of_words(rollup))
     for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
         write_sheet(book.create_sheet(table.name), table, page)

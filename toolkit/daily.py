@@ -107,21 +107,14 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
     as-of-deadline archive is written once, by the first sweep after the deadline. ``read`` is
     what this sweep already has from the ledger, so a national year is read and checked once.
     ``failed`` (commune code → what went wrong) names the communes this sweep could not read
-    or check, in the archive's errors. An archive that already shows what this sweep would
-    write, but for the times it was computed at, is left as it is (``content_digest``): a
-    quiet sweep writes nothing, and the archive's times are those of the last change. On
-    Google Sheets with ``[google] rollup_spreadsheet_id`` set, the archived rollups are then
-    also published there
-    (``publish``), together with what the ledger remembers of the other reports
-    (:func:`publish_rollups`); each carries the outcome as ``published``.
+    or check, in the archive's errors. A quiet sweep still writes the as-of-now archive: its
+    "số liệu đến" time is the sweep's, as on the Google rollup, so nobody reads an hour-old
+    time as a stopped run. On Google Sheets with ``[google] rollup_spreadsheet_id`` set, the
+    archived rollups are then also published there (``publish``), together with what the
+    ledger remembers of the other reports (:func:`publish_rollups`); each carries the outcome
+    as ``published``.
     """
-    from toolkit.archive import (
-        archive_path,
-        archive_tables,
-        archived_content,
-        content_digest,
-        write_archive,
-    )
+    from toolkit.archive import archive_path, archive_tables, write_archive
 
     target = _rollup_spreadsheet(workspace)
     rollups, paths, books = [], [], {}
@@ -140,16 +133,9 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                               latest=read.latest.get(spec.key) if now_known else None,
                               failed=failed)
         rollups.append(rollup)
-        content = content_digest(rollup)
-        unchanged = archived_content(existing) == content
-        if not unchanged or (publish and target):
-            books[spec.tab] = archive_tables(rollup, workbooks_read=workbooks_read)
-        if unchanged:       # a quiet sweep: the archive already shows all of this
-            paths.append(existing)
-            continue
+        books[spec.tab] = archive_tables(rollup, workbooks_read=workbooks_read)
         paths.append(write_archive(rollup, workspace.config.archive_dir,
-                                   workbooks_read=workbooks_read, tables=books[spec.tab],
-                                   content=content))
+                                   workbooks_read=workbooks_read, tables=books[spec.tab]))
     if publish and target and books:
         published = publish_rollups(workspace.store, target, books, ledger=workspace.ledger,
                                     now=now, tabs={s.tab for s in workspace.specs})
