@@ -25,7 +25,7 @@ from toolkit.backends.base import (
     SetVillages,
     WorkbookState,
 )
-from toolkit.errors import WorkbookBusy, WorkbookError
+from toolkit.errors import SharingRefused, WorkbookBusy, WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, STYLE, help_lines, tab_layout
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
@@ -117,7 +117,10 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
             deferred.append((commune.display_name, str(exc)))
             continue
         except WorkbookError as exc:
-            failures.append((commune.display_name, str(exc)))
+            if isinstance(exc, SharingRefused):     # the workbook is made: keep it, not a twin
+                ledger.remember_workbook(commune.code, exc.locator, store.kind, now,
+                                         locale=store.locale(exc.locator))
+            failures.append((commune.display_name, f"{commune.display_name}: {exc}"))
             continue
         plans.append(CommunePlan(commune.code, commune.display_name, locator, tuple(actions)))
         if progress:

@@ -191,6 +191,9 @@ class XlsxStore:
                 stamps[locator] = None
         return stamps
 
+    def current_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        return self.modified_stamps(locators)      # a file's mtime is never behind
+
     def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
         """Each report tab's window, read with openpyxl's streaming reader: what a commune
         pasted below it costs at most a capped scan. Formula cells come back as Formula, with
