@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from openpyxl import load_workbook
 
 from conftest import run, summary_table
-from desks import GoogleDesk
+from desks import PROVINCE_ACCOUNT, GoogleDesk
 
 DAY = date(2026, 11, 20)
 DAILY = "Báo cáo ngày"
@@ -116,5 +116,49 @@ def test_a_lost_answer_to_a_create_makes_no_second_workbook_though_the_index_lag
         assert sorted(made) == sorted(set(made)) and len(made) == 4
         ids = [r for r in fake.requests if r.method_id == "drive.files.create"]
         assert len(ids) == 4 and all(r.json.get("id") for r in ids)   # the lost one: files.get
+    finally:
+        google.close()
+
+
+def test_a_shared_drive_for_members_only_refuses_one_commune_and_says_which_setting(province):
+    google = GoogleDesk(province)
+    try:
+        fake = google.fake
+        folder = fake.file(google.rollup_id).parents[0]
+        fake.set_drive_members(folder, {PROVINCE_ACCOUNT: "organizer", **{
+            f"xa{code}@example.gov.vn": "writer" for code in ("06001", "06019", "06202")}})
+        fake.drives[fake.file(folder).drive_id].members_only = True
+        result = google.run("provision", now="2026-11-20 08:00")
+        assert result.exit_code == 1
+        (line,) = [x for x in result.output.splitlines() if x.startswith("LỖI")]
+        assert line.startswith("LỖI Xã Thất Khê: Google không cho chia sẻ bảng tính ")
+        assert "xa06040@example.gov.vn" in line and "\"Chỉ thành viên\"" in line
+        assert "Cài đặt bộ nhớ dùng chung" in line
+        shared = {email for _, _, _, email, _ in fake.sharing_log}
+        assert shared >= {"xa06001@example.gov.vn", "xa06019@example.gov.vn",
+                          "xa06202@example.gov.vn"}
+        # The workbook is made and remembered: the next run shares it, it does not make one.
+        fake.drives[fake.file(folder).drive_id].members_only = False
+        again = google.run("provision", now="2026-11-20 08:05")
+        assert again.exit_code == 0, again.output
+        assert len([f for f in fake.files.values() if f.name.startswith("06040")]) == 1
+    finally:
+        google.close()
+
+
+def test_a_domain_that_keeps_files_inside_is_named_with_the_admin_console_setting(province):
+    google = GoogleDesk(province)
+    try:
+        fake = google.fake
+        folder = fake.file(google.rollup_id).parents[0]
+        fake.drives[fake.file(folder).drive_id].domain = "lang-son.gov.vn"
+        fake.internal_only.add("lang-son.gov.vn")
+        result = google.run("provision", now="2026-11-20 08:00")
+        assert result.exit_code == 1
+        lines = [x for x in result.output.splitlines() if x.startswith("LỖI")]
+        assert len(lines) == 4
+        assert "shareOutNotPermitted" in lines[0] and "notify_editors" not in lines[0]
+        assert ("Admin console → Ứng dụng → Google Workspace → Drive và Tài liệu → Cài đặt "
+                "chia sẻ") in lines[0]
     finally:
         google.close()
