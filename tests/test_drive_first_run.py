@@ -162,3 +162,22 @@ def test_a_domain_that_keeps_files_inside_is_named_with_the_admin_console_settin
                 "chia sẻ") in lines[0]
     finally:
         google.close()
+
+
+def test_an_editor_known_to_drive_by_another_address_is_shared_with_once(province):
+    """Drive stores a permission under the account's primary address: the registry's alias
+    never matched it, so every provision shared again (and revoked the 'extra' primary)."""
+    google = GoogleDesk(province)
+    try:
+        fake = google.fake
+        fake.aliases["xa06040@example.gov.vn"] = "ubnd.thatkhe@example.gov.vn"
+        assert google.run("provision", now="2026-11-20 08:00").exit_code == 0
+        fake.sharing_log.clear()
+        again = google.run("provision", now="2026-11-20 09:00")
+        assert again.exit_code == 0, again.output
+        assert fake.sharing_log == []
+        assert "0 sổ đã thay đổi" in again.output
+        audit = google.run("audit", now="2026-11-20 09:05")
+        assert "ubnd.thatkhe@example.gov.vn" not in audit.output, audit.output
+    finally:
+        google.close()

@@ -57,7 +57,8 @@ class ProvisionResult:
 
 def plan_commune(commune, specs: list[ReportSpec], start, end,
                  state: WorkbookState | None, *, shares: bool = False,
-                 own: frozenset[str] = frozenset()) -> list[Action]:
+                 own: frozenset[str] = frozenset(),
+                 aliases: dict[str, str] | None = None) -> list[Action]:
     """What one commune's workbook needs; empty when it is complete.
 
     ``shares``: the store shares workbooks with the registry's editors (Google Sheets): they
@@ -90,7 +91,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())
     if shares:
-        actions += sharing_plan(commune.editors, state.grants if state else (), own)
+        actions += sharing_plan(commune.editors, state.grants if state else (), own, aliases)
     return actions
 
 
@@ -101,13 +102,15 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
     failures: list[tuple[str, str]] = []
     own = store.own_accounts() if store.shares_with_editors else frozenset()
     deferred: list[tuple[str, str]] = []
+    aliases = ledger.email_aliases()
     for commune in registry.communes:
         record = known.get(commune.code)
         try:
             locator = store.find(commune.code, record.locator if record else None)
             state = store.inspect(locator) if locator else None
             actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
-                                   state, shares=store.shares_with_editors, own=own)
+                                   state, shares=store.shares_with_editors, own=own,
+                                   aliases=aliases)
             if actions and not dry_run:
                 locator = store.apply(locator, commune.code, actions, now)
             if locator and not dry_run:
@@ -125,4 +128,6 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
         plans.append(CommunePlan(commune.code, commune.display_name, locator, tuple(actions)))
         if progress:
             progress(commune.display_name)
+    for address, account in store.learned_aliases().items():
+        ledger.remember_alias(address, account, now)     # not shared again next time
     return ProvisionResult(tuple(plans), not dry_run, tuple(failures), tuple(deferred))

@@ -250,6 +250,10 @@ class WorkbookStore(Protocol):
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         """Cheap change detection for many workbooks at once (None: workbook gone)."""
 
+    def learned_aliases(self) -> dict[str, str]:
+        """Registry addresses this run shared with whose permission came back under another
+        address (an alias's account): canonical address → canonical account address."""
+
     def current_stamps(self, locators: list[str]) -> dict[str, str | None]:
         """The same stamps as of now, for the few a lagging listing must not decide (one
         request each on Google; the same as ``modified_stamps`` where stamps are exact)."""

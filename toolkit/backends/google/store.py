@@ -65,6 +65,7 @@ from toolkit.layout import (
     column_letter,
     period_key_of,
 )
+from toolkit.sharing import canonical_email
 
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
 _DEFAULT_TAB = re.compile(r"^(Sheet|Trang tính|Trang tính )1$")
@@ -91,6 +92,7 @@ class GSheetsStore:
         self._now = now
         self._stamps: dict[str, tuple[str, datetime | None]] = {}
         self._listed_at: datetime | None = None      # the server's clock at the last listing
+        self._aliases: dict[str, str] = {}
         self._meta: dict[str, _Meta] = {}
         self._locales: dict[str, str] = {}
 
@@ -157,15 +159,22 @@ class GSheetsStore:
             refused = []
             for email in action.emails:
                 try:
-                    self.drive.share(locator, email)
+                    answer = self.drive.share(locator, email)
                 except WorkbookError as exc:
                     refused.append(str(exc))
+                    continue
+                account = canonical_email(answer.get("emailAddress") or email)
+                if account != canonical_email(email):
+                    self._aliases[canonical_email(email)] = account
             if refused:
                 raise SharingRefused("; ".join(refused), locator)
         elif isinstance(action, Revoke):
             self.drive.revoke(locator, action.permission_id, action.who)
         elif isinstance(action, MakeEditor):
             self.drive.make_editor(locator, action.permission_id, action.email)
+
+    def learned_aliases(self) -> dict[str, str]:
+        return dict(self._aliases)
 
     def locale(self, locator: str) -> str | None:
         return self._locales.get(locator)
