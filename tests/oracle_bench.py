@@ -176,7 +176,7 @@ class Bench:
             with self.fake.lock:
                 self.fake.files, self.fake.spreadsheets, self.fake.drives = files, sheets, drives
                 self.fake.requests.clear()
-                self.fake.drive_lag = timedelta(minutes=lag_minutes)
+                self.fake.list_lag = timedelta(minutes=lag_minutes)
         return Province(config, base)
 
     def discard(self, province: Province) -> None:

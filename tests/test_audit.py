@@ -290,7 +290,7 @@ def test_on_my_drive_the_owner_is_left_alone_and_a_folder_share_is_said_so(provi
         found = json.loads(result.stdout)["findings"]
         assert {(f["who"], f["kind"], f["status"]) for f in found} == {
             ("thanh-tra@so.gov.vn", "extra", "failed")}
-        assert all("has access through a folder above it" in f["error"] for f in found)
+        assert all("có quyền qua một thư mục phía trên" in f["error"] for f in found)
         assert len(found) == 4 and all(f["role"] == "reader" for f in found)
     finally:
         desk.close()

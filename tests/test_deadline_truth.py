@@ -298,7 +298,7 @@ def test_the_cutoff_sweep_reads_waiting_communes_the_lagging_drive_listing_hides
 
     google = GoogleDesk(province)
     try:
-        google.fake.drive_lag = timedelta(minutes=10)
+        google.fake.list_lag = timedelta(minutes=10)
         assert google.run("provision", now="2026-11-20 08:00").exit_code == 0
         google.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
         for moment in ("15:00", "16:30"):

@@ -94,7 +94,8 @@ def test_files_list_finds_link_shared_files_by_visibility(fake_google):
 
     def found(visibility: str) -> set[str]:
         page = s.get(DRIVE, params={"q": f"visibility = '{visibility}'",
-                                    "supportsAllDrives": True,
+                                    "supportsAllDrives": True, "corpora": "drive",
+                                    "driveId": fake_google.file(folder).drive_id,
                                     "includeItemsFromAllDrives": True}).json()
         return {f["id"] for f in page["files"]}
 

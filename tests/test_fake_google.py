@@ -132,7 +132,8 @@ def test_files_list_filters_by_modified_time_on_the_fake_clock(fake_google):
     fake_google.type(old, "Sheet1!A1", "sửa")          # a person edits: modifiedTime moves
     s = session_for(fake_google)
     q = f"'{folder}' in parents and modifiedTime > '{cutoff}'"
-    page = s.get(DRIVE, params={"q": q, "supportsAllDrives": True,
+    page = s.get(DRIVE, params={"q": q, "supportsAllDrives": True, "corpora": "drive",
+                                "driveId": fake_google.file(folder).drive_id,
                                 "includeItemsFromAllDrives": True}).json()
     assert sorted(f["id"] for f in page["files"]) == sorted([old, new])
 

@@ -108,7 +108,9 @@ def test_provisioning_costs_three_requests_per_commune_and_one_per_editor(office
     communes = len(office.registry.communes)
     editors = sum(len(c.editors) for c in office.registry.communes)
     assert fake.count("drive.files.list") == 1                      # one listing per run
-    assert fake.count() - 1 == 3 * communes + editors
+    # per run: which Shared Drive the folder is in (files.get), ids for the new workbooks
+    assert fake.count("drive.files.get") == 1 and fake.count("drive.files.generateIds") == 1
+    assert fake.count() - 3 == 3 * communes + editors
     assert fake.count("drive.files.create") == communes
     assert fake.count("sheets.spreadsheets.batchUpdate") == communes   # ONE batch each
     assert fake.count("drive.permissions.create") == editors
@@ -137,8 +139,9 @@ def test_provisioning_twice_changes_nothing_and_writes_nothing(office):
     assert not again.failures and not again.changed
     assert fake.count(SHEETS_WRITE) == 0
     assert fake.count(lambda r: r.api == "drive" and r.method != "GET") == 0
-    # reads: one folder listing, then spreadsheets.get + values.batchGet + permissions.list
-    assert fake.count() == 1 + 3 * len(office.registry.communes)
+    # reads: the folder's drive and listing, then spreadsheets.get + values.batchGet +
+    # permissions.list
+    assert fake.count() == 2 + 3 * len(office.registry.communes)
 
 
 def test_staff_see_dates_drop_downs_and_protected_headers(office):
@@ -173,7 +176,7 @@ def test_collect_reads_changed_workbooks_once_and_unchanged_ones_never(office):
     fake.reset_log()
     quiet = office.collect(office.fresh_store())
     assert quiet.count("unchanged") == 4
-    assert fake.count() == 1 and fake.count("drive.files.list") == 1
+    assert fake.count() == 2 and fake.count("drive.files.list") == 1    # + the folder's drive
     sid = office.locator("06040")
     fake.type(sid, f"'{DAILY}'!B3", "7", as_user="xa06040@example.gov.vn")
     office.later()
@@ -181,7 +184,7 @@ def test_collect_reads_changed_workbooks_once_and_unchanged_ones_never(office):
     one = office.collect(office.fresh_store())
     assert one.count("read") == 1 and one.new_versions == 1
     assert fake.count("sheets.spreadsheets.values.batchGet") == 1
-    assert fake.count("drive.files.list") == 1 and fake.count() == 2
+    assert fake.count("drive.files.list") == 1 and fake.count() == 3
 
 
 def test_a_workbook_edited_within_the_settle_margin_is_read_until_drive_settles(office):

@@ -294,7 +294,7 @@ def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monke
 def test_the_cutoff_sweep_reads_a_waiting_commune_whose_drive_stamp_lags(province):
     google = make_desk("gsheets", province)
     try:
-        google.fake.drive_lag = timedelta(minutes=10)    # files.list's modifiedTime lags
+        google.fake.list_lag = timedelta(minutes=10)    # files.list's modifiedTime lags
         assert google.run("provision", now="2026-11-20 08:00").exit_code == 0
         for code in ("06001", "06019", "06202"):
             google.type_row(code, DAILY, DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 09:00")

@@ -146,3 +146,25 @@ def test_a_matching_workbook_needs_no_change():
               grant_of(perm("user", "organizer", [member("organizer")],
                             emailAddress="bao-cao@lang-son.iam.gserviceaccount.com"))]
     assert plan([EDITOR], grants, OWN) == []
+
+
+@pytest.mark.parametrize("registry, listed", [
+    ("Xa.ThatKhe+baocao@gmail.com", "xathatkhe@gmail.com"),
+    ("xathatkhe@googlemail.com", "xa.that.khe@gmail.com"),
+    ("UBND.ThatKhe@LangSon.gov.vn", "ubnd.thatkhe@langson.gov.vn"),
+])
+def test_drive_s_address_for_the_same_account_matches_the_registry(registry, listed):
+    """Drive lists the account's address: a Gmail address written with other dots, case or a
+    +tag is the same account, and is not shared again (nor the listed one revoked)."""
+    writer = perm("user", "writer", [on_file("writer")], emailAddress=listed, id="p-1")
+    assert kinds([writer], editors=(registry,)) == []
+
+
+def test_a_workspace_alias_matches_the_account_drive_answered_with():
+    account = perm("user", "writer", [on_file("writer")], id="p-2",
+                   emailAddress="ubnd.thatkhe@langson.gov.vn")
+    alias = "thatkhe@langson.gov.vn"
+    assert [a.__class__.__name__ for a in plan([alias], [grant_of(account)], OWN)] == [
+        "ShareWith", "Revoke"]                        # no rule can tell an alias
+    assert plan([alias], [grant_of(account)], OWN,
+                {alias: "ubnd.thatkhe@langson.gov.vn"}) == []

@@ -108,6 +108,7 @@ def audit(registry, store, ledger, *, workbooks_dir: Path, fix: bool = False,
 def _google(registry, store, ledger, apply: bool, progress):
     own = store.own_accounts()
     known = ledger.workbooks()
+    aliases = ledger.email_aliases()
     findings: list[Finding] = []
     failures: list[tuple[str, str]] = []
     checked = 0
@@ -116,7 +117,8 @@ def _google(registry, store, ledger, apply: bool, progress):
         record = known.get(commune.code)
         try:
             locator = store.find(commune.code, record.locator if record else None)
-            problems = review(commune.editors, store.grants(locator), own) if locator else None
+            problems = (review(commune.editors, store.grants(locator), own, aliases)
+                        if locator else None)
         except WorkbookError as exc:
             failures.append((name, str(exc)))
             continue

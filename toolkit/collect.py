@@ -55,7 +55,7 @@ class CollectResult:
 
 def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
             campaign: tuple[date, date], always_read: tuple[str, ...] = (),
-            progress: Progress | None = None) -> CollectResult:
+            confirm: tuple[str, ...] = (), progress: Progress | None = None) -> CollectResult:
     """Read every changed workbook, and the workbooks of ``always_read`` communes first.
 
     ``campaign`` (first and last day) sets each report tab's period rows, which bound what is
@@ -64,7 +64,9 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     fetched soonest, and Drive's modifiedTime lags by minutes, so an unchanged stamp does not
     mean an unchanged workbook — they are read regardless. A store whose stamps are exact (a
     file's mtime) skips them when unchanged, like every other unchanged workbook: those cost
-    nothing.
+    nothing. The ``confirm`` communes (every commune, around a deadline) are not skipped on
+    the listing's word alone: an unchanged listed stamp is checked against the current one
+    (``store.current_stamps``), so a figure changed at 16:58 is not hidden past the cutoff.
     """
     for line in store.tidy():
         log.warning("collect: %s", line)
@@ -75,6 +77,11 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
     outcomes: list[CommuneOutcome] = []
     urgent = set(always_read)
     unskippable = set() if store.modified_time_is_proof else urgent
+    if not store.modified_time_is_proof:
+        doubtful = [located[c] for c in confirm if c in located and c not in unskippable
+                    and stamps.get(located[c]) is not None
+                    and stamps[located[c]] == known[c].last_modified]
+        stamps.update(store.current_stamps(doubtful) if doubtful else {})
     ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
     for commune in ordered:
         name = commune.display_name

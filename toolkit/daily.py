@@ -212,9 +212,11 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     """
     day = day or now.date()
     waiting = waiting_communes(workspace, day, now)
+    confirm = tuple(c.code for c in workspace.registry.communes) \
+        if near_a_deadline(workspace, day, now) else ()
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, campaign=workspace.campaign, always_read=waiting,
-                        progress=progress)
+                        confirm=confirm, progress=progress)
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)
@@ -236,6 +238,22 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     again = republish(workspace, now) if not any(r.published for r in rollups) else None
     return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen),
                        tuple(due_reports(workspace, day)[1]), again)
+
+
+def near_a_deadline(workspace, day: date, now: datetime) -> bool:
+    """Whether a due period's deadline is within ``settle_minutes`` of now — before it, or
+    after its cutoff (deadline + grace). Drive's listing may then still show a workbook as it
+    was before an edit made just ahead of the deadline, by a commune that had already reported
+    (a figure corrected at 16:58), so every unchanged stamp is confirmed with files.get: one
+    Drive request a commune, on the two or three sweeps of that span only."""
+    near = timedelta(minutes=workspace.config.google.settle_minutes)
+    for spec in due_reports(workspace, day)[0]:
+        if spec.period == "once":
+            continue
+        deadline = spec.deadline.for_key(key_for(spec.period, day))
+        if deadline - near <= now <= deadline + workspace.grace + near:
+            return True
+    return False
 
 
 def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:

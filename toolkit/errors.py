@@ -101,6 +101,15 @@ class WorkbookBusy(WorkbookError):
     given up untouched and is retried on the next run (deferred, not a failure)."""
 
 
+class SharingRefused(WorkbookError):
+    """Google refused to share a workbook with some editors; the workbook itself is made
+    (``locator``) and the others were shared."""
+
+    def __init__(self, message: str, locator: str):
+        super().__init__(message)
+        self.locator = locator
+
+
 class BusyError(ToolkitError):
     """Another run holds the province's lock; this run did nothing (exit code 1)."""
 

@@ -71,6 +71,11 @@ CREATE TABLE IF NOT EXISTS rollup_publications (
     error TEXT,                  -- why the last attempt to publish it failed
     PRIMARY KEY (spreadsheet_id, tab)
 );
+CREATE TABLE IF NOT EXISTS email_aliases (
+    address TEXT PRIMARY KEY,    -- a registry editor's address, canonical (sharing.py)
+    account TEXT NOT NULL,       -- the address Drive answered with when it was shared
+    seen_at TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS row_versions_key ON row_versions (report, commune_code, row_key, id);
 CREATE INDEX IF NOT EXISTS row_versions_period ON row_versions (report, period);
 """
@@ -226,6 +231,16 @@ class Ledger:
     def mark_modified(self, code: str, stamp: str | None) -> None:
         """Record a modification stamp the toolkit itself caused (e.g. writing Kiểm tra)."""
         self.db.execute("UPDATE workbooks SET last_modified=? WHERE commune_code=?", (stamp, code))
+
+    def email_aliases(self) -> dict[str, str]:
+        """Registry address → the account address Drive lists its permission under."""
+        return dict(self.db.execute("SELECT address, account FROM email_aliases"))
+
+    def remember_alias(self, address: str, account: str, now: datetime) -> None:
+        self.db.execute(
+            "INSERT INTO email_aliases (address, account, seen_at) VALUES (?,?,?) "
+            "ON CONFLICT(address) DO UPDATE SET account=excluded.account, "
+            "seen_at=excluded.seen_at", (address, account, to_utc_text(now)))
 
     # fetches -------------------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from toolkit.backends.base import (
     clashing,
     vietnamese,
 )
-from toolkit.errors import WorkbookBusy, WorkbookError
+from toolkit.errors import SharingRefused, WorkbookBusy, WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, STYLE, help_lines, tab_layout
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
@@ -58,7 +58,8 @@ class ProvisionResult:
 
 def plan_commune(commune, specs: list[ReportSpec], start, end,
                  state: WorkbookState | None, *, shares: bool = False,
-                 own: frozenset[str] = frozenset()) -> list[Action]:
+                 own: frozenset[str] = frozenset(),
+                 aliases: dict[str, str] | None = None) -> list[Action]:
     """What one commune's workbook needs; empty when it is complete.
 
     ``shares``: the store shares workbooks with the registry's editors (Google Sheets): they
@@ -97,7 +98,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
     if FEEDBACK_TAB not in existing:
         actions.append(AddFeedbackTab())
     if shares:
-        actions += sharing_plan(commune.editors, state.grants if state else (), own)
+        actions += sharing_plan(commune.editors, state.grants if state else (), own, aliases)
     return actions
 
 
@@ -126,13 +127,15 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
     failures: list[tuple[str, str]] = []
     own = store.own_accounts() if store.shares_with_editors else frozenset()
     deferred: list[tuple[str, str]] = []
+    aliases = ledger.email_aliases()
     for commune in registry.communes:
         record = known.get(commune.code)
         try:
             locator = store.find(commune.code, record.locator if record else None)
             state = store.inspect(locator) if locator else None
             actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
-                                   state, shares=store.shares_with_editors, own=own)
+                                   state, shares=store.shares_with_editors, own=own,
+                                   aliases=aliases)
             if actions and not dry_run:
                 locator = store.apply(locator, commune.code, actions, now)
             if locator and not dry_run:
@@ -142,9 +145,14 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
             deferred.append((commune.display_name, str(exc)))
             continue
         except WorkbookError as exc:
-            failures.append((commune.display_name, str(exc)))
+            if isinstance(exc, SharingRefused):     # the workbook is made: keep it, not a twin
+                ledger.remember_workbook(commune.code, exc.locator, store.kind, now,
+                                         locale=store.locale(exc.locator))
+            failures.append((commune.display_name, f"{commune.display_name}: {exc}"))
             continue
         plans.append(CommunePlan(commune.code, commune.display_name, locator, tuple(actions)))
         if progress:
             progress(commune.display_name)
+    for address, account in store.learned_aliases().items():
+        ledger.remember_alias(address, account, now)     # not shared again next time
     return ProvisionResult(tuple(plans), not dry_run, tuple(failures), tuple(deferred))

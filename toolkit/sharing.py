@@ -14,12 +14,15 @@ matching the registry, and running it again changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from toolkit.backends.base import Grant, MakeEditor, Revoke, ShareWith, SharingAction, role_rank
 
 WRITER = role_rank("writer")
+
+#: Gmail's domains: one account, whatever dots or +tag the address is written with.
+GMAIL = ("gmail.com", "googlemail.com")
 
 #: What is wrong, by kind; ``inherited`` ones cannot be fixed on the workbook.
 KINDS = ("link", "domain", "extra", "deleted", "missing", "weak", "expires")
@@ -38,18 +41,37 @@ class Problem:
     inherited: bool = False       # the access comes from above: ``grant.inherited_from``
 
 
-def review(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str]
-           ) -> list[Problem]:
-    """Every difference between a workbook's sharing and its commune's registry editors."""
-    wanted = [e.strip().lower() for e in editors if e.strip()]
-    ours = {e.lower() for e in own}
+def canonical_email(address: str) -> str:
+    """The account an address reaches, as Drive tells them apart: case never matters, and on
+    Gmail neither dots nor a +tag do (Xa.ThatKhe+bc@googlemail.com is xathatkhe@gmail.com).
+    Drive lists a permission under the account's address, not the one it was made with."""
+    local, _, domain = address.strip().lower().rpartition("@")
+    if domain in GMAIL and local:
+        return local.split("+", 1)[0].replace(".", "") + "@gmail.com"
+    return address.strip().lower()
+
+
+def review(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str],
+           aliases: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every difference between a workbook's sharing and its commune's registry editors.
+
+    ``aliases`` (a registry address → the account address Drive answered with when it was
+    shared, both canonical) lets an alias on a Workspace domain match its account's
+    permission, which no rule could tell."""
+    aliases = aliases or {}
+    wanted: dict[str, str] = {}
+    for e in editors:
+        if e.strip():
+            key = canonical_email(e)
+            wanted.setdefault(aliases.get(key, key), e.strip().lower())
+    ours = {canonical_email(e) for e in own}
     problems: list[Problem] = []
     seen: set[str] = set()
     for grant in grants:
         if grant.type in ("anyone", "domain"):
             problems += _link(grant)
             continue
-        email = grant.email.lower()
+        email = canonical_email(grant.email) if grant.email else ""
         seen.add(email)
         if (email and email in ours) or grant.direct_role == "owner":
             continue
@@ -57,23 +79,24 @@ def review(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str]
             problems += _editor(grant)
             continue
         kind = "deleted" if grant.deleted else "extra"
-        who = email or grant.id
+        who = grant.email.lower() or grant.id
         if grant.direct_role:
             problems.append(Problem(kind, who, grant.direct_role,
                                     Revoke(grant.id, who, _why(grant)), grant))
         if grant.inherited_role and not grant.member:
             problems.append(Problem(kind, who, grant.inherited_role, None, grant,
                                     inherited=True))
-    problems += [Problem("missing", e, "", ShareWith((e,))) for e in dict.fromkeys(wanted)
-                 if e not in seen]
+    problems += [Problem("missing", e, "", ShareWith((e,))) for key, e in wanted.items()
+                 if key not in seen]
     return problems
 
 
-def plan(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str]
-         ) -> list[SharingAction]:
+def plan(editors: Iterable[str], grants: Iterable[Grant], own: Iterable[str],
+         aliases: Mapping[str, str] | None = None) -> list[SharingAction]:
     """The changes that make a workbook's sharing match the registry: one ShareWith for every
     editor to add (in registry order), then one change per permission."""
-    actions = [p.action for p in review(editors, grants, own) if p.action is not None]
+    actions = [p.action for p in review(editors, grants, own, aliases)
+               if p.action is not None]
     shares = tuple(e for a in actions if isinstance(a, ShareWith) for e in a.emails)
     rest = [a for a in actions if not isinstance(a, ShareWith)]
     return ([ShareWith(shares)] if shares else []) + rest

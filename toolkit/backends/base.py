@@ -289,6 +289,14 @@ class WorkbookStore(Protocol):
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         """Cheap change detection for many workbooks at once (None: workbook gone)."""
 
+    def learned_aliases(self) -> dict[str, str]:
+        """Registry addresses this run shared with whose permission came back under another
+        address (an alias's account): canonical address → canonical account address."""
+
+    def current_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        """The same stamps as of now, for the few a lagging listing must not decide (one
+        request each on Google; the same as ``modified_stamps`` where stamps are exact)."""
+
     def not_found(self, locator: str) -> str:
         """What to tell a person when a workbook the ledger knows is not where it was: where
         it was expected, where it may be, and that provisioning would make a new empty one."""

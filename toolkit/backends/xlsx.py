@@ -191,6 +191,12 @@ class XlsxStore:
                 stamps[locator] = None
         return stamps
 
+    def learned_aliases(self) -> dict[str, str]:
+        return {}                                  # files are not shared with anyone
+
+    def current_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        return self.modified_stamps(locators)      # a file's mtime is never behind
+
     def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
         """Each report tab's window, read with openpyxl's streaming reader: what a commune
         pasted below it costs at most a capped scan. Formula cells come back as Formula, with

@@ -30,6 +30,8 @@ PERMISSION_FIELDS = ("nextPageToken,permissions(id,type,role,emailAddress,domain
 #: Drive's answer to removing inherited access on an item (renamed from the first, GAM 7.10.05).
 INHERITED_REASONS = frozenset({"cannotModifyInheritedTeamDrivePermission",
                                "cannotModifyInheritedPermission"})
+#: How many ids one files.generateIds asks for (at most 1,000); unused ones are let go.
+GENERATED_IDS = 100
 #: files.list's ``visibility``: link sharing for anyone or a domain, by link or by search.
 LINK_VISIBILITY = ("anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWithLink")
 
@@ -37,16 +39,19 @@ LINK_VISIBILITY = ("anyoneCanFind", "anyoneWithLink", "domainCanFind", "domainWi
 # -- bodies and queries ---------------------------------------------------------------------
 
 
-def create_file_body(title: str, folder_id: str | None) -> dict:
-    body = {"name": title, "mimeType": SPREADSHEET_MIME}
+def create_file_body(title: str, folder_id: str | None, file_id: str) -> dict:
+    """``file_id`` from files.generateIds: a lost answer is then settled by files.get."""
+    body = {"id": file_id, "name": title, "mimeType": SPREADSHEET_MIME}
     if folder_id:
         body["parents"] = [folder_id]
     return body
 
 
-def copy_file_body(title: str, folder_id: str | None) -> dict:
-    """files.copy never copies comments, so a template's review notes stay behind."""
-    body: dict = {"name": title}
+def copy_file_body(title: str, folder_id: str | None, file_id: str) -> dict:
+    """files.copy never copies comments, so a template's review notes stay behind; it takes
+    a generated id like files.create (Drive v3 reference, files.generateIds: "IDs which can
+    be provided in create or copy requests")."""
+    body: dict = {"id": file_id, "name": title}
     if folder_id:
         body["parents"] = [folder_id]
     return body
@@ -64,18 +69,53 @@ def drive_literal(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def files_query(folder_id: str | None, name: str | None = None) -> str:
+def files_query(folder_id: str | None) -> str:
     """Spreadsheets in the folder (or, without one, owned by the account), not in the bin."""
     terms = [f"mimeType = {drive_literal(SPREADSHEET_MIME)}", "trashed = false"]
     terms.append(f"{drive_literal(folder_id)} in parents" if folder_id else "'me' in owners")
-    if name is not None:
-        terms.append(f"name = {drive_literal(name)}")
     return " and ".join(terms)
 
 
 def _reason(exc: APIError) -> str:
     errors = exc.error.get("errors") if isinstance(exc.error, dict) else None
     return str((errors or [{}])[0].get("reason", "")) if isinstance(errors, list) else ""
+
+
+#: Drive's reasons for refusing to share with someone, and what the office can do about each.
+SHARING_REFUSALS = {
+    "shareOutNotPermitted": "tên miền của tỉnh chặn chia sẻ ra ngoài tổ chức: quản trị viên "
+    "Google Workspace vào Admin console → Ứng dụng → Google Workspace → Drive và Tài liệu → "
+    "Cài đặt chia sẻ, mục \"Tùy chọn chia sẻ\", cho phép chia sẻ ra ngoài tổ chức (hoặc chỉ "
+    "với tên miền của xã trong danh sách cho phép); hoặc ghi cho xã một địa chỉ thuộc tên miền "
+    "của tỉnh trong registry",
+    "shareOutNotPermittedToUser": "tên miền của tỉnh không cho chia sẻ với địa chỉ này: quản "
+    "trị viên vào Admin console → Ứng dụng → Google Workspace → Drive và Tài liệu → Cài đặt "
+    "chia sẻ, thêm tên miền của địa chỉ vào danh sách được phép",
+    "teamDriveTeamMembersOnlyRestriction": "bộ nhớ dùng chung (Shared Drive) chứa thư mục đang "
+    "đặt \"Chỉ thành viên\" (members only): người quản lý bộ nhớ đó mở Cài đặt bộ nhớ dùng chung, "
+    "bật \"Cho phép người không phải thành viên truy cập vào tệp\", hoặc thêm địa chỉ này làm "
+    "thành viên của bộ nhớ dùng chung",
+    "teamDriveDomainUsersOnlyRestriction": "bộ nhớ dùng chung (Shared Drive) chứa thư mục chỉ cho "
+    "người trong tổ chức truy cập: người quản lý bộ nhớ đó mở Cài đặt bộ nhớ dùng chung, bật "
+    "\"Cho phép người ngoài tổ chức truy cập vào tệp\" (Admin console → Ứng dụng → Google "
+    "Workspace → Drive và Tài liệu → Cài đặt chia sẻ → Bộ nhớ dùng chung phải cho phép việc đó)",
+    "cannotShareTeamDriveWithNonGoogleAccounts": "địa chỉ này không có tài khoản Google, và tệp "
+    "trong bộ nhớ dùng chung (Shared Drive) không chia sẻ được với địa chỉ như vậy: xã hãy tạo "
+    "tài khoản Google cho địa chỉ đó (accounts.google.com → Tạo tài khoản → dùng địa chỉ email "
+    "hiện có), hoặc ghi một địa chỉ Gmail của xã vào registry",
+    "invalidSharingRequest": "địa chỉ này không có tài khoản Google: đặt [google] "
+    "notify_editors = true trong toolkit.toml để Google gửi thư mời, hoặc ghi một địa chỉ có "
+    "tài khoản Google vào registry",
+}
+
+
+def share_refusal(locator: str, email: str, reason: str, exc: APIError) -> str:
+    """What to tell the office when Drive refuses to share a workbook with an editor."""
+    fix = SHARING_REFUSALS.get(reason) or (
+        "hãy kiểm tra địa chỉ trong registry; nếu địa chỉ không có tài khoản Google, đặt "
+        "[google] notify_editors = true trong toolkit.toml")
+    return (f"Google không cho chia sẻ bảng tính {locator} với {email} "
+            f"({reason or exc.code}: {exc.error.get('message', '')}) — {fix}")
 
 
 def link_shared_query(folder_id: str | None) -> str:
@@ -134,11 +174,31 @@ class Drive:
         self.notify = notify
         self._names: dict[str, str] | None = None
         self._own: frozenset[str] | None = None
+        self._corpus: dict | None = None
+        self._ids: list[str] = []
+
+    def corpus(self) -> dict:
+        """files.list's body of items for the folder: its Shared Drive (``corpora=drive``).
+
+        Drive's default corpus (``user``) leaves out Shared Drive items the account neither
+        made nor was given on the file itself — a workbook a second account created, one
+        moved in by hand — so collect would call it gone and provision would make another.
+        ONE files.get of the folder per run says which drive it is in."""
+        if self._corpus is None:
+            self._corpus = {}
+            if self.folder_id:
+                data = self.api.call(self.api.main, "get", f"{DRIVE_URL}/{self.folder_id}",
+                                     None, params={"supportsAllDrives": True,
+                                                   "fields": "id,driveId"})
+                if data.get("driveId"):
+                    self._corpus = {"corpora": "drive", "driveId": data["driveId"]}
+        return self._corpus
 
     def list(self, query: str, fields: str) -> tuple[list[dict], datetime | None]:
         """Every file matching ``query``, 1,000 a request; with the server's clock."""
         params = {"q": query, "fields": f"nextPageToken,files({fields})", "pageSize": 1000,
-                  "supportsAllDrives": True, "includeItemsFromAllDrives": True}
+                  "supportsAllDrives": True, "includeItemsFromAllDrives": True,
+                  **self.corpus()}
         files: list[dict] = []
         while True:
             response = self.api.send(self.api.main, "get", DRIVE_URL, None, params=params)
@@ -158,10 +218,6 @@ class Drive:
             self._names = {f["id"]: f.get("name", "") for f in files}
         return self._names
 
-    def named(self, name: str) -> str | None:
-        files, _ = self.list(files_query(self.folder_id, name), "id")
-        return files[0]["id"] if files else None
-
     def modified_time(self, file_id: str) -> str | None:
         """modifiedTime of a file outside the folder listing; None when gone or in the bin."""
         params = {"supportsAllDrives": True, "fields": "id,modifiedTime,trashed"}
@@ -172,42 +228,65 @@ class Drive:
             return None
         return None if data.get("trashed") else data.get("modifiedTime", "")
 
+    def new_id(self) -> str:
+        """An id for files.create/copy, from ONE files.generateIds per hundred workbooks."""
+        if not self._ids:
+            data = self.api.call(self.api.main, "get", f"{DRIVE_URL}/generateIds", None,
+                                 params={"count": GENERATED_IDS, "space": "drive",
+                                         "type": "files"})
+            self._ids = list(reversed(data.get("ids", [])))
+            if not self._ids:
+                raise WorkbookError("Google Drive không cấp mã tệp mới (files.generateIds "
+                                    "trả lời rỗng); hãy chạy lại `toolkit provision`")
+        return self._ids.pop()
+
     def create(self, name: str) -> str:
-        """files.create (or files.copy of the template) into the folder, never twice."""
+        """files.create (or files.copy of the template) into the folder, never twice.
+
+        The file gets an id chosen beforehand (files.generateIds), so when the answer is
+        lost, files.get of that id says whether it was made. Looking it up by name through
+        files.list would not: the search index lags new files by minutes, and a second
+        workbook of the same name would be made."""
+        file_id = self.new_id()
         if self.template_id:
             url = f"{DRIVE_URL}/{self.template_id}/copy"
-            body = copy_file_body(name, self.folder_id)
+            body = copy_file_body(name, self.folder_id, file_id)
         else:
-            url, body = DRIVE_URL, create_file_body(name, self.folder_id)
+            url, body = DRIVE_URL, create_file_body(name, self.folder_id, file_id)
         params = {"supportsAllDrives": True, "fields": "id,name"}
         for _ in range(3):
             try:
-                file_id = self.api.call(self.api.main, "post", url, None, params=params,
-                                        json=body, safe=False)["id"]
+                self.api.call(self.api.main, "post", url, None, params=params, json=body,
+                              safe=False, tolerate=(409,))
                 break
             except AmbiguousWriteError:
-                file_id = self.named(name)
-                if file_id:
+                if self.modified_time(file_id) is not None:
                     break
+            except APIError as exc:     # 409: a create whose answer was lost made it after all
+                if self.modified_time(file_id) is None:
+                    raise self.api.error(exc, None) from exc
+                break
         else:
-            raise WorkbookError(f"could not create '{name}': Google kept dropping the "
-                                "connection; it will be tried again on the next run")
+            raise WorkbookError(f"không tạo được bảng tính '{name}': Google liên tục ngắt "
+                                "kết nối; lần chạy `toolkit provision` sau sẽ thử lại")
         if self._names is not None:
             self._names[file_id] = name
         return file_id
 
-    def share(self, locator: str, email: str) -> None:
+    def share(self, locator: str, email: str) -> dict:
+        """permissions.create for one editor; Drive's answer (its ``emailAddress`` is the
+        account's primary address, which may differ from the one asked for)."""
         params = {"supportsAllDrives": True, "sendNotificationEmail": self.notify,
-                  "fields": "id"}
+                  "fields": "id,emailAddress"}
         try:
-            self.api.call(self.api.main, "post", f"{DRIVE_URL}/{locator}/permissions", locator,
-                          params=params, json=permission_body(email), tolerate=(400,))
+            return self.api.call(self.api.main, "post", f"{DRIVE_URL}/{locator}/permissions",
+                                 locator, params=params, json=permission_body(email),
+                                 tolerate=(400, 403))
         except APIError as exc:
-            raise WorkbookError(
-                f"spreadsheet {locator}: Google refused to share it with {email} "
-                f"({exc.error.get('message', exc.code)}); check the address in the registry, "
-                "or set [google] notify_editors = true for addresses without a Google account"
-            ) from exc
+            reason = _reason(exc)
+            if exc.code == 403 and reason not in SHARING_REFUSALS:
+                raise self.api.error(exc, locator) from exc
+            raise WorkbookError(share_refusal(locator, email, reason, exc)) from exc
 
     def permissions(self, locator: str) -> tuple[Grant, ...]:
         """Who has access and how: ONE permissions.list (100 a page; a commune workbook has
@@ -233,10 +312,10 @@ class Drive:
             if exc.code == 404:
                 return
             if _reason(exc) in INHERITED_REASONS:
-                raise WorkbookError(f"spreadsheet {locator}: {who} has access through a folder "
-                                    "above it, which Google does not let the spreadsheet take "
-                                    "away; remove it on that folder") from exc
-            raise WorkbookError(f"spreadsheet {locator}: Google refused to remove {who} "
+                raise WorkbookError(f"bảng tính {locator}: {who} có quyền qua một thư mục "
+                                    "phía trên, Google không cho gỡ quyền đó trên bảng tính; "
+                                    "hãy gỡ ở thư mục đó") from exc
+            raise WorkbookError(f"bảng tính {locator}: Google không cho gỡ quyền của {who} "
                                 f"({exc.error.get('message', exc.code)})") from exc
 
     def make_editor(self, locator: str, permission_id: str, email: str) -> None:
@@ -247,8 +326,8 @@ class Drive:
             self.api.call(self.api.main, "patch", url, locator, params=params,
                           json={"role": "writer"}, tolerate=(403,))
         except APIError as exc:
-            raise WorkbookError(f"spreadsheet {locator}: Google refused to make {email} an "
-                                f"editor ({exc.error.get('message', exc.code)})") from exc
+            raise WorkbookError(f"bảng tính {locator}: Google không cho đặt {email} làm người "
+                                f"chỉnh sửa ({exc.error.get('message', exc.code)})") from exc
 
     def own_emails(self) -> frozenset[str]:
         """The toolkit's own accounts; an OAuth user's address is asked of about.get once."""

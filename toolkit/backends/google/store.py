@@ -56,7 +56,7 @@ from toolkit.backends.google.api import PROPERTIES, GoogleApi
 from toolkit.backends.google.bodies import SheetInfo, quote_tab, sheet_id_for
 from toolkit.backends.google.drive import Drive, rfc3339
 from toolkit.backends.google.http import Account, connect
-from toolkit.errors import WorkbookError
+from toolkit.errors import SharingRefused, WorkbookError
 from toolkit.layout import (
     FEEDBACK_TAB,
     FIRST_DATA_ROW,
@@ -68,6 +68,7 @@ from toolkit.layout import (
     column_letter,
     period_key_of,
 )
+from toolkit.sharing import canonical_email
 
 OWNED_TABS = (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)
 
@@ -93,6 +94,8 @@ class GSheetsStore:
         self.settle = timedelta(minutes=google.settle_minutes)
         self._now = now
         self._stamps: dict[str, tuple[str, datetime | None]] = {}
+        self._listed_at: datetime | None = None      # the server's clock at the last listing
+        self._aliases: dict[str, str] = {}
         self._meta: dict[str, _Meta] = {}
         self._locales: dict[str, str] = {}
 
@@ -157,14 +160,30 @@ class GSheetsStore:
         return self.drive.own_emails()
 
     def change_sharing(self, locator: str, action: SharingAction) -> None:
-        """One sharing change, one request per person (permissions.create/delete/update)."""
+        """One sharing change, one request per person (permissions.create/delete/update).
+
+        A person Google refuses (a sharing policy, an address without a Google account) does
+        not keep the others from being shared with: every refusal is reported together."""
         if isinstance(action, ShareWith):
+            refused = []
             for email in action.emails:
-                self.drive.share(locator, email)
+                try:
+                    answer = self.drive.share(locator, email)
+                except WorkbookError as exc:
+                    refused.append(str(exc))
+                    continue
+                account = canonical_email(answer.get("emailAddress") or email)
+                if account != canonical_email(email):
+                    self._aliases[canonical_email(email)] = account
+            if refused:
+                raise SharingRefused("; ".join(refused), locator)
         elif isinstance(action, Revoke):
             self.drive.revoke(locator, action.permission_id, action.who)
         elif isinstance(action, MakeEditor):
             self.drive.make_editor(locator, action.permission_id, action.email)
+
+    def learned_aliases(self) -> dict[str, str]:
+        return dict(self._aliases)
 
     def locale(self, locator: str) -> str | None:
         return self._locales.get(locator)
@@ -186,10 +205,16 @@ class GSheetsStore:
             self.api.batch_update(locator, requests)
             if not meta.localized:
                 self._locales[locator] = LOCALE
+        self._meta.pop(locator, None)
+        refused: SharingRefused | None = None
         for action in actions:
             if isinstance(action, ShareWith | Revoke | MakeEditor):
-                self.change_sharing(locator, action)
-        self._meta.pop(locator, None)
+                try:
+                    self.change_sharing(locator, action)
+                except SharingRefused as exc:
+                    refused = exc           # the other changes are still made
+        if refused is not None:
+            raise refused
         return locator
 
     def _requests(self, meta: _Meta, actions: list[Action], *, settings: bool,
@@ -267,10 +292,21 @@ class GSheetsStore:
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         files, server_now = self.drive.folder_files("id,modifiedTime")
         now = self._now() if self._now else (server_now or datetime.now(UTC))
+        self._listed_at = now
         listed = {f["id"]: f.get("modifiedTime") for f in files}
         stamps: dict[str, str | None] = {}
         for locator in locators:
             modified = listed[locator] if locator in listed else self.drive.modified_time(locator)
+            stamps[locator] = None if modified is None else self._stamp(locator, modified, now)
+        return stamps
+
+    def current_stamps(self, locators: list[str]) -> dict[str, str | None]:
+        """ONE files.get each: Drive's files.list can show a workbook's previous modifiedTime
+        for minutes after an edit, files.get catches up within a second or so."""
+        now = self._now() if self._now else (self._listed_at or datetime.now(UTC))
+        stamps: dict[str, str | None] = {}
+        for locator in locators:
+            modified = self.drive.modified_time(locator)
             stamps[locator] = None if modified is None else self._stamp(locator, modified, now)
         return stamps
 

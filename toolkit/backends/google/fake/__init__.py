@@ -17,6 +17,11 @@ and drive it with the real clients::
 Other code paths: ``fake.install(session)`` routes any requests session (an AuthorizedSession's
 token refresh included) to the fake, ``fake.adapter`` is the transport to mount yourself, and
 ``with fake.patch_google_auth():`` routes every session created inside the block.
+Drive as a first real run meets it: ``fake.list_lag`` (files.list trails files.get: older
+modified times, new files missing), Shared Drive settings (``fake.drives[id].members_only``,
+``domain_users_only``, ``visitors``, ``domain``), ``fake.internal_only`` (domains that keep
+files inside: 400 shareOutNotPermitted), ``fake.aliases`` (alias → primary address, as
+permissions are stored) and ``fake.no_google_account``.
 ``fake.service_account_info()`` / ``fake.authorized_user_info()`` return key files the token
 endpoint accepts. Requests are validated against Google's discovery documents; answers and
 errors have Google's JSON shapes (checked against recorded Google traffic in

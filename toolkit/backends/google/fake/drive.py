@@ -31,7 +31,18 @@ class SharedDrive:
     id: str
     name: str
     members: dict[str, str] | None     # e-mail → role; None: everyone is an organizer
+<<<<<<< HEAD
     restrictions: dict[str, bool] = field(default_factory=dict)   # see rights.RESTRICTIONS
+=======
+    #: The drive's settings (restrictions): "Only members can access files" and "Allow
+    #: people outside the domain to access files" turned off.
+    members_only: bool = False
+    domain_users_only: bool = False
+    domain: str | None = None          # the organisation that owns the drive
+    #: Workspace's sharing with non-Google accounts (visitor sharing) for the drive's items;
+    #: off, such an address is refused even with a notification e-mail.
+    visitors: bool = True
+>>>>>>> p8-drive
 
 
 @dataclass
@@ -49,6 +60,7 @@ class DriveFile:
     writes: list[datetime] = field(default_factory=list)
     version: int = 1
     description: str | None = None
+    creator: str | None = None         # who made it: files.list's default corpus needs it
 
 
 def rfc3339(moment: datetime) -> str:
@@ -65,7 +77,7 @@ class FileView:
     def field(self, name: str):
         f = self.f
         return {"name": f.name, "mimeType": f.mime, "trashed": f.trashed,
-                "modifiedTime": self.fake.reported_modified(f), "createdTime": f.created,
+                "modifiedTime": self.fake.listed_modified(f), "createdTime": f.created,
                 "fullText": f.name, "description": f.description, "starred": False,
                 "sharedWithMe": f.owner not in (None, self.email) and f.drive_id is None,
                 "visibility": visibility(self.fake, f) if name == "visibility" else None}[name]
@@ -81,15 +93,21 @@ class FileView:
         return RANK.get(self.fake.role(f, who) or "", 0) >= RANK[need]
 
 
+<<<<<<< HEAD
 def resource(fake, f: DriveFile, email: str) -> dict:
     """The full File resource; responses are then cut to ``fields`` (or the default four)."""
     from .rights import capabilities
 
+=======
+def resource(fake, f: DriveFile, email: str, listed: bool = False) -> dict:
+    """The full File resource; responses are then cut to ``fields`` (or the default four).
+    ``listed``: as files.list shows it, from the search index (``list_lag``)."""
+>>>>>>> p8-drive
     out = {"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime,
            "parents": list(f.parents), "starred": False, "trashed": f.trashed,
            "explicitlyTrashed": f.trashed, "spaces": ["drive"], "version": str(f.version),
            "webViewLink": _link(f), "createdTime": rfc3339(f.created),
-           "modifiedTime": rfc3339(fake.reported_modified(f)),
+           "modifiedTime": rfc3339(fake.listed_modified(f) if listed else f.modified),
            "shared": bool(f.permissions), "ownedByMe": f.owner == email,
            "capabilities": capabilities(fake, f, email)}
     if f.description:
@@ -154,13 +172,42 @@ def _place(call, parents: list[str]) -> str | None:
     return drive_id
 
 
+def generate_ids(call) -> dict:
+    """files.generateIds: ids the caller may give files.create or files.copy, so a create
+    whose answer is lost can be looked up by id (files.get) rather than by a lagging search."""
+    count = int(call.q("count") or 10)
+    if not 1 <= count <= 1000:
+        raise drive_error(400, f"Invalid value '{count}'. Values must be within the range: "
+                               "[1, 1000]", "invalid", location="count")
+    space = call.q("space") or "drive"
+    ids = [call.fake.new_id(33) for _ in range(count)]
+    call.fake.generated.update(ids)
+    return {"kind": "drive#generatedIds", "space": space, "ids": ids}
+
+
+def _client_id(call, body: dict) -> str | None:
+    """The ``id`` a create or copy names: one generateIds handed out, not yet used."""
+    wanted = body.get("id")
+    if wanted is None:
+        return None
+    if wanted in call.fake.files:
+        raise drive_error(409, "A file already exists with the provided ID.", "duplicate",
+                          location="file.id", location_type="other")
+    if wanted not in call.fake.generated:
+        raise drive_error(400, "The provided file ID is not usable.", "fileIdNotUsable",
+                          location="file.id", location_type="other")
+    return wanted
+
+
 def files_create(call) -> dict:
     body = call.body or {}
     parents = body.get("parents") or []
     drive_id = _place(call, parents)
+    file_id = _client_id(call, body)
     mime = body.get("mimeType") or "application/octet-stream"
     f = call.fake.new_file(body.get("name") or "Untitled", mime, parents,
-                           owner=None if drive_id else call.principal.email, drive_id=drive_id)
+                           owner=None if drive_id else call.principal.email, drive_id=drive_id,
+                           creator=call.principal.email, file_id=file_id)
     f.description = body.get("description")
     if mime == SPREADSHEET:
         call.fake.new_spreadsheet(f.name, file=f)
@@ -172,8 +219,10 @@ def files_copy(call) -> dict:
     body = call.body or {}
     parents = body.get("parents") or [p for p in source.parents if p in call.fake.files]
     drive_id = _place(call, parents)
+    file_id = _client_id(call, body)
     f = call.fake.new_file(body.get("name") or f"Copy of {source.name}", source.mime, parents,
-                           owner=None if drive_id else call.principal.email, drive_id=drive_id)
+                           owner=None if drive_id else call.principal.email, drive_id=drive_id,
+                           creator=call.principal.email, file_id=file_id)
     if source.id in call.fake.spreadsheets:
         call.fake.copy_spreadsheet(source.id, f)
     return short(resource(call.fake, f, call.principal.email), call)
@@ -250,13 +299,32 @@ def _order(call):
     return keys
 
 
+#: files.list's bodies of items; ``user`` is the default.
+CORPORA = ("user", "domain", "drive", "allDrives")
+
+
+def _own_corpus(f: DriveFile, email: str) -> bool:
+    """Whether a Shared Drive item is in the caller's ``user`` corpus: "If a user has
+    permissions on a Shared Drive, the files inside it won't be retrieved unless the user has
+    created, opened, or shared the file" (Drive v3 reference, ``corpus=user``). Being a
+    member is not enough; made by the caller or shared with them on the file itself is."""
+    email = (email or "").lower()
+    return f.creator == email or any(
+        (p.get("emailAddress") or "").lower() == email for p in f.permissions)
+
+
 def files_list(call) -> dict:
     fake, email = call.fake, call.principal.email
     predicate = driveq.parse(call.q("q")) if call.q("q") else (lambda view: True)
     corpora = call.q("corpora") or "user"
     all_drives = call.flag("includeItemsFromAllDrives")
     drive_id = call.q("driveId")
-    if drive_id and (corpora != "drive" or not all_drives or not call.flag("supportsAllDrives")):
+    if corpora not in CORPORA:
+        raise drive_error(400, f"Invalid value '{corpora}' for parameter corpora.", "invalid",
+                          location="corpora")
+    if (drive_id or corpora == "drive") and (
+            corpora != "drive" or not drive_id or not all_drives
+            or not call.flag("supportsAllDrives")):
         raise drive_error(403, "The includeItemsFromAllDrives and supportsAllDrives parameters "
                                "must be set to true and corpora to 'drive' when driveId is "
                                "specified.", "teamDrivesParameterRequired")
@@ -266,21 +334,23 @@ def files_list(call) -> dict:
             continue
         if drive_id and f.drive_id != drive_id:
             continue
-        if fake.role(f, email) is None:
+        if corpora == "user" and f.drive_id and not _own_corpus(f, email):
+            continue
+        if fake.role(f, email) is None or not fake.indexed(f):
             continue
         if predicate(FileView(fake, f, email)):
             found.append(f)
     found.sort(key=lambda f: (f.created, f.id))
     for getter, desc in reversed(_order(call)):
-        found.sort(key=lambda f, g=getter: g(f, fake.reported_modified(f)), reverse=desc)
+        found.sort(key=lambda f, g=getter: g(f, fake.listed_modified(f)), reverse=desc)
     key = json.dumps([call.q("q"), call.q("orderBy"), corpora, drive_id, all_drives])
     chunk, nxt = _page(found, call, key, 100, 1000)
     out: dict = {"kind": "drive#fileList"}
     if nxt:
         out["nextPageToken"] = nxt
     out["incompleteSearch"] = False
-    out["files"] = [short(resource(fake, f, email), call) if not call.q("fields") else
-                    resource(fake, f, email) for f in chunk]
+    out["files"] = [short(resource(fake, f, email, listed=True), call) if not call.q("fields")
+                    else resource(fake, f, email, listed=True) for f in chunk]
     return out
 
 
@@ -332,6 +402,7 @@ def permissions_create(call) -> dict:
             raise drive_error(400, "The permission emailAddress field is required.",
                               "required", location="permission.emailAddress",
                               location_type="other")
+        _policy(call, f, email)
         notify = (call.q("sendNotificationEmail") or "true").lower() == "true"
         if not notify and email.lower() in call.fake.no_google_account:
             raise drive_error(400, "Bad Request. User message: \"You are trying to invite "
@@ -346,6 +417,7 @@ def permissions_create(call) -> dict:
         raise drive_error(403, "The transferOwnership parameter must be enabled when the "
                                "permission role is 'owner'.", "forbidden",
                           location="transferOwnership")
+    email = call.fake.aliases.get(email.lower(), email)     # stored under the primary address
     perm = new_permission(kind, role, email, body.get("domain") or "",
                           bool(body.get("allowFileDiscovery")), body.get("view"))
     if body.get("expirationTime"):
@@ -355,6 +427,35 @@ def permissions_create(call) -> dict:
                                   call.q("sendNotificationEmail")))
     out = dict(perm)
     return out if call.q("fields") else {k: out[k] for k in ("kind", "id", "type", "role")}
+
+
+def _policy(call, f: DriveFile, email: str) -> None:
+    """The organisation's and the Shared Drive's sharing settings, with Drive's reasons: a
+    domain that keeps files inside answers 400 shareOutNotPermitted (GAM 7.07.11 handles
+    "ERROR: 400: shareOutNotPermitted"); a Shared Drive refuses non-Google accounts,
+    non-members ("Only members can access files") and outsiders with 403s (reasons as GAM
+    lists them: cannotShareTeamDriveWithNonGoogleAccounts,
+    teamDriveTeamMembersOnlyRestriction, teamDriveDomainUsersOnlyRestriction)."""
+    fake, address = call.fake, email.lower()
+    target = address.rpartition("@")[2]
+    shared = fake.drives.get(f.drive_id) if f.drive_id else None
+    org = shared.domain if shared else (f.owner or "").rpartition("@")[2] or None
+    if org and org in fake.internal_only and target != org:
+        raise drive_error(400, "Bad Request. User message: \"Sharing outside of "
+                               f"{org} is not allowed.\"", "shareOutNotPermitted")
+    if shared is None:
+        return
+    if address in fake.no_google_account and not shared.visitors:
+        raise drive_error(403, "Shared drive items cannot be shared with non-Google "
+                               "accounts.", "cannotShareTeamDriveWithNonGoogleAccounts")
+    primary = fake.aliases.get(address, address)
+    if shared.members_only and primary not in (shared.members or {}):
+        raise drive_error(403, "Only shared drive members can be given access to items in "
+                               "this shared drive.", "teamDriveTeamMembersOnlyRestriction")
+    if shared.domain_users_only and shared.domain and target != shared.domain:
+        raise drive_error(403, "Only users in the shared drive's domain can be given access "
+                               "to items in this shared drive.",
+                          "teamDriveDomainUsersOnlyRestriction")
 
 
 def new_permission(kind: str, role: str, email: str = "", domain: str = "",

@@ -33,6 +33,7 @@ HANDLERS = {
     "sheets.spreadsheets.values.append": sheets_api.values_append,
     "drive.files.create": drive.files_create, "drive.files.copy": drive.files_copy,
     "drive.files.get": drive.files_get, "drive.files.list": drive.files_list,
+    "drive.files.generateIds": drive.generate_ids,
     "drive.files.update": drive.files_update, "drive.files.delete": drive.files_delete,
     "drive.permissions.create": drive.permissions_create,
     "drive.permissions.list": drive.permissions_list,
@@ -112,11 +113,24 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         self.quotas = Quotas()
         self.default_locale, self.default_time_zone = locale, time_zone
         self.no_google_account: set[str] = set()
+<<<<<<< HEAD
         self.drive_lag = timedelta(0)
         #: Time zone ids answered under another name, as Google answers CLDR's canonical one
         #: (set ``{"Asia/Ho_Chi_Minh": "Asia/Saigon"}`` to see what a client makes of it).
         self.time_zone_aliases: dict[str, str] = {}
+=======
+        #: How far files.list trails files.get (modified times, new files); see state.py.
+        self.list_lag = timedelta(0)
+>>>>>>> p8-drive
         self.sharing_log: list[tuple] = []
+        #: Ids files.generateIds handed out (files.create/copy accept only those).
+        self.generated: set[str] = set()
+        #: Workspace domains whose admin turned off sharing outside the organisation: a
+        #: file of theirs shared with another domain's address is 400 shareOutNotPermitted.
+        self.internal_only: set[str] = set()
+        #: Alias → primary address: Drive stores (and lists) a permission under the account's
+        #: primary address, whatever address it was created with.
+        self.aliases: dict[str, str] = {}
         self.apis = schema.apis()
         self._server: Server | None = None
         self._adapter: FakeGoogleAdapter | None = None

@@ -79,7 +79,8 @@ class PersonMixin:
             parent_file = self.files.get(parent) if parent else None
             drive_id = parent_file.drive_id if parent_file else None
             f = self.new_file(title, drive.SPREADSHEET, [parent] if parent else [],
-                              None if drive_id else (owner or self.default_owner), drive_id)
+                              None if drive_id else (owner or self.default_owner), drive_id,
+                              creator=owner or self.default_owner)
             self.new_spreadsheet(title, file=f, locale=locale,
                                  sheets=[{"title": t} for t in tabs] or None)
             return f.id

@@ -59,11 +59,15 @@ class StateMixin:
         return next((r for r, n in RANK.items() if n == best), None) if best else None
 
     def new_file(self, name: str, mime: str, parents: list[str], owner: str | None,
-                 drive_id: str | None = None) -> DriveFile:
+                 drive_id: str | None = None, *, creator: str | None = None,
+                 file_id: str | None = None) -> DriveFile:
+        """A file; ``file_id`` one that files.generateIds handed out (checked by the caller)."""
         now = self.now()
         length = 44 if mime == drive.SPREADSHEET else 33
-        f = DriveFile(self.new_id(length), name, mime, list(parents), now, now,
-                      owner.lower() if owner else None, drive_id, writes=[now])
+        maker = creator or owner
+        f = DriveFile(file_id or self.new_id(length), name, mime, list(parents), now, now,
+                      owner.lower() if owner else None, drive_id, writes=[now],
+                      creator=maker.lower() if maker else None)
         self.files[f.id] = f
         return f
 
@@ -111,13 +115,22 @@ class StateMixin:
         f.version += 1
         f.writes = (f.writes + [when])[-50:]
 
-    def reported_modified(self, f: DriveFile) -> datetime:
-        """modifiedTime as Drive reports it: with ``drive_lag``, an older write's time."""
-        if not self.drive_lag:
+    def listed_modified(self, f: DriveFile) -> datetime:
+        """modifiedTime as files.list shows it: with ``list_lag``, an older write's time.
+
+        Drive's search index trails the file: other clients see files.list report the
+        previous modifiedTime for up to about ten minutes after an edit, while files.get
+        catches up within a second (gspread's recorded files.get after a rename)."""
+        if not self.list_lag:
             return f.modified
-        cutoff = self.now() - self.drive_lag
+        cutoff = self.now() - self.list_lag
         older = [w for w in f.writes if w <= cutoff]
         return older[-1] if older else f.writes[0]
+
+    def indexed(self, f: DriveFile) -> bool:
+        """Whether files.list finds the file yet: a new file joins the index ``list_lag``
+        after it was made (files.get finds it at once)."""
+        return not self.list_lag or f.created <= self.now() - self.list_lag
 
     def open_spreadsheet(self, call, write: bool) -> Spreadsheet:
         sid = call.path["spreadsheetId"]
