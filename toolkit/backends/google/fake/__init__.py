@@ -18,8 +18,9 @@ Other code paths: ``fake.install(session)`` routes any requests session (an Auth
 token refresh included) to the fake, ``fake.adapter`` is the transport to mount yourself, and
 ``with fake.patch_google_auth():`` routes every session created inside the block.
 Drive as a first real run meets it: ``fake.list_lag`` (files.list trails files.get: older
-modified times, new files missing), Shared Drive settings (``fake.drives[id].members_only``,
-``domain_users_only``, ``visitors``, ``domain``), ``fake.internal_only`` (domains that keep
+modified times, new files missing), Shared Drive settings (``fake.restrict(id, ...)``, or
+``fake.drives[id].members_only``, ``domain_users_only``, ``visitors``, ``domain``),
+``fake.internal_only`` (domains that keep
 files inside: 400 shareOutNotPermitted), ``fake.aliases`` (alias → primary address, as
 permissions are stored) and ``fake.no_google_account``.
 ``fake.service_account_info()`` / ``fake.authorized_user_info()`` return key files the token

@@ -31,18 +31,30 @@ class SharedDrive:
     id: str
     name: str
     members: dict[str, str] | None     # e-mail → role; None: everyone is an organizer
-<<<<<<< HEAD
-    restrictions: dict[str, bool] = field(default_factory=dict)   # see rights.RESTRICTIONS
-=======
-    #: The drive's settings (restrictions): "Only members can access files" and "Allow
-    #: people outside the domain to access files" turned off.
-    members_only: bool = False
-    domain_users_only: bool = False
+    #: The drive's settings as drives.get reports them (see rights.RESTRICTIONS); sharing
+    #: enforces "Only members can access files" (driveMembersOnly) and "Allow people outside
+    #: the domain to access files" turned off (domainUsersOnly).
+    restrictions: dict[str, bool] = field(default_factory=dict)
     domain: str | None = None          # the organisation that owns the drive
     #: Workspace's sharing with non-Google accounts (visitor sharing) for the drive's items;
     #: off, such an address is refused even with a notification e-mail.
     visitors: bool = True
->>>>>>> p8-drive
+
+    @property
+    def members_only(self) -> bool:
+        return bool(self.restrictions.get("driveMembersOnly"))
+
+    @members_only.setter
+    def members_only(self, on: bool) -> None:
+        self.restrictions = {**self.restrictions, "driveMembersOnly": bool(on)}
+
+    @property
+    def domain_users_only(self) -> bool:
+        return bool(self.restrictions.get("domainUsersOnly"))
+
+    @domain_users_only.setter
+    def domain_users_only(self, on: bool) -> None:
+        self.restrictions = {**self.restrictions, "domainUsersOnly": bool(on)}
 
 
 @dataclass
@@ -93,16 +105,11 @@ class FileView:
         return RANK.get(self.fake.role(f, who) or "", 0) >= RANK[need]
 
 
-<<<<<<< HEAD
-def resource(fake, f: DriveFile, email: str) -> dict:
-    """The full File resource; responses are then cut to ``fields`` (or the default four)."""
-    from .rights import capabilities
-
-=======
 def resource(fake, f: DriveFile, email: str, listed: bool = False) -> dict:
     """The full File resource; responses are then cut to ``fields`` (or the default four).
     ``listed``: as files.list shows it, from the search index (``list_lag``)."""
->>>>>>> p8-drive
+    from .rights import capabilities
+
     out = {"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime,
            "parents": list(f.parents), "starred": False, "trashed": f.trashed,
            "explicitlyTrashed": f.trashed, "spaces": ["drive"], "version": str(f.version),

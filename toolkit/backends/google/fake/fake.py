@@ -113,15 +113,11 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         self.quotas = Quotas()
         self.default_locale, self.default_time_zone = locale, time_zone
         self.no_google_account: set[str] = set()
-<<<<<<< HEAD
-        self.drive_lag = timedelta(0)
+        #: How far files.list trails files.get (modified times, new files); see state.py.
+        self.list_lag = timedelta(0)
         #: Time zone ids answered under another name, as Google answers CLDR's canonical one
         #: (set ``{"Asia/Ho_Chi_Minh": "Asia/Saigon"}`` to see what a client makes of it).
         self.time_zone_aliases: dict[str, str] = {}
-=======
-        #: How far files.list trails files.get (modified times, new files); see state.py.
-        self.list_lag = timedelta(0)
->>>>>>> p8-drive
         self.sharing_log: list[tuple] = []
         #: Ids files.generateIds handed out (files.create/copy accept only those).
         self.generated: set[str] = set()
