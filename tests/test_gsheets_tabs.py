@@ -82,8 +82,8 @@ def test_a_tab_of_theirs_named_like_ours_fails_that_commune_only_in_plain_words(
     again = office.provision(office.fresh_store())
     name = office.registry.by_code()["06202"].display_name
     assert again.failures == ((name, (
-        "bảng tính đã có trang 'kiểm tra' của xã, trùng tên với trang 'Kiểm tra' mà công cụ "
-        "cần (Google Sheets và Excel không phân biệt chữ hoa, chữ thường trong tên trang); "
+        f"{name}: bảng tính đã có trang 'kiểm tra' của xã, trùng tên với trang 'Kiểm tra' mà "
+        "công cụ cần (Google Sheets và Excel không phân biệt chữ hoa, chữ thường trong tên trang); "
         "hãy đổi tên trang 'kiểm tra' (ví dụ thành 'kiểm tra (xã)') rồi chạy lại "
         "`toolkit provision`")
     ),)
