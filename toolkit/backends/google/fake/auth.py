@@ -5,6 +5,9 @@ The token endpoint checks a service account's JWT assertion the way Google does 
 signature against the key's public half, ``aud`` the token URI, a short ``iat``..``exp`` window —
 so ``google.oauth2.service_account.Credentials`` runs its real flow. ``authorized_user`` files
 (refresh tokens) work at the same endpoint.
+
+cryptography is imported only where a service account needs it: a person's ``authorized_user``
+token needs no RSA, so `toolkit demo --backend gsheets` runs without the [test] extra.
 """
 
 from __future__ import annotations
@@ -15,10 +18,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -67,6 +66,9 @@ def _unb64(text: str) -> bytes:
 
 
 def new_service_account(keys: Keys, email: str, project: str = "tinh-bao-cao") -> dict:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
@@ -136,6 +138,10 @@ def _verify_assertion(keys: Keys, assertion: str) -> Principal:
     found = keys.public.get(header.get("kid", ""))
     if found is None:
         raise ValueError("Invalid JWT Signature.")
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     email, public = found
     try:
         public.verify(signature, f"{head64}.{claims64}".encode(), padding.PKCS1v15(),
