@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from toolkit.archive import archive_tables  # noqa: E402
 from toolkit.backends.google.fake import FakeClock, FakeGoogle  # noqa: E402
-from toolkit.backends.google.http import Pacer  # noqa: E402
+from toolkit.backends.google.fake.traffic import Tally  # noqa: E402
+from toolkit.backends.google.http import DRIVE_PER_MINUTE, Pacer  # noqa: E402
 from toolkit.backends.google.rollup import SEPARATOR  # noqa: E402
 from toolkit.backends.google.store import open_gsheets  # noqa: E402
 from toolkit.collect import collect  # noqa: E402
@@ -47,7 +48,6 @@ from toolkit.templates import load_templates  # noqa: E402
 
 START = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)          # 08:00 in Vietnam
 PER_MINUTE = 60                                           # Google's default quota
-DRIVE_PER_MINUTE = 600                                    # our pacer's Drive rate
 
 
 def registry(n: int) -> Registry:
@@ -73,17 +73,10 @@ class Phase:
         fake = self.fake
         self.seconds = fake.clock.seconds() - self.started
         self.wall = time.perf_counter() - self.wall
-        self.total = fake.count()
-        self.reads = fake.count(lambda r: r.kind == "read")
-        self.writes = fake.count(lambda r: r.kind == "write")
-        self.drive = fake.count(lambda r: r.api == "drive")
-        self.throttled = fake.count(lambda r: r.status == 429)
-
-    @property
-    def floor(self) -> float:
-        """Seconds the quota alone forces: the slowest of the three buckets."""
-        return 60 * max(self.reads / PER_MINUTE, self.writes / PER_MINUTE,
-                        self.drive / DRIVE_PER_MINUTE)
+        tally = Tally.of(fake.requests)
+        self.total, self.reads, self.writes = tally.total, tally.reads, tally.writes
+        self.drive, self.throttled = tally.drive, tally.throttled
+        self.floor = tally.floor(PER_MINUTE, PER_MINUTE, DRIVE_PER_MINUTE)
 
     def line(self, paced: bool = True) -> str:
         shown = f"{self.seconds / 60:5.1f} min paced" if paced else "unpaced        "

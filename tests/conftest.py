@@ -187,8 +187,10 @@ def summary_table(rows) -> tuple[list, list[tuple]]:
 
 @pytest.fixture
 def fake_google():
-    """A started FakeGoogle (seeded, real-time clock), stopped after the test."""
+    """A started FakeGoogle (seeded, real-time clock), stopped after the test; it checks every
+    request against Google's discovery documents (the [test] extra installs them)."""
     fake = FakeGoogle(seed=1234)
+    assert fake.validating, "google-api-python-client is missing: pip install -e '.[test]'"
     fake.start()
     try:
         yield fake

@@ -8,18 +8,16 @@ entry). The end-to-end scenarios are written once against this interface and run
 
 from __future__ import annotations
 
-import json
 import os
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from conftest import run, type_row, workbook_of
-from toolkit.backends.google.fake import CellRejected, FakeClock, FakeGoogle
-from toolkit.backends.google.fake.values import serial
-from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, a1
+from toolkit.backends.google.fake import province as fake_province
+from toolkit.layout import TITLE_ROW
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ
 
@@ -102,28 +100,14 @@ class GoogleDesk:
 
     def __init__(self, config: Path, start: str = "2026-11-20 07:00"):
         self.config = config
-        self.fake = FakeGoogle(seed=2026, clock=FakeClock(vn(start), frozen=True),
-                               locale="vi_VN", time_zone="Asia/Ho_Chi_Minh").start()
+        self.fake = fake_province.vietnamese_google(vn(start))
+        assert self.fake.validating, "google-api-python-client is missing: pip install '.[test]'"
         self._routing = self.fake.patch_google_auth()
         self._routing.__enter__()
-        folder = self.fake.add_shared_drive_folder("Báo cáo xã Lạng Sơn")
-        rollup = self.fake.create_spreadsheet("Tổng hợp tỉnh Lạng Sơn", parent=folder)
-        key = config.parent / "google-key.json"
-        key.write_text(json.dumps(self.fake.service_account_info(
-            PROVINCE_ACCOUNT)), encoding="utf-8")
-        key.chmod(0o600)
-        self.rollup_id = rollup
-        text = config.read_text(encoding="utf-8").replace('kind = "xlsx"', 'kind = "gsheets"')
         # Quotas far above what a test sends: the pacer runs on the real clock.
-        text = text.replace("[paths]", f'''[google]
-credentials = "google-key.json"
-folder_id = "{folder}"
-rollup_spreadsheet_id = "{rollup}"
-reads_per_minute = 6000
-writes_per_minute = 6000
-
-[paths]''', 1)
-        config.write_text(text, encoding="utf-8")
+        made = fake_province.connect_province(
+            self.fake, config, self.fake.service_account_info(PROVINCE_ACCOUNT), per_minute=6000)
+        self.rollup_id = made.rollup_id
 
     def run(self, *args: str, now: str):
         self.fake.clock.set(vn(now))
@@ -141,21 +125,8 @@ writes_per_minute = 6000
 
         Returns the headers whose entry the sheet refused."""
         self.fake.clock.set(vn(at))
-        sid = self.spreadsheet_id(code)
-        rows = self.fake.values(sid, f"'{tab}'!A1:Z1000")
-        headers = {h: i for i, h in enumerate(rows[HEADER_ROW - 1]) if h}
-        wanted = serial(first_cell) if isinstance(first_cell, date) else first_cell
-        index = next((i for i, row in enumerate(rows[FIRST_DATA_ROW - 1:], FIRST_DATA_ROW - 1)
-                      if (row[0] if row else None) == wanted
-                      or (first_cell is None and not (row and row[0]))), len(rows))
-        refused = []
-        for header, value in values.items():
-            where = f"'{tab}'!{a1(index + 1, headers[header] + 1)}"
-            try:
-                self.fake.type(sid, where, value, as_user=f"xa{code}@example.gov.vn")
-            except CellRejected:
-                refused.append(header)
-        return refused
+        return fake_province.type_row(self.fake, self.spreadsheet_id(code), tab, first_cell,
+                                      values, as_user=f"xa{code}@example.gov.vn")
 
     def set_cells(self, code: str, tab: str, cells: dict[str, object], at: str) -> None:
         """Overwrite cells; headers and period cells are protected, so as the province account

@@ -569,17 +569,26 @@ def login(secrets, token, no_browser, config_path, now):
 @click.option("--days", default=3, show_default=True, type=click.IntRange(1, 31),
               help="Số ngày báo cáo mô phỏng.")
 @click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên của mô phỏng.")
+@click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx",
+              show_default=True,
+              help="xlsx: thư mục sổ Excel. gsheets: Google Sheets giả lập trên máy này "
+                   "(127.0.0.1), không cần tài khoản Google; in số yêu cầu Google của từng bước "
+                   "và thời gian tối thiểu theo hạn mức của Google.")
 @common
-def demo(folder, province, days, seed, config_path, now):
-    """Chạy thử cả quy trình trên thư mục .xlsx, với cán bộ xã mô phỏng.
+def demo(folder, province, days, seed, backend, config_path, now):
+    """Chạy thử cả quy trình với cán bộ xã mô phỏng, trên thư mục .xlsx hoặc trên Google Sheets
+    giả lập.
 
     \b
     Ví dụ:
       toolkit demo /tmp/demo --days 3
+      toolkit demo --backend gsheets
     """
     from toolkit.demo import run_demo
 
-    run_demo(Path(folder), province=province, days=days, seed=seed, now=now, echo=click.echo)
+    # Returned for callers in Python (main(..., standalone_mode=False)): the checked figures.
+    return run_demo(Path(folder), province=province, days=days, seed=seed, now=now,
+                    echo=click.echo, backend=backend)
 
 
 # printing --------------------------------------------------------------------------------------

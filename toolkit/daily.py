@@ -201,22 +201,27 @@ def republish(workspace, now: datetime) -> Publication | None:
 
 
 def run_daily(workspace, *, now: datetime, day: date | None = None,
-              progress: Progress | None = None) -> DailyResult:
+              progress: Progress | None = None, step: Progress | None = None) -> DailyResult:
     """One scheduled sweep, decided by the clock and the templates.
 
     Before a deadline it is an ordinary sweep; near and after the deadline, communes whose
     period is not yet reported are read first and whatever their Drive stamp says (the cutoff
     sweep), and each due report's as-of-deadline archive is written once — later sweeps only
     refresh the current picture. A commune that cannot be read or checked is named in the
-    failures and in the archives; the others are rolled up all the same.
+    failures and in the archives; the others are rolled up all the same. ``step`` is told
+    "collect", "validate" and "rollup" as each begins, so a caller can measure them (the
+    gsheets demo counts Google requests per step).
     """
+    mark = step or (lambda name: None)
     day = day or now.date()
+    mark("collect")
     waiting = waiting_communes(workspace, day, now)
     confirm = tuple(c.code for c in workspace.registry.communes) \
         if near_a_deadline(workspace, day, now) else ()
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, campaign=workspace.campaign, always_read=waiting,
                         confirm=confirm, progress=progress)
+    mark("validate")
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)
@@ -224,6 +229,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     read = collected.count("read")
     failed = {o.code: o.message.removeprefix(f"{o.name}: ") for o in collected.failures}
     failed.update(validated.failed)
+    mark("rollup")
     rollups, paths = rollup_reports(workspace, day, now=now, workbooks_read=read, read=known,
                                     failed=failed)
     frozen: list[Path] = []

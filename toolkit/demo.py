@@ -4,6 +4,10 @@ Builds a province from the official list, provisions the workbooks, then for eac
 lets commune staff type into their workbooks at realistic times — most before 17:00, some late,
 some never, a few typos — and runs ``daily`` at 15:00, 17:00 and 20:00 through the injected
 clock. It ends by checking that the archive's totals equal what the simulation typed.
+
+``backend="gsheets"`` plays the same days on Google Sheets without a Google account: the fake
+Google (``toolkit.backends.google.fake``) serves Sheets and Drive on 127.0.0.1 for the run, and
+each step says what it cost in requests (``toolkit.demo_google``).
 """
 
 from __future__ import annotations
@@ -11,16 +15,21 @@ from __future__ import annotations
 import random
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW
+from toolkit.parse import format_vn_number
 from toolkit.periods import VN_TZ
 
 DEMO_MARK = "# toolkit demo"
 SWEEPS = (time(15, 0), time(17, 0), time(20, 0))
+DAILY_TAB = "Báo cáo ngày"
+SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
+#: The figures the demo checks in the archive, by the header they are typed under.
+COUNTED = {SHOPS: "new_shops", ACCOUNTS: "new_accounts"}
 VILLAGE_NAMES = ("Nà Lầu", "Khuổi Phầy", "Bản Chắt", "Pác Lũng", "Nà Pàn", "Còn Nưa", "Làng Mới",
                  "Đồng Tâm", "Phai Xả", "Tân Hội", "Nà Slảng", "Bình An", "Kéo Coong", "Pò Mã")
 FAMILY = ("Nguyễn", "Hoàng", "Lương", "Vi", "Nông", "Lâm", "Hà", "Triệu", "Lộc", "Đinh")
@@ -35,7 +44,10 @@ class Entry:
     day: date
     at: datetime
     cells: dict[str, object]        # header → what the person typed
-    counted: dict[str, int]         # field → value a correct parser counts (typos excluded)
+    counted: dict[str, int]         # field → the row's value a correct parser counts after
+    #                                 this entry (typos excluded); fields it leaves alone absent
+    meant: dict[str, object] = field(default_factory=dict)   # header → the plain number a
+    #                                 slip stood for: what the person types when refused
 
 
 def type_into(path: Path, tab: str, period_cell_value, cells: dict[str, object],
@@ -76,8 +88,8 @@ def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, st
         shops, accounts = rng.randint(0, 25), rng.randint(0, 40)
         orders = rng.randint(0, 60)
         cells: dict[str, object] = {
-            "Số cửa hàng số mở mới": shops,
-            "Số tài khoản thanh toán điện tử mở mới": accounts,
+            SHOPS: shops,
+            ACCOUNTS: accounts,
             "Số hộ mới phát sinh giao dịch": rng.randint(0, 5),
             "Số đơn hàng": orders,
             "Sản lượng (kg)": round(orders * rng.uniform(1, 8), 1),
@@ -85,35 +97,38 @@ def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, st
             "Người báo cáo": commune.contact_name or "Cán bộ văn hoá xã",
         }
         counted = {"new_shops": shops, "new_accounts": accounts}
+        meant: dict[str, object] = {}
         slip = rng.random()
         if slip < 0.04:
-            cells["Số cửa hàng số mở mới"] = f"{shops}a"          # a typo: kept as an issue
-            counted["new_shops"] = 0
+            cells[SHOPS] = f"{shops}a"          # a typo: kept as an issue
+            counted["new_shops"], meant[SHOPS] = 0, shops
         elif slip < 0.08:
             typed = f"{accounts:,}".replace(",", ".") + " tài khoản"   # unit typed along
-            cells["Số tài khoản thanh toán điện tử mở mới"] = typed
+            cells[ACCOUNTS], meant[ACCOUNTS] = typed, accounts
         elif slip < 0.10:
-            cells["Doanh số (đồng)"] = f"{cells['Doanh số (đồng)']:,} đ".replace(",", ".")
+            revenue = cells["Doanh số (đồng)"]
+            cells["Doanh số (đồng)"] = f"{revenue:,} đ".replace(",", ".")
+            meant["Doanh số (đồng)"] = revenue
         elif slip < 0.12:
-            del cells["Số tài khoản thanh toán điện tử mở mới"]   # forgot a required field
+            del cells[ACCOUNTS]   # forgot a required field
             counted["new_accounts"] = 0
-        entries.append(Entry(commune.code, day, at, cells, counted))
+        entries.append(Entry(commune.code, day, at, cells, counted, meant))
         if profile == "punctual" and at.hour < 17 and rng.random() < 0.06:
             # Someone notices a mistake in the evening and corrects the day's figure: amended.
             fixed = at.replace(hour=rng.randint(18, 19), minute=rng.randint(0, 59))
-            correction = {"Số cửa hàng số mở mới": shops + 1}
-            counted_fix = {"new_shops": shops + 1 - counted["new_shops"], "new_accounts": 0}
-            entries.append(Entry(commune.code, day, fixed, correction, counted_fix))
+            entries.append(Entry(commune.code, day, fixed, {SHOPS: shops + 1},
+                                 {"new_shops": shops + 1}))
     return entries
 
 
 def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime,
-             echo: Callable[[str], None]) -> dict:
-    """Run the demo in ``folder``; returns the figures it checked."""
+             echo: Callable[[str], None], backend: str = "xlsx") -> dict:
+    """Run the demo in ``folder`` on ``backend`` ("xlsx" or "gsheets"); returns the figures it
+    checked (on gsheets also the fake Google, its request log and what each step cost)."""
     from toolkit.daily import run_daily
     from toolkit.provision import provision
     from toolkit.registry import load_registry
-    from toolkit.workspace import init_province, open_workspace
+    from toolkit.workspace import init_province
 
     _prepare(folder)
     first = now.date() - timedelta(days=days)
@@ -127,47 +142,115 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
     registry = load_registry(result.registry_path)
     profiles = {c.code: rng.choices(("punctual", "late", "silent", "erratic"),
                                     weights=(78, 10, 6, 6))[0] for c in registry.communes}
-    with open_workspace(result.config_path) as ws:
-        setup_at = datetime.combine(first, time(7, 30), VN_TZ)
-        planned = provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=setup_at)
-        echo(f"Đã tạo {len(planned.changed)} sổ báo cáo tại {ws.config.workbooks_dir}")
-        locators = {code: rec.locator for code, rec in ws.ledger.workbooks().items()}
-        typed_total = {"new_shops": 0, "new_accounts": 0}
-        last_day = first
-        for offset in range(days):
-            day = first + timedelta(days=offset)
-            last_day = day
-            pending = sorted(simulate_day(ws.registry, day, rng, profiles), key=lambda e: e.at)
-            for key in typed_total:
-                typed_total[key] += sum(e.counted[key] for e in pending)
-            for sweep in SWEEPS:
-                run_at = datetime.combine(day, sweep, VN_TZ)
-                while pending and pending[0].at <= run_at:
-                    entry = pending.pop(0)
-                    type_into(ws.store.path(locators[entry.code]), "Báo cáo ngày", entry.day,
-                              entry.cells, entry.at)
-                daily = run_daily(ws, now=run_at, day=day)
-                kts = next(r for r in daily.rollups if r.spec.key == "kts_daily")
-                province_row = kts.areas.iloc[-1]
-                echo(f"{day:%d/%m} {sweep:%H:%M} daily: đọc {daily.collected.count('read')} sổ, "
-                     f"đã báo cáo {province_row['reporting_rate']:.0%}, đúng hạn "
-                     f"{province_row['on_time_rate']:.0%}, "
-                     f"{int((daily.validated.issues['level'] == 'error').sum())} lỗi")
-        archive = next(p for p, r in zip(daily.archives, daily.rollups, strict=True)
-                       if r.spec.key == "kts_daily")
-        archived = _archive_totals(archive)
-    ok = all(archived[k] == typed_total[k] for k in typed_total)
-    echo("")
-    echo(f"Tệp lưu trữ: {archive}")
-    for key, label in (("new_shops", "cửa hàng số"), ("new_accounts",
-                                                       "tài khoản thanh toán điện tử")):
-        echo(f"  {label}: tệp lưu trữ {archived[key]:,}, đã nhập {typed_total[key]:,} "
-             f"{'✓' if archived[key] == typed_total[key] else '✗ KHÔNG KHỚP'}")
-    echo(f"Xem tình hình: toolkit status --config {result.config_path} --date {last_day} "
-         f"--now '{last_day} 20:00'")
-    if not ok:
+    setup_at = datetime.combine(first, time(7, 30), VN_TZ)
+    office = _office(backend, result.config_path, setup_at, seed)
+    try:
+        with office.open() as ws:
+            office.step("provision")
+            planned = provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger,
+                                now=setup_at)
+            for line in office.provisioned(ws, len(planned.changed)):
+                echo(line)
+            for line in office.cost():
+                echo(line)
+            locators = {code: rec.locator for code, rec in ws.ledger.workbooks().items()}
+            rows: dict[tuple[str, date], dict[str, int]] = {}
+            last_day = first
+            for offset in range(days):
+                day = first + timedelta(days=offset)
+                last_day = day
+                pending = sorted(simulate_day(ws.registry, day, rng, profiles),
+                                 key=lambda e: e.at)
+                for sweep in SWEEPS:
+                    run_at = datetime.combine(day, sweep, VN_TZ)
+                    while pending and pending[0].at <= run_at:
+                        entry = pending.pop(0)
+                        counted = office.type(ws, locators[entry.code], entry)
+                        rows.setdefault((entry.code, entry.day), {}).update(counted)
+                    office.at(run_at)
+                    daily = run_daily(ws, now=run_at, day=day, step=office.step)
+                    kts = next(r for r in daily.rollups if r.spec.key == "kts_daily")
+                    province_row = kts.areas.iloc[-1]
+                    echo(f"{day:%d/%m} {sweep:%H:%M} daily: đọc {daily.collected.count('read')} "
+                         f"sổ, đã báo cáo {province_row['reporting_rate']:.0%}, đúng hạn "
+                         f"{province_row['on_time_rate']:.0%}, "
+                         f"{int((daily.validated.issues['level'] == 'error').sum())} lỗi")
+                    for line in office.cost():
+                        echo(line)
+            archive = next(p for p, r in zip(daily.archives, daily.rollups, strict=True)
+                           if r.spec.key == "kts_daily")
+            archived = _archive_totals(archive)
+        typed_total = {key: sum(row.get(key, 0) for row in rows.values())
+                       for key in COUNTED.values()}
+        ok = archived == typed_total
+        echo("")
+        echo(f"Tệp lưu trữ: {archive}")
+        for key, label in (("new_shops", "cửa hàng số"), ("new_accounts",
+                                                           "tài khoản thanh toán điện tử")):
+            echo(f"  {label}: tệp lưu trữ {format_vn_number(archived[key])}, đã nhập "
+                 f"{format_vn_number(typed_total[key])} "
+                 f"{'✓' if archived[key] == typed_total[key] else '✗ KHÔNG KHỚP'}")
+        shown = office.summary(archived)
+        for line in shown.lines:
+            echo(line)
+        echo(f"Xem tình hình: toolkit status --config {result.config_path} --date {last_day} "
+             f"--now '{last_day} 20:00'")
+    finally:
+        office.close()
+    if not (ok and shown.ok):
         raise ToolkitError("tệp lưu trữ không khớp với số liệu mô phỏng đã nhập")
-    return {"archive": archive, "typed": typed_total, "archived": archived}
+    return {"archive": archive, "typed": typed_total, "archived": archived, **shown.data}
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a backend adds to the demo's last lines, whether it checked out, and its data."""
+
+    lines: list[str] = field(default_factory=list)
+    ok: bool = True
+    data: dict = field(default_factory=dict)
+
+
+class ExcelOffice:
+    """The embedded default: commune staff type into their .xlsx files and save them."""
+
+    def __init__(self, config_path: Path):
+        self.config_path = config_path
+
+    def open(self):
+        from toolkit.workspace import open_workspace
+
+        return open_workspace(self.config_path)
+
+    def provisioned(self, ws, count: int) -> list[str]:
+        return [f"Đã tạo {count} sổ báo cáo tại {ws.config.workbooks_dir}"]
+
+    def type(self, ws, locator: str, entry: Entry) -> dict[str, int]:
+        type_into(ws.store.path(locator), DAILY_TAB, entry.day, entry.cells, entry.at)
+        return entry.counted
+
+    def at(self, moment: datetime) -> None:
+        """A file's time is its save time: nothing to move."""
+
+    def step(self, name: str) -> None:
+        """Nothing to measure: a folder of files costs no requests."""
+
+    def cost(self) -> list[str]:
+        return []
+
+    def summary(self, archived: dict[str, int]) -> Shown:
+        return Shown()
+
+    def close(self) -> None:
+        pass
+
+
+def _office(backend: str, config_path: Path, start: datetime, seed: int):
+    if backend == "gsheets":
+        from toolkit.demo_google import GoogleOffice
+
+        return GoogleOffice(config_path, start, seed)
+    return ExcelOffice(config_path)
 
 
 def _prepare(folder: Path) -> None:
@@ -203,27 +286,39 @@ def _fill_registry(path: Path, rng: random.Random) -> None:
 
 
 def _archive_totals(path: Path) -> dict[str, int]:
-    """Read the province totals back from the archive, as a person opening it would see them:
-    the Toàn tỉnh row of Tổng hợp, which must be the sum of the communes below it."""
+    """The province totals of the archive, as a person opening it would see them."""
     from openpyxl import load_workbook
-
-    from toolkit.dashboard import TOTAL_LABEL
 
     book = load_workbook(path, read_only=True)
     rows = list(book["Tổng hợp"].iter_rows(values_only=True))
     book.close()
-    at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+    return province_totals(rows, f"{path.name}: trang Tổng hợp")
+
+
+def province_totals(rows: list, where: str) -> dict[str, int]:
+    """The Toàn tỉnh row of a Tổng hợp table (the archive's sheet, or the rollup
+    spreadsheet's tab), which must be the sum of the communes below it."""
+    from toolkit.dashboard import TOTAL_LABEL
+
+    rows = [tuple(r) + (None,) * 2 for r in rows]
+    at = next(i for i, r in enumerate(rows) if r[0] == "Mã xã")
     header, body = rows[at], rows[at + 1:]
     province = next(r for r in body if r[1] == TOTAL_LABEL)
-    wanted = {"new_shops": "Số cửa hàng số mở mới (lũy kế)",
-              "new_accounts": "Số tài khoản thanh toán điện tử mở mới (lũy kế)"}
+    wanted = {"new_shops": f"{SHOPS} (lũy kế)", "new_accounts": f"{ACCOUNTS} (lũy kế)"}
     totals = {}
     for key, name in wanted.items():
         column = header.index(name)
-        communes = sum(r[column] or 0 for r in body if r[0])
-        total = province[column] or 0
+        communes = sum(_cell(r, column) for r in body if r[0])
+        total = _cell(province, column)
         if total != communes:
-            raise ToolkitError(f"{path.name}: dòng {TOTAL_LABEL} của trang Tổng hợp ghi "
-                               f"{name} là {total:,}, nhưng cộng các xã được {communes:,}")
+            raise ToolkitError(f"{where}: dòng {TOTAL_LABEL} ghi {name} là "
+                               f"{format_vn_number(total)}, nhưng cộng các xã được "
+                               f"{format_vn_number(communes)}")
         totals[key] = int(total)
     return totals
+
+
+def _cell(row: tuple, column: int):
+    """A number cell of a table row; empty (or cut off, as Google leaves trailing blanks)
+    counts 0."""
+    return (row[column] if column < len(row) else None) or 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -85,12 +86,15 @@ class Workspace:
         self.close()
 
 
-def open_workspace(config_path: str | Path | None = None, template: str | None = None) -> Workspace:
+def open_workspace(config_path: str | Path | None = None, template: str | None = None, *,
+                   store_for: Callable[[Config], object] | None = None) -> Workspace:
+    """The checked workspace; ``store_for`` opens the store instead of ``[backend]`` alone
+    (the gsheets demo sends it to the fake Google, its pacer on the fake's clock)."""
     from toolkit.backends import open_store
     from toolkit.ledger import Ledger
 
     config, specs, registry = check_workspace(config_path, template)
-    store = open_store(config)
+    store = (store_for or open_store)(config)
     return Workspace(config, registry, specs, store, Ledger(config.ledger_path))
 
 

@@ -14,6 +14,9 @@ While the consent screen's publishing status is "Testing", only listed test user
 and every refresh token issued expires after 7 days: the refresh then answers ``invalid_grant``
 "Token has been expired or revoked." (developers.google.com/identity/protocols/oauth2
 #expiration).
+
+cryptography is imported only where a service account needs it: a person's ``authorized_user``
+token needs no RSA, so `toolkit demo --backend gsheets` runs without the [test] extra.
 """
 
 from __future__ import annotations
@@ -25,10 +28,6 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 TOKEN_URI = "https://oauth2.googleapis.com/token"
 JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
@@ -116,6 +115,9 @@ def _unb64(text: str) -> bytes:
 
 
 def new_service_account(keys: Keys, email: str, project: str = "tinh-bao-cao") -> dict:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
@@ -274,6 +276,10 @@ def _verify_assertion(keys: Keys, assertion: str) -> Principal:
     found = keys.public.get(header.get("kid", ""))
     if found is None:
         raise ValueError("Invalid JWT Signature.")
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     email, public, project = found
     try:
         public.verify(signature, f"{head64}.{claims64}".encode(), padding.PKCS1v15(),

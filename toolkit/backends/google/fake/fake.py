@@ -97,7 +97,7 @@ class FakeGoogle(StateMixin, person.PersonMixin):
     """Sheets v4 + Drive v3 for tests and benchmarks; see the package docstring for a tour."""
 
     def __init__(self, *, seed: int = 0, clock: FakeClock | None = None,
-                 locale: str = "en_US", time_zone: str = "Etc/GMT"):
+                 locale: str = "en_US", time_zone: str = "Etc/GMT", apis: dict | None = None):
         self.clock = clock or FakeClock()
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed + 1)
@@ -127,9 +127,15 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         #: Alias → primary address: Drive stores (and lists) a permission under the account's
         #: primary address, whatever address it was created with.
         self.aliases: dict[str, str] = {}
-        self.apis = schema.apis()
+        self.apis = apis or schema.apis()
         self._server: Server | None = None
         self._adapter: FakeGoogleAdapter | None = None
+
+    @property
+    def validating(self) -> bool:
+        """Whether requests are checked against Google's discovery documents (they are where
+        google-api-python-client is installed: always in the tests)."""
+        return all(api.validating for api in self.apis.values())
 
     # -- life cycle and transport -------------------------------------------------------------
 

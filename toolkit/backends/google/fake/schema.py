@@ -3,6 +3,10 @@
 The documents ship inside google-api-python-client; every request the fake answers is checked
 against them the way Google's front end checks it, so a body with a misspelt field fails here
 with the same 400 INVALID_ARGUMENT it would get from Google.
+
+That library is in the [test] extra only. Without it (a plain `pip install .` running
+`toolkit demo --backend gsheets`) the fake routes the methods it serves from its own table,
+``ROUTES``, and checks nothing: ``Api.validating`` says which it is.
 """
 
 from __future__ import annotations
@@ -25,6 +29,41 @@ BODY_FIELD = {"sheets.spreadsheets.values.update": "data",
               "sheets.spreadsheets.create": "spreadsheet"}
 #: Fields Drive accepts although v3's documents no longer list them (gspread sends withLink).
 DRIVE_TOLERATED = {"withLink"}
+#: method id → (HTTP method, path, simple-upload path) of every method the fake serves, as the
+#: discovery documents give them (``httpMethod``, ``flatPath``, ``mediaUpload``); routes when
+#: the documents are not installed. tests/test_fake_google_extras.py checks both agree.
+ROUTES: dict[str, tuple[str, str, str | None]] = {
+    "sheets.spreadsheets.create": ("POST", "v4/spreadsheets", None),
+    "sheets.spreadsheets.get": ("GET", "v4/spreadsheets/{spreadsheetId}", None),
+    "sheets.spreadsheets.batchUpdate": ("POST", "v4/spreadsheets/{spreadsheetId}:batchUpdate",
+                                        None),
+    "sheets.spreadsheets.values.get": ("GET", "v4/spreadsheets/{spreadsheetId}/values/{range}",
+                                       None),
+    "sheets.spreadsheets.values.batchGet": (
+        "GET", "v4/spreadsheets/{spreadsheetId}/values:batchGet", None),
+    "sheets.spreadsheets.values.update": (
+        "PUT", "v4/spreadsheets/{spreadsheetId}/values/{range}", None),
+    "sheets.spreadsheets.values.batchUpdate": (
+        "POST", "v4/spreadsheets/{spreadsheetId}/values:batchUpdate", None),
+    "sheets.spreadsheets.values.clear": (
+        "POST", "v4/spreadsheets/{spreadsheetId}/values/{range}:clear", None),
+    "sheets.spreadsheets.values.batchClear": (
+        "POST", "v4/spreadsheets/{spreadsheetId}/values:batchClear", None),
+    "sheets.spreadsheets.values.append": (
+        "POST", "v4/spreadsheets/{spreadsheetId}/values/{range}:append", None),
+    "drive.files.create": ("POST", "files", "/upload/drive/v3/files"),
+    "drive.files.copy": ("POST", "files/{fileId}/copy", None),
+    "drive.files.get": ("GET", "files/{fileId}", None),
+    "drive.files.list": ("GET", "files", None),
+    "drive.files.update": ("PATCH", "files/{fileId}", "/upload/drive/v3/files/{fileId}"),
+    "drive.files.delete": ("DELETE", "files/{fileId}", None),
+    "drive.permissions.create": ("POST", "files/{fileId}/permissions", None),
+    "drive.permissions.list": ("GET", "files/{fileId}/permissions", None),
+    "drive.permissions.delete": ("DELETE", "files/{fileId}/permissions/{permissionId}", None),
+    "drive.permissions.update": ("PATCH", "files/{fileId}/permissions/{permissionId}", None),
+    "drive.about.get": ("GET", "about", None),
+}
+PREFIXES = {"sheets": "/", "drive": "/drive/v3/"}
 
 
 def snake(name: str) -> str:
@@ -40,8 +79,8 @@ class Route:
 
 
 class Api:
-    def __init__(self, name: str, doc: dict, prefix: str):
-        self.name = name
+    def __init__(self, name: str, doc: dict, prefix: str, validating: bool = True):
+        self.name, self.validating = name, validating
         self.schemas = doc["schemas"]
         self.globals = doc["parameters"]
         self.methods: dict[str, dict] = {}
@@ -74,6 +113,8 @@ class Api:
     # -- query parameters ---------------------------------------------------------------------
 
     def check_query(self, method_id: str, query: dict[str, list[str]]) -> None:
+        if not self.validating:
+            return
         params = {**self.globals, **self.methods[method_id].get("parameters", {})}
         violations = []
         for name, values in query.items():
@@ -110,6 +151,8 @@ class Api:
     # -- request bodies -----------------------------------------------------------------------
 
     def check_body(self, method_id: str, body) -> None:
+        if not self.validating:
+            return
         method = self.methods[method_id]
         ref = method.get("request", {}).get("$ref")
         if ref is None:
@@ -186,6 +229,8 @@ class Api:
             paths = fields.parse(mask)
         except ValueError:
             paths = [(mask,)]
+        if not self.validating:
+            return paths
         ref = self.methods[method_id].get("response", {}).get("$ref")
         for path in paths:
             if ref and "*" not in path and self._field_schema(ref, path) is None:
@@ -276,9 +321,27 @@ def _scalar_problem(schema: dict, value) -> bool:
 
 @functools.cache
 def apis() -> dict[str, Api]:
-    import googleapiclient
-
+    """Sheets and Drive from Google's discovery documents, validating every request; where
+    google-api-python-client is not installed, ``own_apis()``."""
+    try:
+        import googleapiclient
+    except ImportError:
+        return own_apis()
     folder = Path(googleapiclient.__file__).parent / "discovery_cache" / "documents"
     sheets = json.loads((folder / "sheets.v4.json").read_text(encoding="utf-8"))
     drive = json.loads((folder / "drive.v3.json").read_text(encoding="utf-8"))
-    return {"sheets": Api("sheets", sheets, "/"), "drive": Api("drive", drive, "/drive/v3/")}
+    return {"sheets": Api("sheets", sheets, PREFIXES["sheets"]),
+            "drive": Api("drive", drive, PREFIXES["drive"])}
+
+
+def own_apis() -> dict[str, Api]:
+    """Sheets and Drive routed by ``ROUTES``, checking nothing."""
+    methods: dict[str, dict] = {name: {} for name in PREFIXES}
+    for method_id, (http, path, upload) in ROUTES.items():
+        method = {"id": method_id, "httpMethod": http, "path": path}
+        if upload:
+            method["mediaUpload"] = {"protocols": {"simple": {"path": upload}}}
+        methods[method_id.split(".")[0]][method_id] = method
+    return {name: Api(name, {"schemas": {}, "parameters": {},
+                             "resources": {"all": {"methods": methods[name]}}},
+                      PREFIXES[name], validating=False) for name in PREFIXES}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 
@@ -28,6 +28,35 @@ class RequestRecord:
         if self.api == "sheets":
             return "read" if self.method == "GET" else "write"
         return self.api or "unknown"
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a stretch of the request log cost, counted as Google's quotas count it."""
+
+    reads: int = 0
+    writes: int = 0
+    drive: int = 0
+    throttled: int = 0        # answered 429: over a quota
+
+    @classmethod
+    def of(cls, records: Iterable[RequestRecord]) -> Tally:
+        """The Sheets and Drive calls among ``records`` (token requests are not counted)."""
+        calls = [r for r in records if r.api in ("sheets", "drive")]
+        kinds = [r.kind for r in calls]
+        throttled = sum(1 for r in calls if r.status == 429)
+        return cls(kinds.count("read"), kinds.count("write"), kinds.count("drive"), throttled)
+
+    @property
+    def total(self) -> int:
+        return self.reads + self.writes + self.drive
+
+    def floor(self, reads_per_minute: float, writes_per_minute: float,
+              drive_per_minute: float) -> float:
+        """Seconds the quota alone forces: the slowest of the three buckets, which a pacer
+        fills side by side (requests ÷ quota rate)."""
+        return 60 * max(self.reads / reads_per_minute, self.writes / writes_per_minute,
+                        self.drive / drive_per_minute)
 
 
 Match = str | Callable[[RequestRecord], bool] | None
