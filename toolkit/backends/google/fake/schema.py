@@ -57,6 +57,8 @@ ROUTES: dict[str, tuple[str, str, str | None]] = {
     "drive.files.list": ("GET", "files", None),
     "drive.files.update": ("PATCH", "files/{fileId}", "/upload/drive/v3/files/{fileId}"),
     "drive.files.delete": ("DELETE", "files/{fileId}", None),
+    "drive.files.generateIds": ("GET", "files/generateIds", None),
+    "drive.drives.get": ("GET", "drives/{driveId}", None),
     "drive.permissions.create": ("POST", "files/{fileId}/permissions", None),
     "drive.permissions.list": ("GET", "files/{fileId}/permissions", None),
     "drive.permissions.delete": ("DELETE", "files/{fileId}/permissions/{permissionId}", None),
