@@ -197,7 +197,8 @@ def _restore(aside: Path, path: Path) -> str:
             return (f"{path.name}: sổ đã có bản lưu mới hơn; bản cũ được giữ lại tên "
                     f"'{kept.name}' — nếu trong đó có số liệu chưa có trong sổ, hãy chép sang "
                     f"'{path.name}' rồi xoá '{kept.name}'")
-    raise OSError(errno.EEXIST, "no free name to keep the workbook under", os.fspath(aside))
+    raise OSError(errno.EEXIST, f"{path.name}: đã có 99 bản '(bản giữ lại N)' của sổ; hãy chép "
+                  "số liệu cần giữ sang sổ rồi xoá các bản đó", os.fspath(aside))
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
