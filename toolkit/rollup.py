@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
@@ -106,8 +107,8 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"]
-    digest = hashlib.sha256("\n".join(used.astype(str)).encode()).hexdigest()
+    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"].to_numpy()
+    digest = hashlib.sha256(b"\n".join(np.asarray(used, dtype="S").tolist())).hexdigest()
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
                             campaign=campaign) if single else None

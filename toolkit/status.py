@@ -67,7 +67,8 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
     current = groups.last(np.ones(len(group), bool))
     at_cutoff = groups.last(before)
     cutoff_complete = (at_cutoff >= 0) & complete[at_cutoff]
-    content = np.where(blank, "", versions["content_hash"].to_numpy()[known])
+    content = versions["content_hash"].to_numpy()[known]    # str, or bytes (versions.py)
+    content[blank] = content.dtype.type()       # every cleared state is one content
     after = ~before
     on_time_content = content[at_cutoff][group[after]]
     changed = np.zeros(groups.count, bool)
