@@ -11,6 +11,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
@@ -106,8 +107,8 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"]
-    digest = hashlib.sha256("\n".join(used.astype(str)).encode()).hexdigest()
+    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"].to_numpy()
+    digest = hashlib.sha256(b"\n".join(np.asarray(used, dtype="S").tolist())).hexdigest()
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
                             campaign=campaign) if single else None
@@ -155,22 +156,51 @@ def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.D
 def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figures: list[str],
            by_district: bool) -> pd.DataFrame:
     """District and province totals; % targets over communes whose households are known."""
-    groups = list(communes.groupby("district", sort=True)) if by_district else []
+    # Each district's rows as positions into plain arrays: a national rollup has 664 old
+    # districts, too many for a pandas sub-frame each.
+    everyone = np.arange(len(communes))
+    groups = []
+    if by_district:
+        names = communes["district"].to_numpy(dtype=object)
+        order = np.argsort(names, kind="stable")
+        starts = np.flatnonzero(np.r_[True, names[order][1:] != names[order][:-1]]) \
+            if len(order) else np.zeros(0, np.int64)
+        groups = [(names[order[a]], rows) for a, rows in
+                  zip(starts, np.split(order, starts[1:]), strict=True)]
+    households = _summable(communes["households"])
+    known_of = (communes["households"].fillna(0) > 0).to_numpy()
+    columns = {c: _summable(communes[c]) for c in
+               [p + k for p in ("day_", "cum_") for k in figures]
+               + [f"cum_{t.numerator}" for t in spec.targets]}
     summary = status.summary.set_index("area")
     records = []
-    for name, group in groups + [(PROVINCE, communes)]:
+    for name, rows in groups + [(PROVINCE, everyone)]:
         area = name or UNKNOWN_DISTRICT
         row: dict = {"area": area}
         for prefix in ("day_", "cum_"):
             for key in figures:
-                row[prefix + key] = group[prefix + key].sum()
-        known = group[group["households"].fillna(0) > 0]
-        row["households"] = known["households"].sum()
+                row[prefix + key] = _total(columns[prefix + key], rows)
+        known = rows[known_of[rows]]
+        row["households"] = _total(households, known)
         for target in spec.targets:
-            numerator = known[f"cum_{target.numerator}"].sum()
+            numerator = _total(columns[f"cum_{target.numerator}"], known)
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
         counts = summary.loc[area] if area in summary.index else None
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
             row[column] = None if counts is None else counts[column]
         records.append(row)
     return pd.DataFrame.from_records(records)
+
+
+def _summable(column: pd.Series):
+    """A column as numpy when its values are numbers, for ``_total``; else as it is."""
+    return column.to_numpy() if column.dtype.kind in "biuf" else column
+
+
+def _total(values, rows: np.ndarray):
+    """``Series.sum()`` of ``rows``: NaN counted as 0 (skipna), summed in the same order."""
+    if isinstance(values, pd.Series):
+        return values.take(rows).sum()
+    if values.dtype.kind == "f":
+        return np.nansum(values[rows])
+    return values[rows].sum()

@@ -67,7 +67,8 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
     current = groups.last(np.ones(len(group), bool))
     at_cutoff = groups.last(before)
     cutoff_complete = (at_cutoff >= 0) & complete[at_cutoff]
-    content = np.where(blank, "", versions["content_hash"].to_numpy()[known])
+    content = versions["content_hash"].to_numpy()[known]    # str, or bytes (versions.py)
+    content[blank] = content.dtype.type()       # every cleared state is one content
     after = ~before
     on_time_content = content[at_cutoff][group[after]]
     changed = np.zeros(groups.count, bool)
@@ -212,17 +213,28 @@ def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: li
                            for p in periods], ignore_index=True)
     else:
         found = timeliness_table(spec, versions, periods, as_of=as_of, grace=grace)
-    grid = pd.MultiIndex.from_product([[c.code for c in registry.communes], periods],
-                                      names=KEYS).to_frame(index=False)
-    table = grid.merge(found, on=KEYS, how="left")
-    cutoff = table["period"].map({p: spec.deadline.for_key(p) + grace for p in periods})
-    waiting = pd.Series(as_of, index=table.index) < cutoff
-    nothing = table["status"].isna()
-    table.loc[nothing & waiting, "status"] = Status.PENDING.value
-    table.loc[nothing & ~waiting, "status"] = Status.MISSING.value
-    unexpected = ~table["period"].isin(expected_periods(spec, periods, campaign))
-    table.loc[unexpected, "status"] = Status.NOT_EXPECTED.value
-    table.loc[unexpected, "first_complete_at"] = None
+    # The commune × period grid in registry order, each cell found by arithmetic on the two
+    # positions: a national campaign is 1.2 million cells, too many to merge on text keys.
+    codes = pd.Index([c.code for c in registry.communes])
+    commune_of = codes.get_indexer(found["commune_code"])
+    period_of = pd.Index(periods).get_indexer(found["period"])
+    kept = (commune_of >= 0) & (period_of >= 0)
+    cell_of = np.full(len(codes) * len(periods), -1, np.int64)
+    cell_of[commune_of[kept] * len(periods) + period_of[kept]] = np.flatnonzero(kept)
+    table = found.drop(columns=KEYS).reindex(cell_of).reset_index(drop=True)
+    table.insert(0, "commune_code", np.repeat(codes.to_numpy(object), len(periods)))
+    table.insert(1, "period", np.tile(np.array(periods, dtype=object), len(codes)))
+    waiting = np.tile([as_of < spec.deadline.for_key(p) + grace for p in periods], len(codes))
+    expected = expected_periods(spec, periods, campaign)
+    unexpected = np.tile([p not in expected for p in periods], len(codes))
+    status = table["status"].to_numpy(dtype=object, na_value=None, copy=True)
+    nothing = cell_of < 0
+    status[nothing & waiting] = Status.PENDING.value
+    status[nothing & ~waiting] = Status.MISSING.value
+    status[unexpected] = Status.NOT_EXPECTED.value
+    table["status"] = status
+    if unexpected.any():
+        table.loc[unexpected, "first_complete_at"] = None
     return table
 
 

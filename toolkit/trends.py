@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
 from toolkit.layout import period_keys
@@ -52,16 +53,22 @@ def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
     windows = window_periods(spec, period, campaign)
     areas = sorted({c.district or UNKNOWN_DISTRICT for c in registry.communes}) \
         if registry.has_districts else []
-    flags = pd.DataFrame({"expected": table["status"] != Status.NOT_EXPECTED.value,
-                          "reported": table["status"].isin(REPORTED),
-                          "on_time": table["status"].isin(TIMELY)})
+    flags = _status_flags(table)
+    area_of, area_names = pd.factorize(table["area"])
+    area_at = pd.Index(area_names).get_indexer(areas)
+    period_of, period_names = pd.factorize(table["period"])
     records = []
     for window, keys in windows.items():
-        in_window = flags[table["period"].isin(keys).to_numpy()]
-        counts = in_window.groupby(table["area"]).sum().reindex(areas, fill_value=0)
-        counts.loc[PROVINCE] = in_window.sum()
+        in_window = np.isin(np.asarray(period_names, dtype=object), keys)[period_of]
+        counts = {area: [0, 0, 0] for area in areas + [PROVINCE]}
+        for column, flag in enumerate(flags.values()):
+            chosen = in_window & flag
+            by_area = np.bincount(area_of[chosen], minlength=len(area_names))
+            for area, at in zip(areas, area_at, strict=True):
+                counts[area][column] = int(by_area[at]) if at >= 0 else 0
+            counts[PROVINCE][column] = int(chosen.sum())
         for area in areas + [PROVINCE]:
-            expected, reported, timely = (int(n) for n in counts.loc[area])
+            expected, reported, timely = counts[area]
             records.append({
                 "area": area, "window": window, "window_label": WINDOWS[window],
                 "periods": len(keys), "expected": expected, "reported": reported,
@@ -93,12 +100,23 @@ def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, peri
             done = known.groupby("period")[target.numerator].sum().reindex(keys).fillna(0)
             series[f"pct_{target.key}"] = (done.cumsum() / households.sum()).to_numpy()
             series[f"goal_{target.key}"] = target.threshold
-    by_period = table["period"]
-    expected = (table["status"] != Status.NOT_EXPECTED.value).groupby(by_period).sum()
-    expected = expected.where(expected > 0)
-    series["reporting_rate"] = table["status"].isin(REPORTED).groupby(by_period).sum() / expected
-    series["on_time_rate"] = table["status"].isin(TIMELY).groupby(by_period).sum() / expected
+    period_of, period_names = pd.factorize(table["period"])
+    counts = {name: pd.Series(np.bincount(period_of[flag], minlength=len(period_names)),
+                              index=period_names) for name, flag in _status_flags(table).items()}
+    expected = counts["expected"].where(counts["expected"] > 0)
+    series["reporting_rate"] = counts["reported"] / expected
+    series["on_time_rate"] = counts["on_time"] / expected
     return series.reset_index()
+
+
+def _status_flags(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Which cells of a campaign status table are expected, reported, on time: judged once
+    per distinct status rather than once per cell (a national campaign is 1.2 M cells)."""
+    status_of, names = pd.factorize(table["status"])
+    names = np.asarray(names, dtype=object)
+    return {"expected": (names != Status.NOT_EXPECTED.value)[status_of],
+            "reported": np.isin(names, REPORTED)[status_of],
+            "on_time": np.isin(names, TIMELY)[status_of]}
 
 
 def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame, period: str,

@@ -1,18 +1,31 @@
-"""Row versions read back from SQLite as compact pandas columns.
+"""Row versions read back from SQLite as compact pandas columns, through a columnar cache.
 
-A national year is over a million versions. Read as Python objects (a dict of values per row,
-a string per code and timestamp) it took 3 GB; here the result is read in batches, each column
-is kept in its compact form as it arrives (integers and booleans as numpy arrays, timestamps
-as datetime64, repeated texts as one shared string object), and with a template's fields each
-value is extracted by SQLite's json_extract into a column of its own: numbers as float64 beside
-a flag saying whether the JSON held an integer, so ``frames.latest_rows`` can give each column
-exactly the type the values themselves would have.
+A national year is over a million versions. Read out of SQLite row by row it took half a
+minute: SQLite decodes every payload, Python builds some thirty objects per row and takes
+them apart again. So each column is kept in a compact stored form as it arrives — integers,
+booleans, numbers and instants as numpy arrays, content hashes as fixed-width bytes, and
+every repeated text (codes, periods, typed texts, problems) as integer codes into its
+distinct values — and with a template's fields each value is extracted by SQLite's
+json_extract into a column of its own: numbers as float64 beside a flag saying whether the
+JSON held an integer, so ``frames.latest_rows`` can give each column exactly the type the
+values themselves would have.
+
+That stored form is also what the cache beside the ledger holds (``<ledger>.columns/
+<report>.npz``, plain numpy arrays, no pickles). The ledger is append-only, so the cache is
+keyed on the last row version it holds (its id and content hash): a read loads the cache,
+appends the versions added since from SQLite, and rewrites the cache only when there were
+any. SQLite stays the ledger of record: a cache that is missing, unreadable, made for other
+fields or for another ledger is rebuilt from it, and one that cannot be written is skipped.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -26,6 +39,8 @@ NO_PROBLEMS: Mapping = MappingProxyType({})   # shared by the many rows without 
 BATCH = 10_000
 META = ["id", "commune_code", "period", "row_key", "sheet_row", "problems", "complete",
         "blank", "content_hash", "proven_at"]
+CACHE_FORMAT = 1
+log = logging.getLogger("toolkit")
 
 
 class _NotNumbers(Exception):
@@ -35,57 +50,85 @@ class _NotNumbers(Exception):
         self.key = key
 
 
+@dataclass
+class _Coded:
+    """A column of repeated values: ``uniques[codes]``, code -1 standing for None."""
+
+    codes: np.ndarray
+    uniques: list
+
+
 def read_versions(db, report: str, periods: Sequence[str] | None,
-                  fields: Sequence[str] | None, numeric: Collection[str]) -> pd.DataFrame:
-    numeric = {key for key in numeric if fields is not None and key in fields}
+                  fields: Sequence[str] | None, numeric: Collection[str],
+                  cache: Path | None = None) -> pd.DataFrame:
+    """Every stored version of ``report`` (of ``periods``), oldest first.
+
+    ``cache`` (a folder) is used for whole reports read by field; a read of a few periods
+    is an indexed query of a few thousand rows, cheaper than loading any cache.
+    """
+    wanted = sorted(key for key in numeric if fields is not None and key in fields)
+    if cache is not None and periods is None and fields is not None:
+        columns = _cached(db, report, list(fields), wanted, cache)
+    else:
+        columns, _ = _read_all(db, report, periods, fields, wanted)
+    return _frame(columns)
+
+
+def _read_all(db, report, periods, fields, numeric, after: int = 0):
+    """Stored columns from SQLite, and the numeric fields they hold as numbers."""
+    numeric = set(numeric)
     while True:
         try:
-            return _read(db, report, periods, fields, numeric)
+            return _read(db, report, periods, fields, numeric, after), sorted(numeric)
         except _NotNumbers as exc:      # rare: read that field as plain values instead
             numeric.discard(exc.key)
 
 
-def _read(db, report, periods, fields, numeric) -> pd.DataFrame:
+def _names(fields, numeric) -> list[str]:
+    names = list(META)
+    for key in (fields if fields is not None else []):
+        names.append(VALUE_PREFIX + key)
+        if key in numeric:
+            names.append(VALUE_PREFIX + key + INTEGER_SUFFIX)
+    if fields is None:
+        names.append("values")
+    return names
+
+
+def _read(db, report, periods, fields, numeric, after: int) -> dict[str, object]:
     selects = ["id", "commune_code", "period", "row_key", "sheet_row",
                "CASE WHEN problems = '{}' THEN NULL ELSE problems END", "complete", "blank",
                "content_hash", "proven_at"]
-    names = list(META)
     for key in (fields if fields is not None else []):
         path = "'$.\"" + key + "\"'"
         selects.append(f"json_extract(payload, {path})")
-        names.append(VALUE_PREFIX + key)
         if key in numeric:
             selects.append(f"CASE IFNULL(json_type(payload, {path}), 'null') WHEN 'integer' "
                            "THEN 1 WHEN 'real' THEN 0 WHEN 'null' THEN 0 ELSE 2 END")
-            names.append(VALUE_PREFIX + key + INTEGER_SUFFIX)
     if fields is None:
         selects.append("payload")
-        names.append("values")
+    names = _names(fields, numeric)
     # The whole report is read in id order straight off the table ("+report" keeps SQLite
     # from reading it through the (report, period) index and sorting a million rows).
     sql = f"SELECT {', '.join(selects)} FROM row_versions WHERE "
     params: list = [report]
     if periods is None:
-        sql += "+report=?"
+        sql += "+report=? AND id > ?"
+        params.append(after)
     else:
         sql += f"report=? AND period IN ({','.join('?' * len(periods))})"
         params += list(periods)
     parts: dict[str, list] = {name: [] for name in names}
-    seen: dict = {}
+    seen: dict[str, dict] = {name: {} for name in names}
     cursor = db.execute(sql + " ORDER BY id", params)
     while batch := cursor.fetchmany(BATCH):
         for name, values in zip(names, zip(*batch, strict=True), strict=True):
-            parts[name].append(_compact(name, values, seen, numeric))
-    if not parts["id"]:
-        return _empty(names)
-    frame = pd.DataFrame({name: _joined(name, parts.pop(name)) for name in META[:5]})
-    for name in names[5:]:
-        frame[name] = _joined(name, parts.pop(name))
-    return frame
+            parts[name].append(_compact(name, values, seen[name], numeric))
+    return {name: _joined(parts[name], seen[name]) for name in names}
 
 
 def _compact(name: str, values: tuple, seen: dict, numeric: Collection[str]):
-    """One batch of one column in the form it is kept in."""
+    """One batch of one column in its stored form (codes into ``seen`` for repeated values)."""
     if name in ("id", "sheet_row"):
         return np.array(values, dtype=np.int64)
     if name in ("complete", "blank"):
@@ -96,33 +139,54 @@ def _compact(name: str, values: tuple, seen: dict, numeric: Collection[str]):
             raise _NotNumbers(name.removeprefix(VALUE_PREFIX).removesuffix(INTEGER_SUFFIX))
         return kinds == 1
     if name == "proven_at":
-        return pd.to_datetime(values, format="ISO8601", utc=True).as_unit("us")
-    if name == "problems":
-        return [NO_PROBLEMS if p is None else json.loads(p) for p in values]
-    if name == "values":
-        return [json.loads(p) for p in values]
+        return pd.to_datetime(values, format="ISO8601", utc=True).as_unit("us").asi8
     if name == "content_hash":
-        return list(values)
+        return np.array(values, dtype="S")
     key = name.removeprefix(VALUE_PREFIX)
     if name != key and key in numeric:
         try:
             return np.array(values, dtype=float)
         except (TypeError, ValueError):
             raise _NotNumbers(key) from None
-    # Codes, periods and typed texts repeat: keep one string object per distinct text.
-    return [seen.setdefault(v, v) if isinstance(v, str) else v for v in values]
+    # 1, 1.0 and True are one dict key in Python, and three values in a cell.
+    return np.array([-1 if v is None else seen.setdefault((type(v), v), len(seen))
+                     for v in values], dtype=np.int32)
 
 
-def _joined(name: str, parts: list):
+def _joined(parts: list, seen: dict):
+    if parts and parts[0].dtype.kind == "S":
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+    if not parts or parts[0].dtype != np.int32:
+        return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+    return _Coded(np.concatenate(parts), [value for _, value in seen])
+
+
+def _frame(columns: dict[str, object]) -> pd.DataFrame:
+    """The versions frame of stored columns: the one shape every reader of it knows."""
+    names = list(columns)
+    if not len(columns["id"]):
+        return _empty(names)
+    frame = pd.DataFrame({name: _column(name, columns[name]) for name in META[:5]})
+    for name in names[5:]:
+        frame[name] = _column(name, columns[name])
+    return frame
+
+
+def _column(name: str, stored):
     if name == "proven_at":
-        micros = np.concatenate([p.asi8 for p in parts]).view("M8[us]")
-        return pd.DatetimeIndex(micros).tz_localize("UTC").tz_convert(VN_TZ)
-    if isinstance(parts[0], np.ndarray):
-        return np.concatenate(parts)
-    joined = [v for part in parts for v in part]
-    if name in ("commune_code", "period", "row_key", "content_hash"):
-        return joined
-    return pd.Series(joined, dtype=object)
+        return pd.DatetimeIndex(stored.view("M8[us]")).tz_localize("UTC").tz_convert(VN_TZ)
+    if isinstance(stored, np.ndarray):
+        return stored
+    uniques = stored.uniques
+    if name in ("problems", "values"):       # one decoded dict per distinct JSON text
+        uniques = [json.loads(text) for text in uniques]
+    empty = NO_PROBLEMS if name == "problems" else None
+    # Code -1 (None) takes the last element: the empty value appended here.
+    values = np.fromiter([*uniques, empty], dtype=object, count=len(uniques) + 1)
+    taken = values[stored.codes]
+    if name in ("commune_code", "period", "row_key"):
+        return taken
+    return pd.Series(taken, dtype=object)
 
 
 def _empty(names: list[str]) -> pd.DataFrame:
@@ -132,3 +196,86 @@ def _empty(names: list[str]) -> pd.DataFrame:
         frame[name] = [] if name in ("problems", "proven_at", "values") else \
             pd.Series([], dtype=bool if name in ("complete", "blank") else object)
     return frame
+
+
+# the cache ---------------------------------------------------------------------------------
+
+def _cached(db, report: str, fields: list[str], numeric: list[str], folder: Path) -> dict:
+    """The stored columns of a whole report: the cache, the versions added since, saved back."""
+    path = folder / f"{report}.npz"
+    asked = {"format": CACHE_FORMAT, "report": report, "fields": fields, "numeric": numeric}
+    columns, meta = _load(path, asked, db)
+    if columns is None:
+        columns, held = _read_all(db, report, None, fields, numeric)
+    else:
+        held = meta["held"]
+        try:
+            tail = _read(db, report, None, fields, set(held), meta["last_id"])
+        except _NotNumbers:            # a field's type changed since: start again
+            columns, held = _read_all(db, report, None, fields, numeric)
+        else:
+            if not len(tail["id"]):
+                return columns
+            columns = {name: _appended(columns[name], tail[name]) for name in columns}
+    if len(columns["id"]):
+        _save(path, columns, asked | {"held": held, "last_id": int(columns["id"][-1]),
+                                      "last_hash": columns["content_hash"][-1].decode()})
+    return columns
+
+
+def _appended(stored, tail):
+    if isinstance(stored, np.ndarray):
+        return np.concatenate([stored, tail])
+    code_of = {(type(v), v): i for i, v in enumerate(stored.uniques)}
+    uniques = list(stored.uniques)
+    for value in tail.uniques:
+        code_of.setdefault((type(value), value), len(uniques))
+        if len(uniques) < len(code_of):
+            uniques.append(value)
+    remap = np.array([code_of[(type(v), v)] for v in tail.uniques] + [-1], dtype=np.int32)
+    return _Coded(np.concatenate([stored.codes, remap[tail.codes]]), uniques)
+
+
+def _load(path: Path, asked: dict, db) -> tuple[dict | None, dict | None]:
+    """The cached columns and their description, or (None, None) when they cannot serve."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            meta = json.loads(str(stored["meta"]))
+            if any(meta.get(k) != v for k, v in asked.items()):
+                return None, None
+            found = db.execute("SELECT content_hash FROM row_versions WHERE id=? AND report=?",
+                               (meta["last_id"], asked["report"])).fetchone()
+            if found is None or found[0] != meta["last_hash"]:
+                return None, None                 # another ledger, or one rebuilt
+            columns = {}
+            for name in _names(asked["fields"], set(meta["held"])):
+                if name + "#codes" in stored.files:
+                    columns[name] = _Coded(stored[name + "#codes"],
+                                           json.loads(str(stored[name + "#uniques"])))
+                else:
+                    columns[name] = stored[name]
+            return columns, meta
+    except (OSError, ValueError, KeyError) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.warning("bộ đệm %s không đọc được (%s); đọc lại từ sổ cái", path, exc)
+        return None, None
+
+
+def _save(path: Path, columns: dict, meta: dict) -> None:
+    """Write the cache whole, then move it into place: readers see the old one or the new."""
+    arrays = {"meta": np.array(json.dumps(meta, ensure_ascii=False))}
+    for name, stored in columns.items():
+        if isinstance(stored, _Coded):
+            arrays[name + "#codes"] = stored.codes
+            arrays[name + "#uniques"] = np.array(json.dumps(stored.uniques, ensure_ascii=False))
+        else:
+            arrays[name] = stored
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(exist_ok=True)
+        with open(temporary, "wb") as out:
+            np.savez(out, **arrays)
+        os.replace(temporary, path)
+    except OSError as exc:              # read-only folder, full disk, a reader on Windows
+        log.warning("không ghi được bộ đệm %s (%s); lần sau đọc lại từ sổ cái", path, exc)
+        temporary.unlink(missing_ok=True)
