@@ -133,7 +133,7 @@ def test_status_json_equals_the_library_result(province):
 @pytest.mark.parametrize("args, message", [
     (["collect"], "không có tệp cấu hình tại"),
     (["status", "--date", "31/02/2026"], "không phải một ngày"),
-    (["rollup", "--as-of", "yesterday"], "Invalid value for '--as-of'"),
+    (["rollup", "--as-of", "yesterday"], "giá trị của '--as-of' không hợp lệ"),
     (["collect", "--now", "tomorrow"], "hãy viết 2026-11-23 17:00 hoặc 23/11/2026 17:00"),
 ])
 def test_usage_and_config_errors_exit_2(tmp_path, monkeypatch, args, message):

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from toolkit import console, render
+from toolkit.cli_vi import Group
 from toolkit.errors import BusyError, ToolkitError
 from toolkit.redact import RedactingFormatter, format_exception, redact
 
@@ -27,7 +28,7 @@ LOCK_WAIT_SECONDS = 600
 def common(func):
     """--config, --now and --verbose on every command; ToolkitError → 'Lỗi: …', exit 2."""
 
-    @click.option("--config", "config_path", type=click.Path(dir_okay=True),
+    @click.option("--config", "config_path", type=click.Path(dir_okay=True), metavar="TỆP",
                   help="Tệp toolkit.toml (hoặc thư mục chứa nó). Mặc định: $TOOLKIT_CONFIG "
                        "hoặc ./toolkit.toml")
     @click.option("--now", "now_text", metavar="'NGÀY GIỜ'",
@@ -43,7 +44,7 @@ def common(func):
         try:
             now = parse_now(now_text)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--now") from None
+            raise click.BadParameter(str(exc), param_hint="'--now'") from None
         shown = _tracebacks_on_stderr() if verbose else None
         try:
             return func(*args, config_path=config_path, now=now, **kwargs)
@@ -71,7 +72,7 @@ def _tracebacks_on_stderr() -> logging.Handler:
 
 
 def day_option(func):
-    return click.option("--date", "day", metavar="DATE",
+    return click.option("--date", "day", metavar="NGÀY",
                         help="Ngày báo cáo (01/12/2026 hoặc 2026-12-01). Mặc định: hôm nay.")(func)
 
 
@@ -83,7 +84,7 @@ def _day(text: str | None, now: datetime):
     try:
         return parse_date(text)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--date") from None
+        raise click.BadParameter(str(exc), param_hint="'--date'") from None
 
 
 def _workspace(config_path, template: str | None = None):
@@ -130,7 +131,7 @@ def say(text: str = "", err: bool = False) -> None:
 
 def wait_option(func):
     return click.option("--wait", "wait_seconds", type=click.FloatRange(0),
-                        default=LOCK_WAIT_SECONDS, show_default=True, metavar="SECONDS",
+                        default=LOCK_WAIT_SECONDS, show_default=True, metavar="GIÂY",
                         help="Chờ bao lâu (giây) nếu một lần chạy khác đang giữ khoá của tỉnh."
                         )(func)
 
@@ -154,13 +155,20 @@ def progress(label: str, total: int):
     yield tick
 
 
-@click.group()
-@click.version_option(package_name="commune-report-toolkit")
+@click.group(cls=Group)
+@click.version_option(package_name="commune-report-toolkit", help="Hiện phiên bản rồi thoát.",
+                      message="%(prog)s, phiên bản %(version)s")
 def main():
     """Báo cáo của các xã, phường cho đợt chuyển đổi số của tỉnh.
 
     Các xã nhập số liệu vào sổ báo cáo của mình trước 17 giờ; các lệnh dưới đây tạo sổ cho
     từng xã, thu thập và kiểm tra số liệu, lập bảng tổng hợp của tỉnh và tệp lưu trữ.
+    Mỗi lệnh có hướng dẫn riêng: toolkit <lệnh> --help.
+
+    \b
+    Ví dụ:
+      toolkit demo /tmp/demo
+      toolkit daily --config lang-son/toolkit.toml
     """
     console.prepare_all()
     sys.excepthook = _redacted_excepthook
@@ -172,8 +180,8 @@ def _redacted_excepthook(kind, exc, tb) -> None:
 
 
 @main.command()
-@click.argument("folder", type=click.Path(file_okay=False))
-@click.option("--province", required=True, help="Tên tỉnh, có dấu hoặc không dấu.")
+@click.argument("folder", type=click.Path(file_okay=False), metavar="THƯ_MỤC")
+@click.option("--province", required=True, metavar="TÊN", help="Tên tỉnh, có dấu hoặc không dấu.")
 @click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx",
               show_default=True, help="xlsx: thư mục sổ Excel; gsheets: Google Sheets.")
 @common
@@ -199,7 +207,7 @@ def init(folder, province, backend, config_path, now):
 
 
 @main.command()
-@click.option("--template", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
+@click.option("--template", metavar="MẪU", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
 @click.option("--dry-run", is_flag=True, help="In những gì sẽ tạo; không thay đổi gì.")
 @wait_option
 @common
@@ -270,7 +278,7 @@ def validate(day, wait_seconds, config_path, now):
 
 @main.command()
 @day_option
-@click.option("--template", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
+@click.option("--template", metavar="MẪU", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
 @click.option("--as-of", "as_of", type=click.Choice(["deadline", "now"]), default="now",
               show_default=True, help="deadline: số liệu tại giờ hạn; now: đến hiện tại, kể "
               "cả số liệu nhập muộn.")
@@ -305,14 +313,14 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
 
 def output_option(func):
     return click.option("--output", "output", type=click.Path(dir_okay=False), default=None,
-                        metavar="FILE.xlsx",
+                        metavar="TỆP.xlsx",
                         help="Cũng ghi bảng ra tệp Excel này (mã xã, số điện thoại giữ "
                              "nguyên dạng chữ, không mất số 0 ở đầu).")(func)
 
 
 @main.command()
 @day_option
-@click.option("--template", default=None,
+@click.option("--template", default=None, metavar="MẪU",
               help="Chỉ mẫu báo cáo này, đủ mọi xã. Mặc định: mọi mẫu; báo cáo chưa đến hạn "
                    "gọn trong một dòng.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
@@ -407,7 +415,7 @@ def daily(day, wait_seconds, config_path, now):
 
 @main.command()
 @day_option
-@click.option("--template", default="kts_daily", show_default=True,
+@click.option("--template", default="kts_daily", show_default=True, metavar="MẪU",
               help="Mẫu báo cáo cần nhắc.")
 @click.option("--email", is_flag=True,
               help="Gửi thêm email cho người nhập liệu của từng xã, qua mục [smtp] trong "
@@ -527,13 +535,19 @@ def doctor(config_path, now):
 
 @main.group()
 def auth():
-    """Đăng nhập Google bằng tài khoản cá nhân (cho cơ quan không có Drive dùng chung)."""
+    """Đăng nhập Google bằng tài khoản cá nhân (cho cơ quan không có Drive dùng chung).
+
+    \b
+    Ví dụ:
+      toolkit auth login --client-secrets client_secret.json
+    """
 
 
 @auth.command()
 @click.option("--client-secrets", "secrets", required=True, type=click.Path(dir_okay=False),
+              metavar="TỆP.json",
               help="Tệp JSON của OAuth client (loại Desktop app) tải từ Google Cloud console.")
-@click.option("--token", "token", type=click.Path(dir_okay=False), default=None,
+@click.option("--token", "token", type=click.Path(dir_okay=False), default=None, metavar="TỆP",
               help="Nơi lưu phiên đăng nhập. Mặc định: authorized_user.json cạnh "
                    "toolkit.toml.")
 @click.option("--no-browser", is_flag=True, help="In địa chỉ ra thay vì mở trình duyệt.")
@@ -564,11 +578,13 @@ def login(secrets, token, no_browser, config_path, now):
 
 @main.command()
 @click.argument("folder", required=False, default="toolkit-demo",
-                type=click.Path(file_okay=False))
-@click.option("--province", default="Lạng Sơn", show_default=True, help="Tên tỉnh.")
-@click.option("--days", default=3, show_default=True, type=click.IntRange(1, 31),
+                type=click.Path(file_okay=False), metavar="[THƯ_MỤC]")
+@click.option("--province", default="Lạng Sơn", show_default=True, metavar="TÊN",
+              help="Tên tỉnh.")
+@click.option("--days", default=3, show_default=True, type=click.IntRange(1, 31), metavar="SỐ",
               help="Số ngày báo cáo mô phỏng.")
-@click.option("--seed", default=2026, show_default=True, help="Hạt giống ngẫu nhiên của mô phỏng.")
+@click.option("--seed", default=2026, show_default=True, metavar="SỐ",
+              help="Hạt giống ngẫu nhiên của mô phỏng.")
 @click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx",
               show_default=True,
               help="xlsx: thư mục sổ Excel. gsheets: Google Sheets giả lập trên máy này "
