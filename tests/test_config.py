@@ -1,4 +1,5 @@
 import re
+import tomllib
 from datetime import date
 
 import pytest
@@ -47,6 +48,18 @@ def test_rendered_config_loads_back(tmp_path):
     assert config.workbooks_dir == root / "workbooks"
     assert config.ledger_path == root / "ledger.sqlite"
     assert config.archive_dir == root / "archive"
+
+
+@pytest.mark.parametrize("backend", ["xlsx", "gsheets"])
+def test_the_notes_in_the_rendered_config_are_vietnamese(backend):
+    text = render_config(**{**LANG_SON, "backend": backend})
+    notes = [line for line in text.splitlines() if line.lstrip().startswith("#")]
+    assert len(notes) >= (18 if backend == "gsheets" else 9)
+    english = r"\b(the|a|an|of|for|to|and|or|is|in|one|each|only|after|from|with|its)\b"
+    assert [n for n in notes if re.search(english, n)] == []
+    assert all(re.search("[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹáàãéèíìóòõúùý]",
+                         n.lower()) for n in notes), notes
+    assert tomllib.loads(text)["timeliness"]["grace_minutes"] == 5
 
 
 def test_rendered_config_for_google_sheets(tmp_path):
@@ -183,8 +196,9 @@ def test_a_templates_path_of_the_wrong_type_is_listed(tmp_path):
 # Regression (toolkit/config.py, load_config.get): `data.get(section, {}).get(key)` assumes every
 # section is a table; `province = "Lạng Sơn"` raises AttributeError instead of a ConfigError.
 def test_a_section_that_is_not_a_table_is_listed(tmp_path):
-    text = render_config(**LANG_SON).replace('[province]\nname = "Lạng Sơn"\ncode = 20\n',
-                                             'province = "Lạng Sơn"\n')
+    text, replaced = re.subn(r'\[province\]\n(#.*\n)*name = "Lạng Sơn"\ncode = 20\n',
+                             'province = "Lạng Sơn"\n', render_config(**LANG_SON))
+    assert replaced == 1
     message = problems_in(tmp_path, text)
     assert "[province]" in message
 

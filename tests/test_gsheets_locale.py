@@ -38,8 +38,8 @@ def test_a_locale_changed_by_staff_is_warned_about_and_provision_sets_it_back(of
     assert fake.count("sheets.spreadsheets.get") == 1
     name = office.registry.by_code()["06202"].display_name
     assert collected.warnings == (
-        f"{name}: the workbook's locale is en_US, not vi_VN, so numbers typed there may be "
-        "read differently (1.5 or 1,5); run `toolkit provision` to set it back",)
+        f"{name}: sổ đang đặt ngôn ngữ và vùng en_US, không phải vi_VN, nên số nhập vào có "
+        "thể bị hiểu khác đi (1.5 hay 1,5); chạy `toolkit provision` để đặt lại",)
     assert locales(office)["06202"] == "en_US"
 
     repaired = office.provision(office.fresh_store())

@@ -217,9 +217,9 @@ def test_a_renamed_tab_fails_that_commune_only_and_provision_repairs_it(office):
     name = office.registry.by_code()["06202"].display_name
     failed = [o for o in result.outcomes if o.state == "failed"]
     assert [(o.code, o.message) for o in failed] == [
-        ("06202", f"{name}: tab '{DAILY}' not found; run `toolkit provision` to repair — but if "
-                  f"it was renamed (the workbook also has '{DAILY} (cũ)'), rename it back first, "
-                  "so the figures typed there are read")]
+        ("06202", f"{name}: không thấy trang '{DAILY}'; chạy `toolkit provision` để tạo lại — "
+                  f"nhưng nếu trang bị đổi tên (sổ còn có trang '{DAILY} (cũ)'), hãy đổi lại "
+                  "tên cũ trước, để số liệu đã nhập ở đó được đọc")]
     assert result.count("read") == 3
     repaired = office.provision(office.fresh_store())
     assert [p.code for p in repaired.changed] == ["06202"]

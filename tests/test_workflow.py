@@ -79,6 +79,13 @@ def test_provision_extends_rows_when_the_campaign_grows_and_keeps_typed_values(p
     assert sheet.cell(sheet.max_row, 1).value.date() == date(2027, 1, 29)
 
 
+def test_collect_before_provision_names_each_commune_without_a_workbook(province):
+    result = run("collect", config=province, now="2026-11-20 12:00")
+    assert result.exit_code == 1
+    assert ("LỖI Xã Thất Khê: chưa có sổ báo cáo; chạy `toolkit provision` để tạo"
+            in result.output)
+
+
 def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     run("provision", config=province, now="2026-11-20 08:00")
     path = workbook_of(province, "06040")
@@ -90,10 +97,10 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     result = run("collect", config=province, now="2026-11-20 12:00")
     assert result.exit_code == 1
     assert "đã đọc 3 sổ" in result.output and "1 sổ lỗi" in result.output
-    assert ("LỖI Xã Thất Khê: tab 'Báo cáo ngày' not found; run `toolkit provision` to repair"
+    assert ("LỖI Xã Thất Khê: không thấy trang 'Báo cáo ngày'; chạy `toolkit provision` để "
+            "tạo lại" in result.output)
+    assert ("nếu trang bị đổi tên (sổ còn có trang 'Bao cao'), hãy đổi lại tên cũ trước"
             in result.output)
-    assert "if it was renamed (the workbook also has 'Bao cao'), rename it back first" \
-        in result.output
     # It is reported again on the next run, not silently skipped.
     assert run("collect", config=province, now="2026-11-20 12:05").exit_code == 1
 

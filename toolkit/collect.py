@@ -87,8 +87,9 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
         name = commune.display_name
         locator = located.get(commune.code)
         if locator is None:
-            outcomes.append(CommuneOutcome(commune.code, name, "no_workbook",
-                                           message=f"{name}: no workbook; run `toolkit provision`"))
+            outcomes.append(CommuneOutcome(
+                commune.code, name, "no_workbook",
+                message=f"{name}: chưa có sổ báo cáo; chạy `toolkit provision` để tạo"))
         elif stamps.get(locator) is None:
             outcomes.append(_failed(commune, ledger, now,
                                     f"{name}: {store.not_found(locator)}", "no_workbook"))
@@ -126,9 +127,9 @@ def locale_warnings(registry, ledger) -> tuple[str, ...]:
     for commune in registry.communes:
         locale = known[commune.code].locale if commune.code in known else None
         if locale is not None and locale != LOCALE:
-            out.append(f"{commune.display_name}: the workbook's locale is {locale}, not "
-                       f"{LOCALE}, so numbers typed there may be read differently (1.5 or "
-                       "1,5); run `toolkit provision` to set it back")
+            out.append(f"{commune.display_name}: sổ đang đặt ngôn ngữ và vùng {locale}, "
+                       f"không phải {LOCALE}, nên số nhập vào có thể bị hiểu khác đi (1.5 "
+                       "hay 1,5); chạy `toolkit provision` để đặt lại")
     return tuple(out)
 
 
@@ -136,12 +137,12 @@ def _missing_tabs_message(snapshot) -> str:
     """What to do about missing report tabs. A renamed tab still holds what staff typed, so
     renaming it back comes before provisioning, which would add a new, empty tab."""
     missing = ", ".join(f"'{t}'" for t in snapshot.missing_tabs)
-    text = f"tab {missing} not found; run `toolkit provision` to repair"
+    text = f"không thấy trang {missing}; chạy `toolkit provision` để tạo lại"
     renamed = [t for t in snapshot.other_tabs if t not in (FEEDBACK_TAB, HELP_TAB, LISTS_TAB)]
     if renamed:
         found = ", ".join(f"'{t}'" for t in renamed)
-        text += (f" — but if it was renamed (the workbook also has {found}), rename it back "
-                 "first, so the figures typed there are read")
+        text += (f" — nhưng nếu trang bị đổi tên (sổ còn có trang {found}), hãy đổi lại tên "
+                 "cũ trước, để số liệu đã nhập ở đó được đọc")
     return text
 
 

@@ -292,27 +292,33 @@ def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleCon
 
 def render_config(*, province: str, province_code: int, backend: str, start: date,
                   end: date) -> str:
-    """The toolkit.toml that ``toolkit init`` writes, commented for the province office."""
+    """The toolkit.toml that ``toolkit init`` writes, its notes in Vietnamese: the province
+    office reads and edits it. The setting names stay English, as the toolkit reads them."""
     return f"""\
-# Commune report toolkit — settings for one province.
+# Thiết lập của bộ công cụ báo cáo các xã, phường cho một tỉnh.
+# Dòng bắt đầu bằng # là ghi chú, toolkit không đọc. Sửa xong, lưu tệp (UTF-8).
 [province]
+# Tên và mã tỉnh theo danh mục đơn vị hành chính từ 01/7/2025.
 name = "{province}"
 code = {province_code}
 
 [backend]
-# xlsx: a folder of Excel workbooks, one per commune. gsheets: Google Sheets.
+# xlsx: một thư mục sổ Excel, mỗi xã một sổ. gsheets: Google Sheets.
 kind = "{backend}"
 
 [campaign]
-# Daily rows are pre-filled for every day from start to end (inclusive).
+# Ngày đầu và ngày cuối của đợt báo cáo, viết năm-tháng-ngày, tính cả hai ngày:
+# trang báo cáo ngày có sẵn một dòng cho mỗi ngày trong khoảng này.
 start = {start.isoformat()}
 end = {end.isoformat()}
 
 [timeliness]
-# Minutes after the deadline a Google Sheets sweep may still prove a row on time.
+# Số phút sau giờ hạn mà số liệu đọc được từ Google Sheets vẫn tính là đúng hạn. Chỉ dùng
+# cho Google Sheets; sổ .xlsx ghi chính xác giờ lưu tệp nên không cần gia hạn.
 grace_minutes = 5
 
 {_GOOGLE_TEMPLATE if backend == "gsheets" else ""}[paths]
+# Tệp và thư mục của tỉnh, tính từ thư mục chứa tệp toolkit.toml này.
 registry = "registry.xlsx"
 templates = "sheet_templates"
 workbooks = "workbooks"
@@ -323,18 +329,22 @@ archive = "archive"
 
 _GOOGLE_TEMPLATE = """\
 [google]
-# A service-account key file (or an OAuth authorized_user.json from `toolkit auth login`).
-# Or leave it out and set GOOGLE_APPLICATION_CREDENTIALS. Keep the file out of shared folders.
+# Tệp khoá của tài khoản dịch vụ (service account), hoặc tệp authorized_user.json do
+# `toolkit auth login` tạo. Có thể bỏ dòng này và đặt biến môi trường
+# GOOGLE_APPLICATION_CREDENTIALS. Đừng để tệp khoá trong thư mục dùng chung.
 credentials = "google-key.json"
-# The Shared Drive folder for commune workbooks (the part after /folders/ in its address).
-# A service account owns no files, so it needs one; add it to the Shared Drive as Content manager.
+# Thư mục trong Bộ nhớ dùng chung (Shared Drive) chứa sổ của các xã: phần sau /folders/
+# trong địa chỉ của thư mục. Tài khoản dịch vụ không sở hữu được tệp nào nên cần thư mục
+# này; hãy thêm tài khoản vào Bộ nhớ dùng chung với vai trò Quản lý nội dung (Content manager).
 folder_id = ""
-# The province rollup spreadsheet, shared with the same account.
+# Bảng tính tổng hợp của tỉnh (phần giữa /d/ và /edit trong địa chỉ), cũng chia sẻ với
+# tài khoản đó.
 rollup_spreadsheet_id = ""
-# Google's default quota per account; raise only after Google raised yours.
+# Số yêu cầu mỗi phút cho mỗi tài khoản: hạn mức mặc định của Google. Chỉ tăng khi Google
+# đã tăng hạn mức cho tài khoản của bạn.
 reads_per_minute = 60
 writes_per_minute = 60
-# Send Google's "shared with you" e-mail to commune editors.
+# true: Google gửi email "đã chia sẻ với bạn" cho người nhập liệu của các xã.
 notify_editors = false
 
 """
