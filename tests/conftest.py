@@ -163,13 +163,27 @@ def one_letter_changed(draw, name: str) -> str:
     return name[:at] + name[at + 1:at + 2] + name[at] + name[at + 2:]
 
 
+def filter_row(sheet) -> int:
+    """The row an archive tab's filter starts on (its header); 1 when it has none."""
+    ref = sheet.auto_filter.ref
+    return int("".join(ch for ch in ref.split(":")[0] if ch.isdigit())) if ref else 1
+
+
 def table_rows(sheet) -> list[dict]:
     """An archive tab's table read back as a person would: from its header row (the row its
-    filter starts on; the first row when it has none) down, one dict per row."""
-    ref = sheet.auto_filter.ref
-    head = int("".join(ch for ch in ref.split(":")[0] if ch.isdigit())) if ref else 1
-    rows = list(sheet.iter_rows(min_row=head, values_only=True))
+    filter starts on; the first row when it has none) down, one dict per row. On Tổng hợp
+    those are the communes; ``total_rows`` has the totals above them."""
+    rows = list(sheet.iter_rows(min_row=filter_row(sheet), values_only=True))
     return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def total_rows(sheet) -> list[dict]:
+    """Tổng hợp's totals (the province, then its districts): under the first header, above
+    the filter's."""
+    rows = list(sheet.iter_rows(max_row=filter_row(sheet) - 1, values_only=True))
+    at = next(i for i, r in enumerate(rows) if r[0] == "Mã xã")
+    return [dict(zip(rows[at], r, strict=True)) for r in rows[at + 1:]
+            if any(v is not None for v in r)]
 
 
 def commune_rows(sheet) -> dict[str, dict]:
@@ -179,10 +193,11 @@ def commune_rows(sheet) -> dict[str, dict]:
 
 def summary_table(rows) -> tuple[list, list[tuple]]:
     """Tổng hợp as rows of values (a sheet's, or a Google tab's): its header (the row starting
-    "Mã xã", below the title block) and the commune rows under it (the totals have no code)."""
+    "Mã xã", below the title block) and the commune rows under it (the totals have no code;
+    the header may be repeated above the communes)."""
     rows = [tuple(r) for r in rows]
     at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
-    return list(rows[at]), [r for r in rows[at + 1:] if r and r[0]]
+    return list(rows[at]), [r for r in rows[at + 1:] if r and r[0] and r[0] != "Mã xã"]
 
 
 @pytest.fixture

@@ -249,7 +249,7 @@ def archive_labels(path: Path) -> dict[str, str]:
         at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
         header, rows = list(rows[at]), rows[at + 1:]
         code, label = header.index("Mã xã"), header.index("Tình trạng báo cáo")
-        return {r[code]: r[label] for r in rows if r and r[code]}
+        return {r[code]: r[label] for r in rows if r and r[code] and r[code] != "Mã xã"}
     finally:
         book.close()
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conftest import commune_rows, run, table_rows, type_row
+from conftest import commune_rows, filter_row, run, table_rows, total_rows, type_row
 
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
@@ -40,18 +40,21 @@ def test_archive_sheets_and_formats(archive):
     assert book.sheetnames == ["Tổng hợp", "Tiến độ chỉ tiêu", "Xếp hạng", "Tỷ lệ báo cáo",
                                "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin"]
     summary = book["Tổng hợp"]
-    # Title block, a gap, the header on row 5, the province total right under it.
+    # Title block, a gap, the header on row 5, the province total right under it; a blank
+    # row and the header again over the communes, where the filter starts.
     assert summary["A1"].value == "Báo cáo ngày phát triển kinh tế số — ngày 21/11/2026"
     assert "Số liệu đến 20:00 ngày 21/11/2026 (hiện tại)" in summary["A2"].value
     assert summary["A3"].value.startswith("Đã báo cáo 2/4 xã (50%) · đúng hạn 1 (25%)")
-    assert summary.auto_filter.ref.startswith("A5:") and summary.freeze_panes == "C7"
+    assert summary.auto_filter.ref.startswith("A8:") and summary.freeze_panes == "C7"
+    assert [c.value for c in summary[8]] == [c.value for c in summary[5]]
+    assert all(c.value is None for c in summary[7])
     header = [c.value for c in summary[5]]
     assert header[:4] == ["Mã xã", "Xã/phường", "Tình trạng báo cáo",
                           "Số cửa hàng số mở mới trong ngày"]
     assert header[4:6] == ["Số cửa hàng số mở mới (lũy kế)", PCT]   # the key figures first
     assert summary.cell(6, 2).value == "Toàn tỉnh" and summary.cell(6, 2).font.b
     pct = header.index(PCT) + 1
-    assert summary.cell(7, pct).number_format == "0.0%"
+    assert summary.cell(9, pct).number_format == "0.0%"
     status = header.index("Tình trạng báo cáo") + 1
     fills = {summary.cell(r, status).value: summary.cell(r, status).fill.fgColor.rgb
              for r in range(7, summary.max_row + 1)}
@@ -60,8 +63,8 @@ def test_archive_sheets_and_formats(archive):
 
 def test_the_province_total_is_the_sum_of_the_communes_and_never_typed_is_blank(archive):
     summary = load_workbook(archive)["Tổng hợp"]
-    rows = table_rows(summary)
-    province, communes = rows[0], commune_rows(summary)
+    (province,) = total_rows(summary)
+    communes = commune_rows(summary)
     assert province["Xã/phường"] == "Toàn tỉnh" and len(communes) == 4
     for column in ("Số cửa hàng số mở mới trong ngày", "Số cửa hàng số mở mới (lũy kế)",
                    "Số tài khoản thanh toán điện tử mở mới (lũy kế)", "Số hộ"):
@@ -80,6 +83,32 @@ def test_the_province_total_is_the_sum_of_the_communes_and_never_typed_is_blank(
     assert communes["06001"]["Số cửa hàng số mở mới trong ngày"] == 4
 
 
+def test_the_filter_sorts_the_communes_only_leaving_the_totals_above(province):
+    book = load_workbook(province.parent / "registry.xlsx")
+    sheet = book.worksheets[0]
+    for row, district in zip(range(2, 6), ["Tràng Định", "Tràng Định", "Văn Lãng", "Bắc Sơn"],
+                             strict=True):
+        sheet.cell(row, 5).value = district
+    book.save(province.parent / "registry.xlsx")
+    run("provision", config=province, now="2026-11-20 08:00")
+    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 4, ACCOUNTS: 9},
+             at="2026-11-20 14:00")
+    assert run("daily", config=province, now="2026-11-20 20:00").exit_code == 0
+    summary = load_workbook(province.parent / "archive/kts_daily/2026/"
+                            "kts_daily_2026-11-20.xlsx")["Tổng hợp"]
+    top, bottom = (int("".join(ch for ch in end if ch.isdigit()))
+                   for end in summary.auto_filter.ref.split(":"))
+    # The filter's header is the communes' header; every row it sorts is a commune.
+    assert [c.value for c in summary[top]][:2] == ["Mã xã", "Xã/phường"]
+    assert sorted(summary.cell(r, 1).value for r in range(top + 1, bottom + 1)) == \
+        ["06001", "06019", "06040", "06202"]
+    # The province and district totals sit above it, under a header of their own, apart.
+    totals = [r["Xã/phường"] for r in total_rows(summary)]
+    assert totals == ["Toàn tỉnh", "Cộng Bắc Sơn", "Cộng Tràng Định", "Cộng Văn Lãng"]
+    assert all(c.value is None for c in summary[top - 1])
+    assert summary.print_title_rows.replace("$", "") == f"{top}:{top}"
+
+
 def test_every_tab_prints_landscape_one_page_wide_with_headers(archive):
     for sheet in load_workbook(archive):
         setup = sheet.page_setup
@@ -90,7 +119,7 @@ def test_every_tab_prints_landscape_one_page_wide_with_headers(archive):
         assert sheet.oddFooter.right.text == "Trang &P/&N"
         if sheet.title != "Thông tin":       # the header row, the filter's, on every page
             assert sheet.print_title_rows.replace("$", "").split(":")[0] == \
-                "".join(ch for ch in sheet.auto_filter.ref.split(":")[0] if ch.isdigit())
+                str(filter_row(sheet))
 
 
 def test_target_progress_and_projection(archive):
@@ -133,7 +162,7 @@ def test_rates_by_window_and_daily_series(archive):
     assert [r["Số cửa hàng số mở mới (lũy kế)"] for r in series] == [10, 34]
     assert [r["Tỷ lệ báo cáo"] for r in series] == [0.25, 0.5]
     # The province's cumulative share against the target, ending where Tổng hợp's total is.
-    province = table_rows(book["Tổng hợp"])[0]
+    (province,) = total_rows(book["Tổng hợp"])
     assert series[-1]["Hộ có cửa hàng số / số hộ (lũy kế)"] == pytest.approx(province[PCT])
     assert {r["Mức chỉ tiêu 50%"] for r in series} == {0.5}
     titles = [c.title.tx.rich.p[0].r[0].t for c in book["Diễn biến"]._charts]

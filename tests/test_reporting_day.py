@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import commune_rows, table_rows
+from conftest import commune_rows, total_rows
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
 
 DAY = date(2026, 11, 20)
@@ -110,7 +110,7 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
     book = load_workbook(archive)
     summary = book["Tổng hợp"]
     by_code = commune_rows(summary)
-    assert table_rows(summary)[0]["Số cửa hàng số mở mới trong ngày"] == 12 + 5 + 3
+    assert total_rows(summary)[0]["Số cửa hàng số mở mới trong ngày"] == 12 + 5 + 3
     assert by_code["06040"]["Số cửa hàng số mở mới trong ngày"] == 12
     assert by_code["06040"]["Số tài khoản thanh toán điện tử mở mới (lũy kế)"] == 1200
     assert by_code["06040"]["Doanh số (đồng) trong ngày"] == 1_500_000

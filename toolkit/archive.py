@@ -108,6 +108,23 @@ class Table:
         return len(self.title) + 1 if self.title else 0
 
     @property
+    def filter_index(self) -> int:
+        """0-based row of the header the filter starts on. Under totals it is the header again,
+        after a blank row: sorting or filtering the communes (in Excel, LibreOffice, by the
+        filter or by Data › Sort on a commune cell) then never moves the province and district
+        totals, which sit above it."""
+        return self.header_index + (self.totals + 2 if self.header and self.totals else 0)
+
+    def sheet_index(self, row: int) -> int:
+        """0-based sheet row of the frame's ``row``: totals under the first header, the other
+        rows under the filter's."""
+        if not self.header:
+            return self.header_index + row
+        if row < self.totals:
+            return self.header_index + 1 + row
+        return self.filter_index + 1 + row - self.totals
+
+    @property
     def frozen_rows(self) -> int:
         """Rows kept in view: the title, the header and the first total (the province)."""
         return self.header_index + 1 + min(self.totals, 1) if self.header else 0

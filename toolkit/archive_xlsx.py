@@ -39,21 +39,19 @@ def write_sheet(sheet, table: Table, page: tuple[str, str]) -> None:
         put(sheet.cell(i, 1), line)
         sheet.cell(i, 1).font = BIG if i == 1 else TITLE_FONT if i == 2 else BOLD
     head = table.header_index + 1                      # 1-based row of the header
-    first = head
+    below = table.filter_index + 1                     # …and of the one the filter is on
+    widths = column_widths(table)
     if table.header:
-        for c, column in enumerate(columns, start=1):
-            put(sheet.cell(head, c), column)
-        style_header(sheet[head])
-        first = head + 1
+        for row in sorted({head, below}):
+            _write_header(sheet, row, columns, table, widths)
     # One style object per colour: openpyxl keeps each distinct style once anyway, and building
     # one per row costs seconds on a national archive.
-    widths = column_widths(table)
     colours = set(table.fills) | set(table.blank_fills) | {TOTAL_COLOUR}
     fills = {colour: PatternFill("solid", fgColor=colour) for colour in colours if colour}
     status = columns.index(table.status) + 1 if table.status else 0
     shaded = [c for c, column in enumerate(columns, start=1) if column in table.shade]
     for i, record in enumerate(frame.itertuples(index=False)):
-        r = first + i
+        r = table.sheet_index(i) + 1
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
             put(cell, cell_value(value))
@@ -84,21 +82,27 @@ def write_sheet(sheet, table: Table, page: tuple[str, str]) -> None:
                 cell.alignment = TOP
             row[0].font = BOLD
     else:
-        for cell in sheet[head]:
-            cell.alignment = WRAP
-            cell.font = SMALL_BOLD
-        sheet.row_dimensions[head].height = 11 * header_lines(table, widths) + 6
         sheet.freeze_panes = sheet.cell(table.frozen_rows + 1, table.frozen_columns + 1)
         if columns:
-            last = sheet.cell(max(head, head + len(frame)), len(columns)).coordinate
-            sheet.auto_filter.ref = f"A{head}:{last}"
-        sheet.print_title_rows = f"{head}:{head}"
+            end = table.sheet_index(len(frame) - 1) + 1 if len(frame) > table.totals else below
+            sheet.auto_filter.ref = f"A{below}:{sheet.cell(end, len(columns)).coordinate}"
+        sheet.print_title_rows = f"{below}:{below}"
     _print_setup(sheet, page)
     row = head + 1
     for chart in table.all_charts:
         if chart.rows:
             height = _write_chart(sheet, table, chart, sheet.cell(row, len(columns) + 2))
             row += height
+
+
+def _write_header(sheet, row: int, columns: list, table: Table, widths: list[int]) -> None:
+    for c, column in enumerate(columns, start=1):
+        put(sheet.cell(row, c), column)
+    style_header(sheet[row])
+    for cell in sheet[row]:
+        cell.alignment = WRAP
+        cell.font = SMALL_BOLD
+    sheet.row_dimensions[row].height = 11 * header_lines(table, widths) + 6
 
 
 def _print_setup(sheet, page: tuple[str, str]) -> None:
@@ -124,8 +128,8 @@ def _print_setup(sheet, page: tuple[str, str]) -> None:
 def _write_chart(sheet, table: Table, spec: Chart, anchor) -> int:
     """Draw ``spec`` at ``anchor``; the rows it covers."""
     columns = list(table.frame.columns)
-    head = table.header_index + 1
-    low, high = head + 1 + spec.start, head + spec.start + spec.rows
+    low = table.sheet_index(spec.start) + 1
+    high = table.sheet_index(spec.start + spec.rows - 1) + 1
     if spec.kind == "bar":
         chart = BarChart()
         chart.type = "bar"

@@ -302,7 +302,8 @@ def province_totals(rows: list, where: str) -> dict[str, int]:
 
     rows = [tuple(r) + (None,) * 2 for r in rows]
     at = next(i for i, r in enumerate(rows) if r[0] == "Mã xã")
-    header, body = rows[at], rows[at + 1:]
+    header = rows[at]
+    body = [r for r in rows[at + 1:] if r != header]     # the archive repeats its header
     province = next(r for r in body if r[1] == TOTAL_LABEL)
     wanted = {"new_shops": f"{SHOPS} (lũy kế)", "new_accounts": f"{ACCOUNTS} (lũy kế)"}
     totals = {}
