@@ -109,6 +109,28 @@ def test_the_filter_sorts_the_communes_only_leaving_the_totals_above(province):
     assert summary.print_title_rows.replace("$", "") == f"{top}:{top}"
 
 
+def test_decimals_line_up_and_wrapped_text_gets_the_lines_it_needs(tmp_path):
+    import pandas as pd
+    from openpyxl import Workbook
+
+    from toolkit.archive import Table
+    from toolkit.archive_xlsx import write_sheet
+
+    frame = pd.DataFrame({"Xã/phường": ["Xã Vân Lăng", "Xã Vạn Linh"],
+                          "Sản lượng (kg)": [172.2, 31.0], "Số hộ": [1200, 31],
+                          "Ghi chú": ["Chưa có số hộ, chưa tính được tỷ lệ", None]})
+    book = Workbook()
+    write_sheet(book.active, Table("Tổng hợp", frame, text_width=20), ("Báo cáo", "đến 20:00"))
+    book.save(tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx").active
+    # 31 shows as 31.0 under 172.2; a column of whole numbers keeps none.
+    assert [sheet.cell(r, 2).number_format for r in (2, 3)] == ["#,##0.0", "#,##0.0"]
+    assert [sheet.cell(r, 3).number_format for r in (2, 3)] == ["#,##0", "#,##0"]
+    # The note wraps to two lines: its row is two lines high, not left for the next row.
+    assert sheet.row_dimensions[2].height == 30 and sheet.row_dimensions[3].height is None
+    assert sheet["B2"].alignment.vertical == "top"      # its figures beside the first line
+
+
 def test_every_tab_prints_landscape_one_page_wide_with_headers(archive):
     for sheet in load_workbook(archive):
         setup = sheet.page_setup

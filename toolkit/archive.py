@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -97,6 +98,15 @@ class Table:
     blank_fills: tuple[str, ...] = ()     # per row, RRGGBB ("" for none)
     charts: tuple[Chart, ...] = ()
     text_width: int = 40         # text wraps beyond this many characters
+
+    @cached_property
+    def fractional(self) -> frozenset[str]:
+        """Headers of number columns holding a fraction somewhere: every number in them shows
+        one decimal, so 31 reads 31.0 under 172.2 and the decimal points line up."""
+        return frozenset(
+            column for column in self.frame.columns if column not in self.percent
+            and any(isinstance(v, float) and v == v and not v.is_integer()
+                    for v in self.frame[column]))
 
     @property
     def all_charts(self) -> tuple[Chart, ...]:
@@ -301,16 +311,19 @@ def wraps(value, width: int) -> bool:
 
 def header_lines(table: Table, widths: list[int]) -> int:
     """Lines the wrapped header row needs at ``widths``."""
-    most = 1
-    for column, width in zip(table.frame.columns, widths, strict=True):
-        lines, used = 1, 0
-        for word in str(column).split():
-            if used and used + 1 + len(word) > width - 1:
-                lines, used = lines + 1, len(word)
-            else:
-                used += len(word) + (1 if used else 0)
-        most = max(most, lines)
-    return most
+    return max((text_lines(column, width)
+                for column, width in zip(table.frame.columns, widths, strict=True)), default=1)
+
+
+def text_lines(text, width: int) -> int:
+    """Lines ``text`` wraps to, word by word, in a column ``width`` characters wide."""
+    lines, used = 1, 0
+    for word in str(text).split():
+        if used and used + 1 + len(word) > width - 1:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def display_width(value) -> int:
@@ -338,7 +351,8 @@ def format_of(table: Table, column: str, value) -> str | None:
     if isinstance(value, date) and not isinstance(value, datetime):
         return DATE_FORMAT
     if table.header and isinstance(value, int | float) and not isinstance(value, bool):
-        return "#,##0" if float(value).is_integer() else "#,##0.0"
+        return "#,##0.0" if column in table.fractional or not float(value).is_integer() \
+            else "#,##0"
     return None
 
 

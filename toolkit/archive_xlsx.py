@@ -19,6 +19,7 @@ from toolkit.archive import (
     column_widths,
     format_of,
     header_lines,
+    text_lines,
     wraps,
 )
 from toolkit.excel import TITLE_FONT, WRAP, put, style_header
@@ -28,7 +29,13 @@ SMALL_BOLD = Font(bold=True, size=9)
 CENTRE = Alignment(horizontal="center")
 BIG = Font(bold=True, size=14)
 TOP = Alignment(vertical="top", wrap_text=True)
+RAISED = Alignment(vertical="top")
+CENTRE_TOP = Alignment(horizontal="center", vertical="top")
 CHART_ROWS = 20           # rows a chart takes beside its table (about 10 cm)
+LINE_HEIGHT = 15          # points per line of body text (openpyxl's default row height)
+#: Letters of body text per unit of column width: a unit is a digit's width, and the average
+#: letter is narrower ("Đúng hạn, sửa sau hạn" fits in a column 20 wide).
+LETTERS_PER_UNIT = 1.1
 
 
 def write_sheet(sheet, table: Table, page: tuple[str, str]) -> None:
@@ -52,16 +59,25 @@ def write_sheet(sheet, table: Table, page: tuple[str, str]) -> None:
     shaded = [c for c, column in enumerate(columns, start=1) if column in table.shade]
     for i, record in enumerate(frame.itertuples(index=False)):
         r = table.sheet_index(i) + 1
+        lines = 1
         for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
             cell = sheet.cell(r, c)
             put(cell, cell_value(value))
             if table.header and wraps(cell.value, widths[c - 1]):
                 cell.alignment = TOP
+                lines = max(lines, text_lines(cell.value,
+                                              round(widths[c - 1] * LETTERS_PER_UNIT)))
             number_format = format_of(table, column, cell.value)
             if number_format:
                 cell.number_format = number_format
                 if number_format == DATE_FORMAT:
                     cell.alignment = CENTRE
+        if lines > 1:         # LibreOffice keeps the row one line high and the rest spills over
+            sheet.row_dimensions[r].height = LINE_HEIGHT * lines
+            for c in range(1, len(columns) + 1):      # the figures beside its first line
+                cell = sheet.cell(r, c)
+                if cell.alignment != TOP:
+                    cell.alignment = CENTRE_TOP if cell.alignment == CENTRE else RAISED
         if i < table.totals:
             for c in range(1, len(columns) + 1):
                 sheet.cell(r, c).font = BOLD
