@@ -83,13 +83,20 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     assert mine == [n for n in TABLE_NAMES if n != "Theo huyện"]   # no districts here
     summary = archive["Tổng hợp"]
     width = summary.max_column
-    expected = [[c.value for c in r] for r in summary.iter_rows(max_row=6)]
+    expected = [[c.value for c in r] for r in summary.iter_rows(max_row=9)]
     got = fake.values(target, f"'{DAILY}{SEPARATOR}Tổng hợp'!A1:{chr(64 + width)}20",
                       render="FORMATTED_VALUE")
-    assert [r[0] or None if r else None for r in got[:6]] == [r[0] for r in expected]
+    assert [r[0] or None if r else None for r in got[:9]] == [r[0] for r in expected]
     assert got[4] == [c.value for c in summary[5]]                       # same headers
     assert got[5][1] == summary["B6"].value == "Toàn tỉnh"               # same total first
-    # The same communes in the same order (the archive repeats the header over them).
+    assert got[7] == got[4]              # the header again over the communes, as in the archive
+    # The filter starts on that second header, as the archive's does: sorting the communes
+    # never moves the province total.
+    sheet = next(t for t in fake.spreadsheet(target).sheets
+                 if t.title == f"{DAILY}{SEPARATOR}Tổng hợp")
+    assert sheet.basic_filter["range"]["startRowIndex"] == 7
+    assert summary.auto_filter.ref.startswith("A8:")
+    # The same communes in the same order.
     assert [r[0] for r in summary_table(got)[1]] == \
         [r[0] for r in summary_table(summary.iter_rows(values_only=True))[1]]
     assert fake.spreadsheet(target).props["locale"] == "vi_VN"

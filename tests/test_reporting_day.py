@@ -104,8 +104,10 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
     if desk.kind == "gsheets":   # the province rollup spreadsheet gets the same tables
         assert "Bảng tổng hợp Google Sheets → https://docs.google.com/spreadsheets/d/" \
             f"{desk.rollup_id}" in now_rollup.output
-        published = desk.fake.values(desk.rollup_id, "'Báo cáo ngày · Tổng hợp'!A1:B12")
-        assert sorted(r[0] for r in published[6:]) == ["06001", "06019", "06040", "06202"]
+        published = desk.fake.values(desk.rollup_id, "'Báo cáo ngày · Tổng hợp'!A1:B14")
+        # Title, blank, header, province total, blank, the header again, the communes.
+        assert published[7] == published[4]
+        assert sorted(r[0] for r in published[8:]) == ["06001", "06019", "06040", "06202"]
         assert published[5][1] == "Toàn tỉnh"
     book = load_workbook(archive)
     summary = book["Tổng hợp"]

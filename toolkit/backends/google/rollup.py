@@ -95,7 +95,10 @@ def _tab(table) -> dict:
     frame = table.frame
     head = 1 if table.header else 0
     top = table.header_index                       # title lines and a gap above the header
-    height = max(top + len(frame) + head, top + head + 1)  # never all frozen
+    # Under totals the header comes again after a blank row, and the filter sits on it, as in
+    # the archive: sorting the communes never moves the province and district totals.
+    again = 2 if table.filter_index != top else 0
+    height = max(top + len(frame) + head + again, top + head + 1)  # never all frozen
     width = max(len(frame.columns), 1)
     header = {"textFormat": {"bold": True}, "wrapStrategy": "WRAP",
               "verticalAlignment": "MIDDLE", "backgroundColor": _rgb(HEADER_COLOUR)}
@@ -103,13 +106,16 @@ def _tab(table) -> dict:
                                                    "fontSize": 14 if i == 0 else 11}})]}
             for i, line in enumerate(table.title)]
     rows += [{"values": []}] if table.title else []
-    rows += [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
+    header_row = [{"values": [cell(str(c), header) for c in frame.columns]}] if head else []
+    rows += header_row
     columns = list(frame.columns)
     coloured = columns.index(table.status) if table.status else -1
     shaded = [c for c, column in enumerate(columns) if column in table.shade]
     total = {"textFormat": {"bold": True}, "backgroundColor": _rgb(TOTAL_COLOUR)}
     widths = column_widths(table)
     for r, record in enumerate(frame.itertuples(index=False, name=None)):
+        if again and r == table.totals:
+            rows += [{"values": []}] + header_row
         values = [typed_cell(table, columns[c], v) for c, v in enumerate(record)]
         for c, v in enumerate(record):
             if table.header and wraps(cell_value(v), widths[c]):
@@ -133,7 +139,7 @@ def _tab(table) -> dict:
         "name": table.name, "rows": rows, "height": height, "width": width,
         # A chart is anchored to a cell, which must exist: empty columns to its right hold it.
         "columns": width + CHART_COLUMNS if table.all_charts else width,
-        "header_row": top if head else None,
+        "header_row": table.filter_index if head else None,
         "frozen_rows": table.frozen_rows, "frozen_columns": table.frozen_columns,
         "widths": [7 * w for w in widths], "charts": charts,
     }
