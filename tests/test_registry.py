@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from toolkit.errors import RegistryError, ToolkitError
-from toolkit.registry import HEADERS, Commune, load_registry
+from toolkit.registry import HEADERS, Commune, load_registry, remember_registry
 from toolkit.units import Province, find_province, official_communes, write_registry_template
 
 LANG_SON = Province(20, "Lạng Sơn")
@@ -493,3 +493,34 @@ def test_any_cell_anywhere_in_the_registry_loads_or_is_a_listed_problem(tmp_path
         load_registry(path)
     except RegistryError as exc:
         assert exc.problems
+
+
+def test_a_checked_registry_is_remembered_until_its_bytes_change(tmp_path):
+    """Issue 15: a sweep does not read and check an unchanged registry again."""
+    path = write_xlsx(tmp_path / "registry.xlsx", [
+        ["06040", "Thất Khê", "Xã", "Lạng Sơn", None, 1200, "Thôn A; Thôn B", "a@x.vn", None,
+         None],
+        ["06001", "Tên Lạ", "Xã", "Lạng Sơn", None, None, "", "", None, None]])
+    cache = tmp_path / "ledger.sqlite.registry.json"
+    checked = load_registry(path, cache=cache)
+    assert not cache.exists()                       # kept once the whole workspace passed
+    remember_registry(checked, cache)
+    assert checked.warnings and checked.communes[0].villages == ("Thôn A", "Thôn B")
+    assert load_registry(path, cache=cache) == checked == load_registry(path)
+    # What the cache says is what a run believes while the bytes are the same...
+    kept = cache.read_text(encoding="utf-8")
+    cache.write_text(kept.replace("Thất Khê", "Thất Khê (đã nhớ)"), encoding="utf-8")
+    assert load_registry(path, cache=cache).communes[0].name == "Thất Khê (đã nhớ)"
+    # ...and a registry saved again is read and checked again.
+    book = load_workbook(path)
+    book.active["B2"] = "Thất Khê"
+    book.active["F2"] = 1300
+    book.save(path)
+    again = load_registry(path, cache=cache)
+    assert (again.communes[0].name, again.communes[0].households) == ("Thất Khê", 1300)
+    remember_registry(again, cache)
+    assert load_registry(path, cache=cache) == again
+    write_xlsx(path, [["06040", "Xã", "Lạng Sơn"]], header=["Mã xã", "Loại", "Tỉnh"])
+    for _ in range(2):                              # a problem is never remembered as passed
+        with pytest.raises(RegistryError, match="Tên xã"):
+            load_registry(path, cache=cache)

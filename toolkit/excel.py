@@ -8,13 +8,12 @@ from pathlib import Path
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from toolkit.layout import FONT_NAME, FONT_SIZE
+from toolkit.layout import FONT_NAME, FONT_SIZE, HEADER_COLOUR
 
 #: Every font names its typeface: a Font without one renders in the reader's fallback
 #: (LibreOffice drew headers in a serif beside a sans-serif body).
 BODY_FONT = Font(name=FONT_NAME, size=FONT_SIZE)
 HEADER_FONT = Font(name=FONT_NAME, size=FONT_SIZE, bold=True)
-HEADER_COLOUR = "DDEBF7"
 HEADER_FILL = PatternFill("solid", fgColor=HEADER_COLOUR)
 TITLE_FONT = Font(name=FONT_NAME, bold=True, size=13)
 WRAP = Alignment(wrap_text=True, vertical="top")

@@ -61,6 +61,8 @@ class Banner:
     tone: str = "title"
 
 
+#: The header rows' fill, RRGGBB.
+HEADER_COLOUR = "DDEBF7"
 #: Font colours of the banner tones (RRGGBB); the title keeps the sheet's title style.
 BANNER_COLOURS = {"missing": "C00000", "problems": "B35C00"}
 #: Kiểm tra's level labels → (fill, text colour) RRGGBB: errors light red, warnings amber. A

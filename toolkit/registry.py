@@ -4,12 +4,15 @@ province office (households, villages, editors, contacts) and checked completely
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
+import os
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +89,8 @@ class Registry:
     path: Path
     communes: tuple[Commune, ...]
     warnings: tuple[str, ...]
+    #: The hash of the bytes it was read from (and of the checking code), for the cache.
+    fingerprint: str = field(default="", compare=False)
 
     def by_code(self) -> dict[str, Commune]:
         return {c.code: c for c in self.communes}
@@ -111,9 +116,66 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def load_registry(path: Path) -> Registry:
+def load_registry(path: Path, cache: Path | None = None) -> Registry:
+    """The registry, checked completely (RegistryError lists every problem).
+
+    Reading registry.xlsx and comparing it with the official units cost about 0.3 s, on every
+    run of every command, for a file that changes a few times a year. With ``cache`` (a file
+    beside the ledger, written by :func:`remember_registry` once the whole workspace passed),
+    a registry that passed is taken from there while its bytes and the checking code are the
+    same."""
     path = Path(path)
-    rows = _read_rows(path)
+    data = _read_bytes(path)
+    key = _fingerprint(data)
+    known = _remembered(cache, key, path) if cache is not None else None
+    if known is not None:
+        return known
+    registry = _load(path, _read_rows(path, data))
+    return replace(registry, fingerprint=key)
+
+
+def remember_registry(registry: Registry, cache: Path) -> None:
+    """Keep a registry that passed, for :func:`load_registry`; atomically, and only when the
+    cache holds another. A folder that refuses it only costs the next run a check."""
+    try:
+        if registry.fingerprint in cache.read_text(encoding="utf-8")[:120]:
+            return
+    except OSError:
+        pass
+    text = json.dumps({"key": registry.fingerprint,
+                       "communes": [c.__dict__ for c in registry.communes],
+                       "warnings": list(registry.warnings)}, ensure_ascii=False)
+    new = cache.with_name(f".~{cache.name}.{os.getpid()}")
+    try:
+        new.write_text(text, encoding="utf-8")
+        os.replace(new, cache)
+    except OSError:
+        new.unlink(missing_ok=True)
+
+
+def _fingerprint(data: bytes) -> str:
+    """The registry's bytes and the code that checks them, hashed."""
+    from toolkit import units
+
+    digest = hashlib.sha256(data)
+    for module in (__file__, units.__file__):
+        digest.update(str(Path(module).stat().st_mtime_ns).encode())
+    return digest.hexdigest()
+
+
+def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
+    try:
+        kept = json.loads(cache.read_text(encoding="utf-8"))
+        if kept.get("key") != key:
+            return None
+        communes = tuple(Commune(**{**c, "villages": tuple(c["villages"]),
+                                    "editors": tuple(c["editors"])}) for c in kept["communes"])
+        return Registry(path, communes, tuple(kept["warnings"]), key)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None       # no cache yet, or one from another version: check the file
+
+
+def _load(path: Path, rows: list[tuple[Any, ...]]) -> Registry:
     problems: list[str] = []
     warnings: list[str] = []
     top = _header_index(rows)
@@ -159,15 +221,23 @@ def _row_of(message: str) -> int:
     return 1 if message.startswith(_HEADER_ROW) else int(match[1]) if match else 0
 
 
-def _read_rows(path: Path) -> list[tuple[Any, ...]]:
-    if not path.is_file():
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
         raise RegistryError(path, ["không tìm thấy tệp — `toolkit init` tạo registry.xlsx; "
                                    "nếu tệp của bạn ở chỗ khác, đặt [paths] registry trong "
-                                   "toolkit.toml"])
+                                   "toolkit.toml"]) from None
+    except OSError as exc:
+        raise RegistryError(path, [f"không đọc được tệp ({exc.strerror or exc}) — kiểm tra "
+                                   "quyền đọc tệp, hoặc đóng chương trình đang giữ tệp"]) from None
+
+
+def _read_rows(path: Path, data: bytes) -> list[tuple[Any, ...]]:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
-            text = path.read_text(encoding="utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise RegistryError(path, ["tệp CSV không ở dạng UTF-8 — trong Excel chọn Save As › "
                                        "CSV UTF-8, hoặc lưu thành .xlsx"]) from None
@@ -183,7 +253,7 @@ def _read_rows(path: Path) -> list[tuple[Any, ...]]:
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise RegistryError(path, [f"không mở được như một tệp Excel ({exc}) — "
                                    "lưu lại thành .xlsx"]) from None

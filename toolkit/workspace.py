@@ -107,7 +107,7 @@ def check_workspace(config_path: str | Path | None = None,
     fixes them all in one go and a broken folder changes nothing.
     """
     from toolkit.errors import RegistryError
-    from toolkit.registry import load_registry
+    from toolkit.registry import load_registry, remember_registry
 
     checked = check_config(config_path)
     files = [checked.problems] if checked.problems else []
@@ -125,16 +125,20 @@ def check_workspace(config_path: str | Path | None = None,
         notes += templates.notes
         specs = templates.specs
     registry = None
+    ledger = checked.config.ledger_path if checked.config else None
+    cache = ledger.with_name(f"{ledger.name}.registry.json") if ledger else None
     if checked.registry_path is None:
         notes.append(f"danh sách xã: sẽ kiểm tra khi đọc được {name}" if unreadable
                      else f"danh sách xã: sẽ kiểm tra khi đã sửa [paths] registry trong {name}")
     else:
         try:
-            registry = load_registry(checked.registry_path)
+            registry = load_registry(checked.registry_path, cache=cache)
         except RegistryError as exc:
             files += exc.files
     if files:
         raise SetupError.of_files(files, notes)
+    if cache is not None and cache.parent.is_dir():
+        remember_registry(registry, cache)
     return checked.config, choose(specs, template, checked.templates_dir), registry
 
 

@@ -1,0 +1,269 @@
+"""Kiểm tra written straight into the .xlsx package, every other part copied as it was.
+
+Loading and saving a whole workbook with openpyxl to rewrite one tab costs about 200 ms a
+commune (issue 15); a sweep where every commune's feedback changed spent most of its time
+there. The toolkit owns the Kiểm tra sheet outright and, on report tabs, only the banner in A1,
+so when no problem cell is to be marked (and none was marked before), a write needs only:
+the Kiểm tra sheet's XML, made afresh as openpyxl would make it; the A1 cell of each banner
+tab; and the few styles these use, added to styles.xml once. Every other part of the zip keeps
+its bytes. Anything this module does not recognise (another writer's styles.xml, a Kiểm tra
+sheet with drawings or comments of its own, a banner tab without an A1 cell, a value that is
+not text) returns None, and the caller writes the openpyxl way.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import zipfile
+import zlib
+from xml.etree import ElementTree
+
+from toolkit.layout import (
+    BANNER_COLOURS,
+    FEEDBACK_HEADERS,
+    FEEDBACK_TAB,
+    FEEDBACK_WIDTHS,
+    FIRST_DATA_ROW,
+    FONT_NAME,
+    FONT_SIZE,
+    HEADER_COLOUR,
+    HEADER_ROW,
+    LEVEL_COLOURS,
+    TITLE_ROW,
+    Banner,
+    column_letter,
+    feedback_row_height,
+)
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+#: Characters XML 1.0 cannot hold (openpyxl refuses them too: the openpyxl way reports it).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_A1 = re.compile(rb'<c\s[^>]*?\br="A1"[^>]*?(?:/>|(?<!/)>.*?</c>)', re.S)
+_STYLE_OF = re.compile(rb'\bs="(\d+)"')
+_WRAP = '<alignment vertical="top" wrapText="1" />'
+
+
+def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Banner],
+            marker: str) -> bytes | None:
+    """The workbook ``data`` with Kiểm tra holding ``summary`` and ``rows`` and each banner
+    tab's A1 set, as openpyxl would have written them; None when the package is not one this
+    can change safely (the caller then loads and saves it with openpyxl): among others, when
+    a comment by ``marker`` (the toolkit's cell marks) is still in it, or when the bytes are
+    not a whole zip (a save caught halfway: the openpyxl way says so)."""
+    texts = [summary, *(b.text for b in banners.values())]
+    texts += [v for row in rows for v in row if v is not None]
+    if any(len(row) != len(FEEDBACK_HEADERS) for row in rows) or \
+            not all(isinstance(t, str) and not _ILLEGAL.search(t) for t in texts):
+        return None
+    try:
+        package = zipfile.ZipFile(io.BytesIO(data))
+        if _marked_by(package, marker):
+            return None
+        parts = _sheet_parts(package)
+        feedback = parts.get(FEEDBACK_TAB)
+        if feedback is None or _rels_of(feedback) in package.NameToInfo:
+            return None
+        styles = _Styles(package.read("xl/styles.xml"))
+        changed = {feedback: _feedback_xml(package.read(feedback), rows, summary, styles)}
+        for tab, banner in banners.items():
+            if tab in parts:
+                sheet = changed.get(parts[tab]) or package.read(parts[tab])
+                changed[parts[tab]] = _with_banner(sheet, banner, styles)
+        if not all(changed.values()) or styles.failed:
+            return None
+        changed["xl/styles.xml"] = styles.xml()
+        return _rezip(package, changed)
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
+            UnicodeDecodeError):
+        return None
+
+
+def _marked_by(package: zipfile.ZipFile, author: str) -> bool:
+    """Whether any comment in the package is by ``author``."""
+    needle = _escape(author).encode()
+    return any(needle in package.read(i) for i in package.namelist()
+               if "comment" in i.lower())
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
+    """Tab name → the zip member of its sheet."""
+    book = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG}Relationship")}
+    parts = {}
+    for sheet in book.iter(f"{_MAIN}sheet"):
+        target = targets.get(sheet.get(_REL), "")
+        parts[sheet.get("name")] = (target.lstrip("/") if target.startswith("/")
+                                    else posixpath.normpath(posixpath.join("xl", target)))
+    if any(FEEDBACK_TAB in (name.text or "") for name in book.iter(f"{_MAIN}definedName")):
+        parts.pop(FEEDBACK_TAB, None)    # a print area or filter on Kiểm tra: openpyxl's way
+    return parts
+
+
+def _rels_of(part: str) -> str:
+    folder, name = posixpath.split(part)
+    return f"{folder}/_rels/{name}.rels"
+
+
+class _Styles:
+    """styles.xml, with the fonts, fills and cell formats Kiểm tra and the banners need added
+    once (found again by their exact text on later writes). Only the three lists change."""
+
+    def __init__(self, xml: bytes):
+        self.text = xml.decode("utf-8")
+        self.failed = False
+        self.lists = {name: self._items(name, item)
+                      for name, item in (("fonts", "font"), ("fills", "fill"), ("cellXfs", "xf"))}
+        self.added: dict[str, list[str]] = {name: [] for name in self.lists}
+
+    def _items(self, name: str, item: str) -> list[str] | None:
+        found = re.search(rf"<{name}\b[^>]*>(.*?)</{name}>", self.text, re.S)
+        if found is None:
+            self.failed = True
+            return None
+        return [_plain(m) for m in re.findall(rf"<{item}\b[^>]*?/>|<{item}\b.*?</{item}>",
+                                              found.group(1), re.S)]
+
+    def index(self, name: str, xml: str) -> int:
+        if self.failed:
+            return 0
+        known = self.lists[name] + self.added[name]
+        xml = _plain(xml)
+        if xml not in known:
+            self.added[name].append(xml)
+            known.append(xml)
+        return known.index(xml)
+
+    def xf_of(self, index: int) -> str | None:
+        xfs = self.lists["cellXfs"] or []
+        return xfs[index] if index < len(xfs) else None
+
+    def cell(self, font: str, fill: str | None = None, wrap: bool = False) -> int:
+        """The cell format of ``font`` (and ``fill``, wrapped text) as openpyxl writes it."""
+        font_id = self.index("fonts", font)
+        fill_id = self.index("fills", fill) if fill else 0
+        wrapped = ' applyAlignment="1"' if wrap else ""
+        body = f">{_WRAP}</xf>" if wrap else " />"
+        return self.index("cellXfs", f'<xf numFmtId="0" fontId="{font_id}" fillId="{fill_id}" '
+                                     f'borderId="0"{wrapped} pivotButton="0" quotePrefix="0" '
+                                     f'xfId="0"{body}')
+
+    def xml(self) -> bytes:
+        text = self.text
+        for name, items in self.added.items():
+            if not items:
+                continue
+            total = len(self.lists[name]) + len(items)
+            found = re.search(rf"<{name}\b[^>]*>", text)
+            opening = re.sub(r'\scount="\d+"', "", found.group(0)[:-1]).rstrip()
+            text = (text[:found.start()] + f'{opening} count="{total}">' + text[found.end():])
+            text = text.replace(f"</{name}>", "".join(items) + f"</{name}>", 1)
+        return text.encode("utf-8")
+
+
+def _font(bold: bool = False, size: int = FONT_SIZE, colour: str | None = None) -> str:
+    parts = [f'<name val="{FONT_NAME}" />']
+    if bold:
+        parts.append('<b val="1" />')
+    if colour:
+        parts.append(f'<color rgb="00{colour}" />')
+    parts.append(f'<sz val="{size}" />')
+    return f"<font>{''.join(parts)}</font>"
+
+
+def _fill(colour: str) -> str:
+    return (f'<fill><patternFill patternType="solid"><fgColor rgb="00{colour}" />'
+            '</patternFill></fill>')
+
+
+def _feedback_xml(old: bytes, rows: list[list], summary: str, styles: _Styles) -> bytes:
+    """The Kiểm tra sheet as ``toolkit.backends.xlsx`` builds it with openpyxl."""
+    title = styles.cell(_font(bold=True, size=13))
+    header = styles.cell(_font(bold=True), _fill(HEADER_COLOUR), wrap=True)
+    body = styles.cell(_font(), wrap=True)
+    levels = {label: styles.cell(_font(bold=True, colour=ink), _fill(fill), wrap=True)
+              for label, (fill, ink) in LEVEL_COLOURS.items()}
+    out = [f'<row r="{TITLE_ROW}">{_cell(f"A{TITLE_ROW}", title, summary)}</row>',
+           f'<row r="{HEADER_ROW}">'
+           + "".join(_cell(f"{column_letter(c)}{HEADER_ROW}", header, h)
+                     for c, h in enumerate(FEEDBACK_HEADERS, start=1)) + "</row>"]
+    for r, values in enumerate(rows, start=FIRST_DATA_ROW):
+        level = levels.get(values[-1], body)
+        cells = [_cell(f"{column_letter(c)}{r}", level if c == len(values) else body, value)
+                 for c, value in enumerate(values, start=1)]
+        out.append(f'<row r="{r}" ht="{feedback_row_height(values):.16g}" customHeight="1">'
+                   + "".join(cells) + "</row>")
+    last_row = max(HEADER_ROW, FIRST_DATA_ROW + len(rows) - 1)
+    selected = ' tabSelected="1"' if b'tabSelected="1"' in old[:2000] else ""
+    cols = "".join(f'<col width="{w}" customWidth="1" min="{c}" max="{c}" />'
+                   for c, w in enumerate(FEEDBACK_WIDTHS, start=1))
+    return (
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        '<sheetPr><outlinePr summaryBelow="1" summaryRight="1" /><pageSetUpPr fitToPage="1" />'
+        f'</sheetPr><dimension ref="A1:{column_letter(len(FEEDBACK_HEADERS))}{last_row}" />'
+        f'<sheetViews><sheetView{selected} workbookViewId="0"><pane ySplit="{HEADER_ROW}" '
+        f'topLeftCell="A{FIRST_DATA_ROW}" activePane="bottomLeft" state="frozen" />'
+        '<selection pane="bottomLeft" activeCell="A1" sqref="A1" /></sheetView></sheetViews>'
+        f'<sheetFormatPr baseColWidth="8" defaultRowHeight="15" /><cols>{cols}</cols>'
+        f'<sheetData>{"".join(out)}</sheetData>'
+        '<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5" />'
+        '<pageSetup orientation="landscape" paperSize="9" fitToHeight="0" fitToWidth="1" />'
+        '</worksheet>').encode()
+
+
+def _with_banner(sheet: bytes | None, banner: Banner, styles: _Styles) -> bytes | None:
+    """The report sheet with A1 holding the banner: its cell format kept, the font changed,
+    as openpyxl does when a font is set."""
+    if sheet is None:
+        return None
+    found = _A1.search(sheet)
+    if found is None:
+        return None
+    style = _STYLE_OF.search(found.group(0).split(b">", 1)[0])
+    xf = styles.xf_of(int(style.group(1)) if style else 0)
+    if xf is None:
+        return None
+    colour = BANNER_COLOURS.get(banner.tone)
+    font = styles.index("fonts", _font(bold=True, size=13, colour=colour))
+    new_xf, swaps = re.subn(r'\bfontId="\d+"', f'fontId="{font}"', xf, count=1)
+    if not swaps:
+        return None
+    cell = _cell("A1", styles.index("cellXfs", new_xf), banner.text).encode("utf-8")
+    return sheet[:found.start()] + cell + sheet[found.end():]
+
+
+def _cell(ref: str, style: int, value: str | None) -> str:
+    if value is None:
+        return f'<c r="{ref}" s="{style}" t="n" />'
+    if value == "":
+        return f'<c r="{ref}" s="{style}" t="inlineStr" />'
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != value else ""
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+
+def _plain(xml: str) -> str:
+    """One spelling of an element's text, so the same style is found again."""
+    return re.sub(r"\s*/>", " />", re.sub(r">\s+<", "><", xml.strip()))
+
+
+def _rezip(package: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
+    """The package with ``changed`` members replaced, every other member's content as it was,
+    in the same order and with the same compression."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as new:
+        for info in package.infolist():
+            data = changed[info.filename] if info.filename in changed else package.read(info)
+            copy = zipfile.ZipInfo(info.filename, info.date_time)
+            copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
+            new.writestr(copy, data)
+    return out.getvalue()
