@@ -53,8 +53,10 @@ def make_province(tmp_path: Path) -> Path:
 
 
 def trim_registry(path: Path, keep) -> None:
-    """Keep only the communes of ``keep`` in a registry, filled with KEEP's households and
-    villages and an editor each, the way an officer trims and fills it."""
+    """Keep only the communes of ``keep`` in a registry, filled with their households and
+    villages (``keep``'s when it is a dict, else KEEP's) and an editor each, the way an
+    officer trims and fills it."""
+    filled = keep if isinstance(keep, dict) else KEEP
     book = load_workbook(path)
     sheet = book.worksheets[0]
     columns = {c.value: c.column for c in sheet[1]}
@@ -63,8 +65,8 @@ def trim_registry(path: Path, keep) -> None:
         if code not in keep:
             sheet.delete_rows(row)
             continue
-        sheet.cell(row, columns[HEADERS["households"]]).value = KEEP[code]["households"]
-        sheet.cell(row, columns[HEADERS["villages"]]).value = KEEP[code]["villages"]
+        sheet.cell(row, columns[HEADERS["households"]]).value = filled[code]["households"]
+        sheet.cell(row, columns[HEADERS["villages"]]).value = filled[code]["villages"]
         sheet.cell(row, columns[HEADERS["editors"]]).value = f"xa{code}@example.gov.vn"
     book.save(path)
 
