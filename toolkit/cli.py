@@ -25,12 +25,15 @@ log.addHandler(logging.NullHandler())
 LOCK_WAIT_SECONDS = 600
 
 
-def common(func):
-    """--config, --now and --verbose on every command; ToolkitError → 'Lỗi: …', exit 2."""
+def common(func=None, *, config: bool = True):
+    """--config, --now and --verbose on every command; ToolkitError → 'Lỗi: …', exit 2.
 
-    @click.option("--config", "config_path", type=click.Path(dir_okay=True), metavar="TỆP",
-                  help="Tệp toolkit.toml (hoặc thư mục chứa nó). Mặc định: $TOOLKIT_CONFIG "
-                       "hoặc ./toolkit.toml")
+    ``config=False`` for a command that reads no province of its own (merge names its
+    provinces' folders): it has no --config to mislead anyone.
+    """
+    if func is None:
+        return functools.partial(common, config=config)
+
     @click.option("--now", "now_text", metavar="'NGÀY GIỜ'",
                   help="Chạy như thể đang là thời điểm này (giờ Việt Nam), ví dụ "
                        "'01/12/2026 17:00' hoặc '2026-12-01 17:00': để thử, trình diễn, "
@@ -38,7 +41,7 @@ def common(func):
     @click.option("-v", "--verbose", is_flag=True, help="Hiện chi tiết kỹ thuật (traceback) "
                   "của lỗi.")
     @functools.wraps(func)
-    def wrapper(*args, config_path, now_text, verbose, **kwargs):
+    def wrapper(*args, now_text, verbose, config_path=None, **kwargs):
         from toolkit.periods import parse_now
 
         try:
@@ -58,6 +61,11 @@ def common(func):
             if shown is not None:
                 log.removeHandler(shown)
 
+    if config:
+        wrapper = click.option(
+            "--config", "config_path", type=click.Path(dir_okay=True), metavar="TỆP",
+            help="Tệp toolkit.toml (hoặc thư mục chứa nó). Mặc định: $TOOLKIT_CONFIG hoặc "
+                 "./toolkit.toml")(wrapper)
     return wrapper
 
 
@@ -309,6 +317,42 @@ def rollup(day, template, as_of, wait_seconds, config_path, now):
         failed.append(again)
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("folders", nargs=-1, required=True, type=click.Path(file_okay=False),
+                metavar="THƯ_MỤC_TỈNH...")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False),
+              metavar="THƯ_MỤC", help="Nơi ghi tệp lưu trữ toàn quốc (không ghi gì vào thư mục "
+              "của các tỉnh).")
+@day_option
+@click.option("--template", metavar="MẪU", help="Chỉ mẫu báo cáo này (ví dụ kts_daily).")
+@click.option("--as-of", "as_of", type=click.Choice(["deadline", "now"]), default="now",
+              show_default=True, help="deadline: số liệu tại giờ hạn; now: đến hiện tại, kể "
+              "cả số liệu nhập muộn.")
+@common(config=False)
+def merge(folders, out, day, template, as_of, config_path, now):
+    """Gộp sổ cái của nhiều tỉnh thành bảng tổng hợp và tệp lưu trữ toàn quốc.
+
+    Chỉ đọc: không giữ khoá, không ghi gì vào thư mục của tỉnh, nên chạy được cả khi
+    một tỉnh đang chạy toolkit daily. Các tỉnh phải dùng cùng mẫu báo cáo và cùng đợt
+    chiến dịch; tệp lưu trữ có tổng của từng tỉnh, của toàn quốc và tỷ lệ báo cáo
+    của từng tỉnh.
+
+    \b
+    Ví dụ:
+      toolkit merge lang-son/ cao-bang/ --out toan-quoc/ --date 2026-11-23
+    """
+    from toolkit.national import merge as merge_provinces
+
+    _log_beside(Path(out) / "logs" / "toolkit.log")     # never a province's own log
+    result = merge_provinces([Path(f) for f in folders], Path(out), _day(day, now), now=now,
+                             as_of_mode=as_of, template=template,
+                             progress=lambda line: say(line, err=True))
+    for line in render.merge_lines(result):
+        say(line)
+    for spec, period, campaign in result.not_due:
+        say(render.not_due_line(spec, period, campaign))
 
 
 def output_option(func):

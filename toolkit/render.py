@@ -176,6 +176,18 @@ def rollup_lines(result, path) -> list[str]:
             f"→ {path}"]
 
 
+def merge_lines(result) -> list[str]:
+    """The national rollups of ``toolkit merge``, then each province's reporting."""
+    lines = []
+    for rollup, path in zip(result.rollups, result.archives, strict=True):
+        lines += rollup_lines(rollup, path)
+        for area in rollup.areas.iloc[:-1].to_dict(orient="records"):
+            lines.append(f"  {area['area']}: đã báo cáo {_rate(area['reporting_rate'])}, "
+                         f"đúng hạn {_rate(area['on_time_rate'])} "
+                         f"({int(area['expected'] or 0)} xã phải báo cáo)")
+    return lines
+
+
 def _rate(value) -> str:
     return "—" if value is None or value != value else f"{value:.0%}"
 

@@ -98,13 +98,15 @@ def open_workspace(config_path: str | Path | None = None, template: str | None =
     return Workspace(config, registry, specs, store, Ledger(config.ledger_path))
 
 
-def check_workspace(config_path: str | Path | None = None,
-                    template: str | None = None) -> tuple[Config, list[ReportSpec], Registry]:
+def check_workspace(config_path: str | Path | None = None, template: str | None = None, *,
+                    remember: bool = True) -> tuple[Config, list[ReportSpec], Registry]:
     """toolkit.toml, every template and the registry, each checked completely.
 
     A problem in one never hides the others: every problem of the three is raised together,
     grouped by file, before any command opens the ledger or touches a workbook, so a person
-    fixes them all in one go and a broken folder changes nothing.
+    fixes them all in one go and a broken folder changes nothing. ``remember=False`` keeps
+    the registry's check out of the folder: ``toolkit merge`` reads provinces it must not
+    write into.
     """
     from toolkit.errors import RegistryError
     from toolkit.registry import load_registry, remember_registry
@@ -137,7 +139,7 @@ def check_workspace(config_path: str | Path | None = None,
             files += exc.files
     if files:
         raise SetupError.of_files(files, notes)
-    if cache is not None and cache.parent.is_dir():
+    if remember and cache is not None and cache.parent.is_dir():
         remember_registry(registry, cache)
     return checked.config, choose(specs, template, checked.templates_dir), registry
 
