@@ -71,6 +71,19 @@ def trim_registry(path: Path, keep) -> None:
     book.save(path)
 
 
+def set_phases(path: Path, phases) -> None:
+    """Type each (commune, first day, last day) into the registry's "Ngày bắt đầu" and
+    "Ngày kết thúc" (None leaves a cell blank), as an officer types a commune's phase."""
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    columns = {c.value: c.column for c in sheet[1]}
+    rows = {sheet.cell(r, columns[HEADERS["code"]]).value: r for r in range(2, sheet.max_row + 1)}
+    for code, first, last in phases:
+        sheet.cell(rows[code], columns[HEADERS["start"]]).value = first
+        sheet.cell(rows[code], columns[HEADERS["end"]]).value = last
+    book.save(path)
+
+
 def workbook_of(config: Path, code: str) -> Path:
     (path,) = (config.parent / "workbooks").glob(f"{code} *.xlsx")
     return path

@@ -3,7 +3,8 @@
 It shares no code with the toolkit on purpose (no import of ``toolkit`` here): it is the check.
 What it knows is what the brief of the timeliness rules says (DESIGN.md §5, made precise):
 
-* which periods a commune is expected to report (campaign, calendar, monthly due day);
+* which periods a commune is expected to report (campaign, calendar, monthly due day, and
+  the commune's own phase: the days from its start to its end, when the registry gives them);
 * what each row holds at each moment (every entry typed, in order), parsed the simple way;
 * which row versions the toolkit can know: on the xlsx folder the last save before each sweep,
   proven at the file's time; on Google Sheets what each fetch saw, proven at the fetch;
@@ -143,10 +144,13 @@ class Oracle:
     """Feed it what staff typed and when the sweeps ran; ask it any status."""
 
     def __init__(self, reports: list[Report], communes: list[str], *, start: date, end: date,
-                 grace: timedelta, backend: str):
+                 grace: timedelta, backend: str,
+                 phases: dict[str, tuple[date | None, date | None]] | None = None):
         self.reports = {r.key: r for r in reports}
         self.communes = list(communes)
         self.start, self.end, self.grace, self.backend = start, end, grace, backend
+        #: commune → (first day, last day) it reports, either None for the campaign's own
+        self.phases = dict(phases or {})
         self.saves: dict[str, list[tuple[datetime, dict]]] = {c: [] for c in communes}
         self.seen: dict[str, list[Version]] = {c: [] for c in communes}
 
@@ -179,10 +183,23 @@ class Oracle:
 
     # -- what the toolkit should say -----------------------------------------------------------
 
-    def expected(self, report: str, period: str) -> bool:
-        return expected(self.reports[report], period, self.start, self.end)
+    def window(self, commune: str | None) -> tuple[date, date]:
+        """The days a commune reports: the campaign's, cut to its phase (None: the campaign)."""
+        first, last = self.phases.get(commune, (None, None))
+        start = self.start if first is None or first < self.start else first
+        end = self.end if last is None or last > self.end else last
+        return start, end
 
-    def why_not_expected(self, report: str, period: str) -> str:
+    def expected(self, report: str, period: str, commune: str | None = None) -> bool:
+        """Of ``commune``, or (None) of the campaign: an archive is written for the period."""
+        start, end = self.window(commune)
+        return start <= end and expected(self.reports[report], period, start, end)
+
+    def why_not_expected(self, report: str, period: str, commune: str | None = None) -> str:
+        if self.expected(report, period, commune):
+            return ""
+        if self.expected(report, period):
+            return "outside the commune's phase"
         return why_not_expected(self.reports[report], period, self.start, self.end)
 
     def cutoff(self, report: str, period: str) -> datetime:
@@ -197,7 +214,7 @@ class Oracle:
 
     def status(self, commune: str, report: str, period: str, as_of: datetime,
                known_by: datetime | None = None) -> str:
-        if not self.expected(report, period):
+        if not self.expected(report, period, commune):
             return NOT_EXPECTED
         spec = self.reports[report]
         known = self.versions(commune, report, period, as_of=as_of,
@@ -237,11 +254,9 @@ class Oracle:
     def chased(self, report: str, day: date, now: datetime) -> set[str]:
         """Whom remind names for the period containing ``day``, as of ``now``."""
         period = self.reports[report].period_of(day)
-        if not self.expected(report, period):
-            return set()
-        return {c for c in self.communes
-                if self.status(c, report, period, now) in WAITING
-                or self.has_error(c, report, period, now)}
+        return {c for c in self.communes if self.expected(report, period, c)
+                and (self.status(c, report, period, now) in WAITING
+                     or self.has_error(c, report, period, now))}
 
     def must_fetch(self, at: datetime) -> set[str]:
         """Google: communes a sweep at ``at`` has to read whatever Drive says, judged by what

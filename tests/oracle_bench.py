@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import KEEP, run, trim_registry
+from conftest import KEEP, run, set_phases, trim_registry
 from oracle import VN, Report
 from toolkit.backends.google.fake import CellRejected, FakeClock, FakeGoogle
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, a1, period_key_of
@@ -157,11 +157,13 @@ class Bench:
     # -- a scenario's province ---------------------------------------------------------------
 
     def province(self, start: date, end: date, calendar: str, due_day: int,
-                 lag_minutes: int = 0) -> Province:
+                 lag_minutes: int = 0, phases: tuple = ()) -> Province:
         base = self.base(start, calendar)
         self.count += 1
         folder = self.root / f"scenario-{self.count}"
         shutil.copytree(base.folder, folder)
+        if phases:
+            set_phases(folder / "registry.xlsx", phases)
         config = folder / "toolkit.toml"
         config.write_text(_campaign(config.read_text(encoding="utf-8"), start, end),
                           encoding="utf-8")

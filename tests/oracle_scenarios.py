@@ -3,7 +3,9 @@
 A scenario is a short campaign around weekends and Vietnamese holidays (the monthly report due
 around its start, sometimes before it), the scheduler's sweeps on one or two days, and three
 communes each telling a story about one row — typed, completed, amended, cleared, "12a" — some
-time before one of the sweeps, plus a stray entry or two. It prints as a timeline.
+time before one of the sweeps, plus a stray entry or two; sometimes a commune reports only
+from a later start, or up to an earlier end, than the campaign's (its phase, in the registry).
+It prints as a timeline.
 """
 
 from __future__ import annotations
@@ -46,6 +48,8 @@ class Scenario:
     sweeps: tuple[datetime, ...]
     entries: tuple[Entry, ...]
     asked: date                  # the day the CLI is asked about at the end
+    #: (commune, first day, last day) of the communes with their own phase; None: the campaign's
+    phases: tuple[tuple[str, date | None, date | None], ...] = ()
 
     def _repr_pretty_(self, printer, cycle) -> None:     # how hypothesis prints it
         printer.text(repr(self))
@@ -53,6 +57,8 @@ class Scenario:
     def __repr__(self) -> str:
         lines = [f"campaign {self.start}..{self.end} {self.calendar}, monthly due day "
                  f"{self.due_day or '-'}, Drive lag {self.lag} min, CLI asked {self.asked}"]
+        lines += [f"  {code} reports from {first or 'the start'} to {last or 'the end'}"
+                  for code, first, last in self.phases]
         events = [(s, f"  {s:%a %d/%m %H:%M:%S} sweep") for s in self.sweeps]
         events += [(e.at, f"  {e.at:%a %d/%m %H:%M:%S} {e.commune} types {e.report} "
                           f"{e.period} {dict(e.values)}") for e in self.entries]
@@ -131,15 +137,30 @@ def scenarios(draw, backend: str) -> Scenario:
                              sweep))
     entries.sort(key=lambda e: e.at)
     return Scenario(start, end, calendar, due_day, lag, tuple(sweeps), tuple(entries),
-                    draw(st.sampled_from(days)))
+                    draw(st.sampled_from(days)), draw(phases(start, end)))
+
+
+def phases(start: date, end: date):
+    """Some communes' own phases: a later start (phase 2), an earlier end, or both; days
+    drawn around the campaign's, outside it too."""
+    offset = st.integers(-1, (end - start).days + 1)
+    day = st.one_of(st.none(), offset.map(lambda n: start + timedelta(days=n)))
+    phase = st.tuples(st.sampled_from(COMMUNES), day, day).filter(
+        lambda p: (p[1] or p[2]) and not (p[1] and p[2] and p[2] < p[1]))
+    return st.one_of(st.just(()), st.lists(phase, max_size=2, unique_by=lambda p: p[0])
+                     .map(tuple))
 
 
 def timeline(campaign: str, sweeps: str, *typed: tuple, calendar: str = "every_day",
-             due_day: int = 0, lag: int = 0) -> Scenario:
+             due_day: int = 0, lag: int = 0, phases: tuple = ()) -> Scenario:
     """``campaign`` "2026-11-20..2026-11-21"; ``sweeps`` "2026-11-20 12:00, 2026-11-20 16:00";
-    each of ``typed`` (moment, commune, report, period, values)."""
+    each of ``typed`` (moment, commune, report, period, values); ``phases`` (commune, first
+    day or None, last day or None)."""
     start, end = (date.fromisoformat(d) for d in campaign.split(".."))
     moments = tuple(vn(s.strip()) for s in sweeps.split(","))
     entries = tuple(Entry(vn(at), code, report, period, tuple(values.items()))
                     for at, code, report, period, values in typed)
-    return Scenario(start, end, calendar, due_day, lag, moments, entries, moments[-1].date())
+    phases = tuple((code, first and date.fromisoformat(first), last and date.fromisoformat(last))
+                   for code, first, last in phases)
+    return Scenario(start, end, calendar, due_day, lag, moments, entries, moments[-1].date(),
+                    phases)

@@ -20,6 +20,11 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
     assert len(communes) == 65
     statuses = {r["Tình trạng báo cáo"] for r in communes.values()}
     assert {"Đúng hạn", "Trễ hạn", "Chưa báo cáo"} <= statuses
+    # Every fifth commune joins in phase 2, on the second day: not expected on the first.
+    first = commune_rows(load_workbook(archive.with_name("kts_daily_2026-11-21.xlsx"))
+                         ["Tổng hợp"])
+    waiting = {c for c, r in first.items() if r["Tình trạng báo cáo"] == "Không phải báo cáo"}
+    assert len(waiting) == 13 and "Không phải báo cáo" not in statuses
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--days", "1", now="2026-11-23 21:00")
     assert again.exit_code == 0, again.output

@@ -84,14 +84,16 @@ def test_template_layout(template):
     assert [c.value for c in sheet[1]] == HEADER_ROW
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:J66"
+    assert sheet.auto_filter.ref == "A1:L66"
+    assert sheet["K2"].number_format == sheet["L2"].number_format == "DD/MM/YYYY"
     assert sheet.max_row == 66
     codes = [sheet.cell(r, 1) for r in range(2, 67)]
     assert all(isinstance(c.value, str) and c.number_format == "@" for c in codes)
     assert "06040" in [c.value for c in codes]
     assert sheet.column_dimensions["H"].width > sheet.column_dimensions["C"].width
     guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
-    assert 5 <= len(guide) <= 9 and any("Số hộ gia đình" in line for line in guide)
+    assert 5 <= len(guide) <= 10 and any("Số hộ gia đình" in line for line in guide)
+    assert any(line.startswith("Ngày bắt đầu, Ngày kết thúc") for line in guide)
 
 
 def test_template_loads_with_a_warning_per_commune_without_households(template):
@@ -137,7 +139,8 @@ def test_round_trip_after_an_officer_fills_it(template, tmp_path):
 
     frame = registry.to_frame()
     assert list(frame.columns) == ["code", "name", "kind", "province", "district", "households",
-                                   "villages", "editors", "contact_name", "contact_phone"]
+                                   "villages", "editors", "contact_name", "contact_phone",
+                                   "start", "end"]
     assert len(frame) == 65
     row = frame.set_index("code").loc["06040"]
     assert row["households"] == 1250 and row["villages"] == "Khu 1; Khu 2; Bản Slằng"
@@ -160,8 +163,8 @@ def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
     path = write_xlsx(tmp_path / "registry.xlsx", rows, header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
-        'dòng tiêu đề, cột K: cột "Ghi chu" không phải một cột đã biết — xoá cột này, hoặc đổi '
+    assert list(caught.value.problems) == [
+        'dòng tiêu đề, cột M: cột "Ghi chu" không phải một cột đã biết — xoá cột này, hoặc đổi '
         "tên thành một trong: " + ", ".join(HEADER_ROW),
         "dòng 2 và 7: mã xã 06040 có trên 2 dòng (dòng 2 Xã Thất Khê, dòng 7 Xã Thất Khê) — mỗi "
         'xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" (06040 là Xã Thất Khê trong '
@@ -185,7 +188,7 @@ def test_missing_required_columns_and_empty_registry(tmp_path):
     path = write_xlsx(tmp_path / "registry.xlsx", [], header=header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
+    assert list(caught.value.problems) == [
         'thiếu cột bắt buộc "Loại" — thêm lại: gõ "Loại" vào dòng tiêu đề, trên một cột trống, '
         "và điền bên dưới Xã, Phường hoặc Đặc khu cho từng xã",
         'thiếu cột bắt buộc "Tỉnh" — thêm lại: gõ "Tỉnh" vào dòng tiêu đề, trên một cột trống, '
@@ -328,7 +331,7 @@ def test_a_misspelt_header_is_one_error_with_the_header_to_type(tmp_path):
     path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
+    assert list(caught.value.problems) == [
         'dòng tiêu đề, cột F: cột "So hô gia dinhh" không phải một cột đã biết — có phải ý bạn '
         'là "Số hộ gia đình"? Gõ tiêu đề đúng như "Số hộ gia đình"']
 
@@ -338,7 +341,7 @@ def test_a_shortened_header_is_one_error_with_the_header_to_type(tmp_path):
     path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
+    assert list(caught.value.problems) == [
         'dòng tiêu đề, cột H: cột "Email người" không phải một cột đã biết — có phải ý bạn là '
         '"Email người nhập liệu (ngăn cách bằng ;)"? Gõ tiêu đề đúng như "Email người nhập liệu '
         '(ngăn cách bằng ;)"']
@@ -349,8 +352,8 @@ def test_a_header_typed_twice_names_both_columns(tmp_path):
     path = write_xlsx(tmp_path / "registry.xlsx", FILLED, header)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
-        'dòng tiêu đề, cột K: cột "so ho gia dinh" xuất hiện hai lần (cả cột F "Số hộ gia '
+    assert list(caught.value.problems) == [
+        'dòng tiêu đề, cột M: cột "so ho gia dinh" xuất hiện hai lần (cả cột F "Số hộ gia '
         'đình") — chỉ giữ một cột']
 
 
@@ -392,7 +395,7 @@ def test_a_folded_header_that_could_be_two_columns_needs_its_diacritics(monkeypa
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert [p.split(" — ")[0] for p in caught.value.problems] == [
-        'dòng tiêu đề, cột K: cột "ghi chu" không phải một cột đã biết']
+        'dòng tiêu đề, cột M: cột "ghi chu" không phải một cột đã biết']
 
 
 # duplicates --------------------------------------------------------------------------------------
@@ -404,7 +407,7 @@ def test_a_code_on_several_rows_names_the_rows_the_communes_and_the_fix(tmp_path
     path = write_xlsx(tmp_path / "registry.xlsx", rows)
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
-    assert caught.value.problems == [
+    assert list(caught.value.problems) == [
         "dòng 2, 4 và 6: mã xã 06040 có trên 3 dòng (dòng 2 Xã Thất Khê, dòng 4 Xã Thất Khê, "
         'dòng 6 Xã Thất Khê) — mỗi xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" '
         "(06040 là Xã Thất Khê trong danh sách chính thức 2025)",
@@ -486,7 +489,8 @@ CELL = st.one_of(st.none(), st.integers(-10, 10**6),
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_any_cell_anywhere_in_the_registry_loads_or_is_a_listed_problem(tmp_path, row, column,
                                                                         value):
-    table = [[*HEADER_ROW, None], *([*r, None] for r in FILLED)]
+    table = [[*HEADER_ROW, None], *([*r, *[None] * (len(HEADER_ROW) - len(r) + 1)]
+                                    for r in FILLED)]
     table[row][column] = value
     path = write_xlsx(tmp_path / "registry.xlsx", table[1:], table[0])
     try:
@@ -524,3 +528,42 @@ def test_a_checked_registry_is_remembered_until_its_bytes_change(tmp_path):
     for _ in range(2):                              # a problem is never remembered as passed
         with pytest.raises(RegistryError, match="Tên xã"):
             load_registry(path, cache=cache)
+
+
+def test_a_communes_phase_is_read_checked_and_remembered(tmp_path):
+    """P9 item 3: a phase-2 commune starts later; a bad day or an end before the start is a
+    problem naming the row and the fix."""
+    from datetime import date, datetime
+
+    filled = [["06040", "Thất Khê", "Xã", "Lạng Sơn", None, 1200, "", "", None, None,
+               datetime(2021, 9, 20), None],
+              ["06001", "Tân Tiến", "Xã", "Lạng Sơn", None, 800, "", "", None, None,
+               "20/07/2021", "2021-12-31"],
+              ["06019", "Na Sầm", "Xã", "Lạng Sơn", None, 900, "", "", None, None, None, None]]
+    path = write_xlsx(tmp_path / "registry.xlsx", filled)
+    registry = load_registry(path)
+    phases = [(c.start, c.end) for c in registry.communes]
+    assert phases == [(date(2021, 9, 20), None), (date(2021, 7, 20), date(2021, 12, 31)),
+                      (None, None)]
+    assert registry.has_phases
+    campaign = (date(2021, 7, 20), date(2021, 12, 31))
+    assert registry.communes[0].window(campaign) == (date(2021, 9, 20), date(2021, 12, 31))
+    assert registry.communes[2].window(campaign) == campaign
+    cache = tmp_path / "registry.json"
+    remember_registry(registry, cache)
+    assert load_registry(path, cache=cache).communes == registry.communes
+    filled[0][10], filled[1][10], filled[1][11] = "sau Tết", "31/12/2021", "20/07/2021"
+    with pytest.raises(RegistryError) as caught:
+        load_registry(write_xlsx(tmp_path / "bad.xlsx", filled))
+    assert list(caught.value.problems) == [
+        'dòng 2: "Ngày bắt đầu" là "sau Tết", không phải một ngày — gõ ngày như 20/09/2021, '
+        "hoặc để trống nếu xã báo cáo suốt đợt",
+        'dòng 3: "Ngày kết thúc" 20/07/2021 sớm hơn "Ngày bắt đầu" 31/12/2021 — sửa một '
+        "trong hai ngày, hoặc để trống ngày kết thúc"]
+
+
+def test_a_registry_without_phase_columns_loads_without_a_warning_about_them(tmp_path):
+    header = HEADER_ROW[:10]
+    registry = load_registry(write_xlsx(tmp_path / "registry.xlsx",
+                                        [r[:10] for r in FILLED], header))
+    assert registry.warnings == () and not registry.has_phases

@@ -78,6 +78,8 @@ def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, st
     entries: list[Entry] = []
     for commune in registry.communes:
         profile = profiles[commune.code]
+        if commune.start and day < commune.start:
+            continue                    # its phase has not begun: nothing to report yet
         if profile == "silent" or (profile == "erratic" and rng.random() < 0.5):
             continue
         if profile == "late" or (profile == "erratic" and rng.random() < 0.5):
@@ -136,7 +138,7 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
     result = init_province(folder, province, today=first, campaign_days=30)
     config_text = result.config_path.read_text(encoding="utf-8")
     result.config_path.write_text(f"{DEMO_MARK}\n{config_text}", encoding="utf-8")
-    _fill_registry(result.registry_path, rng)
+    _fill_registry(result.registry_path, rng, phase_two=first + timedelta(days=1))
     echo(f"Tỉnh {result.province}: {result.communes} xã, phường tại {folder}")
 
     registry = load_registry(result.registry_path)
@@ -262,8 +264,14 @@ def _prepare(folder: Path) -> None:
                            "hãy chọn thư mục khác")
 
 
-def _fill_registry(path: Path, rng: random.Random) -> None:
-    """Fill households, villages, editors and contacts as a province officer would."""
+#: Every how many communes joins in phase 2, the demo's second day (the campaign of the
+#: sources started in five districts, and everywhere two months later).
+PHASE_TWO_EVERY = 5
+
+
+def _fill_registry(path: Path, rng: random.Random, phase_two: date) -> None:
+    """Fill households, villages, editors and contacts as a province officer would, and the
+    start of the communes that join in phase 2."""
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -280,6 +288,8 @@ def _fill_registry(path: Path, rng: random.Random) -> None:
             "Người liên hệ": f"{rng.choice(FAMILY)} {rng.choice(GIVEN)}",
             "Số điện thoại": f"09{rng.randint(10_000_000, 99_999_999)}",
         }
+        if row % PHASE_TWO_EVERY == 0:
+            values["Ngày bắt đầu"] = phase_two
         for header, value in values.items():
             sheet.cell(row, columns[header]).value = value
     book.save(path)

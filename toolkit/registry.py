@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,8 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("editors", "Email người nhập liệu (ngăn cách bằng ;)", True),
     ("contact_name", "Người liên hệ", False),
     ("contact_phone", "Số điện thoại", False),
+    ("start", "Ngày bắt đầu", False),
+    ("end", "Ngày kết thúc", False),
 )
 HEADERS = {key: header for key, header, _ in COLUMNS}
 # What goes under a column, said when it is missing: the fix is to restore it and fill it in.
@@ -60,6 +63,10 @@ _LOST = {
     "contact_name": "lời nhắc không ghi tên người liên hệ",
     "contact_phone": "lời nhắc không ghi số điện thoại liên hệ",
 }
+# A commune's own reporting window inside the campaign (its phase: the campaign reached
+# five districts on 20/7/2021, every commune on 20/9). Without these columns every commune
+# reports for the whole campaign, as before they existed, so their absence says nothing.
+PHASE = ("start", "end")
 
 _HEADER_ROW = "dòng tiêu đề"
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
@@ -78,6 +85,15 @@ class Commune:
     editors: tuple[str, ...]
     contact_name: str | None
     contact_phone: str | None
+    #: The commune's phase: before ``start`` or after ``end`` it is not expected to report
+    #: (None: from the campaign's start, to its end).
+    start: date | None = None
+    end: date | None = None
+
+    def window(self, campaign: tuple[date, date]) -> tuple[date, date]:
+        """The days the commune reports: its own phase within the campaign's."""
+        return max(campaign[0], self.start or campaign[0]), min(campaign[1],
+                                                                self.end or campaign[1])
 
     @property
     def display_name(self) -> str:
@@ -94,6 +110,10 @@ class Registry:
 
     def by_code(self) -> dict[str, Commune]:
         return {c.code: c for c in self.communes}
+
+    @property
+    def has_phases(self) -> bool:
+        return any(c.start or c.end for c in self.communes)
 
     @property
     def has_districts(self) -> bool:
@@ -144,7 +164,7 @@ def remember_registry(registry: Registry, cache: Path) -> None:
         pass
     text = json.dumps({"key": registry.fingerprint,
                        "communes": [c.__dict__ for c in registry.communes],
-                       "warnings": list(registry.warnings)}, ensure_ascii=False)
+                       "warnings": list(registry.warnings)}, ensure_ascii=False, default=str)
     new = cache.with_name(f".~{cache.name}.{os.getpid()}")
     try:
         new.write_text(text, encoding="utf-8")
@@ -169,7 +189,9 @@ def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
         if kept.get("key") != key:
             return None
         communes = tuple(Commune(**{**c, "villages": tuple(c["villages"]),
-                                    "editors": tuple(c["editors"])}) for c in kept["communes"])
+                                    "editors": tuple(c["editors"]),
+                                    **{k: c[k] and date.fromisoformat(c[k]) for k in PHASE}})
+                         for c in kept["communes"])
         return Registry(path, communes, tuple(kept["warnings"]), key)
     except (OSError, ValueError, KeyError, TypeError):
         return None       # no cache yet, or one from another version: check the file
@@ -339,7 +361,7 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
         else:
             problems.append(f"{where} — xoá cột này, hoặc đổi tên thành một trong: {allowed}")
     for key, header_text, required in COLUMNS:
-        if key in columns or fold(_header_key(header_text)) not in missing:
+        if key in columns or key in PHASE or fold(_header_key(header_text)) not in missing:
             continue
         if required:
             problems.append(f'thiếu cột bắt buộc "{header_text}" — thêm lại: gõ "{header_text}" '
@@ -393,12 +415,16 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
     for email in editors:
         if not _EMAIL.fullmatch(email):
             problem(f'email người nhập liệu "{email}" không phải địa chỉ email hợp lệ')
+    start, end = (_day(cells.get(k), shown.get(k), problem) for k in PHASE)
+    if start and end and end < start:
+        problem(f'"{shown["end"]}" {end:%d/%m/%Y} sớm hơn "{shown["start"]}" {start:%d/%m/%Y} '
+                "— sửa một trong hai ngày, hoặc để trống ngày kết thúc")
     problems.extend(found)
     if found or not (code and name and kind and province):
         return None
     commune = Commune(code, name, kind, province, _text(cells.get("district")), households,
                       villages, editors, _text(cells.get("contact_name")),
-                      _phone(cells.get("contact_phone")))
+                      _phone(cells.get("contact_phone")), start, end)
     if households is None:
         warnings.append(f"dòng {number}: {commune.display_name} chưa có số hộ gia đình — "
                         "các chỉ tiêu % của xã sẽ để trống")
@@ -423,6 +449,19 @@ def _households(raw: Any, header: str | None, problem: Callable[[str], None]) ->
         problem(f'"{header}" là {value} — số hộ gia đình không thể âm')
         return None
     return value
+
+
+def _day(raw: Any, header: str | None, problem: Callable[[str], None]) -> date | None:
+    """A phase's day as the report tabs read a date cell (a date, 20/9/2021, 2021-09-20)."""
+    from toolkit.parse import read_date
+
+    if _text(raw) is None:
+        return None
+    day = read_date(raw)
+    if day is None:
+        problem(f'"{header}" là "{_text(raw)}", không phải một ngày — gõ ngày như 20/09/2021, '
+                "hoặc để trống nếu xã báo cáo suốt đợt")
+    return day
 
 
 def _phone(raw: Any) -> str | None:

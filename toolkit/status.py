@@ -199,14 +199,30 @@ def expected_periods(spec: ReportSpec, periods: Iterable[str],
     return set(periods) & set(period_keys(spec, *campaign))
 
 
+def expected_grid(spec: ReportSpec, communes, periods: list[str],
+                  campaign: tuple[date, date]) -> np.ndarray:
+    """Commune × period: which periods each commune is expected to report — the campaign's,
+    within the commune's own phase (registry "Ngày bắt đầu" / "Ngày kết thúc"). Judged once
+    per distinct phase, as few as the campaign has waves. A roster is expected of everyone."""
+    if spec.period == "once":
+        return np.ones((len(communes), len(periods)), bool)
+    windows = [c.window(campaign) for c in communes]
+    rows = {}
+    for window in dict.fromkeys(windows):
+        keys = set(period_keys(spec, *window)) if window[0] <= window[1] else set()
+        rows[window] = np.array([p in keys for p in periods], bool)
+    return np.array([rows[w] for w in windows], bool).reshape(len(communes), len(periods))
+
+
 def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
                  as_of: datetime, grace: timedelta,
                  campaign: tuple[date, date]) -> pd.DataFrame:
     """One row per (commune, period): every registry commune, every period asked for.
 
-    A period the campaign does not expect (a weekend on a working-days calendar, a day before
-    the start) is ``not_expected`` whatever was typed; an expected one without any version
-    is pending until its cutoff, then missing.
+    A period the campaign does not expect of a commune (a weekend on a working-days calendar,
+    a day before the start, or before the commune's own phase starts) is ``not_expected``
+    whatever was typed; an expected one without any version is pending until its cutoff,
+    then missing.
     """
     if spec.period == "once":
         found = pd.concat([_multi_row_table(spec, versions, p, as_of=as_of, grace=grace)
@@ -225,8 +241,7 @@ def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: li
     table.insert(0, "commune_code", np.repeat(codes.to_numpy(object), len(periods)))
     table.insert(1, "period", np.tile(np.array(periods, dtype=object), len(codes)))
     waiting = np.tile([as_of < spec.deadline.for_key(p) + grace for p in periods], len(codes))
-    expected = expected_periods(spec, periods, campaign)
-    unexpected = np.tile([p not in expected for p in periods], len(codes))
+    unexpected = ~expected_grid(spec, registry.communes, periods, campaign).ravel()
     status = table["status"].to_numpy(dtype=object, na_value=None, copy=True)
     nothing = cell_of < 0
     status[nothing & waiting] = Status.PENDING.value

@@ -24,6 +24,10 @@ HELP_LINES = (
     "Email người nhập liệu: email (Google) của cán bộ xã được nhập số liệu, ngăn cách bằng "
     "dấu chấm phẩy; chỉ các email này được chia sẻ bảng tính của xã.",
     "Người liên hệ, Số điện thoại: cán bộ đầu mối của xã, dùng để nhắc báo cáo.",
+    "Ngày bắt đầu, Ngày kết thúc: không bắt buộc — khi xã tham gia đợt sau (ví dụ giai đoạn 2 "
+    "từ 20/09/2021), ghi ngày xã bắt đầu báo cáo; trước ngày đó (và sau ngày kết thúc) xã "
+    "«Không phải báo cáo»: không bị tính thiếu, không bị nhắc, không vào tỷ lệ. Để trống thì "
+    "xã báo cáo suốt đợt. Sổ báo cáo của xã vẫn được tạo ngay.",
     "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
 )
@@ -116,13 +120,14 @@ def write_registry_template(path: Path, province: Province) -> int:
     for row in sheet.iter_rows(min_row=2, max_row=last):
         row[0].number_format = "@"
         row[9].number_format = "@"
+        row[10].number_format = row[11].number_format = "DD/MM/YYYY"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column in sheet.columns:
         width = max(len(str(c.value)) for c in column if c.value is not None)
         sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 12), 50)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:J{last}"
+    sheet.auto_filter.ref = f"A1:{sheet.cell(1, len(COLUMNS)).column_letter}{last}"
     whole = DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0",
                            error="Nhập số hộ là số nguyên, ví dụ 1250", showErrorMessage=True)
     kind = DataValidation(type="list", formula1=f'"{",".join(KINDS)}"', showErrorMessage=True)

@@ -250,6 +250,11 @@ def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: p
     have[commune_of[found], period_of[found]] = True
     have |= _reported(spec, versions, codes, due, have, as_of)
     unique_of = pd.Index(dict.fromkeys(codes)).get_indexer(codes)
+    if registry.has_phases:     # a commune whose phase has not begun owes nothing yet
+        from toolkit.status import expected_grid
+
+        have = have[unique_of] | ~expected_grid(spec, registry.communes, due, campaign)
+        unique_of = np.arange(len(codes))
     messages = {}
     for key in due:
         what = "danh sách" if key == "once" else f"kỳ {display_period(key)}"
