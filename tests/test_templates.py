@@ -738,3 +738,35 @@ def test_any_value_anywhere_in_a_template_is_a_problem_or_loads_never_a_crash(da
     problems: list[str] = []
     spec = _spec(PACKAGED_TEMPLATES / name, parsed, problems)
     assert (spec is None) == bool(problems)
+
+
+def _toolkit_imports() -> dict[str, set[str]]:
+    """Each toolkit module → the toolkit modules it imports anywhere (lazy ones included)."""
+    import ast
+    from pathlib import Path
+
+    import toolkit
+
+    root = Path(toolkit.__file__).parent
+    graph = {}
+    for path in root.rglob("*.py"):
+        parts = ["toolkit", *path.relative_to(root).with_suffix("").parts]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[name] = {node.module for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                       if isinstance(node, ast.ImportFrom) and node.module
+                       and node.module.startswith("toolkit")}
+    return graph
+
+
+def test_templates_load_without_the_checks_or_the_layout_that_read_them():
+    """templates → checks.rosters → layout → templates was a circle held open only by a lazy
+    import: templates must import nothing that imports it back."""
+    graph = _toolkit_imports()
+    seen, todo = set(), list(graph["toolkit.templates"])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += graph.get(module, ())
+    assert "toolkit.templates" not in seen
+    assert not {"toolkit.layout", "toolkit.checks.rosters"} & seen

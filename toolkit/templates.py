@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
 from toolkit import known
-from toolkit.checks.rosters import RosterSpec, parse_roster
 from toolkit.errors import FileProblems, TemplateError
 from toolkit.known import DID_YOU_MEAN, FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
@@ -84,6 +84,36 @@ class TargetSpec:
     label: str
     numerator: str
     threshold: float
+
+
+# The [roster] table: the roster checks (toolkit.checks.rosters) it turns on are declared
+# with the template, so a template loads without the checks and the checks read this spec.
+ROSTER_KINDS = ("team", "committee")
+# Settings naming a field: which kinds use it, whether required, and the field types allowed.
+_SETTINGS = {
+    "name": (ROSTER_KINDS, True, ("text",)),
+    "role": (ROSTER_KINDS, True, ("choice", "text")),
+    "village": (("team",), True, ("choice", "text")),
+    "villages": (("committee",), True, ("text",)),
+    "position": (ROSTER_KINDS, False, ("text",)),
+    "phone": (ROSTER_KINDS, False, ("phone",)),
+}
+_LEADERS = {"team": "Tổ trưởng", "committee": "Trưởng ban"}
+
+
+@dataclass(frozen=True)
+class RosterSpec:
+    """A template's ``[roster]`` table: which checks run and the field keys they read."""
+
+    kind: str
+    name: str
+    role: str
+    leader: str
+    village: str | None = None
+    villages: str | None = None
+    position: str | None = None
+    phone: str | None = None
+    min_members: int = 3
 
 
 @dataclass(frozen=True)
@@ -553,6 +583,47 @@ def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Ta
         key=str(raw.get("key", f"target{index}")), label=str(raw.get("label", raw.get("key"))),
         numerator=str(raw.get("numerator")), threshold=float(threshold or 0),
     )
+
+
+def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> RosterSpec | None:
+    """Check a ``[roster]`` table against the template's fields; problems are appended."""
+    where = "[roster]"
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind not in ROSTER_KINDS:
+        problems.append(f'{where}: kind {kind!r} phải là một trong {", ".join(ROSTER_KINDS)}'
+                        + known.meant(kind, ROSTER_KINDS) + ' (viết [roster] rồi kind = "team")')
+        return None
+    declared = {f.key: f for f in fields}
+    keys: dict[str, str] = {}
+    for setting, (kinds, required, types) in _SETTINGS.items():
+        key = raw.get(setting) if kind in kinds else None
+        if key is None:
+            if required and kind in kinds:
+                problems.append(f"{where}: thiếu '{setting}' (key của trường {setting})")
+        elif not isinstance(key, str) or key not in declared:
+            problems.append(f"{where}: {setting} = {key!r} không phải một trường của mẫu này")
+        elif declared[key].type not in types:
+            problems.append(f"{where}: {setting} = {key!r} là trường {declared[key].type}; "
+                            f"phải là {' hoặc '.join(types)}")
+        else:
+            keys[setting] = key
+    allowed = {"kind", "leader", *(s for s, v in _SETTINGS.items() if kind in v[0])}
+    allowed |= {"min_members"} if kind == "team" else set()
+    if unknown := set(raw) - allowed:
+        problems.append(f"{where}: {', '.join(sorted(unknown))} không phải thiết lập đã "
+                        f'biết khi kind = "{kind}"')
+    leader = raw.get("leader", _LEADERS[kind])
+    role = declared.get(keys.get("role", ""))
+    if not isinstance(leader, str) or (role and role.choices and leader not in role.choices):
+        problems.append(f"{where}: leader {leader!r} phải là vai trò của "
+                        f"{'tổ trưởng' if kind == 'team' else 'trưởng ban'}"
+                        + (f", một trong {', '.join(role.choices)}" if role and role.choices
+                           else ""))
+    minimum = raw.get("min_members", 3)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+        problems.append(f"{where}: min_members {minimum!r} phải là số nguyên ≥ 1")
+    keys = {"name": "", "role": ""} | keys
+    return RosterSpec(kind=kind, leader=str(leader), min_members=minimum, **keys)
 
 
 def parse_term(term: str) -> tuple[str, str | float]:
