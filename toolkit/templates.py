@@ -18,7 +18,7 @@ from toolkit.errors import FileProblems, TemplateError
 from toolkit.known import DID_YOU_MEAN, FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
 
-PERIODS = ("daily", "monthly", "once")
+PERIODS = ("daily", "monthly", "quarterly", "yearly", "once")
 _TOP = "đầu tệp"    # how a problem names the settings above the first heading
 FIELD_TYPES = ("int", "number", "text", "date", "choice", "phone")
 AGGREGATES = ("sum", "count", "none")
@@ -35,7 +35,7 @@ _TERM = re.compile(r"^(?:cum\((?P<cum>[a-z_][a-z0-9_]*)\)"
 TITLE_ROW = 1
 HEADER_ROW = 2
 FIRST_DATA_ROW = 3
-PERIOD_HEADERS = {"daily": "Ngày", "monthly": "Tháng"}
+PERIOD_HEADERS = {"daily": "Ngày", "monthly": "Tháng", "quarterly": "Quý", "yearly": "Năm"}
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ class ReportSpec:
 
     @property
     def period_header(self) -> str | None:
-        """Header of the pre-filled period column (Ngày/Tháng); rosters have none."""
+        """Header of the pre-filled period column (Ngày/Tháng/Quý/Năm); rosters have none."""
         return PERIOD_HEADERS.get(self.period)
 
     @property
@@ -164,7 +164,8 @@ FIELD_SETTINGS = ("key", "header", "type", "required", "min", "max", "choices", 
 ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "phone", "leader",
                    "min_members")
 SCHEMA: dict = {
-    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day", "rows",
+    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day",
+                     "months_after", "rows",
                      "calendar")),
     "fields": [{**dict.fromkeys(FIELD_SETTINGS), "aliases": FREE}],
     "rules": [dict.fromkeys(("key", "left", "op", "right", "level", "message", "fix",
@@ -464,11 +465,24 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
         problems.append(f"{_TOP}: deadline {raw!r} phải là giờ trong ngày, ví dụ \"17:00\"")
         return None
     day = data.get("due_day")
-    if period == "monthly" and (isinstance(day, bool) or not isinstance(day, int)
-                                or not 1 <= day <= 31):
-        problems.append(f"{_TOP}: due_day {day!r} phải là một ngày trong tháng (1-31)")
+    after = data.get("months_after", 0)
+    if period in ("monthly", "quarterly", "yearly"):
+        word = {"monthly": "tháng", "quarterly": "quý", "yearly": "năm"}[period]
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+            problems.append(f"{_TOP}: due_day {day!r} phải là một ngày trong tháng (1-31); "
+                            f"hạn là ngày đó của tháng cuối {word}, hoặc months_after tháng "
+                            "sau đó")
+            return None
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 12:
+            problems.append(f"{_TOP}: months_after {after!r} phải là số nguyên từ 0 đến 12: "
+                            "số tháng sau tháng cuối của kỳ — 0 là chính tháng đó, 1 là tháng "
+                            f"sau (\"ngày 5 tháng sau {word}\": due_day = 5, months_after = 1)")
+            return None
+    elif period == "daily" and ("months_after" in data or "due_day" in data):
+        problems.append(f"{_TOP}: due_day và months_after chỉ dùng cho báo cáo tháng, quý, năm "
+                        f"(period = \"{period}\") — xoá dòng này")
         return None
-    return Deadline(period, at, day_of_month=day)
+    return Deadline(period, at, day_of_month=day, months_after=after)
 
 
 def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
