@@ -309,7 +309,7 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
         f"Sổ báo cáo của {commune_title}",
         "",
         "Cách nhập số liệu:",
-        "1. Mỗi trang (tab) là một báo cáo. Ngày và tháng đã có sẵn ở cột đầu tiên — chỉ nhập "
+        "1. Mỗi trang (tab) là một báo cáo. Ngày, tháng, quý đã có sẵn ở cột đầu tiên — chỉ nhập "
         "vào dòng của kỳ báo cáo.",
         "2. Nhập số nguyên, không nhập chữ, không nhập dấu chấm/phẩy: ví dụ 1200 (không phải "
         "\"1.200 hộ\").",
