@@ -3,8 +3,9 @@
 It shares no code with the toolkit on purpose (no import of ``toolkit`` here): it is the check.
 What it knows is what the brief of the timeliness rules says (DESIGN.md §5, made precise):
 
-* which periods a commune is expected to report (campaign, calendar, monthly due day, and
-  the commune's own phase: the days from its start to its end, when the registry gives them);
+* which periods a commune is expected to report (campaign, calendar, the due day of a month,
+  quarter or year, counted in months after the period's last month, and the commune's own
+  phase: the days from its start to its end, when the registry gives them);
 * what each row holds at each moment (every entry typed, in order), parsed the simple way;
 * which row versions the toolkit can know: on the xlsx folder the last save before each sweep,
   proven at the file's time; on Google Sheets what each fetch saw, proven at the fetch;
@@ -48,20 +49,41 @@ HOLIDAYS = frozenset({
 @dataclass(frozen=True)
 class Report:
     key: str
-    period: str                        # "daily" or "monthly"
+    period: str                        # "daily", "monthly", "quarterly" or "yearly"
     fields: tuple[tuple[str, str], ...]  # (field, "int" | "text"), in the tab's order
     required: tuple[str, ...]
-    due_day: int = 0                   # monthly: the day of the month the deadline falls on
+    due_day: int = 0                   # the day of the month the deadline falls on
     calendar: str = "every_day"        # daily: "every_day" or "working_days"
     at: time = time(17, 0)
+    months_after: int = 0              # the deadline's month, after the period's last month
 
     def period_of(self, day: date) -> str:
-        return day.isoformat() if self.period == "daily" else f"{day:%Y-%m}"
+        if self.period == "daily":
+            return day.isoformat()
+        if self.period == "quarterly":
+            return f"{day.year}-Q{(day.month + 2) // 3}"
+        if self.period == "yearly":
+            return str(day.year)
+        return f"{day:%Y-%m}"
+
+    def months(self, period: str) -> tuple[date, date]:
+        """The first day and the last day of a monthly, quarterly or yearly period."""
+        if self.period == "quarterly":
+            year, quarter = int(period[:4]), int(period[-1])
+            first, last = date(year, quarter * 3 - 2, 1), (year, quarter * 3)
+        elif self.period == "yearly":
+            first, last = date(int(period), 1, 1), (int(period), 12)
+        else:
+            year, month = (int(p) for p in period.split("-"))
+            first, last = date(year, month, 1), (year, month)
+        return first, date(*last, month_calendar.monthrange(*last)[1])
 
     def deadline(self, period: str) -> datetime:
         if self.period == "daily":
             return datetime.combine(date.fromisoformat(period), self.at, VN)
-        year, month = (int(p) for p in period.split("-"))
+        _, last = self.months(period)
+        month = last.month + self.months_after
+        year, month = last.year + (month - 1) // 12, (month - 1) % 12 + 1
         day = min(self.due_day, month_calendar.monthrange(year, month)[1])
         return datetime.combine(date(year, month, day), self.at, VN)
 
@@ -74,9 +96,7 @@ def expected(report: Report, period: str, start: date, end: date) -> bool:
     if report.period == "daily":
         day = date.fromisoformat(period)
         return start <= day <= end and (report.calendar == "every_day" or working_day(day))
-    year, month = (int(p) for p in period.split("-"))
-    first = date(year, month, 1)
-    last = date(year, month, month_calendar.monthrange(year, month)[1])
+    first, last = report.months(period)
     overlaps = first <= end and last >= start
     return overlaps and report.deadline(period) >= datetime.combine(start, time(0), VN)
 
@@ -85,12 +105,12 @@ def why_not_expected(report: Report, period: str, start: date, end: date) -> str
     """Why a period is not expected ("" when it is), to tell disagreements apart."""
     if expected(report, period, start, end):
         return ""
-    if report.period == "monthly":
-        first = date.fromisoformat(f"{period}-01")
-        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    if report.period != "daily":
+        first, last = report.months(period)
+        word = {"monthly": "month", "quarterly": "quarter", "yearly": "year"}[report.period]
         if first > end or last < start:
-            return "a month outside the campaign"
-        return "a month due before the campaign starts"
+            return f"a {word} outside the campaign"
+        return f"a {word} due before the campaign starts"
     day = date.fromisoformat(period)
     if day < start:
         return "a day before the campaign"

@@ -189,3 +189,18 @@ def test_remind_chases_a_report_amended_into_an_empty_required_field_not_one_cle
     model.sweep(at("20 20:00"))
     assert model.statuses("kts_daily", DAY, at("20 20:00")) == {"A": "amended", "B": "amended"}
     assert model.chased("kts_daily", date(2026, 11, 20), at("20 20:00")) == {"A"}
+
+
+QUARTERLY = Report("bcd_quarterly", "quarterly", (("members", "int"),), ("members",), due_day=5,
+                   months_after=1)
+
+
+def test_a_quarter_is_due_on_the_fifth_of_the_month_after_it():
+    assert QUARTERLY.period_of(date(2026, 12, 31)) == "2026-Q4"
+    assert QUARTERLY.deadline("2026-Q4") == datetime(2027, 1, 5, 17, 0, tzinfo=VN)
+    yearly = replace(QUARTERLY, period="yearly", due_day=31, months_after=2)
+    assert yearly.deadline("2026") == datetime(2027, 2, 28, 17, 0, tzinfo=VN)
+    # A campaign from 10/1/2027 owes nothing for the fourth quarter, due on 5/1.
+    assert expected(QUARTERLY, "2026-Q4", date(2026, 12, 1), date(2027, 3, 1))
+    assert not expected(QUARTERLY, "2026-Q4", date(2027, 1, 10), date(2027, 3, 1))
+    assert expected(QUARTERLY, "2027-Q1", date(2027, 1, 10), date(2027, 3, 1))

@@ -1,7 +1,7 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.periods import (
@@ -14,6 +14,7 @@ from toolkit.periods import (
     from_utc_text,
     key_for,
     parse_now,
+    period_label,
     timeliness,
     to_utc_text,
 )
@@ -265,3 +266,50 @@ def test_every_status_has_a_vietnamese_label():
 def test_status_values_are_the_stored_text():
     assert Status("on_time") is Status.ON_TIME
     assert f"{Status.LATE}" == "late"
+
+
+# quarterly and yearly periods, against the independent model ------------------------------
+
+@pytest.mark.parametrize(("period", "key", "label"), [
+    ("quarterly", "2026-Q4", "Quý IV/2026"), ("quarterly", "2027-Q1", "Quý I/2027"),
+    ("yearly", "2026", "Năm 2026"), ("monthly", "2026-11", "11/2026")])
+def test_a_period_row_is_labelled_as_officers_write_it_and_read_back(period, key, label):
+    from toolkit.layout import period_key_of
+
+    assert period_label(period, key) == label
+    assert period_key_of(label) == key
+    assert period_key_of(label.replace("Quý IV", "quy 4")) == key
+
+
+@given(period=st.sampled_from(["monthly", "quarterly", "yearly"]),
+       due_day=st.integers(1, 31), months_after=st.integers(0, 12),
+       start=st.dates(date(2025, 1, 1), date(2027, 12, 31)), length=st.integers(0, 800))
+@settings(max_examples=300, deadline=None)
+def test_deadlines_and_expected_periods_agree_with_the_oracle(period, due_day, months_after,
+                                                             start, length):
+    from oracle import Report
+    from oracle import expected as oracle_expected
+    from toolkit.layout import period_keys
+    from toolkit.templates import ReportSpec
+
+    end = start + timedelta(days=length)
+    deadline = Deadline(period, time(17), due_day, months_after=months_after)
+    spec = ReportSpec("r", "R", "R", period, deadline, ())
+    model = Report("r", period, (), (), due_day=due_day, months_after=months_after)
+    keys = period_keys(spec, start, end)
+    for key in keys:
+        assert deadline.for_key(key) == model.deadline(key), key
+    near = {model.period_of(start + timedelta(days=n)) for n in range(-400, length + 400, 10)}
+    assert set(keys) == {k for k in near if oracle_expected(model, k, start, end)}
+    for n in range(0, length + 1, 7):
+        day = start + timedelta(days=n)
+        assert key_for(period, day) == model.period_of(day)
+
+
+def test_a_day_works_on_the_period_due_until_its_deadline_passes():
+    quarterly = Deadline("quarterly", time(17), 5, months_after=1)
+    assert quarterly.key_on(date(2027, 1, 5)) == "2026-Q4"
+    assert quarterly.key_on(date(2027, 1, 6)) == "2027-Q1"
+    assert quarterly.key_on(date(2026, 12, 31)) == "2026-Q4"
+    monthly = Deadline("monthly", time(17), 26)
+    assert monthly.key_on(date(2026, 11, 27)) == "2026-11"      # unchanged: due in its month

@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.checks.rosters import (
-    RosterSpec,
     is_commune_chairman,
     is_village_head,
-    parse_roster,
     roster_issues,
     village_finder,
 )
@@ -23,7 +21,7 @@ from toolkit.frames import latest_rows
 from toolkit.ledger import Ledger
 from toolkit.periods import VN_TZ
 from toolkit.registry import Commune, Registry
-from toolkit.templates import load_template
+from toolkit.templates import RosterSpec, load_template, parse_roster
 from toolkit.validate import ISSUE_COLUMNS
 
 NOW = datetime(2026, 12, 10, 9, 0, tzinfo=VN_TZ)

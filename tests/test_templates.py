@@ -61,11 +61,12 @@ def shipped():
     return {spec.key: spec for spec in load_templates(PACKAGED_TEMPLATES)}
 
 
-def test_shipped_templates_load_daily_then_monthly_then_once(shipped):
+def test_shipped_templates_load_daily_then_monthly_then_quarterly_then_once(shipped):
     specs = load_templates(PACKAGED_TEMPLATES)
     assert [(s.key, s.tab, s.period) for s in specs] == [
         ("kts_daily", "Báo cáo ngày", "daily"),
         ("cds_monthly", "Báo cáo tháng", "monthly"),
+        ("bcd_quarterly", "Báo cáo quý BCĐ", "quarterly"),
         ("committee_roster", "BCĐ CĐS", "once"),
         ("team_roster", "Tổ CNSCĐ", "once"),
     ]
@@ -121,7 +122,8 @@ def test_unknown_template_names_the_available_ones():
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
         f"không có mẫu báo cáo nào tên 'kts_weekly' trong {PACKAGED_TEMPLATES}; "
-        "các mẫu hiện có: kts_daily, cds_monthly, committee_roster, team_roster — có phải ý bạn là "
+        "các mẫu hiện có: kts_daily, cds_monthly, bcd_quarterly, committee_roster, team_roster — "
+        "có phải ý bạn là "
         "'kts_daily'?"
     )
     with pytest.raises(TemplateError, match=r"team_roster$"):
@@ -148,7 +150,7 @@ def test_valid_template_in_a_folder(tmp_path):
 
 @pytest.mark.parametrize("old, new, expected", [
     ('period = "monthly"', 'period = "weekly"',
-     "đầu tệp: period 'weekly' phải là một trong daily, monthly, once"),
+     "đầu tệp: period 'weekly' phải là một trong daily, monthly, quarterly, yearly, once"),
     ('header = "Ghi chú"\n', "",
      "[[fields]] #2 (note): thiếu 'header' (tiêu đề cột tiếng Việt)"),
     ('type = "text"', 'type = "money"',
@@ -380,7 +382,7 @@ def test_an_unknown_setting_without_a_close_name_lists_the_known_ones(tmp_path):
     assert only_problem(write(tmp_path, "water.toml", text)) == (
         "dòng 1: đầu tệp: colour không phải một thiết lập đã biết; tệp này có key, title, tab, "
         "period, "
-        "deadline, due_day, rows, calendar. Sửa lại tên, hoặc xoá dòng này")
+        "deadline, due_day, months_after, rows, calendar. Sửa lại tên, hoặc xoá dòng này")
 
 
 def test_fields_written_with_one_pair_of_brackets(tmp_path):
@@ -514,6 +516,7 @@ tab = "Nước sạch"
 period = "monthly"
 deadline = "16:30"
 due_day = 20
+months_after = 0
 rows = 0
 calendar = "every_day"
 
@@ -627,8 +630,8 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
 
 @pytest.mark.parametrize("old, new, expected", [
     ('period = "monthly"', 'period = "monthy"',
-     "đầu tệp: period 'monthy' phải là một trong daily, monthly, once — có phải ý bạn là "
-     "'monthly'?"),
+     "đầu tệp: period 'monthy' phải là một trong daily, monthly, quarterly, yearly, once — "
+     "có phải ý bạn là 'monthly'?"),
     ('type = "text"', 'type = "integer"',
      "[[fields]] #2 (note): type 'integer' phải là một trong int, number, text, date, choice, "
      "phone — có phải ý bạn là 'int'?"),
@@ -650,6 +653,10 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
      "'warn' — có phải ý bạn là 'warning'?"),
     ("due_day = 20", "due_day = true",
      "đầu tệp: due_day True phải là một ngày trong tháng (1-31)"),
+    ("due_day = 20", "due_day = 5\nmonths_after = -1",
+     "đầu tệp: months_after -1 phải là số nguyên từ 0 đến 12: số tháng sau tháng cuối của kỳ"),
+    ("due_day = 20", "due_day = 5\nmonth_after = 1",
+     "đầu tệp: month_after không phải một thiết lập đã biết — có phải ý bạn là months_after?"),
     ('due_day = 20', 'due_day = 20\nrows = "nhiều"',
      "đầu tệp: rows 'nhiều' phải là số nguyên ≥ 0"),
 ])
@@ -738,3 +745,35 @@ def test_any_value_anywhere_in_a_template_is_a_problem_or_loads_never_a_crash(da
     problems: list[str] = []
     spec = _spec(PACKAGED_TEMPLATES / name, parsed, problems)
     assert (spec is None) == bool(problems)
+
+
+def _toolkit_imports() -> dict[str, set[str]]:
+    """Each toolkit module → the toolkit modules it imports anywhere (lazy ones included)."""
+    import ast
+    from pathlib import Path
+
+    import toolkit
+
+    root = Path(toolkit.__file__).parent
+    graph = {}
+    for path in root.rglob("*.py"):
+        parts = ["toolkit", *path.relative_to(root).with_suffix("").parts]
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        graph[name] = {node.module for node in ast.walk(ast.parse(path.read_text("utf-8")))
+                       if isinstance(node, ast.ImportFrom) and node.module
+                       and node.module.startswith("toolkit")}
+    return graph
+
+
+def test_templates_load_without_the_checks_or_the_layout_that_read_them():
+    """templates → checks.rosters → layout → templates was a circle held open only by a lazy
+    import: templates must import nothing that imports it back."""
+    graph = _toolkit_imports()
+    seen, todo = set(), list(graph["toolkit.templates"])
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo += graph.get(module, ())
+    assert "toolkit.templates" not in seen
+    assert not {"toolkit.layout", "toolkit.checks.rosters"} & seen

@@ -36,8 +36,8 @@ def test_provision_creates_one_workbook_per_commune_and_is_idempotent(province):
     path = workbook_of(province, "06040")
     assert path.name == "06040 Xã Thất Khê.xlsx"
     book = load_workbook(path)
-    assert book.sheetnames == ["Báo cáo ngày", "Báo cáo tháng", "BCĐ CĐS", "Tổ CNSCĐ",
-                               "Kiểm tra", "Hướng dẫn", "Danh mục"]
+    assert book.sheetnames == ["Báo cáo ngày", "Báo cáo tháng", "Báo cáo quý BCĐ", "BCĐ CĐS",
+                               "Tổ CNSCĐ", "Kiểm tra", "Hướng dẫn", "Danh mục"]
     daily = book["Báo cáo ngày"]
     assert daily["A2"].value == "Ngày" and daily["B2"].value == SHOPS
     assert daily["A3"].value.date() == DAY and daily["A3"].number_format == "DD/MM/YYYY"

@@ -386,7 +386,6 @@ def status(day, template, fmt, output, config_path, now):
       toolkit status --output tinh-hinh.xlsx
     """
     from toolkit.frames import spec_versions
-    from toolkit.periods import key_for
     from toolkit.status import period_status
 
     day = _day(day, now)
@@ -396,7 +395,7 @@ def status(day, template, fmt, output, config_path, now):
         check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
         reports = [period_status(s, ws.registry,
-                                 spec_versions(ws.ledger, s, [key_for(s.period, day)]), day,
+                                 spec_versions(ws.ledger, s, [s.deadline.key_on(day)]), day,
                                  as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]
         titles = {s.key: s.title for s in ws.specs}

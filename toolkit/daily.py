@@ -12,7 +12,7 @@ import pandas as pd
 from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
-from toolkit.periods import VN_TZ, Status, key_for
+from toolkit.periods import VN_TZ, Status
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.status import expected_periods
 from toolkit.templates import ReportSpec
@@ -87,7 +87,7 @@ def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[Repo
     outside the campaign."""
     due, not_due = [], []
     for spec in workspace.specs:
-        period = key_for(spec.period, day)
+        period = spec.deadline.key_on(day)
         if expected_periods(spec, [period], workspace.campaign):
             due.append(spec)
         else:
@@ -122,7 +122,7 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         if only is not None and spec.key != only:
             continue
         existing = archive_path(workspace.config.archive_dir, spec.key,
-                                key_for(spec.period, day), as_of_mode)
+                                spec.deadline.key_on(day), as_of_mode)
         if keep_existing and existing.exists():
             continue          # written by an earlier sweep: not even rolled up again
         versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
@@ -256,7 +256,7 @@ def near_a_deadline(workspace, day: date, now: datetime) -> bool:
     for spec in due_reports(workspace, day)[0]:
         if spec.period == "once":
             continue
-        deadline = spec.deadline.for_key(key_for(spec.period, day))
+        deadline = spec.deadline.for_key(spec.deadline.key_on(day))
         if deadline - near <= now <= deadline + workspace.grace + near:
             return True
     return False
@@ -276,7 +276,7 @@ def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:
     near = timedelta(minutes=workspace.config.google.settle_minutes)
     codes: set[str] = set()
     for spec in due_reports(workspace, day)[0]:
-        period = key_for(spec.period, day)
+        period = spec.deadline.key_on(day)
         if spec.period == "once" or now < spec.deadline.for_key(period) - near:
             continue
         table = status_table(spec, workspace.registry,

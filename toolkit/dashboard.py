@@ -14,8 +14,8 @@ import math
 
 import pandas as pd
 
-from toolkit.layout import display_period
-from toolkit.periods import Status
+from toolkit.layout import period_phrase
+from toolkit.periods import PERIOD_WORDS, Status
 from toolkit.rollup import NO_HOUSEHOLDS, Rollup, figure_columns
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT
 
@@ -42,8 +42,7 @@ def as_of_words(rollup: Rollup) -> str:
 
 def report_line(rollup: Rollup) -> str:
     """Report and day, as the title and every printed page's header say them."""
-    word = {"daily": "ngày", "monthly": "tháng"}.get(rollup.spec.period, "kỳ")
-    return f"{rollup.spec.title} — {word} {display_period(rollup.period)}"
+    return f"{rollup.spec.title} — {period_phrase(rollup.spec.period, rollup.period)}"
 
 
 def title_lines(rollup: Rollup) -> tuple[str, ...]:
@@ -64,7 +63,7 @@ def title_lines(rollup: Rollup) -> tuple[str, ...]:
 def summary_names(rollup: Rollup) -> dict[str, str]:
     """Column → Vietnamese header of Tổng hợp, in the order shown: what matters first."""
     spec = rollup.spec
-    day_word = {"daily": "trong ngày", "monthly": "trong tháng"}.get(spec.period, "")
+    day_word = f"trong {PERIOD_WORDS[spec.period]}" if spec.period in PERIOD_WORDS else ""
     once = spec.period == "once"
 
     def day(key: str) -> str:

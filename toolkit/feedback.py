@@ -15,8 +15,8 @@ from datetime import date, datetime
 import pandas as pd
 
 from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
-from toolkit.layout import STYLE, Banner, display_period, parse_a1, tab_layout
-from toolkit.periods import Status, key_for
+from toolkit.layout import STYLE, Banner, display_period, parse_a1, period_phrase, tab_layout
+from toolkit.periods import Status
 from toolkit.templates import ReportSpec
 
 LEVEL_LABELS = {"error": "Lỗi", "warning": "Cảnh báo"}
@@ -95,7 +95,7 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
     for spec in specs:
         if spec.period == "once":
             continue
-        period = key_for(spec.period, day)
+        period = spec.deadline.key_on(day)
         deadline = spec.deadline.for_key(period)
         rows = versions[spec.key]
         rows = rows[rows["period"] == period]
@@ -104,35 +104,36 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
         mine = errors[(errors["report"] == spec.key) & (errors["period"] == period)]
         cells = mine.groupby("commune_code")["cell"].agg(
             lambda c: sorted(set(c), key=lambda ref: parse_a1(ref) or (0, 0)))
-        what = "ngày" if spec.period == "daily" else "tháng"
         for commune in registry.communes:
             status = Status(table.loc[commune.code, "status"])
             wrong = cells.get(commune.code, [])
             if status in (Status.PENDING, Status.MISSING):
-                banner = Banner(_not_received(what, period, deadline, now), "missing")
+                banner = Banner(_not_received(spec.period, period, deadline, now), "missing")
             elif status is Status.INCOMPLETE or (status.reported and wrong):
-                banner = Banner(_to_fix(what, period, wrong), "problems")
+                banner = Banner(_to_fix(spec.period, period, wrong), "problems")
             else:
                 banner = Banner(tab_layout(spec, commune.display_name, *campaign).title)
             banners[commune.code][spec.tab] = banner
     return banners
 
 
-def _not_received(what: str, period: str, deadline: datetime, now: datetime) -> str:
+def _not_received(spec_period: str, period: str, deadline: datetime, now: datetime) -> str:
     if now <= deadline:
-        day_of = f" ngày {deadline:%d/%m}" if what == "tháng" else ""
-        return f"⚠ Chưa báo cáo {what} {display_period(period)} — hạn {deadline:%H:%M}{day_of}"
-    return (f"⚠ Chưa báo cáo {what} {display_period(period)} — đã quá hạn "
+        day_of = {"daily": "", "monthly": f" ngày {deadline:%d/%m}"}.get(
+            spec_period, f" ngày {deadline:%d/%m/%Y}")
+        return (f"⚠ Chưa báo cáo {period_phrase(spec_period, period)} — hạn "
+                f"{deadline:%H:%M}{day_of}")
+    return (f"⚠ Chưa báo cáo {period_phrase(spec_period, period)} — đã quá hạn "
             f"{deadline:%H:%M}, đề nghị nhập ngay")
 
 
-def _to_fix(what: str, period: str, cells: list[str]) -> str:
+def _to_fix(spec_period: str, period: str, cells: list[str]) -> str:
     if not cells:
-        return (f"⚠ Đã nhận báo cáo {what} {display_period(period)} nhưng chưa đủ các cột bắt "
-                "buộc — xem trang Kiểm tra")
+        return (f"⚠ Đã nhận báo cáo {period_phrase(spec_period, period)} nhưng chưa đủ các "
+                "cột bắt buộc — xem trang Kiểm tra")
     named = ", ".join(cells[:BANNER_CELLS]) + (", …" if len(cells) > BANNER_CELLS else "")
-    return (f"⚠ Đã nhận báo cáo {what} {display_period(period)} nhưng còn {len(cells)} ô cần "
-            f"sửa: {named} — xem trang Kiểm tra")
+    return (f"⚠ Đã nhận báo cáo {period_phrase(spec_period, period)} nhưng còn {len(cells)} "
+            f"ô cần sửa: {named} — xem trang Kiểm tra")
 
 
 def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], registry,

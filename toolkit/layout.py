@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from toolkit.parse import format_vn_number, read_date, read_month
-from toolkit.periods import campaign_days, campaign_months
+from toolkit.periods import (
+    PERIOD_WORDS,
+    campaign_days,
+    campaign_periods,
+    label_key,
+    period_label,
+)
 from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
 
 HELP_TAB = "Hướng dẫn"
@@ -135,13 +141,14 @@ def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
 
     These are the rows a report tab is provisioned with, and the only periods that can be
     missing or chased: a daily report's campaign days (working days only on a
-    ``working_days`` calendar), a monthly report's months whose deadline is not before the
-    campaign starts (a campaign starting on the 27th owes nothing for a month due on the 26th).
+    ``working_days`` calendar), a monthly (quarterly, yearly) report's months (quarters, years)
+    that overlap the campaign and whose deadline is not before it starts (a campaign starting
+    on the 27th owes nothing for a month due on the 26th).
     """
     if spec.period == "daily":
         return tuple(d.isoformat() for d in campaign_days(start, end, spec.calendar))
-    if spec.period == "monthly":
-        return tuple(k for k in campaign_months(start, end)
+    if spec.period in ("monthly", "quarterly", "yearly"):
+        return tuple(k for k in campaign_periods(spec.period, start, end)
                      if spec.deadline.for_key(k).date() >= start)
     return ()
 
@@ -158,10 +165,12 @@ def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> 
     deadline = spec.deadline
     if spec.period == "daily":
         due = f"hạn {deadline.at:%H:%M} hằng ngày"
-    elif spec.period == "monthly":
+    elif spec.period == "monthly" and not deadline.months_after:
         due = f"hạn {deadline.at:%H:%M} ngày {deadline.day_of_month} hằng tháng"
-    else:
+    elif spec.period == "once":
         due = f"hạn {deadline.once_due:%H:%M %d/%m/%Y}"
+    else:
+        due = "hạn " + deadline.describe().replace(", trước", "")
     return TabLayout(
         tab=spec.tab,
         title=f"{spec.title} — {commune_title} ({due})",
@@ -274,13 +283,24 @@ def feedback_row_height(values) -> float:
 
 
 def display_period(key: str) -> str:
-    """2026-11-23 → 23/11/2026, 2026-11 → 11/2026, as staff read them."""
+    """2026-11-23 → 23/11/2026, 2026-11 → 11/2026, 2026-Q4 → Quý IV/2026, 2026 → Năm 2026,
+    as staff read them."""
     parts = key.split("-")
     if len(parts) == 3:
         return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2 and parts[1].startswith("Q"):
+        return period_label("quarterly", key)
     if len(parts) == 2:
         return f"{parts[1]}/{parts[0]}"
-    return "—"
+    return period_label("yearly", key) if key.isdigit() else "—"
+
+
+def period_phrase(period: str, key: str) -> str:
+    """A period inside a sentence: "ngày 23/11/2026", "tháng 11/2026", "quý IV/2026",
+    "năm 2026" (``period`` is the template's: daily, monthly, quarterly, yearly)."""
+    shown = display_period(key)
+    word = PERIOD_WORDS.get(period, "kỳ")
+    return shown[0].lower() + shown[1:] if shown.lower().startswith(word) else f"{word} {shown}"
 
 
 def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
@@ -289,7 +309,7 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
         f"Sổ báo cáo của {commune_title}",
         "",
         "Cách nhập số liệu:",
-        "1. Mỗi trang (tab) là một báo cáo. Ngày và tháng đã có sẵn ở cột đầu tiên — chỉ nhập "
+        "1. Mỗi trang (tab) là một báo cáo. Ngày, tháng, quý đã có sẵn ở cột đầu tiên — chỉ nhập "
         "vào dòng của kỳ báo cáo.",
         "2. Nhập số nguyên, không nhập chữ, không nhập dấu chấm/phẩy: ví dụ 1200 (không phải "
         "\"1.200 hộ\").",
@@ -301,13 +321,9 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
         "Các báo cáo:",
     ]
     for spec in specs:
-        if spec.period == "daily":
-            when = f"hằng ngày, trước {spec.deadline.at:%H:%M}"
-        elif spec.period == "monthly":
-            when = f"hằng tháng, trước {spec.deadline.at:%H:%M} ngày {spec.deadline.day_of_month}"
-        else:
-            when = (f"một lần, trước {spec.deadline.once_due:%H:%M ngày %d/%m/%Y}; "
-                    "cập nhật khi có thay đổi")
+        when = spec.deadline.describe()
+        if spec.period == "once":
+            when += "; cập nhật khi có thay đổi"
         required = ", ".join(f.header for f in spec.fields if f.required)
         lines.append(f"- Trang \"{spec.tab}\": {spec.title} — {when}. Bắt buộc: {required}.")
     return lines
@@ -317,11 +333,14 @@ def period_key_of(value) -> str | None:
     """The period key in a first-column cell, whichever way the backend returns it.
 
     Daily rows hold a date (openpyxl: datetime; Google: a serial number, or text when a person
-    retyped it, in any way a date field accepts); monthly rows hold the text "11/2026". Reading
+    retyped it, in any way a date field accepts); monthly rows hold the text "11/2026",
+    quarterly and yearly ones "Quý IV/2026" and "Năm 2026" (``periods.period_label``). Reading
     both with parse's readers keeps a retyped period and a typed date field in agreement.
     """
     day = read_date(value)
     if day is not None:
         return day.isoformat()
     month = read_month(value)
-    return f"{month[0]}-{month[1]:02d}" if month else None
+    if month:
+        return f"{month[0]}-{month[1]:02d}"
+    return label_key(value) if isinstance(value, str) else None

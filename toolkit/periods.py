@@ -1,7 +1,8 @@
 """Period keys, deadlines and timeliness, all in Asia/Ho_Chi_Minh.
 
 A *period key* names one reporting period of a template: ``2026-11-23`` for a daily report,
-``2026-11`` for a monthly one and ``once`` for a roster. Everything that compares times does so
+``2026-11`` for a monthly one, ``2026-Q4`` for a quarterly one, ``2026`` for a yearly one and
+``once`` for a roster. Everything that compares times does so
 with timezone-aware datetimes; naive input is taken to be Vietnam time, because that is what the
 province office means when it types ``--now "2026-11-23 17:00"``.
 """
@@ -133,35 +134,139 @@ def monthly_key(day: date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
+def quarterly_key(day: date) -> str:
+    return f"{day.year:04d}-Q{(day.month - 1) // 3 + 1}"
+
+
+def yearly_key(day: date) -> str:
+    return f"{day.year:04d}"
+
+
 def key_for(period: str, day: date) -> str:
     """The period key of a template's period that contains ``day``."""
     if period == "daily":
         return daily_key(day)
     if period == "monthly":
         return monthly_key(day)
+    if period == "quarterly":
+        return quarterly_key(day)
+    if period == "yearly":
+        return yearly_key(day)
     return ONCE
+
+
+#: How a period is named in a sentence ("báo cáo quý") and how many months it spans.
+PERIOD_WORDS = {"daily": "ngày", "monthly": "tháng", "quarterly": "quý", "yearly": "năm"}
+_MONTHS = {"monthly": 1, "quarterly": 3, "yearly": 12}
+_ROMAN = ("I", "II", "III", "IV")
+_QUARTER = re.compile(r"(?P<year>\d{4})-Q(?P<quarter>[1-4])")
+
+
+def months_of(period: str, key: str) -> tuple[date, date]:
+    """The first day of the first month and the first day of the last month of a monthly,
+    quarterly or yearly key."""
+    if period == "quarterly":
+        match = _QUARTER.fullmatch(key)
+        year, first = int(match["year"]), 3 * int(match["quarter"]) - 2
+    elif period == "yearly":
+        year, first = int(key), 1
+    else:
+        year, first = (int(part) for part in key.split("-"))
+    last = first + _MONTHS[period] - 1
+    return date(year, first, 1), date(year, last, 1)
+
+
+def period_label(period: str, key: str) -> str:
+    """What the first column of a monthly, quarterly or yearly row shows: "11/2026",
+    "Quý IV/2026", "Năm 2026" — the words a commune officer writes on a report."""
+    first, _ = months_of(period, key)
+    if period == "quarterly":
+        return f"Quý {_ROMAN[(first.month - 1) // 3]}/{first.year}"
+    if period == "yearly":
+        return f"Năm {first.year}"
+    return f"{first.month:02d}/{first.year}"
+
+
+_LABEL = re.compile(r"(?:(?P<q>quy|q)\s*(?P<quarter>iv|iii|ii|i|[1-4])\s*[/.-]?\s*"
+                    r"|nam\s*)(?P<year>\d{4})")
+
+
+def label_key(text: str) -> str | None:
+    """The quarterly or yearly key of a retyped label ("Quý 4/2026", "Q4-2026", "Năm 2026")."""
+    from toolkit.parse import strip_diacritics
+
+    match = _LABEL.fullmatch(strip_diacritics(text).strip())
+    if match is None:
+        return None
+    if match["q"] is None:
+        return match["year"]
+    quarter = match["quarter"]
+    number = int(quarter) if quarter.isdigit() else _ROMAN.index(quarter.upper()) + 1
+    return f"{match['year']}-Q{number}"
 
 
 @dataclass(frozen=True)
 class Deadline:
-    """When a period is due: a time of day, a day of the month, or a fixed moment."""
+    """When a period is due: a time of day, a day of a month, or a fixed moment.
+
+    A monthly, quarterly or yearly period is due on ``day_of_month`` of its last month, or
+    ``months_after`` months later: "the 5th of the month after the quarter" is day 5, one month
+    after. A day past the month's end is its last day (due 31 in February: the 28th or 29th).
+    """
 
     period: str
     at: time
     day_of_month: int | None = None
     once_due: datetime | None = None
+    months_after: int = 0
 
     def for_key(self, key: str) -> datetime:
         if self.period == "daily":
             return datetime.combine(date.fromisoformat(key), self.at, VN_TZ)
-        if self.period == "monthly":
-            year, month = (int(part) for part in key.split("-"))
-            last = calendar.monthrange(year, month)[1]
+        if self.period in _MONTHS:
+            _, last_month = months_of(self.period, key)
+            index = last_month.year * 12 + last_month.month - 1 + self.months_after
+            year, month = divmod(index, 12)
+            last = calendar.monthrange(year, month + 1)[1]
             day = min(self.day_of_month or last, last)
-            return datetime.combine(date(year, month, day), self.at, VN_TZ)
+            return datetime.combine(date(year, month + 1, day), self.at, VN_TZ)
         if self.once_due is None:
             raise ValueError("a 'once' report needs a due date")
         return to_vn(self.once_due)
+
+    def key_on(self, day: date) -> str:
+        """The period a command run on ``day`` works on: the one containing it, or the one
+        before while that is still open — on 1–5 January a quarterly report due on the 5th of
+        the month after the quarter is the fourth quarter's, from the 6th the first's."""
+        key = key_for(self.period, day)
+        if self.months_after and self.period in _MONTHS:
+            first, _ = months_of(self.period, key)
+            before = key_for(self.period, first - timedelta(days=1))
+            if day <= self.for_key(before).date():
+                return before
+        return key
+
+    def describe(self) -> str:
+        """The deadline in the words of a report's title and the Hướng dẫn tab."""
+        at = f"{self.at:%H:%M}"
+        if self.period == "daily":
+            return f"hằng ngày, trước {at}"
+        if self.period not in _MONTHS:
+            return f"một lần, trước {to_vn(self.once_due):%H:%M ngày %d/%m/%Y}"
+        word = PERIOD_WORDS[self.period]
+        day = f"ngày {self.day_of_month}"
+        if self.period == "monthly":
+            month = {0: "", 1: " tháng sau"}.get(self.months_after,
+                                                   f", {self.months_after} tháng sau tháng đó")
+            return f"hằng tháng, trước {at} {day}{month}"
+        if self.months_after == 0:
+            month = f"tháng cuối {word}"
+        elif self.period == "yearly":
+            month = f"tháng {(self.months_after - 1) % 12 + 1} năm sau"
+        else:
+            month = ("tháng đầu quý sau" if self.months_after == 1
+                     else f"tháng thứ {self.months_after} sau quý")
+        return f"hằng {word}, trước {at} {day} {month}"
 
 
 CALENDARS = ("every_day", "working_days")
@@ -186,6 +291,13 @@ def public_holidays(first_year: int, last_year: int) -> dict[date, str]:
 
     return dict(holidays.country_holidays("VN", years=range(first_year, last_year + 1),
                                           language="vi"))
+
+
+def campaign_periods(period: str, start: date, end: date) -> list[str]:
+    """The monthly, quarterly or yearly keys of every period that overlaps the campaign."""
+    keys = dict.fromkeys(key_for(period, date(int(k[:4]), int(k[5:]), 1))
+                         for k in campaign_months(start, end))
+    return list(keys)
 
 
 def campaign_months(start: date, end: date) -> list[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit import wording
-from toolkit.layout import display_period
+from toolkit.layout import display_period, period_phrase
 from toolkit.parse import strip_diacritics
 from toolkit.periods import Status
 from toolkit.status import StatusReport
@@ -217,7 +217,7 @@ def _where(spec: ReportSpec, tab: str, cell: str, period: str) -> str:
     index = column_index_from_string(letter) - spec.first_field_column
     header = spec.fields[index].header if 0 <= index < len(spec.fields) else None
     line = f"dòng {number}" if period in ("once", "?") or spec.period == "once" else \
-        f"dòng {'ngày' if spec.period == 'daily' else 'tháng'} {display_period(period)}"
+        f"dòng {period_phrase(spec.period, period)}"
     column = f", cột \"{header}\"" if header else ""
     return f"trang \"{tab}\", {line}{column} (ô {cell})"
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows
-from toolkit.periods import Status, key_for
+from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
 from toolkit.trends import campaign_status, daily_series, rates, target_progress
@@ -69,7 +69,7 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     what went wrong) are communes the sweep could not read or check: each becomes an error
     of the period, so the archive names them beside their last known figures.
     """
-    period = key_for(spec.period, day)
+    period = spec.deadline.key_on(day)
     deadline = spec.deadline.for_key(period)
     as_of = min(deadline + grace, now) if as_of_mode == "deadline" else now
     status = period_status(spec, registry, versions, day, as_of=as_of, grace=grace,

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.layout import period_keys
-from toolkit.periods import VN_TZ, Proof, Status, key_for, timeliness
+from toolkit.periods import VN_TZ, Proof, Status, timeliness
 from toolkit.templates import ReportSpec
 
 PROVINCE = "Toàn tỉnh"
@@ -257,7 +257,7 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
                   as_of: datetime, grace: timedelta,
                   campaign: tuple[date, date]) -> StatusReport:
     """Timeliness of the period of ``spec`` that contains ``day``, as known at ``as_of``."""
-    period = key_for(spec.period, day)
+    period = spec.deadline.key_on(day)
     deadline = spec.deadline.for_key(period)
     table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace,
                          campaign=campaign)

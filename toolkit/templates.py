@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
 from toolkit import known
-from toolkit.checks.rosters import RosterSpec, parse_roster
 from toolkit.errors import FileProblems, TemplateError
 from toolkit.known import DID_YOU_MEAN, FREE, Lines, Unknown, describe
 from toolkit.periods import CALENDARS, Deadline
 
-PERIODS = ("daily", "monthly", "once")
+PERIODS = ("daily", "monthly", "quarterly", "yearly", "once")
 _TOP = "đầu tệp"    # how a problem names the settings above the first heading
 FIELD_TYPES = ("int", "number", "text", "date", "choice", "phone")
 AGGREGATES = ("sum", "count", "none")
@@ -35,7 +35,7 @@ _TERM = re.compile(r"^(?:cum\((?P<cum>[a-z_][a-z0-9_]*)\)"
 TITLE_ROW = 1
 HEADER_ROW = 2
 FIRST_DATA_ROW = 3
-PERIOD_HEADERS = {"daily": "Ngày", "monthly": "Tháng"}
+PERIOD_HEADERS = {"daily": "Ngày", "monthly": "Tháng", "quarterly": "Quý", "yearly": "Năm"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,36 @@ class TargetSpec:
     threshold: float
 
 
+# The [roster] table: the roster checks (toolkit.checks.rosters) it turns on are declared
+# with the template, so a template loads without the checks and the checks read this spec.
+ROSTER_KINDS = ("team", "committee")
+# Settings naming a field: which kinds use it, whether required, and the field types allowed.
+_SETTINGS = {
+    "name": (ROSTER_KINDS, True, ("text",)),
+    "role": (ROSTER_KINDS, True, ("choice", "text")),
+    "village": (("team",), True, ("choice", "text")),
+    "villages": (("committee",), True, ("text",)),
+    "position": (ROSTER_KINDS, False, ("text",)),
+    "phone": (ROSTER_KINDS, False, ("phone",)),
+}
+_LEADERS = {"team": "Tổ trưởng", "committee": "Trưởng ban"}
+
+
+@dataclass(frozen=True)
+class RosterSpec:
+    """A template's ``[roster]`` table: which checks run and the field keys they read."""
+
+    kind: str
+    name: str
+    role: str
+    leader: str
+    village: str | None = None
+    villages: str | None = None
+    position: str | None = None
+    phone: str | None = None
+    min_members: int = 3
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     key: str
@@ -103,7 +133,7 @@ class ReportSpec:
 
     @property
     def period_header(self) -> str | None:
-        """Header of the pre-filled period column (Ngày/Tháng); rosters have none."""
+        """Header of the pre-filled period column (Ngày/Tháng/Quý/Năm); rosters have none."""
         return PERIOD_HEADERS.get(self.period)
 
     @property
@@ -134,7 +164,8 @@ FIELD_SETTINGS = ("key", "header", "type", "required", "min", "max", "choices", 
 ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "phone", "leader",
                    "min_members")
 SCHEMA: dict = {
-    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day", "rows",
+    **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day",
+                     "months_after", "rows",
                      "calendar")),
     "fields": [{**dict.fromkeys(FIELD_SETTINGS), "aliases": FREE}],
     "rules": [dict.fromkeys(("key", "left", "op", "right", "level", "message", "fix",
@@ -434,11 +465,24 @@ def _deadline(data: dict, period: str | None, problems: list[str]) -> Deadline |
         problems.append(f"{_TOP}: deadline {raw!r} phải là giờ trong ngày, ví dụ \"17:00\"")
         return None
     day = data.get("due_day")
-    if period == "monthly" and (isinstance(day, bool) or not isinstance(day, int)
-                                or not 1 <= day <= 31):
-        problems.append(f"{_TOP}: due_day {day!r} phải là một ngày trong tháng (1-31)")
+    after = data.get("months_after", 0)
+    if period in ("monthly", "quarterly", "yearly"):
+        word = {"monthly": "tháng", "quarterly": "quý", "yearly": "năm"}[period]
+        if isinstance(day, bool) or not isinstance(day, int) or not 1 <= day <= 31:
+            problems.append(f"{_TOP}: due_day {day!r} phải là một ngày trong tháng (1-31); "
+                            f"hạn là ngày đó của tháng cuối {word}, hoặc months_after tháng "
+                            "sau đó")
+            return None
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 12:
+            problems.append(f"{_TOP}: months_after {after!r} phải là số nguyên từ 0 đến 12: "
+                            "số tháng sau tháng cuối của kỳ — 0 là chính tháng đó, 1 là tháng "
+                            f"sau (\"ngày 5 tháng sau {word}\": due_day = 5, months_after = 1)")
+            return None
+    elif period == "daily" and ("months_after" in data or "due_day" in data):
+        problems.append(f"{_TOP}: due_day và months_after chỉ dùng cho báo cáo tháng, quý, năm "
+                        f"(period = \"{period}\") — xoá dòng này")
         return None
-    return Deadline(period, at, day_of_month=day)
+    return Deadline(period, at, day_of_month=day, months_after=after)
 
 
 def _field(raw: dict, index: int, problems: list[str]) -> FieldSpec:
@@ -553,6 +597,47 @@ def _target(raw: dict, index: int, numeric: set[str], problems: list[str]) -> Ta
         key=str(raw.get("key", f"target{index}")), label=str(raw.get("label", raw.get("key"))),
         numerator=str(raw.get("numerator")), threshold=float(threshold or 0),
     )
+
+
+def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> RosterSpec | None:
+    """Check a ``[roster]`` table against the template's fields; problems are appended."""
+    where = "[roster]"
+    kind = raw.get("kind") if isinstance(raw, dict) else None
+    if kind not in ROSTER_KINDS:
+        problems.append(f'{where}: kind {kind!r} phải là một trong {", ".join(ROSTER_KINDS)}'
+                        + known.meant(kind, ROSTER_KINDS) + ' (viết [roster] rồi kind = "team")')
+        return None
+    declared = {f.key: f for f in fields}
+    keys: dict[str, str] = {}
+    for setting, (kinds, required, types) in _SETTINGS.items():
+        key = raw.get(setting) if kind in kinds else None
+        if key is None:
+            if required and kind in kinds:
+                problems.append(f"{where}: thiếu '{setting}' (key của trường {setting})")
+        elif not isinstance(key, str) or key not in declared:
+            problems.append(f"{where}: {setting} = {key!r} không phải một trường của mẫu này")
+        elif declared[key].type not in types:
+            problems.append(f"{where}: {setting} = {key!r} là trường {declared[key].type}; "
+                            f"phải là {' hoặc '.join(types)}")
+        else:
+            keys[setting] = key
+    allowed = {"kind", "leader", *(s for s, v in _SETTINGS.items() if kind in v[0])}
+    allowed |= {"min_members"} if kind == "team" else set()
+    if unknown := set(raw) - allowed:
+        problems.append(f"{where}: {', '.join(sorted(unknown))} không phải thiết lập đã "
+                        f'biết khi kind = "{kind}"')
+    leader = raw.get("leader", _LEADERS[kind])
+    role = declared.get(keys.get("role", ""))
+    if not isinstance(leader, str) or (role and role.choices and leader not in role.choices):
+        problems.append(f"{where}: leader {leader!r} phải là vai trò của "
+                        f"{'tổ trưởng' if kind == 'team' else 'trưởng ban'}"
+                        + (f", một trong {', '.join(role.choices)}" if role and role.choices
+                           else ""))
+    minimum = raw.get("min_members", 3)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
+        problems.append(f"{where}: min_members {minimum!r} phải là số nguyên ≥ 1")
+    keys = {"name": "", "role": ""} | keys
+    return RosterSpec(kind=kind, leader=str(leader), min_members=minimum, **keys)
 
 
 def parse_term(term: str) -> tuple[str, str | float]:

@@ -27,7 +27,7 @@ from toolkit.frames import latest_rows, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
-from toolkit.periods import Status, key_for
+from toolkit.periods import Status
 from toolkit.templates import ReportSpec, parse_term
 
 #: The check of an issue that says a commune's data could not be checked (a bug met it).
@@ -69,7 +69,7 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     """
     if rows is None:
         rows = latest_rows(versions, spec, as_of)
-    upto = key_for(spec.period, day)
+    upto = spec.deadline.key_on(day)
     if spec.period != "once":
         wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
         rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
@@ -236,7 +236,7 @@ def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: p
     if spec.period == "once":
         due = [] if spec.deadline.for_key("once") > as_of else ["once"]
     else:
-        upto = key_for(spec.period, day)
+        upto = spec.deadline.key_on(day)
         keys = period_keys(spec, *campaign)
         due = [k for k in keys if k <= upto and spec.deadline.for_key(k) <= as_of]
     if not due or not registry.communes:
@@ -317,7 +317,7 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     names = {c.code: c.display_name for c in registry.communes}
     frames = list(by_report.values())
     if specs:
-        frames.append(per_commune(specs[0], registry, key_for(specs[0].period, day),
+        frames.append(per_commune(specs[0], registry, specs[0].deadline.key_on(day),
                                   "đối chiếu báo cáo tháng", lambda reg, only: (
             pd.DataFrame.from_records(reconcile_issues(
                 specs, {k: only(v) for k, v in latest.items()}, names, day),

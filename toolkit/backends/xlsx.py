@@ -65,7 +65,7 @@ from toolkit.layout import (
     header_height,
     period_key_of,
 )
-from toolkit.periods import VN_TZ
+from toolkit.periods import VN_TZ, period_label
 
 UNLOCKED = Protection(locked=False)
 _LINE = 15       # points per line of wrapped text
@@ -509,8 +509,7 @@ def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
             cell.value = date.fromisoformat(key)
             cell.number_format = "DD/MM/YYYY"
         else:
-            year, month = key.split("-")
-            put(cell, f"{month}/{year}")
+            put(cell, period_label(layout.period, key))
         cell.font = HEADER_FONT
     _unlock_and_validate(sheet, layout, first, first + len(keys) - 1)
 

@@ -4,7 +4,8 @@ The rules are the domain guidance's: one team per village, at least 3 people, on
 is the village head (Hà Trung; Lạng Sơn's lesson that a busy Youth Union secretary cannot lead
 a team); the BCĐ is headed by the commune chairman, never delegated to a deputy, and every
 village has a member in charge (Yên Hòa model). A template opts in with a ``[roster]`` table
-naming the fields these checks read; see ``sheet_templates/team_roster.toml``.
+naming the fields these checks read (``templates.RosterSpec``); see
+``sheet_templates/team_roster.toml``.
 """
 
 from __future__ import annotations
@@ -17,26 +18,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from toolkit.checks import issue
-from toolkit.known import meant
+from toolkit.layout import a1
 from toolkit.ledger import Problem
 from toolkit.parse import parse_cell, strip_diacritics
+from toolkit.templates import ReportSpec, RosterSpec
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from toolkit.templates import FieldSpec, ReportSpec
 
-KINDS = ("team", "committee")
-# Settings naming a field: which kinds use it, whether required, and the field types allowed.
-_SETTINGS = {
-    "name": (KINDS, True, ("text",)),
-    "role": (KINDS, True, ("choice", "text")),
-    "village": (("team",), True, ("choice", "text")),
-    "villages": (("committee",), True, ("text",)),
-    "position": (KINDS, False, ("text",)),
-    "phone": (KINDS, False, ("phone",)),
-}
-_LEADERS = {"team": "Tổ trưởng", "committee": "Trưởng ban"}
 _SPACES = re.compile(r"\s+")
 _NORMAL_PHONE = re.compile(r"0[0-9]{9}")       # what parse_cell(..., "phone") returns
 _fold = lru_cache(maxsize=1024)(strip_diacritics)   # for the few distinct role values
@@ -54,62 +44,6 @@ _CHAIRMAN = re.compile(
     rf"(?<!pho )\b(chu tich|ct) ((ubnd|uy ban nhan dan)( {_LEVEL}\b|(?=$|[,;.(-]))|{_LEVEL}\b)")
 # What people put before a village name: "Phụ trách thôn Nà Lầu", "Bản Chắt", "Tổ 5".
 _VILLAGE_WORDS = re.compile(rf"^(phu trach )?({_UNIT}|ban|tdp|to)\.? ")
-
-
-@dataclass(frozen=True)
-class RosterSpec:
-    """A template's ``[roster]`` table: which checks run and the field keys they read."""
-
-    kind: str
-    name: str
-    role: str
-    leader: str
-    village: str | None = None
-    villages: str | None = None
-    position: str | None = None
-    phone: str | None = None
-    min_members: int = 3
-
-
-def parse_roster(raw, fields: Iterable[FieldSpec], problems: list[str]) -> RosterSpec | None:
-    """Check a ``[roster]`` table against the template's fields; problems are appended."""
-    where = "[roster]"
-    kind = raw.get("kind") if isinstance(raw, dict) else None
-    if kind not in KINDS:
-        problems.append(f'{where}: kind {kind!r} phải là một trong {", ".join(KINDS)}'
-                        + meant(kind, KINDS) + ' (viết [roster] rồi kind = "team")')
-        return None
-    declared = {f.key: f for f in fields}
-    keys: dict[str, str] = {}
-    for setting, (kinds, required, types) in _SETTINGS.items():
-        key = raw.get(setting) if kind in kinds else None
-        if key is None:
-            if required and kind in kinds:
-                problems.append(f"{where}: thiếu '{setting}' (key của trường {setting})")
-        elif not isinstance(key, str) or key not in declared:
-            problems.append(f"{where}: {setting} = {key!r} không phải một trường của mẫu này")
-        elif declared[key].type not in types:
-            problems.append(f"{where}: {setting} = {key!r} là trường {declared[key].type}; "
-                            f"phải là {' hoặc '.join(types)}")
-        else:
-            keys[setting] = key
-    allowed = {"kind", "leader", *(s for s, v in _SETTINGS.items() if kind in v[0])}
-    allowed |= {"min_members"} if kind == "team" else set()
-    if unknown := set(raw) - allowed:
-        problems.append(f"{where}: {', '.join(sorted(unknown))} không phải thiết lập đã "
-                        f'biết khi kind = "{kind}"')
-    leader = raw.get("leader", _LEADERS[kind])
-    role = declared.get(keys.get("role", ""))
-    if not isinstance(leader, str) or (role and role.choices and leader not in role.choices):
-        problems.append(f"{where}: leader {leader!r} phải là vai trò của "
-                        f"{'tổ trưởng' if kind == 'team' else 'trưởng ban'}"
-                        + (f", một trong {', '.join(role.choices)}" if role and role.choices
-                           else ""))
-    minimum = raw.get("min_members", 3)
-    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 1:
-        problems.append(f"{where}: min_members {minimum!r} phải là số nguyên ≥ 1")
-    keys = {"name": "", "role": ""} | keys
-    return RosterSpec(kind=kind, leader=str(leader), min_members=minimum, **keys)
 
 
 def roster_spec(spec: ReportSpec) -> RosterSpec | None:
@@ -179,8 +113,6 @@ class _Issues(list):
     def add(self, member: _Member, key: str | None, value, check: str, level: str,
             message: str, fix: str) -> None:
         """A finding on ``member``'s cell of field ``key``; ``key`` None: the whole commune."""
-        from toolkit.layout import a1
-
         commune = self.communes[member.commune_code]
         self.append(issue(self.spec, commune.code, commune.display_name, member.period,
                           a1(member.row, self.columns[key]) if key else "",

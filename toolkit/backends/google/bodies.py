@@ -27,6 +27,7 @@ from toolkit.layout import (
     header_height,
 )
 from toolkit.parse import SERIAL_EPOCH
+from toolkit.periods import period_label
 
 VILLAGE_LIST_ROWS = 500
 #: The empty tab a new spreadsheet starts with, as Sheets names it in English or Vietnamese.
@@ -253,15 +254,14 @@ def field_rows_requests(layout: TabLayout, sheet_id: int, first: int, last: int)
 
 
 def period_cells(layout: TabLayout, keys: tuple[str, ...]) -> list[dict]:
-    """Daily rows hold real dates shown dd/mm/yyyy; monthly rows the text "11/2026"."""
+    """Daily rows hold real dates shown dd/mm/yyyy; others their label: "11/2026", "Quý IV/2026"."""
     fmt = period_format(layout)
     rows = []
     for key in keys:
         if layout.period == "daily":
             rows.append({"values": [cell(date.fromisoformat(key), fmt)]})
         else:
-            year, month = key.split("-")
-            rows.append({"values": [cell(f"{month}/{year}", fmt)]})
+            rows.append({"values": [cell(period_label(layout.period, key), fmt)]})
     return rows
 
 
