@@ -93,7 +93,8 @@ def test_cumulative_rule_points_at_the_day_the_sum_crosses_households(tmp_path):
     })
     assert by_check(issues, "rule:shops_within_households") == [("00001", "B5", "12")]
     message = issues[issues["check"] == "rule:shops_within_households"]["message"].iloc[0]
-    assert "cum(shops) = 12, households = 10" in message
+    # The sides in the sheet's words, never the template's keys.
+    assert "(Cửa hàng (lũy kế) = 12, Số hộ gia đình = 10)" in message
 
 
 @pytest.mark.parametrize("missing, expected", [

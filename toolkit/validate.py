@@ -182,9 +182,27 @@ def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, communes,
         issues.append(_record(
             spec, names, row.commune_code, row.period, a1(row.sheet_row, column), _fmt(left),
             f"rule:{rule.key}", rule.level,
-            f"{rule.message} ({rule.left} = {_fmt(left)}, {rule.right} = {_fmt(right)})",
-            rule.fix))
+            f"{rule.message} ({_sides(spec, rule, left, right)})", rule.fix))
     return issues
+
+
+#: A rule side naming the registry, as a commune officer knows it.
+_REGISTRY_WORDS = {"households": "Số hộ gia đình", "villages": "Số thôn/bản"}
+
+
+def _sides(spec: ReportSpec, rule, left, right) -> str:
+    """The rule's sides in the words of the sheet: "Số cửa hàng (lũy kế) = 12, Số hộ gia đình
+    = 10" — never the template's keys, which a commune never sees; a constant is left out."""
+    headers = {f.key: f.header for f in spec.fields}
+    words = []
+    for term, value in ((rule.left, left), (rule.right, right)):
+        kind, name = parse_term(term)
+        if kind == "number":
+            continue
+        said = {"cum": f"{headers.get(name, name)} (lũy kế)", "field": headers.get(name, name),
+                "registry": _REGISTRY_WORDS.get(name, name)}[kind]
+        words.append(f"{said} = {_fmt(value)}")
+    return ", ".join(words)
 
 
 def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
