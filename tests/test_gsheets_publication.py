@@ -131,7 +131,7 @@ def test_a_lost_answer_to_the_rollup_batch_is_looked_at_and_the_same_run_finishe
     google.fake.reset_log()
     google.fake.fail_next(1, kind, match=rollup_batch(google))
     out = daily(google, "2026-11-20 17:00")
-    assert "(4 yêu cầu cho 4 báo cáo)" in out     # get, lost batch, get again, batch
+    assert "(4 yêu cầu cho 5 báo cáo)" in out     # get, lost batch, get again, batch
     assert google.fake.count(rollup_batch(google)) == 2
     assert built_at(google) == "2026-11-20T10:00:00+00:00"  # 17:00 in Vietnam
     assert shown(google) == remembered(google)          # every tab whole, each chart once

@@ -74,7 +74,7 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     daily = next(r for r in rollups if r.spec.key == "kts_daily")
     assert daily.published.error == ""
     assert daily.published.url.startswith(f"https://docs.google.com/spreadsheets/d/{target}")
-    assert "2 yêu cầu cho 4 báo cáo" in daily.published.summary
+    assert "2 yêu cầu cho 5 báo cáo" in daily.published.summary
 
     archive = load_workbook(next(p for p in paths if "kts_daily" in p.name))
     titles = tabs_of(fake, target)
@@ -156,7 +156,8 @@ def test_charts_are_redrawn_not_added_on_every_run(reported):
     rollup_reports(ws, START.date(), now=reported.now())
     first = charts()
     assert set(first) == {f"{DAILY}{SEPARATOR}Xếp hạng", f"{DAILY}{SEPARATOR}Diễn biến",
-                          f"Báo cáo tháng{SEPARATOR}Diễn biến"}
+                          f"Báo cáo tháng{SEPARATOR}Diễn biến",
+                          f"Báo cáo quý BCĐ{SEPARATOR}Diễn biến"}
     ranking = [c["spec"] for c in first[f"{DAILY}{SEPARATOR}Xếp hạng"]]
     assert [c["basicChart"]["chartType"] for c in ranking] == ["BAR"] * 3   # one per target
     assert ranking[0]["title"].startswith("Hộ có cửa hàng số: các xã")
