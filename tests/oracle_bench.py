@@ -116,7 +116,7 @@ class Bench:
         assert run("init", str(folder), "--province", "lang son", now=at).exit_code == 0
         trim_registry(folder / "registry.xlsx", COMMUNES)
         templates = folder / "sheet_templates"
-        for name in ("team_roster.toml", "committee_roster.toml"):
+        for name in ("team_roster.toml", "committee_roster.toml", "bcd_quarterly.toml"):
             (templates / name).unlink()
         daily = templates / "kts_daily.toml"
         daily.write_text(daily.read_text(encoding="utf-8").replace(

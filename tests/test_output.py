@@ -56,11 +56,13 @@ def test_status_shows_the_day_problem_communes_first_and_folds_the_rest(day_type
     summary = " · ".join(f"{n} {label}" for label, n in expected.items())
     assert (f"Toàn tỉnh (4 xã phải báo cáo): {summary} — đã báo cáo {2 / 4:.0%}, đúng hạn "
             f"{1 / 4:.0%}") in lines
-    # monthly (due 26/11) and the once-only rosters are one line each, not 4 rows each
+    # monthly (due 26/11), quarterly and the once-only rosters are one line each, not 4 rows
     folded = [line for line in lines if "chưa đến hạn" in line]
-    assert len(folded) == 3, result.stdout
+    assert len(folded) == 4, result.stdout
     assert any(line.startswith("Báo cáo nhanh chuyển đổi số hằng tháng (cds_monthly) — tháng "
                                "11/2026: chưa đến hạn (hạn 17:00 26/11/2026); 0/4 xã đã nhập đủ")
+               for line in folded)
+    assert any("(bcd_quarterly) — quý IV/2026: chưa đến hạn (hạn 17:00 05/01/2027)" in line
                for line in folded)
     assert all("— —" not in line and " of " not in line for line in lines)
     assert len(lines) < 20
@@ -69,8 +71,8 @@ def test_status_shows_the_day_problem_communes_first_and_folds_the_rest(day_type
 def test_status_json_is_strict_json_with_nulls_and_integers(day_typed):
     result = run("status", "--date", "2026-11-20", "--format", "json", config=day_typed, now=NOW)
     reports = strict_json(result.stdout)
-    assert [r["report"] for r in reports] == ["kts_daily", "cds_monthly", "committee_roster",
-                                              "team_roster"]
+    assert [r["report"] for r in reports] == ["kts_daily", "cds_monthly", "bcd_quarterly",
+                                              "committee_roster", "team_roster"]
     daily = reports[0]
     communes = {c["code"]: c for c in daily["communes"]}
     assert communes["06019"]["households"] is None          # no households in the registry
@@ -88,9 +90,9 @@ def test_status_csv_is_one_table_with_a_report_column_and_a_bom(day_typed):
     header, body = rows[0], rows[1:]
     assert sum(r == header for r in rows) == 1               # one header for every report
     assert header[:2] == ["Mã báo cáo", "Báo cáo"] and "Mã xã" in header
-    assert {r[0] for r in body} == {"kts_daily", "cds_monthly", "committee_roster",
-                                    "team_roster"}
-    assert len(body) == 4 * 4
+    assert {r[0] for r in body} == {"kts_daily", "cds_monthly", "bcd_quarterly",
+                                    "committee_roster", "team_roster"}
+    assert len(body) == 5 * 4
     code, households = header.index("Mã xã"), header.index("Số hộ")
     daily = {r[code]: r for r in body if r[0] == "kts_daily"}
     assert daily["06202"][households] == "1500"                    # not 1500.0

@@ -74,11 +74,16 @@ def deferred_line(name: str, why: str) -> str:
 
 
 def period_words(key: str) -> str:
-    """How a period is named in a sentence: "ngày 01/12/2026", "tháng 12/2026", "một lần"."""
+    """How a period is named in a sentence: "ngày 01/12/2026", "tháng 12/2026", "quý IV/2026",
+    "năm 2026", "một lần"."""
     shown = display_period(key)
     if key == "once":
         return "báo cáo một lần"
-    return f"ngày {shown}" if key.count("-") == 2 else f"tháng {shown}"
+    if key.count("-") == 2:
+        return f"ngày {shown}"
+    if "-Q" in key or key.isdigit():        # "Quý IV/2026", "Năm 2026" inside a sentence
+        return shown[:1].lower() + shown[1:]
+    return f"tháng {shown}"
 
 
 def grace_line(applied: int, configured: int) -> str:
