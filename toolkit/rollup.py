@@ -192,6 +192,8 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
                [p + k for p in ("day_", "cum_") for k in figures]
                + [f"cum_{t.numerator}" for t in spec.targets]}
     summary = status.summary.set_index("area")
+    # Each area's row as summary.loc[area] gives it (one type for all its values), at once.
+    counted = dict(zip(summary.index, summary.to_numpy(), strict=True))
     records = []
     for name, rows in groups + [(PROVINCE, everyone)]:
         area = name or UNKNOWN_DISTRICT
@@ -204,15 +206,19 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         for target in spec.targets:
             numerator = _total(columns[f"cum_{target.numerator}"], known)
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
-        counts = summary.loc[area] if area in summary.index else None
+        counts = counted.get(area)
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
-            row[column] = None if counts is None else counts[column]
+            row[column] = None if counts is None else counts[summary.columns.get_loc(column)]
         records.append(row)
     return pd.DataFrame.from_records(records)
 
 
 def _summable(column: pd.Series):
-    """A column as numpy when its values are numbers, for ``_total``; else as it is."""
+    """A column as numpy when its values are numbers, NaN as 0 (what ``np.nansum`` adds, done
+    once rather than for every area), for ``_total``; else as it is."""
+    if column.dtype.kind == "f":
+        values = column.to_numpy()
+        return np.where(np.isnan(values), 0, values)
     return column.to_numpy() if column.dtype.kind in "biuf" else column
 
 
@@ -220,6 +226,4 @@ def _total(values, rows: np.ndarray):
     """``Series.sum()`` of ``rows``: NaN counted as 0 (skipna), summed in the same order."""
     if isinstance(values, pd.Series):
         return values.take(rows).sum()
-    if values.dtype.kind == "f":
-        return np.nansum(values[rows])
     return values[rows].sum()

@@ -20,6 +20,8 @@ from toolkit.templates import ReportSpec
 
 WINDOWS = {"day": "Trong ngày", "week": "7 ngày qua", "campaign": "Từ đầu đợt"}
 PACE_DAYS = 7
+PROGRESS_COLUMNS = ("code", "commune", "district", "target", "threshold", "households", "done",
+                    "goal", "share", "gap", "pace", "projected", "outlook", "late")
 
 
 def window_periods(spec: ReportSpec, period: str, campaign: tuple[date, date]) -> dict:
@@ -130,27 +132,21 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
         paces = sums_by(rows[[target.numerator]], "commune_code", codes, commune_of,
                         recent)[target.numerator] / pace_days
         paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
-        needed = ["code", "commune", "district", "households", f"cum_{target.numerator}"]
-        for commune in communes[needed].itertuples():
-            households = commune.households if commune.households and commune.households > 0 \
-                else None
-            done = getattr(commune, f"cum_{target.numerator}")
+        for code, name, district, known, done in zip(*(communes[c] for c in (
+                "code", "commune", "district", "households", f"cum_{target.numerator}")),
+                strict=True):
+            households = known if known and known > 0 else None
             goal = math.ceil(households * target.threshold) if households else None
-            pace = paces.get(commune.code, 0 / pace_days)
+            pace = paces.get(code, 0 / pace_days)
             projected, outlook = _projection(done, goal, pace, day)
             late = projected is not None and projected > campaign_end
             if late:
                 outlook = f"Sau khi kết thúc đợt ({campaign_end:%d/%m/%Y})"
-            records.append({
-                "code": commune.code, "commune": commune.commune,
-                "district": commune.district, "target": target.label,
-                "threshold": target.threshold, "households": households, "done": done,
-                "goal": goal, "share": done / households if households else None,
-                "gap": max(goal - done, 0) if goal is not None else None,
-                "pace": pace,
-                "projected": projected, "outlook": outlook, "late": late,
-            })
-    return pd.DataFrame.from_records(records)
+            records.append((code, name, district, target.label, target.threshold, households,
+                            done, goal, done / households if households else None,
+                            max(goal - done, 0) if goal is not None else None, pace,
+                            projected, outlook, late))
+    return pd.DataFrame.from_records(records, columns=PROGRESS_COLUMNS if records else None)
 
 
 def _projection(done: float, goal: int | None, pace: float, day: date) -> tuple[date | None, str]:

@@ -71,7 +71,8 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         rows = latest_rows(versions, spec, as_of)
     upto = key_for(spec.period, day)
     if spec.period != "once":
-        wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
+        periods, period_of = positions(rows, "period")
+        wanted = ((periods <= upto) | (periods == "?"))[period_of]
         rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
     return per_commune(spec, registry, upto, "kiểm tra số liệu", lambda reg, only: (
         _find_issues(spec, reg, only(versions), only(rows), day, as_of, campaign, upto)))
