@@ -111,7 +111,8 @@ def positions(frame: pd.DataFrame, column: str,
               rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The distinct values of a key column (commune_code, period, row_key) in sorted order,
     and each row's position among them: ``np.unique(..., return_inverse=True)``'s answer,
-    for the rows where ``rows`` holds (all rows without it).
+    for the rows where ``rows`` holds (all rows without it). The positions may be the
+    frame's own array: read them, never write to them.
 
     This is how the checks and the rollup group, order and match a national year's million
     rows. Frames read through ``toolkit.versions`` (and ``latest_rows`` of them) carry each
@@ -127,12 +128,14 @@ def positions(frame: pd.DataFrame, column: str,
         rank = np.empty(len(order), dtype=np.intp)
         rank[order] = np.arange(len(order))
         return uniques[order], rank[codes]
+    # The categorical's own small integers (int16 for a national year's communes and days):
+    # a national year holds several such columns at once.
     ranks = ranked.array.codes if rows is None else ranked.array.codes[rows]
     present = np.bincount(ranks, minlength=len(ranked.array.categories)) > 0
     uniques = np.asarray(ranked.array.categories, dtype=object)[present]
     if present.all():
-        return uniques, ranks.astype(np.intp)
-    return uniques, (np.cumsum(present) - 1)[ranks]
+        return uniques, ranks
+    return uniques, (np.cumsum(present) - 1).astype(ranks.dtype)[ranks]
 
 
 def sums_by(values: pd.DataFrame, name: str, names: np.ndarray, of: np.ndarray,

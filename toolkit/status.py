@@ -113,10 +113,7 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     if not len(known):
         none = np.zeros(0, np.int64)
         return _Found(np.zeros(0, object), none, periods, none, none.astype(np.int8))
-    proven_at = pd.to_datetime(versions["proven_at"].iloc[known], utc=True) \
-        .dt.tz_localize(None).to_numpy()        # datetime64, UTC, in the versions' own unit
-    unit = proven_at.dtype
-    proven = proven_at.view("int64")
+    proven, unit = _instants(versions["proven_at"], known)
     complete = versions["complete"].to_numpy(dtype=bool)[known]
     blank = versions["blank"].to_numpy(dtype=bool)[known]
     period_of = asked[period_rank[known]]
@@ -130,13 +127,12 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     current = groups.last(np.ones(len(group), bool))
     at_cutoff = groups.last(before)
     cutoff_complete = (at_cutoff >= 0) & complete[at_cutoff]
-    content = versions["content_hash"].to_numpy()[known]    # str, or bytes (versions.py)
-    content[blank] = content.dtype.type()       # every cleared state is one content
-    after = ~before
-    on_time_content = content[at_cutoff][group[after]]
+    after = np.flatnonzero(~before)
+    content = _contents(versions["content_hash"].to_numpy(), known, blank,
+                        np.concatenate([after, at_cutoff[group[after]]]))
     changed = np.zeros(groups.count, bool)
-    changed[group[after][content[after] != on_time_content]] = True
-    first_late = groups.first_time(complete & after, proven)
+    changed[group[after][content[:len(after)] != content[len(after):]]] = True
+    first_late = groups.first_time(complete & ~before, proven)
     waiting = _instant(as_of, unit) < cutoffs[period_of[current]]
     conditions = [
         waiting & blank[current],
@@ -156,6 +152,23 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     first = np.where(status_flags(lambda s: s.reported)[status], first, NO_TIME)
     return _Found(commune_names, code_of[current], periods, period_of[current], status,
                   first, groups.last_time(proven), unit)
+
+
+def _instants(proven_at: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+    """The instants of ``rows`` as int64 in UTC, in the column's own unit, and that unit."""
+    if isinstance(proven_at.dtype, pd.DatetimeTZDtype):   # as read: no conversion to copy
+        return proven_at.array.asi8[rows], np.dtype(f"M8[{proven_at.dtype.unit}]")
+    utc = pd.to_datetime(proven_at.iloc[rows], utc=True).dt.tz_localize(None).to_numpy()
+    return utc.view("int64"), utc.dtype
+
+
+def _contents(hashes: np.ndarray, known: np.ndarray, blank: np.ndarray,
+              at: np.ndarray) -> np.ndarray:
+    """The content of the known versions at ``at`` (positions among ``known``), every
+    cleared state being one content (str, or bytes from versions.py)."""
+    content = hashes[known[at]]
+    content[blank[at]] = content.dtype.type()
+    return content
 
 
 class _Groups:
