@@ -18,7 +18,7 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     Rows whose latest version is blank (a person cleared them) are dropped. ``versions`` is
     ``Ledger.versions`` with or without ``fields``; either way each field column's type is
     inferred from the latest versions, as it would be from their dicts. The key columns'
-    ranks (``positions``) come along when ``versions`` has them.
+    categoricals (see ``positions``) come along when ``versions`` has them.
     """
     known = np.flatnonzero((versions["proven_at"] <= as_of).to_numpy())
     last = known[_last_of_each_row(versions, known)]
@@ -36,7 +36,7 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
     columns = ["commune_code", "period", "row_key", "sheet_row", "complete", "problems",
                "proven_at"]
     frame = {name: versions[name].array.take(kept) for name in columns}
-    taken = np.flatnonzero(has_content)
+    taken = None if everything else np.flatnonzero(has_content)
     frame.update({key: values[key] if everything else _take(values[key], taken)
                   for key in keys})
     frame.update({CODE_PREFIX + key: versions[CODE_PREFIX + key].array.take(kept)
