@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from toolkit.checks.outliers import outlier_issues
+from toolkit.checks.outliers import (
+    MIN_HISTORY,
+    RECENT_PERIODS,
+    _bounds,
+    _History,
+    _middle,
+    outlier_issues,
+)
 from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.templates import load_template
 
@@ -60,3 +70,30 @@ def test_seven_zero_days_in_a_row_are_questioned():
     streaks = [i for i in issues if i["check"] == "zero_streak"]
     assert [(i["commune_code"], i["period"]) for i in streaks] == [("00001", "2026-11-09")]
     assert "7 kỳ liên tiếp" in streaks[0]["message"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 12), st.integers(1, 5), st.randoms(use_true_random=False))
+def test_recent_periods_are_judged_as_against_their_whole_history_sorted(days, rows, rng):
+    """_History reads each recent period's median from a few values around the middle of
+    the history sorted once; the ranges and verdicts are those of sorting it all again."""
+    grid = np.array([[rng.choice([np.nan, 0.0, 1.0, 2.5, 7.0, 40.0, rng.uniform(0, 9)])
+                      for _ in range(days + RECENT_PERIODS)] for _ in range(rows)])
+    start = max(0, grid.shape[1] - RECENT_PERIODS)
+    history = _History(grid, start)
+    everyone = np.arange(rows)
+    for upto in range(start, grid.shape[1]):
+        judged = grid[:, upto]
+        judged = np.where(np.isnan(judged), 30.0, judged)
+        median, count = history.middle(everyone, upto)
+        before = grid[:, :upto]
+        assert count.tolist() == (~np.isnan(before)).sum(axis=1).tolist()
+        sorted_median = _middle(np.sort(before, axis=1), count) if upto else np.full(rows, np.nan)
+        assert np.array_equal(median, sorted_median, equal_nan=True)
+        fast, plain = history.bounds(everyone, upto, judged), _bounds(before)
+        assert fast["count"].tolist() == plain["count"].tolist()
+        flagged = (plain["count"] >= MIN_HISTORY) & (judged > plain["high"])
+        assert ((fast["count"] >= MIN_HISTORY) & (judged > fast["high"])).tolist() == \
+            flagged.tolist()
+        for key in ("low", "high"):
+            assert fast[key][flagged].tolist() == plain[key][flagged].tolist()

@@ -9,10 +9,12 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toolkit.frames import positions
 from toolkit.ledger import Ledger, RowVersion
 from toolkit.periods import VN_TZ
 from toolkit.versions import INTEGER_SUFFIX, VALUE_PREFIX, read_versions
@@ -89,8 +91,24 @@ def test_cached_versions_equal_the_ledger_after_every_fetch(fetches):
                         read = [None if math.isnan(x) else int(x) if w else x
                                 for x, w in zip(read, whole, strict=True)]
                     assert all(same(a, b) for a, b in zip(read, typed, strict=True)), key
+                for column in ("commune_code", "period", "row_key"):
+                    assert_positions(cached, column)
             stored = ledger.db.execute("SELECT COUNT(*) FROM row_versions").fetchone()[0]
             assert (ledger.cache_folder / "kts_daily.npz").exists() == (stored > 0)
+
+
+def assert_positions(versions: pd.DataFrame, column: str) -> None:
+    """``frames.positions`` answers as np.unique does, for all rows and for some, with the
+    key's categorical (as read) and without it (a frame built by hand)."""
+    plain = versions.drop(columns=[c for c in versions if c.startswith("code:")])
+    some = np.arange(len(versions))[::2]
+    for rows in (None, some):
+        values = versions[column].to_numpy(dtype=object)
+        expected = np.unique(values if rows is None else values[rows], return_inverse=True)
+        for frame in (versions, plain):
+            uniques, of = positions(frame, column, rows)
+            assert uniques.tolist() == expected[0].tolist()
+            assert of.tolist() == expected[1].tolist()
 
 
 def test_a_cache_made_for_another_ledger_is_not_used(tmp_path):

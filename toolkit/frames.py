@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
 from toolkit.templates import ReportSpec
-from toolkit.versions import INTEGER_SUFFIX, VALUE_PREFIX
+from toolkit.versions import CODE_PREFIX, INTEGER_SUFFIX, KEYS, NO_PROBLEMS, VALUE_PREFIX
 
 
 def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd.DataFrame:
@@ -16,40 +17,83 @@ def latest_rows(versions: pd.DataFrame, spec: ReportSpec, as_of: datetime) -> pd
 
     Rows whose latest version is blank (a person cleared them) are dropped. ``versions`` is
     ``Ledger.versions`` with or without ``fields``; either way each field column's type is
-    inferred from the rows kept, as it would be from their dicts.
+    inferred from the latest versions, as it would be from their dicts. The key columns'
+    categoricals (see ``positions``) come along when ``versions`` has them.
     """
-    # The last version of each row, found on the two key columns before any row is copied.
-    known = (versions["proven_at"] <= as_of).to_numpy()
-    last = ~versions.loc[known, ["commune_code", "row_key"]].duplicated(keep="last").to_numpy()
-    latest = versions.iloc[np.flatnonzero(known)[last]]
+    known = np.flatnonzero((versions["proven_at"] <= as_of).to_numpy())
+    last = known[_last_of_each_row(versions, known)]
+    keys = [f.key for f in spec.fields]
+    if "values" in versions:
+        typed = pd.DataFrame(list(versions["values"].iloc[last]), columns=keys)
+        filled = typed.notna().any(axis=1).to_numpy()
+        values = {f.key: pd.to_numeric(typed[f.key], errors="coerce") if f.numeric
+                  else typed[f.key] for f in spec.fields}
+    else:
+        values, filled = _field_columns(versions, spec, last)
+    has_content = filled | has_problems(versions["problems"].to_numpy()[last])
+    everything = bool(has_content.all())
+    kept = last if everything else last[has_content]
     columns = ["commune_code", "period", "row_key", "sheet_row", "complete", "problems",
                "proven_at"]
-    keys = [f.key for f in spec.fields]
-    if "values" in latest:
-        values = pd.DataFrame(list(latest["values"]), index=latest.index, columns=keys)
-    else:
-        values = pd.DataFrame({key: _column(latest, key) for key in keys},
-                              index=latest.index, columns=keys)
-    frame = pd.concat([latest[columns], values], axis=1)
-    for field in spec.fields:
-        if field.numeric:
-            frame[field.key] = pd.to_numeric(frame[field.key], errors="coerce")
-    has_content = values.notna().any(axis=1) | latest["problems"].map(bool)
-    return frame[has_content].reset_index(drop=True)
+    frame = {name: versions[name].array.take(kept) for name in columns}
+    taken = None if everything else np.flatnonzero(has_content)
+    frame.update({key: values[key] if everything else _take(values[key], taken)
+                  for key in keys})
+    frame.update({CODE_PREFIX + key: versions[CODE_PREFIX + key].array.take(kept)
+                  for key in KEYS if CODE_PREFIX + key in versions})
+    return pd.DataFrame(frame, copy=False)
 
 
-def _column(latest: pd.DataFrame, key: str):
-    """A field's values for the rows kept, typed as pandas would type them as Python values.
+def has_problems(problems: np.ndarray) -> np.ndarray:
+    """``bool(p)`` for each row's problems (a mapping), as one comparison with the empty one."""
+    return np.asarray(problems != NO_PROBLEMS, dtype=bool)
+
+
+def _last_of_each_row(versions: pd.DataFrame, known: np.ndarray) -> np.ndarray:
+    """Of the versions at ``known`` (positions, oldest first), which are each row's last."""
+    if CODE_PREFIX + "row_key" in versions:
+        commune = versions[CODE_PREFIX + "commune_code"].array.codes[known].astype(np.int64)
+        row = versions[CODE_PREFIX + "row_key"].array
+        pair = commune * len(row.categories) + row.codes[known]
+        return np.flatnonzero(~pd.Series(pair).duplicated(keep="last").to_numpy())
+    pairs = versions[["commune_code", "row_key"]].iloc[known]
+    return np.flatnonzero(~pairs.duplicated(keep="last").to_numpy())
+
+
+def _field_columns(versions: pd.DataFrame, spec: ReportSpec,
+                   last: np.ndarray) -> tuple[dict, np.ndarray]:
+    """Each field's values at ``last``, typed as pandas would type them as Python values, and
+    which rows have any value typed at all (before numbers are coerced).
 
     Numbers were read as float64 beside an is-integer flag: integers only make int64,
-    anything else (a decimal, an empty cell) float64.
+    anything else (a decimal, an empty cell) float64. Other values go through the same
+    constructor a frame of dicts would.
     """
-    name = VALUE_PREFIX + key
-    if name + INTEGER_SUFFIX not in latest:
-        return latest[name].tolist()
-    numbers = latest[name].to_numpy()
-    whole = len(numbers) > 0 and bool(latest[name + INTEGER_SUFFIX].all())
-    return numbers.astype("int64") if whole else numbers
+    numbers, others = {}, {}
+    for key in (f.key for f in spec.fields):
+        name = VALUE_PREFIX + key
+        stored = versions[name].to_numpy()[last]
+        if name + INTEGER_SUFFIX in versions:
+            whole = len(last) > 0 and bool(versions[name + INTEGER_SUFFIX].to_numpy()[last].all())
+            numbers[key] = stored.astype("int64") if whole else stored
+        else:
+            others[key] = stored.tolist()
+    others = pd.DataFrame(others, index=pd.RangeIndex(len(last)))
+    values, filled = {}, np.zeros(len(last), dtype=bool)
+    for field in spec.fields:
+        if field.key in numbers:
+            values[field.key] = numbers[field.key]
+            filled |= pd.notna(numbers[field.key])
+        else:
+            column = others[field.key]
+            filled |= column.notna().to_numpy()
+            values[field.key] = pd.to_numeric(column, errors="coerce") if field.numeric \
+                else column
+    return values, filled
+
+
+def _take(values, rows: np.ndarray):
+    return values.array.take(rows) if isinstance(values, pd.Series) else values[rows]
 
 
 def spec_versions(ledger, spec: ReportSpec, periods: list[str] | None = None) -> pd.DataFrame:
@@ -61,3 +105,54 @@ def spec_versions(ledger, spec: ReportSpec, periods: list[str] | None = None) ->
     """
     return ledger.versions(spec.key, periods, fields=[f.key for f in spec.fields],
                            numeric=[f.key for f in spec.fields if f.numeric])
+
+
+def positions(frame: pd.DataFrame, column: str,
+              rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values of a key column (commune_code, period, row_key) in sorted order,
+    and each row's position among them: ``np.unique(..., return_inverse=True)``'s answer,
+    for the rows where ``rows`` holds (all rows without it). The positions may be the
+    frame's own array: read them, never write to them.
+
+    This is how the checks and the rollup group, order and match a national year's million
+    rows. Frames read through ``toolkit.versions`` (and ``latest_rows`` of them) carry each
+    key as a categorical in sorted order, so this is integer work only; any other frame (one
+    built by hand) has its text hashed once and only the few distinct values sorted.
+    """
+    ranked = frame.get(CODE_PREFIX + column)
+    if ranked is None:
+        values = frame[column] if rows is None else frame[column].iloc[rows]
+        codes, uniques = pd.factorize(values)
+        uniques = np.asarray(uniques, dtype=object)
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype=np.intp)
+        rank[order] = np.arange(len(order))
+        return uniques[order], rank[codes]
+    # The categorical's own small integers (int16 for a national year's communes and days):
+    # a national year holds several such columns at once.
+    ranks = ranked.array.codes if rows is None else ranked.array.codes[rows]
+    present = np.bincount(ranks, minlength=len(ranked.array.categories)) > 0
+    uniques = np.asarray(ranked.array.categories, dtype=object)[present]
+    if present.all():
+        return uniques, ranks
+    return uniques, (np.cumsum(present) - 1).astype(ranks.dtype)[ranks]
+
+
+def sums_by(values: pd.DataFrame, name: str, names: np.ndarray, of: np.ndarray,
+            rows: np.ndarray | None = None, counted: Collection[str] = ()) -> pd.DataFrame:
+    """``values.groupby(name).sum()`` (``.count()`` for the columns in ``counted``) of the
+    rows where ``rows`` holds, for a key column given as ``positions(frame, name)``.
+
+    Grouping by the integer positions makes the same groups in the same (sorted) order and
+    adds each group's rows in the same order, so the sums are the same to the last bit; only
+    the hashing of a million texts is saved.
+    """
+    if rows is not None and not rows.all():
+        values, of = values[rows], of[rows]
+    # A categorical key is grouped by its codes as they are: nothing is hashed.
+    grouped = values.groupby(pd.Categorical.from_codes(of, categories=np.arange(len(names))),
+                             observed=True)
+    sums = pd.DataFrame({c: grouped[c].count() if c in counted else grouped[c].sum()
+                         for c in values}, columns=values.columns)
+    sums.index = pd.Index(names[sums.index.to_numpy().astype(np.intp)], name=name)
+    return sums

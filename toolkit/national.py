@@ -30,9 +30,9 @@ import pandas as pd
 
 from toolkit.config import CONFIG_NAME, Config
 from toolkit.errors import ToolkitError
-from toolkit.periods import key_for
 from toolkit.registry import Registry
 from toolkit.templates import ReportSpec
+from toolkit.versions import CODE_PREFIX
 
 NATION = "Toàn quốc"
 #: Words of the province's pages, and what they say on the national ones.
@@ -114,7 +114,7 @@ def merge(folders: list[Path], out: Path, day: date, *, now: datetime,
     due, not_due = [], []
     for spec in specs:
         campaign, grace = _same_rules(provinces, spec)
-        period = key_for(spec.period, day)
+        period = spec.deadline.key_on(day)
         if expected_periods(spec, [period], campaign):
             due.append((spec, campaign, grace))
         else:
@@ -126,7 +126,11 @@ def merge(folders: list[Path], out: Path, day: date, *, now: datetime,
             frames.append(read_province(province, spec, out))
     rollups, paths = [], []
     for spec, campaign, grace in due:
+        # Each province's frame carries its keys as its own sorted categoricals; once joined
+        # they are not one ordering, so the joined frame is grouped by its text.
         versions = pd.concat(read[spec.key], ignore_index=True)
+        versions = versions.drop(columns=[c for c in versions.columns
+                                          if c.startswith(CODE_PREFIX)])
         rollup = build_rollup(spec, registry, versions, day, as_of_mode=as_of_mode, now=now,
                               grace=grace, campaign=campaign)
         rollup = replace(rollup, province="")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
-from toolkit.frames import latest_rows
+from toolkit.frames import latest_rows, positions, sums_by
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
@@ -76,10 +76,16 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
                            campaign=campaign)
     if latest is None:
         latest = latest_rows(versions, spec, as_of)
-    rows = latest[latest["period"] != "?"]
-    upto = rows if spec.period == "once" else rows[rows["period"] <= period]
+    # The rows that count up to this period, found on the period's positions: a national
+    # year is a million rows, copied only when some are left out.
+    periods, period_of = positions(latest, "period")
+    wanted = periods != "?"
+    if spec.period != "once":
+        wanted &= periods <= period
+    kept = wanted[period_of]
+    upto = latest if kept.all() else latest[kept]
     figures = figure_columns(spec)
-    today = _aggregate(spec, upto[upto["period"] == period], figures)
+    today = _aggregate(spec, latest[kept & (periods == period)[period_of]], figures)
     total = _aggregate(spec, upto, figures)
     if issues is None:
         issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
@@ -107,15 +113,14 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions.loc[versions["proven_at"] <= as_of, "content_hash"].to_numpy()
-    digest = hashlib.sha256(b"\n".join(np.asarray(used, dtype="S").tolist())).hexdigest()
+    used = versions["content_hash"].to_numpy()[(versions["proven_at"] <= as_of).to_numpy()]
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
                             campaign=campaign) if single else None
     return Rollup(
         spec, period, as_of_mode, as_of, now, communes,
         _areas(spec, communes, status, figures, registry.has_districts),
-        status, issues, len(used), digest,
+        status, issues, len(used), _digest(used),
         rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
         series=daily_series(spec, table, upto, period, figures, campaign,
                             _known_households(communes)) if single else pd.DataFrame(),
@@ -142,15 +147,29 @@ def _failure_issues(spec: ReportSpec, registry, period: str,
         columns=ISSUE_COLUMNS)
 
 
+def _digest(hashes: np.ndarray) -> str:
+    """SHA-256 of the content hashes, one a line.
+
+    The cache holds them as fixed-width bytes: when every one fills the width (no padding
+    to strip), the lines are laid out in one numpy buffer instead of a million bytes objects.
+    """
+    hashes = np.asarray(hashes, dtype="S")
+    width = hashes.dtype.itemsize
+    table = hashes.view(np.uint8).reshape(len(hashes), width) if width else None
+    if table is None or not len(hashes) or not table[:, -1].all():
+        return hashlib.sha256(b"\n".join(hashes.tolist())).hexdigest()
+    lines = np.empty((len(hashes), width + 1), dtype=np.uint8)
+    lines[:, :width] = table
+    lines[:, width] = ord("\n")
+    return hashlib.sha256(lines.data.cast("B")[:-1]).hexdigest()
+
+
 def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=figures)
-    grouped = rows.groupby("commune_code")
-    parts = {}
-    for key in figures:
-        field = spec.field_spec(key)
-        parts[key] = grouped[key].count() if field.aggregate == "count" else grouped[key].sum()
-    return pd.DataFrame(parts)
+    codes, commune_of = positions(rows, "commune_code")
+    counted = [key for key in figures if spec.field_spec(key).aggregate == "count"]
+    return sums_by(rows[figures], "commune_code", codes, commune_of, counted=counted)
 
 
 def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figures: list[str],
@@ -173,6 +192,8 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
                [p + k for p in ("day_", "cum_") for k in figures]
                + [f"cum_{t.numerator}" for t in spec.targets]}
     summary = status.summary.set_index("area")
+    # Each area's row as summary.loc[area] gives it (one type for all its values), at once.
+    counted = dict(zip(summary.index, summary.to_numpy(), strict=True))
     records = []
     for name, rows in groups + [(PROVINCE, everyone)]:
         area = name or UNKNOWN_DISTRICT
@@ -185,15 +206,19 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         for target in spec.targets:
             numerator = _total(columns[f"cum_{target.numerator}"], known)
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
-        counts = summary.loc[area] if area in summary.index else None
+        counts = counted.get(area)
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
-            row[column] = None if counts is None else counts[column]
+            row[column] = None if counts is None else counts[summary.columns.get_loc(column)]
         records.append(row)
     return pd.DataFrame.from_records(records)
 
 
 def _summable(column: pd.Series):
-    """A column as numpy when its values are numbers, for ``_total``; else as it is."""
+    """A column as numpy when its values are numbers, NaN as 0 (what ``np.nansum`` adds, done
+    once rather than for every area), for ``_total``; else as it is."""
+    if column.dtype.kind == "f":
+        values = column.to_numpy()
+        return np.where(np.isnan(values), 0, values)
     return column.to_numpy() if column.dtype.kind in "biuf" else column
 
 
@@ -201,6 +226,4 @@ def _total(values, rows: np.ndarray):
     """``Series.sum()`` of ``rows``: NaN counted as 0 (skipna), summed in the same order."""
     if isinstance(values, pd.Series):
         return values.take(rows).sum()
-    if values.dtype.kind == "f":
-        return np.nansum(values[rows])
     return values[rows].sum()

@@ -7,6 +7,7 @@ national year (3,321 communes × 365 days) stays fast; multi-row periods (roster
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -14,6 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from toolkit.frames import positions
 from toolkit.layout import period_keys
 from toolkit.periods import VN_TZ, Proof, Status, timeliness
 from toolkit.templates import ReportSpec
@@ -35,45 +37,102 @@ class StatusReport:
     summary: pd.DataFrame    # one row per district (when known) and one for the province
 
 
+#: Statuses as small integers: a national campaign is 1.2 million commune × period cells.
+STATUSES = list(Status)
+_VALUES = np.array([s.value for s in STATUSES], dtype=object)
+NO_TIME = np.iinfo(np.int64).max
+
+
+def status_code(status: Status) -> int:
+    return STATUSES.index(status)
+
+
+def status_flags(test) -> np.ndarray:
+    """``test(status)`` for every status, by its integer code: ``status_flags(...)[codes]``."""
+    return np.array([bool(test(s)) for s in STATUSES])
+
+
+@dataclass(frozen=True)
+class _Found:
+    """The status of every (commune, period) pair that has versions, one entry per pair in
+    the order pairs first appear; ``table`` (for multi-row periods) or the arrays of
+    ``first`` and ``last`` instants give the rows of ``timeliness_table``."""
+
+    communes: np.ndarray        # distinct commune codes
+    commune: np.ndarray         # each pair's position in ``communes``
+    periods: list[str]
+    period: np.ndarray          # each pair's position in ``periods``
+    status: np.ndarray          # each pair's position in STATUSES
+    first: np.ndarray | None = None       # instants in ``unit``; NO_TIME for none
+    last: np.ndarray | None = None
+    unit: np.dtype | None = None
+    table: pd.DataFrame | None = None
+
+    def as_table(self) -> pd.DataFrame:
+        if self.table is not None:
+            return self.table
+        columns = KEYS + ["status", "first_complete_at", "last_change_at"]
+        if not len(self.status):
+            return pd.DataFrame(columns=columns)
+        return pd.DataFrame({
+            "commune_code": self.communes[self.commune],
+            "period": np.asarray(self.periods, dtype=object)[self.period],
+            "status": _VALUES[self.status],
+            "first_complete_at": _moments(self.first, self.unit),
+            "last_change_at": _moments(self.last, self.unit),
+        }, columns=columns)
+
+    @classmethod
+    def of_table(cls, table: pd.DataFrame, periods: list[str]) -> _Found:
+        commune, communes = pd.factorize(table["commune_code"])
+        status = pd.Index(_VALUES).get_indexer(table["status"])
+        return cls(np.asarray(communes, dtype=object), commune, periods,
+                   pd.Index(periods).get_indexer(table["period"]), status, table=table)
+
+
 def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable[str], *,
                      as_of: datetime, grace: timedelta) -> pd.DataFrame:
     """Status of every (commune, period) that has versions, for single-row periods.
 
-    The rules of ``periods.timeliness``, array by array: a national year is a million
-    versions, so each (commune, period) pair is an integer group and every "last state before
-    the cutoff" or "first complete after it" is one pass over the versions sorted by group.
     Columns: commune_code, period, status, first_complete_at, last_change_at. Pairs without
     any version are absent: the caller fills them in as pending or missing.
     """
-    periods = list(periods)
-    columns = KEYS + ["status", "first_complete_at", "last_change_at"]
-    known = np.flatnonzero(versions["period"].isin(periods).to_numpy()
+    return _timeliness(spec, versions, list(periods), as_of=as_of, grace=grace).as_table()
+
+
+def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
+                as_of: datetime, grace: timedelta) -> _Found:
+    """The rules of ``periods.timeliness``, array by array: a national year is a million
+    versions, so each (commune, period) pair is an integer group and every "last state before
+    the cutoff" or "first complete after it" is one scattered maximum or minimum over the
+    versions (oldest first, so the last of a group is its highest position)."""
+    period_names, period_rank = positions(versions, "period")
+    asked = pd.Index(periods).get_indexer(period_names)
+    known = np.flatnonzero((asked >= 0)[period_rank]
                            & (versions["proven_at"] <= as_of).to_numpy())
     if not len(known):
-        return pd.DataFrame(columns=columns)
-    proven_at = pd.to_datetime(versions["proven_at"].iloc[known], utc=True) \
-        .dt.tz_localize(None).to_numpy()        # datetime64, UTC, in the versions' own unit
-    unit = proven_at.dtype
-    proven = proven_at.view("int64")
+        none = np.zeros(0, np.int64)
+        return _Found(np.zeros(0, object), none, periods, none, none.astype(np.int8))
+    proven, unit = _instants(versions["proven_at"], known)
     complete = versions["complete"].to_numpy(dtype=bool)[known]
     blank = versions["blank"].to_numpy(dtype=bool)[known]
-    period_of, period_names = pd.factorize(versions["period"].to_numpy()[known])
-    code_of, code_names = pd.factorize(versions["commune_code"].to_numpy()[known])
-    group, pairs = pd.factorize(code_of.astype(np.int64) * len(period_names) + period_of)
+    period_of = asked[period_rank[known]]
+    commune_names, commune_rank = positions(versions, "commune_code")
+    code_of = commune_rank[known]
+    group, pairs = pd.factorize(code_of.astype(np.int64) * len(periods) + period_of)
     groups = _Groups(group, len(pairs))
-    cutoffs = np.array([_instant(spec.deadline.for_key(p) + grace, unit)
-                        for p in period_names], dtype=np.int64)
+    cutoffs = np.array([_instant(spec.deadline.for_key(p) + grace, unit) for p in periods],
+                       dtype=np.int64)
     before = proven <= cutoffs[period_of]
     current = groups.last(np.ones(len(group), bool))
     at_cutoff = groups.last(before)
     cutoff_complete = (at_cutoff >= 0) & complete[at_cutoff]
-    content = versions["content_hash"].to_numpy()[known]    # str, or bytes (versions.py)
-    content[blank] = content.dtype.type()       # every cleared state is one content
-    after = ~before
-    on_time_content = content[at_cutoff][group[after]]
+    after = np.flatnonzero(~before)
+    content = _contents(versions["content_hash"].to_numpy(), known, blank,
+                        np.concatenate([after, at_cutoff[group[after]]]))
     changed = np.zeros(groups.count, bool)
-    changed[group[after][content[after] != on_time_content]] = True
-    first_late = groups.first_time(complete & after, proven)
+    changed[group[after][content[:len(after)] != content[len(after):]]] = True
+    first_late = groups.first_time(complete & ~before, proven)
     waiting = _instant(as_of, unit) < cutoffs[period_of[current]]
     conditions = [
         waiting & blank[current],
@@ -86,57 +145,54 @@ def timeliness_table(spec: ReportSpec, versions: pd.DataFrame, periods: Iterable
     ]
     choices = [Status.PENDING, Status.ON_TIME, Status.INCOMPLETE, Status.AMENDED,
                Status.ON_TIME, Status.LATE, Status.MISSING]
-    status = np.select(conditions, [c.value for c in choices], default=Status.INCOMPLETE.value)
+    status = np.select(conditions, [status_code(c) for c in choices],
+                       default=status_code(Status.INCOMPLETE)).astype(np.int8)
     first = np.where(cutoff_complete, groups.first_time(complete & before, proven), first_late)
     first = np.where(waiting, groups.first_time(complete, proven), first)
-    reported = np.isin(status, [s.value for s in Status if s.reported])
-    first = np.where(reported, first, NO_TIME)
-    return pd.DataFrame({
-        "commune_code": code_names[code_of[current]], "period": period_names[period_of[current]],
-        "status": status,
-        "first_complete_at": _moments(first, unit),
-        "last_change_at": _moments(groups.last_time(proven), unit),
-    }, columns=columns)
+    first = np.where(status_flags(lambda s: s.reported)[status], first, NO_TIME)
+    return _Found(commune_names, code_of[current], periods, period_of[current], status,
+                  first, groups.last_time(proven), unit)
 
 
-NO_TIME = np.iinfo(np.int64).max
+def _instants(proven_at: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.dtype]:
+    """The instants of ``rows`` as int64 in UTC, in the column's own unit, and that unit."""
+    if isinstance(proven_at.dtype, pd.DatetimeTZDtype):   # as read: no conversion to copy
+        return proven_at.array.asi8[rows], np.dtype(f"M8[{proven_at.dtype.unit}]")
+    utc = pd.to_datetime(proven_at.iloc[rows], utc=True).dt.tz_localize(None).to_numpy()
+    return utc.view("int64"), utc.dtype
+
+
+def _contents(hashes: np.ndarray, known: np.ndarray, blank: np.ndarray,
+              at: np.ndarray) -> np.ndarray:
+    """The content of the known versions at ``at`` (positions among ``known``), every
+    cleared state being one content (str, or bytes from versions.py)."""
+    content = hashes[known[at]]
+    content[blank[at]] = content.dtype.type()
+    return content
 
 
 class _Groups:
-    """Rows numbered by group (0 … count-1), visited in group order, rows kept in order."""
+    """Rows numbered by group (0 … count-1); each question is one scattered max or min."""
 
     def __init__(self, group: np.ndarray, count: int):
         self.group, self.count = group, count
-        self.order = np.argsort(group, kind="stable")
-
-    def _runs(self, where: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rows = self.order[where[self.order]]
-        groups = self.group[rows]
-        starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]]) if len(rows) else \
-            np.zeros(0, np.int64)
-        return rows, groups, starts
 
     def last(self, where: np.ndarray) -> np.ndarray:
         """Each group's last row where ``where`` holds; -1 for groups without one."""
-        rows, groups, starts = self._runs(where)
         out = np.full(self.count, -1, np.int64)
-        if len(rows):
-            ends = np.r_[starts[1:], len(rows)] - 1
-            out[groups[ends]] = rows[ends]
+        rows = np.flatnonzero(where)
+        np.maximum.at(out, self.group[rows], rows)
         return out
 
     def first_time(self, where: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Each group's earliest time where ``where`` holds; NO_TIME for groups without one."""
-        rows, groups, starts = self._runs(where)
         out = np.full(self.count, NO_TIME, np.int64)
-        if len(rows):
-            out[groups[starts]] = np.minimum.reduceat(times[rows], starts)
+        np.minimum.at(out, self.group[where], times[where])
         return out
 
     def last_time(self, times: np.ndarray) -> np.ndarray:
-        rows, groups, starts = self._runs(np.ones(len(self.group), bool))
-        out = np.full(self.count, NO_TIME, np.int64)
-        out[groups[starts]] = np.maximum.reduceat(times[rows], starts)
+        out = np.full(self.count, np.iinfo(np.int64).min, np.int64)
+        np.maximum.at(out, self.group, times)
         return out
 
 
@@ -214,6 +270,46 @@ def expected_grid(spec: ReportSpec, communes, periods: list[str],
     return np.array([rows[w] for w in windows], bool).reshape(len(communes), len(periods))
 
 
+@dataclass(frozen=True)
+class StatusGrid:
+    """The status of every registry commune (rows, in registry order) for every period asked
+    (columns), as positions in ``STATUSES``: what the rollup's rates and series count."""
+
+    codes: list[str]
+    periods: list[str]
+    status: np.ndarray          # int8, communes × periods
+    expected: np.ndarray        # communes × periods: is the commune expected to report it
+    found: _Found
+    cell_of: np.ndarray         # each cell's entry in ``found`` (flat, commune-major); -1
+
+
+def status_grid(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
+                as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> StatusGrid:
+    """Every registry commune × every period asked for, by the rules of ``status_table``."""
+    if spec.period == "once":
+        found = _Found.of_table(pd.concat(
+            [_multi_row_table(spec, versions, p, as_of=as_of, grace=grace) for p in periods],
+            ignore_index=True), periods)
+    else:
+        found = _timeliness(spec, versions, periods, as_of=as_of, grace=grace)
+    # Each cell found by arithmetic on the two positions: a national campaign is 1.2 million
+    # cells, too many to merge on text keys.
+    codes = [c.code for c in registry.communes]
+    commune_of = pd.Index(codes).get_indexer(found.communes)[found.commune] \
+        if len(found.commune) else np.zeros(0, np.int64)
+    kept = (commune_of >= 0) & (found.period >= 0)
+    cell_of = np.full(len(codes) * len(periods), -1, np.int64)
+    cell_of[commune_of[kept] * len(periods) + found.period[kept]] = np.flatnonzero(kept)
+    waiting = np.array([as_of < spec.deadline.for_key(p) + grace for p in periods], bool)
+    expected = expected_grid(spec, registry.communes, periods, campaign)
+    status = np.where(cell_of >= 0, found.status[cell_of] if len(found.status) else 0,
+                      np.where(np.tile(waiting, len(codes)), status_code(Status.PENDING),
+                               status_code(Status.MISSING))).astype(np.int8)
+    status = status.reshape(len(codes), len(periods))
+    status[~expected] = status_code(Status.NOT_EXPECTED)
+    return StatusGrid(codes, list(periods), status, expected, found, cell_of)
+
+
 def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
                  as_of: datetime, grace: timedelta,
                  campaign: tuple[date, date]) -> pd.DataFrame:
@@ -224,30 +320,15 @@ def status_table(spec: ReportSpec, registry, versions: pd.DataFrame, periods: li
     whatever was typed; an expected one without any version is pending until its cutoff,
     then missing.
     """
-    if spec.period == "once":
-        found = pd.concat([_multi_row_table(spec, versions, p, as_of=as_of, grace=grace)
-                           for p in periods], ignore_index=True)
-    else:
-        found = timeliness_table(spec, versions, periods, as_of=as_of, grace=grace)
-    # The commune × period grid in registry order, each cell found by arithmetic on the two
-    # positions: a national campaign is 1.2 million cells, too many to merge on text keys.
-    codes = pd.Index([c.code for c in registry.communes])
-    commune_of = codes.get_indexer(found["commune_code"])
-    period_of = pd.Index(periods).get_indexer(found["period"])
-    kept = (commune_of >= 0) & (period_of >= 0)
-    cell_of = np.full(len(codes) * len(periods), -1, np.int64)
-    cell_of[commune_of[kept] * len(periods) + period_of[kept]] = np.flatnonzero(kept)
-    table = found.drop(columns=KEYS).reindex(cell_of).reset_index(drop=True)
-    table.insert(0, "commune_code", np.repeat(codes.to_numpy(object), len(periods)))
-    table.insert(1, "period", np.tile(np.array(periods, dtype=object), len(codes)))
-    waiting = np.tile([as_of < spec.deadline.for_key(p) + grace for p in periods], len(codes))
-    unexpected = ~expected_grid(spec, registry.communes, periods, campaign).ravel()
-    status = table["status"].to_numpy(dtype=object, na_value=None, copy=True)
-    nothing = cell_of < 0
-    status[nothing & waiting] = Status.PENDING.value
-    status[nothing & ~waiting] = Status.MISSING.value
-    status[unexpected] = Status.NOT_EXPECTED.value
-    table["status"] = status
+    grid = status_grid(spec, registry, versions, periods, as_of=as_of, grace=grace,
+                       campaign=campaign)
+    table = grid.found.as_table().drop(columns=KEYS).reindex(grid.cell_of) \
+        .reset_index(drop=True)
+    table.insert(0, "commune_code", np.repeat(np.array(grid.codes, dtype=object),
+                                              len(periods)))
+    table.insert(1, "period", np.tile(np.array(periods, dtype=object), len(grid.codes)))
+    table["status"] = _VALUES[grid.status.ravel()]
+    unexpected = ~grid.expected.ravel()
     if unexpected.any():
         table.loc[unexpected, "first_complete_at"] = None
     return table
@@ -292,22 +373,29 @@ def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
     """Counts and DHIS2-style rates: reported / expected, and on time / expected."""
     rows = []
     if by_district and not communes.empty:
-        # One cross-table rather than a value_counts per district (664 old districts nationally).
-        table = pd.crosstab(communes["district"], communes["status"])
-        for name, numbers in zip(table.index, table.to_numpy().tolist(), strict=True):
-            counts = dict(zip(table.columns, numbers, strict=True))
-            rows.append(_counts(name or UNKNOWN_DISTRICT, counts))
+        # One pass over the communes rather than a value_counts per district (664 old
+        # districts nationally), in the districts' sorted order.
+        by_district_counts: dict[str, Counter] = {}
+        for district, status in zip(communes["district"], communes["status"], strict=True):
+            by_district_counts.setdefault(district, Counter())[status] += 1
+        for name in sorted(by_district_counts):
+            rows.append(_counts(name or UNKNOWN_DISTRICT, by_district_counts[name]))
     rows.append(_counts(PROVINCE, communes["status"].value_counts().to_dict()))
     return pd.DataFrame.from_records(rows)
 
 
+_EXPECTED = {s.value for s in Status if s.expected}
+_REPORTED = [s.value for s in Status if s.reported]
+_TIMELY = [s.value for s in Status if s.timely]
+
+
 def _counts(area: str, counts: dict) -> dict:
     """One area's counts; communes not expected this period are outside every denominator."""
-    expected = sum(int(n) for s, n in counts.items() if Status(s).expected)
-    reported = sum(int(counts.get(s.value, 0)) for s in Status if s.reported)
-    timely = sum(int(counts.get(s.value, 0)) for s in Status if s.timely)
+    expected = sum(int(n) for s, n in counts.items() if Status(s).value in _EXPECTED)
+    reported = sum(int(counts.get(s, 0)) for s in _REPORTED)
+    timely = sum(int(counts.get(s, 0)) for s in _TIMELY)
     row = {"area": area, "expected": expected}
-    row.update({s.value: int(counts.get(s.value, 0)) for s in Status})
+    row.update({s: int(counts.get(s, 0)) for s in _VALUES})
     row["reporting_rate"] = reported / expected if expected else None
     row["on_time_rate"] = timely / expected if expected else None
     return row

@@ -13,15 +13,15 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from toolkit.frames import positions, sums_by
 from toolkit.layout import period_keys
-from toolkit.periods import Status
-from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, status_table
+from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusGrid, status_flags, status_grid
 from toolkit.templates import ReportSpec
 
 WINDOWS = {"day": "Trong ngày", "week": "7 ngày qua", "campaign": "Từ đầu đợt"}
 PACE_DAYS = 7
-REPORTED = [s.value for s in Status if s.reported]
-TIMELY = [s.value for s in Status if s.timely]
+PROGRESS_COLUMNS = ("code", "commune", "district", "target", "threshold", "households", "done",
+                    "goal", "share", "gap", "pace", "projected", "outlook", "late")
 
 
 def window_periods(spec: ReportSpec, period: str, campaign: tuple[date, date]) -> dict:
@@ -31,42 +31,39 @@ def window_periods(spec: ReportSpec, period: str, campaign: tuple[date, date]) -
 
 
 def campaign_status(spec: ReportSpec, registry, versions: pd.DataFrame, period: str, *,
-                    as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> pd.DataFrame:
-    """Status of every commune for every campaign period up to ``period``, with its area.
+                    as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> StatusGrid:
+    """Status of every commune for every campaign period up to ``period``.
 
     ``rates`` and ``daily_series`` both read it; it is the costly part, so it is built once.
     """
     keys = window_periods(spec, period, campaign)["campaign"]
-    table = status_table(spec, registry, versions, keys, as_of=as_of, grace=grace,
-                         campaign=campaign)
-    districts = {c.code: c.district or UNKNOWN_DISTRICT for c in registry.communes}
-    table["area"] = table["commune_code"].map(districts)
-    return table
+    return status_grid(spec, registry, versions, keys, as_of=as_of, grace=grace,
+                       campaign=campaign)
 
 
-def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
+def rates(spec: ReportSpec, registry, grid: StatusGrid, period: str,
           campaign: tuple[date, date]) -> pd.DataFrame:
     """One row per area and window: expected, reported, on time and their rates.
 
-    ``table`` is ``campaign_status`` for the same period.
+    ``grid`` is ``campaign_status`` for the same period.
     """
     windows = window_periods(spec, period, campaign)
     areas = sorted({c.district or UNKNOWN_DISTRICT for c in registry.communes}) \
         if registry.has_districts else []
-    flags = _status_flags(table)
-    area_of, area_names = pd.factorize(table["area"])
+    area_of, area_names = pd.factorize(
+        np.array([c.district or UNKNOWN_DISTRICT for c in registry.communes], dtype=object))
     area_at = pd.Index(area_names).get_indexer(areas)
-    period_of, period_names = pd.factorize(table["period"])
+    flags = _status_flags(grid)
     records = []
     for window, keys in windows.items():
-        in_window = np.isin(np.asarray(period_names, dtype=object), keys)[period_of]
+        in_window = pd.Index(grid.periods).isin(keys)
         counts = {area: [0, 0, 0] for area in areas + [PROVINCE]}
         for column, flag in enumerate(flags.values()):
-            chosen = in_window & flag
-            by_area = np.bincount(area_of[chosen], minlength=len(area_names))
+            per_commune = flag[:, in_window].sum(axis=1)
+            by_area = np.bincount(area_of, weights=per_commune, minlength=len(area_names))
             for area, at in zip(areas, area_at, strict=True):
                 counts[area][column] = int(by_area[at]) if at >= 0 else 0
-            counts[PROVINCE][column] = int(chosen.sum())
+            counts[PROVINCE][column] = int(per_commune.sum())
         for area in areas + [PROVINCE]:
             expected, reported, timely = counts[area]
             records.append({
@@ -79,44 +76,44 @@ def rates(spec: ReportSpec, registry, table: pd.DataFrame, period: str,
     return pd.DataFrame.from_records(records)
 
 
-def daily_series(spec: ReportSpec, table: pd.DataFrame, rows: pd.DataFrame, period: str,
+def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period: str,
                  figures: list[str], campaign: tuple[date, date],
                  households: pd.Series | None = None) -> pd.DataFrame:
     """Province figures and rates for every period of the campaign up to ``period``.
 
-    ``table`` is ``campaign_status`` for the same period. With ``households`` (commune code →
+    ``grid`` is ``campaign_status`` for the same period. With ``households`` (commune code →
     households, known ones only) each target's cumulative share of those households too, over
     the same communes as the rollup's province % — so the last point equals it.
     """
     keys = window_periods(spec, period, campaign)["campaign"]
     series = pd.DataFrame(index=pd.Index(keys, name="period"))
-    sums = rows[rows["period"].isin(keys)].groupby("period")[figures].sum()
+    periods, period_of = positions(rows, "period")
+    in_keys = pd.Index(periods).isin(keys)[period_of]
+    sums = sums_by(rows[figures], "period", periods, period_of, in_keys)
     series = series.join(sums.round(6)).fillna(0)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = series[target.numerator].cumsum()
     if households is not None and households.sum() > 0:
-        known = rows[rows["period"].isin(keys) & rows["commune_code"].isin(households.index)]
+        communes, commune_of = positions(rows, "commune_code")
+        known = in_keys & pd.Index(communes).isin(households.index)[commune_of]
         for target in spec.targets:
-            done = known.groupby("period")[target.numerator].sum().reindex(keys).fillna(0)
+            done = sums_by(rows[[target.numerator]], "period", periods, period_of, known)
+            done = done[target.numerator].reindex(keys).fillna(0)
             series[f"pct_{target.key}"] = (done.cumsum() / households.sum()).to_numpy()
             series[f"goal_{target.key}"] = target.threshold
-    period_of, period_names = pd.factorize(table["period"])
-    counts = {name: pd.Series(np.bincount(period_of[flag], minlength=len(period_names)),
-                              index=period_names) for name, flag in _status_flags(table).items()}
+    counts = {name: pd.Series(flag.sum(axis=0), index=grid.periods)
+              for name, flag in _status_flags(grid).items()}
     expected = counts["expected"].where(counts["expected"] > 0)
     series["reporting_rate"] = counts["reported"] / expected
     series["on_time_rate"] = counts["on_time"] / expected
     return series.reset_index()
 
 
-def _status_flags(table: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Which cells of a campaign status table are expected, reported, on time: judged once
-    per distinct status rather than once per cell (a national campaign is 1.2 M cells)."""
-    status_of, names = pd.factorize(table["status"])
-    names = np.asarray(names, dtype=object)
-    return {"expected": (names != Status.NOT_EXPECTED.value)[status_of],
-            "reported": np.isin(names, REPORTED)[status_of],
-            "on_time": np.isin(names, TIMELY)[status_of]}
+def _status_flags(grid: StatusGrid) -> dict[str, np.ndarray]:
+    """Which cells of a campaign status grid are expected, reported, on time."""
+    return {"expected": status_flags(lambda s: s.expected)[grid.status],
+            "reported": status_flags(lambda s: s.reported)[grid.status],
+            "on_time": status_flags(lambda s: s.timely)[grid.status]}
 
 
 def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame, period: str,
@@ -125,32 +122,31 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
     what it means against the campaign's end (``outlook``; ``late`` when after it)."""
     campaign_start, campaign_end = campaign
     pace_days = max(1, min(PACE_DAYS, (day - campaign_start).days + 1))
-    recent = rows[(rows["period"] <= period)
-                  & (rows["period"] > (day - timedelta(days=PACE_DAYS)).isoformat())]
+    periods, period_of = positions(rows, "period")
+    since = (day - timedelta(days=PACE_DAYS)).isoformat()
+    recent = ((periods <= period) & (periods > since))[period_of]
+    codes, commune_of = positions(rows, "commune_code")
     records = []
     # Target-major order: each target's communes are contiguous, as the archive's chart needs.
     for target in spec.targets:
-        paces = recent.groupby("commune_code")[target.numerator].sum() / pace_days
-        for commune in communes.itertuples():
-            households = commune.households if commune.households and commune.households > 0 \
-                else None
-            done = getattr(commune, f"cum_{target.numerator}")
+        paces = sums_by(rows[[target.numerator]], "commune_code", codes, commune_of,
+                        recent)[target.numerator] / pace_days
+        paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
+        for code, name, district, known, done in zip(*(communes[c] for c in (
+                "code", "commune", "district", "households", f"cum_{target.numerator}")),
+                strict=True):
+            households = known if known and known > 0 else None
             goal = math.ceil(households * target.threshold) if households else None
-            pace = paces.get(commune.code, 0 / pace_days)
+            pace = paces.get(code, 0 / pace_days)
             projected, outlook = _projection(done, goal, pace, day)
             late = projected is not None and projected > campaign_end
             if late:
                 outlook = f"Sau khi kết thúc đợt ({campaign_end:%d/%m/%Y})"
-            records.append({
-                "code": commune.code, "commune": commune.commune,
-                "district": commune.district, "target": target.label,
-                "threshold": target.threshold, "households": households, "done": done,
-                "goal": goal, "share": done / households if households else None,
-                "gap": max(goal - done, 0) if goal is not None else None,
-                "pace": pace,
-                "projected": projected, "outlook": outlook, "late": late,
-            })
-    return pd.DataFrame.from_records(records)
+            records.append((code, name, district, target.label, target.threshold, households,
+                            done, goal, done / households if households else None,
+                            max(goal - done, 0) if goal is not None else None, pace,
+                            projected, outlook, late))
+    return pd.DataFrame.from_records(records, columns=PROGRESS_COLUMNS if records else None)
 
 
 def _projection(done: float, goal: int | None, pace: float, day: date) -> tuple[date | None, str]:

@@ -23,7 +23,7 @@ from toolkit.checks.rosters import roster_issues
 from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.fixes import fix_for
-from toolkit.frames import latest_rows, spec_versions
+from toolkit.frames import has_problems, latest_rows, positions, spec_versions
 from toolkit.layout import a1, display_period, period_keys
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
@@ -71,7 +71,8 @@ def find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         rows = latest_rows(versions, spec, as_of)
     upto = spec.deadline.key_on(day)
     if spec.period != "once":
-        wanted = ((rows["period"] <= upto) | (rows["period"] == "?")).to_numpy()
+        periods, period_of = positions(rows, "period")
+        wanted = ((periods <= upto) | (periods == "?"))[period_of]
         rows = rows if wanted.all() else rows[wanted]     # no copy of a whole national year
     return per_commune(spec, registry, upto, "kiểm tra số liệu", lambda reg, only: (
         _find_issues(spec, reg, only(versions), only(rows), day, as_of, campaign, upto)))
@@ -83,12 +84,23 @@ def _find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.Da
     communes = registry.by_code()
     names = {code: commune.display_name for code, commune in communes.items()}
     issues = _cell_issues(spec, rows, names)
+    ordered = _InOrder.of(rows) if spec.rules and not rows.empty else None
     for rule in spec.rules:
-        issues += _rule_issues(rule, spec, rows, communes, names)
+        issues += _rule_issues(rule, spec, rows, ordered, communes, names)
     issues += outlier_issues(spec, rows, names, upto)
     issues += roster_issues(spec, registry, rows)
-    issues += _missing_periods(spec, registry, versions, rows, day, as_of, campaign)
-    return pd.DataFrame.from_records(issues, columns=ISSUE_COLUMNS)
+    missing = _missing_periods(spec, registry, versions, rows, day, as_of, campaign)
+    return _issue_frame(issues, missing)
+
+
+def _issue_frame(records: list[dict], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One table of issues: ``records`` (a dict each), then ``columns`` (column → values),
+    the form of the many issues made column-wise (a national year misses ~100,000 days)."""
+    if not columns or not len(columns["commune_code"]):
+        return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS)
+    return pd.DataFrame({name: np.concatenate([
+        np.fromiter((record[name] for record in records), dtype=object, count=len(records)),
+        columns[name]]) for name in ISSUE_COLUMNS}, columns=ISSUE_COLUMNS)
 
 
 def per_commune(spec: ReportSpec, registry, period: str, doing: str,
@@ -143,18 +155,17 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
     problems = rows["problems"].to_numpy()
     found: list[tuple[int, int, dict]] = []     # (row, order within the row, issue)
     broken: dict[str, list[int]] = {}          # field → rows where it could not be read
-    for i in np.flatnonzero([bool(p) for p in problems]):
-        for order, (key, entry) in enumerate(problems[i].items()):
-            problem = Problem.of(entry)
+    read: dict[int, list] = {}     # what each distinct problems mapping says, worked out once
+    for i in np.flatnonzero(has_problems(problems)):
+        if id(problems[i]) not in read:
+            read[id(problems[i])] = [_read_problem(key, Problem.of(entry), fields)
+                                     for key, entry in problems[i].items()]
+        for order, (key, problem, value, check, fix) in enumerate(read[id(problems[i])]):
             if problem.is_error:
                 broken.setdefault(key, []).append(i)
             cell = problem.cell or a1(sheet_rows[i], columns.get(key, 1))
-            check = problem.check or ("period" if key == "_period" else "format")
-            found.append((i, order, _record(
-                spec, names, codes[i], periods[i], cell, problem.raw, check, problem.level,
-                problem.message,
-                problem.fix or (fix_for(fields[key], problem.raw) if key in fields
-                                else "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn."))))
+            found.append((i, order, _record(spec, names, codes[i], periods[i], cell, value,
+                                            check, problem.level, problem.message, fix)))
     counted = np.asarray(periods != "?", dtype=bool)
     for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
         if not wanted.required:
@@ -172,15 +183,47 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
     return [issue for _, _, issue in found]
 
 
-def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, communes,
-                 names: dict[str, str]) -> list[dict]:
+def _read_problem(key: str, problem: Problem, fields: dict) -> tuple:
+    """A stored problem's key, itself, the value shown, its check and its fix."""
+    check = problem.check or ("period" if key == "_period" else "format")
+    fix = problem.fix or (fix_for(fields[key], problem.raw) if key in fields
+                          else "Sửa lại ô này theo hướng dẫn ở trang Hướng dẫn.")
+    value = problem.raw if isinstance(problem.raw, str) else typed_text(problem.raw)
+    return key, problem, value, check, fix
+
+
+@dataclass(frozen=True)
+class _InOrder:
+    """The rows by commune, period and sheet row: the order a rule's cumulative sums run
+    down each commune's rows in. Sorted once for all the rules of a report."""
+
+    order: np.ndarray           # row positions in that order
+    codes: np.ndarray           # the distinct commune codes
+    commune: np.ndarray         # each ordered row's position in ``codes``
+
+    @classmethod
+    def of(cls, rows: pd.DataFrame) -> _InOrder:
+        codes, commune_of = positions(rows, "commune_code")
+        _, period_of = positions(rows, "period")
+        order = np.lexsort((rows["sheet_row"].to_numpy(), period_of, commune_of))
+        return cls(order, codes, commune_of[order])
+
+    def cumsum(self, values: pd.Series) -> pd.Series:
+        """Running totals of ``values`` (in this order) within each commune."""
+        group = pd.Categorical.from_codes(self.commune, categories=np.arange(len(self.codes)))
+        return values.groupby(group, observed=True).cumsum()
+
+
+def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | None,
+                 communes, names: dict[str, str]) -> list[dict]:
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     kind, name = parse_term(rule.left)
     column = columns.get(name, spec.first_field_column) if kind in ("field", "cum") else 1
     issues = []
-    for row, left, right in _violations(rule, spec, rows, communes):
+    for code, period, sheet_row, left, right in _violations(rule, spec, rows, ordered,
+                                                            communes):
         issues.append(_record(
-            spec, names, row.commune_code, row.period, a1(row.sheet_row, column), _fmt(left),
+            spec, names, code, period, a1(sheet_row, column), _fmt(left),
             f"rule:{rule.key}", rule.level,
             f"{rule.message} ({_sides(spec, rule, left, right)})", rule.fix))
     return issues
@@ -205,29 +248,27 @@ def _sides(spec: ReportSpec, rule, left, right) -> str:
     return ", ".join(words)
 
 
-def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
-    """Rows breaking ``left op right``; a side that cannot be computed skips the row."""
-    if rows.empty:
+def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | None,
+                communes):
+    """Rows breaking ``left op right`` (commune, period, sheet row, the two sides), in
+    ``ordered``'s order; a side that cannot be computed skips the row."""
+    if rows.empty or ordered is None:
         return
-    keys = ["commune_code", "period", "sheet_row"]
-    terms = [parse_term(rule.left), parse_term(rule.right)]
-    used = [name for kind, name in terms if kind in ("field", "cum") and name not in keys]
-    ordered = rows[keys + list(dict.fromkeys(used))].sort_values(keys)
-    sums = [f for f in spec.sum_keys if parse_term(rule.left) == ("cum", f)
-            or parse_term(rule.right) == ("cum", f)]
-    cums = ordered.groupby("commune_code")[sums].cumsum() if sums else ordered[[]]
+    order = ordered.order
 
     def side(term: str) -> pd.Series:
         kind, name = parse_term(term)
         if kind == "number":
-            return pd.Series(name, index=ordered.index, dtype=float)
-        if kind == "cum":
-            return cums[name] if name in cums else ordered[name]
-        if kind == "field":
-            return ordered[name].astype(float)
-        known = {code: (c.households if name == "households" else len(c.villages))
-                 for code, c in communes.items()}
-        return ordered["commune_code"].map(known).astype(float)
+            return pd.Series(name, index=range(len(order)), dtype=float)
+        if kind in ("field", "cum"):
+            values = pd.Series(rows[name].array.take(order))
+            if kind == "field":
+                return values.astype(float)
+            return ordered.cumsum(values) if name in spec.sum_keys else values
+        known = [None if code not in communes else communes[code].households
+                 if name == "households" else len(communes[code].villages)
+                 for code in ordered.codes]
+        return pd.Series(np.array(known, dtype=float)[ordered.commune])
 
     left, right = side(rule.left), side(rule.right)
     if rule.missing == "skip_if_any":
@@ -235,17 +276,21 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, communes):
     elif rule.missing == "skip_if_all":
         judged = left.notna() | right.notna()
     else:
-        judged = pd.Series(True, index=ordered.index)
+        judged = pd.Series(True, index=left.index)
     broken = (judged & ~_OPS[rule.op](left.fillna(0), right.fillna(0))).to_numpy()
-    picked = ordered[broken]
-    yield from zip(picked.itertuples(), left[broken], right[broken], strict=True)
+    picked = order[broken]
+    yield from zip(rows["commune_code"].array.take(picked).tolist(),
+                   rows["period"].array.take(picked).tolist(),
+                   rows["sheet_row"].to_numpy()[picked].tolist(),
+                   left[broken], right[broken], strict=True)
 
 
 def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.DataFrame,
-                     day: date, as_of: datetime, campaign: tuple[date, date]) -> list[dict]:
+                     day: date, as_of: datetime,
+                     campaign: tuple[date, date]) -> dict[str, np.ndarray]:
     """An error for every (commune, due period) whose status is missing by the commune's
     own deadline (no grace): nothing in the sheet now, and nothing complete at the deadline
-    or since.
+    or since. The issues come as columns (``ISSUE_COLUMNS`` → values), commune by commune.
 
     An anti-join of the due periods against the rows that hold anything, then the timeliness
     rules for the few pairs left that have history: a period reported on time and cleared
@@ -258,45 +303,53 @@ def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: p
         keys = period_keys(spec, *campaign)
         due = [k for k in keys if k <= upto and spec.deadline.for_key(k) <= as_of]
     if not due or not registry.communes:
-        return []
+        return {}
     codes = [c.code for c in registry.communes]
-    received = rows[["commune_code", "period"]]
-    commune_of = pd.Index(dict.fromkeys(codes)).get_indexer(received["commune_code"])
-    period_of = pd.Index(due).get_indexer(received["period"])
+    commune_index, period_index = pd.Index(dict.fromkeys(codes)), pd.Index(due)
+    commune_of, period_of = _cells(rows, commune_index, period_index)
     found = (commune_of >= 0) & (period_of >= 0)
-    have = np.zeros((len(set(codes)), len(due)), bool)
+    have = np.zeros((len(commune_index), len(due)), bool)
     have[commune_of[found], period_of[found]] = True
-    have |= _reported(spec, versions, codes, due, have, as_of)
-    unique_of = pd.Index(dict.fromkeys(codes)).get_indexer(codes)
+    have |= _reported(spec, versions, commune_index, period_index, have, as_of)
+    have = have[commune_index.get_indexer(codes)]
     if registry.has_phases:     # a commune whose phase has not begun owes nothing yet
         from toolkit.status import expected_grid
 
-        have = have[unique_of] | ~expected_grid(spec, registry.communes, due, campaign)
-        unique_of = np.arange(len(codes))
-    messages = {}
+        have |= ~expected_grid(spec, registry.communes, due, campaign)
+    at, k = np.nonzero(~have)
+    messages = []
     for key in due:
         what = "danh sách" if key == "once" else f"kỳ {display_period(key)}"
-        messages[key] = (f"Chưa báo cáo {what} (hạn "
-                         f"{spec.deadline.for_key(key):%H:%M %d/%m/%Y}).")
+        messages.append(f"Chưa báo cáo {what} (hạn "
+                        f"{spec.deadline.for_key(key):%H:%M %d/%m/%Y}).")
     where = "các dòng của danh sách" if spec.period == "once" else "dòng của kỳ này"
     fix = f"Nhập số liệu vào {where} trong trang \"{spec.tab}\" ngay."
-    issues = []
-    for i, k in zip(*np.nonzero(~have[unique_of]), strict=True):
-        commune = registry.communes[i]
-        issues.append(issue(spec, commune.code, commune.display_name, due[k], "", "",
-                            "missing", "error", messages[due[k]], fix))
-    return issues
+    names = np.array([c.display_name for c in registry.communes], dtype=object)
+    columns = {"commune_code": np.array(codes, dtype=object)[at], "commune": names[at],
+               "period": np.array(due, dtype=object)[k],
+               "message": np.array(messages, dtype=object)[k]}
+    fixed = issue(spec, "", "", "", "", "", "missing", "error", "", fix)
+    return {name: columns[name] if name in columns else np.full(len(at), fixed[name], object)
+            for name in ISSUE_COLUMNS}
 
 
-def _reported(spec: ReportSpec, versions: pd.DataFrame, codes: list[str], due: list[str],
+def _cells(frame: pd.DataFrame, communes: pd.Index,
+           periods: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's positions in ``communes`` and ``periods`` (-1 for neither): the few
+    distinct values are matched as text, the rows by their positions among them."""
+    names, of = positions(frame, "commune_code")
+    commune_of = communes.get_indexer(names)[of]
+    names, of = positions(frame, "period")
+    return commune_of, periods.get_indexer(names)[of]
+
+
+def _reported(spec: ReportSpec, versions: pd.DataFrame, communes: pd.Index, periods: pd.Index,
               received: np.ndarray, as_of: datetime) -> np.ndarray:
     """Of the (commune, period) pairs with nothing in the sheet now (``~received``, a commune
     × period grid), those not missing by the deadline's rules — reported, cleared since."""
     from toolkit.status import timeliness_table
 
-    commune_index, period_index = pd.Index(dict.fromkeys(codes)), pd.Index(due)
-    commune_of = commune_index.get_indexer(versions["commune_code"])
-    period_of = period_index.get_indexer(versions["period"])
+    commune_of, period_of = _cells(versions, communes, periods)
     known = (commune_of >= 0) & (period_of >= 0)
     known[known] = ~received[commune_of[known], period_of[known]]
     reported = np.zeros_like(received)
@@ -306,8 +359,8 @@ def _reported(spec: ReportSpec, versions: pd.DataFrame, codes: list[str], due: l
     table = timeliness_table(spec, history, sorted(set(history["period"])), as_of=as_of,
                              grace=timedelta(0))
     table = table[table["status"] != Status.MISSING.value]
-    reported[commune_index.get_indexer(table["commune_code"]),
-             period_index.get_indexer(table["period"])] = True
+    reported[communes.get_indexer(table["commune_code"]),
+             periods.get_indexer(table["period"])] = True
     return reported
 
 

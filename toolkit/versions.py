@@ -34,6 +34,8 @@ import pandas as pd
 from toolkit.periods import VN_TZ
 
 VALUE_PREFIX = "value:"        # value:<field>: the field's values
+CODE_PREFIX = "code:"          # code:<key column>: the key as a categorical, in sorted order
+KEYS = ("commune_code", "period", "row_key")
 INTEGER_SUFFIX = ":integer"    # value:<field>:integer: True where a numeric field held an int
 NO_PROBLEMS: Mapping = MappingProxyType({})   # shared by the many rows without problems
 BATCH = 10_000
@@ -169,7 +171,24 @@ def _frame(columns: dict[str, object]) -> pd.DataFrame:
     frame = pd.DataFrame({name: _column(name, columns[name]) for name in META[:5]})
     for name in names[5:]:
         frame[name] = _column(name, columns[name])
+    for name in KEYS:
+        frame[CODE_PREFIX + name] = _ranks(columns[name])
     return frame
+
+
+def _ranks(stored: _Coded) -> pd.Categorical:
+    """The column as a categorical over its distinct values in sorted order: each row's code
+    is its value's rank.
+
+    Grouping, ordering and matching a million rows by commune, period or row then costs
+    integer arithmetic instead of hashing and comparing text (see ``frames.positions``).
+    Only the few distinct values are sorted; key columns are never empty (NOT NULL).
+    """
+    uniques = np.array(stored.uniques, dtype=object)
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int32)
+    rank[order] = np.arange(len(order), dtype=np.int32)
+    return pd.Categorical.from_codes(rank[stored.codes], categories=uniques[order])
 
 
 def _column(name: str, stored):
@@ -195,6 +214,8 @@ def _empty(names: list[str]) -> pd.DataFrame:
     for name in names[5:]:
         frame[name] = [] if name in ("problems", "proven_at", "values") else \
             pd.Series([], dtype=bool if name in ("complete", "blank") else object)
+    for name in KEYS:
+        frame[CODE_PREFIX + name] = pd.Categorical([])
     return frame
 
 

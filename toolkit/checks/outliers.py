@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
+from toolkit.frames import positions
 from toolkit.layout import a1, display_period
 from toolkit.parse import format_vn_number
 from toolkit.templates import ReportSpec
@@ -46,10 +47,67 @@ def _bounds(values: np.ndarray) -> dict[str, np.ndarray]:
         values = np.full((len(values), 1), np.nan)
     count = (~np.isnan(values)).sum(axis=1)
     median = _middle(np.sort(values, axis=1), count)
+    return _limits(median, _mad(values, median, count), count)
+
+
+def _mad(values: np.ndarray, median: np.ndarray, count: np.ndarray) -> np.ndarray:
     # Counts are whole numbers: a MAD below 1 says more about resolution than about spread.
-    mad = _middle(np.sort(np.abs(values - median[:, None]), axis=1), count).clip(min=1)
+    return _middle(np.sort(np.abs(values - median[:, None]), axis=1), count).clip(min=1)
+
+
+def _limits(median: np.ndarray, mad: np.ndarray, count: np.ndarray) -> dict[str, np.ndarray]:
     spread = THRESHOLD * mad / 0.6745
     return {"low": (median - spread).clip(min=0), "high": median + spread, "count": count}
+
+
+class _History:
+    """Each commune's values of one field before the recent periods, sorted once.
+
+    The recent periods are judged against all the periods before each of them. With ``j``
+    values added to a sorted history, the k-th smallest of all is the j-th smallest of the
+    history's k-j … k-th and the added ones; so each recent period costs sorting a few
+    values per commune instead of its whole year. Padding (j values of -inf before, +inf
+    after, +inf for no value) keeps every such window inside the row.
+    """
+
+    def __init__(self, grid: np.ndarray, start: int):
+        self.grid, self.start = grid, start
+        head = np.sort(grid[:, :start], axis=1)
+        self.count = (~np.isnan(head)).sum(axis=1)
+        head[np.isnan(head)] = np.inf
+        pad = np.full((len(grid), RECENT_PERIODS - 1), np.inf)
+        self.sorted = np.hstack([-pad, head, pad])
+
+    def middle(self, rows: np.ndarray, upto: int) -> tuple[np.ndarray, np.ndarray]:
+        """Median and count of the values of ``rows`` (of the grid) before column ``upto``."""
+        added = self.grid[rows, self.start:upto]
+        count = self.count[rows] + (~np.isnan(added)).sum(axis=1)
+        added = np.where(np.isnan(added), np.inf, added)
+        j = added.shape[1]
+
+        def smallest(k: np.ndarray) -> np.ndarray:
+            at = (k + RECENT_PERIODS - 1 - j)[:, None] + np.arange(j + 1)
+            window = self.sorted[rows[:, None], at]
+            return np.sort(np.hstack([window, added]), axis=1)[:, j]
+
+        upper = smallest(count // 2)
+        lower = smallest(np.maximum(count - 1, 0) // 2)
+        with np.errstate(invalid="ignore"):
+            middle = np.where(count % 2 == 1, upper, (lower + upper) / 2)
+        return np.where(count > 0, middle, np.nan), count
+
+    def bounds(self, rows: np.ndarray, upto: int, judged: np.ndarray) -> dict[str, np.ndarray]:
+        """``_bounds`` of the values of ``rows`` before column ``upto``, for judging ``judged``.
+
+        The MAD is worked out only for the rows whose value lies above the narrowest range
+        there can be (MAD 1); the others cannot be above theirs and get an unbounded one.
+        """
+        median, count = self.middle(rows, upto)
+        mad = np.full(len(rows), np.inf)
+        some = np.flatnonzero(judged > median + THRESHOLD * 1 / 0.6745)
+        if len(some):
+            mad[some] = _mad(self.grid[rows[some], :upto], median[some], count[some])
+        return _limits(median, mad, count)
 
 
 def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
@@ -57,24 +115,25 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
     """Warnings for values far from the commune's history or from its peers that day."""
     if spec.period == "once" or rows.empty:
         return []
-    figures = [f.key for f in spec.fields if f.numeric and (f.aggregate == "sum" or f.required)]
-    wanted = ((rows["period"] != "?") & (rows["period"] <= upto)).to_numpy()
-    rows = rows.loc[wanted, ["commune_code", "period", "sheet_row", *figures]]
-    communes, commune_of = _sorted_codes(rows["commune_code"])
-    periods, period_of = _sorted_codes(rows["period"])
-    sheet_rows = rows["sheet_row"].to_numpy()
+    names_of, period_of = positions(rows, "period")
+    kept = np.flatnonzero(((names_of != "?") & (names_of <= upto))[period_of])
+    communes, commune_of = positions(rows, "commune_code", kept)
+    periods, period_of = positions(rows, "period", kept)
+    sheet_rows = rows["sheet_row"].to_numpy()[kept]
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     issues: list[dict] = []
+    recent = np.flatnonzero(period_of >= len(periods) - RECENT_PERIODS)
     for field in (f for f in spec.fields if f.numeric and f.aggregate == "sum"):
-        series = rows[field.key]
-        typed = series.to_numpy(dtype=float, na_value=np.nan)
+        series = rows[field.key].array
+        typed = series.to_numpy(dtype=float, na_value=np.nan)[kept]
         grid = np.full((len(communes), len(periods)), np.nan)
         grid[commune_of, period_of] = typed
-        for p in range(max(0, len(periods) - RECENT_PERIODS), len(periods)):
-            here = np.flatnonzero((period_of == p) & ~np.isnan(typed))
+        history = _History(grid, start := max(0, len(periods) - RECENT_PERIODS))
+        for p in range(start, len(periods)):
+            here = recent[(period_of[recent] == p) & ~np.isnan(typed[recent])]
             if not len(here):
                 continue
-            own = _bounds(grid[commune_of[here], :p])
+            own = history.bounds(commune_of[here], p, typed[here])
             peers = _bounds(typed[here][None, :])
             by_own = (own["count"] >= MIN_HISTORY) & (typed[here] > own["high"])
             by_peers = ~by_own & (peers["count"][0] >= MIN_PEERS) & (typed[here] > peers["high"][0])
@@ -83,7 +142,7 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                 why = "so với các kỳ trước của xã" if mine else "so với các xã khác cùng kỳ"
                 low, high = (own["low"][i], own["high"][i]) if mine else \
                     (peers["low"][0], peers["high"][0])
-                x = series.iloc[here[i]]
+                x = series[kept[here[i]]]
                 x = x.item() if hasattr(x, "item") else x
                 usual = (f"{format_vn_number(round(float(low)))}–"
                          f"{format_vn_number(round(float(high)))}")
@@ -95,41 +154,44 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                                      f"Số thường trong khoảng {usual}: nếu gõ nhầm (thừa chữ "
                                      "số 0, gõ cả tổng lũy kế), sửa lại ô này; nếu đúng, ghi lý "
                                      "do ở cột Ghi chú."))
-    return issues + _zero_streaks(spec, rows, names, columns)
+    zeros = np.ones(len(kept), dtype=bool)
+    for key in (f.key for f in spec.fields if f.numeric and f.required):
+        zeros &= (rows[key].fillna(-1) == 0).to_numpy()[kept]
+    return issues + _zero_streaks(spec, (communes, commune_of), (periods, period_of),
+                                  sheet_rows, zeros, names, columns)
 
 
-def _sorted_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values in order and each row's position among them (np.unique's answer,
-    by hashing a million strings and sorting only the few distinct ones)."""
-    codes, uniques = pd.factorize(values)
-    uniques = np.asarray(uniques, dtype=object)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype=np.intp)
-    rank[order] = np.arange(len(order))
-    return uniques[order], rank[codes]
-
-
-def _zero_streaks(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
+def _zero_streaks(spec: ReportSpec, communes: tuple[np.ndarray, np.ndarray],
+                  periods: tuple[np.ndarray, np.ndarray], sheet_rows: np.ndarray,
+                  zeros: np.ndarray, names: dict[str, str],
                   columns: dict[str, int]) -> list[dict]:
-    """A commune reporting zero everywhere for many periods running is worth a question."""
+    """A commune reporting zero everywhere for many periods running is worth a question.
+
+    ``communes`` and ``periods`` are ``frames.positions`` of the rows checked (one per
+    commune and period); ``zeros`` says which rows hold 0 in every required figure. The run
+    is counted back from each commune's newest row, over the rows it has, on the commune ×
+    period grid.
+    """
     required = [f.key for f in spec.fields if f.numeric and f.required]
-    if spec.period != "daily" or not required or rows.empty:
+    if spec.period != "daily" or not required or not len(zeros):
         return []
-    ordered = rows.sort_values(["commune_code", "period"], kind="stable")
-    zeros = (ordered[required].fillna(-1) == 0).all(axis=1).to_numpy()
-    code = ordered["commune_code"].to_numpy()
-    last = np.append(code[1:] != code[:-1], True)          # the newest row of each commune
-    # Zeros running up to each row, restarted by every row that is not all zero.
-    position = np.arange(len(zeros))
-    restart = np.maximum.accumulate(np.where(~zeros | np.append(True, last[:-1]), position, 0))
-    run = position - restart + zeros[restart]
+    (codes, commune_of), (keys, period_of) = communes, periods
+    row_at = np.full((len(codes), len(keys)), -1)
+    row_at[commune_of, period_of] = np.arange(len(zeros))
+    present = row_at >= 0
+    column = np.arange(len(keys))
+    newest = np.where(present, column, -1).max(axis=1)
+    broken = np.zeros_like(present)
+    broken[commune_of[~zeros], period_of[~zeros]] = True
+    last_break = np.where(broken, column, -1).max(axis=1)
+    run = (present & (column > last_break[:, None])).sum(axis=1)
     issues = []
-    for i in np.flatnonzero(last & (run >= ZERO_STREAK)):
-        period = ordered["period"].iloc[i]
+    for c in np.flatnonzero(run >= ZERO_STREAK):
+        period = keys[newest[c]]
         issues.append(_issue(
-            spec, code[i], names, period, int(ordered["sheet_row"].iloc[i]),
+            spec, codes[c], names, period, int(sheet_rows[row_at[c, newest[c]]]),
             columns[required[0]], 0, "zero_streak",
-            f"Xã báo cáo 0 cho tất cả chỉ tiêu {run[i]} kỳ liên tiếp "
+            f"Xã báo cáo 0 cho tất cả chỉ tiêu {run[c]} kỳ liên tiếp "
             f"(đến {display_period(period)}).",
             "Nếu thực sự không có kết quả, ghi lý do ở cột Ghi chú; nếu chưa nhập, hãy "
             "nhập số liệu đúng."))
