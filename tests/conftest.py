@@ -84,6 +84,17 @@ def set_phases(path: Path, phases) -> None:
     book.save(path)
 
 
+def name_districts(config: Path) -> None:
+    """Give the test province's four communes old districts (two in Tràng Định), as a
+    registry with the pre-2025 "Huyện (cũ)" column filled in."""
+    book = load_workbook(config.parent / "registry.xlsx")
+    sheet = book.worksheets[0]
+    for row, district in zip(range(2, 6), ["Tràng Định", "Tràng Định", "Văn Lãng", "Bắc Sơn"],
+                             strict=True):
+        sheet.cell(row, 5).value = district
+    book.save(config.parent / "registry.xlsx")
+
+
 def workbook_of(config: Path, code: str) -> Path:
     (path,) = (config.parent / "workbooks").glob(f"{code} *.xlsx")
     return path

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conftest import commune_rows, filter_row, run, table_rows, total_rows, type_row
+from conftest import commune_rows, filter_row, name_districts, run, table_rows, total_rows, type_row
 
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
@@ -84,12 +84,7 @@ def test_the_province_total_is_the_sum_of_the_communes_and_never_typed_is_blank(
 
 
 def test_the_filter_sorts_the_communes_only_leaving_the_totals_above(province):
-    book = load_workbook(province.parent / "registry.xlsx")
-    sheet = book.worksheets[0]
-    for row, district in zip(range(2, 6), ["Tràng Định", "Tràng Định", "Văn Lãng", "Bắc Sơn"],
-                             strict=True):
-        sheet.cell(row, 5).value = district
-    book.save(province.parent / "registry.xlsx")
+    name_districts(province)
     run("provision", config=province, now="2026-11-20 08:00")
     type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 4, ACCOUNTS: 9},
              at="2026-11-20 14:00")

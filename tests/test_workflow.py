@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from conftest import run, type_row, workbook_of
+from conftest import name_districts, run, type_row, workbook_of
 from toolkit.cli import main
 
 DAY = date(2026, 11, 20)
@@ -187,12 +187,7 @@ def test_every_command_has_help_with_an_example():
 
 
 def test_districts_get_their_own_counts_and_archive_sheet(province):
-    book = load_workbook(province.parent / "registry.xlsx")
-    sheet = book.worksheets[0]
-    for row, district in zip(range(2, 6), ["Tràng Định", "Tràng Định", "Văn Lãng", "Bắc Sơn"],
-                             strict=True):
-        sheet.cell(row, 5).value = district
-    book.save(province.parent / "registry.xlsx")
+    name_districts(province)
     run("provision", config=province, now="2026-11-20 08:00")
     type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 4, ACCOUNTS: 9},
              at="2026-11-20 14:00")

@@ -33,6 +33,7 @@ from toolkit.errors import ToolkitError
 from toolkit.registry import Registry
 from toolkit.templates import ReportSpec
 from toolkit.versions import CODE_PREFIX
+from toolkit.workspace import applied_grace
 
 NATION = "Toàn quốc"
 #: Words of the province's pages, and what they say on the national ones.
@@ -56,9 +57,8 @@ class Province:
 
     @property
     def grace(self) -> timedelta:
-        # As Workspace.grace: a folder of files proves time exactly; Google needs the grace.
-        return timedelta(0) if self.config.backend == "xlsx" else \
-            timedelta(minutes=self.config.grace_minutes)
+        # The ledger was written by the province's own store: the xlsx one proves time.
+        return applied_grace(self.config, time_is_proof=self.config.backend == "xlsx")
 
     @property
     def campaign(self) -> tuple[date, date]:

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("toolkit")
 
 
+def applied_grace(config, *, time_is_proof: bool) -> timedelta:
+    """Grace after the deadline applies only where modified times cannot prove time (a folder
+    of .xlsx files stamps each save exactly; Google's Drive times do not)."""
+    return timedelta(0) if time_is_proof else timedelta(minutes=config.grace_minutes)
+
+
 @dataclass
 class Workspace:
     config: Config
@@ -38,9 +44,8 @@ class Workspace:
 
     @property
     def grace(self) -> timedelta:
-        """Grace after the deadline applies only where modified times cannot prove time."""
-        proof = getattr(self.store, "modified_time_is_proof", False)
-        return timedelta(0) if proof else timedelta(minutes=self.config.grace_minutes)
+        return applied_grace(self.config,
+                             time_is_proof=getattr(self.store, "modified_time_is_proof", False))
 
     @property
     def lock_path(self) -> Path:
