@@ -126,7 +126,13 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         if keep_existing and existing.exists():
             continue          # written by an earlier sweep: not even rolled up again
         versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
-        now_known = read is not None and as_of_mode == "now"
+        read_as_is = versions
+        if workspace.merger is not None:
+            from toolkit.merged import merged_versions
+
+            versions = merged_versions(versions, workspace.merger, workspace.registry)
+        # What validate found stands for the rollup unless old communes' rows were mapped.
+        now_known = read is not None and as_of_mode == "now" and versions is read_as_is
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
                               now=now, grace=workspace.grace, campaign=workspace.campaign,
                               issues=read.issues.get(spec.key) if now_known else None,
