@@ -177,11 +177,11 @@ def _check_shares(old: str, name: str, parts: list[Part], problems: list[str]) -
 
 
 def _text(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    return " ".join(str(raw).split()) or None
+    """A cell as the registry reads one, its spaces single."""
+    from toolkit.registry import _text as cell_text
+
+    text = cell_text(raw)
+    return " ".join(text.split()) if text else None
 
 
 # toolkit init --old-registry ---------------------------------------------------------------
