@@ -147,8 +147,13 @@ def test_the_rollup_shows_a_series_begun_under_old_codes_under_the_new_communes(
     book.save(live / "registry.xlsx")
     provisioned = desk.run("provision", now="2026-11-21 08:00")
     assert provisioned.exit_code == 0, provisioned.output
-    # Thất Khê's new workbook is shared with the editors of both old communes: Đề Thám's
-    # second editor types in it (a workbook not shared with them refuses on Google).
+    if desk.kind == "gsheets":        # Thất Khê's new workbook: both old communes' editors
+        shared = {p.get("emailAddress"): p["role"]
+                  for p in desk.fake.file(desk.spreadsheet_id("06040")).permissions}
+        assert {e: shared.get(e) for e in ("xa06043@example.gov.vn", "xa06040@example.gov.vn",
+                                            "xa06046@example.gov.vn")} == dict.fromkeys(
+            ("xa06043@example.gov.vn", "xa06040@example.gov.vn", "xa06046@example.gov.vn"),
+            "writer")
     assert desk.type_row("06040", DAILY, date(2026, 11, 21), {SHOPS: 5},
                          at="2026-11-21 15:00") == []
     assert desk.run("collect", now="2026-11-21 16:00").exit_code == 0
