@@ -24,6 +24,7 @@ MAPPING = Path(__file__).parent / "data" / "xa_sap_nhap.csv"
 DAILY = "Báo cáo ngày"
 SHOPS = "Số cửa hàng số mở mới"
 CUMULATIVE = "Số cửa hàng số mở mới (lũy kế)"
+ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 # code, name, kind, district, households, villages, editors
 OLD = [
     ("06043", "Thất Khê", "Thị trấn", "Tràng Định", 700, "Khu 1; Khu 2",
@@ -214,3 +215,74 @@ def test_a_split_commune_without_shares_is_refused_by_the_rollup(province, tmp_p
     assert ('bang.csv: xã cũ đã báo cáo nhưng được chia cho nhiều xã mới mà chưa ghi "Tỷ lệ '
             '(%)": Xã Đào Viên (06010) → Xã Đoàn Kết (06001) và Xã Ba Sơn (06202), dòng 5, 6'
             ) in rolled.output
+
+
+def _merged_province(province: Path, tmp_path: Path) -> Path:
+    """The province fixture's folder run under the old communes on 20/11 (every one reporting,
+    Thất Khê after the deadline), then given its 2025 registry and the table on 21/11."""
+    from conftest import type_row
+
+    live = province.parent
+    old_registry(live / "registry.xlsx", [(c, n, "Xã", *rest) for c, n, _, *rest in
+                                          [*OLD, SPLIT]])
+    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
+    for code, shops, at in (("06043", 3, "2026-11-20 18:00"), ("06046", 2, "2026-11-20 15:00"),
+                            ("06013", 1, "2026-11-20 15:00"), ("06010", 10, "2026-11-20 15:00"),
+                            ("06019", 4, "2026-11-20 15:00")):
+        type_row(province, code, DAILY, date(2026, 11, 20), {SHOPS: shops, ACCOUNTS: 1},
+                 at=at)
+    assert run("collect", config=province, now="2026-11-20 20:00").exit_code == 0
+    made = run("init", str(tmp_path / "new"), "--province", "Lạng Sơn", "--old-registry",
+               str(old_registry(tmp_path / "ds_xa_2024.xlsx", OLD)), "--merged", str(MAPPING),
+               now="2026-11-21 08:00")
+    assert made.exit_code == 0, made.output
+    book = load_workbook(tmp_path / "new" / "registry.xlsx")
+    book.worksheets[0].append(["06202", "Ba Sơn", "Xã", "Lạng Sơn", "Bắc Sơn", 1500,
+                               "Thôn Còn Nưa", "xa06202@example.gov.vn"])
+    book.save(live / "registry.xlsx")
+    shutil.copyfile(MAPPING, live / "xa_sap_nhap.csv")
+    with province.open("a", encoding="utf-8") as toml:
+        toml.write('merged = "xa_sap_nhap.csv"\n')
+    return live
+
+
+def test_status_before_the_merger_agrees_with_the_archive_commune_by_commune(
+        province, tmp_path):
+    import json
+
+    live = _merged_province(province, tmp_path)
+    rolled = run("rollup", "--date", "2026-11-20", "--template", "kts_daily", config=province,
+                 now="2026-11-21 09:00")
+    assert rolled.exit_code == 0, rolled.output
+    shown = run("status", "--date", "2026-11-20", "--template", "kts_daily", "--format",
+                "json", config=province, now="2026-11-21 09:00")
+    assert shown.exit_code == 0, shown.output
+    [report] = json.loads(shown.stdout)
+    said = {c["code"]: c["status_label"] for c in report["communes"]}
+    book = load_workbook(live / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx")
+    archived = {code: row["Tình trạng báo cáo"]
+                for code, row in commune_rows(book["Tổng hợp"]).items()}
+    assert said == archived
+    # Thất Khê's two old communes reported, Chí Minh on time and the town after the deadline:
+    # the 2025 commune was complete on time and changed after it. The split Đào Viên reported
+    # on time, so both its 2025 communes did.
+    assert said == {"06040": "Đúng hạn, sửa sau hạn", "06001": "Đúng hạn", "06202": "Đúng hạn",
+                    "06019": "Đúng hạn"}
+    # Reminders read the same: nothing to chase on a day every old commune reported.
+    reminded = run("remind", "--date", "2026-11-20", config=province, now="2026-11-21 09:00")
+    assert reminded.exit_code == 0, reminded.output
+    assert "4/4 xã đã báo cáo kỳ 20/11/2026" in reminded.output
+
+
+def test_merge_maps_a_provinces_old_communes_by_its_own_table(province, tmp_path):
+    _merged_province(province, tmp_path)
+    result = run("merge", str(province.parent), "--out", str(tmp_path / "national"), "--date",
+                 "2026-11-20", now="2026-11-21 09:00")
+    assert result.exit_code == 0, result.output
+    book = load_workbook(tmp_path / "national/kts_daily/2026/kts_daily_2026-11-20.xlsx")
+    rows = commune_rows(book["Tổng hợp"])
+    assert set(rows) == {"06040", "06001", "06019", "06202"}
+    assert rows["06040"][CUMULATIVE] == 3 + 2
+    assert rows["06001"][CUMULATIVE] == pytest.approx(1 + 0.6 * 10)
+    assert rows["06202"][CUMULATIVE] == pytest.approx(0.4 * 10)
+    assert rows["06019"][CUMULATIVE] == 4

@@ -402,7 +402,6 @@ def status(day, template, fmt, output, config_path, now):
       toolkit status --format csv > tinh-hinh.csv
       toolkit status --output tinh-hinh.xlsx
     """
-    from toolkit.frames import spec_versions
     from toolkit.status import period_status
 
     day = _day(day, now)
@@ -411,9 +410,8 @@ def status(day, template, fmt, output, config_path, now):
 
         check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry,
-                                 spec_versions(ws.ledger, s, [s.deadline.key_on(day)]), day,
-                                 as_of=now, grace=ws.grace, campaign=ws.campaign)
+        reports = [period_status(s, ws.registry, ws.report_versions(s, [s.deadline.key_on(day)]),
+                                 day, as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]
         titles = {s.key: s.title for s in ws.specs}
         configured_grace = ws.config.grace_minutes

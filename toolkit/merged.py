@@ -61,6 +61,11 @@ class Merger:
         return " và ".join([", ".join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)
 
 
+def province_merger(config) -> Merger | None:
+    """The table of ``[paths] merged``, checked; None when the province has none."""
+    return None if config.merged_path is None else load_merger(config.merged_path)
+
+
 def load_merger(path: Path) -> Merger:
     """The province's table of merged communes (.xlsx or .csv, its first sheet), checked
     completely: every problem is listed with its row.
@@ -282,10 +287,17 @@ def _number(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
-# the rollup --------------------------------------------------------------------------------
+# reading reports ---------------------------------------------------------------------------
 
-def merged_versions(versions: pd.DataFrame, merger: Merger, registry: Registry) -> pd.DataFrame:
+def merged_versions(versions: pd.DataFrame, merger: Merger | None,
+                    registry: Registry) -> pd.DataFrame:
     """The row versions with those of old communes under the 2025 communes they became.
+
+    Every reader that decides statuses or figures for the province (status, remind, the
+    rollup and archive, the daily sweep, the national merge) gets its versions through here
+    — in a province folder through ``Workspace.report_versions`` — so a commune is not
+    "chưa báo cáo" in one answer and reported in another. ``merger`` None (no ``[paths]
+    merged``) returns ``versions`` as they are.
 
     Applied when the ledger is read, never written back: the ledger keeps what each old
     workbook said under its own code. A code the registry lists is a 2025 commune's own, so
@@ -298,6 +310,8 @@ def merged_versions(versions: pd.DataFrame, merger: Merger, registry: Registry) 
 
     from toolkit.versions import CODE_PREFIX, INTEGER_SUFFIX, VALUE_PREFIX
 
+    if merger is None:
+        return versions
     current = {c.code for c in registry.communes}
     old = {code: parts for code, parts in merger.parts.items() if code not in current}
     codes = np.asarray(versions["commune_code"], dtype=object)

@@ -19,6 +19,8 @@ from toolkit.errors import BusyError, SetupError, ToolkitError
 from toolkit.templates import ReportSpec, check_templates, choose
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from toolkit.merged import Merger
     from toolkit.registry import Registry
 
@@ -38,8 +40,25 @@ class Workspace:
     specs: list[ReportSpec]
     store: object
     ledger: object
-    #: Old communes → the 2025 communes they became (``[paths] merged``), for the rollup.
+    #: Old communes → the 2025 communes they became (``[paths] merged``): see
+    #: :meth:`report_versions`.
     merger: Merger | None = None
+
+    def report_versions(self, spec: ReportSpec, periods: list[str] | None = None, *,
+                        read: pd.DataFrame | None = None) -> pd.DataFrame:
+        """A report's row versions (``periods`` only, or ``read`` when the caller already has
+        them from the ledger) as every reader of statuses and figures sees them: old
+        communes' rows under the 2025 communes they became when the province has a table of
+        merged communes (``merged.merged_versions``).
+
+        Validate alone reads the ledger as it is (``frames.spec_versions``): its findings go
+        onto each commune's own workbook, and an old commune's rows are not the new
+        commune's to correct on its Kiểm tra tab."""
+        from toolkit.frames import spec_versions
+        from toolkit.merged import merged_versions
+
+        versions = spec_versions(self.ledger, spec, periods) if read is None else read
+        return merged_versions(versions, self.merger, self.registry)
 
     @property
     def campaign(self) -> tuple[date, date]:
@@ -102,11 +121,9 @@ def open_workspace(config_path: str | Path | None = None, template: str | None =
     from toolkit.ledger import Ledger
 
     config, specs, registry = check_workspace(config_path, template)
-    merger = None
-    if config.merged_path is not None:
-        from toolkit.merged import load_merger
+    from toolkit.merged import province_merger
 
-        merger = load_merger(config.merged_path)
+    merger = province_merger(config)
     store = (store_for or open_store)(config)
     return Workspace(config, registry, specs, store, Ledger(config.ledger_path), merger)
 
