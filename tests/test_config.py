@@ -312,7 +312,8 @@ EVERY_SETTING = {
     "campaign": {"start": "2026-11-01", "end": "2027-01-31"},
     "timeliness": {"grace_minutes": "5"},
     "paths": {"registry": '"registry.xlsx"', "templates": '"sheet_templates"',
-              "workbooks": '"workbooks"', "ledger": '"ledger.sqlite"', "archive": '"archive"'},
+              "workbooks": '"workbooks"', "ledger": '"ledger.sqlite"', "archive": '"archive"',
+              "merged": '"xa_sap_nhap.csv"'},
     "google": {"credentials": '"key.json"', "folder_id": '"0AbC"',
                "rollup_spreadsheet_id": '"1xyz"', "template_spreadsheet_id": '"1abc"',
                "reads_per_minute": "60", "writes_per_minute": "60", "accounts": '["b.json"]',
@@ -333,7 +334,9 @@ def test_every_setting_is_known_and_a_config_with_all_of_them_loads(tmp_path):
     assert {s: set(t) for s, t in SCHEMA.items()} == \
         {s: set(t) for s, t in EVERY_SETTING.items()}
     write_config(tmp_path, render_settings(EVERY_SETTING))
-    assert load_config(tmp_path).smtp.configured
+    config = load_config(tmp_path)
+    assert config.smtp.configured
+    assert config.merged_path == (tmp_path / "xa_sap_nhap.csv").resolve()
 
 
 SETTINGS = [(section, key) for section, table in EVERY_SETTING.items() for key in table]

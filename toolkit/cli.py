@@ -192,23 +192,40 @@ def _redacted_excepthook(kind, exc, tb) -> None:
 @click.option("--province", required=True, metavar="TÊN", help="Tên tỉnh, có dấu hoặc không dấu.")
 @click.option("--backend", type=click.Choice(["xlsx", "gsheets"]), default="xlsx",
               show_default=True, help="xlsx: thư mục sổ Excel; gsheets: Google Sheets.")
+@click.option("--old-registry", type=click.Path(dir_okay=False, exists=True), metavar="TỆP",
+              help="Danh sách xã trước sáp nhập 2025 (.xlsx/.csv, cùng các cột như "
+                   "registry.xlsx): chuyển sang các xã mới theo --merged.")
+@click.option("--merged", type=click.Path(dir_okay=False, exists=True), metavar="TỆP",
+              help="Bảng xã sáp nhập (.xlsx/.csv): Mã xã cũ, Tên xã cũ, Mã xã mới, Tên xã "
+                   "mới, Tỷ lệ (%) khi một xã cũ được chia.")
 @common
-def init(folder, province, backend, config_path, now):
+def init(folder, province, backend, old_registry, merged, config_path, now):
     """Tạo thư mục của tỉnh: toolkit.toml, registry.xlsx và các mẫu báo cáo.
 
     registry.xlsx liệt kê các xã, phường chính thức của tỉnh (từ 01/7/2025); hãy điền số hộ,
-    thôn/bản và email người nhập liệu trước khi tạo sổ.
+    thôn/bản và email người nhập liệu trước khi tạo sổ. Với --old-registry và --merged,
+    registry.xlsx là các xã cũ của tỉnh chuyển sang xã mới: các xã cũ gộp thành một xã mới
+    góp chung thôn/bản, người nhập liệu và số hộ; bảng tổng hợp cộng số liệu các xã cũ đã
+    báo cáo vào xã mới.
 
     \b
     Ví dụ:
       toolkit init lang-son --province "Lạng Sơn"
+      toolkit init lang-son --province "Lạng Sơn" --old-registry ds_xa_2024.xlsx \\
+          --merged xa_sap_nhap.csv
     """
     from toolkit.workspace import init_province
 
-    result = init_province(Path(folder), province, backend=backend, today=now.date())
+    result = init_province(Path(folder), province, backend=backend, today=now.date(),
+                           old_registry=old_registry and Path(old_registry),
+                           merged=merged and Path(merged))
     click.echo(f"Đã tạo {result.config_path}")
     click.echo(f"Đã tạo {result.registry_path}: {result.communes} xã, phường của "
                f"{result.province}")
+    if result.mapped:
+        click.echo("Các xã cũ đã chuyển sang xã mới:")
+        for line in result.mapped:
+            click.echo(f"  {line}")
     click.echo(f"Tiếp theo: điền số hộ, thôn/bản, email người nhập liệu trong "
                f"{result.registry_path.name}, rồi chạy "
                f"`toolkit provision --config {result.config_path}`")
@@ -385,7 +402,6 @@ def status(day, template, fmt, output, config_path, now):
       toolkit status --format csv > tinh-hinh.csv
       toolkit status --output tinh-hinh.xlsx
     """
-    from toolkit.frames import spec_versions
     from toolkit.status import period_status
 
     day = _day(day, now)
@@ -394,9 +410,8 @@ def status(day, template, fmt, output, config_path, now):
 
         check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry,
-                                 spec_versions(ws.ledger, s, [s.deadline.key_on(day)]), day,
-                                 as_of=now, grace=ws.grace, campaign=ws.campaign)
+        reports = [period_status(s, ws.registry, ws.report_versions(s, [s.deadline.key_on(day)]),
+                                 day, as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]
         titles = {s.key: s.title for s in ws.specs}
         configured_grace = ws.config.grace_minutes

@@ -73,6 +73,9 @@ class Config:
     grace_minutes: int
     google: GoogleConfig = GoogleConfig()
     smtp: SmtpConfig = SmtpConfig()
+    #: The province's table of communes merged in 2025 (old code → 2025 code), when its
+    #: series began before the merger; None: every commune reported under its 2025 code.
+    merged_path: Path | None = None
 
     @property
     def root(self) -> Path:
@@ -93,7 +96,7 @@ def find_config(explicit: str | Path | None) -> Path:
     return path
 
 
-PATH_KEYS = ("registry", "templates", "workbooks", "ledger", "archive")
+PATH_KEYS = ("registry", "templates", "workbooks", "ledger", "archive", "merged")
 # Every name toolkit.toml may hold; any other is reported with the name most likely meant.
 # [google] and [smtp] follow their dataclasses, so a setting added there is known here too.
 SCHEMA: dict[str, dict[str, None]] = {
@@ -194,6 +197,8 @@ def check_config(explicit: str | Path | None = None) -> ConfigCheck:
         ledger_path=folder("ledger", "ledger.sqlite"),
         archive_dir=folder("archive", "archive"),
     )
+    merged = get("paths", "merged", str, "")
+    config["merged_path"] = (root / merged).resolve() if merged else None
     registry_path = config["registry_path"] if clear["registry"] else None
     templates_dir = config["templates_dir"] if clear["templates"] else None
     if problems:
@@ -291,7 +296,7 @@ def _google_section(section: dict, root: Path, problems: list[str]) -> GoogleCon
 
 
 def render_config(*, province: str, province_code: int, backend: str, start: date,
-                  end: date) -> str:
+                  end: date, merged: str | None = None) -> str:
     """The toolkit.toml that ``toolkit init`` writes, its notes in Vietnamese: the province
     office reads and edits it. The setting names stay English, as the toolkit reads them."""
     return f"""\
@@ -324,6 +329,13 @@ templates = "sheet_templates"
 workbooks = "workbooks"
 ledger = "ledger.sqlite"
 archive = "archive"
+{_MERGED_TEMPLATE.format(merged=merged) if merged else ""}"""
+
+
+_MERGED_TEMPLATE = """\
+# Bảng xã sáp nhập năm 2025 (Mã xã cũ, Tên xã cũ, Mã xã mới, Tên xã mới, Tỷ lệ (%)):
+# số liệu các xã cũ đã báo cáo được cộng vào xã mới trong bảng tổng hợp.
+merged = "{merged}"
 """
 
 

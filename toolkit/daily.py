@@ -125,8 +125,11 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                                 spec.deadline.key_on(day), as_of_mode)
         if keep_existing and existing.exists():
             continue          # written by an earlier sweep: not even rolled up again
-        versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
-        now_known = read is not None and as_of_mode == "now"
+        versions = workspace.report_versions(spec, read=read.versions[spec.key] if read
+                                             else None)
+        # What validate found stands for the rollup unless old communes' rows were mapped.
+        now_known = (read is not None and as_of_mode == "now"
+                     and versions is read.versions[spec.key])
         rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
                               now=now, grace=workspace.grace, campaign=workspace.campaign,
                               issues=read.issues.get(spec.key) if now_known else None,
@@ -222,6 +225,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
                         now=now, campaign=workspace.campaign, always_read=waiting,
                         confirm=confirm, progress=progress)
     mark("validate")
+    # Read as they are, for validate (see Workspace.report_versions); the rollup maps them.
     versions = {s.key: spec_versions(workspace.ledger, s) for s in workspace.specs}
     validated = validate(workspace.specs, workspace.registry, workspace.store, workspace.ledger,
                          day=day, now=now, campaign=workspace.campaign, versions=versions)
@@ -280,7 +284,7 @@ def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:
         if spec.period == "once" or now < spec.deadline.for_key(period) - near:
             continue
         table = status_table(spec, workspace.registry,
-                             spec_versions(workspace.ledger, spec, [period]), [period],
+                             workspace.report_versions(spec, [period]), [period],
                              as_of=now, grace=workspace.grace, campaign=workspace.campaign)
         reported = table["status"].map(lambda s: Status(s).reported)
         codes |= set(table.loc[~reported, "commune_code"])

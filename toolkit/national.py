@@ -30,6 +30,7 @@ import pandas as pd
 
 from toolkit.config import CONFIG_NAME, Config
 from toolkit.errors import ToolkitError
+from toolkit.merged import Merger, merged_versions, province_merger
 from toolkit.registry import Registry
 from toolkit.templates import ReportSpec
 from toolkit.versions import CODE_PREFIX
@@ -50,6 +51,7 @@ class Province:
     config: Config
     specs: tuple[ReportSpec, ...]
     registry: Registry
+    merger: Merger | None = None      # the province's own ``[paths] merged`` table
 
     @property
     def name(self) -> str:
@@ -84,13 +86,14 @@ def open_province(folder: Path, template: str | None = None) -> Province:
                            "hãy chỉ tới thư mục đã tạo bằng toolkit init")
     try:
         config, specs, registry = check_workspace(folder / CONFIG_NAME, template, remember=False)
+        merger = province_merger(config)
     except ToolkitError as exc:
         raise ToolkitError(f"{folder}: {exc}") from None
     if not config.ledger_path.is_file():
         raise ToolkitError(f"{folder}: chưa có sổ cái {config.ledger_path} — tỉnh này chưa "
                            "thu thập lần nào; hãy chạy toolkit daily ở tỉnh đó trước, hoặc bỏ "
                            "thư mục này khỏi lệnh")
-    return Province(folder, config, tuple(specs), registry)
+    return Province(folder, config, tuple(specs), registry, merger)
 
 
 def merge(folders: list[Path], out: Path, day: date, *, now: datetime,
@@ -149,7 +152,9 @@ def national_registry(provinces: list[Province]) -> Registry:
 
 
 def read_province(province: Province, spec: ReportSpec, out: Path) -> pd.DataFrame:
-    """A report's versions in a province's ledger, the province's folder left as it was.
+    """A report's versions in a province's ledger, the province's folder left as it was, its
+    old communes' rows under its 2025 communes by its own table (as its own status and
+    rollup show them: ``merged.merged_versions``).
 
     The columnar cache lives under ``out`` whichever way the ledger is read: it is checked
     against the ledger's last version, so a later merge reads only what was added since.
@@ -167,13 +172,17 @@ def read_province(province: Province, spec: ReportSpec, out: Path) -> pd.DataFra
         else:
             db = sqlite3.connect(_snapshot(province, folder))
         try:
-            return read_versions(db, spec.key, None, fields, numeric, cache=cache)
+            versions = read_versions(db, spec.key, None, fields, numeric, cache=cache)
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
         raise ToolkitError(
             f"{province.folder}: không đọc được sổ cái {ledger} ({exc}); hãy chạy toolkit "
             "doctor ở tỉnh đó, hoặc bỏ thư mục này khỏi lệnh") from None
+    try:
+        return merged_versions(versions, province.merger, province.registry)
+    except ToolkitError as exc:
+        raise ToolkitError(f"{province.folder}: {exc}") from None
 
 
 def _live(ledger: Path) -> bool:

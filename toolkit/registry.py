@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 SHEET = "Danh sách xã"
 HELP_SHEET = "Hướng dẫn"
 KINDS = ("Xã", "Phường", "Đặc khu")
+# Before the July 2025 reform a commune could also be a town; an old registry has them.
+OLD_KINDS = ("Xã", "Phường", "Thị trấn")
 
 # key, header in registry.xlsx, required column. A required column must be there even where
 # its cells may stay blank: without households every rule and % target on it is skipped, and
@@ -197,7 +199,26 @@ def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
         return None       # no cache yet, or one from another version: check the file
 
 
+def load_old_registry(path: Path) -> list[tuple[int, Commune]]:
+    """A registry of pre-2025 communes (towns, "Thị trấn", included), each with its spreadsheet
+    row, checked as completely as a 2025 one except against the official 2025 units: what
+    ``toolkit init --old-registry`` maps to the communes that replaced them."""
+    path = Path(path)
+    communes, _ = _numbered(path, _read_rows(path, _read_bytes(path)), OLD_KINDS)
+    return communes
+
+
 def _load(path: Path, rows: list[tuple[Any, ...]]) -> Registry:
+    communes, warnings = _numbered(path, rows, KINDS)
+    from toolkit.units import compare_official
+
+    warnings += compare_official(communes)
+    return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)))
+
+
+def _numbered(path: Path, rows: list[tuple[Any, ...]],
+              kinds: tuple[str, ...]) -> tuple[list[tuple[int, Commune]], list[str]]:
+    """The communes with their rows, and the warnings; RegistryError lists every problem."""
     problems: list[str] = []
     warnings: list[str] = []
     top = _header_index(rows)
@@ -211,7 +232,7 @@ def _load(path: Path, rows: list[tuple[Any, ...]]) -> Registry:
             continue
         filled += 1
         cells = {key: values[i] if i < len(values) else None for key, (i, _) in columns.items()}
-        commune = _parse_row(number, cells, shown, problems, warnings, coded)
+        commune = _parse_row(number, cells, shown, problems, warnings, coded, kinds)
         if commune is not None:
             communes.append((number, commune))
     if not filled:
@@ -220,10 +241,7 @@ def _load(path: Path, rows: list[tuple[Any, ...]]) -> Registry:
     _check_duplicates(communes, coded, problems, warnings)
     if problems:
         raise RegistryError(path, sorted(problems, key=_row_of))
-    from toolkit.units import compare_official
-
-    warnings += compare_official(communes)
-    return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)))
+    return communes, warnings
 
 
 def _header_index(rows: list[tuple[Any, ...]]) -> int:
@@ -374,7 +392,8 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
 
 
 def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], problems: list[str],
-               warnings: list[str], coded: list[tuple[int, str, str]]) -> Commune | None:
+               warnings: list[str], coded: list[tuple[int, str, str]],
+               kinds: tuple[str, ...] = KINDS) -> Commune | None:
     found: list[str] = []
 
     def problem(message: str) -> None:
@@ -392,15 +411,15 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
             problem(f'"{shown["code"]}" là "{code}", không phải mã xã — dùng mã 5 chữ số '
                     "chính thức, ví dụ 06040")
     if name is not None:
-        kind = kind or next((k for k in KINDS if fold(name).startswith(fold(k) + " ")), None)
+        kind = kind or next((k for k in kinds if fold(name).startswith(fold(k) + " ")), None)
     if kind is not None:
-        typed, kind = kind, next((k for k in KINDS if fold(k) == fold(kind)), None)
+        typed, kind = kind, next((k for k in kinds if fold(k) == fold(kind)), None)
         if kind is None:
-            problem(f'"{shown["kind"]}" là "{typed}", không phải một trong {", ".join(KINDS)}')
+            problem(f'"{shown["kind"]}" là "{typed}", không phải một trong {", ".join(kinds)}')
         elif name and fold(name).startswith(fold(kind) + " "):
             name = name[len(kind) + 1:].strip()
     elif "kind" in shown:
-        problem(f'"{shown["kind"]}" đang trống — gõ {", ".join(KINDS)}')
+        problem(f'"{shown["kind"]}" đang trống — gõ {", ".join(kinds)}')
     if code is not None and code.isdigit() and len(code) == 5:
         coded.append((number, code, f"{kind or ''} {name or '?'}".strip()))
     households = _households(cells.get("households"), shown.get("households"), problem)

@@ -63,11 +63,10 @@ REMINDER_HEADERS = ["Mã xã", "Xã, phường", "Huyện (cũ)", "Tình trạng
 
 def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
     """Reminders for one report and day, from the ledger as it stands now."""
-    from toolkit.frames import spec_versions
     from toolkit.status import period_status
     from toolkit.validate import find_issues
 
-    versions = spec_versions(workspace.ledger, spec)
+    versions = workspace.report_versions(spec)
     status = period_status(spec, workspace.registry, versions, day, as_of=now,
                            grace=workspace.grace, campaign=workspace.campaign)
     issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)

@@ -32,6 +32,14 @@ HELP_LINES = (
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
 )
 
+# Above what each 2025 commune came from, in the guide of a registry made from an old one.
+MERGED_NOTE = (
+    "Danh sách này được tạo từ danh sách xã cũ (toolkit init --old-registry … --merged …): mỗi "
+    "xã mới góp thôn/bản, người nhập liệu và số hộ của các xã cũ gộp vào nó; hãy kiểm tra lại. "
+    "Bảng xã sáp nhập (Mã xã cũ, Tên xã cũ, Mã xã mới, Tên xã mới, Tỷ lệ (%)) được giữ trong "
+    "thư mục của tỉnh ([paths] merged trong toolkit.toml): bảng tổng hợp cộng số liệu các xã "
+    "cũ đã báo cáo vào xã mới; xã cũ được chia cho nhiều xã mới thì chia theo Tỷ lệ (%).")
+
 
 @dataclass(frozen=True)
 class Province:
@@ -101,6 +109,16 @@ def official_communes(province: Province) -> list[OfficialCommune]:
 
 
 def write_registry_template(path: Path, province: Province) -> int:
+    communes = official_communes(province)
+    write_registry(path, province.name, [[c.code, c.name, c.kind, c.province] for c in communes])
+    return len(communes)
+
+
+def write_registry(path: Path, province: str, rows: list[list],
+                   notes: tuple[str, ...] = ()) -> None:
+    """registry.xlsx with ``rows`` (cells in the order of ``COLUMNS``) and its guide tab:
+    the official list as `toolkit init` writes it, or communes mapped from an old registry,
+    with ``notes`` (what each came from) under the guide for the officer who checks it."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -109,14 +127,13 @@ def write_registry_template(path: Path, province: Province) -> int:
     if path.exists():
         raise ToolkitError(f"{path} đã có và có thể chứa số hộ, email người nhập liệu đã gõ "
                            "tay; hãy chuyển tệp đi chỗ khác hoặc chọn thư mục khác")
-    communes = official_communes(province)
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
     sheet.append([header for _, header, _ in COLUMNS])
-    for commune in communes:
-        sheet.append([commune.code, commune.name, commune.kind, commune.province])
-    last = len(communes) + 1
+    for row in rows:
+        sheet.append(row)
+    last = len(rows) + 1
     for row in sheet.iter_rows(min_row=2, max_row=last):
         row[0].number_format = "@"
         row[9].number_format = "@"
@@ -136,14 +153,20 @@ def write_registry_template(path: Path, province: Province) -> int:
     whole.add(f"F2:F{last}")
     kind.add(f"C2:C{last}")
     guide = book.create_sheet(HELP_SHEET)
-    guide.append([f"Hướng dẫn điền danh sách xã — {province.name}"])
+    guide.append([f"Hướng dẫn điền danh sách xã — {province}"])
     guide["A1"].font = Font(bold=True)
     for line in HELP_LINES:
         guide.append([line])
+    if notes:
+        guide.append([])
+        guide.append(["Các xã cũ đã chuyển sang xã mới:"])
+        guide.cell(guide.max_row, 1).font = Font(bold=True)
+        guide.append([MERGED_NOTE])
+        for line in notes:
+            guide.append([line])
     guide.column_dimensions["A"].width = 110
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
-    return len(communes)
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,10 @@ def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now
     the caller has just read it. A commune whose checks fail (a bug meeting its data) or whose
     Kiểm tra tab cannot be written is named in the failures; the others are checked and
     written.
+
+    The versions are the ledger's as they are, never mapped through the province's table of
+    merged communes (``Workspace.report_versions``): what is found here goes onto each
+    commune's own workbook, and an old commune's rows are not the new commune's to correct.
     """
     if versions is None:
         versions = {s.key: spec_versions(ledger, s) for s in specs}

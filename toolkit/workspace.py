@@ -19,6 +19,9 @@ from toolkit.errors import BusyError, SetupError, ToolkitError
 from toolkit.templates import ReportSpec, check_templates, choose
 
 if TYPE_CHECKING:
+    import pandas as pd
+
+    from toolkit.merged import Merger
     from toolkit.registry import Registry
 
 log = logging.getLogger("toolkit")
@@ -37,6 +40,25 @@ class Workspace:
     specs: list[ReportSpec]
     store: object
     ledger: object
+    #: Old communes → the 2025 communes they became (``[paths] merged``): see
+    #: :meth:`report_versions`.
+    merger: Merger | None = None
+
+    def report_versions(self, spec: ReportSpec, periods: list[str] | None = None, *,
+                        read: pd.DataFrame | None = None) -> pd.DataFrame:
+        """A report's row versions (``periods`` only, or ``read`` when the caller already has
+        them from the ledger) as every reader of statuses and figures sees them: old
+        communes' rows under the 2025 communes they became when the province has a table of
+        merged communes (``merged.merged_versions``).
+
+        Validate alone reads the ledger as it is (``frames.spec_versions``): its findings go
+        onto each commune's own workbook, and an old commune's rows are not the new
+        commune's to correct on its Kiểm tra tab."""
+        from toolkit.frames import spec_versions
+        from toolkit.merged import merged_versions
+
+        versions = spec_versions(self.ledger, spec, periods) if read is None else read
+        return merged_versions(versions, self.merger, self.registry)
 
     @property
     def campaign(self) -> tuple[date, date]:
@@ -99,8 +121,11 @@ def open_workspace(config_path: str | Path | None = None, template: str | None =
     from toolkit.ledger import Ledger
 
     config, specs, registry = check_workspace(config_path, template)
+    from toolkit.merged import province_merger
+
+    merger = province_merger(config)
     store = (store_for or open_store)(config)
-    return Workspace(config, registry, specs, store, Ledger(config.ledger_path))
+    return Workspace(config, registry, specs, store, Ledger(config.ledger_path), merger)
 
 
 def check_workspace(config_path: str | Path | None = None, template: str | None = None, *,
@@ -156,21 +181,46 @@ class InitResult:
     registry_path: Path
     province: str
     communes: int
+    #: From an old registry: what each 2025 commune was made of, one line each.
+    mapped: tuple[str, ...] = ()
 
 
 def init_province(folder: Path, province_name: str, *, backend: str = "xlsx",
-                  today: date, campaign_days: int = 61) -> InitResult:
-    """Write toolkit.toml, registry.xlsx (official 2025 units) and the templates into ``folder``."""
-    from toolkit.units import find_province, write_registry_template
+                  today: date, campaign_days: int = 61, old_registry: Path | None = None,
+                  merged: Path | None = None) -> InitResult:
+    """Write toolkit.toml, registry.xlsx and the templates into ``folder``.
 
+    registry.xlsx lists the province's official 2025 units, or, with ``old_registry`` and
+    the province's table of ``merged`` communes, the communes of an old registry mapped to
+    the 2025 ones; the table is kept in the folder so the rollup can show the old communes'
+    figures under their 2025 commune.
+    """
+    from toolkit.units import find_province, write_registry, write_registry_template
+
+    if (old_registry is None) != (merged is None):
+        raise ToolkitError("danh sách xã cũ (--old-registry) cần đi cùng bảng xã sáp nhập "
+                           "(--merged) và ngược lại: bảng cho biết mỗi mã xã cũ nay thuộc xã "
+                           "nào")
     province = find_province(province_name)
     folder = Path(folder)
     config_path = folder / CONFIG_NAME
     if config_path.exists():
         raise ToolkitError(f"{config_path} đã có; hãy chọn thư mục khác hoặc sửa tệp đó")
+    mapped, kept = None, None
+    if merged is not None:
+        from toolkit.merged import load_merger, map_registry
+
+        mapped = map_registry(old_registry, load_merger(merged), province.name)
+        kept = "xa_sap_nhap" + Path(merged).suffix.lower()
     folder.mkdir(parents=True, exist_ok=True)
     registry_path = folder / "registry.xlsx"
-    count = write_registry_template(registry_path, province)
+    if mapped is None:
+        count = write_registry_template(registry_path, province)
+    else:
+        write_registry(registry_path, province.name, mapped.rows, tuple(mapped.lines))
+        count = len(mapped.rows)
+        if Path(merged).resolve() != (folder / kept).resolve():
+            shutil.copyfile(merged, folder / kept)
     templates = folder / "sheet_templates"
     templates.mkdir(exist_ok=True)
     for source in sorted(PACKAGED_TEMPLATES.glob("*.toml")):
@@ -179,10 +229,11 @@ def init_province(folder: Path, province_name: str, *, backend: str = "xlsx",
     end = today + timedelta(days=campaign_days - 1)
     config_path.write_text(
         render_config(province=province.name, province_code=province.code, backend=backend,
-                      start=today, end=end),
+                      start=today, end=end, merged=kept),
         encoding="utf-8",
     )
-    return InitResult(folder, config_path, registry_path, province.name, count)
+    return InitResult(folder, config_path, registry_path, province.name, count,
+                      tuple(mapped.lines) if mapped else ())
 
 
 def resolve_day(day: date | None, now: datetime) -> date:
