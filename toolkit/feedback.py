@@ -182,7 +182,7 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
             failures.append((commune.code, f"không ghi được trang Kiểm tra: {exc}"))
             continue
         except Exception as exc:      # one commune's bug must not stop the province's run
-            log.exception("writing feedback for %s", commune.code)
+            log.exception("ghi trang Kiểm tra cho xã %s: lỗi", commune.code)
             failures.append((commune.code, unexpected("ghi trang Kiểm tra", exc)))
             continue
         if stamp is None:

@@ -115,7 +115,7 @@ def per_commune(spec: ReportSpec, registry, period: str, doing: str,
     try:
         return compute(registry, lambda frame: frame)
     except Exception:
-        log.exception("%s failed for the province; retrying commune by commune", doing)
+        log.exception("%s: lỗi khi chạy cho cả tỉnh; chạy lại từng xã", doing)
     parts = [pd.DataFrame(columns=ISSUE_COLUMNS)]
     for commune in registry.communes:
         def only(frame: pd.DataFrame, code: str = commune.code) -> pd.DataFrame:
@@ -124,7 +124,7 @@ def per_commune(spec: ReportSpec, registry, period: str, doing: str,
         try:
             parts.append(compute(replace(registry, communes=(commune,)), only))
         except Exception as exc:
-            log.exception("%s failed for %s", doing, commune.code)
+            log.exception("%s: lỗi ở xã %s", doing, commune.code)
             parts.append(pd.DataFrame([issue(
                 spec, commune.code, commune.display_name, period, "", "", FAILED, "error",
                 unexpected(doing, exc), "Số liệu của xã chưa được kiểm tra ở lần chạy này.")],

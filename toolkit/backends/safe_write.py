@@ -178,7 +178,7 @@ def tidy(folder: Path, *, everything: bool, now: float | None = None) -> list[st
                 done.append(_restore(entry, folder / ours["name"]))
             entry.unlink(missing_ok=True)
         except OSError as exc:
-            log.warning("could not tidy %s: %s", entry, exc)
+            log.warning("không dọn được tệp tạm %s: %s", entry, exc)
     return done
 
 
@@ -227,7 +227,7 @@ def _move_aside(path: Path) -> Path | None:
     try:
         os.rename(path, aside)          # the aside name is new: nothing is replaced
     except FileNotFoundError:
-        log.info("%s: gone while the toolkit wrote (moved or renamed)", path)
+        log.info("%s: sổ đã bị chuyển hoặc đổi tên trong lúc công cụ ghi; không ghi", path)
         return None
     except PermissionError as exc:      # Windows: another program holds the file
         raise WorkbookBusy(f"{path.name}: sổ đang mở trên một máy (hệ điều hành không cho "
@@ -242,7 +242,7 @@ def _swap(original: Original, aside: Path, new: Path) -> bool:
     path = original.path
     try:
         if _digest_of(aside) != original.digest:
-            log.info("%s: saved by someone while the toolkit wrote; put back untouched", path)
+            log.info("%s: có người lưu sổ trong lúc công cụ ghi; để nguyên bản của họ", path)
             _put_back(aside, path)
             return False
         _step("swap", path)
@@ -251,7 +251,7 @@ def _swap(original: Original, aside: Path, new: Path) -> bool:
         _put_back(aside, path)
         raise
     if not placed:
-        log.info("%s: saved by someone while the toolkit wrote; their file is kept", path)
+        log.info("%s: có người lưu sổ trong lúc công cụ ghi; giữ bản của họ", path)
     aside.unlink()          # what was read, and so is in the ledger already
     return placed
 
@@ -267,8 +267,8 @@ def _drop_aside(aside: Path, path: Path) -> None:
     """A save landed in the file moved aside, and a newer one took the name meanwhile: the
     newer one is the person's latest. The older stays for ``tidy``, in case someone looks
     for it."""
-    log.warning("%s: a newer file took the workbook's name; the older one stays as %s until "
-                "the next run", path, aside.name)
+    log.warning("%s: một bản lưu mới hơn đã mang tên sổ; bản cũ được giữ tạm là %s đến lần "
+                "chạy sau", path, aside.name)
 
 
 def _stamp_if_still(path: Path, mine: tuple) -> str | None:
