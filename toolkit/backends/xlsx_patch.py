@@ -63,7 +63,9 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
         package = zipfile.ZipFile(io.BytesIO(data))
         if _marked_by(package, marker):
             return None
-        parts = _sheet_parts(package)
+        parts = sheet_parts(package)
+        if _names_feedback(package):
+            parts.pop(FEEDBACK_TAB, None)   # a print area or filter on Kiểm tra: openpyxl's way
         feedback = parts.get(FEEDBACK_TAB)
         if feedback is None or _rels_of(feedback) in package.NameToInfo:
             return None
@@ -89,8 +91,8 @@ def _marked_by(package: zipfile.ZipFile, author: str) -> bool:
                if "comment" in i.lower())
 
 
-def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
-    """Tab name → the zip member of its sheet."""
+def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
+    """Tab name → the zip member of its sheet (``xlsx_calamine`` finds the tabs so too)."""
     book = ElementTree.fromstring(package.read("xl/workbook.xml"))
     rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
     targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG}Relationship")}
@@ -99,9 +101,12 @@ def _sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
         target = targets.get(sheet.get(_REL), "")
         parts[sheet.get("name")] = (target.lstrip("/") if target.startswith("/")
                                     else posixpath.normpath(posixpath.join("xl", target)))
-    if any(FEEDBACK_TAB in (name.text or "") for name in book.iter(f"{_MAIN}definedName")):
-        parts.pop(FEEDBACK_TAB, None)    # a print area or filter on Kiểm tra: openpyxl's way
     return parts
+
+
+def _names_feedback(package: zipfile.ZipFile) -> bool:
+    book = ElementTree.fromstring(package.read("xl/workbook.xml"))
+    return any(FEEDBACK_TAB in (name.text or "") for name in book.iter(f"{_MAIN}definedName"))
 
 
 def _rels_of(part: str) -> str:
