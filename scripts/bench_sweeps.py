@@ -13,12 +13,14 @@ and times:
 - one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
   against today's core of it, openpyxl loading and saving the whole workbook;
 - reading ``--reads`` changed workbooks (200 by default, the province's typed workbooks
-  cycled): the store's reader (openpyxl) against python-calamine, if installed.
+  cycled): the store's reader (calamine where it reads everything) against openpyxl only, and
+  a whole ``collect`` after every commune typed, with each reader.
 
 Setup (init, provision, typing) is not timed. Quick look:
 
     .venv/bin/python scripts/bench_sweeps.py                  # 65 communes
     .venv/bin/python scripts/bench_sweeps.py --communes 1000 --keep /tmp/p1000
+    .venv/bin/python scripts/bench_sweeps.py --communes 200 --only-reads    # goal 4
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def build(folder: Path, communes: int) -> Path:
     result = init_province(folder, "Lạng Sơn", today=DAY, campaign_days=30)
     if communes != result.communes:
         _official_registry(result.registry_path, communes)
-    _fill_registry(result.registry_path, random.Random(7))
+    _fill_registry(result.registry_path, random.Random(7), phase_two=DAY)  # all report
     with open_workspace(result.config_path) as ws:
         provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=at(7, 30))
     return result.config_path
@@ -144,9 +146,10 @@ def feedback_write(config: Path, repeat: int = 5) -> None:
 
 
 def readers(config: Path, reads: int) -> None:
-    """``reads`` workbook reads: the store's (openpyxl's streaming reader, formulas and their
-    cached values included) against python-calamine reading the same report tabs' values,
-    when it is installed (``pip install python-calamine``); not a dependency of the toolkit."""
+    """``reads`` changed workbooks read and collected: the store as it reads (calamine where
+    a tab holds no formula nor error cell, openpyxl else) against the store reading with
+    openpyxl only, the same workbooks in the same run; then a whole ``collect`` of them."""
+    from toolkit.backends import xlsx_calamine
     from toolkit.backends.xlsx import XlsxStore
     from toolkit.collect import window
     from toolkit.layout import period_keys
@@ -157,29 +160,52 @@ def readers(config: Path, reads: int) -> None:
         names = sorted(p.name for p in ws.config.workbooks_dir.glob("*.xlsx"))
     picked = [names[i % len(names)] for i in range(reads)]
     store = XlsxStore(config.parent / "workbooks")
-    start = time.perf_counter()
-    for name in picked:
-        store.read(name, windows)
-    line = f"read {reads} changed workbooks: store (openpyxl) {time.perf_counter() - start:5.2f} s"
-    try:
-        from python_calamine import CalamineWorkbook
-    except ImportError:
-        print(line + "   (python-calamine not installed)")
-        return
-    start = time.perf_counter()
-    for name in picked:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(store.path(name).read_bytes()))
-        for tab, bounds in windows.items():
-            if tab in book.sheet_names:
-                book.get_sheet_by_name(tab).to_python(skip_empty_area=False, nrows=bounds.rows)
-    print(line + f"   python-calamine (values only) {time.perf_counter() - start:5.2f} s")
+    quick = sum(xlsx_calamine.read_windows(store.path(n).read_bytes(), windows) is not None
+                for n in picked)
+    seconds = {}
+    for reader in (False, True):
+        store.calamine = reader
+        start = time.perf_counter()
+        for name in picked:
+            store.read(name, windows)
+        seconds[reader] = time.perf_counter() - start
+    print(f"read {reads} changed workbooks: store {seconds[True]:5.2f} s ({quick} by calamine)"
+          f"   openpyxl only {seconds[False]:5.2f} s   ({seconds[False] / seconds[True]:.1f}×)")
+    collects(config, len(names))
+
+
+def collects(config: Path, changed: int) -> None:
+    """``toolkit collect`` after ``changed`` communes typed, with each reader in turn (the
+    ledger copied back between them, so both collect the same changes)."""
+    from toolkit.backends.xlsx import XlsxStore
+
+    seconds = {}
+    for reader in (False, True):
+        saved = tempfile.mkdtemp()
+        shutil.copytree(config.parent, Path(saved) / "p")
+        type_everyone(config, at(11))
+        XlsxStore.calamine = reader
+        try:
+            start = time.perf_counter()
+            result = CliRunner().invoke(cli, ["collect", "--config", str(config), "--now",
+                                              at(11, 5).strftime("%Y-%m-%d %H:%M")])
+            seconds[reader] = time.perf_counter() - start
+            assert result.exit_code == 0, result.output
+        finally:
+            XlsxStore.calamine = True
+        shutil.rmtree(config.parent)
+        shutil.copytree(Path(saved) / "p", config.parent)
+        shutil.rmtree(saved)
+    print(f"collect after {changed} communes typed: store {seconds[True]:5.2f} s   openpyxl only "
+          f"{seconds[False]:5.2f} s   ({seconds[False] / seconds[True]:.1f}×)")
 
 
 def _median(values: list[float]) -> float:
     return sorted(values)[len(values) // 2]
 
 
-def bench(communes: int, reads: int, keep: Path | None, profile: bool) -> None:
+def bench(communes: int, reads: int, keep: Path | None, profile: bool,
+          only_reads: bool = False) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = keep or Path(tmp) / "province"
         config = folder / "toolkit.toml"
@@ -192,6 +218,10 @@ def bench(communes: int, reads: int, keep: Path | None, profile: bool) -> None:
         shutil.copytree(folder, Path(fresh) / "p")     # every run starts from the provisioned state
         config = Path(fresh) / "p" / "toolkit.toml"
         try:
+            if only_reads:
+                type_everyone(config, at(9))
+                readers(config, reads)
+                return
             seconds, output = daily(config, at(8))
             print(f"sweep, every commune's feedback changed (first Kiểm tra): {seconds:5.2f} s   "
                   f"[{said(output, 'validate')}]")
@@ -224,8 +254,10 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--keep", type=Path, help="build the province here once and reuse it")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only-reads", action="store_true",
+                        help="time the readers and collect only, after every commune typed")
     args = parser.parse_args()
-    bench(args.communes, args.reads, args.keep, args.profile)
+    bench(args.communes, args.reads, args.keep, args.profile, args.only_reads)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from conftest import commune_rows, run
+from conftest import commune_rows, run, workbook_of
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):
@@ -36,3 +36,33 @@ def test_demo_refuses_a_folder_that_is_not_a_demo(tmp_path):
     assert result.exit_code == 2
     assert "không trống và không phải thư mục demo trước đó" in result.output
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_typing_writes_the_cells_as_openpyxl_would_and_keeps_their_look(province):
+    """The demo types into the sheet's XML; the workbook must read as if openpyxl had typed."""
+    import shutil
+    from datetime import date, datetime
+
+    from toolkit.backends import xlsx_patch
+    from toolkit.demo import _typed_with_openpyxl, type_into
+    from toolkit.periods import VN_TZ
+
+    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
+    path = workbook_of(province, "06040")
+    copy = path.with_name("copy.xlsx")
+    shutil.copy(path, copy)
+    # The provisioned report cells are in the sheet's XML: typing takes the quick way.
+    assert xlsx_patch.typed(path.read_bytes(), "Báo cáo ngày", {"B3": 1, "I3": "x"})
+    cells = {"Số cửa hàng số mở mới": 12, "Sản lượng (kg)": 37.5, "Ghi chú": "ghi <chú> & đủ",
+             "Số tài khoản thanh toán điện tử mở mới": "12a"}
+    type_into(path, "Báo cáo ngày", date(2026, 11, 20), cells,
+              datetime(2026, 11, 20, 9, tzinfo=VN_TZ))
+    copy.write_bytes(_typed_with_openpyxl(copy, copy.read_bytes(), "Báo cáo ngày",
+                                          date(2026, 11, 20), cells))
+    fast, slow = (load_workbook(p)["Báo cáo ngày"] for p in (path, copy))
+    typed = [[(c.value, c.data_type, c.style_id, c.protection.locked) for c in row]
+             for row in fast.iter_rows(max_row=40)]
+    assert typed == [[(c.value, c.data_type, c.style_id, c.protection.locked) for c in row]
+                     for row in slow.iter_rows(max_row=40)]
+    assert 12 in typed[2][1] and "ghi <chú> & đủ" in (c[0] for c in typed[2])
+    assert path.stat().st_mtime == datetime(2026, 11, 20, 9, tzinfo=VN_TZ).timestamp()

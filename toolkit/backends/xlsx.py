@@ -24,7 +24,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from toolkit.backends import safe_write, xlsx_patch
+from toolkit.backends import safe_write, xlsx_calamine, xlsx_patch
 from toolkit.backends.base import (
     Action,
     AddFeedbackTab,
@@ -84,6 +84,9 @@ class XlsxStore:
     kind = "xlsx"
     modified_time_is_proof = True
     shares_with_editors = False
+    #: Read tabs with calamine where it can; False reads with openpyxl only (the tests and
+    #: scripts/bench_sweeps.py compare the two on the same workbooks).
+    calamine = True
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -198,9 +201,10 @@ class XlsxStore:
         return self.modified_stamps(locators)      # a file's mtime is never behind
 
     def read(self, locator: str, windows: dict[str, Window]) -> Snapshot:
-        """Each report tab's window, read with openpyxl's streaming reader: what a commune
-        pasted below it costs at most a capped scan. Formula cells come back as Formula, with
-        the value Excel last computed when the file holds one (a second pass, only then)."""
+        """Each report tab's window: with calamine when the tabs hold no formula nor error
+        cell (``xlsx_calamine``), else with openpyxl's streaming reader. What a commune pasted
+        below it costs at most a capped scan. Formula cells come back as Formula, with the
+        value Excel last computed when the file holds one (a second pass, only then)."""
         for attempt in range(3):
             taken = self._snapshot(locator)
             try:
@@ -220,6 +224,9 @@ class XlsxStore:
         )
 
     def _windows(self, locator: str, data: bytes, windows: dict[str, Window]):
+        quick = xlsx_calamine.read_windows(data, windows) if self.calamine else None
+        if quick is not None:
+            return quick
         grids: dict[str, list[list]] = {}
         last_rows: dict[str, int] = {}
         formulas: dict[str, list[tuple[int, int]]] = {}
