@@ -106,17 +106,15 @@ def test_the_filter_sorts_the_communes_only_leaving_the_totals_above(province):
 
 def test_decimals_line_up_and_wrapped_text_gets_the_lines_it_needs(tmp_path):
     import pandas as pd
-    from openpyxl import Workbook
 
     from toolkit.archive import Table
-    from toolkit.archive_xlsx import write_sheet
+    from toolkit.archive_xlsx import write_book
 
     frame = pd.DataFrame({"Xã/phường": ["Xã Vân Lăng", "Xã Vạn Linh"],
                           "Sản lượng (kg)": [172.2, 31.0], "Số hộ": [1200, 31],
                           "Ghi chú": ["Chưa có số hộ, chưa tính được tỷ lệ", None]})
-    book = Workbook()
-    write_sheet(book.active, Table("Tổng hợp", frame, text_width=20), ("Báo cáo", "đến 20:00"))
-    book.save(tmp_path / "t.xlsx")
+    write_book([Table("Tổng hợp", frame, text_width=20)], ("Báo cáo", "đến 20:00"),
+               tmp_path / "t.xlsx")
     sheet = load_workbook(tmp_path / "t.xlsx").active
     # 31 shows as 31.0 under 172.2; a column of whole numbers keeps none.
     assert [sheet.cell(r, 2).number_format for r in (2, 3)] == ["#,##0.0", "#,##0.0"]

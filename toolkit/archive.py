@@ -13,7 +13,6 @@ from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from toolkit import __version__
 from toolkit.dashboard import (
@@ -28,7 +27,6 @@ from toolkit.dashboard import (
     summary_names,
     title_lines,
 )
-from toolkit.excel import save_atomically
 from toolkit.feedback import LEVEL_LABELS
 from toolkit.layout import display_period
 from toolkit.periods import Status
@@ -272,15 +270,11 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
                   tables: list[Table] | None = None) -> Path:
     """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
-    from toolkit.archive_xlsx import write_sheet
+    from toolkit.archive_xlsx import write_book
 
-    book = Workbook()
-    book.remove(book.active)
-    page = (report_line(rollup), as_of_words(rollup))
-    for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
-        write_sheet(book.create_sheet(table.name), table, page)
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
-    save_atomically(book, path)
+    write_book(tables or archive_tables(rollup, workbooks_read=workbooks_read),
+               (report_line(rollup), as_of_words(rollup)), path)
     return path
 
 
