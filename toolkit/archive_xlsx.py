@@ -34,7 +34,6 @@ from toolkit.archive import (
     TOTAL_COLOUR,
     Chart,
     Table,
-    cell_value,
     column_widths,
     format_of,
     header_lines,
@@ -121,10 +120,11 @@ def sheet_rows(table: Table, widths: list[int]) -> Iterator[Row]:
     head, below = table.header_index + 1, table.filter_index + 1
     if table.header:
         yield _header(table, widths, head)
-    for i, record in enumerate(table.frame.itertuples(index=False)):
+    body = _body(table, widths)
+    for i, record in enumerate(zip(*table.values, strict=True)):
         if i == table.totals and below != head:
             yield _header(table, widths, below)
-        yield _body_row(table, widths, i, record)
+        yield Row(table.sheet_index(i) + 1, *body(i, record))
     if table.header and below != head and len(table.frame) <= table.totals:
         yield _header(table, widths, below)
 
@@ -134,42 +134,46 @@ def _header(table: Table, widths: list[int], index: int) -> Row:
                11 * header_lines(table, widths) + 6)
 
 
-def _body_row(table: Table, widths: list[int], i: int, record: tuple) -> Row:
-    cells: list[tuple[object, Look]] = []
-    lines = 1
-    for column, raw, width in zip(table.frame.columns, record, widths, strict=True):
-        value = cell_value(raw)
-        align = ""
-        if table.header and wraps(value, width):
-            align = "top"
-            lines = max(lines, text_lines(value, round(width * LETTERS_PER_UNIT)))
-        number_format = format_of(table, column, value) or ""
-        if number_format == DATE_FORMAT:
-            align = "centre"
-        cells.append((value, ("", "", align, number_format)))
-    if not table.header:
-        return Row(table.sheet_index(i) + 1, [
-            (value, ("bold" if c == 0 else "", "", "top", look[3]))
-            for c, (value, look) in enumerate(cells)])
-    height = None
-    if lines > 1:         # LibreOffice keeps the row one line high and the rest spills over
-        height = LINE_HEIGHT * lines
-        raised = {"top": "top", "centre": "centre_top"}      # the figures beside its first line
-        cells = [(v, (f, fill, raised.get(a, "raised"), n)) for v, (f, fill, a, n) in cells]
-    if i < table.totals:
-        cells = [(v, ("bold", TOTAL_COLOUR, a, n)) for v, (_, _, a, n) in cells]
-    else:
-        columns = list(table.frame.columns)
-        if table.status and table.fills[i]:
-            c = columns.index(table.status)
-            value, (font, _, align, number_format) = cells[c]
-            cells[c] = (value, (font, table.fills[i], align, number_format))
+def _body(table: Table, widths: list[int]):
+    """The cells and height of the frame's row ``i``, given its values ``record``."""
+    columns = list(table.frame.columns)
+    status = columns.index(table.status) if table.status else -1
+    shaded = [c for c, column in enumerate(columns) if column in table.shade]
+    raised = {"top": "top", "centre": "centre_top"}      # the figures beside a first line
+    wrapping = [round(width * LETTERS_PER_UNIT) for width in widths]
+
+    def row(i: int, record: tuple) -> tuple[list[tuple[object, Look]], float | None]:
+        cells: list[tuple[object, Look]] = []
+        lines = 1
+        for c, (column, value) in enumerate(zip(columns, record, strict=True)):
+            align = ""
+            if table.header and wraps(value, widths[c]):
+                align = "top"
+                lines = max(lines, text_lines(value, wrapping[c]))
+            number_format = format_of(table, column, value) or ""
+            if number_format == DATE_FORMAT:
+                align = "centre"
+            cells.append((value, ("", "", align, number_format)))
+        if not table.header:
+            return [(v, ("bold" if c == 0 else "", "", "top", look[3]))
+                    for c, (v, look) in enumerate(cells)], None
+        height = None
+        if lines > 1:     # LibreOffice keeps the row one line high and the rest spills over
+            height = LINE_HEIGHT * lines
+            cells = [(v, (f, fill, raised.get(a, "raised"), n)) for v, (f, fill, a, n) in cells]
+        if i < table.totals:
+            return [(v, ("bold", TOTAL_COLOUR, a, n)) for v, (_, _, a, n) in cells], height
+        if status >= 0 and table.fills[i]:
+            value, (font, _, align, number_format) = cells[status]
+            cells[status] = (value, (font, table.fills[i], align, number_format))
         if table.blank_fills and table.blank_fills[i]:
-            colour = table.blank_fills[i]
-            cells = [(v, (f, colour, a, n)) if v is None and column in table.shade
-                     else (v, (f, fill, a, n))
-                     for column, (v, (f, fill, a, n)) in zip(columns, cells, strict=True)]
-    return Row(table.sheet_index(i) + 1, cells, height)
+            for c in shaded:
+                value, (font, _, align, number_format) = cells[c]
+                if value is None:
+                    cells[c] = (None, (font, table.blank_fills[i], align, number_format))
+        return cells, height
+
+    return row
 
 
 class _Looks:
@@ -208,7 +212,7 @@ def _sheet_data(rows: Iterator[Row], looks: _Looks) -> tuple[str, str]:
         out.append(f'<row r="{row.index}"{height}>')
         r = row.index
         for letter, (value, look) in zip(letters, row.cells, strict=False):
-            if value is None:
+            if value is None or value == "":         # openpyxl, too, keeps "" as a blank
                 if look != PLAIN:
                     out.append(f'<c r="{letter}{r}" s="{looks.id(look)}"/>')
                 continue

@@ -117,7 +117,12 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     communes[never] = communes[never].astype(object).where(communes["typed_any"], None)
     if "note" in communes:
         communes["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
-    totals = [_total_row(rollup, area) for area in _area_order(rollup)]
+    districts = rollup.communes["district"].fillna(UNKNOWN_DISTRICT) \
+        .replace("", UNKNOWN_DISTRICT)
+    scopes = dict(tuple(rollup.communes.groupby(districts, sort=False)))   # once, not per area
+    totals = [_total_row(rollup, area, rollup.communes if area["area"] == PROVINCE
+                         else scopes.get(area["area"], rollup.communes.iloc[:0]))
+              for area in _area_order(rollup)]
     frame = pd.concat([pd.DataFrame.from_records(totals), communes], ignore_index=True)
     return frame, len(totals)
 
@@ -127,7 +132,8 @@ def _area_order(rollup: Rollup) -> list[pd.Series]:
     return [areas[-1], *areas[:-1]]          # the province first, then its districts
 
 
-def _total_row(rollup: Rollup, area: pd.Series) -> dict:
+def _total_row(rollup: Rollup, area: pd.Series, scope: pd.DataFrame) -> dict:
+    """The totals of ``area``, whose communes are ``scope``."""
     spec = rollup.spec
     province = area["area"] == PROVINCE
     expected = int(area["expected"] or 0)
@@ -140,9 +146,6 @@ def _total_row(rollup: Rollup, area: pd.Series) -> dict:
     for column in area.index:
         if column.startswith(("day_", "cum_", "pct_")):
             row[column] = area[column]
-    communes = rollup.communes
-    districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
-    scope = communes if province else communes[districts == area["area"]]
     known = scope[scope["households"].fillna(0) > 0]
     for target in spec.targets:
         households = area["households"] or 0
