@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -110,7 +110,7 @@ class Table:
     def values(self) -> list[list]:
         """Each column's values as a sheet holds them (:func:`cell_value`), made once for the
         column widths and the cells."""
-        return [[cell_value(v) for v in self.frame.iloc[:, i]]
+        return [[cell_value(v) for v in self.frame.iloc[:, i].tolist()]
                 for i in range(len(self.frame.columns))]
 
     @property
@@ -295,7 +295,8 @@ def column_widths(table: Table, minimum: int = 7) -> list[int]:
         values = [v for v in cells if v is not None]
         texts = [len(v) for v in values if type(v) is str]      # the many, counted fast
         chars = max(max(texts, default=0) + 2 if texts else 0,
-                    max((display_width(v) for v in values if type(v) is not str), default=0))
+                    max((display_width(v) for v in {v for v in values if type(v) is not str}),
+                        default=0))
         if len(texts) < len(values):
             maximum = max(maximum, 16)          # numbers are never cut
         if table.header:
@@ -318,6 +319,7 @@ def header_lines(table: Table, widths: list[int]) -> int:
                 for column, width in zip(table.frame.columns, widths, strict=True)), default=1)
 
 
+@lru_cache(maxsize=4096)       # the same messages and notes come back row after row
 def text_lines(text, width: int) -> int:
     """Lines ``text`` wraps to, word by word, in a column ``width`` characters wide."""
     lines, used = 1, 0
