@@ -106,17 +106,15 @@ def test_the_filter_sorts_the_communes_only_leaving_the_totals_above(province):
 
 def test_decimals_line_up_and_wrapped_text_gets_the_lines_it_needs(tmp_path):
     import pandas as pd
-    from openpyxl import Workbook
 
     from toolkit.archive import Table
-    from toolkit.archive_xlsx import write_sheet
+    from toolkit.archive_xlsx import write_book
 
     frame = pd.DataFrame({"Xã/phường": ["Xã Vân Lăng", "Xã Vạn Linh"],
                           "Sản lượng (kg)": [172.2, 31.0], "Số hộ": [1200, 31],
                           "Ghi chú": ["Chưa có số hộ, chưa tính được tỷ lệ", None]})
-    book = Workbook()
-    write_sheet(book.active, Table("Tổng hợp", frame, text_width=20), ("Báo cáo", "đến 20:00"))
-    book.save(tmp_path / "t.xlsx")
+    write_book([Table("Tổng hợp", frame, text_width=20)], ("Báo cáo", "đến 20:00"),
+               tmp_path / "t.xlsx")
     sheet = load_workbook(tmp_path / "t.xlsx").active
     # 31 shows as 31.0 under 172.2; a column of whole numbers keeps none.
     assert [sheet.cell(r, 2).number_format for r in (2, 3)] == ["#,##0.0", "#,##0.0"]
@@ -271,3 +269,46 @@ def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(pro
     assert {name: rows_of(frozen[name]) for name in then} == then
     info = dict(frozen["Thông tin"].iter_rows(values_only=True))
     assert info["Số liệu tính đến"] == "17:00:00 20/11/2026 (theo hạn)"
+
+
+def test_every_kind_of_value_reads_back_as_written(tmp_path):
+    """The cells are written as sheet XML, not through openpyxl's cells: each kind of value a
+    table holds comes back as openpyxl would have stored it."""
+    import pandas as pd
+
+    from toolkit.archive import Table
+    from toolkit.archive_xlsx import write_book
+
+    texts = ["=SUM(A1:A9)", "Hộ <kinh doanh> & bán lẻ", "  cách đầu", "", "+84 912", "a\\b"]
+    frame = pd.DataFrame({
+        "Ghi chú": texts,
+        "Số": [1, 2_000_000, -3, None, 4, 5],
+        "Tỷ lệ": [0.5, None, 1.0, 0.125, 0.0, 2 / 3],
+        "Ngày": [date(2026, 11, 21), None, None, None, None, None],
+        "Lúc": [datetime(2026, 11, 21, 17, 5), None, None, None, None, None],
+        "Đủ": [True, False, None, None, None, None],
+    }).astype(object)
+    write_book([Table("Tổng hợp", frame, percent=frozenset({"Tỷ lệ"}))], ("Báo cáo", "đến"),
+               tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx").active
+    assert [c.value for c in sheet[1]] == list(frame.columns)
+    assert [sheet.cell(r, 1).value for r in range(2, 8)] == \
+        ["=SUM(A1:A9)", "Hộ <kinh doanh> & bán lẻ", "  cách đầu", None, "+84 912", "a\\b"]
+    assert sheet["A2"].data_type == "s"                     # text, never a formula
+    assert [sheet.cell(r, 2).value for r in range(2, 8)] == [1, 2_000_000, -3, None, 4, 5]
+    assert sheet["B3"].number_format == "#,##0"
+    assert [sheet.cell(r, 3).value for r in range(2, 8)] == \
+        [0.5, None, 1, 0.125, 0, pytest.approx(2 / 3)]
+    assert {sheet.cell(r, 3).number_format for r in range(2, 8)} == {"0.0%"}
+    assert sheet["D2"].value == datetime(2026, 11, 21) and sheet["D2"].number_format == \
+        "dd/mm/yyyy" and sheet["D2"].alignment.horizontal == "center"
+    assert sheet["E2"].value == datetime(2026, 11, 21, 17, 5)
+    assert sheet["E2"].is_date
+    assert [sheet["F2"].value, sheet["F3"].value] == [True, False]
+    assert sheet.max_row == 7 and sheet.max_column == 6
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    with pytest.raises(IllegalCharacterError):      # XML cannot hold it; openpyxl neither
+        write_book([Table("Tổng hợp", pd.DataFrame({"Ghi chú": ["a\x07b"]}))],
+                   ("Báo cáo", "đến"), tmp_path / "bad.xlsx")
+    assert not (tmp_path / "bad.xlsx").exists()

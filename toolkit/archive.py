@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
 
 from toolkit import __version__
 from toolkit.dashboard import (
@@ -28,7 +27,6 @@ from toolkit.dashboard import (
     summary_names,
     title_lines,
 )
-from toolkit.excel import save_atomically
 from toolkit.feedback import LEVEL_LABELS
 from toolkit.layout import display_period
 from toolkit.periods import Status
@@ -104,9 +102,16 @@ class Table:
         """Headers of number columns holding a fraction somewhere: every number in them shows
         one decimal, so 31 reads 31.0 under 172.2 and the decimal points line up."""
         return frozenset(
-            column for column in self.frame.columns if column not in self.percent
-            and any(isinstance(v, float) and v == v and not v.is_integer()
-                    for v in self.frame[column]))
+            column for column, values in zip(self.frame.columns, self.values, strict=True)
+            if column not in self.percent
+            and any(isinstance(v, float) and not v.is_integer() for v in values))
+
+    @cached_property
+    def values(self) -> list[list]:
+        """Each column's values as a sheet holds them (:func:`cell_value`), made once for the
+        column widths and the cells."""
+        return [[cell_value(v) for v in self.frame.iloc[:, i].tolist()]
+                for i in range(len(self.frame.columns))]
 
     @property
     def all_charts(self) -> tuple[Chart, ...]:
@@ -272,15 +277,11 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
                   tables: list[Table] | None = None) -> Path:
     """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
-    from toolkit.archive_xlsx import write_sheet
+    from toolkit.archive_xlsx import write_book
 
-    book = Workbook()
-    book.remove(book.active)
-    page = (report_line(rollup), as_of_words(rollup))
-    for table in tables or archive_tables(rollup, workbooks_read=workbooks_read):
-        write_sheet(book.create_sheet(table.name), table, page)
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
-    save_atomically(book, path)
+    write_book(tables or archive_tables(rollup, workbooks_read=workbooks_read),
+               (report_line(rollup), as_of_words(rollup)), path)
     return path
 
 
@@ -290,10 +291,13 @@ def column_widths(table: Table, minimum: int = 7) -> list[int]:
     narrower than its longest word)."""
     out = []
     maximum = table.text_width
-    for column in table.frame.columns:
-        values = [v for v in table.frame[column] if cell_value(v) is not None]
-        chars = max((display_width(v) for v in values), default=0)
-        if not all(isinstance(v, str) for v in values):
+    for column, cells in zip(table.frame.columns, table.values, strict=True):
+        values = [v for v in cells if v is not None]
+        texts = [len(v) for v in values if type(v) is str]      # the many, counted fast
+        chars = max(max(texts, default=0) + 2 if texts else 0,
+                    max((display_width(v) for v in {v for v in values if type(v) is not str}),
+                        default=0))
+        if len(texts) < len(values):
             maximum = max(maximum, 16)          # numbers are never cut
         if table.header:
             text = str(column)
@@ -315,6 +319,7 @@ def header_lines(table: Table, widths: list[int]) -> int:
                 for column, width in zip(table.frame.columns, widths, strict=True)), default=1)
 
 
+@lru_cache(maxsize=4096)       # the same messages and notes come back row after row
 def text_lines(text, width: int) -> int:
     """Lines ``text`` wraps to, word by word, in a column ``width`` characters wide."""
     lines, used = 1, 0
@@ -339,6 +344,11 @@ def display_width(value) -> int:
 def cell_value(value):
     """What a table value is in a sheet, for both writers: None for blanks, Python numbers
     for numpy ones."""
+    kind = type(value)
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is float:
+        return None if value != value else value
     if hasattr(value, "to_pydatetime"):          # pandas Timestamp
         value = value.to_pydatetime()
     return None if _blank(value) else _plain(value)

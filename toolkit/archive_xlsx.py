@@ -1,28 +1,47 @@
-"""One archive table as an openpyxl sheet: title block, header, totals, colours, charts, and
-the print setup every tab shares (A4 landscape, one page wide, header rows on every page)."""
+"""The archive workbook: each table a sheet with its title block, header, totals, colours and
+charts, and the print setup every tab shares (A4 landscape, one page wide, header rows on every
+page).
+
+:func:`sheet_rows` is the one description of every cell of a tab: its value and its look.
+openpyxl makes everything else — styles.xml, the charts, panes, filter, widths, print setup —
+and the rows go into the package it saved as sheet XML text. Half a million cells set through
+openpyxl's cell objects and serialised by it took 14–18 s for the national archive (issue 15);
+as text they take about a second.
+"""
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
+from openpyxl.utils.exceptions import IllegalCharacterError
 
 from toolkit.archive import (
     DATE_FORMAT,
     TOTAL_COLOUR,
     Chart,
     Table,
-    cell_value,
     column_widths,
     format_of,
     header_lines,
     text_lines,
     wraps,
 )
-from toolkit.excel import TITLE_FONT, WRAP, put, style_header
+from toolkit.excel import TITLE_FONT, WRAP, write_atomically
+from toolkit.layout import HEADER_COLOUR
 
 BOLD = Font(bold=True)
 SMALL_BOLD = Font(bold=True, size=9)
@@ -36,89 +55,209 @@ LINE_HEIGHT = 15          # points per line of body text (openpyxl's default row
 #: Letters of body text per unit of column width: a unit is a digit's width, and the average
 #: letter is narrower ("Đúng hạn, sửa sau hạn" fits in a column 20 wide).
 LETTERS_PER_UNIT = 1.1
+FONTS = {"bold": BOLD, "small_bold": SMALL_BOLD, "big": BIG, "title": TITLE_FONT}
+ALIGNMENTS = {"top": TOP, "raised": RAISED, "centre": CENTRE, "centre_top": CENTRE_TOP,
+              "wrap": WRAP}
+#: What openpyxl gives a date or time that has no number format of its own.
+DATE_DEFAULTS = {"datetime": "yyyy-mm-dd h:mm:ss", "date": "yyyy-mm-dd", "time": "h:mm:ss"}
+
+#: A cell's look by names — font (:data:`FONTS`), fill colour, alignment (:data:`ALIGNMENTS`),
+#: number format — "" for none: cheap to build and compare for every cell.
+Look = tuple[str, str, str, str]
+PLAIN: Look = ("", "", "", "")
+HEADER: Look = ("small_bold", HEADER_COLOUR, "wrap", "")
 
 
-def write_sheet(sheet, table: Table, page: tuple[str, str]) -> None:
-    """``page``: the report and day, and the "as of" words, for every printed page's header."""
-    frame = table.frame
-    columns = list(frame.columns)
-    for i, line in enumerate(table.title, start=1):
-        put(sheet.cell(i, 1), line)
-        sheet.cell(i, 1).font = BIG if i == 1 else TITLE_FONT if i == 2 else BOLD
-    head = table.header_index + 1                      # 1-based row of the header
-    below = table.filter_index + 1                     # …and of the one the filter is on
+@dataclass(frozen=True)
+class Row:
+    index: int                       # 1-based sheet row
+    cells: list[tuple[object, Look]]  # from column A: value (None: blank) and look
+    height: float | None = None
+
+
+def write_book(tables: list[Table], page: tuple[str, str], path: Path) -> None:
+    """The workbook of ``tables``, saved atomically at ``path``; ``page``: the report and day,
+    and the "as of" words, for every printed page's header."""
+    book = Workbook()
+    book.remove(book.active)
+    looks = _Looks(book)
+    cells = {}
+    for table in tables:
+        sheet = book.create_sheet(table.name)
+        cells[sheet] = _sheet_data(sheet_rows(table, write_sheet(sheet, table, page)), looks)
+    write_atomically(path, lambda tmp: _save(book, cells, tmp))
+
+
+def write_sheet(sheet, table: Table, page: tuple[str, str]) -> list[int]:
+    """Everything of ``table``'s sheet but its cells; the column widths the cells are laid
+    out for."""
+    columns = list(table.frame.columns)
     widths = column_widths(table)
-    if table.header:
-        for row in sorted({head, below}):
-            _write_header(sheet, row, columns, table, widths)
-    # One style object per colour: openpyxl keeps each distinct style once anyway, and building
-    # one per row costs seconds on a national archive.
-    colours = set(table.fills) | set(table.blank_fills) | {TOTAL_COLOUR}
-    fills = {colour: PatternFill("solid", fgColor=colour) for colour in colours if colour}
-    status = columns.index(table.status) + 1 if table.status else 0
-    shaded = [c for c, column in enumerate(columns, start=1) if column in table.shade]
-    for i, record in enumerate(frame.itertuples(index=False)):
-        r = table.sheet_index(i) + 1
-        lines = 1
-        for c, (column, value) in enumerate(zip(columns, record, strict=True), start=1):
-            cell = sheet.cell(r, c)
-            put(cell, cell_value(value))
-            if table.header and wraps(cell.value, widths[c - 1]):
-                cell.alignment = TOP
-                lines = max(lines, text_lines(cell.value,
-                                              round(widths[c - 1] * LETTERS_PER_UNIT)))
-            number_format = format_of(table, column, cell.value)
-            if number_format:
-                cell.number_format = number_format
-                if number_format == DATE_FORMAT:
-                    cell.alignment = CENTRE
-        if lines > 1:         # LibreOffice keeps the row one line high and the rest spills over
-            sheet.row_dimensions[r].height = LINE_HEIGHT * lines
-            for c in range(1, len(columns) + 1):      # the figures beside its first line
-                cell = sheet.cell(r, c)
-                if cell.alignment != TOP:
-                    cell.alignment = CENTRE_TOP if cell.alignment == CENTRE else RAISED
-        if i < table.totals:
-            for c in range(1, len(columns) + 1):
-                sheet.cell(r, c).font = BOLD
-                sheet.cell(r, c).fill = fills[TOTAL_COLOUR]
-            continue
-        if status and table.fills[i]:
-            sheet.cell(r, status).fill = fills[table.fills[i]]
-        if table.blank_fills and table.blank_fills[i]:
-            for c in shaded:
-                cell = sheet.cell(r, c)
-                if cell.value is None:
-                    cell.fill = fills[table.blank_fills[i]]
     for c, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = width
-    if not table.header:
-        for row in sheet.iter_rows(min_col=1, max_col=len(columns)):
-            for cell in row:
-                cell.alignment = TOP
-            row[0].font = BOLD
-    else:
-        sheet.freeze_panes = sheet.cell(table.frozen_rows + 1, table.frozen_columns + 1)
+    below = table.filter_index + 1                     # 1-based row of the filter's header
+    if table.header:
+        sheet.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}" \
+                             f"{table.frozen_rows + 1}"
         if columns:
+            frame = table.frame
             end = table.sheet_index(len(frame) - 1) + 1 if len(frame) > table.totals else below
-            sheet.auto_filter.ref = f"A{below}:{sheet.cell(end, len(columns)).coordinate}"
+            sheet.auto_filter.ref = f"A{below}:{get_column_letter(len(columns))}{end}"
         sheet.print_title_rows = f"{below}:{below}"
     _print_setup(sheet, page)
-    row = head + 1
+    row = table.header_index + 2
     for chart in table.all_charts:
         if chart.rows:
-            height = _write_chart(sheet, table, chart, sheet.cell(row, len(columns) + 2))
-            row += height
+            row += _write_chart(sheet, table, chart, f"{get_column_letter(len(columns) + 2)}{row}")
+    return widths
 
 
-def _write_header(sheet, row: int, columns: list, table: Table, widths: list[int]) -> None:
-    for c, column in enumerate(columns, start=1):
-        put(sheet.cell(row, c), column)
-    style_header(sheet[row])
-    for cell in sheet[row]:
-        cell.alignment = WRAP
-        cell.font = SMALL_BOLD
-    sheet.row_dimensions[row].height = 11 * header_lines(table, widths) + 6
+def sheet_rows(table: Table, widths: list[int]) -> Iterator[Row]:
+    """Every non-empty row of ``table``'s sheet, top to bottom."""
+    for i, line in enumerate(table.title, start=1):
+        font = "big" if i == 1 else "title" if i == 2 else "bold"
+        yield Row(i, [(line, (font, "", "", "") if table.header else ("bold", "", "top", ""))])
+    head, below = table.header_index + 1, table.filter_index + 1
+    if table.header:
+        yield _header(table, widths, head)
+    body = _body(table, widths)
+    for i, record in enumerate(zip(*table.values, strict=True)):
+        if i == table.totals and below != head:
+            yield _header(table, widths, below)
+        yield Row(table.sheet_index(i) + 1, *body(i, record))
+    if table.header and below != head and len(table.frame) <= table.totals:
+        yield _header(table, widths, below)
+
+
+def _header(table: Table, widths: list[int], index: int) -> Row:
+    return Row(index, [(column, HEADER) for column in table.frame.columns],
+               11 * header_lines(table, widths) + 6)
+
+
+def _body(table: Table, widths: list[int]):
+    """The cells and height of the frame's row ``i``, given its values ``record``."""
+    columns = list(table.frame.columns)
+    status = columns.index(table.status) if table.status else -1
+    shaded = [c for c, column in enumerate(columns) if column in table.shade]
+    raised = {"top": "top", "centre": "centre_top"}      # the figures beside a first line
+    wrapping = [round(width * LETTERS_PER_UNIT) for width in widths]
+
+    def row(i: int, record: tuple) -> tuple[list[tuple[object, Look]], float | None]:
+        cells: list[tuple[object, Look]] = []
+        lines = 1
+        for c, (column, value) in enumerate(zip(columns, record, strict=True)):
+            align = ""
+            if table.header and wraps(value, widths[c]):
+                align = "top"
+                lines = max(lines, text_lines(value, wrapping[c]))
+            number_format = format_of(table, column, value) or ""
+            if number_format == DATE_FORMAT:
+                align = "centre"
+            cells.append((value, ("", "", align, number_format)))
+        if not table.header:
+            return [(v, ("bold" if c == 0 else "", "", "top", look[3]))
+                    for c, (v, look) in enumerate(cells)], None
+        height = None
+        if lines > 1:     # LibreOffice keeps the row one line high and the rest spills over
+            height = LINE_HEIGHT * lines
+            cells = [(v, (f, fill, raised.get(a, "raised"), n)) for v, (f, fill, a, n) in cells]
+        if i < table.totals:
+            return [(v, ("bold", TOTAL_COLOUR, a, n)) for v, (_, _, a, n) in cells], height
+        if status >= 0 and table.fills[i]:
+            value, (font, _, align, number_format) = cells[status]
+            cells[status] = (value, (font, table.fills[i], align, number_format))
+        if table.blank_fills and table.blank_fills[i]:
+            for c in shaded:
+                value, (font, _, align, number_format) = cells[c]
+                if value is None:
+                    cells[c] = (None, (font, table.blank_fills[i], align, number_format))
+        return cells, height
+
+    return row
+
+
+class _Looks:
+    """Look → the index of its cell format in the workbook's styles.xml, each made once by
+    openpyxl."""
+
+    def __init__(self, book: Workbook):
+        self.scratch = book.create_sheet("scratch")   # owns the probe cells, then leaves
+        book.remove(self.scratch)
+        self.ids: dict[Look, int] = {PLAIN: 0}
+
+    def id(self, look: Look) -> int:
+        found = self.ids.get(look)
+        if found is None:
+            font, fill, align, number_format = look
+            probe = Cell(self.scratch)
+            if font:
+                probe.font = FONTS[font]
+            if fill:
+                probe.fill = PatternFill("solid", fgColor=fill)
+            if align:
+                probe.alignment = ALIGNMENTS[align]
+            if number_format:
+                probe.number_format = number_format
+            found = self.ids[look] = probe.style_id
+        return found
+
+
+def _sheet_data(rows: Iterator[Row], looks: _Looks) -> tuple[str, str]:
+    """The ``<sheetData>`` element of ``rows``, and the range they cover."""
+    out, letters, last_row, last_column = ["<sheetData>"], [], 1, 1
+    for row in rows:
+        while len(letters) < len(row.cells):
+            letters.append(get_column_letter(len(letters) + 1))
+        height = f' ht="{row.height:g}" customHeight="1"' if row.height else ""
+        out.append(f'<row r="{row.index}"{height}>')
+        r = row.index
+        for letter, (value, look) in zip(letters, row.cells, strict=False):
+            if value is None or value == "":         # openpyxl, too, keeps "" as a blank
+                if look != PLAIN:
+                    out.append(f'<c r="{letter}{r}" s="{looks.id(look)}"/>')
+                continue
+            if isinstance(value, str):
+                if ILLEGAL_CHARACTERS_RE.search(value):
+                    raise IllegalCharacterError(f"{value!r} cannot be used in worksheets.")
+                space = ' xml:space="preserve"' if value != value.strip() else ""
+                text = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                out.append(f'<c r="{letter}{r}" s="{looks.id(look)}" t="inlineStr">'
+                           f"<is><t{space}>{text}</t></is></c>")
+            elif isinstance(value, bool):
+                out.append(f'<c r="{letter}{r}" s="{looks.id(look)}" t="b"><v>{value:d}</v></c>')
+            elif isinstance(value, int | float):
+                out.append(f'<c r="{letter}{r}" s="{looks.id(look)}"><v>{value:.16g}</v></c>')
+            else:
+                if not look[3]:
+                    look = (*look[:3], DATE_DEFAULTS[type(value).__name__])
+                out.append(f'<c r="{letter}{r}" s="{looks.id(look)}"><v>'
+                           f"{to_excel(value):.16g}</v></c>")
+        out.append("</row>")
+        last_row, last_column = r, max(last_column, len(row.cells))
+    out.append("</sheetData>")
+    return "".join(out), f"A1:{get_column_letter(last_column)}{last_row}"
+
+
+def _save(book: Workbook, cells: dict, path: str) -> None:
+    """``book`` as openpyxl saves it, each sheet's cells put in place of its empty
+    ``<sheetData>``; the big sheets compressed fast rather than small."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    parts = {sheet.path.lstrip("/"): data for sheet, data in cells.items()}
+    with zipfile.ZipFile(buffer) as saved, zipfile.ZipFile(path, "w") as out:
+        for info in saved.infolist():
+            data = saved.read(info)
+            if info.filename in parts:
+                rows, ref = parts[info.filename]
+                data = _SHEET_DATA.sub(rows.encode().replace(b"\\", b"\\\\"), data, count=1)
+                data = _DIMENSION.sub(f'<dimension ref="{ref}"'.encode(), data, count=1)
+                out.writestr(info, data, compresslevel=1)
+            else:
+                out.writestr(info, data)
+
+
+_SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.S)
+_DIMENSION = re.compile(rb'<dimension ref="[^"]*"')
 
 
 def _print_setup(sheet, page: tuple[str, str]) -> None:
@@ -141,7 +280,7 @@ def _print_setup(sheet, page: tuple[str, str]) -> None:
     sheet.oddFooter.right.size = 9
 
 
-def _write_chart(sheet, table: Table, spec: Chart, anchor) -> int:
+def _write_chart(sheet, table: Table, spec: Chart, anchor: str) -> int:
     """Draw ``spec`` at ``anchor``; the rows it covers."""
     columns = list(table.frame.columns)
     low = table.sheet_index(spec.start) + 1
@@ -179,5 +318,5 @@ def _write_chart(sheet, table: Table, spec: Chart, anchor) -> int:
                     ln=LineProperties(prstDash="dash", w=28575))
     labels = columns.index(spec.categories) + 1
     chart.set_categories(Reference(sheet, min_col=labels, min_row=low, max_row=high))
-    sheet.add_chart(chart, anchor.coordinate)
+    sheet.add_chart(chart, anchor)
     return max(CHART_ROWS, round(chart.height * 2) + 2)

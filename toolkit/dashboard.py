@@ -117,7 +117,11 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     communes[never] = communes[never].astype(object).where(communes["typed_any"], None)
     if "note" in communes:
         communes["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
-    totals = [_total_row(rollup, area) for area in _area_order(rollup)]
+    sums = _area_sums(rollup)
+    totals = [_total_row(rollup, area, sums.sum() if area["area"] == PROVINCE
+                         else sums.loc[area["area"]] if area["area"] in sums.index
+                         else sums.sum() * 0)
+              for area in _area_order(rollup)]
     frame = pd.concat([pd.DataFrame.from_records(totals), communes], ignore_index=True)
     return frame, len(totals)
 
@@ -127,7 +131,19 @@ def _area_order(rollup: Rollup) -> list[pd.Series]:
     return [areas[-1], *areas[:-1]]          # the province first, then its districts
 
 
-def _total_row(rollup: Rollup, area: pd.Series) -> dict:
+def _area_sums(rollup: Rollup) -> pd.DataFrame:
+    """Per district: each target's cumulative figure over the communes whose households are
+    known, and the errors; grouped once rather than filtered per district."""
+    communes = rollup.communes
+    districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
+    done = list(dict.fromkeys(f"cum_{t.numerator}" for t in rollup.spec.targets))
+    known = communes["households"].fillna(0) > 0
+    return communes[done].where(known, 0).assign(errors=communes["errors"]) \
+        .groupby(districts).sum()
+
+
+def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
+    """The totals of ``area``; ``sums``: its row of :func:`_area_sums`."""
     spec = rollup.spec
     province = area["area"] == PROVINCE
     expected = int(area["expected"] or 0)
@@ -140,16 +156,12 @@ def _total_row(rollup: Rollup, area: pd.Series) -> dict:
     for column in area.index:
         if column.startswith(("day_", "cum_", "pct_")):
             row[column] = area[column]
-    communes = rollup.communes
-    districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
-    scope = communes if province else communes[districts == area["area"]]
-    known = scope[scope["households"].fillna(0) > 0]
     for target in spec.targets:
         households = area["households"] or 0
-        done = known[f"cum_{target.numerator}"].sum()
+        done = sums[f"cum_{target.numerator}"]
         row[f"gap_{target.key}"] = max(math.ceil(households * target.threshold) - done, 0) \
             if households else None
-    row["errors"] = int(scope["errors"].sum())
+    row["errors"] = int(sums["errors"])
     return row
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -55,11 +56,16 @@ def fit_columns(sheet, minimum: int = 8, maximum: int = 60) -> None:
 
 def save_atomically(workbook, path: Path) -> None:
     """Save beside the target, then rename, so a reader never sees a half-written file."""
+    write_atomically(path, workbook.save)
+
+
+def write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` fills a file beside ``path`` that then replaces it in one rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        workbook.save(tmp)
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
