@@ -91,7 +91,9 @@ def office(fake_google, province, tmp_path) -> Province:  # noqa: F811
     key = key_file(tmp_path, fake.service_account_info("tinh@lang-son.iam.gserviceaccount.com"))
     config = load_config(province)
     google = GoogleConfig(credentials=key, folder_id=folder)
-    policy = RetryPolicy(read_timeout=1.0)
+    # Long enough that a loaded machine never turns a slow answer into a retry the test would
+    # count; read timeouts are simulated by the fake without waiting.
+    policy = RetryPolicy(read_timeout=20.0)
     ledger = Ledger(config.ledger_path)
     office = Province(fake, replace(config, backend="gsheets", google=google),
                       load_registry(config.registry_path), load_templates(config.templates_dir),
