@@ -1,0 +1,45 @@
+"""What a national year holds in memory: shared values are held once, not once per row."""
+
+from __future__ import annotations
+
+import tracemalloc
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from toolkit.config import PACKAGED_TEMPLATES
+from toolkit.frames import spec_versions
+from toolkit.ledger import Ledger
+from toolkit.periods import VN_TZ
+from toolkit.registry import Commune, Registry
+from toolkit.templates import load_template
+from toolkit.validate import find_issues
+
+START = date(2026, 1, 1)
+
+
+def registry_of(n: int) -> Registry:
+    return Registry(Path("registry.xlsx"), tuple(
+        Commune(f"{i:05d}", f"Xã {i}", "Xã", "Tỉnh Thử", f"Huyện {i // 5}", households=2000,
+                villages=(), editors=(), contact_name=None, contact_phone=None)
+        for i in range(n)), ())
+
+
+def test_missing_days_share_their_constant_texts(tmp_path):
+    """200 communes × 60 days, nothing reported: 12,000 missing-day issues whose report, tab,
+    check, level and fix are the same five texts, held once (each a copy was ~450 bytes an
+    issue: 50 MB on a national year)."""
+    spec = load_template(PACKAGED_TEMPLATES / "kts_daily.toml")
+    last = START + timedelta(days=59)
+    now = datetime.combine(last, time(22), VN_TZ)
+    with Ledger(tmp_path / "ledger.sqlite") as ledger:
+        versions = spec_versions(ledger, spec)
+    tracemalloc.start()
+    try:
+        issues = find_issues(spec, registry_of(200), versions, last, now, (START, last))
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    missing = issues[issues["check"] == "missing"]
+    assert len(missing) == 200 * 60
+    assert held / len(issues) < 200          # 11 references an issue, and their frame
+    assert missing["fix"].iloc[0].startswith("Nhập số liệu vào dòng của kỳ này")
