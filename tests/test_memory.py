@@ -78,3 +78,23 @@ def test_a_campaign_grid_is_grouped_without_hashing_every_version():
         tracemalloc.stop()
     assert (grid.status == status_code(Status.ON_TIME)).all()
     assert peak / len(versions) < 100
+
+
+def test_numbers_are_held_in_float32_only_where_that_is_exact(tmp_path):
+    """Counts and amounts under 16 million (2.5 too) are held in half the memory; a decimal
+    like 0.1, or 16,777,217, keeps float64."""
+    from test_versions_cache import FIELDS, NUMERIC, record
+
+    def read(name: str, rows) -> pd.DataFrame:
+        with Ledger(tmp_path / name) as ledger:
+            record(ledger, 0, rows)
+            return ledger.versions("kts_daily", fields=FIELDS, numeric=NUMERIC)
+
+    small = read("small.sqlite", [("06001", 0, 12, 2.5, None, {}, True),
+                                  ("06004", 1, None, 16_000_000, "ghi chú", {}, True)])
+    assert small["value:shops"].dtype == small["value:kg"].dtype == np.float32
+    assert small["sheet_row"].dtype == np.int32
+    assert small["value:kg"].tolist() == [2.5, 16_000_000]
+    large = read("large.sqlite", [("06001", 0, 2**24 + 1, 0.1, None, {}, True)])
+    assert large["value:shops"].tolist() == [2**24 + 1]
+    assert large["value:kg"].tolist() == [0.1]
