@@ -18,6 +18,7 @@ minutes on 2 cores; ``--ledger PATH`` keeps it for the next run.
 
 import argparse
 import cProfile
+import ctypes
 import dataclasses
 import gc
 import json
@@ -81,9 +82,20 @@ def rss_mb(field: str = "VmHWM") -> float:
     return maxrss / (1 << 20 if sys.platform == "darwin" else 1 << 10)
 
 
+def release() -> None:
+    """Hand the memory earlier phases freed back to the system: glibc keeps a freed heap
+    resident, so without this a phase's peak includes what the baseline (2 GB) or the setup
+    left behind rather than what the phase itself holds, as a `toolkit daily` process would."""
+    gc.collect()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):     # not glibc: nothing to trim
+        pass
+
+
 def measure(results: list, name: str, fn, count=len):
     """Run ``fn`` once; record seconds, peak RSS, its rise over the start, result rows."""
-    gc.collect()
+    release()
     reset_peak()
     before, started = rss_mb("VmRSS"), time.perf_counter()
     value = fn()

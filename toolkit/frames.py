@@ -65,9 +65,9 @@ def _field_columns(versions: pd.DataFrame, spec: ReportSpec,
     """Each field's values at ``last``, typed as pandas would type them as Python values, and
     which rows have any value typed at all (before numbers are coerced).
 
-    Numbers were read as float64 beside an is-integer flag: integers only make int64,
-    anything else (a decimal, an empty cell) float64. Other values go through the same
-    constructor a frame of dicts would.
+    Numbers were read as float64 (float32 where exact) beside an is-integer flag: integers
+    only make int64, anything else (a decimal, an empty cell) float64. Other values go
+    through the same constructor a frame of dicts would.
     """
     numbers, others = {}, {}
     for key in (f.key for f in spec.fields):
@@ -75,7 +75,7 @@ def _field_columns(versions: pd.DataFrame, spec: ReportSpec,
         stored = versions[name].to_numpy()[last]
         if name + INTEGER_SUFFIX in versions:
             whole = len(last) > 0 and bool(versions[name + INTEGER_SUFFIX].to_numpy()[last].all())
-            numbers[key] = stored.astype("int64") if whole else stored
+            numbers[key] = stored.astype(np.int64 if whole else np.float64, copy=False)
         else:
             others[key] = stored.tolist()
     others = pd.DataFrame(others, index=pd.RangeIndex(len(last)))

@@ -113,14 +113,14 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         first = f"pct_{spec.targets[0].key}"
         communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
     communes = communes.reset_index()
-    used = versions["content_hash"].to_numpy()[(versions["proven_at"] <= as_of).to_numpy()]
+    rows_used, digest = _fingerprint(versions, as_of)
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
                             campaign=campaign) if single else None
     return Rollup(
         spec, period, as_of_mode, as_of, now, communes,
         _areas(spec, communes, status, figures, registry.has_districts),
-        status, issues, len(used), _digest(used),
+        status, issues, rows_used, digest,
         rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
         series=daily_series(spec, table, upto, period, figures, campaign,
                             _known_households(communes)) if single else pd.DataFrame(),
@@ -145,6 +145,16 @@ def _failure_issues(spec: ReportSpec, registry, period: str,
                "Số liệu của xã là lần đọc được gần nhất; sửa theo hướng dẫn rồi chạy lại "
                "toolkit daily.") for code, message in failed.items()],
         columns=ISSUE_COLUMNS)
+
+
+def _fingerprint(versions: pd.DataFrame, as_of: datetime) -> tuple[int, str]:
+    """How many versions were known at ``as_of``, and their ``_digest``; worked out before
+    the campaign's status so that a national year's 22 MB of hashes is not held through it,
+    and copied only when some versions are left out."""
+    hashes = versions["content_hash"].to_numpy()
+    known = (versions["proven_at"] <= as_of).to_numpy()
+    used = hashes if known.all() else hashes[known]
+    return len(used), _digest(used)
 
 
 def _digest(hashes: np.ndarray) -> str:

@@ -55,7 +55,7 @@ def status_flags(test) -> np.ndarray:
 @dataclass(frozen=True)
 class _Found:
     """The status of every (commune, period) pair that has versions, one entry per pair in
-    the order pairs first appear; ``table`` (for multi-row periods) or the arrays of
+    commune, period order; ``table`` (for multi-row periods) or the arrays of
     ``first`` and ``last`` instants give the rows of ``timeliness_table``."""
 
     communes: np.ndarray        # distinct commune codes
@@ -107,7 +107,7 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     the cutoff" or "first complete after it" is one scattered maximum or minimum over the
     versions (oldest first, so the last of a group is its highest position)."""
     period_names, period_rank = positions(versions, "period")
-    asked = pd.Index(periods).get_indexer(period_names)
+    asked = pd.Index(periods).get_indexer(period_names).astype(np.int32)
     known = np.flatnonzero((asked >= 0)[period_rank]
                            & (versions["proven_at"] <= as_of).to_numpy())
     if not len(known):
@@ -119,8 +119,9 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     period_of = asked[period_rank[known]]
     commune_names, commune_rank = positions(versions, "commune_code")
     code_of = commune_rank[known]
-    group, pairs = pd.factorize(code_of.astype(np.int64) * len(periods) + period_of)
-    groups = _Groups(group, len(pairs))
+    groups = _Groups.of_cells(code_of.astype(np.int64) * len(periods) + period_of,
+                              len(commune_names) * len(periods))
+    group = groups.group
     cutoffs = np.array([_instant(spec.deadline.for_key(p) + grace, unit) for p in periods],
                        dtype=np.int64)
     before = proven <= cutoffs[period_of]
@@ -145,8 +146,8 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     ]
     choices = [Status.PENDING, Status.ON_TIME, Status.INCOMPLETE, Status.AMENDED,
                Status.ON_TIME, Status.LATE, Status.MISSING]
-    status = np.select(conditions, [status_code(c) for c in choices],
-                       default=status_code(Status.INCOMPLETE)).astype(np.int8)
+    status = np.select(conditions, [np.int8(status_code(c)) for c in choices],
+                       default=np.int8(status_code(Status.INCOMPLETE)))
     first = np.where(cutoff_complete, groups.first_time(complete & before, proven), first_late)
     first = np.where(waiting, groups.first_time(complete, proven), first)
     first = np.where(status_flags(lambda s: s.reported)[status], first, NO_TIME)
@@ -177,9 +178,20 @@ class _Groups:
     def __init__(self, group: np.ndarray, count: int):
         self.group, self.count = group, count
 
+    @classmethod
+    def of_cells(cls, cell: np.ndarray, cells: int) -> _Groups:
+        """Rows grouped by their cell of a dense grid (commune × period: ``cells`` of them),
+        the groups numbered in cell order. The grid is small enough to number directly;
+        hashing a national year's million keys (``pd.factorize``) was the sweep's largest
+        transient allocation."""
+        present = np.zeros(cells, bool)
+        present[cell] = True
+        number = np.cumsum(present, dtype=np.int32) - 1
+        return cls(number[cell], int(number[-1]) + 1 if cells else 0)
+
     def last(self, where: np.ndarray) -> np.ndarray:
         """Each group's last row where ``where`` holds; -1 for groups without one."""
-        out = np.full(self.count, -1, np.int64)
+        out = np.full(self.count, -1, np.int32)      # a million rows fit
         rows = np.flatnonzero(where)
         np.maximum.at(out, self.group[rows], rows)
         return out
