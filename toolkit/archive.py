@@ -17,10 +17,13 @@ from openpyxl import Workbook
 
 from toolkit import __version__
 from toolkit.dashboard import (
+    EMULATION,
     LATE_FILL,
     PROGRESS_HEADERS,
     RANKING_HEADERS,
+    SCORE_HEADERS,
     as_of_words,
+    emulation_frames,
     ranking_frame,
     report_line,
     series_names,
@@ -30,6 +33,7 @@ from toolkit.dashboard import (
 )
 from toolkit.excel import save_atomically
 from toolkit.feedback import LEVEL_LABELS
+from toolkit.goals import RANKING_RULE
 from toolkit.layout import display_period
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
@@ -158,6 +162,7 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     ranking = _ranking_table(rollup)
     if ranking is not None:
         tables.append(ranking)
+        tables += _emulation_tables(rollup)
     if not rollup.rates.empty:
         tables.append(_table("Tỷ lệ báo cáo", rollup.rates, RATES_BY_WINDOW))
     if not rollup.series.empty:
@@ -208,9 +213,28 @@ def _ranking_table(rollup: Rollup) -> Table | None:
     names = RANKING_HEADERS if len(rollup.areas) > 1 else \
         {k: v for k, v in RANKING_HEADERS.items() if k != "district"}
     table = _table("Xếp hạng", frame, names)
-    charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"], (RANKING_HEADERS["share"],),
-                         rows, start=start) for title, start, rows in blocks)
+    charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"],
+                         (RANKING_HEADERS["completion"],), rows, start=start)
+                   for title, start, rows in blocks)
     return Table(table.name, table.frame, table.percent, frozen_columns=0, charts=charts)
+
+
+def _emulation_tables(rollup: Rollup) -> list[Table]:
+    """Xếp hạng thi đua of the communes (and of the districts, where the province has them),
+    the rule that orders them written above each."""
+    communes, districts, names = emulation_frames(rollup)
+    tables = []
+    for name, frame, drop in ((EMULATION, communes, () if len(rollup.areas) > 1
+                               else ("district",)),
+                              (f"{EMULATION} (huyện)", districts, ("commune",))):
+        if frame.empty:
+            continue
+        table = _table(name, frame, {k: v for k, v in names.items() if k not in drop})
+        title = (f"{name} — {report_line(rollup)}", as_of_words(rollup).capitalize(),
+                 RANKING_RULE)
+        tables.append(Table(table.name, table.frame, table.percent | frozenset(
+            SCORE_HEADERS.values()), frozen_columns=2, title=title, text_width=24))
+    return tables
 
 
 def _series_table(rollup: Rollup) -> Table:
@@ -222,7 +246,7 @@ def _series_table(rollup: Rollup) -> Table:
                     (names["reporting_rate"], names["on_time_rate"]), rows, 1.0)]
     shares = tuple(names[c] for c in names if c.startswith(("pct_", "goal_")) and c in series)
     if shares:
-        top = max(t.threshold for t in rollup.spec.targets)
+        top = max(rollup.series[c].max() for c in rollup.series if c.startswith("goal_"))
         charts.append(Chart("line", "Toàn tỉnh: tỷ lệ hộ đạt (lũy kế) so với mức chỉ tiêu",
                             names["period"], shares, rows, min(1.0, round(top * 1.2, 2))))
     return Table(table.name, table.frame, table.percent, frozen_columns=1, charts=tuple(charts))
@@ -259,7 +283,8 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
            chart: Chart | None = None) -> Table:
     columns = [c for c in names if c in frame.columns]
     percent = frozenset(names[c] for c in columns if c.startswith(("pct_", "goal_"))
-                        or c.endswith("_rate") or c in ("share", "threshold"))
+                        or c.startswith("completion_") or c.endswith("_rate")
+                        or c in ("share", "completion"))
     status, fills = None, ()
     if "status" in frame.columns and "status_label" in columns:
         status = names["status_label"]
