@@ -85,6 +85,19 @@ def completion_score(done: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, n
     return capped, full
 
 
+def rank_by_completion(spec, frame: pd.DataFrame, names: list[str]) -> None:
+    """Add ``score``, ``score_full`` and the thi đua ``rank`` to rows (communes or areas)
+    holding ``done_<key>`` and ``goal_<key>`` of every target; ``names`` break the last ties."""
+    done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
+    goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
+    frame["score"], frame["score_full"] = completion_score(done, goals)
+    rank = pd.Series(pd.NA, index=frame.index, dtype="Int64")
+    for place, at in enumerate(emulation_order(frame["score"].to_numpy(),
+                                               frame["score_full"].to_numpy(), names), 1):
+        rank.iloc[at] = place
+    frame["rank"] = rank
+
+
 def emulation_order(capped: np.ndarray, full: np.ndarray, names: list[str]) -> list[int]:
     """Positions of the ranked rows, best first, by :data:`RANKING_RULE`; unranked left out."""
     rows = [i for i in range(len(names)) if capped[i] == capped[i]]

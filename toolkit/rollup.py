@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
-from toolkit.goals import commune_goals, completion_score, emulation_order
+from toolkit.goals import commune_goals, rank_by_completion
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
@@ -115,7 +115,7 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     if spec.targets:
         communes["note"] = communes["households"].map(
             lambda h: "" if h and h > 0 else NO_HOUSEHOLDS)
-        _rank(spec, communes, communes.index.tolist())
+        rank_by_completion(spec, communes, communes.index.tolist())
     communes = communes.reset_index()
     used = versions["content_hash"].to_numpy()[(versions["proven_at"] <= as_of).to_numpy()]
     single = spec.period != "once"
@@ -133,19 +133,6 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         province=registry.communes[0].province if registry.communes else "",
         campaign=campaign,
     )
-
-
-def _rank(spec: ReportSpec, frame: pd.DataFrame, names: list[str]) -> None:
-    """``score``, ``score_full`` and the thi đua ``rank`` of each row, by completion of its
-    own targets (:data:`toolkit.goals.RANKING_RULE`)."""
-    done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
-    goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
-    frame["score"], frame["score_full"] = completion_score(done, goals)
-    rank = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    for place, at in enumerate(emulation_order(frame["score"].to_numpy(),
-                                               frame["score_full"].to_numpy(), names), 1):
-        rank.iloc[at] = place
-    frame["rank"] = rank
 
 
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
@@ -250,7 +237,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
     areas = pd.DataFrame.from_records(records)
     if spec.targets:
         districts = areas.iloc[:-1].copy()
-        _rank(spec, districts, districts["area"].astype(str).tolist())
+        rank_by_completion(spec, districts, districts["area"].astype(str).tolist())
         areas = areas.join(districts[["score", "score_full", "rank"]])
     return areas
 
