@@ -14,6 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
+from test_gsheets_rollup import (
+    START,
+    reported,  # noqa: F401  (fixture)
+    workspace,
+)
+from test_gsheets_store import DAILY, office  # noqa: F401  (fixture)
 
 from conftest import (
     assign_targets,
@@ -25,9 +31,12 @@ from conftest import (
     type_row,
 )
 from oracle import district_units, goal_of, ranking
+from toolkit.backends.google.rollup import SEPARATOR
+from toolkit.daily import rollup_reports
 from toolkit.goals import commune_goals, rank_by_completion
 from toolkit.registry import Commune, Registry
 from toolkit.templates import load_templates
+from toolkit.workspace import Workspace
 
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
@@ -52,7 +61,7 @@ def oracle_goals(code: str) -> dict:
 
 
 @pytest.fixture
-def reported(province):
+def assigned_archive(province):
     """Two days of figures in a province with districts and assigned targets."""
     name_districts(province)
     assign_targets(province.parent / "registry.xlsx", ASSIGNED)
@@ -72,8 +81,8 @@ def done_of(row: dict) -> dict:
     return {label: row[header] or 0 for label, header in names.items()}
 
 
-def test_progress_totals_and_the_thi_dua_ranking_use_each_communes_own_target(reported):
-    book = load_workbook(reported)
+def test_progress_totals_and_the_thi_dua_ranking_use_each_communes_own_target(assigned_archive):
+    book = load_workbook(assigned_archive)
     communes = commune_rows(book["Tổng hợp"])
     progress = {(r["Mã xã"], r["Chỉ tiêu"]): r for r in table_rows(book["Tiến độ chỉ tiêu"])}
     # Tân Tiến has no households, yet its count target of 50 shops is progress all the same.
@@ -188,3 +197,29 @@ def test_the_model_breaks_ties_by_uncapped_completion_then_name():
     rank_by_completion(replace(SPEC, targets=(replace(SPEC.targets[0], key="t"),)), frame,
                        ["B", "A", "C"])
     assert frame.sort_values("rank").index.tolist() == ["B", "C", "A"]
+
+
+def test_the_google_rollup_ranks_by_the_assigned_targets_too(reported):  # noqa: F811
+    """On Google Sheets: Thất Khê typed 12 shops; assigned 24 shops as a count, its
+    completion is 50% in the rollup spreadsheet's Xếp hạng thi đua, as in the archive."""
+    google = reported
+    fake = google.fake
+    target = fake.create_spreadsheet("Tổng hợp báo cáo xã", parent=google.google.folder_id)
+    communes = tuple(replace(c, targets=(("Hộ có cửa hàng số", "count", 24.0),))
+                     if c.code == "06040" else c for c in google.registry.communes)
+    ws = workspace(google, target)
+    ws = Workspace(ws.config, replace(ws.registry, communes=communes), ws.specs, ws.store,
+                   ws.ledger)
+    _, paths = rollup_reports(ws, START.date(), now=google.now())
+    archive = load_workbook(next(p for p in paths if "kts_daily" in p.name))
+    expected = [[c.value for c in r] for r in archive["Xếp hạng thi đua"].iter_rows()]
+    width = len(expected[0])
+    got = fake.values(target, f"'{DAILY}{SEPARATOR}Xếp hạng thi đua'!A1:{chr(64 + width)}20")
+    header = expected.index(next(r for r in expected if r[0] == "Hạng"))
+    assert got[header] == expected[header]
+    first = dict(zip(got[header], got[header + 1], strict=False))
+    assert first["Xã/phường"] == "Xã Thất Khê"
+    assert first["Hộ có cửa hàng số: tỷ lệ hoàn thành chỉ tiêu"] == 0.5
+    progress = table_rows(archive["Tiến độ chỉ tiêu"])
+    that_khe = next(r for r in progress if r["Mã xã"] == "06040")
+    assert (that_khe["Mức chỉ tiêu"], that_khe["Cần đạt"]) == ("24 (giao riêng)", 24)
