@@ -92,8 +92,10 @@ def test_template_layout(template):
     assert "06040" in [c.value for c in codes]
     assert sheet.column_dimensions["H"].width > sheet.column_dimensions["C"].width
     guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
-    assert 5 <= len(guide) <= 10 and any("Số hộ gia đình" in line for line in guide)
+    assert 5 <= len(guide) <= 11 and any("Số hộ gia đình" in line for line in guide)
     assert any(line.startswith("Ngày bắt đầu, Ngày kết thúc") for line in guide)
+    assert any(line.startswith("Chỉ tiêu giao riêng") and "«Chỉ tiêu: Hộ có cửa hàng số»" in line
+               for line in guide)
 
 
 def test_template_loads_with_a_warning_per_commune_without_households(template):
