@@ -232,7 +232,7 @@ def _emulation_tables(rollup: Rollup) -> list[Table]:
             continue
         table = _table(name, frame, {k: v for k, v in names.items() if k not in drop})
         title = (f"{name} — {report_line(rollup)}", as_of_words(rollup).capitalize(),
-                 RANKING_RULE)
+                 *RANKING_RULE)
         tables.append(Table(table.name, table.frame, table.percent | frozenset(
             SCORE_HEADERS.values()), frozen_columns=2, title=title, text_width=24))
     return tables

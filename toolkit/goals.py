@@ -18,11 +18,12 @@ from toolkit.registry import COUNT, TARGET_PREFIX, fold
 
 #: How the thi đua ranking orders, said in the tab's note.
 RANKING_RULE = (
-    "Điểm thi đua = trung bình, trên các chỉ tiêu, của tỷ lệ hoàn thành chỉ tiêu được giao "
-    "(đã đạt ÷ chỉ tiêu, mỗi chỉ tiêu tính tối đa 100%). Bằng điểm thì đơn vị vượt chỉ tiêu "
-    "nhiều hơn (trung bình tỷ lệ hoàn thành không giới hạn 100%) đứng trước; vẫn bằng thì xếp "
-    "theo mã xã (theo tên huyện với bảng huyện). Đơn vị chưa có chỉ tiêu nào tính được (chưa có "
-    "số hộ, không được giao số lượng) không được xếp hạng.")
+    "Điểm thi đua = trung bình các chỉ tiêu của tỷ lệ hoàn thành chỉ tiêu được giao "
+    "(đã đạt ÷ chỉ tiêu; mỗi chỉ tiêu tính tối đa 100%).",
+    "Bằng điểm: đơn vị vượt chỉ tiêu nhiều hơn (tỷ lệ hoàn thành bình quân không giới hạn) "
+    "đứng trước; vẫn bằng: theo mã xã (tên huyện).",
+    "Đơn vị chưa tính được chỉ tiêu nào (chưa có số hộ, không được giao số lượng) không được "
+    "xếp hạng.")
 
 
 def assigned(target, commune) -> tuple[str, float] | None:
