@@ -110,8 +110,15 @@ def test_progress_totals_and_the_thi_dua_ranking_use_each_communes_own_target(as
     assert [r["Xã/phường"] for r in thi_dua] == expected
     assert [r["Hạng"] for r in thi_dua] == [1, 2, 3, 4]
     assert thi_dua[0]["Xã/phường"] == "Xã Tân Tiến"        # 25 of its 50: the best completion
+    assert {r["Xã/phường"]: r["Xếp hạng thi đua"] for r in communes.values()} == \
+        {r["Xã/phường"]: r["Hạng"] for r in thi_dua}
     districts = table_rows(book["Xếp hạng thi đua (huyện)"])
     assert [r["Huyện (cũ)"] for r in districts] == ranking(district_units(units))
+    # Theo huyện: each district's completion is its communes' shops over their goals' sum.
+    by_district = {r["Huyện (cũ)"]: r for r in table_rows(book["Theo huyện"])}
+    for name, (done, goals) in district_units(units).items():
+        assert by_district[name]["Hộ có cửa hàng số: tỷ lệ hoàn thành chỉ tiêu"] == \
+            pytest.approx(float(done["Hộ có cửa hàng số"] / goals["Hộ có cửa hàng số"]))
     sheet = book["Xếp hạng thi đua"]
     assert any("Điểm thi đua = trung bình" in str(c.value) for c in sheet["A"][:6])
 

@@ -155,7 +155,8 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     if len(rollup.areas) > 1:
         names = summary_names(rollup)
         area_names = {"area": "Huyện (cũ)"} | {k: v for k, v in names.items()
-                                               if k.startswith(("day_", "cum_", "pct_"))}
+                                               if k.startswith(("day_", "cum_", "pct_",
+                                                                "completion_"))}
         area_names["households"] = "Số hộ (xã đã có số hộ)"
         tables.append(_table("Theo huyện", rollup.areas, area_names | RATE_HEADERS))
     if not rollup.progress.empty:

@@ -102,7 +102,7 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         if key not in shown:
             names[f"cum_{key}"] = cum(key)
     if spec.targets:
-        names["rank"] = "Xếp hạng"
+        names["rank"] = "Xếp hạng thi đua"
     names["errors"] = "Số lỗi"
     names["note"] = "Ghi chú"
     return names

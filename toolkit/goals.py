@@ -51,7 +51,8 @@ def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.
     known = np.where(known > 0, known, np.nan)
     columns: dict[str, list] = {}
     for target in spec.targets:
-        own = [assigned(target, by_code[code]) if code in by_code else None for code in codes]
+        own = [assigned(target, commune) if (commune := by_code.get(code)) is not None
+               and commune.targets else None for code in codes]
         columns[f"goal_{target.key}"] = [
             o[1] if o is not None and o[0] == COUNT
             else h * (target.threshold if o is None else o[1])
