@@ -57,7 +57,9 @@ def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.
             o[1] if o is not None and o[0] == COUNT
             else h * (target.threshold if o is None else o[1])
             for o, h in zip(own, known, strict=True)]
-        columns[f"level_{target.key}"] = [level_words(target, o) for o in own]
+        usual = level_words(target, None)
+        columns[f"level_{target.key}"] = [usual if o is None else level_words(target, o)
+                                          for o in own]
         columns[f"assigned_{target.key}"] = [o is not None for o in own]
     return pd.DataFrame(columns, index=codes)
 
@@ -93,14 +95,16 @@ def rank_by_completion(spec, frame: pd.DataFrame, names: list[str]) -> None:
     done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
     goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
     frame["score"], frame["score_full"] = completion_score(done, goals)
-    rank = pd.Series(pd.NA, index=frame.index, dtype="Int64")
-    for place, at in enumerate(emulation_order(frame["score"].to_numpy(),
-                                               frame["score_full"].to_numpy(), names), 1):
-        rank.iloc[at] = place
-    frame["rank"] = rank
+    order = emulation_order(frame["score"].to_numpy(), frame["score_full"].to_numpy(), names)
+    places = np.zeros(len(frame), dtype=np.int64)
+    places[order] = np.arange(1, len(order) + 1)
+    frame["rank"] = pd.array(places, dtype="Int64")
+    frame.loc[places == 0, "rank"] = pd.NA
 
 
 def emulation_order(capped: np.ndarray, full: np.ndarray, names: list[str]) -> list[int]:
     """Positions of the ranked rows, best first, by :data:`RANKING_RULE`; unranked left out."""
-    rows = [i for i in range(len(names)) if capped[i] == capped[i]]
-    return sorted(rows, key=lambda i: (-round(capped[i], 9), -round(full[i], 9), names[i]))
+    rows = np.flatnonzero(~np.isnan(capped))
+    first, second = -np.round(capped[rows], 9), -np.round(full[rows], 9)
+    ties = np.array(names, dtype=object)[rows]
+    return rows[np.lexsort((ties, second, first))].tolist()
