@@ -84,6 +84,22 @@ def set_phases(path: Path, phases) -> None:
     book.save(path)
 
 
+def assign_targets(path: Path, targets: dict[str, dict[str, object]]) -> None:
+    """Type each commune's assigned targets ({code: {"Chỉ tiêu: <label>": "60%" or 120}})
+    into the registry, adding a column per target the way an officer adds one."""
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    columns = {c.value: c.column for c in sheet[1]}
+    rows = {sheet.cell(r, columns[HEADERS["code"]]).value: r for r in range(2, sheet.max_row + 1)}
+    for code, values in targets.items():
+        for header, value in values.items():
+            if header not in columns:
+                columns[header] = sheet.max_column + 1
+                sheet.cell(1, columns[header]).value = header
+            sheet.cell(rows[code], columns[header]).value = value
+    book.save(path)
+
+
 def name_districts(config: Path) -> None:
     """Give the test province's four communes old districts (two in Tràng Định), as a
     registry with the pre-2025 "Huyện (cũ)" column filled in."""

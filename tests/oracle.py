@@ -17,6 +17,7 @@ from __future__ import annotations
 import calendar as month_calendar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -289,3 +290,47 @@ class Oracle:
             wanted |= {c for c in self.communes
                        if self.status(c, key, period, at, known_by=at) in WAITING}
         return wanted
+
+
+# Assigned targets and the thi đua ranking (P9 item 2), from the registry and the figures alone.
+#
+# A target asks each commune for a share of its households (the template's threshold, or the
+# share its chairman assigned) or for a count it assigned. Completion is what was done over
+# that goal. A commune's (or district's) score is the mean, over the targets it has a goal for,
+# of its completion capped at 100%; ties go to the larger uncapped mean, then to the name.
+# Scores equal to 9 decimals are ties: the archive shows them as percentages.
+
+def goal_of(households: int | None, threshold: Fraction, assigned) -> Fraction | None:
+    """``assigned``: None, ("share", Fraction) or ("count", int)."""
+    if assigned is not None and assigned[0] == "count":
+        return Fraction(assigned[1])
+    share = threshold if assigned is None else assigned[1]
+    return households * share if households else None
+
+
+def score(done: dict, goals: dict) -> tuple[Fraction, Fraction] | None:
+    """(capped, uncapped) mean completion over the targets with a goal; None without one."""
+    ratios = [Fraction(done[t]) / goals[t] for t in goals if goals[t]]
+    if not ratios:
+        return None
+    return (sum(min(r, 1) for r in ratios) / len(ratios), sum(ratios) / len(ratios))
+
+
+def ranking(units: dict[str, tuple[dict, dict]]) -> list[str]:
+    """Names of the units (name → (done per target, goal per target)) best first."""
+    scored = {name: s for name, (done, goals) in units.items()
+              if (s := score(done, goals)) is not None}
+    return sorted(scored, key=lambda n: (-round(float(scored[n][0]), 9),
+                                         -round(float(scored[n][1]), 9), n))
+
+
+def district_units(communes: dict[str, dict]) -> dict[str, tuple[dict, dict]]:
+    """Each district's done and goals: the sums over its communes that have the goal."""
+    units: dict[str, tuple[dict, dict]] = {}
+    for commune in communes.values():
+        done, goals = units.setdefault(commune["district"], ({}, {}))
+        for target, goal in commune["goals"].items():
+            if goal is not None:
+                goals[target] = goals.get(target, 0) + goal
+                done[target] = done.get(target, 0) + commune["done"][target]
+    return units

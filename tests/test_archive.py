@@ -37,8 +37,9 @@ PCT = "Hộ có cửa hàng số / số hộ (chỉ tiêu 50%)"
 
 def test_archive_sheets_and_formats(archive):
     book = load_workbook(archive)
-    assert book.sheetnames == ["Tổng hợp", "Tiến độ chỉ tiêu", "Xếp hạng", "Tỷ lệ báo cáo",
-                               "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin"]
+    assert book.sheetnames == ["Tổng hợp", "Tiến độ chỉ tiêu", "Xếp hạng", "Xếp hạng thi đua",
+                               "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu",
+                               "Thông tin"]
     summary = book["Tổng hợp"]
     # Title block, a gap, the header on row 5, the province total right under it; a blank
     # row and the header again over the communes, where the filter starts.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from conftest import commune_rows, run, workbook_of
+from conftest import commune_rows, run, table_rows, workbook_of
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):
@@ -25,6 +25,13 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
                          ["Tổng hợp"])
     waiting = {c for c, r in first.items() if r["Tình trạng báo cáo"] == "Không phải báo cáo"}
     assert len(waiting) == 13 and "Không phải báo cáo" not in statuses
+    # Some communes work to targets of their own: 40% of households, or 120 shops.
+    book = load_workbook(archive)
+    levels = {r["Mức chỉ tiêu"] for r in table_rows(book["Tiến độ chỉ tiêu"])
+              if r["Chỉ tiêu"] == "Hộ có cửa hàng số"}
+    assert {"50% số hộ", "40% số hộ (giao riêng)", "120 (giao riêng)"} <= levels
+    thi_dua = table_rows(book["Xếp hạng thi đua"])
+    assert [r["Hạng"] for r in thi_dua] == list(range(1, len(thi_dua) + 1))
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--days", "1", now="2026-11-23 21:00")
     assert again.exit_code == 0, again.output

@@ -72,6 +72,7 @@ def test_national_totals_are_the_sum_of_the_provinces_archives(provinces, tmp_pa
     assert result.exit_code == 0, result.output
     national = load_workbook(tmp_path / "national" / ARCHIVE)
     assert national.sheetnames == ["Tổng hợp", "Theo tỉnh", "Tiến độ chỉ tiêu", "Xếp hạng",
+                                   "Xếp hạng thi đua", "Xếp hạng thi đua (tỉnh)",
                                    "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu",
                                    "Thông tin"]
     totals = {r["Xã/phường"]: r for r in total_rows(national["Tổng hợp"])}

@@ -92,8 +92,10 @@ def test_template_layout(template):
     assert "06040" in [c.value for c in codes]
     assert sheet.column_dimensions["H"].width > sheet.column_dimensions["C"].width
     guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
-    assert 5 <= len(guide) <= 10 and any("Số hộ gia đình" in line for line in guide)
+    assert 5 <= len(guide) <= 11 and any("Số hộ gia đình" in line for line in guide)
     assert any(line.startswith("Ngày bắt đầu, Ngày kết thúc") for line in guide)
+    assert any(line.startswith("Chỉ tiêu giao riêng") and "«Chỉ tiêu: Hộ có cửa hàng số»" in line
+               for line in guide)
 
 
 def test_template_loads_with_a_warning_per_commune_without_households(template):
@@ -567,3 +569,75 @@ def test_a_registry_without_phase_columns_loads_without_a_warning_about_them(tmp
     registry = load_registry(write_xlsx(tmp_path / "registry.xlsx",
                                         [r[:10] for r in FILLED], header))
     assert registry.warnings == () and not registry.has_phases
+
+
+SHOPS_TARGET = "Chỉ tiêu: Hộ có cửa hàng số"
+ACCOUNTS_TARGET = "chi tieu:  ho co tai khoan thanh toan dien tu"     # as retyped on a phone
+
+
+def test_assigned_targets_are_read_as_shares_or_counts(tmp_path):
+    """P9 item 2: a commune's own target is a share of households (60%, 0,6, a cell formatted
+    as %) or a count (120, 1.200); blank keeps the template's; it survives the cache."""
+    header = HEADER_ROW[:10] + [SHOPS_TARGET, ACCOUNTS_TARGET]
+    rows = [FILLED[0] + ["60%", "1.200"], FILLED[1] + ["0,6", 120],
+            ["06001", "Đoàn Kết", "Xã", "Lạng Sơn", None, 900, "", "", None, None, 0.35, None],
+            ["06019", "Tân Tiến", "Xã", "Lạng Sơn", None, 700, "", "", None, None, None, "100%"]]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows, header)
+    book = load_workbook(path)
+    book.active["K5"].value, book.active["K5"].number_format = 1, "0%"   # Excel's 100%
+    book.save(path)
+    registry = load_registry(path)
+    shops, accounts = "Hộ có cửa hàng số", "ho co tai khoan thanh toan dien tu"
+    assert [c.targets for c in registry.communes] == [
+        ((shops, "share", 0.6), (accounts, "count", 1200)),
+        ((shops, "share", 0.6), (accounts, "count", 120)),
+        ((shops, "share", 0.35),),
+        ((shops, "share", 1.0), (accounts, "share", 1.0))]
+    assert registry.target_labels == (shops, accounts)
+    assert registry.warnings == ()
+    cache = tmp_path / "registry.json"
+    remember_registry(registry, cache)
+    assert load_registry(path, cache=cache).communes == registry.communes
+
+
+@pytest.mark.parametrize("typed, problem", [
+    ("nhiều", '"Chỉ tiêu: Hộ có cửa hàng số" là "nhiều", không phải một chỉ tiêu — gõ tỷ lệ '
+              "số hộ như 60% (hoặc 0,6), hoặc số lượng như 120; để trống thì xã dùng mức chung "
+              "của mẫu báo cáo"),
+    ("150%", '"Chỉ tiêu: Hộ có cửa hàng số" là "150%" — chỉ tiêu phải lớn hơn 0 và tỷ lệ không '
+             "quá 100%"),
+    (0, '"Chỉ tiêu: Hộ có cửa hàng số" là "0" — chỉ tiêu phải lớn hơn 0'),
+    ("1,5", '"Chỉ tiêu: Hộ có cửa hàng số" là "1,5" — chỉ tiêu phải lớn hơn 0 và tỷ lệ không '
+            "quá 100%"),
+])
+def test_a_bad_assigned_target_names_the_row_the_column_and_the_fix(tmp_path, typed, problem):
+    header = HEADER_ROW[:10] + [SHOPS_TARGET]
+    path = write_xlsx(tmp_path / "registry.xlsx", [FILLED[0] + [None], FILLED[1] + [typed]],
+                      header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    (message,) = caught.value.problems
+    assert message.startswith(f"dòng 3: {problem}")
+
+
+def test_a_target_column_no_template_has_is_a_problem_of_the_workspace(province):
+    """A "Chỉ tiêu:" column is matched against the templates' targets when the workspace is
+    checked: a misspelt label would silently leave every commune on the flat threshold."""
+    from toolkit.errors import SetupError
+    from toolkit.workspace import check_workspace
+
+    registry = province.parent / "registry.xlsx"
+    book = load_workbook(registry)
+    sheet = book.worksheets[0]
+    column = sheet.max_column + 1
+    sheet.cell(1, column).value = "Chỉ tiêu: Hộ có cửa hàng"
+    sheet.cell(2, column).value = "60%"
+    book.save(registry)
+    with pytest.raises(SetupError) as caught:
+        check_workspace(province)
+    assert ('dòng tiêu đề: cột "Chỉ tiêu: Hộ có cửa hàng" không khớp chỉ tiêu nào của các mẫu '
+            'báo cáo — đổi tiêu đề thành một trong: "Chỉ tiêu: Hộ có cửa hàng số"') \
+        in str(caught.value)
+    sheet.cell(1, column).value = "Chỉ tiêu: hộ có cửa hàng số"
+    book.save(registry)
+    check_workspace(province)

@@ -16,10 +16,13 @@ import pandas as pd
 
 from toolkit import __version__
 from toolkit.dashboard import (
+    EMULATION,
     LATE_FILL,
     PROGRESS_HEADERS,
     RANKING_HEADERS,
+    SCORE_HEADERS,
     as_of_words,
+    emulation_frames,
     ranking_frame,
     report_line,
     series_names,
@@ -28,6 +31,7 @@ from toolkit.dashboard import (
     title_lines,
 )
 from toolkit.feedback import LEVEL_LABELS
+from toolkit.goals import RANKING_RULE
 from toolkit.layout import display_period
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
@@ -145,8 +149,9 @@ class Table:
         return self.header_index + 1 + min(self.totals, 1) if self.header else 0
 
 
-TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng", "Tỷ lệ báo cáo",
-               "Diễn biến", "Chưa báo cáo", "Lỗi dữ liệu", "Thông tin")
+TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng", EMULATION,
+               f"{EMULATION} (huyện)", "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo",
+               "Lỗi dữ liệu", "Thông tin")
 
 
 def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
@@ -155,7 +160,8 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     if len(rollup.areas) > 1:
         names = summary_names(rollup)
         area_names = {"area": "Huyện (cũ)"} | {k: v for k, v in names.items()
-                                               if k.startswith(("day_", "cum_", "pct_"))}
+                                               if k.startswith(("day_", "cum_", "pct_",
+                                                                "completion_"))}
         area_names["households"] = "Số hộ (xã đã có số hộ)"
         tables.append(_table("Theo huyện", rollup.areas, area_names | RATE_HEADERS))
     if not rollup.progress.empty:
@@ -163,6 +169,7 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     ranking = _ranking_table(rollup)
     if ranking is not None:
         tables.append(ranking)
+        tables += _emulation_tables(rollup)
     if not rollup.rates.empty:
         tables.append(_table("Tỷ lệ báo cáo", rollup.rates, RATES_BY_WINDOW))
     if not rollup.series.empty:
@@ -213,9 +220,28 @@ def _ranking_table(rollup: Rollup) -> Table | None:
     names = RANKING_HEADERS if len(rollup.areas) > 1 else \
         {k: v for k, v in RANKING_HEADERS.items() if k != "district"}
     table = _table("Xếp hạng", frame, names)
-    charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"], (RANKING_HEADERS["share"],),
-                         rows, start=start) for title, start, rows in blocks)
+    charts = tuple(Chart("bar", title, RANKING_HEADERS["commune"],
+                         (RANKING_HEADERS["completion"],), rows, start=start)
+                   for title, start, rows in blocks)
     return Table(table.name, table.frame, table.percent, frozen_columns=0, charts=charts)
+
+
+def _emulation_tables(rollup: Rollup) -> list[Table]:
+    """Xếp hạng thi đua of the communes (and of the districts, where the province has them),
+    the rule that orders them written above each."""
+    communes, districts, names = emulation_frames(rollup)
+    tables = []
+    for name, frame, drop in ((EMULATION, communes, () if len(rollup.areas) > 1
+                               else ("district",)),
+                              (f"{EMULATION} (huyện)", districts, ("commune",))):
+        if frame.empty:
+            continue
+        table = _table(name, frame, {k: v for k, v in names.items() if k not in drop})
+        title = (f"{name} — {report_line(rollup)}", as_of_words(rollup).capitalize(),
+                 *RANKING_RULE)
+        tables.append(Table(table.name, table.frame, table.percent | frozenset(
+            SCORE_HEADERS.values()), frozen_columns=2, title=title, text_width=24))
+    return tables
 
 
 def _series_table(rollup: Rollup) -> Table:
@@ -227,7 +253,7 @@ def _series_table(rollup: Rollup) -> Table:
                     (names["reporting_rate"], names["on_time_rate"]), rows, 1.0)]
     shares = tuple(names[c] for c in names if c.startswith(("pct_", "goal_")) and c in series)
     if shares:
-        top = max(t.threshold for t in rollup.spec.targets)
+        top = max(rollup.series[c].max() for c in rollup.series if c.startswith("goal_"))
         charts.append(Chart("line", "Toàn tỉnh: tỷ lệ hộ đạt (lũy kế) so với mức chỉ tiêu",
                             names["period"], shares, rows, min(1.0, round(top * 1.2, 2))))
     return Table(table.name, table.frame, table.percent, frozen_columns=1, charts=tuple(charts))
@@ -264,7 +290,8 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
            chart: Chart | None = None) -> Table:
     columns = [c for c in names if c in frame.columns]
     percent = frozenset(names[c] for c in columns if c.startswith(("pct_", "goal_"))
-                        or c.endswith("_rate") or c in ("share", "threshold"))
+                        or c.startswith("completion_") or c.endswith("_rate")
+                        or c in ("share", "completion"))
     status, fills = None, ()
     if "status" in frame.columns and "status_label" in columns:
         status = names["status_label"]

@@ -1,4 +1,5 @@
-"""The pages a director reads first: Tổng hợp, Tiến độ chỉ tiêu, Diễn biến, Xếp hạng.
+"""The pages a director reads first: Tổng hợp, Tiến độ chỉ tiêu, Diễn biến, Xếp hạng,
+Xếp hạng thi đua.
 
 Built as :class:`toolkit.archive.Table` values, so the Excel archive and the Google rollup
 spreadsheet show the same pages. Tổng hợp passes the ten-second test: a title block (report,
@@ -10,10 +11,9 @@ never 0.
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
+from toolkit.goals import needed
 from toolkit.layout import period_phrase
 from toolkit.periods import PERIOD_WORDS, Status
 from toolkit.rollup import NO_HOUSEHOLDS, Rollup, figure_columns
@@ -23,16 +23,21 @@ TOTAL_LABEL = "Toàn tỉnh"
 RANKED = 10
 SHORT_NO_HOUSEHOLDS = "Chưa có số hộ, chưa tính được tỷ lệ"
 LATE_FILL = "FFC7CE"
+COMPLETION = "Tỷ lệ hoàn thành chỉ tiêu"
 PROGRESS_HEADERS = {
     "code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)", "target": "Chỉ tiêu",
-    "threshold": "Mức chỉ tiêu", "households": "Số hộ", "done": "Đã đạt (lũy kế)",
-    "goal": "Cần đạt", "share": "Tỷ lệ đạt / số hộ", "gap": "Còn thiếu",
+    "level": "Mức chỉ tiêu", "households": "Số hộ", "done": "Đã đạt (lũy kế)",
+    "goal": "Cần đạt", "share": "Tỷ lệ đạt / số hộ", "completion": COMPLETION,
+    "gap": "Còn thiếu",
     "pace": "Bình quân/ngày (7 ngày qua)", "projected": "Dự kiến ngày đạt",
     "outlook": "Đánh giá",
 }
 RANKING_HEADERS = {"target": "Chỉ tiêu", "group": "Nhóm", "rank": "Hạng",
                    "commune": "Xã/phường", "district": "Huyện (cũ)",
-                   "share": "Tỷ lệ đạt / số hộ", "threshold": "Mức chỉ tiêu"}
+                   "completion": COMPLETION, "share": "Tỷ lệ đạt / số hộ",
+                   "level": "Mức chỉ tiêu"}
+EMULATION = "Xếp hạng thi đua"
+SCORE_HEADERS = {"score": "Điểm thi đua", "score_full": "Hoàn thành bình quân (không giới hạn)"}
 
 
 def as_of_words(rollup: Rollup) -> str:
@@ -82,7 +87,11 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         if not once:
             names[f"day_{target.numerator}"] = day(target.numerator)
         names[f"cum_{target.numerator}"] = cum(target.numerator)
-        names[f"pct_{target.key}"] = f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ" if assigned_any(rollup, target) \
+            else f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
+        if assigned_any(rollup, target):
+            names[f"level_{target.key}"] = f"{target.label}: mức chỉ tiêu"
+            names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
         names[f"gap_{target.key}"] = f"{target.label}: còn thiếu (hộ)"
         shown.append(target.numerator)
     names["households"] = "Số hộ"
@@ -93,7 +102,7 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         if key not in shown:
             names[f"cum_{key}"] = cum(key)
     if spec.targets:
-        names["rank"] = "Xếp hạng"
+        names["rank"] = "Xếp hạng thi đua"
     names["errors"] = "Số lỗi"
     names["note"] = "Ghi chú"
     return names
@@ -106,14 +115,14 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     day_cols = [c for c in communes if c.startswith("day_")]
     cum_cols = [c for c in communes if c.startswith("cum_")]
     for target in spec.targets:
-        goal = (communes["households"].astype(float) * target.threshold).map(
-            lambda g: math.ceil(g) if g == g and g > 0 else None)
+        goal = communes[f"goal_{target.key}"].map(needed)
         communes[f"gap_{target.key}"] = [
             None if g is None else max(g - done, 0)
             for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)]
     # Never typed: blank, not a zero that reads like a real one.
     communes[day_cols] = communes[day_cols].astype(object).where(communes["typed_day"], None)
-    never = [*cum_cols, *(c for c in communes if c.startswith(("pct_", "gap_")) or c == "rank")]
+    never = [*cum_cols, *(c for c in communes
+                          if c.startswith(("pct_", "gap_", "completion_")) or c == "rank")]
     communes[never] = communes[never].astype(object).where(communes["typed_any"], None)
     if "note" in communes:
         communes["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
@@ -132,14 +141,11 @@ def _area_order(rollup: Rollup) -> list[pd.Series]:
 
 
 def _area_sums(rollup: Rollup) -> pd.DataFrame:
-    """Per district: each target's cumulative figure over the communes whose households are
-    known, and the errors; grouped once rather than filtered per district."""
+    """Per district: the errors, grouped once rather than filtered per district (the targets'
+    goals and what was done toward them are on the rollup's area rows already)."""
     communes = rollup.communes
     districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
-    done = list(dict.fromkeys(f"cum_{t.numerator}" for t in rollup.spec.targets))
-    known = communes["households"].fillna(0) > 0
-    return communes[done].where(known, 0).assign(errors=communes["errors"]) \
-        .groupby(districts).sum()
+    return communes[["errors"]].groupby(districts).sum()
 
 
 def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
@@ -154,13 +160,12 @@ def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
            "status_label": f"Đã báo cáo {reported}/{expected} xã",
            "households": area["households"] or None}
     for column in area.index:
-        if column.startswith(("day_", "cum_", "pct_")):
+        if column.startswith(("day_", "cum_", "pct_", "completion_")):
             row[column] = area[column]
     for target in spec.targets:
-        households = area["households"] or 0
-        done = sums[f"cum_{target.numerator}"]
-        row[f"gap_{target.key}"] = max(math.ceil(households * target.threshold) - done, 0) \
-            if households else None
+        goal = needed(area[f"goal_{target.key}"])
+        row[f"gap_{target.key}"] = None if goal is None \
+            else max(goal - area[f"done_{target.key}"], 0)
     row["errors"] = int(sums["errors"])
     return row
 
@@ -170,15 +175,23 @@ def progress_frame(rollup: Rollup) -> pd.DataFrame:
     return rollup.progress
 
 
+def assigned_any(rollup: Rollup, target) -> bool:
+    """Whether some commune was assigned its own level of ``target`` (registry)."""
+    column = f"assigned_{target.key}"
+    return column in rollup.communes and bool(rollup.communes[column].any())
+
+
 def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, int]]]:
-    """Per target the top and bottom communes by % of households (all, when few), and each
-    block's (title, first row, rows) for its chart."""
+    """Per target the top and bottom communes by completion of their own target (all, when
+    few), and each block's (title, first row, rows) for its chart."""
     blocks, frames, start = [], [], 0
-    known = rollup.communes[rollup.communes["households"].fillna(0) > 0]
+    communes = rollup.communes
     for target in rollup.spec.targets:
-        share = known[f"cum_{target.numerator}"] / known["households"].astype(float)
-        ranked = known.assign(share=share).sort_values(["share", "code"],
-                                                       ascending=[False, True])
+        completion = f"completion_{target.key}"
+        scored = communes[communes[completion].notna()]
+        ranked = scored.assign(completion=scored[completion], share=scored[f"pct_{target.key}"],
+                               level=scored[f"level_{target.key}"]) \
+            .sort_values(["completion", "code"], ascending=[False, True])
         ranked = ranked.assign(rank=range(1, len(ranked) + 1))
         if len(ranked) > 2 * RANKED:
             top, bottom = ranked.head(RANKED), ranked.tail(RANKED)
@@ -187,16 +200,31 @@ def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, in
             what = f"{RANKED} xã cao nhất và {RANKED} xã thấp nhất"
         else:
             parts, what = [ranked.assign(group="Tất cả các xã")], "các xã"
-        block = pd.concat(parts).assign(target=target.label, threshold=target.threshold)
+        block = pd.concat(parts).assign(target=target.label)
         if block.empty:
             continue
-        title = f"{target.label}: {what} (chỉ tiêu {target.threshold:.0%} số hộ)"
-        blocks.append((title, start, len(block)))
+        level = "chỉ tiêu giao cho từng xã" if assigned_any(rollup, target) \
+            else f"chỉ tiêu {target.threshold:.0%} số hộ"
+        blocks.append((f"{target.label}: {what} ({level})", start, len(block)))
         frames.append(block)
         start += len(block)
     if not frames:
         return pd.DataFrame(), []
     return pd.concat(frames, ignore_index=True), blocks
+
+
+def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
+    """Xếp hạng thi đua: every ranked commune, then every ranked district, best first, with
+    each target's completion and the score; and the Vietnamese headers."""
+    names = {"rank": "Hạng", "commune": "Xã/phường", "district": "Huyện (cũ)"}
+    for target in rollup.spec.targets:
+        names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
+    names |= SCORE_HEADERS
+    communes = rollup.communes[rollup.communes["rank"].notna()].sort_values("rank")
+    areas = rollup.areas
+    districts = areas[areas["rank"].notna()].sort_values("rank") \
+        if "rank" in areas and len(areas) > 1 else areas.iloc[0:0]
+    return communes, districts.rename(columns={"area": "district"}), names
 
 
 def series_names(rollup: Rollup) -> dict[str, str]:
@@ -205,9 +233,14 @@ def series_names(rollup: Rollup) -> dict[str, str]:
              "on_time_rate": "Tỷ lệ đúng hạn"}
     for target in spec.targets:
         names[f"pct_{target.key}"] = f"{target.label} / số hộ (lũy kế)"
-    for threshold in sorted({t.threshold for t in spec.targets}, reverse=True):
-        key = next(t.key for t in spec.targets if t.threshold == threshold)
-        names[f"goal_{key}"] = f"Mức chỉ tiêu {threshold:.0%}"
+    # One line per level the province works to (the targets at 50% share one).
+    levels: dict[float, str] = {}
+    for target in spec.targets:
+        column = f"goal_{target.key}"
+        if column in rollup.series and len(rollup.series):
+            levels.setdefault(round(float(rollup.series[column].iloc[-1]), 4), target.key)
+    for level, key in sorted(levels.items(), reverse=True):
+        names[f"goal_{key}"] = f"Mức chỉ tiêu {level:.0%}"
     for key in figure_columns(spec):
         names[key] = spec.field_spec(key).header
     for target in spec.targets:

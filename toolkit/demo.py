@@ -297,11 +297,15 @@ def _prepare(folder: Path) -> None:
 #: Every how many communes joins in phase 2, the demo's second day (the campaign of the
 #: sources started in five districts, and everywhere two months later).
 PHASE_TWO_EVERY = 5
+#: Targets the demo's chairmen assigned (registry "Chỉ tiêu: …"): every seventh commune a
+#: share of its households below the template's 50%, every eleventh a count of shops.
+ASSIGNED_SHOPS = "Chỉ tiêu: Hộ có cửa hàng số"
+ASSIGNED = {7: "40%", 11: 120}
 
 
 def _fill_registry(path: Path, rng: random.Random, phase_two: date) -> None:
-    """Fill households, villages, editors and contacts as a province officer would, and the
-    start of the communes that join in phase 2."""
+    """Fill households, villages, editors and contacts as a province officer would, the
+    start of the communes that join in phase 2 and the targets some were assigned."""
     from openpyxl import load_workbook
 
     book = load_workbook(path)
@@ -320,6 +324,12 @@ def _fill_registry(path: Path, rng: random.Random, phase_two: date) -> None:
         }
         if row % PHASE_TWO_EVERY == 0:
             values["Ngày bắt đầu"] = phase_two
+        for every, target in ASSIGNED.items():
+            if row % every == 0:
+                values[ASSIGNED_SHOPS] = target
+        if ASSIGNED_SHOPS not in columns:
+            columns[ASSIGNED_SHOPS] = sheet.max_column + 1
+            sheet.cell(1, columns[ASSIGNED_SHOPS]).value = ASSIGNED_SHOPS
         for header, value in values.items():
             sheet.cell(row, columns[header]).value = value
     book.save(path)

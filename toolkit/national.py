@@ -38,7 +38,8 @@ from toolkit.workspace import applied_grace
 
 NATION = "Toàn quốc"
 #: Words of the province's pages, and what they say on the national ones.
-WORDS = {"Toàn tỉnh": NATION, "Huyện (cũ)": "Tỉnh", "Theo huyện": "Theo tỉnh"}
+WORDS = {"Toàn tỉnh": NATION, "Huyện (cũ)": "Tỉnh", "Theo huyện": "Theo tỉnh",
+         "Xếp hạng thi đua (huyện)": "Xếp hạng thi đua (tỉnh)"}
 COPY_ATTEMPTS = 3
 Progress = Callable[[str], None]
 

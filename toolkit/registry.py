@@ -69,6 +69,11 @@ _LOST = {
 # five districts on 20/7/2021, every commune on 20/9). Without these columns every commune
 # reports for the whole campaign, as before they existed, so their absence says nothing.
 PHASE = ("start", "end")
+# A commune's own target, assigned by its chairman "phù hợp với tình hình thực tế": one
+# optional column per template target, headed "Chỉ tiêu: <the target's label>". Blank keeps
+# the template's threshold.
+TARGET_PREFIX = "Chỉ tiêu:"
+SHARE, COUNT = "share", "count"
 
 _HEADER_ROW = "dòng tiêu đề"
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
@@ -91,6 +96,8 @@ class Commune:
     #: (None: from the campaign's start, to its end).
     start: date | None = None
     end: date | None = None
+    #: Assigned targets: (label as headed, SHARE of households or COUNT, the value).
+    targets: tuple[tuple[str, str, float], ...] = ()
 
     def window(self, campaign: tuple[date, date]) -> tuple[date, date]:
         """The days the commune reports: its own phase within the campaign's."""
@@ -118,13 +125,18 @@ class Registry:
         return any(c.start or c.end for c in self.communes)
 
     @property
+    def target_labels(self) -> tuple[str, ...]:
+        """The labels some commune has an assigned target for, as headed."""
+        return tuple(dict.fromkeys(label for c in self.communes for label, _, _ in c.targets))
+
+    @property
     def has_districts(self) -> bool:
         return any(c.district for c in self.communes)
 
     def to_frame(self) -> pd.DataFrame:
         import pandas as pd
 
-        rows = [{**c.__dict__, "villages": "; ".join(c.villages),
+        rows = [{**c.__dict__, "targets": None, "villages": "; ".join(c.villages),
                  "editors": "; ".join(c.editors)} for c in self.communes]
         frame = pd.DataFrame(rows, columns=[key for key, _, _ in COLUMNS])
         frame["households"] = frame["households"].astype("Int64")
@@ -192,6 +204,7 @@ def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
             return None
         communes = tuple(Commune(**{**c, "villages": tuple(c["villages"]),
                                     "editors": tuple(c["editors"]),
+                                    "targets": tuple(tuple(t) for t in c["targets"]),
                                     **{k: c[k] and date.fromisoformat(c[k]) for k in PHASE}})
                          for c in kept["communes"])
         return Registry(path, communes, tuple(kept["warnings"]), key)
@@ -302,9 +315,19 @@ def _read_rows(path: Path, data: bytes) -> list[tuple[Any, ...]]:
         sheet = next((s for s in book.worksheets if fold(s.title) == fold(SHEET)),
                      book.worksheets[0])
         sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
-        return [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        return [tuple(map(_as_typed, r)) for r in sheet.iter_rows()]
     finally:
         book.close()
+
+
+def _as_typed(cell: Any) -> Any:
+    """A cell's value; a number formatted as % as it shows ("60%"), so an assigned target
+    typed as 100% is a share, not a count of one."""
+    value = cell.value
+    if isinstance(value, int | float) and not isinstance(value, bool) \
+            and "%" in (getattr(cell, "number_format", None) or ""):
+        return f"{value * 100:g}%"
+    return value
 
 
 def _header_key(text: str) -> str:
@@ -356,7 +379,7 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
         if text is None:
             continue
         typed = _header_key(text)
-        key = exact.get(typed) or folded.get(_compact(typed))
+        key = exact.get(typed) or folded.get(_compact(typed)) or _target_key(text)
         if key is None:
             unknown.append((index, text))
         elif key in columns:
@@ -434,6 +457,9 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
     for email in editors:
         if not _EMAIL.fullmatch(email):
             problem(f'email người nhập liệu "{email}" không phải địa chỉ email hợp lệ')
+    targets = tuple((key[len(TARGET_PREFIX):], *value) for key in cells
+                    if key.startswith(TARGET_PREFIX)
+                    if (value := _assigned(cells[key], shown[key], problem)) is not None)
     start, end = (_day(cells.get(k), shown.get(k), problem) for k in PHASE)
     if start and end and end < start:
         problem(f'"{shown["end"]}" {end:%d/%m/%Y} sớm hơn "{shown["start"]}" {start:%d/%m/%Y} '
@@ -443,7 +469,7 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
         return None
     commune = Commune(code, name, kind, province, _text(cells.get("district")), households,
                       villages, editors, _text(cells.get("contact_name")),
-                      _phone(cells.get("contact_phone")), start, end)
+                      _phone(cells.get("contact_phone")), start, end, targets)
     if households is None:
         warnings.append(f"dòng {number}: {commune.display_name} chưa có số hộ gia đình — "
                         "các chỉ tiêu % của xã sẽ để trống")
@@ -481,6 +507,55 @@ def _day(raw: Any, header: str | None, problem: Callable[[str], None]) -> date |
         problem(f'"{header}" là "{_text(raw)}", không phải một ngày — gõ ngày như 20/09/2021, '
                 "hoặc để trống nếu xã báo cáo suốt đợt")
     return day
+
+
+def _target_key(header: str) -> str | None:
+    """ "Chỉ tiêu: Hộ có cửa hàng số" (any case, diacritics, spaces) → its key, keyed by the
+    label as headed; the templates' check says whether a target has that label."""
+    head, colon, label = unicodedata.normalize("NFC", header).partition(":")
+    if not colon or fold(head) != fold(TARGET_PREFIX[:-1]) or not label.strip():
+        return None
+    return TARGET_PREFIX + " ".join(label.split())
+
+
+def _assigned(raw: Any, header: str, problem: Callable[[str], None]) -> tuple[str, float] | None:
+    """An assigned target: a share of households (60%, 0,6 or a cell formatted as %) or a
+    count (120: reached when the figure reaches 120). A fraction below 1 can only be a share,
+    a whole number only a count; 100% must carry its % sign (1 is a count of one)."""
+    text = _text(raw)
+    if text is None:
+        return None
+    value: tuple[str, float] | None = None
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        number = float(raw)
+        value = (COUNT, number) if number.is_integer() else (SHARE, number)
+    elif isinstance(raw, str):
+        typed = text.replace("\u00a0", "").replace(" ", "")
+        percent = typed.endswith("%")
+        digits = typed.rstrip("%")
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", digits) and not percent:
+            digits = re.sub(r"\D", "", digits)
+        number = _decimal(digits)
+        if number is not None:
+            value = (SHARE, number / 100) if percent else \
+                (COUNT, number) if number.is_integer() else (SHARE, number)
+    hint = ("gõ tỷ lệ số hộ như 60% (hoặc 0,6), hoặc số lượng như 120; để trống thì xã dùng "
+            "mức chung của mẫu báo cáo")
+    if value is None:
+        problem(f'"{header}" là "{text}", không phải một chỉ tiêu — {hint}')
+    elif value[1] <= 0 or (value[0] == SHARE and value[1] > 1):
+        problem(f'"{header}" là "{text}" — chỉ tiêu phải lớn hơn 0 và tỷ lệ không quá 100%; '
+                f"{hint}")
+        value = None
+    return value
+
+
+def _decimal(text: str) -> float | None:
+    """"0,6" or "0.6" or "60" as a number (Vietnamese decimal comma)."""
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        return None
 
 
 def _phone(raw: Any) -> str | None:

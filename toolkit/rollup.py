@@ -16,6 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
+from toolkit.goals import commune_goals, rank_by_completion
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
@@ -104,14 +105,17 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     for column in [f"day_{f}" for f in figures] + [f"cum_{f}" for f in figures]:
         communes[column] = communes[column].fillna(0) if column in communes else 0
     communes["errors"] = errors.reindex(communes.index).fillna(0).astype(int)
+    communes = communes.join(commune_goals(spec, registry, communes.index,
+                                           communes["households"]))
     for target in spec.targets:
-        share = communes[f"cum_{target.numerator}"] / communes["households"].astype(float)
+        done = communes[f"done_{target.key}"] = communes[f"cum_{target.numerator}"]
+        share = done / communes["households"].astype(float)
         communes[f"pct_{target.key}"] = share.where(communes["households"].fillna(0) > 0)
+        communes[f"completion_{target.key}"] = done / communes[f"goal_{target.key}"]
     if spec.targets:
         communes["note"] = communes["households"].map(
             lambda h: "" if h and h > 0 else NO_HOUSEHOLDS)
-        first = f"pct_{spec.targets[0].key}"
-        communes["rank"] = communes[first].rank(ascending=False, method="min").astype("Int64")
+        rank_by_completion(spec, communes, communes.index.tolist())
     communes = communes.reset_index()
     rows_used, digest = _fingerprint(versions, as_of)
     single = spec.period != "once"
@@ -123,11 +127,21 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         status, issues, rows_used, digest,
         rates=rates(spec, registry, table, period, campaign) if single else pd.DataFrame(),
         series=daily_series(spec, table, upto, period, figures, campaign,
-                            _known_households(communes)) if single else pd.DataFrame(),
+                            _known_households(communes), _goal_shares(spec, communes))
+        if single else pd.DataFrame(),
         progress=target_progress(spec, communes, upto, period, day, campaign),
         province=registry.communes[0].province if registry.communes else "",
         campaign=campaign,
     )
+
+
+def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
+    """Target key → the goals of the communes whose households are known, as a share of
+    those households: the province line the series' % is drawn against."""
+    known = communes[communes["households"].fillna(0) > 0]
+    households = known["households"].astype(float).sum()
+    return {t.key: round(known[f"goal_{t.key}"].sum() / households, 6)
+            for t in spec.targets} if households else {}
 
 
 def _known_households(communes: pd.DataFrame) -> pd.Series:
@@ -200,7 +214,11 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
     known_of = (communes["households"].fillna(0) > 0).to_numpy()
     columns = {c: _summable(communes[c]) for c in
                [p + k for p in ("day_", "cum_") for k in figures]
-               + [f"cum_{t.numerator}" for t in spec.targets]}
+               + [f"cum_{t.numerator}" for t in spec.targets]
+               + [f"goal_{t.key}" for t in spec.targets]}
+    # A goal is met by the figures of the communes that have it: a count target counts
+    # even where households are unknown.
+    has_goal = {t.key: communes[f"goal_{t.key}"].notna().to_numpy() for t in spec.targets}
     summary = status.summary.set_index("area")
     # Each area's row as summary.loc[area] gives it (one type for all its values), at once.
     counted = dict(zip(summary.index, summary.to_numpy(), strict=True))
@@ -216,11 +234,22 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         for target in spec.targets:
             numerator = _total(columns[f"cum_{target.numerator}"], known)
             row[f"pct_{target.key}"] = numerator / row["households"] if row["households"] else None
+            goaled = rows[has_goal[target.key][rows]]
+            goal = _total(columns[f"goal_{target.key}"], goaled)
+            row[f"goal_{target.key}"] = goal if len(goaled) else None
+            row[f"done_{target.key}"] = _total(columns[f"cum_{target.numerator}"], goaled)
+            row[f"completion_{target.key}"] = row[f"done_{target.key}"] / goal \
+                if len(goaled) and goal else None
         counts = counted.get(area)
         for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
             row[column] = None if counts is None else counts[summary.columns.get_loc(column)]
         records.append(row)
-    return pd.DataFrame.from_records(records)
+    areas = pd.DataFrame.from_records(records)
+    if spec.targets:
+        districts = areas.iloc[:-1].copy()
+        rank_by_completion(spec, districts, districts["area"].astype(str).tolist())
+        areas = areas.join(districts[["score", "score_full", "rank"]])
+    return areas
 
 
 def _summable(column: pd.Series):

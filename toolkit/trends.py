@@ -14,14 +14,15 @@ import numpy as np
 import pandas as pd
 
 from toolkit.frames import positions, sums_by
+from toolkit.goals import needed
 from toolkit.layout import period_keys
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusGrid, status_flags, status_grid
 from toolkit.templates import ReportSpec
 
 WINDOWS = {"day": "Trong ngày", "week": "7 ngày qua", "campaign": "Từ đầu đợt"}
 PACE_DAYS = 7
-PROGRESS_COLUMNS = ("code", "commune", "district", "target", "threshold", "households", "done",
-                    "goal", "share", "gap", "pace", "projected", "outlook", "late")
+PROGRESS_COLUMNS = ("code", "commune", "district", "target", "level", "households", "done",
+                    "goal", "share", "completion", "gap", "pace", "projected", "outlook", "late")
 
 
 def window_periods(spec: ReportSpec, period: str, campaign: tuple[date, date]) -> dict:
@@ -78,12 +79,14 @@ def rates(spec: ReportSpec, registry, grid: StatusGrid, period: str,
 
 def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period: str,
                  figures: list[str], campaign: tuple[date, date],
-                 households: pd.Series | None = None) -> pd.DataFrame:
+                 households: pd.Series | None = None,
+                 goals: dict[str, float] | None = None) -> pd.DataFrame:
     """Province figures and rates for every period of the campaign up to ``period``.
 
     ``grid`` is ``campaign_status`` for the same period. With ``households`` (commune code →
     households, known ones only) each target's cumulative share of those households too, over
-    the same communes as the rollup's province % — so the last point equals it.
+    the same communes as the rollup's province % — so the last point equals it — and beside
+    it ``goals`` (target key → what those communes were asked for, as a share of them).
     """
     keys = window_periods(spec, period, campaign)["campaign"]
     series = pd.DataFrame(index=pd.Index(keys, name="period"))
@@ -100,7 +103,7 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
             done = sums_by(rows[[target.numerator]], "period", periods, period_of, known)
             done = done[target.numerator].reindex(keys).fillna(0)
             series[f"pct_{target.key}"] = (done.cumsum() / households.sum()).to_numpy()
-            series[f"goal_{target.key}"] = target.threshold
+            series[f"goal_{target.key}"] = (goals or {}).get(target.key, target.threshold)
     counts = {name: pd.Series(flag.sum(axis=0), index=grid.periods)
               for name, flag in _status_flags(grid).items()}
     expected = counts["expected"].where(counts["expected"] > 0)
@@ -132,18 +135,19 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
         paces = sums_by(rows[[target.numerator]], "commune_code", codes, commune_of,
                         recent)[target.numerator] / pace_days
         paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
-        for code, name, district, known, done in zip(*(communes[c] for c in (
-                "code", "commune", "district", "households", f"cum_{target.numerator}")),
-                strict=True):
+        for code, name, district, known, done, exact, level in zip(*(communes[c] for c in (
+                "code", "commune", "district", "households", f"cum_{target.numerator}",
+                f"goal_{target.key}", f"level_{target.key}")), strict=True):
             households = known if known and known > 0 else None
-            goal = math.ceil(households * target.threshold) if households else None
+            goal = needed(exact)
             pace = paces.get(code, 0 / pace_days)
             projected, outlook = _projection(done, goal, pace, day)
             late = projected is not None and projected > campaign_end
             if late:
                 outlook = f"Sau khi kết thúc đợt ({campaign_end:%d/%m/%Y})"
-            records.append((code, name, district, target.label, target.threshold, households,
+            records.append((code, name, district, target.label, level, households,
                             done, goal, done / households if households else None,
+                            done / exact if goal else None,
                             max(goal - done, 0) if goal is not None else None, pace,
                             projected, outlook, late))
     return pd.DataFrame.from_records(records, columns=PROGRESS_COLUMNS if records else None)

@@ -28,7 +28,13 @@ HELP_LINES = (
     "từ 20/09/2021), ghi ngày xã bắt đầu báo cáo; trước ngày đó (và sau ngày kết thúc) xã "
     "«Không phải báo cáo»: không bị tính thiếu, không bị nhắc, không vào tỷ lệ. Để trống thì "
     "xã báo cáo suốt đợt. Sổ báo cáo của xã vẫn được tạo ngay.",
-    "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
+    "Chỉ tiêu giao riêng: không bắt buộc — thêm một cột tiêu đề «Chỉ tiêu: <tên chỉ tiêu trong "
+    "mẫu báo cáo>», ví dụ «Chỉ tiêu: Hộ có cửa hàng số», rồi ghi cho từng xã tỷ lệ số hộ (60% "
+    "hoặc 0,6) hoặc số lượng (120: đạt khi số lũy kế đủ 120). Để trống thì xã dùng mức chung "
+    "của mẫu (ví dụ 50% số hộ). Tiến độ, còn thiếu, dự kiến ngày đạt và xếp hạng thi đua đều "
+    "tính theo chỉ tiêu của từng xã.",
+    "Ngoài các cột «Chỉ tiêu: …», không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã "
+    "không tham gia.",
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
 )
 

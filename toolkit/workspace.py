@@ -167,6 +167,11 @@ def check_workspace(config_path: str | Path | None = None, template: str | None 
             registry = load_registry(checked.registry_path, cache=cache)
         except RegistryError as exc:
             files += exc.files
+        else:
+            from toolkit.goals import unknown_labels
+
+            if (targets := unknown_labels(registry, specs)) and specs:
+                files += RegistryError(checked.registry_path, targets).files
     if files:
         raise SetupError.of_files(files, notes)
     if remember and cache is not None and cache.parent.is_dir():

@@ -1,0 +1,110 @@
+"""A commune's goal for each target of a report, and the thi đua (emulation) ranking by it.
+
+A template's target is one share of households for every commune (50% with a digital shop);
+district and commune chairmen assign each commune its own "phù hợp với tình hình thực tế"
+(registry column "Chỉ tiêu: <label>"): a share of its households or a count. Progress, gaps,
+projections, area totals and the ranking all divide by the goal this module decides, so a
+commune is never judged against a target it was not given.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from toolkit.registry import COUNT, TARGET_PREFIX, fold
+
+#: How the thi đua ranking orders, said in the tab's note.
+RANKING_RULE = (
+    "Điểm thi đua = trung bình các chỉ tiêu của tỷ lệ hoàn thành chỉ tiêu được giao "
+    "(đã đạt ÷ chỉ tiêu; mỗi chỉ tiêu tính tối đa 100%).",
+    "Bằng điểm: đơn vị vượt chỉ tiêu nhiều hơn (tỷ lệ hoàn thành bình quân không giới hạn) "
+    "đứng trước; vẫn bằng: theo mã xã (tên huyện).",
+    "Đơn vị chưa tính được chỉ tiêu nào (chưa có số hộ, không được giao số lượng) không được "
+    "xếp hạng.")
+
+
+def assigned(target, commune) -> tuple[str, float] | None:
+    """The commune's own (kind, value) for ``target``, or None: the template's threshold."""
+    wanted = fold(target.label)
+    return next(((kind, value) for label, kind, value in commune.targets
+                 if fold(label) == wanted), None)
+
+
+def level_words(target, own: tuple[str, float] | None) -> str:
+    """The target a commune works to, in words: "50% số hộ", "60% số hộ (giao riêng)"."""
+    if own is None:
+        return f"{target.threshold:.0%} số hộ"
+    kind, value = own
+    shown = f"{value:,.0f}".replace(",", ".") if kind == COUNT else f"{value:.0%} số hộ"
+    return f"{shown} (giao riêng)"
+
+
+def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.DataFrame:
+    """Per commune (``codes``) and target: ``goal_<key>``, the count that reaches it (a share
+    times the households, not rounded, so completion orders exactly as the share did; NaN when
+    the households of a share are unknown), ``level_<key>`` in words and ``assigned_<key>``."""
+    by_code = registry.by_code()
+    known = households.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    known = np.where(known > 0, known, np.nan)
+    columns: dict[str, list] = {}
+    for target in spec.targets:
+        own = [assigned(target, commune) if (commune := by_code.get(code)) is not None
+               and commune.targets else None for code in codes]
+        columns[f"goal_{target.key}"] = [
+            o[1] if o is not None and o[0] == COUNT
+            else h * (target.threshold if o is None else o[1])
+            for o, h in zip(own, known, strict=True)]
+        usual = level_words(target, None)
+        columns[f"level_{target.key}"] = [usual if o is None else level_words(target, o)
+                                          for o in own]
+        columns[f"assigned_{target.key}"] = [o is not None for o in own]
+    return pd.DataFrame(columns, index=codes)
+
+
+def needed(goal: float) -> int | None:
+    """What a goal asks for in whole households or units (60% of 1,001 is 601)."""
+    return None if goal is None or goal != goal else math.ceil(round(goal, 9))
+
+
+def unknown_labels(registry, specs) -> list[str]:
+    """Registry problems: a "Chỉ tiêu: …" column naming no target of any report."""
+    labels = {fold(t.label): t.label for s in specs for t in s.targets}
+    known = ", ".join(f'"{TARGET_PREFIX} {label}"' for label in labels.values()) or "(không có)"
+    return [f'dòng tiêu đề: cột "{TARGET_PREFIX} {label}" không khớp chỉ tiêu nào của các mẫu '
+            f"báo cáo — đổi tiêu đề thành một trong: {known}"
+            for label in registry.target_labels if fold(label) not in labels]
+
+
+def completion_score(done: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows × targets of what is done and goals → each row's (capped, uncapped) mean
+    completion over the targets it has a goal for; NaN where it has none."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.where(goals > 0, done / goals, np.nan)
+        counted = (~np.isnan(ratio)).sum(axis=1)
+        capped = np.where(counted, np.nansum(np.minimum(ratio, 1.0), axis=1) / counted, np.nan)
+        full = np.where(counted, np.nansum(ratio, axis=1) / counted, np.nan)
+    return capped, full
+
+
+def rank_by_completion(spec, frame: pd.DataFrame, names: list[str]) -> None:
+    """Add ``score``, ``score_full`` and the thi đua ``rank`` to rows (communes or areas)
+    holding ``done_<key>`` and ``goal_<key>`` of every target; ``names`` break the last ties."""
+    done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
+    goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
+    frame["score"], frame["score_full"] = completion_score(done, goals)
+    order = emulation_order(frame["score"].to_numpy(), frame["score_full"].to_numpy(), names)
+    places = np.zeros(len(frame), dtype=np.int64)
+    places[order] = np.arange(1, len(order) + 1)
+    frame["rank"] = pd.array(places, dtype="Int64")
+    frame.loc[places == 0, "rank"] = pd.NA
+
+
+def emulation_order(capped: np.ndarray, full: np.ndarray, names: list[str]) -> list[int]:
+    """Positions of the ranked rows, best first, by :data:`RANKING_RULE`; unranked left out."""
+    rows = np.flatnonzero(~np.isnan(capped))
+    first, second = -np.round(capped[rows], 9), -np.round(full[rows], 9)
+    ties = np.array(names, dtype=object)[rows]
+    return rows[np.lexsort((ties, second, first))].tolist()
