@@ -313,3 +313,39 @@ def test_every_kind_of_value_reads_back_as_written(tmp_path):
         write_book([Table("Tổng hợp", pd.DataFrame({"Ghi chú": ["a\x07b"]}))],
                    ("Báo cáo", "đến"), tmp_path / "bad.xlsx")
     assert not (tmp_path / "bad.xlsx").exists()
+
+
+def shown(value, number_format: str) -> str:
+    """The text a spreadsheet shows for ``value`` in ``number_format`` (the formats we use)."""
+    if number_format == "#,##0.0":
+        return f"{value:,.1f}"
+    if number_format == "#,##0":
+        return f"{value:,.0f}"
+    if number_format == "0.0%":
+        return f"{value * 100:.1f}%"
+    return str(value)
+
+
+def test_every_number_fits_its_column_as_shown_bold_totals_included(tmp_path):
+    """A fractional column's numbers all show one decimal, and its bold total is the widest
+    of them: 21,428.2 kg must fit, not print as ### (it did at width 8 in the demo)."""
+    import pandas as pd
+
+    from toolkit.archive import Table
+    from toolkit.archive_xlsx import write_book
+
+    frame = pd.DataFrame({"Xã/phường": ["Toàn tỉnh", "Xã Vân Lăng", "Xã Vạn Linh"],
+                          "Sản lượng (kg) (lũy kế)": [21428.2, 21397.2, 31.0],
+                          "Doanh số (đồng) (lũy kế)": [345645000, 345000000, 645000],
+                          "Tỷ lệ": [0.5, 1.0, 0.25]})
+    write_book([Table("Tổng hợp", frame, percent=frozenset({"Tỷ lệ"}), totals=1)],
+               ("Báo cáo", "đến 20:00"), tmp_path / "t.xlsx")
+    sheet = load_workbook(tmp_path / "t.xlsx").active
+    for row in sheet.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, int | float):
+                text = shown(cell.value, cell.number_format)
+                width = sheet.column_dimensions[cell.column_letter].width
+                # a digit is one unit; a bold one about a tenth more, and a margin either side
+                assert width >= len(text) * (1.1 if cell.font.b else 1) + 1, \
+                    (cell.coordinate, text, width)

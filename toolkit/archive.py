@@ -321,9 +321,12 @@ def column_widths(table: Table, minimum: int = 7) -> list[int]:
     for column, cells in zip(table.frame.columns, table.values, strict=True):
         values = [v for v in cells if v is not None]
         texts = [len(v) for v in values if type(v) is str]      # the many, counted fast
+        numbers = {v for v in values if type(v) is not str}
+        shown = display_width if column not in table.fractional else _one_decimal_width
         chars = max(max(texts, default=0) + 2 if texts else 0,
-                    max((display_width(v) for v in {v for v in values if type(v) is not str}),
-                        default=0))
+                    max((shown(v) for v in numbers), default=0))
+        if table.totals and numbers:
+            chars += 1                          # the totals are bold, and bold is wider
         if len(texts) < len(values):
             maximum = max(maximum, 16)          # numbers are never cut
         if table.header:
@@ -356,6 +359,13 @@ def text_lines(text, width: int) -> int:
         else:
             used += len(word) + (1 if used else 0)
     return lines
+
+
+def _one_decimal_width(value) -> int:
+    """Characters a number of a :attr:`Table.fractional` column needs: one decimal always."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return len(f"{value:,.1f}") + 2
+    return display_width(value)
 
 
 def display_width(value) -> int:
