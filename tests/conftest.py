@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +42,31 @@ def run(*args: str, now: str | None = None, config: Path | None = None):
 def province(tmp_path) -> Path:
     """An initialised Lạng Sơn folder (campaign from 20/11/2026) with four communes filled."""
     return make_province(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def provisioned_once(tmp_path_factory) -> Path:
+    """The `province` folder after `toolkit provision` at 08:00 on 20/11/2026, built once a
+    session: most tests start there, and provisioning four workbooks costs seconds."""
+    config = make_province(tmp_path_factory.mktemp("provisioned"))
+    result = run("provision", config=config, now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+    return config
+
+
+@pytest.fixture
+def provisioned(provisioned_once, tmp_path) -> Path:
+    """A test's own copy of ``provisioned_once`` (as if it had run `toolkit provision` at
+    08:00 on 20/11/2026 itself); copytree's copy2 keeps the workbooks' modification times,
+    which collect compares with the ledger's."""
+    return copy_province(provisioned_once, tmp_path)
+
+
+def copy_province(config: Path, folder: Path) -> Path:
+    """A copy of ``config``'s province folder inside ``folder``; its toolkit.toml. The folder
+    names only relative paths, so the copy works on its own."""
+    shutil.copytree(config.parent, folder / config.parent.name)
+    return folder / config.parent.name / config.name
 
 
 def make_province(tmp_path: Path) -> Path:

@@ -9,26 +9,36 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from conftest import commune_rows, filter_row, name_districts, run, table_rows, total_rows, type_row
+from conftest import (
+    commune_rows,
+    copy_province,
+    filter_row,
+    name_districts,
+    run,
+    table_rows,
+    total_rows,
+    type_row,
+)
 
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 
 
-@pytest.fixture
-def archive(province):
-    """Two reporting days: Thất Khê reports both, Đoàn Kết only the second, late."""
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 10, ACCOUNTS: 20},
+@pytest.fixture(scope="module")
+def archive(provisioned_once, tmp_path_factory):
+    """Two reporting days: Thất Khê reports both, Đoàn Kết only the second, late. Made once
+    for the module: its tests only read the archive."""
+    provisioned = copy_province(provisioned_once, tmp_path_factory.mktemp("archive"))
+    type_row(provisioned, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 10, ACCOUNTS: 20},
              at="2026-11-20 10:00")
-    run("collect", config=province, now="2026-11-20 20:00")
-    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 20, ACCOUNTS: 0},
+    run("collect", config=provisioned, now="2026-11-20 20:00")
+    type_row(provisioned, "06040", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 20, ACCOUNTS: 0},
              at="2026-11-21 11:00")
-    type_row(province, "06001", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 4, ACCOUNTS: 4},
+    type_row(provisioned, "06001", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 4, ACCOUNTS: 4},
              at="2026-11-21 18:00")
-    result = run("daily", config=province, now="2026-11-21 20:00")
+    result = run("daily", config=provisioned, now="2026-11-21 20:00")
     assert result.exit_code == 0, result.output
-    return province.parent / "archive/kts_daily/2026/kts_daily_2026-11-21.xlsx"
+    return provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-21.xlsx"
 
 
 rows_of = table_rows
@@ -245,26 +255,25 @@ def test_the_printed_archive_reads_on_page_one_and_is_one_page_wide(archive, tmp
                for line in info.splitlines())
 
 
-def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(province, tmp_path):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 7, ACCOUNTS: 1},
+def test_the_as_of_deadline_rollup_later_equals_the_one_made_at_the_deadline(provisioned, tmp_path):
+    type_row(provisioned, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 7, ACCOUNTS: 1},
              at="2026-11-20 16:00")
-    run("collect", config=province, now="2026-11-20 17:00")
+    run("collect", config=provisioned, now="2026-11-20 17:00")
     at_deadline = run("rollup", "--date", "2026-11-20", "--template", "kts_daily",
-                      config=province, now="2026-11-20 17:00")
+                      config=provisioned, now="2026-11-20 17:00")
     assert at_deadline.exit_code == 0
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    archive = provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     then = {name: rows_of(load_workbook(archive)[name]) for name in ("Tổng hợp", "Tỷ lệ báo cáo")}
     assert "Số liệu đến 17:00 ngày 20/11/2026" in load_workbook(archive)["Tổng hợp"]["A2"].value
 
     # Later: a late report, an amendment; then the rollup as of the deadline, a day after.
-    type_row(province, "06001", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 3},
+    type_row(provisioned, "06001", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 3},
              at="2026-11-20 18:00")
-    type_row(province, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 9},
+    type_row(provisioned, "06040", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 9},
              at="2026-11-20 19:00")
-    run("collect", config=province, now="2026-11-20 20:00")
+    run("collect", config=provisioned, now="2026-11-20 20:00")
     replay = run("rollup", "--date", "2026-11-20", "--template", "kts_daily", "--as-of",
-                 "deadline", config=province, now="2026-11-21 10:00")
+                 "deadline", config=provisioned, now="2026-11-21 10:00")
     assert replay.exit_code == 0
     frozen = load_workbook(archive.with_name("kts_daily_2026-11-20_theo-han.xlsx"))
     assert {name: rows_of(frozen[name]) for name in then} == then

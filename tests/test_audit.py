@@ -235,13 +235,12 @@ def test_dry_run_without_fix_is_a_usage_error(province):
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
-def test_audit_on_the_xlsx_folder_checks_modes_and_says_what_it_cannot(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    folder = province.parent / "workbooks"
-    book = workbook_of(province, "06040")
+def test_audit_on_the_xlsx_folder_checks_modes_and_says_what_it_cannot(provisioned):
+    folder = provisioned.parent / "workbooks"
+    book = workbook_of(provisioned, "06040")
     folder.chmod(0o777)
     book.chmod(0o666)
-    result = run("audit", config=province, now=NOW)
+    result = run("audit", config=provisioned, now=NOW)
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     row = next(line for line in lines if book.name in line)
@@ -255,13 +254,13 @@ def test_audit_on_the_xlsx_folder_checks_modes_and_says_what_it_cannot(province)
     assert any(line.startswith(note) for line in lines)
     assert lines[-1] == ("audit: 4 bảng tính đã kiểm tra, 2 vấn đề; chạy `toolkit audit --fix` "
                          "để sửa những gì sửa được")
-    planned = run("audit", "--fix", "--dry-run", config=province, now=NOW)
+    planned = run("audit", "--fix", "--dry-run", config=provisioned, now=NOW)
     assert planned.exit_code == 1 and stat.S_IMODE(book.stat().st_mode) == 0o666
-    fixed = run("audit", "--fix", config=province, now=NOW)
+    fixed = run("audit", "--fix", config=provisioned, now=NOW)
     assert fixed.exit_code == 0, fixed.output
     assert stat.S_IMODE(book.stat().st_mode) == 0o664
     assert stat.S_IMODE(folder.stat().st_mode) == 0o775
-    clean = run("audit", config=province, now=NOW)
+    clean = run("audit", config=provisioned, now=NOW)
     assert clean.exit_code == 0
     assert clean.stdout.splitlines()[-1] == ("audit: 4 bảng tính đã kiểm tra, 0 vấn đề: quyền "
                                              "truy cập khớp với registry")

@@ -124,21 +124,20 @@ def feedback_tab(config, code: str) -> list[tuple]:
 
 # -- a monthly figure against blank daily cells -------------------------------------------------
 
-def test_a_monthly_figure_against_blank_daily_cells_is_a_warning_not_a_crash(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: None, ACCOUNTS: 2}, at="2026-11-20 09:00")
-    type_row(province, "06040", DAILY, DAY + timedelta(days=1), {SHOPS: "12a", ACCOUNTS: 1},
+def test_a_monthly_figure_against_blank_daily_cells_is_a_warning_not_a_crash(provisioned):
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: None, ACCOUNTS: 2}, at="2026-11-20 09:00")
+    type_row(provisioned, "06040", DAILY, DAY + timedelta(days=1), {SHOPS: "12a", ACCOUNTS: 1},
              at="2026-11-21 09:00")
-    type_row(province, "06040", DAILY, DAY + timedelta(days=2), {SHOPS: 2, ACCOUNTS: 1},
+    type_row(provisioned, "06040", DAILY, DAY + timedelta(days=2), {SHOPS: 2, ACCOUNTS: 1},
              at="2026-11-22 09:00")
-    type_row(province, "06040", MONTHLY, "11/2026", {
+    type_row(provisioned, "06040", MONTHLY, "11/2026", {
         "Số người được hướng dẫn dùng dịch vụ công trực tuyến": 1,
         "Số tài khoản VNeID được kích hoạt": 1, "Số cửa hàng số mở mới trong tháng": 7},
         at="2026-11-22 10:00")
-    result = run("daily", config=province, now="2026-11-22 18:00")
+    result = run("daily", config=provisioned, now="2026-11-22 18:00")
     assert result.exit_code == 0, result.output
-    assert (province.parent / "archive/kts_daily/2026/kts_daily_2026-11-22.xlsx").is_file()
-    rows = feedback_tab(province, "06040")
+    assert (provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-22.xlsx").is_file()
+    rows = feedback_tab(provisioned, "06040")
     assert any("tháng 11/2026 là 7, nhưng tổng" in r[4] and r[4].endswith("là 2.")
                for r in rows), rows
 
@@ -171,13 +170,12 @@ def test_banners_say_not_received_received_with_problems_or_nothing(desk):  # no
                             "Lỗi")
 
 
-def test_banner_colours_by_state(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06019", DAILY, DAY, {SHOPS: 1}, at="2026-11-20 10:00")
-    assert run("daily", config=province, now="2026-11-20 17:10").exit_code == 0
+def test_banner_colours_by_state(provisioned):
+    type_row(provisioned, "06019", DAILY, DAY, {SHOPS: 1}, at="2026-11-20 10:00")
+    assert run("daily", config=provisioned, now="2026-11-20 17:10").exit_code == 0
 
     def colour(code):
-        return load_workbook(workbook_of(province, code))[DAILY]["A1"].font.color.rgb[-6:]
+        return load_workbook(workbook_of(provisioned, code))[DAILY]["A1"].font.color.rgb[-6:]
 
     assert (colour("06001"), colour("06019")) == ("C00000", "B35C00")
 
@@ -254,27 +252,26 @@ STAGES = {
 
 
 @pytest.mark.parametrize("stage", list(STAGES))
-def test_one_commune_failing_is_named_and_the_others_are_archived(province, monkeypatch, stage):
+def test_one_commune_failing_is_named_and_the_others_are_archived(provisioned, monkeypatch, stage):
     """An error reading, parsing, checking or writing feedback for one commune: that commune
     is named with the reason on the terminal and in the archive; the others are collected,
     checked, written and archived; the run exits 1."""
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
     for code, shops in (("06040", 3), ("06202", 2), ("06001", 4)):
-        type_row(province, code, DAILY, DAY, {SHOPS: shops, ACCOUNTS: 1}, at="2026-11-20 09:00")
+        type_row(provisioned, code, DAILY, DAY, {SHOPS: shops, ACCOUNTS: 1}, at="2026-11-20 09:00")
     victim = "06202"
     if stage == "read":
-        _break_the_file_of(workbook_of(province, victim))
+        _break_the_file_of(workbook_of(provisioned, victim))
     else:
         monkeypatch.setattr(*{"parse": lambda: _fail_parsing(2),
                               "check": lambda: _fail_checks_of(victim),
                               "feedback": lambda: _fail_saving_into(
-                                  workbook_of(province, victim))}[stage]())
-    result = run("daily", config=province, now="2026-11-20 18:00")
+                                  workbook_of(provisioned, victim))}[stage]())
+    result = run("daily", config=provisioned, now="2026-11-20 18:00")
     assert result.exit_code == 1, result.output
     failed = [line for line in result.output.splitlines() if line.startswith("LỖI")]
     assert len(failed) == 1 and "Xã Ba Sơn" in failed[0], result.output
     assert STAGES[stage] in failed[0]
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    archive = provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     book = load_workbook(archive)
     header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
     column = header.index("Số cửa hàng số mở mới trong ngày")
@@ -286,7 +283,7 @@ def test_one_commune_failing_is_named_and_the_others_are_archived(province, monk
              if r[0] == "Xã Ba Sơn" and STAGES[stage] in r[5]]
     assert len(named) == 1, named
     # The others' Kiểm tra tabs were written.
-    assert feedback_tab(province, "06040")[0][0].startswith("Kiểm tra lúc 18:00")
+    assert feedback_tab(provisioned, "06040")[0][0].startswith("Kiểm tra lúc 18:00")
 
 
 # -- Google: the cutoff sweep does not trust a lagging Drive listing -----------------------------
@@ -326,13 +323,12 @@ def test_a_campaign_starting_after_the_monthly_due_day_provisions_an_empty_month
     assert "0 sổ đã thay đổi, 4 sổ đã đủ" in again.output
 
 
-def test_a_report_cleared_after_the_deadline_is_amended_not_chased(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 16:00")
-    assert run("daily", config=province, now="2026-11-20 17:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: None, ACCOUNTS: None}, at="2026-11-20 19:00")
-    assert run("daily", config=province, now="2026-11-20 20:00").exit_code == 0
-    assert statuses(province, "2026-11-20", "2026-11-20 20:00")["06040"] == "amended"
-    reminded = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 20:00")
+def test_a_report_cleared_after_the_deadline_is_amended_not_chased(provisioned):
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 16:00")
+    assert run("daily", config=provisioned, now="2026-11-20 17:00").exit_code == 0
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: None, ACCOUNTS: None}, at="2026-11-20 19:00")
+    assert run("daily", config=provisioned, now="2026-11-20 20:00").exit_code == 0
+    assert statuses(provisioned, "2026-11-20", "2026-11-20 20:00")["06040"] == "amended"
+    reminded = run("remind", "--date", "2026-11-20", config=provisioned, now="2026-11-20 20:00")
     assert "Thất Khê" not in reminded.output
-    assert not [r for r in feedback_tab(province, "06040") if r[4].startswith("Chưa báo cáo")]
+    assert not [r for r in feedback_tab(provisioned, "06040") if r[4].startswith("Chưa báo cáo")]

@@ -23,6 +23,9 @@ ARGS = ("--province", "Lai Châu", "--days", "1", "--seed", "7")
 ARCHIVE = "archive/kts_daily/2026/kts_daily_2026-11-22.xlsx"
 SHOPS = "Số cửa hàng số mở mới (lũy kế)"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới (lũy kế)"
+#: Under `pytest -n auto --dist loadgroup` the module's tests share one worker, so each demo
+#: (a module fixture) runs once rather than once per worker.
+pytestmark = pytest.mark.xdist_group("demo_google")
 STEP = re.compile(r"^  (tạo sổ|thu thập|kiểm tra|đăng tổng hợp) +(\d+) yêu cầu Google = (\d+) "
                   r"đọc \+ (\d+) ghi \+ (\d+) Drive; sàn hạn mức (.+)$")
 

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from openpyxl import load_workbook
 
-from conftest import run, workbook_of
+from conftest import workbook_of
 from toolkit.backends.xlsx import XlsxStore
 from toolkit.layout import Banner
 from toolkit.periods import VN_TZ
@@ -48,9 +48,8 @@ def _members(path) -> dict[str, bytes]:
         return {name: package.read(name) for name in package.namelist()}
 
 
-def test_a_write_without_cell_marks_is_the_openpyxl_write_cell_for_cell(province, tmp_path):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    original = workbook_of(province, "06040")
+def test_a_write_without_cell_marks_is_the_openpyxl_write_cell_for_cell(provisioned, tmp_path):
+    original = workbook_of(provisioned, "06040")
     # A part openpyxl does not keep (SharePoint's metadata, say): the patch keeps it.
     with zipfile.ZipFile(original, "a") as package:
         package.writestr("customXml/item1.xml", "<metadata>giữ nguyên</metadata>")
@@ -102,9 +101,8 @@ def test_a_write_without_cell_marks_is_the_openpyxl_write_cell_for_cell(province
     assert again.max_row == 3 and again.cell(3, 5).value == ROWS[0][4]
 
 
-def test_a_cell_to_mark_or_unmark_goes_the_openpyxl_way(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    path = workbook_of(province, "06040")
+def test_a_cell_to_mark_or_unmark_goes_the_openpyxl_way(provisioned):
+    path = workbook_of(provisioned, "06040")
     marked = [["20/11/2026", DAILY, "B25", "1a", "Không phải số.", "Gõ số.", "Lỗi"]]
     assert _write(path, marked, noted={}) is not None
     assert load_workbook(path)[DAILY]["B25"].comment is not None

@@ -45,13 +45,12 @@ def word_lock(user: str) -> bytes:
 
 
 @pytest.fixture
-def reported(province):
+def reported(provisioned):
     """Provisioned, one commune reported and its Kiểm tra written; it then types again."""
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:00")
-    assert run("daily", config=province, now="2026-11-20 10:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: "ba"}, at="2026-11-20 10:30")
-    return province
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    assert run("daily", config=provisioned, now="2026-11-20 10:00").exit_code == 0
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: "ba"}, at="2026-11-20 10:30")
+    return provisioned
 
 
 def test_owner_files_name_who_has_the_workbook_open():

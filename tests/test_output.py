@@ -31,14 +31,15 @@ def strict_json(text: str):
 
 
 @pytest.fixture
-def day_typed(province):
+def day_typed(provisioned):
     """06040 on time, 06019 incomplete, 06202 late, 06001 missing, at 18:00."""
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 2, ACCOUNTS: 3}, at="2026-11-20 09:00")
-    type_row(province, "06019", "Báo cáo ngày", DAY, {SHOPS: "hai"}, at="2026-11-20 09:30")
-    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 17:40")
-    assert run("collect", config=province, now=NOW).exit_code == 0
-    return province
+    type_row(provisioned, "06040", "Báo cáo ngày", DAY,
+             {SHOPS: 2, ACCOUNTS: 3}, at="2026-11-20 09:00")
+    type_row(provisioned, "06019", "Báo cáo ngày", DAY, {SHOPS: "hai"}, at="2026-11-20 09:30")
+    type_row(provisioned, "06202", "Báo cáo ngày", DAY,
+             {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 17:40")
+    assert run("collect", config=provisioned, now=NOW).exit_code == 0
+    return provisioned
 
 
 def test_status_shows_the_day_problem_communes_first_and_folds_the_rest(day_typed):

@@ -22,16 +22,15 @@ def facts(path) -> dict:
     return rows
 
 
-def test_a_quiet_sweep_rewrites_no_workbook_and_the_archive_says_its_time(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 09:00")
-    first = run("daily", config=province, now="2026-11-20 10:00")
+def test_a_quiet_sweep_rewrites_no_workbook_and_the_archive_says_its_time(provisioned):
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 09:00")
+    first = run("daily", config=provisioned, now="2026-11-20 10:00")
     assert first.exit_code == 0, first.output
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
-    books = sorted((province.parent / "workbooks").glob("*.xlsx"))
+    archive = provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    books = sorted((provisioned.parent / "workbooks").glob("*.xlsx"))
     before = {p: p.stat().st_mtime_ns for p in [archive, *books]}
 
-    quiet = run("daily", config=province, now="2026-11-20 10:30")
+    quiet = run("daily", config=provisioned, now="2026-11-20 10:30")
     assert quiet.exit_code == 0, quiet.output
     assert "collect: đã đọc 0 sổ, 4 sổ không đổi" in quiet.output
     assert "trang Kiểm tra đã ghi cho 0 sổ, 4 sổ không đổi" in quiet.output
@@ -42,21 +41,20 @@ def test_a_quiet_sweep_rewrites_no_workbook_and_the_archive_says_its_time(provin
     assert str(archive) in quiet.output
 
     # A commune types: the next sweep writes the archive again, with the new figure.
-    type_row(province, "06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 11:00")
-    changed = run("daily", config=province, now="2026-11-20 11:30")
+    type_row(provisioned, "06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 11:00")
+    changed = run("daily", config=provisioned, now="2026-11-20 11:30")
     assert changed.exit_code == 0, changed.output
     assert archive.stat().st_mtime_ns != before[archive]
     assert facts(archive)["Số liệu tính đến"] == "11:30:00 20/11/2026 (hiện tại)"
-    assert workbook_of(province, "06040").stat().st_mtime_ns == before[
-        workbook_of(province, "06040")]
+    assert workbook_of(provisioned, "06040").stat().st_mtime_ns == before[
+        workbook_of(provisioned, "06040")]
 
 
-def test_the_deadline_passing_is_a_change_though_nobody_typed(province):
+def test_the_deadline_passing_is_a_change_though_nobody_typed(provisioned):
     """Statuses move with the clock (not yet due → missing): the archive says so at once."""
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    assert run("daily", config=province, now="2026-11-20 16:00").exit_code == 0
-    archive = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    assert run("daily", config=provisioned, now="2026-11-20 16:00").exit_code == 0
+    archive = provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
     stamp = archive.stat().st_mtime_ns
-    run("daily", config=province, now="2026-11-20 17:30")
+    run("daily", config=provisioned, now="2026-11-20 17:30")
     assert archive.stat().st_mtime_ns != stamp
     assert facts(archive)["Số liệu tính đến"] == "17:30:00 20/11/2026 (hiện tại)"

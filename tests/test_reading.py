@@ -241,23 +241,22 @@ def test_a_formula_with_the_value_excel_kept_is_read_with_a_warning(province):
 # -- one commune never stops the province ----------------------------------------------------------
 
 
-def test_a_broken_workbook_is_that_communes_failure_and_the_rest_is_archived(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
-    type_row(province, "06001", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 09:00")
+def test_a_broken_workbook_is_that_communes_failure_and_the_rest_is_archived(provisioned):
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    type_row(provisioned, "06001", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 1}, at="2026-11-20 09:00")
     # Another program saved a number cell holding text: openpyxl fails only while reading rows.
-    rewrite_cell(workbook_of(province, "06001"), "B3",
+    rewrite_cell(workbook_of(provisioned, "06001"), "B3",
                  lambda xml: re.sub(r"<v>1</v>", "<v>abc</v>", xml), at="2026-11-20 09:30")
 
-    result = run("daily", config=province, now="2026-11-20 16:00")
+    result = run("daily", config=provisioned, now="2026-11-20 16:00")
     assert result.exit_code == 1
-    name = workbook_of(province, "06001").name
+    name = workbook_of(provisioned, "06001").name
     assert (f"LỖI Xã Đoàn Kết: {name}: không đọc được sổ, nội dung bị hỏng (ValueError: "
             "invalid literal for int() with base 10: 'abc'); hãy mở sổ bằng Excel, lưu lại "
             "dạng .xlsx rồi chạy lại") in result.output
     assert "collect: đã đọc 3 sổ, 0 sổ không đổi, 1 sổ lỗi" in result.output
-    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
-    with sqlite3.connect(province.parent / "ledger.sqlite") as db:
+    assert rolled_up(provisioned, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
+    with sqlite3.connect(provisioned.parent / "ledger.sqlite") as db:
         errors = db.execute("SELECT commune_code, error FROM fetches WHERE outcome='error'")
         assert [(code, "không đọc được sổ" in error) for code, error in errors] == [
             ("06001", True)]

@@ -15,20 +15,19 @@ MONTH_SHOPS = "Số cửa hàng số mở mới trong tháng"
 MONTH_ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới trong tháng"
 
 
-def test_a_monthly_total_that_differs_from_the_daily_sum_is_a_warning_on_its_cell(province):
-    run("provision", config=province, now="2026-11-20 08:00")
+def test_a_monthly_total_that_differs_from_the_daily_sum_is_a_warning_on_its_cell(provisioned):
     for day, shops in ((20, 5), (21, 3)):
-        type_row(province, "06040", "Báo cáo ngày", date(2026, 11, day),
+        type_row(provisioned, "06040", "Báo cáo ngày", date(2026, 11, day),
                  {SHOPS: shops, ACCOUNTS: 1}, at=f"2026-11-{day} 10:00")
-    type_row(province, "06040", "Báo cáo tháng", "11/2026",
+    type_row(provisioned, "06040", "Báo cáo tháng", "11/2026",
              {"Số người được hướng dẫn dùng dịch vụ công trực tuyến": 10,
               "Số tài khoản VNeID được kích hoạt": 4, MONTH_SHOPS: 9, MONTH_ACCOUNTS: 2},
              at="2026-11-21 11:00")
-    run("collect", config=province, now="2026-11-21 12:00")
-    result = run("validate", "--date", "2026-11-21", config=province, now="2026-11-21 12:00")
+    run("collect", config=provisioned, now="2026-11-21 12:00")
+    result = run("validate", "--date", "2026-11-21", config=provisioned, now="2026-11-21 12:00")
     assert result.exit_code == 0, result.output
 
-    with open_workspace(province) as ws:
+    with open_workspace(provisioned) as ws:
         issues = validate(ws.specs, ws.registry, ws.store, ws.ledger, day=date(2026, 11, 21),
                           now=parse_now("2026-11-21 12:00"), campaign=ws.campaign).issues
     found = issues[issues["check"].str.startswith("reconcile:")]

@@ -102,8 +102,7 @@ def test_remind_emails_each_commune_its_reminder(province, smtp_server):
     assert "Kính gửi UBND xã Ba Sơn" in mail.get_content()
 
 
-def test_remind_email_without_smtp_settings_says_what_to_add(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    result = run("remind", "--email", config=province, now="2026-11-20 16:00")
+def test_remind_email_without_smtp_settings_says_what_to_add(provisioned):
+    result = run("remind", "--email", config=provisioned, now="2026-11-20 16:00")
     assert result.exit_code == 2
     assert "--email cần mục [smtp]" in result.output

@@ -33,36 +33,33 @@ def toolkit(*args: str) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
 
 
-def test_a_run_waits_for_the_lock_then_gives_up_with_exit_1(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    lock = province.parent / "ledger.sqlite.lock"
+def test_a_run_waits_for_the_lock_then_gives_up_with_exit_1(provisioned):
+    lock = provisioned.parent / "ledger.sqlite.lock"
     with FileLock(lock):
-        result = run("daily", "--wait", "0.2", config=province, now="2026-11-20 15:00")
+        result = run("daily", "--wait", "0.2", config=provisioned, now="2026-11-20 15:00")
     assert result.exit_code == 1
     assert "một lần chạy toolkit khác đang dùng ledger.sqlite" in result.output
     assert "đã chờ 0.2 giây và không làm gì" in result.output
-    assert not (province.parent / "archive").exists()
+    assert not (provisioned.parent / "archive").exists()
 
 
-def test_results_go_to_a_log_file_beside_the_ledger(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    run("daily", config=province, now="2026-11-20 15:00")
-    log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
+def test_results_go_to_a_log_file_beside_the_ledger(provisioned):
+    run("daily", config=provisioned, now="2026-11-20 15:00")
+    log = (provisioned.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert "INFO toolkit daily" in log
     assert "collect: đã đọc 4 sổ" in log and "rollup kts_daily 20/11/2026" in log
 
 
-def test_two_schedulers_at_once_do_not_corrupt_the_ledger(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 3, ACCOUNTS: 4},
+def test_two_schedulers_at_once_do_not_corrupt_the_ledger(provisioned):
+    type_row(provisioned, "06040", "Báo cáo ngày", DAY, {SHOPS: 3, ACCOUNTS: 4},
              at="2026-11-20 10:00")
-    args = ("daily", "--config", str(province), "--now", "2026-11-20 15:00")
+    args = ("daily", "--config", str(provisioned), "--now", "2026-11-20 15:00")
     first, second = toolkit(*args), toolkit(*args)
     outputs = [p.communicate(timeout=120)[0] for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], outputs
     # One of them read the four workbooks; the other, after waiting, found nothing changed.
     assert sorted(o.count("collect: đã đọc 4 sổ") for o in outputs) == [0, 1]
-    assert len(ledger_rows(province.parent)) == 1
+    assert len(ledger_rows(provisioned.parent)) == 1
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
@@ -100,22 +97,21 @@ def test_a_run_killed_mid_collect_loses_nothing_and_a_rerun_completes_it(tmp_pat
     assert ledger_rows(victim) == ledger_rows(reference)
 
 
-def test_daily_freezes_the_deadline_archive_once_and_reads_waiting_communes_first(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06202", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
+def test_daily_freezes_the_deadline_archive_once_and_reads_waiting_communes_first(provisioned):
+    type_row(provisioned, "06202", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
              at="2026-11-20 09:00")
-    before = run("daily", config=province, now="2026-11-20 15:00")
+    before = run("daily", config=provisioned, now="2026-11-20 15:00")
     assert "đã lưu bản tổng hợp tại giờ hạn" not in before.output
     assert "Toàn tỉnh (4 xã phải báo cáo): 3 chưa nhập (còn hạn) · 1 đúng hạn" in before.output
-    frozen = province.parent / "archive/kts_daily/2026/kts_daily_2026-11-20_theo-han.xlsx"
+    frozen = provisioned.parent / "archive/kts_daily/2026/kts_daily_2026-11-20_theo-han.xlsx"
     assert not frozen.exists()
 
-    cutoff = run("daily", config=province, now="2026-11-20 17:00")
+    cutoff = run("daily", config=provisioned, now="2026-11-20 17:00")
     assert f"đã lưu bản tổng hợp tại giờ hạn → {frozen}" in cutoff.output
     stamp = frozen.stat().st_mtime_ns
-    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 5, ACCOUNTS: 5},
+    type_row(provisioned, "06040", "Báo cáo ngày", DAY, {SHOPS: 5, ACCOUNTS: 5},
              at="2026-11-20 18:00")
-    late = run("daily", config=province, now="2026-11-20 20:00")
+    late = run("daily", config=provisioned, now="2026-11-20 20:00")
     assert "đã lưu bản tổng hợp tại giờ hạn" not in late.output
     assert frozen.stat().st_mtime_ns == stamp
 

@@ -38,9 +38,8 @@ def _sweep(province, at: str):
     return load_workbook(workbook_of(province, "06040"))
 
 
-def test_a_provisioned_workbook_formats_numbers_fits_headers_and_hints_every_column(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    book = load_workbook(workbook_of(province, "06040"))
+def test_a_provisioned_workbook_formats_numbers_fits_headers_and_hints_every_column(provisioned):
+    book = load_workbook(workbook_of(provisioned, "06040"))
     daily = book[DAILY]
     col = _columns(daily)
     row = _row_of(daily, DAY)
@@ -68,10 +67,9 @@ def test_a_provisioned_workbook_formats_numbers_fits_headers_and_hints_every_col
     assert "dấu phẩy" in hints[col[VOLUME]]
 
 
-def test_a_problem_is_marked_where_it_was_typed_and_unmarked_when_fixed(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    path = workbook_of(province, "06040")
-    type_row(province, "06040", DAILY, DAY,
+def test_a_problem_is_marked_where_it_was_typed_and_unmarked_when_fixed(provisioned):
+    path = workbook_of(provisioned, "06040")
+    type_row(provisioned, "06040", DAILY, DAY,
              {SHOPS: "1a", ACCOUNTS: 12.5, REVENUE: 6_600_000, NOTE: "đủ"}, at="2026-11-20 09:00")
     # A person's own comment and fill, on cells the toolkit also marks or never marks.
     book = load_workbook(path)
@@ -80,7 +78,7 @@ def test_a_problem_is_marked_where_it_was_typed_and_unmarked_when_fixed(province
     daily[f"{col[NOTE]}{row}"].comment = Comment("Hỏi lại anh Hùng", "Chị Lan")
     daily[f"{col[REVENUE]}{row}"].fill = PatternFill("solid", fgColor="FFFF00")
     book.save(path)
-    book = _sweep(province, "2026-11-20 10:00")
+    book = _sweep(provisioned, "2026-11-20 10:00")
     daily, check = book[DAILY], book[CHECK]
     rows = {r[2]: r for r in check.iter_rows(min_row=3, values_only=True) if r[2]}
     shops, accounts = f"{col[SHOPS]}{row}", f"{col[ACCOUNTS]}{row}"
@@ -97,8 +95,8 @@ def test_a_problem_is_marked_where_it_was_typed_and_unmarked_when_fixed(province
     assert daily[f"{col[NOTE]}{row}"].comment.author == "Chị Lan"          # theirs, kept
     assert daily[f"{col[REVENUE]}{row}"].fill.fgColor.rgb == "00FFFF00"
 
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 12}, at="2026-11-20 11:00")
-    book = _sweep(province, "2026-11-20 11:30")
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 12}, at="2026-11-20 11:00")
+    book = _sweep(provisioned, "2026-11-20 11:30")
     daily = book[DAILY]
     for ref in (shops, accounts):
         assert daily[ref].comment is None and daily[ref].fill.fill_type is None
@@ -108,10 +106,9 @@ def test_a_problem_is_marked_where_it_was_typed_and_unmarked_when_fixed(province
     assert daily[f"{col[REVENUE]}{row}"].fill.fgColor.rgb == "00FFFF00"
 
 
-def test_reprovisioning_an_old_workbook_restyles_it_and_keeps_what_was_typed(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    path = workbook_of(province, "06040")
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 3, REVENUE: 1_920_000},
+def test_reprovisioning_an_old_workbook_restyles_it_and_keeps_what_was_typed(provisioned):
+    path = workbook_of(provisioned, "06040")
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, REVENUE: 1_920_000},
              at="2026-11-20 09:00")
     # As an earlier version left it: no style record, no formats, no hints, a bare header.
     book = load_workbook(path)
@@ -126,10 +123,10 @@ def test_reprovisioning_an_old_workbook_restyles_it_and_keeps_what_was_typed(pro
     daily[f"{col[SHOPS]}2"].font = Font(bold=True)
     book.save(path)
 
-    result = run("provision", "--dry-run", config=province, now="2026-11-20 12:00")
+    result = run("provision", "--dry-run", config=provisioned, now="2026-11-20 12:00")
     assert (f"cập nhật định dạng, gợi ý nhập và kiểm tra dữ liệu của trang '{DAILY}' "
             "(giữ nguyên số liệu đã nhập)") in result.output
-    assert run("provision", config=province, now="2026-11-20 12:00").exit_code == 0
+    assert run("provision", config=provisioned, now="2026-11-20 12:00").exit_code == 0
     book = load_workbook(path)
     daily = book[DAILY]
     assert daily[f"{col[SHOPS]}{row}"].value == 3
@@ -139,21 +136,20 @@ def test_reprovisioning_an_old_workbook_restyles_it_and_keeps_what_was_typed(pro
     prompts = [v.prompt for v in daily.data_validations.dataValidation]
     assert len(prompts) == len(col) - 1 and all(prompts)          # one per field column
     assert book.custom_doc_props[STYLE_PROPERTY].value
-    again = run("provision", "--dry-run", config=province, now="2026-11-20 12:05")
+    again = run("provision", "--dry-run", config=provisioned, now="2026-11-20 12:05")
     assert "update formats" not in again.output
 
 
 @needs_office
-def test_libreoffice_prints_no_hashes_and_the_whole_kiem_tra_message(province, tmp_path):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY,
+def test_libreoffice_prints_no_hashes_and_the_whole_kiem_tra_message(provisioned, tmp_path):
+    type_row(provisioned, "06040", DAILY, DAY,
              {SHOPS: "1a", ACCOUNTS: 15, VOLUME: 307.3, REVENUE: 6_600_000},
              at="2026-11-20 09:00")
-    book = _sweep(province, "2026-11-20 10:00")
+    book = _sweep(provisioned, "2026-11-20 10:00")
     messages = [(r[4], r[5]) for r in book[CHECK].iter_rows(min_row=3, values_only=True)
                 if r[4]]
     assert messages
-    text = pdf_text(workbook_of(province, "06040"), tmp_path / "pdf")
+    text = pdf_text(workbook_of(provisioned, "06040"), tmp_path / "pdf")
     assert "###" not in text
     flat = " ".join(text.split())
     assert "6600000" not in flat and ("6.600.000" in flat or "6,600,000" in flat)

@@ -18,51 +18,51 @@ DAY = date(2026, 11, 20)
 PROTECTED = Path(__file__).with_name("data") / "password-protected.xlsx"
 
 
-def _provisioned(province):
-    assert run("provision", config=province, now="2026-11-20 08:00").exit_code == 0
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 3}, at="2026-11-20 09:00")
-    return workbook_of(province, "06040")
+def _typed_in_that_khe(provisioned):
+    """Thất Khê types its first figure into its provisioned workbook; the workbook."""
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3}, at="2026-11-20 09:00")
+    return workbook_of(provisioned, "06040")
 
 
 def _failed_lines(result) -> list[str]:
     return [line for line in result.output.splitlines() if line.startswith("LỖI")]
 
 
-def test_a_password_protected_workbook_says_how_to_remove_the_password(province):
-    path = _provisioned(province)
+def test_a_password_protected_workbook_says_how_to_remove_the_password(provisioned):
+    path = _typed_in_that_khe(provisioned)
     shutil.copyfile(PROTECTED, path)         # Excel: File → Info → Encrypt with Password
-    result = run("collect", config=province, now="2026-11-20 10:00")
+    result = run("collect", config=provisioned, now="2026-11-20 10:00")
     assert result.exit_code == 1
     (line,) = _failed_lines(result)
     assert line == (f"LỖI Xã Thất Khê: {path.name}: sổ đặt mật khẩu: mở sổ, File → Info → "
                     "Protect Workbook → Encrypt with Password, xoá mật khẩu, lưu lại")
 
 
-def test_a_workbook_synced_twice_by_onedrive_says_which_is_read(province):
-    path = _provisioned(province)
-    assert run("collect", config=province, now="2026-11-20 10:00").exit_code == 0
+def test_a_workbook_synced_twice_by_onedrive_says_which_is_read(provisioned):
+    path = _typed_in_that_khe(provisioned)
+    assert run("collect", config=provisioned, now="2026-11-20 10:00").exit_code == 0
     copies = [path.with_name("06040 Xã Thất Khê (1).xlsx"),
               path.with_name("06040 Xã Thất Khê-DESKTOP-ABC.xlsx")]
     for copy in copies:
         shutil.copyfile(path, copy)
-    result = run("collect", config=province, now="2026-11-20 10:05")
+    result = run("collect", config=provisioned, now="2026-11-20 10:05")
     assert result.exit_code == 0, result.output
     warned = [line for line in result.output.splitlines() if line.startswith("Cảnh báo: Xã")]
     assert len(warned) == 2, result.output
     for line, copy in zip(sorted(warned), sorted(copies), strict=True):
         assert f"toolkit đọc '{path.name}', không đọc '{copy.name}'" in line
         assert f"chép sang '{path.name}' rồi xoá '{copy.name}'" in line
-    # A province setting up again (no ledger) finds the plain name, not a copy.
+    # A provisioned setting up again (no ledger) finds the plain name, not a copy.
     assert XlsxStore(path.parent).find("06040", None) == path.name
 
 
-def test_a_workbook_moved_to_another_folder_says_where_it_was_expected(province):
-    path = _provisioned(province)
-    assert run("collect", config=province, now="2026-11-20 10:00").exit_code == 0
+def test_a_workbook_moved_to_another_folder_says_where_it_was_expected(provisioned):
+    path = _typed_in_that_khe(provisioned)
+    assert run("collect", config=provisioned, now="2026-11-20 10:00").exit_code == 0
     moved = path.parent / "cũ" / path.name
     moved.parent.mkdir()
     path.rename(moved)
-    result = run("collect", config=province, now="2026-11-20 10:05")
+    result = run("collect", config=provisioned, now="2026-11-20 10:05")
     assert result.exit_code == 1
     (line,) = _failed_lines(result)
     assert line.startswith(f"LỖI Xã Thất Khê: không thấy sổ '{path.name}' trong "
@@ -70,7 +70,7 @@ def test_a_workbook_moved_to_another_folder_says_where_it_was_expected(province)
     assert f"thấy một sổ của xã ở {moved}" in line
     assert "một sổ mới trống sẽ được tạo" in line
     moved.rename(path)                        # moved back: read again as before
-    assert run("collect", config=province, now="2026-11-20 10:10").exit_code == 0
+    assert run("collect", config=provisioned, now="2026-11-20 10:10").exit_code == 0
 
 
 def test_a_password_is_recognised_wherever_the_file_names_its_streams():

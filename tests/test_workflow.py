@@ -64,17 +64,16 @@ def test_provision_creates_one_workbook_per_commune_and_is_idempotent(province):
     assert path.stat().st_mtime_ns == before
 
 
-def test_provision_extends_rows_when_the_campaign_grows_and_keeps_typed_values(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", "Báo cáo ngày", DAY, {SHOPS: 7}, at="2026-11-20 10:00")
-    text = province.read_text(encoding="utf-8")
-    province.write_text(text.replace("end = 2027-01-19", "end = 2027-01-29"), encoding="utf-8")
-    dry = run("provision", "--dry-run", config=province, now="2026-11-20 11:00")
+def test_provision_extends_rows_when_the_campaign_grows_and_keeps_typed_values(provisioned):
+    type_row(provisioned, "06040", "Báo cáo ngày", DAY, {SHOPS: 7}, at="2026-11-20 10:00")
+    text = provisioned.read_text(encoding="utf-8")
+    provisioned.write_text(text.replace("end = 2027-01-19", "end = 2027-01-29"), encoding="utf-8")
+    dry = run("provision", "--dry-run", config=provisioned, now="2026-11-20 11:00")
     assert "sẽ thêm 10 dòng kỳ báo cáo vào trang 'Báo cáo ngày' (từ 2027-01-20)" in dry.output
     assert "4 sổ sẽ thay đổi" in dry.output
-    result = run("provision", config=province, now="2026-11-20 11:00")
+    result = run("provision", config=provisioned, now="2026-11-20 11:00")
     assert result.exit_code == 0
-    sheet = load_workbook(workbook_of(province, "06040"))["Báo cáo ngày"]
+    sheet = load_workbook(workbook_of(provisioned, "06040"))["Báo cáo ngày"]
     assert sheet["B3"].value == 7
     assert sheet.cell(sheet.max_row, 1).value.date() == date(2027, 1, 29)
 
@@ -86,15 +85,14 @@ def test_collect_before_provision_names_each_commune_without_a_workbook(province
             in result.output)
 
 
-def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
-    run("provision", config=province, now="2026-11-20 08:00")
-    path = workbook_of(province, "06040")
+def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(provisioned):
+    path = workbook_of(provisioned, "06040")
     book = load_workbook(path)
     book["Báo cáo ngày"].title = "Bao cao"
     book.save(path)
-    type_row(province, "06001", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
+    type_row(provisioned, "06001", "Báo cáo ngày", DAY, {SHOPS: 1, ACCOUNTS: 1},
              at="2026-11-20 10:00")
-    result = run("collect", config=province, now="2026-11-20 12:00")
+    result = run("collect", config=provisioned, now="2026-11-20 12:00")
     assert result.exit_code == 1
     assert "đã đọc 3 sổ" in result.output and "1 sổ lỗi" in result.output
     assert ("LỖI Xã Thất Khê: không thấy trang 'Báo cáo ngày'; chạy `toolkit provision` để "
@@ -102,19 +100,18 @@ def test_a_renamed_tab_fails_that_commune_only_with_exit_code_1(province):
     assert ("nếu trang bị đổi tên (sổ còn có trang 'Bao cao'), hãy đổi lại tên cũ trước"
             in result.output)
     # It is reported again on the next run, not silently skipped.
-    assert run("collect", config=province, now="2026-11-20 12:05").exit_code == 1
+    assert run("collect", config=provisioned, now="2026-11-20 12:05").exit_code == 1
 
 
-def test_status_formats(province):
-    run("provision", config=province, now="2026-11-20 08:00")
+def test_status_formats(provisioned):
     table = run("status", "--date", "20/11/2026", "--template", "kts_daily",
-                config=province, now="2026-11-20 18:00")
+                config=provisioned, now="2026-11-20 18:00")
     assert table.exit_code == 0
     assert "06040  Xã Thất Khê" in table.output
     assert ("Toàn tỉnh (4 xã phải báo cáo): 4 chưa báo cáo — đã báo cáo 0%, đúng hạn 0%"
             in table.output)
     csv = run("status", "--date", "2026-11-20", "--template", "kts_daily", "--format", "csv",
-              config=province, now="2026-11-20 18:00")
+              config=provisioned, now="2026-11-20 18:00")
     assert csv.stdout.splitlines()[0].startswith('\ufeff"Mã báo cáo","Báo cáo","Kỳ"')
 
 
