@@ -134,13 +134,14 @@ def send_reminders(reminders: Reminders, smtp, password: str | None, *,
     return Sent(tuple(sent), tuple(skipped))
 
 
-def zalo_group(commune) -> str:
-    """``KTS_ThatKhe_TrangDinh``: the group naming the province's documents use."""
+def zalo_group(commune, enterprise=None) -> str:
+    """``KTS_KienMoc_DinhLap_Viettel``: the group naming of Lạng Sơn's guidance 1966, ended by
+    the postal enterprise serving the commune (``_Viettel`` or ``_Buudien``) when it has one."""
     def part(text: str) -> str:
         return "".join(w.capitalize() for w in re.split(r"\W+", strip_diacritics(text)) if w)
 
     parts = ["KTS", part(commune.name)] + ([part(commune.district)] if commune.district else [])
-    return "_".join(parts)
+    return "_".join(parts + ([enterprise.zalo_suffix] if enterprise else []))
 
 
 def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd.DataFrame,
@@ -182,7 +183,8 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
             "status_label": row.status_label, "errors": count,
             "contact_name": commune.contact_name or "",
             "contact_phone": commune.contact_phone or "",
-            "editors": "; ".join(commune.editors), "group": zalo_group(commune),
+            "editors": "; ".join(commune.editors),
+            "group": zalo_group(commune, registry.enterprise_of(commune)),
             "message": message,
         })
     communes = pd.DataFrame.from_records(records, columns=[

@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit import postal
 from toolkit.errors import ToolkitError
 from toolkit.registry import COLUMNS, HELP_SHEET, KINDS, SHEET, Commune, fold
 
@@ -28,6 +29,11 @@ HELP_LINES = (
     "từ 20/09/2021), ghi ngày xã bắt đầu báo cáo; trước ngày đó (và sau ngày kết thúc) xã "
     "«Không phải báo cáo»: không bị tính thiếu, không bị nhắc, không vào tỷ lệ. Để trống thì "
     "xã báo cáo suốt đợt. Sổ báo cáo của xã vẫn được tạo ngay.",
+    "Doanh nghiệp bưu chính: không bắt buộc — mã doanh nghiệp (Viettel Post hoặc Bưu điện) "
+    "phụ trách xã, chọn trong danh sách; mỗi doanh nghiệp ghi một dòng ở trang «Doanh nghiệp "
+    "bưu chính» (mã có chữ cái, ví dụ VTP; tên; loại Viettel Post hoặc Bưu điện; email người "
+    "nhập liệu; người liên hệ). Nhóm Zalo của xã khi đó có đuôi theo doanh nghiệp: "
+    "KTS_TenXa_TenHuyen_Viettel hoặc KTS_TenXa_TenHuyen_Buudien.",
     "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
 )
@@ -135,6 +141,7 @@ def write_registry_template(path: Path, province: Province) -> int:
     sheet.add_data_validation(kind)
     whole.add(f"F2:F{last}")
     kind.add(f"C2:C{last}")
+    _enterprise_sheet(book, sheet, last)
     guide = book.create_sheet(HELP_SHEET)
     guide.append([f"Hướng dẫn điền danh sách xã — {province.name}"])
     guide["A1"].font = Font(bold=True)
@@ -144,6 +151,32 @@ def write_registry_template(path: Path, province: Province) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return len(communes)
+
+
+def _enterprise_sheet(book, communes, last: int) -> None:
+    """The «Doanh nghiệp bưu chính» sheet, empty under its headers, and a drop-down of its
+    codes on the communes' "Doanh nghiệp bưu chính" column."""
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from toolkit.registry import HEADERS
+
+    sheet = book.create_sheet(postal.SHEET)
+    sheet.append(list(postal.HEADERS.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = max(len(cell.value) + 2, 16)
+    sheet.freeze_panes = "A2"
+    kinds = DataValidation(type="list", formula1=f'"{",".join(postal.KINDS)}"',
+                           showErrorMessage=True)
+    sheet.add_data_validation(kinds)
+    kinds.add("C2:C50")
+    column = next(c.column_letter for c in communes[1] if c.value == HEADERS["postal"])
+    served = DataValidation(type="list", formula1=f"'{postal.SHEET}'!$A$2:$A$50",
+                            showErrorMessage=True, allow_blank=True,
+                            error=f"Chọn mã doanh nghiệp ghi ở trang «{postal.SHEET}»")
+    communes.add_data_validation(served)
+    served.add(f"{column}2:{column}{last}")
 
 
 @dataclass(frozen=True)
