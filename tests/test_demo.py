@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openpyxl import load_workbook
 
 from conftest import commune_rows, run
@@ -25,6 +27,14 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
                          ["Tổng hợp"])
     waiting = {c for c, r in first.items() if r["Tình trạng báo cáo"] == "Không phải báo cáo"}
     assert len(waiting) == 13 and "Không phải báo cáo" not in statuses
+    # Each commune's Zalo group ends with the postal enterprise serving it, in turn.
+    remind = run("remind", "--date", "2026-11-22", "--template", "kts_daily",
+                 config=folder / "toolkit.toml",
+                 now="2026-11-22 20:00")
+    assert remind.exit_code == 0, remind.output
+    groups = re.findall(r"^--- (KTS_\S+) ", remind.output, re.MULTILINE)
+    assert groups and all(g.endswith(("_Viettel", "_Buudien")) for g in groups)
+    assert {g.rsplit("_", 1)[1] for g in groups} == {"Viettel", "Buudien"}
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--days", "1", now="2026-11-23 21:00")
     assert again.exit_code == 0, again.output
