@@ -53,7 +53,7 @@ def test_the_google_demo_runs_end_to_end_on_the_local_fake(google):
     out = result.output.splitlines()
     assert out[0] == f"Tỉnh Lai Châu: 38 xã, phường tại {folder}"
     assert out[1].startswith("Google Sheets giả lập tại 127.0.0.1:")
-    assert out[2].startswith("Đã tạo 38 bảng tính Google Sheets trong thư mục "
+    assert out[2].startswith("Đã tạo 40 bảng tính Google Sheets trong thư mục "
                              "https://drive.google.com/drive/folders/")
     sweeps = [line for line in out if " daily: đọc " in line]
     assert [s[:11] for s in sweeps] == ["22/11 15:00", "22/11 17:00", "22/11 20:00"]

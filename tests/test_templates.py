@@ -69,6 +69,7 @@ def test_shipped_templates_load_daily_then_monthly_then_quarterly_then_once(ship
         ("bcd_quarterly", "Báo cáo quý BCĐ", "quarterly"),
         ("committee_roster", "BCĐ CĐS", "once"),
         ("team_roster", "Tổ CNSCĐ", "once"),
+        ("buu_chinh_daily", "Báo cáo bưu chính", "daily"),
     ]
 
 
@@ -122,11 +123,12 @@ def test_unknown_template_names_the_available_ones():
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
         f"không có mẫu báo cáo nào tên 'kts_weekly' trong {PACKAGED_TEMPLATES}; "
-        "các mẫu hiện có: kts_daily, cds_monthly, bcd_quarterly, committee_roster, team_roster — "
+        "các mẫu hiện có: kts_daily, cds_monthly, bcd_quarterly, committee_roster, team_roster, "
+        "buu_chinh_daily — "
         "có phải ý bạn là "
         "'kts_daily'?"
     )
-    with pytest.raises(TemplateError, match=r"team_roster$"):
+    with pytest.raises(TemplateError, match=r"team_roster, buu_chinh_daily$"):
         load_templates(PACKAGED_TEMPLATES, only="water")
 
 
@@ -382,7 +384,8 @@ def test_an_unknown_setting_without_a_close_name_lists_the_known_ones(tmp_path):
     assert only_problem(write(tmp_path, "water.toml", text)) == (
         "dòng 1: đầu tệp: colour không phải một thiết lập đã biết; tệp này có key, title, tab, "
         "period, "
-        "deadline, due_day, months_after, rows, calendar. Sửa lại tên, hoặc xoá dòng này")
+        "deadline, due_day, months_after, rows, calendar, reporters. Sửa lại tên, hoặc xoá dòng "
+        "này")
 
 
 def test_fields_written_with_one_pair_of_brackets(tmp_path):
@@ -519,6 +522,7 @@ due_day = 20
 months_after = 0
 rows = 0
 calendar = "every_day"
+reporters = "communes"
 
 [[fields]]
 key = "connections"
@@ -777,3 +781,18 @@ def test_templates_load_without_the_checks_or_the_layout_that_read_them():
             todo += graph.get(module, ())
     assert "toolkit.templates" not in seen
     assert not {"toolkit.layout", "toolkit.checks.rosters"} & seen
+
+
+def test_reporters_names_who_fills_a_template_in(tmp_path, shipped):
+    postal = shipped["buu_chinh_daily"]
+    assert (postal.keyed, postal.headers[:2], postal.first_field_column) == (
+        True, ["Ngày", "Xã, phường"], 3)
+    assert not shipped["kts_daily"].keyed
+    assert only_problem(write(tmp_path, "water.toml", VALID.replace(
+        'due_day = 20', 'due_day = 20\nreporters = "enterprise"'))).endswith(
+        "reporters 'enterprise' phải là một trong communes, enterprises — có phải ý bạn là "
+        "'enterprises'?")
+    assert only_problem(write(tmp_path, "water.toml", VALID.replace(
+        'due_day = 20', 'due_day = 20\nreporters = "enterprises"'))).startswith(
+        'dòng 7: đầu tệp: reporters = "enterprises" (doanh nghiệp bưu chính báo cáo theo từng '
+        "xã) cần một kỳ báo cáo")

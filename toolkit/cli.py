@@ -386,6 +386,7 @@ def status(day, template, fmt, output, config_path, now):
       toolkit status --output tinh-hinh.xlsx
     """
     from toolkit.frames import spec_versions
+    from toolkit.postal import reporters_of
     from toolkit.status import period_status
 
     day = _day(day, now)
@@ -394,7 +395,7 @@ def status(day, template, fmt, output, config_path, now):
 
         check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry,
+        reports = [period_status(s, reporters_of(ws.registry, s),
                                  spec_versions(ws.ledger, s, [s.deadline.key_on(day)]), day,
                                  as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]

@@ -13,6 +13,7 @@ from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
 from toolkit.periods import VN_TZ, Status
+from toolkit.postal import by_reporters, reporters_of
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.status import expected_periods
 from toolkit.templates import ReportSpec
@@ -127,8 +128,9 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
             continue          # written by an earlier sweep: not even rolled up again
         versions = read.versions[spec.key] if read else spec_versions(workspace.ledger, spec)
         now_known = read is not None and as_of_mode == "now"
-        rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
-                              now=now, grace=workspace.grace, campaign=workspace.campaign,
+        rollup = build_rollup(spec, reporters_of(workspace.registry, spec), versions, day,
+                              as_of_mode=as_of_mode, now=now, grace=workspace.grace,
+                              campaign=workspace.campaign,
                               issues=read.issues.get(spec.key) if now_known else None,
                               latest=read.latest.get(spec.key) if now_known else None,
                               failed=failed)
@@ -216,7 +218,8 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     day = day or now.date()
     mark("collect")
     waiting = waiting_communes(workspace, day, now)
-    confirm = tuple(c.code for c in workspace.registry.communes) \
+    confirm = tuple(c.code for who, _ in by_reporters(workspace.registry, workspace.specs)
+                    for c in who.communes) \
         if near_a_deadline(workspace, day, now) else ()
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, campaign=workspace.campaign, always_read=waiting,
@@ -279,7 +282,7 @@ def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:
         period = spec.deadline.key_on(day)
         if spec.period == "once" or now < spec.deadline.for_key(period) - near:
             continue
-        table = status_table(spec, workspace.registry,
+        table = status_table(spec, reporters_of(workspace.registry, spec),
                              spec_versions(workspace.ledger, spec, [period]), [period],
                              as_of=now, grace=workspace.grace, campaign=workspace.campaign)
         reported = table["status"].map(lambda s: Status(s).reported)

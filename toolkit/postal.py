@@ -162,3 +162,45 @@ def served(communes: Iterable[tuple[int, Any]], found: Enterprises, header: str,
                             f'nào — ghi mã {enterprise.code} vào cột "{header}" của các xã '
                             "doanh nghiệp phụ trách")
     return serving
+
+
+def as_reporters(registry):
+    """The enterprises as reporters, each like a commune with a workbook of its own.
+
+    Provision, collect, status and remind run over ``registry.communes``; an enterprise
+    template (``reporters = "enterprises"``) is run over this registry instead, whose
+    "communes" are the enterprises: their editors edit the workbook, and their ``villages``
+    are the communes each serves (display names, in registry order), the pre-filled rows of
+    its keyed tab. An enterprise serving no commune has nothing to report and is left out.
+    """
+    from dataclasses import replace
+
+    from toolkit.registry import ENTERPRISE_KIND, Commune
+
+    province = registry.communes[0].province if registry.communes else ""
+    reporters = []
+    for enterprise in registry.enterprises:
+        served = tuple(c.display_name for c in registry.communes
+                       if c.postal == enterprise.code)
+        if served:
+            reporters.append(Commune(
+                code=enterprise.code, name=enterprise.name, kind=ENTERPRISE_KIND,
+                province=province, district=None, households=None, villages=served,
+                editors=enterprise.editors, contact_name=enterprise.contact_name,
+                contact_phone=enterprise.contact_phone))
+    return replace(registry, communes=tuple(reporters), warnings=(), enterprises=())
+
+
+def reporters_of(registry, spec):
+    """Who reports ``spec``: the communes, or for an enterprise template the enterprises."""
+    return as_reporters(registry) if spec.keyed else registry
+
+
+def by_reporters(registry, specs) -> list:
+    """(reporters, their templates) for each kind of reporter that has a template, communes
+    first: a verb run once per pair gives communes only commune tabs, enterprises only theirs."""
+    groups = [(registry, [s for s in specs if not s.keyed])]
+    if any(s.keyed for s in specs):
+        groups.append((as_reporters(registry), [s for s in specs if s.keyed]))
+    return [(who, chosen) for who, chosen in groups if chosen]
+

@@ -79,6 +79,10 @@ _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
 _GROUPED = re.compile(r"\d{1,3}(?:([., ])\d{3})(?:\1\d{3})*")
 
 
+#: The kind of a postal enterprise seen as a reporter (toolkit.postal.as_reporters).
+ENTERPRISE_KIND = "Doanh nghiệp"
+
+
 @dataclass(frozen=True)
 class Commune:
     code: str
@@ -105,7 +109,8 @@ class Commune:
 
     @property
     def display_name(self) -> str:
-        return f"{self.kind} {self.name}"
+        """"Xã Tân Tiến"; a postal enterprise reporting (``postal.as_reporters``) by its name."""
+        return self.name if self.kind == ENTERPRISE_KIND else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)

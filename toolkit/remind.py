@@ -64,14 +64,16 @@ REMINDER_HEADERS = ["Mã xã", "Xã, phường", "Huyện (cũ)", "Tình trạng
 def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
     """Reminders for one report and day, from the ledger as it stands now."""
     from toolkit.frames import spec_versions
+    from toolkit.postal import reporters_of
     from toolkit.status import period_status
     from toolkit.validate import find_issues
 
     versions = spec_versions(workspace.ledger, spec)
-    status = period_status(spec, workspace.registry, versions, day, as_of=now,
+    reporters = reporters_of(workspace.registry, spec)     # communes, or postal enterprises
+    status = period_status(spec, reporters, versions, day, as_of=now,
                            grace=workspace.grace, campaign=workspace.campaign)
-    issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)
-    return build_reminders(spec, workspace.registry, status, issues, now)
+    issues = find_issues(spec, reporters, versions, day, now, workspace.campaign)
+    return build_reminders(spec, reporters, status, issues, now)
 
 
 def write_reminders(reminders: Reminders, folder) -> Path:
@@ -171,7 +173,7 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
         when = "ngay hôm nay (đã quá hạn)" if late else f"trước {due}"
         cells = bad_cells(spec, errors[errors["commune_code"] == row.code])
         message = (
-            f"Kính gửi UBND {wording.in_sentence(commune)}: đến {now:%H:%M} ngày "
+            f"Kính gửi {wording.addressee(commune)}: đến {now:%H:%M} ngày "
             f"{now:%d/%m/%Y}, {ask}. Đề nghị {unit} {act} trong sổ báo cáo của "
             f"{unit}, trang \"{spec.tab}\", {when}."
             + (f"\n{cells}\n" if cells else " ")

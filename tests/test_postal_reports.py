@@ -1,0 +1,60 @@
+"""Postal enterprises report too (issue 14, item 1): each enterprise of the registry gets its own
+workbook with the buu_chinh_daily tab — one pre-filled row per day and commune it serves — and
+is collected, chased and counted on time or late like a commune, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import set_postal
+from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
+
+TAB = "Báo cáo bưu chính"
+SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
+VIETTEL, POST = "Chi nhánh Bưu chính Viettel Lạng Sơn", "Bưu điện tỉnh Lạng Sơn"
+
+
+def with_enterprises(on) -> None:
+    """Viettel Post serves Ba Sơn and Tân Tiến, the post office Thất Khê; Hồng Phong none."""
+    set_postal(on.config.parent / "registry.xlsx",
+               [("VTP", VIETTEL, "Viettel Post", "xaVTP@example.gov.vn"),
+                ("BDLS", POST, "Bưu điện", "xaBDLS@example.gov.vn")],
+               {"06202": "VTP", "06019": "VTP", "06040": "BDLS"})
+
+
+def statuses(on, now: str) -> dict[str, str]:
+    result = on.run("status", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      "--format", "json", now=now)
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)
+    return {c["code"]: c["status"] for c in report["communes"]}
+
+
+def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  # noqa: F811
+    with_enterprises(desk)
+    result = desk.run("provision", now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+
+    header, *rows = desk.tab_rows("VTP", TAB, first_row=2)
+    assert header[:4] == ("Ngày", "Xã, phường", SHOPS, ACCOUNTS)
+    assert [r[1] for r in rows[:4]] == ["Xã Ba Sơn", "Xã Tân Tiến"] * 2
+    assert rows[0][0] == rows[1][0] != rows[2][0]          # one day, both communes
+    assert {r[1] for r in desk.tab_rows("BDLS", TAB, first_row=3)} == {"Xã Thất Khê"}
+    assert VIETTEL in desk.title("VTP", TAB)
+    assert TAB not in desk.tabs("06202") and "Báo cáo ngày" not in desk.tabs("VTP")
+
+    # Viettel Post types both communes of the 20th before 17:00; the post office nothing.
+    desk.paste("VTP", TAB, "C3", [[2, 5, 14], [0, 3, 6]], at="2026-11-20 16:00")
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 16:30") == {"VTP": "on_time", "BDLS": "pending"}
+
+    reminded = desk.run("remind", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                        now="2026-11-20 17:30")
+    assert reminded.exit_code == 0, reminded.output
+    assert f"Kính gửi {POST}:" in reminded.output
+    assert "UBND" not in reminded.output and VIETTEL not in reminded.output.split("---")[-1]
+
+    desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 19:00")
+    assert desk.run("collect", now="2026-11-20 19:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 19:30") == {"VTP": "on_time", "BDLS": "late"}
+
