@@ -5,9 +5,13 @@ is collected, chased and counted on time or late like a commune, on both backend
 from __future__ import annotations
 
 import json
+from datetime import date
+
+from openpyxl import load_workbook
 
 from conftest import set_postal
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
+from toolkit.postal import differs
 
 TAB = "Báo cáo bưu chính"
 SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
@@ -57,4 +61,35 @@ def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  
     desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 19:00")
     assert desk.run("collect", now="2026-11-20 19:30").exit_code == 0
     assert statuses(desk, "2026-11-20 19:30") == {"VTP": "on_time", "BDLS": "late"}
+
+    # The rollup sets each commune's own figures beside its enterprise's, flagging Ba Sơn:
+    # 40 shops by its own count, 2 by Viettel Post's (Tân Tiến's 3 and 0 differ too little).
+    desk.type_row("06202", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 40, ACCOUNTS: 6},
+                  at="2026-11-20 16:10")
+    desk.type_row("06019", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 7},
+                  at="2026-11-20 16:10")
+    assert desk.run("collect", now="2026-11-20 19:40").exit_code == 0
+    rolled = desk.run("rollup", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      now="2026-11-20 19:45")
+    assert rolled.exit_code == 0, rolled.output
+    (archive,) = (desk.config.parent / "archive").rglob("*buu_chinh_daily*2026-11-20*.xlsx")
+    book = load_workbook(archive)
+    assert book.sheetnames[:2] == ["Tổng hợp", "Đối chiếu bưu chính"]
+    header, *rows = [r for r in book["Đối chiếu bưu chính"].iter_rows(values_only=True)
+                     if any(v is not None for v in r)][-4:]
+    found = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert set(found) == {"06202", "06019", "06040"}
+    assert [r[0] for r in rows][0] == "06202"                    # the flagged one first
+    assert found["06202"]["Doanh nghiệp"] == VIETTEL
+    assert found["06202"][f"{SHOPS} — xã, kỳ này"] == 40
+    assert found["06202"][f"{SHOPS} — doanh nghiệp, kỳ này"] == 2
+    assert found["06202"]["Chênh lệch lớn (lũy kế)"] == (
+        f"{SHOPS}: xã 40, doanh nghiệp 2")
+    assert not found["06019"]["Chênh lệch lớn (lũy kế)"]
+    assert found["06040"]["Doanh nghiệp"] == POST
+
+
+def test_a_large_difference_is_more_than_a_fifth_and_more_than_five():
+    assert differs(40, 2) and differs(100, 79)
+    assert not differs(3, 0) and not differs(100, 81) and not differs(9, 4)
 

@@ -459,6 +459,8 @@ def test_one_broken_template_is_reported_once_and_what_waits_for_it_is_named(tmp
         f"  - dòng {line_of(text, 'tpye')}: [[fields]] #1 (new_shops): tpye không phải một "
         "thiết lập đã biết — có phải ý bạn là type? Sửa lại tên, hoặc xoá dòng này\n"
         "Chưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi kts_daily.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi kts_daily.toml đọc được")
 
@@ -471,6 +473,8 @@ def test_a_template_that_is_not_toml_is_named_by_its_file_in_the_note(tmp_path):
     assert message.startswith(f"{broken}: không phải TOML hợp lệ (")
     assert message.endswith(
         "; hãy sửa dòng được nêu\nChưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi kts_daily.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi kts_daily.toml đọc được")
     assert "cds_monthly.toml: 1 lỗi" not in message
@@ -628,6 +632,8 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
         load_templates(tmp_path)
     assert str(caught.value).endswith(
         "Chưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi bao_cao_ngay.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi bao_cao_ngay.toml đọc được")
 
@@ -796,3 +802,21 @@ def test_reporters_names_who_fills_a_template_in(tmp_path, shipped):
         'due_day = 20', 'due_day = 20\nreporters = "enterprises"'))).startswith(
         'dòng 7: đầu tệp: reporters = "enterprises" (doanh nghiệp bưu chính báo cáo theo từng '
         "xã) cần một kỳ báo cáo")
+
+
+def test_an_enterprise_field_reconciles_with_a_commune_field_of_the_same_period(tmp_path):
+    import shutil
+
+    shutil.copy(PACKAGED_TEMPLATES / "kts_daily.toml", tmp_path / "kts_daily.toml")
+    shutil.copy(PACKAGED_TEMPLATES / "cds_monthly.toml", tmp_path / "cds_monthly.toml")
+    postal = (PACKAGED_TEMPLATES / "buu_chinh_daily.toml").read_text(encoding="utf-8")
+    write(tmp_path, "buu_chinh_daily.toml", postal)
+    assert {s.key for s in load_templates(tmp_path)} == {"kts_daily", "cds_monthly",
+                                                         "buu_chinh_daily"}
+    write(tmp_path, "buu_chinh_daily.toml", postal.replace(
+        '"kts_daily.new_shops"', '"cds_monthly.vneid_activations"'))
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert ("trường 'new_shops' có reconciles_with 'cds_monthly.vneid_activations', nhưng mẫu "
+            "của doanh nghiệp bưu chính chỉ đối chiếu được với một trường số của mẫu báo cáo "
+            'của xã cùng kỳ (daily), ví dụ "kts_daily.new_shops"') in str(caught.value)

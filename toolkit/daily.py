@@ -96,6 +96,27 @@ def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[Repo
     return due, not_due
 
 
+def postal_table(workspace, spec: ReportSpec, rollup: Rollup, versions: pd.DataFrame,
+                 read: Read | None):
+    """The archive's «Đối chiếu bưu chính» tab of an enterprise template's rollup, from the
+    latest rows of it and of the commune templates it reconciles with, as of the rollup."""
+    from toolkit.archive import Table
+    from toolkit.frames import latest_rows
+    from toolkit.postal import COMPARE_TAB, comparison
+    from toolkit.templates import load_templates
+
+    # Every template, also when this run was asked for the enterprise's alone (--template).
+    specs = load_templates(workspace.config.templates_dir)
+    latest = {spec.key: latest_rows(versions, spec, rollup.as_of)}
+    for other in specs:
+        if not other.keyed and any(f.reconciles_with and f.reconciles_with.startswith(
+                other.key + ".") for f in spec.fields):
+            latest[other.key] = read.latest[other.key] if read and other.key in read.latest \
+                else latest_rows(spec_versions(workspace.ledger, other), other, rollup.as_of)
+    frame = comparison(spec, specs, workspace.registry, latest, rollup.period)
+    return Table(COMPARE_TAB, frame, frozen_columns=2 if len(frame.columns) > 2 else 0)
+
+
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
                    workbooks_read: int = 0, only: str | None = None,
                    keep_existing: bool = False, publish: bool = True, read: Read | None = None,
@@ -136,6 +157,9 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                               failed=failed)
         rollups.append(rollup)
         books[spec.tab] = archive_tables(rollup, workbooks_read=workbooks_read)
+        if spec.keyed:      # the enterprise's figures beside each commune's own
+            books[spec.tab].insert(1, postal_table(workspace, spec, rollup, versions,
+                                                   read if now_known else None))
         paths.append(write_archive(rollup, workspace.config.archive_dir,
                                    workbooks_read=workbooks_read, tables=books[spec.tab]))
     if publish and target and books:

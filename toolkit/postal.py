@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.known import and_list
+from toolkit.parse import format_vn_number
 from toolkit.registry import (
     _EMAIL,
     _header_key,
@@ -204,3 +205,72 @@ def by_reporters(registry, specs) -> list:
         groups.append((as_reporters(registry), [s for s in specs if s.keyed]))
     return [(who, chosen) for who, chosen in groups if chosen]
 
+
+#: The archive's tab setting each commune's own figures beside its enterprise's.
+COMPARE_TAB = "Đối chiếu bưu chính"
+#: A difference worth the province's look: the two figures, campaign to date, differ by more
+#: than FLAG_SHARE of the larger one AND by more than FLAG_UNITS — small counts differ by a
+#: shop or two from who counted first, and a large count by a few percent from rounding off.
+FLAG_SHARE, FLAG_UNITS = 0.2, 5
+FLAG_HEADER = "Chênh lệch lớn (lũy kế)"
+
+
+def differs(commune: float, enterprise: float) -> bool:
+    gap = abs(commune - enterprise)
+    return gap > FLAG_UNITS and gap > FLAG_SHARE * max(abs(commune), abs(enterprise))
+
+
+def comparison(spec, specs, registry, latest: dict, period: str):
+    """One row per commune an enterprise serves: for each field of the enterprise template
+    ``spec`` that reconciles with a commune's (``reconciles_with = "kts_daily.new_shops"``),
+    the commune's figure and the enterprise's for the period and campaign to date, and the
+    fields whose campaign-to-date figures differ (``differs``): compared to date, a shop the
+    commune counts on Monday and the post office on Tuesday is no difference.
+
+    ``latest``: report key → its latest rows (``frames.latest_rows``) as of the rollup's
+    moment. Problem communes first, then in registry order."""
+    import pandas as pd
+
+    by_key = {s.key: s for s in specs}
+    pairs = [(f, *f.reconciles_with.split(".")) for f in spec.fields
+             if f.reconciles_with and f.reconciles_with.split(".")[0] in by_key
+             and f.reconciles_with.split(".")[0] in latest]
+    names = {c.display_name: c.code for c in registry.communes}
+    own = latest[spec.key]
+    own = own[own["period"] != "?"]
+    own = own.assign(served=[names.get(str(k).partition("|")[2]) for k in own["row_key"]])
+
+    def sums(rows, by: str, field: str):
+        rows = rows[rows["period"] <= period]
+        return (rows[rows["period"] == period].groupby(by)[field].sum(),
+                rows.groupby(by)[field].sum())
+
+    columns: dict[str, tuple] = {}
+    for field, other, other_field in pairs:
+        theirs = latest[other]
+        columns[field.key] = (sums(theirs[theirs["period"] != "?"], "commune_code", other_field),
+                              sums(own, "served", field.key))
+    serving = {e.code: e.name for e in registry.enterprises}
+    records = []
+    for commune in registry.communes:
+        if commune.postal not in serving:
+            continue
+        record = {"Mã xã": commune.code, "Xã, phường": commune.display_name,
+                  "Doanh nghiệp": serving[commune.postal]}
+        flagged = []
+        for field, _, _ in pairs:
+            (c_day, c_cum), (e_day, e_cum) = columns[field.key]
+            values = [float(s.get(commune.code, 0)) for s in (c_day, e_day, c_cum, e_cum)]
+            for label, value in zip(("xã, kỳ này", "doanh nghiệp, kỳ này", "xã, lũy kế",
+                                     "doanh nghiệp, lũy kế"), values, strict=True):
+                record[f"{field.header} — {label}"] = value
+            if differs(values[2], values[3]):
+                flagged.append(f"{field.header}: xã {format_vn_number(values[2])}, doanh "
+                               f"nghiệp {format_vn_number(values[3])}")
+        record[FLAG_HEADER] = "; ".join(flagged)
+        records.append(record)
+    frame = pd.DataFrame.from_records(records)
+    if frame.empty:
+        return frame
+    return frame.sort_values(FLAG_HEADER, key=lambda s: s == "", kind="stable") \
+        .reset_index(drop=True)

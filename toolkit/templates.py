@@ -283,7 +283,14 @@ def _reconcile_problems(specs: list[ReportSpec], broken: dict[str, tuple[Path, .
                 continue
             where = f"trường '{declared.key}' có reconciles_with '{declared.reconciles_with}'"
             numbers = [f.key for f in other.fields if f.numeric] if other else []
-            if spec.period != "monthly":
+            if spec.keyed:      # an enterprise's figure set beside the commune's own
+                if other and not other.keyed and other.period == spec.period \
+                        and other_field in numbers:
+                    continue
+                problem = (f"{where}, nhưng mẫu của doanh nghiệp bưu chính chỉ đối chiếu được "
+                           "với một trường số của mẫu báo cáo của xã cùng kỳ "
+                           f"({spec.period}), ví dụ \"kts_daily.new_shops\"")
+            elif spec.period != "monthly":
                 problem = (f"{where}, nhưng chỉ mẫu báo cáo tháng mới cộng dồn được mẫu ngày; "
                            f"mẫu này là {spec.period} — xoá reconciles_with")
             elif other is None:
