@@ -7,15 +7,23 @@ from __future__ import annotations
 import json
 from datetime import date
 
+import pytest
 from openpyxl import load_workbook
 
 from conftest import set_postal
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
+from toolkit.config import PACKAGED_TEMPLATES
 from toolkit.postal import differs
+from toolkit.templates import load_template
 
 TAB = "Báo cáo bưu chính"
 SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
 VIETTEL, POST = "Chi nhánh Bưu chính Viettel Lạng Sơn", "Bưu điện tỉnh Lạng Sơn"
+
+
+@pytest.fixture
+def shipped_postal():
+    return load_template(PACKAGED_TEMPLATES / "buu_chinh_daily.toml")
 
 
 def with_enterprises(on) -> None:
@@ -93,3 +101,12 @@ def test_a_large_difference_is_more_than_a_fifth_and_more_than_five():
     assert differs(40, 2) and differs(100, 79)
     assert not differs(3, 0) and not differs(100, 81) and not differs(9, 4)
 
+
+def test_the_enterprise_help_tab_says_a_row_waits_for_each_commune_served(shipped_postal):
+    from toolkit.layout import help_lines
+
+    lines = help_lines([shipped_postal], "Bưu điện tỉnh Lạng Sơn")
+    assert lines[0] == "Sổ báo cáo của Bưu điện tỉnh Lạng Sơn"
+    assert ('  Mỗi ngày có sẵn một dòng cho mỗi xã doanh nghiệp phục vụ (cột "Xã, phường"): '
+            "nhập số liệu của doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0."
+            ) in lines

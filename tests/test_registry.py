@@ -94,6 +94,9 @@ def test_template_layout(template):
     guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
     assert 5 <= len(guide) <= 12 and any("Số hộ gia đình" in line for line in guide)
     assert any(line.startswith("Ngày bắt đầu, Ngày kết thúc") for line in guide)
+    assert any(line.endswith("có sổ báo cáo riêng (trang «Báo cáo bưu chính», chia sẻ cho email "
+                             "người nhập liệu của doanh nghiệp): mỗi ngày một dòng cho mỗi xã "
+                             "doanh nghiệp phụ trách.") for line in guide)
 
 
 def test_template_loads_with_a_warning_per_commune_without_households(template):

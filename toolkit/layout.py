@@ -18,7 +18,7 @@ from toolkit.periods import (
     label_key,
     period_label,
 )
-from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
+from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, SERVED_HEADER, TITLE_ROW, ReportSpec
 
 HELP_TAB = "Hướng dẫn"
 FEEDBACK_TAB = "Kiểm tra"
@@ -347,6 +347,10 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
             when += "; cập nhật khi có thay đổi"
         required = ", ".join(f.header for f in spec.fields if f.required)
         lines.append(f"- Trang \"{spec.tab}\": {spec.title} — {when}. Bắt buộc: {required}.")
+        if spec.keyed:
+            lines.append(f"  Mỗi {PERIOD_WORDS.get(spec.period, 'kỳ')} có sẵn một dòng cho mỗi xã "
+                         f"doanh nghiệp phục vụ (cột \"{SERVED_HEADER}\"): nhập số liệu của "
+                         "doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0.")
     return lines
 
 

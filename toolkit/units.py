@@ -33,7 +33,9 @@ HELP_LINES = (
     "phụ trách xã, chọn trong danh sách; mỗi doanh nghiệp ghi một dòng ở trang «Doanh nghiệp "
     "bưu chính» (mã có chữ cái, ví dụ VTP; tên; loại Viettel Post hoặc Bưu điện; email người "
     "nhập liệu; người liên hệ). Nhóm Zalo của xã khi đó có đuôi theo doanh nghiệp: "
-    "KTS_TenXa_TenHuyen_Viettel hoặc KTS_TenXa_TenHuyen_Buudien.",
+    "KTS_TenXa_TenHuyen_Viettel hoặc KTS_TenXa_TenHuyen_Buudien. Mỗi doanh nghiệp phụ trách ít "
+    "nhất một xã có sổ báo cáo riêng (trang «Báo cáo bưu chính», chia sẻ cho email người nhập "
+    "liệu của doanh nghiệp): mỗi ngày một dòng cho mỗi xã doanh nghiệp phụ trách.",
     "Không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã không tham gia.",
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
 )
