@@ -64,6 +64,7 @@ def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  
                         now="2026-11-20 17:30")
     assert reminded.exit_code == 0, reminded.output
     assert f"Kính gửi {POST}:" in reminded.output
+    assert "remind: 1 doanh nghiệp cần nhắc" in reminded.output
     assert "UBND" not in reminded.output and VIETTEL not in reminded.output.split("---")[-1]
 
     desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 19:00")

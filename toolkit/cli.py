@@ -488,7 +488,8 @@ def remind(day, template, email, output, config_path, now):
         reminders = build(ws, ws.specs[0], day, now)
         path = write_reminders(reminders, ws.config.ledger_path.parent / "reminders")
     click.echo(console.bom() + reminders.text(), nl=False)
-    say(f"remind: {len(reminders.communes)} xã cần nhắc; đã lưu vào {path}")
+    who = "doanh nghiệp" if ws.specs[0].keyed else "xã"
+    say(f"remind: {len(reminders.communes)} {who} cần nhắc; đã lưu vào {path}")
     if output:
         from toolkit.export import write_xlsx
 
