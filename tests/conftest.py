@@ -97,6 +97,21 @@ def trim_registry(path: Path, keep) -> None:
     book.save(path)
 
 
+def set_postal(path: Path, enterprises, serving) -> None:
+    """Type the postal ``enterprises`` (rows of «Doanh nghiệp bưu chính»: code, name, kind,
+    editors) and, in "Doanh nghiệp bưu chính" of «Danh sách xã», the enterprise serving each
+    commune of ``serving`` (code → enterprise as typed), as an officer fills them in."""
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    columns = {c.value: c.column for c in sheet[1]}
+    rows = {sheet.cell(r, columns[HEADERS["code"]]).value: r for r in range(2, sheet.max_row + 1)}
+    for code, enterprise in serving.items():
+        sheet.cell(rows[code], columns[HEADERS["postal"]]).value = enterprise
+    for row in enterprises:
+        book["Doanh nghiệp bưu chính"].append(list(row))
+    book.save(path)
+
+
 def set_phases(path: Path, phases) -> None:
     """Type each (commune, first day, last day) into the registry's "Ngày bắt đầu" and
     "Ngày kết thúc" (None leaves a cell blank), as an officer types a commune's phase."""

@@ -87,6 +87,9 @@ class XlsxDesk:
         value = load_workbook(workbook_of(self.config, code))[tab].cell(TITLE_ROW, 1).value
         return value or ""
 
+    def tabs(self, code: str) -> list[str]:
+        return load_workbook(workbook_of(self.config, code), read_only=True).sheetnames
+
     def close(self) -> None:
         pass
 
@@ -165,6 +168,9 @@ class GoogleDesk:
     def title(self, code: str, tab: str) -> str:
         rows = self.fake.values(self.spreadsheet_id(code), f"'{tab}'!A{TITLE_ROW}")
         return rows[0][0] if rows and rows[0] else ""
+
+    def tabs(self, code: str) -> list[str]:
+        return [s.title for s in self.fake.spreadsheet(self.spreadsheet_id(code)).sheets]
 
     def close(self) -> None:
         self._routing.__exit__(None, None, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openpyxl import load_workbook
 
 from conftest import commune_rows, run, table_rows, workbook_of
@@ -35,6 +37,14 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
     assert {"50% số hộ", "40% số hộ (giao riêng)", "120 (giao riêng)"} <= levels
     thi_dua = table_rows(book["Xếp hạng thi đua"])
     assert [r["Hạng"] for r in thi_dua] == list(range(1, len(thi_dua) + 1))
+    # Each commune's Zalo group ends with the postal enterprise serving it, in turn.
+    remind = run("remind", "--date", "2026-11-22", "--template", "kts_daily",
+                 config=folder / "toolkit.toml",
+                 now="2026-11-22 20:00")
+    assert remind.exit_code == 0, remind.output
+    groups = re.findall(r"^--- (KTS_\S+) ", remind.output, re.MULTILINE)
+    assert groups and all(g.endswith(("_Viettel", "_Buudien")) for g in groups)
+    assert {g.rsplit("_", 1)[1] for g in groups} == {"Viettel", "Buudien"}
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--province", "Lai Châu", "--days", "1",
                 now="2026-11-23 21:00")

@@ -56,7 +56,7 @@ def test_the_google_demo_runs_end_to_end_on_the_local_fake(google):
     out = result.output.splitlines()
     assert out[0] == f"Tỉnh Lai Châu: 38 xã, phường tại {folder}"
     assert out[1].startswith("Google Sheets giả lập tại 127.0.0.1:")
-    assert out[2].startswith("Đã tạo 38 bảng tính Google Sheets trong thư mục "
+    assert out[2].startswith("Đã tạo 40 bảng tính Google Sheets trong thư mục "
                              "https://drive.google.com/drive/folders/")
     sweeps = [line for line in out if " daily: đọc " in line]
     assert [s[:11] for s in sweeps] == ["22/11 15:00", "22/11 17:00", "22/11 20:00"]
@@ -76,6 +76,12 @@ def test_the_google_demo_runs_end_to_end_on_the_local_fake(google):
     # 31 of the 38 report: every fifth joins in phase 2, the day after this one-day demo.
     assert "5 chưa báo cáo · 2 trễ hạn · 1 đúng hạn, sửa sau hạn · 23 đúng hạn — đã báo cáo " \
         "84%, đúng hạn 77%" in status.output
+    # Reminders name each commune's Zalo group after the postal enterprise serving it.
+    remind = run("remind", "--date", "2026-11-22", "--template", "kts_daily",
+                 config=folder / "toolkit.toml", now="2026-11-22 20:00")
+    assert remind.exit_code == 0, remind.output
+    assert re.search(r"^--- KTS_\w+_Viettel \(", remind.output, re.MULTILINE)
+    assert re.search(r"^--- KTS_\w+_Buudien \(", remind.output, re.MULTILINE)
 
 
 def test_the_printed_request_counts_are_the_fakes_own(google):

@@ -80,8 +80,8 @@ def test_the_rollup_spreadsheet_gets_the_archive_tabs_in_two_requests(reported):
     titles = tabs_of(fake, target)
     mine = [t.split(SEPARATOR, 1)[1] for t in titles if t.startswith(DAILY + SEPARATOR)]
     assert mine == archive.sheetnames
-    assert mine == [n for n in TABLE_NAMES                    # no districts here
-                    if n not in ("Theo huyện", "Xếp hạng thi đua (huyện)")]
+    assert mine == [n for n in TABLE_NAMES          # no districts, no postal enterprises here
+                    if n not in ("Theo huyện", "Xếp hạng thi đua (huyện)", "Đối chiếu bưu chính")]
     summary = archive["Tổng hợp"]
     width = summary.max_column
     expected = [[c.value for c in r] for r in summary.iter_rows(max_row=9)]

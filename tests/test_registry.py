@@ -79,12 +79,12 @@ def test_template_layout(template):
     path, count = template
     assert count == 65
     book = load_workbook(path)
-    assert book.sheetnames == ["Danh sách xã", "Hướng dẫn"]
+    assert book.sheetnames == ["Danh sách xã", "Doanh nghiệp bưu chính", "Hướng dẫn"]
     sheet = book["Danh sách xã"]
     assert [c.value for c in sheet[1]] == HEADER_ROW
     assert all(c.font.bold for c in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:L66"
+    assert sheet.auto_filter.ref == "A1:M66"
     assert sheet["K2"].number_format == sheet["L2"].number_format == "DD/MM/YYYY"
     assert sheet.max_row == 66
     codes = [sheet.cell(r, 1) for r in range(2, 67)]
@@ -92,10 +92,13 @@ def test_template_layout(template):
     assert "06040" in [c.value for c in codes]
     assert sheet.column_dimensions["H"].width > sheet.column_dimensions["C"].width
     guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
-    assert 5 <= len(guide) <= 11 and any("Số hộ gia đình" in line for line in guide)
+    assert 5 <= len(guide) <= 13 and any("Số hộ gia đình" in line for line in guide)
     assert any(line.startswith("Ngày bắt đầu, Ngày kết thúc") for line in guide)
     assert any(line.startswith("Chỉ tiêu giao riêng") and "«Chỉ tiêu: Hộ có cửa hàng số»" in line
                for line in guide)
+    assert any(line.endswith("có sổ báo cáo riêng (trang «Báo cáo bưu chính», chia sẻ cho email "
+                             "người nhập liệu của doanh nghiệp): mỗi ngày một dòng cho mỗi xã "
+                             "doanh nghiệp phụ trách.") for line in guide)
 
 
 def test_template_loads_with_a_warning_per_commune_without_households(template):
@@ -142,7 +145,7 @@ def test_round_trip_after_an_officer_fills_it(template, tmp_path):
     frame = registry.to_frame()
     assert list(frame.columns) == ["code", "name", "kind", "province", "district", "households",
                                    "villages", "editors", "contact_name", "contact_phone",
-                                   "start", "end"]
+                                   "start", "end", "postal"]
     assert len(frame) == 65
     row = frame.set_index("code").loc["06040"]
     assert row["households"] == 1250 and row["villages"] == "Khu 1; Khu 2; Bản Slằng"
@@ -166,7 +169,7 @@ def test_messy_registry_reports_every_problem_with_its_row(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert list(caught.value.problems) == [
-        'dòng tiêu đề, cột M: cột "Ghi chu" không phải một cột đã biết — xoá cột này, hoặc đổi '
+        'dòng tiêu đề, cột N: cột "Ghi chu" không phải một cột đã biết — xoá cột này, hoặc đổi '
         "tên thành một trong: " + ", ".join(HEADER_ROW),
         "dòng 2 và 7: mã xã 06040 có trên 2 dòng (dòng 2 Xã Thất Khê, dòng 7 Xã Thất Khê) — mỗi "
         'xã chỉ một dòng, với mã xã 5 chữ số chính thức ở "Mã xã" (06040 là Xã Thất Khê trong '
@@ -355,7 +358,7 @@ def test_a_header_typed_twice_names_both_columns(tmp_path):
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert list(caught.value.problems) == [
-        'dòng tiêu đề, cột M: cột "so ho gia dinh" xuất hiện hai lần (cả cột F "Số hộ gia '
+        'dòng tiêu đề, cột N: cột "so ho gia dinh" xuất hiện hai lần (cả cột F "Số hộ gia '
         'đình") — chỉ giữ một cột']
 
 
@@ -397,7 +400,7 @@ def test_a_folded_header_that_could_be_two_columns_needs_its_diacritics(monkeypa
     with pytest.raises(RegistryError) as caught:
         load_registry(path)
     assert [p.split(" — ")[0] for p in caught.value.problems] == [
-        'dòng tiêu đề, cột M: cột "ghi chu" không phải một cột đã biết']
+        'dòng tiêu đề, cột N: cột "ghi chu" không phải một cột đã biết']
 
 
 # duplicates --------------------------------------------------------------------------------------
@@ -641,3 +644,72 @@ def test_a_target_column_no_template_has_is_a_problem_of_the_workspace(province)
     sheet.cell(1, column).value = "Chỉ tiêu: hộ có cửa hàng số"
     book.save(registry)
     check_workspace(province)
+
+
+ENTERPRISES = [("VTP", "Chi nhánh Bưu chính Viettel Lạng Sơn", "Bưu chính Viettel",
+                "vtp.langson@example.vn; kinhdoanh@example.vn", "Hoàng Mạnh Tuân", 912000222),
+               ("BDLS", "Bưu điện tỉnh Lạng Sơn", "Bưu điện", "bd.langson@example.vn")]
+
+
+def test_postal_enterprises_and_the_communes_they_serve(template, tmp_path):
+    from conftest import set_postal
+
+    path = tmp_path / "registry.xlsx"
+    path.write_bytes(template[0].read_bytes())
+    set_postal(path, ENTERPRISES, {"06040": "VTP", "06202": "bdls"})
+    book = load_workbook(path)
+    assert [c.value for c in book["Doanh nghiệp bưu chính"][1]] == [
+        "Mã doanh nghiệp", "Tên doanh nghiệp", "Loại",
+        "Email người nhập liệu (ngăn cách bằng ;)", "Người liên hệ", "Số điện thoại"]
+    guide = [r[0] for r in book["Hướng dẫn"].iter_rows(values_only=True)]
+    assert any(line.startswith("Doanh nghiệp bưu chính: ") for line in guide)
+
+    registry = load_registry(path)
+    viettel, post = registry.enterprises
+    assert (viettel.code, viettel.kind, viettel.editors, viettel.contact_phone) == (
+        "VTP", "Viettel Post", ("vtp.langson@example.vn", "kinhdoanh@example.vn"), "0912000222")
+    assert (post.code, post.name, post.kind) == ("BDLS", "Bưu điện tỉnh Lạng Sơn", "Bưu điện")
+    communes = registry.by_code()
+    assert registry.enterprise_of(communes["06040"]) == viettel
+    assert registry.enterprise_of(communes["06202"]) == post
+    assert registry.enterprise_of(communes["06019"]) is None
+    cache = tmp_path / "registry.cache.json"
+    remember_registry(registry, cache)
+    assert load_registry(path, cache) == registry
+
+
+def test_postal_mistakes_name_their_sheet_row_and_fix(template, tmp_path):
+    from conftest import set_postal
+
+    path = tmp_path / "registry.xlsx"
+    path.write_bytes(template[0].read_bytes())
+    set_postal(path, [("VTP", "Viettel Post Lạng Sơn", "Viettel", "vtp@example.vn"),
+                      ("123", "Bưu điện", "Bưu cục", "không-phải-email"),
+                      ("VTP", "Viettel lần hai", "Viettel Post", "")],
+               {"06040": "VNP"})
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    problems = str(caught.value)
+    that_khe = [c.value for c in load_workbook(path).worksheets[0]["A"]].index("06040") + 1
+    for expected in (
+            f'dòng {that_khe}: "Doanh nghiệp bưu chính" là "VNP", không phải mã doanh nghiệp '
+            'nào trên trang "Doanh nghiệp bưu chính" — gõ một trong: VTP',
+            'trang "Doanh nghiệp bưu chính", dòng 3: mã doanh nghiệp "123" cần có chữ cái',
+            'trang "Doanh nghiệp bưu chính", dòng 3: "Loại" là "Bưu cục" — gõ Viettel Post '
+            "hoặc Bưu điện",
+            'trang "Doanh nghiệp bưu chính", dòng 3: email người nhập liệu "không-phải-email" '
+            "không phải địa chỉ email hợp lệ",
+            'trang "Doanh nghiệp bưu chính", dòng 2 và 4: mã doanh nghiệp "VTP" có trên 2 dòng'):
+        assert expected in problems
+
+
+def test_a_commune_naming_an_enterprise_without_the_sheet(tmp_path):
+    header = HEADER_ROW
+    rows = [FILLED[0] + [None, None, "VTP"]]
+    path = write_xlsx(tmp_path / "registry.xlsx", rows, header)
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert 'dòng 2: "Doanh nghiệp bưu chính" là "VTP" nhưng tệp chưa có trang "Doanh nghiệp ' \
+        'bưu chính" — thêm trang đó' in str(caught.value)
+    path = write_xlsx(tmp_path / "plain.xlsx", FILLED)       # no column, no sheet: as before
+    assert load_registry(path).warnings == ()

@@ -6,7 +6,7 @@ from datetime import date
 
 from openpyxl import load_workbook
 
-from conftest import run, type_row, use_smtp
+from conftest import run, set_postal, type_row, use_smtp
 from toolkit.registry import Commune
 from toolkit.remind import zalo_group
 
@@ -20,6 +20,21 @@ def test_zalo_group_names_follow_the_province_convention():
                       district="Tràng Định", households=None, villages=(), editors=(),
                       contact_name=None, contact_phone=None)
     assert zalo_group(commune) == "KTS_ThatKhe_TrangDinh"
+
+
+def test_zalo_groups_end_with_the_postal_enterprise_serving_the_commune(province):
+    """Guidance 1966: KTS_KienMoc_DinhLap_Viettel or _Buudien, by the enterprise serving it."""
+    set_postal(province.parent / "registry.xlsx",
+               [("VTP", "Chi nhánh Bưu chính Viettel Lạng Sơn", "Viettel Post", "v@example.vn"),
+                ("BDLS", "Bưu điện tỉnh Lạng Sơn", "Bưu điện tỉnh", "b@example.vn")],
+               {"06202": "VTP", "06019": "BDLS"})
+    run("provision", config=province, now="2026-11-20 08:00")
+
+    result = run("remind", "--date", "2026-11-20", config=province, now="2026-11-20 16:00")
+    assert result.exit_code == 0, result.output
+    assert "--- KTS_BaSon_Viettel (Xã Ba Sơn" in result.output
+    assert "--- KTS_TanTien_Buudien (Xã Tân Tiến" in result.output
+    assert "--- KTS_ThatKhe (Xã Thất Khê" in result.output     # served by neither
 
 
 def test_remind_lists_missing_incomplete_and_wrong_communes_with_contacts(province):

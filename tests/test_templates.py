@@ -69,6 +69,7 @@ def test_shipped_templates_load_daily_then_monthly_then_quarterly_then_once(ship
         ("bcd_quarterly", "Báo cáo quý BCĐ", "quarterly"),
         ("committee_roster", "BCĐ CĐS", "once"),
         ("team_roster", "Tổ CNSCĐ", "once"),
+        ("buu_chinh_daily", "Báo cáo bưu chính", "daily"),
     ]
 
 
@@ -122,11 +123,12 @@ def test_unknown_template_names_the_available_ones():
         load_templates(PACKAGED_TEMPLATES, only="kts_weekly")
     assert str(caught.value) == (
         f"không có mẫu báo cáo nào tên 'kts_weekly' trong {PACKAGED_TEMPLATES}; "
-        "các mẫu hiện có: kts_daily, cds_monthly, bcd_quarterly, committee_roster, team_roster — "
+        "các mẫu hiện có: kts_daily, cds_monthly, bcd_quarterly, committee_roster, team_roster, "
+        "buu_chinh_daily — "
         "có phải ý bạn là "
         "'kts_daily'?"
     )
-    with pytest.raises(TemplateError, match=r"team_roster$"):
+    with pytest.raises(TemplateError, match=r"team_roster, buu_chinh_daily$"):
         load_templates(PACKAGED_TEMPLATES, only="water")
 
 
@@ -382,7 +384,8 @@ def test_an_unknown_setting_without_a_close_name_lists_the_known_ones(tmp_path):
     assert only_problem(write(tmp_path, "water.toml", text)) == (
         "dòng 1: đầu tệp: colour không phải một thiết lập đã biết; tệp này có key, title, tab, "
         "period, "
-        "deadline, due_day, months_after, rows, calendar. Sửa lại tên, hoặc xoá dòng này")
+        "deadline, due_day, months_after, rows, calendar, reporters. Sửa lại tên, hoặc xoá dòng "
+        "này")
 
 
 def test_fields_written_with_one_pair_of_brackets(tmp_path):
@@ -456,6 +459,8 @@ def test_one_broken_template_is_reported_once_and_what_waits_for_it_is_named(tmp
         f"  - dòng {line_of(text, 'tpye')}: [[fields]] #1 (new_shops): tpye không phải một "
         "thiết lập đã biết — có phải ý bạn là type? Sửa lại tên, hoặc xoá dòng này\n"
         "Chưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi kts_daily.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi kts_daily.toml đọc được")
 
@@ -468,6 +473,8 @@ def test_a_template_that_is_not_toml_is_named_by_its_file_in_the_note(tmp_path):
     assert message.startswith(f"{broken}: không phải TOML hợp lệ (")
     assert message.endswith(
         "; hãy sửa dòng được nêu\nChưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi kts_daily.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi kts_daily.toml đọc được")
     assert "cds_monthly.toml: 1 lỗi" not in message
@@ -519,6 +526,7 @@ due_day = 20
 months_after = 0
 rows = 0
 calendar = "every_day"
+reporters = "communes"
 
 [[fields]]
 key = "connections"
@@ -624,6 +632,8 @@ def test_a_template_that_is_not_toml_under_another_name_is_waited_for(tmp_path):
         load_templates(tmp_path)
     assert str(caught.value).endswith(
         "Chưa kiểm tra:\n"
+        "  - buu_chinh_daily.toml: reconciles_with 'kts_daily.new_shops', "
+        "'kts_daily.new_accounts' chỉ kiểm tra được khi bao_cao_ngay.toml đọc được\n"
         "  - cds_monthly.toml: reconciles_with 'kts_daily.new_shops', 'kts_daily.new_accounts' "
         "chỉ kiểm tra được khi bao_cao_ngay.toml đọc được")
 
@@ -777,3 +787,36 @@ def test_templates_load_without_the_checks_or_the_layout_that_read_them():
             todo += graph.get(module, ())
     assert "toolkit.templates" not in seen
     assert not {"toolkit.layout", "toolkit.checks.rosters"} & seen
+
+
+def test_reporters_names_who_fills_a_template_in(tmp_path, shipped):
+    postal = shipped["buu_chinh_daily"]
+    assert (postal.keyed, postal.headers[:2], postal.first_field_column) == (
+        True, ["Ngày", "Xã, phường"], 3)
+    assert not shipped["kts_daily"].keyed
+    assert only_problem(write(tmp_path, "water.toml", VALID.replace(
+        'due_day = 20', 'due_day = 20\nreporters = "enterprise"'))).endswith(
+        "reporters 'enterprise' phải là một trong communes, enterprises — có phải ý bạn là "
+        "'enterprises'?")
+    assert only_problem(write(tmp_path, "water.toml", VALID.replace(
+        'due_day = 20', 'due_day = 20\nreporters = "enterprises"'))).startswith(
+        'dòng 7: đầu tệp: reporters = "enterprises" (doanh nghiệp bưu chính báo cáo theo từng '
+        "xã) cần một kỳ báo cáo")
+
+
+def test_an_enterprise_field_reconciles_with_a_commune_field_of_the_same_period(tmp_path):
+    import shutil
+
+    shutil.copy(PACKAGED_TEMPLATES / "kts_daily.toml", tmp_path / "kts_daily.toml")
+    shutil.copy(PACKAGED_TEMPLATES / "cds_monthly.toml", tmp_path / "cds_monthly.toml")
+    postal = (PACKAGED_TEMPLATES / "buu_chinh_daily.toml").read_text(encoding="utf-8")
+    write(tmp_path, "buu_chinh_daily.toml", postal)
+    assert {s.key for s in load_templates(tmp_path)} == {"kts_daily", "cds_monthly",
+                                                         "buu_chinh_daily"}
+    write(tmp_path, "buu_chinh_daily.toml", postal.replace(
+        '"kts_daily.new_shops"', '"cds_monthly.vneid_activations"'))
+    with pytest.raises(TemplateError) as caught:
+        load_templates(tmp_path)
+    assert ("trường 'new_shops' có reconciles_with 'cds_monthly.vneid_activations', nhưng mẫu "
+            "của doanh nghiệp bưu chính chỉ đối chiếu được với một trường số của mẫu báo cáo "
+            'của xã cùng kỳ (daily), ví dụ "kts_daily.new_shops"') in str(caught.value)

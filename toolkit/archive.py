@@ -149,8 +149,8 @@ class Table:
         return self.header_index + 1 + min(self.totals, 1) if self.header else 0
 
 
-TABLE_NAMES = ("Tổng hợp", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng", EMULATION,
-               f"{EMULATION} (huyện)", "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo",
+TABLE_NAMES = ("Tổng hợp", "Đối chiếu bưu chính", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng",
+               EMULATION, f"{EMULATION} (huyện)", "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo",
                "Lỗi dữ liệu", "Thông tin")
 
 

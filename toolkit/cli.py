@@ -402,6 +402,7 @@ def status(day, template, fmt, output, config_path, now):
       toolkit status --format csv > tinh-hinh.csv
       toolkit status --output tinh-hinh.xlsx
     """
+    from toolkit.postal import reporters_of
     from toolkit.status import period_status
 
     day = _day(day, now)
@@ -410,8 +411,9 @@ def status(day, template, fmt, output, config_path, now):
 
         check_xlsx_path(output)
     with _workspace(config_path, template) as ws:
-        reports = [period_status(s, ws.registry, ws.report_versions(s, [s.deadline.key_on(day)]),
-                                 day, as_of=now, grace=ws.grace, campaign=ws.campaign)
+        reports = [period_status(s, reporters_of(ws.registry, s),
+                                 ws.report_versions(s, [s.deadline.key_on(day)]), day,
+                                 as_of=now, grace=ws.grace, campaign=ws.campaign)
                    for s in ws.specs]
         titles = {s.key: s.title for s in ws.specs}
         configured_grace = ws.config.grace_minutes
@@ -502,7 +504,8 @@ def remind(day, template, email, output, config_path, now):
         reminders = build(ws, ws.specs[0], day, now)
         path = write_reminders(reminders, ws.config.ledger_path.parent / "reminders")
     click.echo(console.bom() + reminders.text(), nl=False)
-    say(f"remind: {len(reminders.communes)} xã cần nhắc; đã lưu vào {path}")
+    who = "doanh nghiệp" if ws.specs[0].keyed else "xã"
+    say(f"remind: {len(reminders.communes)} {who} cần nhắc; đã lưu vào {path}")
     if output:
         from toolkit.export import write_xlsx
 

@@ -18,6 +18,7 @@ from toolkit.backends.base import LOCALE
 from toolkit.errors import WorkbookError, unexpected
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, period_keys
 from toolkit.ledger import RowVersion
+from toolkit.postal import by_reporters
 from toolkit.sheet_reading import rows_from_grid, window
 from toolkit.templates import ReportSpec
 
@@ -72,7 +73,11 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
         log.warning("collect: %s", line)
     known = ledger.workbooks()
     windows = {s.tab: window(s, period_keys(s, *campaign)) for s in specs}
-    located = {c.code: known[c.code].locator for c in registry.communes if c.code in known}
+    # Communes are read for the commune templates, postal enterprises for theirs.
+    groups = by_reporters(registry, specs)
+    reporters = [c for who, _ in groups for c in who.communes]
+    specs_of = {c.code: chosen for who, chosen in groups for c in who.communes}
+    located = {c.code: known[c.code].locator for c in reporters if c.code in known}
     stamps = store.modified_stamps(list(located.values()))
     outcomes: list[CommuneOutcome] = []
     urgent = set(always_read)
@@ -82,7 +87,7 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
                     and stamps.get(located[c]) is not None
                     and stamps[located[c]] == known[c].last_modified]
         stamps.update(store.current_stamps(doubtful) if doubtful else {})
-    ordered = sorted(registry.communes, key=lambda c: c.code not in urgent)
+    ordered = sorted(reporters, key=lambda c: c.code not in urgent)
     for commune in ordered:
         name = commune.display_name
         locator = located.get(commune.code)
@@ -97,8 +102,8 @@ def collect(registry, specs: list[ReportSpec], store, ledger, *, now: datetime,
               and commune.code not in unskippable):
             outcomes.append(CommuneOutcome(commune.code, name, "unchanged"))
         else:
-            outcomes.append(_read_one(commune, locator, specs, windows, store, ledger, now,
-                                      campaign))
+            outcomes.append(_read_one(commune, locator, specs_of[commune.code], windows,
+                                      store, ledger, now, campaign))
         if progress:
             progress(name)
     warnings = locale_warnings(registry, ledger) + double_warnings(registry, store, located)
@@ -151,6 +156,9 @@ def _read_one(commune, locator, specs, windows, store, ledger, now,
     """Read and parse one workbook. Whatever goes wrong doing so is this commune's failure,
     named, with what to do; the other communes are still collected (DESIGN.md §4)."""
     name = commune.display_name
+    # This reporter's tabs only; an enterprise's has a row per period and commune served.
+    windows = {s.tab: window(s, period_keys(s, *campaign), tuple(commune.villages))
+               if s.keyed else windows[s.tab] for s in specs}
     try:
         snapshot = store.read(locator, windows)
         rows = _parse(snapshot, specs, commune, campaign)

@@ -13,6 +13,7 @@ from toolkit.collect import CollectResult, collect
 from toolkit.errors import ToolkitError
 from toolkit.frames import spec_versions
 from toolkit.periods import VN_TZ, Status
+from toolkit.postal import by_reporters, reporters_of
 from toolkit.rollup import Rollup, build_rollup
 from toolkit.status import expected_periods
 from toolkit.templates import ReportSpec
@@ -95,6 +96,30 @@ def due_reports(workspace, day: date) -> tuple[list[ReportSpec], list[tuple[Repo
     return due, not_due
 
 
+def postal_table(workspace, spec: ReportSpec, rollup: Rollup, versions: pd.DataFrame,
+                 read: Read | None):
+    """The archive's «Đối chiếu bưu chính» tab of an enterprise template's rollup, from the
+    latest rows of it and of the commune templates it reconciles with, as of the rollup."""
+    from toolkit.archive import Table
+    from toolkit.frames import latest_rows
+    from toolkit.postal import COMPARE_TAB, comparison
+    from toolkit.templates import load_templates
+
+    # Every template, also when this run was asked for the enterprise's alone (--template).
+    specs = load_templates(workspace.config.templates_dir)
+    latest = {spec.key: latest_rows(versions, spec, rollup.as_of)}
+    for other in specs:
+        if not other.keyed and any(f.reconciles_with and f.reconciles_with.startswith(
+                other.key + ".") for f in spec.fields):
+            # validate's latest rows are the ledger's as it is; with merged communes the
+            # communes' figures are read mapped, as their own rollup reads them.
+            latest[other.key] = read.latest[other.key] \
+                if read and other.key in read.latest and workspace.merger is None \
+                else latest_rows(workspace.report_versions(other), other, rollup.as_of)
+    frame = comparison(spec, specs, workspace.registry, latest, rollup.period)
+    return Table(COMPARE_TAB, frame, frozen_columns=2 if len(frame.columns) > 2 else 0)
+
+
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
                    workbooks_read: int = 0, only: str | None = None,
                    keep_existing: bool = False, publish: bool = True, read: Read | None = None,
@@ -130,13 +155,17 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
         # What validate found stands for the rollup unless old communes' rows were mapped.
         now_known = (read is not None and as_of_mode == "now"
                      and versions is read.versions[spec.key])
-        rollup = build_rollup(spec, workspace.registry, versions, day, as_of_mode=as_of_mode,
-                              now=now, grace=workspace.grace, campaign=workspace.campaign,
+        rollup = build_rollup(spec, reporters_of(workspace.registry, spec), versions, day,
+                              as_of_mode=as_of_mode, now=now, grace=workspace.grace,
+                              campaign=workspace.campaign,
                               issues=read.issues.get(spec.key) if now_known else None,
                               latest=read.latest.get(spec.key) if now_known else None,
                               failed=failed)
         rollups.append(rollup)
         books[spec.tab] = archive_tables(rollup, workbooks_read=workbooks_read)
+        if spec.keyed:      # the enterprise's figures beside each commune's own
+            books[spec.tab].insert(1, postal_table(workspace, spec, rollup, versions,
+                                                   read if now_known else None))
         paths.append(write_archive(rollup, workspace.config.archive_dir,
                                    workbooks_read=workbooks_read, tables=books[spec.tab]))
     if publish and target and books:
@@ -219,7 +248,8 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     day = day or now.date()
     mark("collect")
     waiting = waiting_communes(workspace, day, now)
-    confirm = tuple(c.code for c in workspace.registry.communes) \
+    confirm = tuple(c.code for who, _ in by_reporters(workspace.registry, workspace.specs)
+                    for c in who.communes) \
         if near_a_deadline(workspace, day, now) else ()
     collected = collect(workspace.registry, workspace.specs, workspace.store, workspace.ledger,
                         now=now, campaign=workspace.campaign, always_read=waiting,
@@ -283,7 +313,7 @@ def waiting_communes(workspace, day: date, now: datetime) -> tuple[str, ...]:
         period = spec.deadline.key_on(day)
         if spec.period == "once" or now < spec.deadline.for_key(period) - near:
             continue
-        table = status_table(spec, workspace.registry,
+        table = status_table(spec, reporters_of(workspace.registry, spec),
                              workspace.report_versions(spec, [period]), [period],
                              as_of=now, grace=workspace.grace, campaign=workspace.campaign)
         reported = table["status"].map(lambda s: Status(s).reported)

@@ -303,12 +303,27 @@ ASSIGNED_SHOPS = "Chỉ tiêu: Hộ có cửa hàng số"
 ASSIGNED = {7: "40%", 11: 120}
 
 
+#: The demo's postal enterprises (rows of «Doanh nghiệp bưu chính»); they take the communes in
+#: turn, as the sources split them between Viettel Post and the provincial post office.
+DEMO_ENTERPRISES = (
+    ("VTP", "Chi nhánh Bưu chính Viettel", "Viettel Post", "buuchinh@viettelpost.example.vn",
+     "Hoàng Mạnh Tuân", "0912000222"),
+    ("BDT", "Bưu điện tỉnh", "Bưu điện", "kinhdoanh@buudien.example.vn", "Phạm Thị Xuân",
+     "0912000333"),
+)
+
+
 def _fill_registry(path: Path, rng: random.Random, phase_two: date) -> None:
     """Fill households, villages, editors and contacts as a province officer would, the
-    start of the communes that join in phase 2 and the targets some were assigned."""
+    start of the communes that join in phase 2, the targets some were assigned, and the
+    postal enterprise serving each."""
     from openpyxl import load_workbook
 
+    from toolkit.postal import SHEET as POSTAL_SHEET
+
     book = load_workbook(path)
+    for enterprise in DEMO_ENTERPRISES:
+        book[POSTAL_SHEET].append(enterprise)
     sheet = book.active
     columns = {c.value: c.column for c in sheet[1]}
     for row in range(2, sheet.max_row + 1):
@@ -330,6 +345,7 @@ def _fill_registry(path: Path, rng: random.Random, phase_two: date) -> None:
         if ASSIGNED_SHOPS not in columns:
             columns[ASSIGNED_SHOPS] = sheet.max_column + 1
             sheet.cell(1, columns[ASSIGNED_SHOPS]).value = ASSIGNED_SHOPS
+        values["Doanh nghiệp bưu chính"] = DEMO_ENTERPRISES[row % 2][0]
         for header, value in values.items():
             sheet.cell(row, columns[header]).value = value
     book.save(path)

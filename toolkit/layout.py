@@ -18,7 +18,7 @@ from toolkit.periods import (
     label_key,
     period_label,
 )
-from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, TITLE_ROW, ReportSpec
+from toolkit.templates import FIRST_DATA_ROW, HEADER_ROW, SERVED_HEADER, TITLE_ROW, ReportSpec
 
 HELP_TAB = "Hướng dẫn"
 FEEDBACK_TAB = "Kiểm tra"
@@ -124,6 +124,9 @@ class TabLayout:
     period_keys: tuple[str, ...]
     free_rows: int
     columns: tuple[ColumnRule, ...]
+    #: An enterprise's tab (``ReportSpec.keyed``): the communes it serves, one pre-filled row
+    #: each (column B) under every period; () for a commune's tab, one row per period.
+    served: tuple[str, ...] = ()
 
     @property
     def periodic(self) -> bool:
@@ -132,8 +135,17 @@ class TabLayout:
         return self.period != "once"
 
     @property
+    def key_columns(self) -> int:
+        """The pre-filled columns before the fields: the period's, and the commune's."""
+        return (1 if self.periodic else 0) + (1 if self.served else 0)
+
+    def rows_of(self, keys: tuple[str, ...]) -> list[tuple[str, str | None]]:
+        """The rows ``keys`` take, in order: (period, served commune or None)."""
+        return [(key, name) for key in keys for name in (self.served or (None,))]
+
+    @property
     def last_row(self) -> int:
-        return FIRST_DATA_ROW + max(len(self.period_keys), self.free_rows) - 1
+        return FIRST_DATA_ROW + max(len(self.rows_of(self.period_keys)), self.free_rows) - 1
 
 
 def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
@@ -153,7 +165,15 @@ def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
     return ()
 
 
-def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> TabLayout:
+def row_key(period: str, served: str | None) -> str:
+    """The ledger's key of a report row: its period, and the commune an enterprise's row is
+    for ("2026-11-23|Xã Kiên Mộc")."""
+    return period if served is None else f"{period}|{served}"
+
+
+def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date,
+               served: tuple[str, ...] = ()) -> TabLayout:
+    """``served``: for an enterprise's tab (``spec.keyed``), the communes it serves."""
     offset = spec.first_field_column
     columns = tuple(
         ColumnRule(offset + i, f.type, f.min, f.max, f.choices, f.choices_from_villages,
@@ -179,6 +199,7 @@ def tab_layout(spec: ReportSpec, commune_title: str, start: date, end: date) -> 
         period_keys=period_keys(spec, start, end),
         free_rows=spec.free_rows,
         columns=columns,
+        served=tuple(served) if spec.keyed else (),
     )
 
 
@@ -326,6 +347,10 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
             when += "; cập nhật khi có thay đổi"
         required = ", ".join(f.header for f in spec.fields if f.required)
         lines.append(f"- Trang \"{spec.tab}\": {spec.title} — {when}. Bắt buộc: {required}.")
+        if spec.keyed:
+            lines.append(f"  Mỗi {PERIOD_WORDS.get(spec.period, 'kỳ')} có sẵn một dòng cho mỗi xã "
+                         f"doanh nghiệp phục vụ (cột \"{SERVED_HEADER}\"): nhập số liệu của "
+                         "doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0.")
     return lines
 
 

@@ -77,7 +77,7 @@ def load_merger(path: Path) -> Merger:
 
     path = Path(path)
     try:
-        rows = _read_rows(path, _read_bytes(path))
+        rows, _ = _read_rows(path, _read_bytes(path))
     except RegistryError as error:
         raise ToolkitError.of_files([FileProblems(path, tuple(error.problems), _WHAT)]) from None
     problems: list[str] = []

@@ -28,6 +28,7 @@ from toolkit.backends.base import (
 )
 from toolkit.errors import SharingRefused, WorkbookBusy, WorkbookError
 from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, STYLE, help_lines, tab_layout
+from toolkit.postal import by_reporters
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
 
@@ -83,7 +84,7 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
             actions.append(SetVillages(tuple(commune.villages)))
     outdated = state is not None and state.style is not None and state.style != STYLE
     for spec in specs:
-        layout = tab_layout(spec, commune.display_name, start, end)
+        layout = tab_layout(spec, commune.display_name, start, end, tuple(commune.villages))
         if spec.tab not in existing:
             actions.append(AddTab(layout))
             continue
@@ -128,12 +129,15 @@ def provision(config, registry, specs: list[ReportSpec], store, ledger, *, now: 
     own = store.own_accounts() if store.shares_with_editors else frozenset()
     deferred: list[tuple[str, str]] = []
     aliases = ledger.email_aliases()
-    for commune in registry.communes:
+    # Communes get the commune templates, postal enterprises theirs (toolkit.postal).
+    reporters = [(c, chosen) for who, chosen in by_reporters(registry, specs)
+                 for c in who.communes]
+    for commune, chosen in reporters:
         record = known.get(commune.code)
         try:
             locator = store.find(commune.code, record.locator if record else None)
             state = store.inspect(locator) if locator else None
-            actions = plan_commune(commune, specs, config.campaign_start, config.campaign_end,
+            actions = plan_commune(commune, chosen, config.campaign_start, config.campaign_end,
                                    state, shares=store.shares_with_editors, own=own,
                                    aliases=aliases)
             if actions and not dry_run:

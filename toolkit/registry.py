@@ -23,6 +23,8 @@ from toolkit.known import DID_YOU_MEAN, and_list, close_names
 if TYPE_CHECKING:
     import pandas as pd
 
+    from toolkit.postal import Enterprise
+
 SHEET = "Danh sách xã"
 HELP_SHEET = "Hướng dẫn"
 KINDS = ("Xã", "Phường", "Đặc khu")
@@ -46,6 +48,7 @@ COLUMNS: tuple[tuple[str, str, bool], ...] = (
     ("contact_phone", "Số điện thoại", False),
     ("start", "Ngày bắt đầu", False),
     ("end", "Ngày kết thúc", False),
+    ("postal", "Doanh nghiệp bưu chính", False),
 )
 HEADERS = {key: header for key, header, _ in COLUMNS}
 # What goes under a column, said when it is missing: the fix is to restore it and fill it in.
@@ -74,10 +77,17 @@ PHASE = ("start", "end")
 # the template's threshold.
 TARGET_PREFIX = "Chỉ tiêu:"
 SHARE, COUNT = "share", "count"
+# Columns whose absence says nothing, so it is not warned about: the phase, and the postal
+# enterprise serving the commune (toolkit.postal) in a province where none reports.
+_SILENT = (*PHASE, "postal")
 
 _HEADER_ROW = "dòng tiêu đề"
 _EMAIL = re.compile(r"[^@\s<>()\[\],;:\"]+@[^@\s<>()\[\],;:\"]+\.[A-Za-z]{2,}")
 _GROUPED = re.compile(r"\d{1,3}(?:([., ])\d{3})(?:\1\d{3})*")
+
+
+#: The kind of a postal enterprise seen as a reporter (toolkit.postal.as_reporters).
+ENTERPRISE_KIND = "Doanh nghiệp"
 
 
 @dataclass(frozen=True)
@@ -98,6 +108,8 @@ class Commune:
     end: date | None = None
     #: Assigned targets: (label as headed, SHARE of households or COUNT, the value).
     targets: tuple[tuple[str, str, float], ...] = ()
+    #: The code of the postal enterprise serving the commune (None: none named).
+    postal: str | None = None
 
     def window(self, campaign: tuple[date, date]) -> tuple[date, date]:
         """The days the commune reports: its own phase within the campaign's."""
@@ -106,7 +118,8 @@ class Commune:
 
     @property
     def display_name(self) -> str:
-        return f"{self.kind} {self.name}"
+        """"Xã Tân Tiến"; a postal enterprise reporting (``postal.as_reporters``) by its name."""
+        return self.name if self.kind == ENTERPRISE_KIND else f"{self.kind} {self.name}"
 
 
 @dataclass(frozen=True)
@@ -116,9 +129,15 @@ class Registry:
     warnings: tuple[str, ...]
     #: The hash of the bytes it was read from (and of the checking code), for the cache.
     fingerprint: str = field(default="", compare=False)
+    #: The postal enterprises of the «Doanh nghiệp bưu chính» sheet (toolkit.postal).
+    enterprises: tuple[Enterprise, ...] = ()
 
     def by_code(self) -> dict[str, Commune]:
         return {c.code: c for c in self.communes}
+
+    def enterprise_of(self, commune: Commune) -> Enterprise | None:
+        """The postal enterprise serving ``commune``, if the registry names one."""
+        return next((e for e in self.enterprises if e.code == commune.postal), None)
 
     @property
     def has_phases(self) -> bool:
@@ -164,7 +183,7 @@ def load_registry(path: Path, cache: Path | None = None) -> Registry:
     known = _remembered(cache, key, path) if cache is not None else None
     if known is not None:
         return known
-    registry = _load(path, _read_rows(path, data))
+    registry = _load(path, *_read_rows(path, data))
     return replace(registry, fingerprint=key)
 
 
@@ -178,6 +197,7 @@ def remember_registry(registry: Registry, cache: Path) -> None:
         pass
     text = json.dumps({"key": registry.fingerprint,
                        "communes": [c.__dict__ for c in registry.communes],
+                       "enterprises": [e.__dict__ for e in registry.enterprises],
                        "warnings": list(registry.warnings)}, ensure_ascii=False, default=str)
     new = cache.with_name(f".~{cache.name}.{os.getpid()}")
     try:
@@ -189,15 +209,17 @@ def remember_registry(registry: Registry, cache: Path) -> None:
 
 def _fingerprint(data: bytes) -> str:
     """The registry's bytes and the code that checks them, hashed."""
-    from toolkit import units
+    from toolkit import postal, units
 
     digest = hashlib.sha256(data)
-    for module in (__file__, units.__file__):
+    for module in (__file__, units.__file__, postal.__file__):
         digest.update(str(Path(module).stat().st_mtime_ns).encode())
     return digest.hexdigest()
 
 
 def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
+    from toolkit.postal import Enterprise
+
     try:
         kept = json.loads(cache.read_text(encoding="utf-8"))
         if kept.get("key") != key:
@@ -207,7 +229,9 @@ def _remembered(cache: Path, key: str, path: Path) -> Registry | None:
                                     "targets": tuple(tuple(t) for t in c["targets"]),
                                     **{k: c[k] and date.fromisoformat(c[k]) for k in PHASE}})
                          for c in kept["communes"])
-        return Registry(path, communes, tuple(kept["warnings"]), key)
+        enterprises = tuple(Enterprise(**{**e, "editors": tuple(e["editors"])})
+                            for e in kept["enterprises"])
+        return Registry(path, communes, tuple(kept["warnings"]), key, enterprises)
     except (OSError, ValueError, KeyError, TypeError):
         return None       # no cache yet, or one from another version: check the file
 
@@ -217,21 +241,36 @@ def load_old_registry(path: Path) -> list[tuple[int, Commune]]:
     row, checked as completely as a 2025 one except against the official 2025 units: what
     ``toolkit init --old-registry`` maps to the communes that replaced them."""
     path = Path(path)
-    communes, _ = _numbered(path, _read_rows(path, _read_bytes(path)), OLD_KINDS)
+    rows, _ = _read_rows(path, _read_bytes(path))
+    communes, _, problems, _ = _numbered(rows, OLD_KINDS)
+    if problems:
+        raise RegistryError(path, sorted(problems, key=_row_of))
     return communes
 
 
-def _load(path: Path, rows: list[tuple[Any, ...]]) -> Registry:
-    communes, warnings = _numbered(path, rows, KINDS)
+def _load(path: Path, rows: list[tuple[Any, ...]],
+          postal_rows: list[tuple[Any, ...]] | None = None) -> Registry:
+    communes, warnings, problems, shown = _numbered(rows, KINDS)
+    from toolkit.postal import read_enterprises, served
+
+    found = read_enterprises(postal_rows)
+    problems += found.problems
+    serving = served(((n, c, c.postal) for n, c in communes if c.postal), found,
+                     shown.get("postal", HEADERS["postal"]), problems, warnings)
+    if problems:
+        raise RegistryError(path, sorted(problems, key=_row_of))
     from toolkit.units import compare_official
 
+    communes = [(n, replace(c, postal=serving.get(c.code))) for n, c in communes]
     warnings += compare_official(communes)
-    return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)))
+    return Registry(path, tuple(c for _, c in communes), tuple(sorted(warnings, key=_row_of)),
+                    enterprises=found.enterprises)
 
 
-def _numbered(path: Path, rows: list[tuple[Any, ...]],
-              kinds: tuple[str, ...]) -> tuple[list[tuple[int, Commune]], list[str]]:
-    """The communes with their rows, and the warnings; RegistryError lists every problem."""
+def _numbered(rows: list[tuple[Any, ...]], kinds: tuple[str, ...],
+              ) -> tuple[list[tuple[int, Commune]], list[str], list[str], dict[str, str]]:
+    """The communes with their rows, the warnings, every problem (each naming its row), and
+    the headers as the sheet spells them."""
     problems: list[str] = []
     warnings: list[str] = []
     top = _header_index(rows)
@@ -252,9 +291,7 @@ def _numbered(path: Path, rows: list[tuple[Any, ...]],
         problems.append("chưa có xã nào: thêm mỗi xã một dòng dưới dòng tiêu đề "
                         "(`toolkit init` ghi sẵn danh sách chính thức)")
     _check_duplicates(communes, coded, problems, warnings)
-    if problems:
-        raise RegistryError(path, sorted(problems, key=_row_of))
-    return communes, warnings
+    return communes, warnings, problems, shown
 
 
 def _header_index(rows: list[tuple[Any, ...]]) -> int:
@@ -286,7 +323,10 @@ def _read_bytes(path: Path) -> bytes:
                                    "quyền đọc tệp, hoặc đóng chương trình đang giữ tệp"]) from None
 
 
-def _read_rows(path: Path, data: bytes) -> list[tuple[Any, ...]]:
+def _read_rows(path: Path, data: bytes) -> tuple[list[tuple[Any, ...]],
+                                                 list[tuple[Any, ...]] | None]:
+    """The rows of «Danh sách xã», and of «Doanh nghiệp bưu chính» when the file has it (a
+    CSV holds one sheet: a province whose enterprises report keeps its registry in .xlsx)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
         try:
@@ -296,7 +336,8 @@ def _read_rows(path: Path, data: bytes) -> list[tuple[Any, ...]]:
                                        "CSV UTF-8, hoặc lưu thành .xlsx"]) from None
         first = text.splitlines()[0] if text.strip() else ""
         delimiter = max(",;", key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
-        return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        return [tuple(r) for r in csv.reader(io.StringIO(text, newline=""),
+                                             delimiter=delimiter)], None
     if suffix not in (".xlsx", ".xlsm"):
         raise RegistryError(path, [f'không đọc được tệp "{suffix}" — lưu danh sách xã thành '
                                    ".xlsx hoặc .csv"])
@@ -310,12 +351,18 @@ def _read_rows(path: Path, data: bytes) -> list[tuple[Any, ...]]:
     except (BadZipFile, InvalidFileException, KeyError, OSError) as exc:
         raise RegistryError(path, [f"không mở được như một tệp Excel ({exc}) — "
                                    "lưu lại thành .xlsx"]) from None
+    from toolkit.postal import SHEET as POSTAL_SHEET
+
+    def rows(sheet) -> list[tuple[Any, ...]]:
+        sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
+        return [tuple(map(_as_typed, r)) for r in sheet.iter_rows()]
+
     try:
         # "Danh sách xã" wherever it is among the sheets (a guide tab may have been put first)
         sheet = next((s for s in book.worksheets if fold(s.title) == fold(SHEET)),
                      book.worksheets[0])
-        sheet.reset_dimensions()  # some tools write a wrong <dimension>; read every row
-        return [tuple(map(_as_typed, r)) for r in sheet.iter_rows()]
+        postal = next((s for s in book.worksheets if fold(s.title) == fold(POSTAL_SHEET)), None)
+        return rows(sheet), rows(postal) if postal is not None else None
     finally:
         book.close()
 
@@ -402,7 +449,7 @@ def _match_headers(header: tuple[Any, ...], problems: list[str],
         else:
             problems.append(f"{where} — xoá cột này, hoặc đổi tên thành một trong: {allowed}")
     for key, header_text, required in COLUMNS:
-        if key in columns or key in PHASE or fold(_header_key(header_text)) not in missing:
+        if key in columns or key in _SILENT or fold(_header_key(header_text)) not in missing:
             continue
         if required:
             problems.append(f'thiếu cột bắt buộc "{header_text}" — thêm lại: gõ "{header_text}" '
@@ -461,6 +508,7 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
                     if key.startswith(TARGET_PREFIX)
                     if (value := _assigned(cells[key], shown[key], problem)) is not None)
     start, end = (_day(cells.get(k), shown.get(k), problem) for k in PHASE)
+    postal = _text(cells.get("postal"))
     if start and end and end < start:
         problem(f'"{shown["end"]}" {end:%d/%m/%Y} sớm hơn "{shown["start"]}" {start:%d/%m/%Y} '
                 "— sửa một trong hai ngày, hoặc để trống ngày kết thúc")
@@ -469,7 +517,7 @@ def _parse_row(number: int, cells: dict[str, Any], shown: dict[str, str], proble
         return None
     commune = Commune(code, name, kind, province, _text(cells.get("district")), households,
                       villages, editors, _text(cells.get("contact_name")),
-                      _phone(cells.get("contact_phone")), start, end, targets)
+                      _phone(cells.get("contact_phone")), start, end, targets, postal)
     if households is None:
         warnings.append(f"dòng {number}: {commune.display_name} chưa có số hộ gia đình — "
                         "các chỉ tiêu % của xã sẽ để trống")

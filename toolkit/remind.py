@@ -63,14 +63,16 @@ REMINDER_HEADERS = ["Mã xã", "Xã, phường", "Huyện (cũ)", "Tình trạng
 
 def remind(workspace, spec: ReportSpec, day, now: datetime) -> Reminders:
     """Reminders for one report and day, from the ledger as it stands now."""
+    from toolkit.postal import reporters_of
     from toolkit.status import period_status
     from toolkit.validate import find_issues
 
     versions = workspace.report_versions(spec)
-    status = period_status(spec, workspace.registry, versions, day, as_of=now,
+    reporters = reporters_of(workspace.registry, spec)     # communes, or postal enterprises
+    status = period_status(spec, reporters, versions, day, as_of=now,
                            grace=workspace.grace, campaign=workspace.campaign)
-    issues = find_issues(spec, workspace.registry, versions, day, now, workspace.campaign)
-    return build_reminders(spec, workspace.registry, status, issues, now)
+    issues = find_issues(spec, reporters, versions, day, now, workspace.campaign)
+    return build_reminders(spec, reporters, status, issues, now)
 
 
 def write_reminders(reminders: Reminders, folder) -> Path:
@@ -133,13 +135,14 @@ def send_reminders(reminders: Reminders, smtp, password: str | None, *,
     return Sent(tuple(sent), tuple(skipped))
 
 
-def zalo_group(commune) -> str:
-    """``KTS_ThatKhe_TrangDinh``: the group naming the province's documents use."""
+def zalo_group(commune, enterprise=None) -> str:
+    """``KTS_KienMoc_DinhLap_Viettel``: the group naming of Lạng Sơn's guidance 1966, ended by
+    the postal enterprise serving the commune (``_Viettel`` or ``_Buudien``) when it has one."""
     def part(text: str) -> str:
         return "".join(w.capitalize() for w in re.split(r"\W+", strip_diacritics(text)) if w)
 
     parts = ["KTS", part(commune.name)] + ([part(commune.district)] if commune.district else [])
-    return "_".join(parts)
+    return "_".join(parts + ([enterprise.zalo_suffix] if enterprise else []))
 
 
 def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd.DataFrame,
@@ -169,7 +172,7 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
         when = "ngay hôm nay (đã quá hạn)" if late else f"trước {due}"
         cells = bad_cells(spec, errors[errors["commune_code"] == row.code])
         message = (
-            f"Kính gửi UBND {wording.in_sentence(commune)}: đến {now:%H:%M} ngày "
+            f"Kính gửi {wording.addressee(commune)}: đến {now:%H:%M} ngày "
             f"{now:%d/%m/%Y}, {ask}. Đề nghị {unit} {act} trong sổ báo cáo của "
             f"{unit}, trang \"{spec.tab}\", {when}."
             + (f"\n{cells}\n" if cells else " ")
@@ -181,7 +184,8 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
             "status_label": row.status_label, "errors": count,
             "contact_name": commune.contact_name or "",
             "contact_phone": commune.contact_phone or "",
-            "editors": "; ".join(commune.editors), "group": zalo_group(commune),
+            "editors": "; ".join(commune.editors),
+            "group": zalo_group(commune, registry.enterprise_of(commune)),
             "message": message,
         })
     communes = pd.DataFrame.from_records(records, columns=[

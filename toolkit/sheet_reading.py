@@ -22,11 +22,12 @@ from toolkit.layout import (
     column_letter,
     display_period,
     period_key_of,
+    row_key,
 )
 from toolkit.ledger import Problem, RowVersion
 from toolkit.parse import parse_cell, strip_diacritics, typed_text
 from toolkit.periods import ONCE
-from toolkit.templates import FieldSpec, ReportSpec
+from toolkit.templates import SERVED_HEADER, FieldSpec, ReportSpec
 
 #: The row_key of a tab's own row, whose problems belong to no period row.
 TAB_ROW = "_tab"
@@ -37,13 +38,16 @@ _INSTEAD = {"int": "số", "number": "số", "date": "ngày (ví dụ 23/11/2026
             "choice": "một giá trị trong danh sách", "phone": "số điện thoại"}
 
 
-def window(spec: ReportSpec, keys: tuple[str, ...]) -> Window:
-    """What a store reads of ``spec``'s tab when the campaign's period keys are ``keys``."""
-    return Window(FIRST_DATA_ROW + _region_rows(spec, keys) - 1, len(spec.headers))
+def window(spec: ReportSpec, keys: tuple[str, ...], served: tuple[str, ...] = ()) -> Window:
+    """What a store reads of ``spec``'s tab when the campaign's period keys are ``keys`` (and,
+    on an enterprise's tab, the communes it serves are ``served``)."""
+    return Window(FIRST_DATA_ROW + _region_rows(spec, keys, served) - 1, len(spec.headers))
 
 
-def _region_rows(spec: ReportSpec, keys: tuple[str, ...]) -> int:
-    return len(keys) if spec.period_header else spec.free_rows
+def _region_rows(spec: ReportSpec, keys: tuple[str, ...], served: tuple[str, ...]) -> int:
+    if not spec.period_header:
+        return spec.free_rows
+    return len(keys) * (max(len(served), 1) if spec.keyed else 1)
 
 
 def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...],
@@ -51,14 +55,16 @@ def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]
     """Parse one tab's cells (row 1 first) into row versions, the tab's own row last.
 
     ``keys`` are the campaign's period keys (none for a roster); ``last_row`` is the last row
-    the store says the tab uses, when it knows that without reading it.
+    the store says the tab uses, when it knows that without reading it. An enterprise's
+    ``villages`` are the communes it serves: its keyed tab's rows are theirs.
     """
-    region_end = FIRST_DATA_ROW + _region_rows(spec, keys) - 1
+    served = villages if spec.keyed else ()
+    region_end = FIRST_DATA_ROW + _region_rows(spec, keys, served) - 1
     tab = _Tab(spec, grid, region_end)
     columns = tab.map_columns()
-    rows = _period_rows(tab, columns, villages, keys) if spec.period_header else [
+    rows = _period_rows(tab, columns, villages, keys, served) if spec.period_header else [
         _once_row(tab, columns, villages, r) for r in range(FIRST_DATA_ROW, region_end + 1)]
-    tab.outside(window(spec, keys), last_row)
+    tab.outside(window(spec, keys, served), last_row)
     return [*rows, RowVersion(spec.key, NO_PERIOD, TAB_ROW, HEADER_ROW,
                               dict.fromkeys(f.key for f in spec.fields), tab.problems, False)]
 
@@ -210,7 +216,7 @@ class _Tab:
     # -- rows ---------------------------------------------------------------------------------
 
     def row(self, columns: list[int | None], villages: tuple[str, ...], r: int) -> _Row:
-        lead = 1 if self.spec.period_header else 0
+        lead = self.spec.first_field_column - 1
         values: dict = {}
         problems: dict = {}
         for i, field in enumerate(self.spec.fields):
@@ -268,16 +274,22 @@ def _once_row(tab: _Tab, columns, villages, r: int) -> RowVersion:
     return RowVersion(tab.spec.key, ONCE, f"row{r}", r, found.values, found.problems, complete)
 
 
-def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...]) -> list[RowVersion]:
-    """Each report row under the key in its period cell; a row whose key is unreadable, not
-    in the campaign or another row's too is kept (period "?") with a problem on that cell."""
+def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
+                 served: tuple[str, ...] = ()) -> list[RowVersion]:
+    """Each report row under the key in its period cell (and, on an enterprise's tab, the
+    commune named beside it: ``layout.row_key``); a row whose key is unreadable, not in the
+    campaign or another row's too is kept (period "?") with a problem on that cell."""
     spec, column = tab.spec, columns[0]
-    place = {key: FIRST_DATA_ROW + i for i, key in enumerate(keys)}
+    place = {row_key(k, n): FIRST_DATA_ROW + i for i, (k, n) in enumerate(
+        (k, n) for k in keys for n in (served or (None,)))}
     read: list[tuple[_Row, str | None, object]] = []
     for r in range(FIRST_DATA_ROW, tab.region_end + 1):
         lead = tab.cell(r, column)
         shown = lead.cached if isinstance(lead, Formula) and lead.has_cached else lead
-        read.append((tab.row(columns, villages, r), _key_of(shown), lead))
+        key = _key_of(shown)
+        if spec.keyed and key is not None:
+            key = row_key(key, _SPACES.sub(" ", _text(tab.cell(r, columns[1]))).strip())
+        read.append((tab.row(columns, villages, r), key, lead))
     rows_of: dict[str, list[int]] = {}
     for found, key, _ in read:
         if key in place:
@@ -289,14 +301,14 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...]) -> list[Ro
         if key is not None and chosen.get(key) == found.number:
             if isinstance(lead, Formula):
                 found.problems["_period"] = _period_formula(spec, lead, a1(found.number, column))
-            out.append(RowVersion(spec.key, key, key, found.number, found.values,
-                                  found.problems, complete))
+            out.append(RowVersion(spec.key, key.split("|")[0], key, found.number,
+                                  found.values, found.problems, complete))
             continue
         if key is None and not found.content and not isinstance(lead, Formula):
             continue
         cell = a1(found.number, column or 1)
-        found.problems["_period"] = _period_problem(spec, found.number, cell, key, lead, keys,
-                                                    chosen).stored() \
+        found.problems["_period"] = _period_problem(spec, found.number, cell, key, lead,
+                                                    tuple(place), chosen).stored() \
             if key is not None or isinstance(lead, Formula) else [
                 str(lead), f"Dòng {found.number} không có {spec.period_header.lower()} hợp lệ "
                            f"ở ô {cell}; hãy nhập số liệu vào dòng của kỳ báo cáo đã có sẵn."]
@@ -317,23 +329,35 @@ def _period_problem(spec: ReportSpec, r: int, cell: str, key: str | None, lead, 
                     chosen: dict[str, int]) -> Problem:
     what = spec.period_header.lower()
     index = r - FIRST_DATA_ROW
-    expected = display_period(keys[index]) if 0 <= index < len(keys) else None
+    expected = _shown(keys[index]) if 0 <= index < len(keys) else None
     fix = (f"Sửa ô {cell} về đúng {what} {expected} của dòng này (như mẫu đã điền sẵn)."
            if expected else "Chuyển số liệu vào dòng của kỳ báo cáo đã có sẵn.")
     if key is None:
         return Problem(lead.text, f"Ô {cell} có công thức {lead.text} thay cho {what}; số liệu "
                                   f"dòng {r} không được tính.", check="formula", cell=cell,
                        fix=fix)
-    shown = display_period(key)
+    shown = _shown(key)
     if key in chosen:
         other = chosen[key]
         return Problem(shown, f"{spec.period_header} {shown} ở ô {cell} trùng với dòng {other}; "
                               f"số liệu dòng {r} không được tính.", check="period", cell=cell,
                        fix=fix.rstrip(".") + f", hoặc chuyển số liệu sang dòng {other}.")
-    span = f"{display_period(keys[0])}–{display_period(keys[-1])}" if keys else "—"
+    periods = [k.split("|")[0] for k in keys]
+    span = f"{display_period(periods[0])}–{display_period(periods[-1])}" if keys else "—"
+    if "|" in key and key.split("|")[0] in periods:
+        named = key.split("|")[1]
+        return Problem(shown, f'Dòng {r} ghi xã "{named}" ở cột "{SERVED_HEADER}", không phải '
+                              "một xã có dòng điền sẵn cho doanh nghiệp trong ngày này; số liệu "
+                              f"dòng {r} không được tính.", check="period", cell=cell, fix=fix)
     return Problem(shown, f"{spec.period_header} {shown} ở ô {cell} không thuộc đợt báo cáo "
                           f"({span}); số liệu dòng {r} không được tính.", check="period",
                    cell=cell, fix=fix)
+
+
+def _shown(key: str) -> str:
+    """A row key as staff read it: "23/11/2026", or "23/11/2026, Xã Kiên Mộc"."""
+    period, _, served = key.partition("|")
+    return display_period(period) + (f", {served}" if served else "")
 
 
 def _key_of(value) -> str | None:

@@ -298,7 +298,7 @@ class StatusGrid:
 def status_grid(spec: ReportSpec, registry, versions: pd.DataFrame, periods: list[str], *,
                 as_of: datetime, grace: timedelta, campaign: tuple[date, date]) -> StatusGrid:
     """Every registry commune × every period asked for, by the rules of ``status_table``."""
-    if spec.period == "once":
+    if spec.period == "once" or spec.keyed:     # periods of many rows
         found = _Found.of_table(pd.concat(
             [_multi_row_table(spec, versions, p, as_of=as_of, grace=grace) for p in periods],
             ignore_index=True), periods)

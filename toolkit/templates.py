@@ -36,6 +36,12 @@ TITLE_ROW = 1
 HEADER_ROW = 2
 FIRST_DATA_ROW = 3
 PERIOD_HEADERS = {"daily": "Ngày", "monthly": "Tháng", "quarterly": "Quý", "yearly": "Năm"}
+#: Who fills a template in: every commune (the default), or each postal enterprise of the
+#: registry's «Doanh nghiệp bưu chính» sheet (toolkit.postal), in a workbook of its own.
+REPORTERS = ("communes", "enterprises")
+#: An enterprise's tab has one row per period and commune it serves: this column, pre-filled
+#: beside the period column, names the commune of the row.
+SERVED_HEADER = "Xã, phường"
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,7 @@ class ReportSpec:
     free_rows: int = 0
     calendar: str = "every_day"
     roster: RosterSpec | None = None   # roster checks declared by a [roster] table
+    reporters: str = "communes"        # one of REPORTERS
     source: Path | None = field(default=None, compare=False)
 
     @property
@@ -137,14 +144,25 @@ class ReportSpec:
         return PERIOD_HEADERS.get(self.period)
 
     @property
-    def headers(self) -> list[str]:
+    def keyed(self) -> bool:
+        """Rows keyed by period and served commune: an enterprise's report. Its period is
+        complete as a roster is — at least one row typed, and every typed row complete."""
+        return self.reporters == "enterprises"
+
+    @property
+    def key_headers(self) -> list[str]:
+        """The pre-filled columns before the fields: the period, and the commune when keyed."""
         lead = [self.period_header] if self.period_header else []
-        return lead + [f.header for f in self.fields]
+        return lead + ([SERVED_HEADER] if self.keyed else [])
+
+    @property
+    def headers(self) -> list[str]:
+        return self.key_headers + [f.header for f in self.fields]
 
     @property
     def first_field_column(self) -> int:
         """1-based sheet column of the first field."""
-        return 2 if self.period_header else 1
+        return len(self.key_headers) + 1
 
     def field_spec(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)
@@ -166,7 +184,7 @@ ROSTER_SETTINGS = ("kind", "name", "role", "village", "villages", "position", "p
 SCHEMA: dict = {
     **dict.fromkeys(("key", "title", "tab", "period", "deadline", "due_day",
                      "months_after", "rows",
-                     "calendar")),
+                     "calendar", "reporters")),
     "fields": [{**dict.fromkeys(FIELD_SETTINGS), "aliases": FREE}],
     "rules": [dict.fromkeys(("key", "left", "op", "right", "level", "message", "fix",
                              "missing"))],
@@ -193,8 +211,9 @@ def load_templates(folder: Path, only: str | None = None) -> list[ReportSpec]:
 
 
 def choose(specs, only: str | None, folder: Path) -> list[ReportSpec]:
-    """The templates in run order (daily, monthly, once), or the one ``--template`` names."""
-    specs = sorted(specs, key=lambda s: (PERIODS.index(s.period), s.key))
+    """The templates in run order (daily, monthly, once; the communes' before the postal
+    enterprises'), or the one ``--template`` names."""
+    specs = sorted(specs, key=lambda s: (s.keyed, PERIODS.index(s.period), s.key))
     if only is None:
         return specs
     chosen = [s for s in specs if s.key == only]
@@ -264,7 +283,14 @@ def _reconcile_problems(specs: list[ReportSpec], broken: dict[str, tuple[Path, .
                 continue
             where = f"trường '{declared.key}' có reconciles_with '{declared.reconciles_with}'"
             numbers = [f.key for f in other.fields if f.numeric] if other else []
-            if spec.period != "monthly":
+            if spec.keyed:      # an enterprise's figure set beside the commune's own
+                if other and not other.keyed and other.period == spec.period \
+                        and other_field in numbers:
+                    continue
+                problem = (f"{where}, nhưng mẫu của doanh nghiệp bưu chính chỉ đối chiếu được "
+                           "với một trường số của mẫu báo cáo của xã cùng kỳ "
+                           f"({spec.period}), ví dụ \"kts_daily.new_shops\"")
+            elif spec.period != "monthly":
                 problem = (f"{where}, nhưng chỉ mẫu báo cáo tháng mới cộng dồn được mẫu ngày; "
                            f"mẫu này là {spec.period} — xoá reconciles_with")
             elif other is None:
@@ -426,12 +452,21 @@ def _spec(path: Path, data: dict, problems: list[str]) -> ReportSpec | None:
                         f"{', '.join(CALENDARS)}{known.meant(calendar, CALENDARS)}")
     elif calendar != "every_day" and period != "daily":
         problems.append(f"{_TOP}: calendar chỉ dùng cho báo cáo ngày (daily)")
+    reporters = data.get("reporters", "communes")
+    if not isinstance(reporters, str) or reporters not in REPORTERS:
+        problems.append(f"{_TOP}: reporters {reporters!r} phải là một trong "
+                        f"{', '.join(REPORTERS)}{known.meant(reporters, REPORTERS)}")
+    elif reporters == "enterprises" and (period == "once" or rules or targets or roster):
+        problems.append(f'{_TOP}: reporters = "enterprises" (doanh nghiệp bưu chính báo cáo '
+                        "theo từng xã) cần một kỳ báo cáo (daily, monthly…, không phải once) "
+                        "và không dùng [[rules]], [[targets]], [roster] — các quy tắc đó tính "
+                        "theo xã")
     if problems:
         return None
     return ReportSpec(
         key=key, title=title, tab=tab, period=period, deadline=deadline, fields=fields,
         rules=rules, targets=targets, free_rows=free_rows, calendar=calendar,
-        roster=roster, source=path,
+        roster=roster, reporters=reporters, source=path,
     )
 
 

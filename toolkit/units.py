@@ -10,6 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit import postal
 from toolkit.errors import ToolkitError
 from toolkit.registry import COLUMNS, HELP_SHEET, KINDS, SHEET, Commune, fold
 
@@ -33,6 +34,13 @@ HELP_LINES = (
     "hoặc 0,6) hoặc số lượng (120: đạt khi số lũy kế đủ 120). Để trống thì xã dùng mức chung "
     "của mẫu (ví dụ 50% số hộ). Tiến độ, còn thiếu, dự kiến ngày đạt và xếp hạng thi đua đều "
     "tính theo chỉ tiêu của từng xã.",
+    "Doanh nghiệp bưu chính: không bắt buộc — mã doanh nghiệp (Viettel Post hoặc Bưu điện) "
+    "phụ trách xã, chọn trong danh sách; mỗi doanh nghiệp ghi một dòng ở trang «Doanh nghiệp "
+    "bưu chính» (mã có chữ cái, ví dụ VTP; tên; loại Viettel Post hoặc Bưu điện; email người "
+    "nhập liệu; người liên hệ). Nhóm Zalo của xã khi đó có đuôi theo doanh nghiệp: "
+    "KTS_TenXa_TenHuyen_Viettel hoặc KTS_TenXa_TenHuyen_Buudien. Mỗi doanh nghiệp phụ trách ít "
+    "nhất một xã có sổ báo cáo riêng (trang «Báo cáo bưu chính», chia sẻ cho email người nhập "
+    "liệu của doanh nghiệp): mỗi ngày một dòng cho mỗi xã doanh nghiệp phụ trách.",
     "Ngoài các cột «Chỉ tiêu: …», không thêm, xoá hay đổi tên cột; có thể xoá dòng của xã "
     "không tham gia.",
     "Điền xong, lưu tệp rồi chạy: toolkit provision --dry-run để kiểm tra trước khi tạo bảng tính.",
@@ -158,6 +166,7 @@ def write_registry(path: Path, province: str, rows: list[list],
     sheet.add_data_validation(kind)
     whole.add(f"F2:F{last}")
     kind.add(f"C2:C{last}")
+    _enterprise_sheet(book, sheet, last)
     guide = book.create_sheet(HELP_SHEET)
     guide.append([f"Hướng dẫn điền danh sách xã — {province}"])
     guide["A1"].font = Font(bold=True)
@@ -173,6 +182,32 @@ def write_registry(path: Path, province: str, rows: list[list],
     guide.column_dimensions["A"].width = 110
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
+
+
+def _enterprise_sheet(book, communes, last: int) -> None:
+    """The «Doanh nghiệp bưu chính» sheet, empty under its headers, and a drop-down of its
+    codes on the communes' "Doanh nghiệp bưu chính" column."""
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from toolkit.registry import HEADERS
+
+    sheet = book.create_sheet(postal.SHEET)
+    sheet.append(list(postal.HEADERS.values()))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = max(len(cell.value) + 2, 16)
+    sheet.freeze_panes = "A2"
+    kinds = DataValidation(type="list", formula1=f'"{",".join(postal.KINDS)}"',
+                           showErrorMessage=True)
+    sheet.add_data_validation(kinds)
+    kinds.add("C2:C50")
+    column = next(c.column_letter for c in communes[1] if c.value == HEADERS["postal"])
+    served = DataValidation(type="list", formula1=f"'{postal.SHEET}'!$A$2:$A$50",
+                            showErrorMessage=True, allow_blank=True,
+                            error=f"Chọn mã doanh nghiệp ghi ở trang «{postal.SHEET}»")
+    communes.add_data_validation(served)
+    served.add(f"{column}2:{column}{last}")
 
 
 @dataclass(frozen=True)

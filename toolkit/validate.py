@@ -28,6 +28,7 @@ from toolkit.layout import a1, display_period, period_keys
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
 from toolkit.periods import Status
+from toolkit.postal import by_reporters
 from toolkit.templates import ReportSpec, parse_term
 
 #: The check of an issue that says a commune's data could not be checked (a bug met it).
@@ -381,7 +382,26 @@ def _fmt(value) -> str:
 def validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
              campaign: tuple[date, date], progress: Progress | None = None,
              versions: dict[str, pd.DataFrame] | None = None) -> ValidateResult:
-    """Find every issue and write each commune's Kiểm tra tab.
+    """Find every issue and write each commune's (and postal enterprise's) Kiểm tra tab:
+    the communes checked for the commune templates, the enterprises for theirs."""
+    results = [_validate(chosen, who, store, ledger, day=day, now=now, campaign=campaign,
+                         progress=progress, versions=versions)
+               for who, chosen in by_reporters(registry, specs)]
+    if len(results) == 1:
+        return results[0]
+    return ValidateResult(
+        pd.concat([r.issues for r in results], ignore_index=True),
+        sum((r.written for r in results), ()), sum(r.unchanged for r in results),
+        sum((r.deferred for r in results), ()), sum((r.failures for r in results), ()),
+        {k: v for r in results for k, v in r.latest.items()},
+        {k: v for r in results for k, v in r.by_report.items()},
+        failed={k: v for r in results for k, v in r.failed.items()})
+
+
+def _validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, now: datetime,
+              campaign: tuple[date, date], progress: Progress | None = None,
+              versions: dict[str, pd.DataFrame] | None = None) -> ValidateResult:
+    """Find every issue of one kind of reporter and write each one's Kiểm tra tab.
 
     ``versions`` (report key → ``frames.spec_versions``) saves reading the ledger again when
     the caller has just read it. A commune whose checks fail (a bug meeting its data) or whose

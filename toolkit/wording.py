@@ -17,11 +17,12 @@ STATUS_ORDER = (Status.MISSING, Status.INCOMPLETE, Status.PENDING, Status.LATE,
                 Status.AMENDED, Status.ON_TIME, Status.NOT_EXPECTED)
 RANK = {s.value: i for i, s in enumerate(STATUS_ORDER)}
 
-_UNITS = ("xã", "phường", "đặc khu")
+_UNITS = ("xã", "phường", "đặc khu", "doanh nghiệp")
 
 
 def unit(commune) -> str:
-    """"xã", "phường" or "đặc khu": the commune's kind as written inside a sentence."""
+    """"xã", "phường" or "đặc khu": the commune's kind as written inside a sentence; a
+    postal enterprise reporting (toolkit.postal) is a "doanh nghiệp"."""
     kind = (commune.kind or "xã").strip().lower()
     return kind if kind in _UNITS else "xã"
 
@@ -29,6 +30,14 @@ def unit(commune) -> str:
 def in_sentence(commune) -> str:
     """"phường Đông Kinh": the name as it reads after "UBND", "của", "Kính gửi"…"""
     return f"{unit(commune)} {commune.name}"
+
+
+def addressee(commune) -> str:
+    """Who a reminder is addressed to: "UBND xã Tân Tiến", or the enterprise by its name
+    ("Bưu điện tỉnh Lạng Sơn") — an enterprise has no people's committee."""
+    if unit(commune) == "doanh nghiệp":
+        return commune.name
+    return f"UBND {in_sentence(commune)}"
 
 
 def units_word(communes: Iterable) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from toolkit.config import CONFIG_NAME, PACKAGED_TEMPLATES, Config, check_config, render_config
-from toolkit.errors import BusyError, SetupError, ToolkitError
+from toolkit.errors import BusyError, SetupError, TemplateError, ToolkitError
 from toolkit.templates import ReportSpec, check_templates, choose
 
 if TYPE_CHECKING:
@@ -59,6 +59,9 @@ class Workspace:
 
         versions = spec_versions(self.ledger, spec, periods) if read is None else read
         return merged_versions(versions, self.merger, self.registry)
+
+    def __post_init__(self):
+        self.specs = with_reporters(self.specs, self.registry)
 
     @property
     def campaign(self) -> tuple[date, date]:
@@ -126,6 +129,23 @@ def open_workspace(config_path: str | Path | None = None, template: str | None =
     merger = province_merger(config)
     store = (store_for or open_store)(config)
     return Workspace(config, registry, specs, store, Ledger(config.ledger_path), merger)
+
+
+def with_reporters(specs: list[ReportSpec], registry) -> list[ReportSpec]:
+    """The templates someone reports: a postal enterprise template (``reporters =
+    "enterprises"``) only when the registry names an enterprise serving a commune. Asked for
+    by name without one, it says what to fill in."""
+    from toolkit.postal import SHEET, as_reporters
+
+    if any(s.keyed for s in specs) and not as_reporters(registry).communes:
+        kept = [s for s in specs if not s.keyed]
+        if not kept:
+            raise TemplateError(
+                f"mẫu báo cáo '{specs[0].key}' do doanh nghiệp bưu chính báo cáo, nhưng "
+                f"registry chưa có doanh nghiệp nào phục vụ xã: điền trang \"{SHEET}\" và cột "
+                f"\"{SHEET}\" của các xã trong {registry.path.name}")
+        return kept
+    return specs
 
 
 def check_workspace(config_path: str | Path | None = None, template: str | None = None, *,

@@ -112,7 +112,7 @@ class AddTab:
     layout: TabLayout
 
     def describe(self) -> str:
-        rows = len(self.layout.period_keys) or self.layout.free_rows
+        rows = len(self.layout.rows_of(self.layout.period_keys)) or self.layout.free_rows
         return f"thêm trang '{self.layout.tab}' ({rows} dòng)"
 
 
@@ -122,7 +122,8 @@ class AppendPeriods:
     keys: tuple[str, ...]
 
     def describe(self) -> str:
-        return (f"thêm {len(self.keys)} dòng kỳ báo cáo vào trang '{self.layout.tab}' "
+        rows = len(self.layout.rows_of(self.keys))
+        return (f"thêm {rows} dòng kỳ báo cáo vào trang '{self.layout.tab}' "
                 f"(từ {self.keys[0]})")
 
 

@@ -440,8 +440,7 @@ def _add_tab(book, layout: TabLayout) -> None:
     sheet.cell(TITLE_ROW, 1).font = TITLE_FONT
     for c, header in enumerate(layout.headers, start=1):
         put(sheet.cell(HEADER_ROW, c), header)
-    lead = 1 if layout.periodic else 0
-    sheet.freeze_panes = a1(FIRST_DATA_ROW, 1 + lead)
+    sheet.freeze_panes = a1(FIRST_DATA_ROW, 1 + layout.key_columns)
     # Header rows are locked; staff may still resize columns and filter.
     sheet.protection.sheet = True
     sheet.protection.formatColumns = False
@@ -488,7 +487,7 @@ def _dress(sheet, layout: TabLayout) -> None:
     """The look of a report tab that holds no typed value: header style, column widths, a
     header row tall enough for its wrapped headers, one page wide when printed."""
     style_header(sheet[HEADER_ROW][:len(layout.headers)])
-    widths = {1: 13}
+    widths = {1: 13} | ({2: 24} if layout.served else {})
     for rule in layout.columns:
         widths[rule.column] = rule.width
     for column, width in widths.items():
@@ -510,7 +509,8 @@ def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
     if not keys:
         return
     first = max(sheet.max_row + 1, FIRST_DATA_ROW)
-    for row, key in enumerate(keys, start=first):
+    rows = layout.rows_of(keys)
+    for row, (key, served) in enumerate(rows, start=first):
         cell = sheet.cell(row, 1)
         if layout.period == "daily":
             cell.value = date.fromisoformat(key)
@@ -518,7 +518,10 @@ def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
         else:
             put(cell, period_label(layout.period, key))
         cell.font = HEADER_FONT
-    _unlock_and_validate(sheet, layout, first, first + len(keys) - 1)
+        if served is not None:
+            put(sheet.cell(row, 2), served)
+            sheet.cell(row, 2).font = HEADER_FONT
+    _unlock_and_validate(sheet, layout, first, first + len(rows) - 1)
 
 
 def _unlock_and_validate(sheet, layout: TabLayout, first: int, last: int) -> None:

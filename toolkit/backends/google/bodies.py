@@ -257,11 +257,11 @@ def period_cells(layout: TabLayout, keys: tuple[str, ...]) -> list[dict]:
     """Daily rows hold real dates shown dd/mm/yyyy; others their label: "11/2026", "Quý IV/2026"."""
     fmt = period_format(layout)
     rows = []
-    for key in keys:
-        if layout.period == "daily":
-            rows.append({"values": [cell(date.fromisoformat(key), fmt)]})
-        else:
-            rows.append({"values": [cell(period_label(layout.period, key), fmt)]})
+    for key, served in layout.rows_of(keys):
+        shown = date.fromisoformat(key) if layout.period == "daily" else \
+            period_label(layout.period, key)
+        named = [] if served is None else [cell(served, {"textFormat": {"bold": True}})]
+        rows.append({"values": [cell(shown, fmt), *named]})
     return rows
 
 
@@ -276,13 +276,13 @@ def append_periods_requests(layout: TabLayout, info: SheetInfo, last_used: int,
                             keys: tuple[str, ...]) -> list[dict]:
     """Period rows after the last used row (as the xlsx store does), growing the grid first."""
     first = max(last_used + 1, FIRST_DATA_ROW)
-    last = first + len(keys) - 1
+    last = first + len(layout.rows_of(keys)) - 1
     out: list[dict] = []
     if last > info.row_count:
         out.append({"appendDimension": {"sheetId": info.sheet_id, "dimension": "ROWS",
                                         "length": last - info.row_count}})
     fields = "userEnteredValue,userEnteredFormat(numberFormat,textFormat)"
-    out.append(update_cells(grid(info.sheet_id, first - 1, last, 0, 1),
+    out.append(update_cells(grid(info.sheet_id, first - 1, last, 0, layout.key_columns),
                             period_cells(layout, keys), fields))
     return out + field_rows_requests(layout, info.sheet_id, first, last)
 
@@ -326,6 +326,7 @@ def look_requests(layout: TabLayout, sid: int) -> list[dict]:
             "range": {"sheetId": sid, "dimension": "ROWS", "startIndex": 1, "endIndex": 2},
             "properties": {"pixelSize": header_pixels(layout)}, "fields": "pixelSize"}},
         column_width(sid, 0, 1, 100),
+        *([column_width(sid, 1, 2, 24 * 7)] if layout.served else []),
     ]
     for rule in layout.columns:
         out.append(column_width(sid, rule.column - 1, rule.column, rule.width * 7))
@@ -352,7 +353,7 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
     ``exists``: the tab came with a template; keep its look, fill in what the toolkit needs.
     """
     sid = info.sheet_id
-    lead = 1 if layout.periodic else 0
+    lead = layout.key_columns
     width = len(layout.headers)
     if exists:
         first = {"updateSheetProperties": {
@@ -372,7 +373,7 @@ def add_tab_requests(layout: TabLayout, info: SheetInfo, editors: tuple[str, ...
     if layout.periodic:
         if layout.period_keys:
             out += append_periods_requests(layout, info, HEADER_ROWS, layout.period_keys)
-        out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, 1),
+        out.append(protect(grid(sid, FIRST_DATA_ROW - 1, None, 0, lead),
                            layout.tab + PERIOD_COLUMN, editors))
     else:
         out += field_rows_requests(layout, sid, FIRST_DATA_ROW,

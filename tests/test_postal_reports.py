@@ -1,0 +1,113 @@
+"""Postal enterprises report too (issue 14, item 1): each enterprise of the registry gets its own
+workbook with the buu_chinh_daily tab — one pre-filled row per day and commune it serves — and
+is collected, chased and counted on time or late like a commune, on both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import set_postal
+from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
+from toolkit.config import PACKAGED_TEMPLATES
+from toolkit.postal import differs
+from toolkit.templates import load_template
+
+TAB = "Báo cáo bưu chính"
+SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
+VIETTEL, POST = "Chi nhánh Bưu chính Viettel Lạng Sơn", "Bưu điện tỉnh Lạng Sơn"
+
+
+@pytest.fixture
+def shipped_postal():
+    return load_template(PACKAGED_TEMPLATES / "buu_chinh_daily.toml")
+
+
+def with_enterprises(on) -> None:
+    """Viettel Post serves Ba Sơn and Tân Tiến, the post office Thất Khê; Hồng Phong none."""
+    set_postal(on.config.parent / "registry.xlsx",
+               [("VTP", VIETTEL, "Viettel Post", "xaVTP@example.gov.vn"),
+                ("BDLS", POST, "Bưu điện", "xaBDLS@example.gov.vn")],
+               {"06202": "VTP", "06019": "VTP", "06040": "BDLS"})
+
+
+def statuses(on, now: str) -> dict[str, str]:
+    result = on.run("status", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      "--format", "json", now=now)
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)
+    return {c["code"]: c["status"] for c in report["communes"]}
+
+
+def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  # noqa: F811
+    with_enterprises(desk)
+    result = desk.run("provision", now="2026-11-20 08:00")
+    assert result.exit_code == 0, result.output
+
+    header, *rows = desk.tab_rows("VTP", TAB, first_row=2)
+    assert header[:4] == ("Ngày", "Xã, phường", SHOPS, ACCOUNTS)
+    assert [r[1] for r in rows[:4]] == ["Xã Ba Sơn", "Xã Tân Tiến"] * 2
+    assert rows[0][0] == rows[1][0] != rows[2][0]          # one day, both communes
+    assert {r[1] for r in desk.tab_rows("BDLS", TAB, first_row=3)} == {"Xã Thất Khê"}
+    assert VIETTEL in desk.title("VTP", TAB)
+    assert TAB not in desk.tabs("06202") and "Báo cáo ngày" not in desk.tabs("VTP")
+
+    # Viettel Post types both communes of the 20th before 17:00; the post office nothing.
+    desk.paste("VTP", TAB, "C3", [[2, 5, 14], [0, 3, 6]], at="2026-11-20 16:00")
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 16:30") == {"VTP": "on_time", "BDLS": "pending"}
+
+    reminded = desk.run("remind", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                        now="2026-11-20 17:30")
+    assert reminded.exit_code == 0, reminded.output
+    assert f"Kính gửi {POST}:" in reminded.output
+    assert "remind: 1 doanh nghiệp cần nhắc" in reminded.output
+    assert "UBND" not in reminded.output and VIETTEL not in reminded.output.split("---")[-1]
+
+    desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 19:00")
+    assert desk.run("collect", now="2026-11-20 19:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 19:30") == {"VTP": "on_time", "BDLS": "late"}
+
+    # The rollup sets each commune's own figures beside its enterprise's, flagging Ba Sơn:
+    # 40 shops by its own count, 2 by Viettel Post's (Tân Tiến's 3 and 0 differ too little).
+    desk.type_row("06202", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 40, ACCOUNTS: 6},
+                  at="2026-11-20 16:10")
+    desk.type_row("06019", "Báo cáo ngày", date(2026, 11, 20), {SHOPS: 3, ACCOUNTS: 7},
+                  at="2026-11-20 16:10")
+    assert desk.run("collect", now="2026-11-20 19:40").exit_code == 0
+    rolled = desk.run("rollup", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      now="2026-11-20 19:45")
+    assert rolled.exit_code == 0, rolled.output
+    (archive,) = (desk.config.parent / "archive").rglob("*buu_chinh_daily*2026-11-20*.xlsx")
+    book = load_workbook(archive)
+    assert book.sheetnames[:2] == ["Tổng hợp", "Đối chiếu bưu chính"]
+    header, *rows = [r for r in book["Đối chiếu bưu chính"].iter_rows(values_only=True)
+                     if any(v is not None for v in r)][-4:]
+    found = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert set(found) == {"06202", "06019", "06040"}
+    assert [r[0] for r in rows][0] == "06202"                    # the flagged one first
+    assert found["06202"]["Doanh nghiệp"] == VIETTEL
+    assert found["06202"][f"{SHOPS} — xã, kỳ này"] == 40
+    assert found["06202"][f"{SHOPS} — doanh nghiệp, kỳ này"] == 2
+    assert found["06202"]["Chênh lệch lớn (lũy kế)"] == (
+        f"{SHOPS}: xã 40, doanh nghiệp 2")
+    assert not found["06019"]["Chênh lệch lớn (lũy kế)"]
+    assert found["06040"]["Doanh nghiệp"] == POST
+
+
+def test_a_large_difference_is_more_than_a_fifth_and_more_than_five():
+    assert differs(40, 2) and differs(100, 79)
+    assert not differs(3, 0) and not differs(100, 81) and not differs(9, 4)
+
+
+def test_the_enterprise_help_tab_says_a_row_waits_for_each_commune_served(shipped_postal):
+    from toolkit.layout import help_lines
+
+    lines = help_lines([shipped_postal], "Bưu điện tỉnh Lạng Sơn")
+    assert lines[0] == "Sổ báo cáo của Bưu điện tỉnh Lạng Sơn"
+    assert ('  Mỗi ngày có sẵn một dòng cho mỗi xã doanh nghiệp phục vụ (cột "Xã, phường"): '
+            "nhập số liệu của doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0."
+            ) in lines
