@@ -13,8 +13,8 @@ from pathlib import Path
 from toolkit.config import PACKAGED_TEMPLATES
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = ["bcd_quarterly.toml", "cds_monthly.toml", "committee_roster.toml", "kts_daily.toml",
-           "team_roster.toml"]
+SHIPPED = ["bcd_quarterly.toml", "buu_chinh_daily.toml", "cds_monthly.toml",
+           "committee_roster.toml", "kts_daily.toml", "team_roster.toml"]
 
 
 def test_the_shipped_templates_are_found_through_the_package():
