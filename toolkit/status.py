@@ -173,10 +173,18 @@ def _contents(hashes: np.ndarray, known: np.ndarray, blank: np.ndarray,
 
 
 class _Groups:
-    """Rows numbered by group (0 … count-1); each question is one scattered max or min."""
+    """Rows numbered by group (0 … count-1); each question is one segmented max or min.
+
+    The rows are put in group order once (a stable sort, so each group's rows keep their
+    order); every question is then one ``reduceat`` over the groups' segments, several times
+    faster than a scattered ``ufunc.at`` over a national year's million versions.
+    """
 
     def __init__(self, group: np.ndarray, count: int):
         self.group, self.count = group, count
+        self.order = np.argsort(group, kind="stable")
+        self.starts = np.flatnonzero(np.r_[True, np.diff(group[self.order]) != 0]) \
+            if len(group) else np.zeros(0, np.intp)
 
     @classmethod
     def of_cells(cls, cell: np.ndarray, cells: int) -> _Groups:
@@ -189,23 +197,23 @@ class _Groups:
         number = np.cumsum(present, dtype=np.int32) - 1
         return cls(number[cell], int(number[-1]) + 1 if cells else 0)
 
+    def _each(self, reduce: np.ufunc, values: np.ndarray, dtype) -> np.ndarray:
+        """``reduce`` of each group's ``values`` (one per row, in row order)."""
+        if not self.count:
+            return np.zeros(0, dtype)
+        return reduce.reduceat(values[self.order], self.starts).astype(dtype, copy=False)
+
     def last(self, where: np.ndarray) -> np.ndarray:
         """Each group's last row where ``where`` holds; -1 for groups without one."""
-        out = np.full(self.count, -1, np.int32)      # a million rows fit
-        rows = np.flatnonzero(where)
-        np.maximum.at(out, self.group[rows], rows)
-        return out
+        rows = np.where(where, np.arange(len(self.group), dtype=np.int32), np.int32(-1))
+        return self._each(np.maximum, rows, np.int32)      # a million rows fit
 
     def first_time(self, where: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Each group's earliest time where ``where`` holds; NO_TIME for groups without one."""
-        out = np.full(self.count, NO_TIME, np.int64)
-        np.minimum.at(out, self.group[where], times[where])
-        return out
+        return self._each(np.minimum, np.where(where, times, NO_TIME), np.int64)
 
     def last_time(self, times: np.ndarray) -> np.ndarray:
-        out = np.full(self.count, np.iinfo(np.int64).min, np.int64)
-        np.maximum.at(out, self.group, times)
-        return out
+        return self._each(np.maximum, times.astype(np.int64, copy=False), np.int64)
 
 
 def _instant(moment: datetime, unit: np.dtype) -> int:
@@ -356,29 +364,31 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
                          campaign=campaign)
     table = table.set_index("commune_code")
     found = table.loc[[c.code for c in registry.communes]]
-    records = []
-    for commune, status, first, last in zip(
-            registry.communes, found["status"], found["first_complete_at"],
-            found["last_change_at"], strict=True):
-        records.append({
-            "code": commune.code,
-            "commune": commune.display_name,
-            "district": commune.district or "",
-            "households": commune.households,
-            "status": status,
-            "status_label": Status(status).label,
-            "first_complete_at": _moment(first),
-            "last_change_at": _moment(last),
-        })
-    communes = pd.DataFrame.from_records(records)
+    # Column by column: a national registry is 3,321 communes, one Python record each was
+    # the larger part of this call.
+    communes = pd.DataFrame({
+        "code": [c.code for c in registry.communes],
+        "commune": [c.display_name for c in registry.communes],
+        "district": [c.district or "" for c in registry.communes],
+        "households": [c.households for c in registry.communes],
+        "status": found["status"].to_numpy(),
+        "status_label": found["status"].map(_LABELS).to_numpy(),
+        "first_complete_at": _moments_of(found["first_complete_at"]),
+        "last_change_at": _moments_of(found["last_change_at"]),
+    })
     return StatusReport(spec.key, period, deadline, as_of, int(grace.total_seconds() // 60),
                         communes, summarize(communes, registry.has_districts))
 
 
-def _moment(value) -> datetime | None:
-    if value is None or pd.isna(value):
-        return None
-    return pd.Timestamp(value).to_pydatetime()
+_LABELS = {s.value: s.label for s in Status}
+
+
+def _moments_of(column: pd.Series) -> list[datetime | None]:
+    """Timestamps (NaT or None for none) → datetimes (None for none)."""
+    stamps = pd.DatetimeIndex(column)
+    moments = stamps.to_pydatetime().astype(object)
+    moments[stamps.isna()] = None
+    return moments.tolist()
 
 
 def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
