@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from toolkit.parse import format_vn_number, read_date, read_month
 from toolkit.periods import (
@@ -30,8 +31,9 @@ FEEDBACK_WIDTHS = (11, 14, 6, 14, 55, 50, 10)
 __all__ = ["TITLE_ROW", "HEADER_ROW", "FIRST_DATA_ROW"]
 
 
+@cache
 def column_letter(index: int) -> str:
-    """1 → A, 27 → AA."""
+    """1 → A, 27 → AA. Cached: a national year's issues name ~30,000 cells in a few columns."""
     letters = ""
     while index:
         index, rem = divmod(index - 1, 26)

@@ -99,8 +99,9 @@ def _issue_frame(records: list[dict], columns: dict[str, np.ndarray]) -> pd.Data
     the form of the many issues made column-wise (a national year misses ~100,000 days)."""
     if not columns or not len(columns["commune_code"]):
         return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS)
+    # Each column read out of the records by a C-level itemgetter, not a Python generator.
     return pd.DataFrame({name: np.concatenate([
-        np.fromiter((record[name] for record in records), dtype=object, count=len(records)),
+        np.fromiter(map(operator.itemgetter(name), records), dtype=object, count=len(records)),
         columns[name]]) for name in ISSUE_COLUMNS}, columns=ISSUE_COLUMNS)
 
 
