@@ -209,3 +209,31 @@ def test_an_enterprise_status_agrees_with_the_reference_model(saves, as_of_minut
                          campaign=(GENERATED_DAY, GENERATED_DAY))
     assert dict(zip(table["commune_code"], table["status"], strict=True)) == \
         model.statuses(spec.key, period, as_of)
+
+
+def test_an_enterprise_rollup_heads_its_reporters_as_enterprises(desk):  # noqa: F811
+    """Tổng hợp of buu_chinh_daily lists enterprises, so it heads them "Mã doanh nghiệp",
+    "Doanh nghiệp" and counts them as such — in the archive and on the Google rollup."""
+    with_enterprises(desk)
+    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
+    desk.paste("VTP", TAB, "C3", [[2, 5], [0, 3]], at="2026-11-20 16:00")
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    rolled = desk.run("rollup", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      now="2026-11-20 18:00")
+    assert rolled.exit_code == 0, rolled.output
+    (archive,) = (desk.config.parent / "archive").rglob("*buu_chinh_daily*2026-11-20*.xlsx")
+    book = load_workbook(archive)
+    shown = [[v for v in r if v is not None] for r in book["Tổng hợp"].iter_rows(values_only=True)]
+    heads = [r for r in shown if r and r[0] == "Mã doanh nghiệp"]
+    assert heads and heads[0][1] == "Doanh nghiệp"
+    assert not any("Mã xã" in r for r in shown)
+    assert any("Đã báo cáo 1/2 doanh nghiệp" in str(v) for r in shown for v in r)
+    missing = [[v for v in r if v is not None] for r in book["Chưa báo cáo"].iter_rows(
+        values_only=True)]
+    assert ["Mã doanh nghiệp", "Doanh nghiệp", "Tình trạng"] in [r[:3] for r in missing]
+    if desk.kind == "gsheets":
+        from toolkit.backends.google.rollup import tab_title
+
+        rows = desk.fake.values(desk.rollup_id, f"'{tab_title(TAB, 'Tổng hợp')}'!A1:Z60")
+        assert any(r and r[0] == "Mã doanh nghiệp" for r in rows)
+        assert not any(r and r[0] == "Mã xã" for r in rows)
