@@ -7,6 +7,8 @@ What it knows is what the brief of the timeliness rules says (DESIGN.md §5, mad
   quarter or year, counted in months after the period's last month, and the commune's own
   phase: the days from its start to its end, when the registry gives them);
 * what each row holds at each moment (every entry typed, in order), parsed the simple way;
+  a postal enterprise's period is one row per commune it serves, reported once every one of
+  them is complete (partly typed: incomplete);
 * which row versions the toolkit can know: on the xlsx folder the last save before each sweep,
   proven at the file's time; on Google Sheets what each fetch saw, proven at the fetch;
 * the status of a (commune, period) as of a moment A, knowing what sweeps up to K saw.
@@ -57,6 +59,9 @@ class Report:
     calendar: str = "every_day"        # daily: "every_day" or "working_days"
     at: time = time(17, 0)
     months_after: int = 0              # the deadline's month, after the period's last month
+    #: An enterprise's report: under each period one row per commune the reporter serves
+    #: (``Oracle(serves=...)``), and the period is reported when every one of them is.
+    keyed: bool = False
 
     def period_of(self, day: date) -> str:
         if self.period == "daily":
@@ -154,6 +159,15 @@ def state(report: Report, values: tuple) -> str:
     return COMPLETE if readable else PARTIAL
 
 
+def period_state(report: Report, values: tuple) -> str:
+    """A period's state: its one row's, or for an enterprise's report (a tuple of rows, one
+    per commune served) nothing when all are blank, complete when all are, else partial."""
+    if not report.keyed:
+        return state(report, values)
+    states = {state(report, row) for row in values}
+    return states.pop() if len(states) == 1 and states <= {NOTHING, COMPLETE} else PARTIAL
+
+
 @dataclass(frozen=True)
 class Version:
     seen_at: datetime      # the sweep that saw it: known from then on
@@ -166,22 +180,28 @@ class Oracle:
 
     def __init__(self, reports: list[Report], communes: list[str], *, start: date, end: date,
                  grace: timedelta, backend: str,
-                 phases: dict[str, tuple[date | None, date | None]] | None = None):
+                 phases: dict[str, tuple[date | None, date | None]] | None = None,
+                 serves: dict[str, tuple[str, ...]] | None = None):
         self.reports = {r.key: r for r in reports}
         self.communes = list(communes)
         self.start, self.end, self.grace, self.backend = start, end, grace, backend
         #: commune → (first day, last day) it reports, either None for the campaign's own
         self.phases = dict(phases or {})
+        #: an enterprise → the communes it serves: the rows of its keyed reports
+        self.serves = dict(serves or {})
         self.saves: dict[str, list[tuple[datetime, dict]]] = {c: [] for c in communes}
         self.seen: dict[str, list[Version]] = {c: [] for c in communes}
 
     # -- the timeline ------------------------------------------------------------------------
 
-    def type(self, commune: str, at: datetime, report: str, period: str, values: dict) -> None:
-        """A save of the commune's workbook at ``at`` (entries the sheet refused left out)."""
+    def type(self, commune: str, at: datetime, report: str, period: str, values: dict,
+             served: str | None = None) -> None:
+        """A save of the commune's workbook at ``at`` (entries the sheet refused left out);
+        ``served``: on an enterprise's keyed report, the commune whose row it is."""
         saves = self.saves[commune]
         rows = {k: dict(v) for k, v in saves[-1][1].items()} if saves else {}
-        rows.setdefault((report, period), {}).update(values)
+        key = (report, period) if served is None else (report, period, served)
+        rows.setdefault(key, {}).update(values)
         saves.append((at, rows))
 
     def typed(self, commune: str, at: datetime) -> tuple[datetime, dict] | None:
@@ -231,7 +251,13 @@ class Oracle:
         spec = self.reports[report]
         known = [v for v in self.seen[commune] if v.seen_at <= known_by and v.proven_at <= as_of]
         known.sort(key=lambda v: v.proven_at)
-        return [(v.proven_at, content(spec, v.rows.get((report, period), {}))) for v in known]
+        return [(v.proven_at, self.content(commune, spec, v.rows, period)) for v in known]
+
+    def content(self, commune: str, spec: Report, rows: dict, period: str) -> tuple:
+        if not spec.keyed:
+            return content(spec, rows.get((spec.key, period), {}))
+        return tuple(content(spec, rows.get((spec.key, period, served), {}))
+                     for served in self.serves[commune])
 
     def status(self, commune: str, report: str, period: str, as_of: datetime,
                known_by: datetime | None = None) -> str:
@@ -240,7 +266,7 @@ class Oracle:
         spec = self.reports[report]
         known = self.versions(commune, report, period, as_of=as_of,
                               known_by=as_of if known_by is None else known_by)
-        nothing = content(spec, {})
+        nothing = self.content(commune, spec, {}, period)
 
         def at(moment: datetime) -> tuple:
             before = [c for proven, c in known if proven <= moment]
@@ -249,14 +275,14 @@ class Oracle:
         cutoff = self.cutoff(report, period)
         if as_of < cutoff:
             return {NOTHING: PENDING, COMPLETE: ON_TIME, PARTIAL: INCOMPLETE}[
-                state(spec, at(as_of))]
+                period_state(spec, at(as_of))]
         on_time = at(cutoff)
         later = [c for proven, c in known if cutoff < proven <= as_of]
-        if state(spec, on_time) == COMPLETE:
+        if period_state(spec, on_time) == COMPLETE:
             return AMENDED if any(c != on_time for c in later) else ON_TIME
-        if any(state(spec, c) == COMPLETE for c in later):
+        if any(period_state(spec, c) == COMPLETE for c in later):
             return LATE
-        return MISSING if state(spec, at(as_of)) == NOTHING else INCOMPLETE
+        return MISSING if period_state(spec, at(as_of)) == NOTHING else INCOMPLETE
 
     def statuses(self, report: str, period: str, as_of: datetime,
                  known_by: datetime | None = None) -> dict[str, str]:
@@ -269,8 +295,10 @@ class Oracle:
         if not known:
             return False
         latest = known[-1][1]
-        return any(isinstance(v, Unreadable) for v in latest) or \
-            state(self.reports[report], latest) == PARTIAL
+        spec = self.reports[report]
+        cells = [v for row in latest for v in row] if spec.keyed else latest
+        return any(isinstance(v, Unreadable) for v in cells) or \
+            period_state(spec, latest) == PARTIAL
 
     def chased(self, report: str, day: date, now: datetime) -> set[str]:
         """Whom remind names for the period containing ``day``, as of ``now``."""

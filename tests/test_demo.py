@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from openpyxl import load_workbook
 
 from conftest import commune_rows, run, table_rows, workbook_of
+
+SHOPS = "Số cửa hàng số mở mới"
 
 
 def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path):
@@ -45,6 +48,23 @@ def test_demo_runs_the_workflow_and_the_archive_matches_what_was_typed(tmp_path)
     groups = re.findall(r"^--- (KTS_\S+) ", remind.output, re.MULTILINE)
     assert groups and all(g.endswith(("_Viettel", "_Buudien")) for g in groups)
     assert {g.rsplit("_", 1)[1] for g in groups} == {"Viettel", "Buudien"}
+    # The postal enterprises type a row per commune they serve, every day before 17:00; the
+    # first commune Viettel Post serves is counted 15 shops a day more than the commune says.
+    postal = folder / "archive/buu_chinh_daily/2026/buu_chinh_daily_2026-11-22.xlsx"
+    assert f"Đối chiếu bưu chính: {postal} — 1 xã chênh lệch lớn" in result.output
+    status = run("status", "--date", "2026-11-22", "--template", "buu_chinh_daily",
+                 "--format", "json", config=folder / "toolkit.toml", now="2026-11-22 20:00")
+    assert status.exit_code == 0, status.output
+    (report,) = json.loads(status.stdout)
+    assert {c["code"]: c["status"] for c in report["communes"]} == {
+        "VTP": "on_time", "BDT": "on_time"}
+    compared = table_rows(load_workbook(postal)["Đối chiếu bưu chính"])
+    assert len(compared) == 38
+    flagged = [r for r in compared if r["Chênh lệch lớn (lũy kế)"]]
+    assert [r["Doanh nghiệp"] for r in flagged] == ["Chi nhánh Bưu chính Viettel"]
+    (row,) = flagged
+    assert row[f"{SHOPS} — doanh nghiệp, lũy kế"] == row[f"{SHOPS} — xã, lũy kế"] + 30
+    assert row["Xã, phường"] in result.output.split("Đối chiếu bưu chính:")[1]
     # Running it again in the same folder starts afresh instead of refusing.
     again = run("demo", str(folder), "--province", "Lai Châu", "--days", "1",
                 now="2026-11-23 21:00")

@@ -82,6 +82,14 @@ def test_the_google_demo_runs_end_to_end_on_the_local_fake(google):
     assert remind.exit_code == 0, remind.output
     assert re.search(r"^--- KTS_\w+_Viettel \(", remind.output, re.MULTILINE)
     assert re.search(r"^--- KTS_\w+_Buudien \(", remind.output, re.MULTILINE)
+    # The enterprises typed their rows in their own sheets, on time; the postal archive
+    # flags the commune Viettel Post counts more shops in than the commune itself.
+    assert "Đối chiếu bưu chính: " in result.output and "— 1 xã chênh lệch lớn" in result.output
+    assert len(result.return_value["flagged"]) == 1
+    status = run("status", "--date", "2026-11-22", "--template", "buu_chinh_daily",
+                 config=folder / "toolkit.toml", now="2026-11-22 20:00")
+    assert status.exit_code == 0, status.output
+    assert "2 đúng hạn — đã báo cáo 100%" in status.output
 
 
 def test_the_printed_request_counts_are_the_fakes_own(google):

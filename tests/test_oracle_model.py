@@ -204,3 +204,28 @@ def test_a_quarter_is_due_on_the_fifth_of_the_month_after_it():
     assert expected(QUARTERLY, "2026-Q4", date(2026, 12, 1), date(2027, 3, 1))
     assert not expected(QUARTERLY, "2026-Q4", date(2027, 1, 10), date(2027, 3, 1))
     assert expected(QUARTERLY, "2027-Q1", date(2027, 1, 10), date(2027, 3, 1))
+
+
+def test_an_enterprise_reports_a_day_once_every_commune_served_has_its_row():
+    postal = Report("buu_chinh_daily", "daily", (("shops", "int"), ("accounts", "int")),
+                    ("shops", "accounts"), keyed=True)
+    model = Oracle([postal], ["VTP", "BDT"], start=date(2026, 11, 20), end=date(2026, 11, 30),
+                   grace=timedelta(0), backend="xlsx",
+                   serves={"VTP": ("Xã A", "Xã B"), "BDT": ("Xã C",)})
+    model.type("VTP", at("20 10:00"), "buu_chinh_daily", DAY, FULL, served="Xã A")
+    model.type("BDT", at("20 10:00"), "buu_chinh_daily", DAY, {"shops": 1}, served="Xã C")
+    model.sweep(at("20 12:00"))
+    assert model.statuses("buu_chinh_daily", DAY, at("20 12:00")) == {
+        "VTP": "incomplete", "BDT": "incomplete"}
+    assert model.chased("buu_chinh_daily", date(2026, 11, 20), at("20 12:00")) == {"VTP", "BDT"}
+    model.type("VTP", at("20 18:00"), "buu_chinh_daily", DAY, {"shops": 0, "accounts": 0},
+               served="Xã B")
+    model.type("BDT", at("20 16:00"), "buu_chinh_daily", DAY, {"accounts": 4}, served="Xã C")
+    model.sweep(at("20 18:30"))
+    assert model.statuses("buu_chinh_daily", DAY, at("20 18:30")) == {
+        "VTP": "late", "BDT": "on_time"}
+    # All of a day's rows cleared is nothing at all, as a commune's blank row.
+    model.type("BDT", at("21 09:00"), "buu_chinh_daily", "2026-11-21", {"shops": None},
+               served="Xã C")
+    model.sweep(at("21 18:00"))
+    assert model.status("BDT", "buu_chinh_daily", "2026-11-21", at("21 18:00")) == "missing"

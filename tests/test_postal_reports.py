@@ -8,6 +8,8 @@ import json
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import set_postal
@@ -111,3 +113,127 @@ def test_the_enterprise_help_tab_says_a_row_waits_for_each_commune_served(shippe
     assert ('  Mỗi ngày có sẵn một dòng cho mỗi xã doanh nghiệp phục vụ (cột "Xã, phường"): '
             "nhập số liệu của doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0."
             ) in lines
+    assert ('  Báo cáo ngày chỉ đủ khi dòng của mọi xã đều có số liệu; còn xã nào để trống là '
+            '"Chưa đủ".') in lines
+
+
+def test_a_day_is_complete_only_when_every_commune_served_has_its_row(desk):  # noqa: F811
+    """Viettel Post serves Ba Sơn and Tân Tiến: typing Ba Sơn's row alone is not the day's
+    report — it is "Chưa đủ", chased with Tân Tiến named, until Tân Tiến's row comes in."""
+    with_enterprises(desk)
+    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
+    desk.paste("VTP", TAB, "C3", [[2, 5]], at="2026-11-20 16:00")         # Ba Sơn only
+    desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 16:00")        # its one commune
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 16:30") == {"VTP": "incomplete", "BDLS": "on_time"}
+
+    reminded = desk.run("remind", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                        now="2026-11-20 16:40")
+    assert reminded.exit_code == 0, reminded.output
+    message = reminded.output.split("=== Nhóm Zalo")[0]
+    assert f"Kính gửi {VIETTEL}:" in message and "còn thiếu" in message
+    assert "Chưa nhập số liệu của Xã Tân Tiến" in message and "(ô C4)" in message
+    assert "Xã Ba Sơn" not in message.split("Kính gửi")[1]
+    assert POST not in message.split("Kính gửi")[1]
+    checked = desk.run("validate", "--date", "2026-11-20", now="2026-11-20 16:45")
+    assert checked.exit_code in (0, 1), checked.output
+    flat = " ".join(str(v) for row in desk.tab_rows("VTP", "Kiểm tra") for v in row if v)
+    assert "Chưa nhập số liệu của Xã Tân Tiến" in flat
+
+    # Tân Tiến's row at 19:00: the day is complete then, after the deadline — late.
+    desk.paste("VTP", TAB, "C4", [[0, 3]], at="2026-11-20 19:00")
+    assert desk.run("collect", now="2026-11-20 19:30").exit_code == 0
+    assert statuses(desk, "2026-11-20 19:30") == {"VTP": "late", "BDLS": "on_time"}
+
+
+# -- the status of an enterprise's day against the independent reference model ----------------
+
+GENERATED_DAY = date(2026, 11, 20)
+SERVES = {"VTP": ("Xã A", "Xã B"), "BDT": ("Xã C",)}
+ROWS = [(code, served) for code, names in SERVES.items() for served in names]
+# What one save types in a row: both required figures, one of them, a clearing, an unreadable.
+ENTRIES = [{"new_shops": 2, "new_accounts": 1}, {"new_shops": 3}, {"new_accounts": 0},
+           {"new_shops": None, "new_accounts": None}, {"new_shops": "2a"}]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ROWS), st.integers(-300, 300),
+                          st.sampled_from(range(len(ENTRIES)))), max_size=7,
+                unique_by=lambda s: s[1]),
+       st.integers(-330, 400), st.sampled_from([0, 5]))
+def test_an_enterprise_status_agrees_with_the_reference_model(saves, as_of_minutes, grace_minutes):
+    """Saves into the enterprises' workbooks (each read at once, as the xlsx folder proves
+    them by the file's time): the cells parsed as a sweep parses them, stored in a real
+    ledger, judged by ``status_table`` — and by tests/oracle.py from the typing alone."""
+    import tempfile
+    from datetime import datetime, timedelta
+    from pathlib import Path
+
+    from oracle import VN, Oracle, Report
+    from toolkit.frames import spec_versions
+    from toolkit.ledger import Ledger
+    from toolkit.registry import ENTERPRISE_KIND, Commune, Registry
+    from toolkit.sheet_reading import rows_from_grid
+    from toolkit.status import status_table
+
+    spec = load_template(PACKAGED_TEMPLATES / "buu_chinh_daily.toml")
+    period = GENERATED_DAY.isoformat()
+    deadline = datetime(2026, 11, 20, 17, 0, tzinfo=VN)
+    grace = timedelta(minutes=grace_minutes)
+    reference = Report(spec.key, "daily", tuple((f.key, "text" if f.type == "text" else "int")
+                                                for f in spec.fields),
+                       tuple(spec.required_keys), keyed=True)
+    model = Oracle([reference], list(SERVES), start=GENERATED_DAY, end=GENERATED_DAY,
+                   grace=grace, backend="xlsx", serves=SERVES)
+    registry = Registry(Path("registry.xlsx"), tuple(
+        Commune(code, code, ENTERPRISE_KIND, "Lạng Sơn", None, None, names, (), None, None)
+        for code, names in SERVES.items()), ())
+    sheets = {code: {name: {} for name in names} for code, names in SERVES.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = Ledger(Path(folder) / "ledger.sqlite")
+        for (code, served), minutes, entry in sorted(saves, key=lambda s: s[1]):
+            moment = deadline + timedelta(minutes=minutes)
+            sheets[code][served].update(ENTRIES[entry])
+            model.type(code, moment, spec.key, period, ENTRIES[entry], served=served)
+            model.sweep(moment)
+            grid = [[spec.title], list(spec.headers)] + [
+                [GENERATED_DAY, name] + [sheets[code][name].get(f.key) for f in spec.fields]
+                for name in SERVES[code]]
+            ledger.record_fetch(code, fetched_at=moment, modified_stamp=None,
+                                modified_at=moment, proven_at=moment,
+                                rows=rows_from_grid(spec, grid, SERVES[code], (period,)))
+        versions = spec_versions(ledger, spec, [period])
+        ledger.db.close()
+    as_of = deadline + timedelta(minutes=as_of_minutes)
+    table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace,
+                         campaign=(GENERATED_DAY, GENERATED_DAY))
+    assert dict(zip(table["commune_code"], table["status"], strict=True)) == \
+        model.statuses(spec.key, period, as_of)
+
+
+def test_an_enterprise_rollup_heads_its_reporters_as_enterprises(desk):  # noqa: F811
+    """Tổng hợp of buu_chinh_daily lists enterprises, so it heads them "Mã doanh nghiệp",
+    "Doanh nghiệp" and counts them as such — in the archive and on the Google rollup."""
+    with_enterprises(desk)
+    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
+    desk.paste("VTP", TAB, "C3", [[2, 5], [0, 3]], at="2026-11-20 16:00")
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    rolled = desk.run("rollup", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                      now="2026-11-20 18:00")
+    assert rolled.exit_code == 0, rolled.output
+    (archive,) = (desk.config.parent / "archive").rglob("*buu_chinh_daily*2026-11-20*.xlsx")
+    book = load_workbook(archive)
+    shown = [[v for v in r if v is not None] for r in book["Tổng hợp"].iter_rows(values_only=True)]
+    heads = [r for r in shown if r and r[0] == "Mã doanh nghiệp"]
+    assert heads and heads[0][1] == "Doanh nghiệp"
+    assert not any("Mã xã" in r for r in shown)
+    assert any("Đã báo cáo 1/2 doanh nghiệp" in str(v) for r in shown for v in r)
+    missing = [[v for v in r if v is not None] for r in book["Chưa báo cáo"].iter_rows(
+        values_only=True)]
+    assert ["Mã doanh nghiệp", "Doanh nghiệp", "Tình trạng"] in [r[:3] for r in missing]
+    if desk.kind == "gsheets":
+        from toolkit.backends.google.rollup import tab_title
+
+        rows = desk.fake.values(desk.rollup_id, f"'{tab_title(TAB, 'Tổng hợp')}'!A1:Z60")
+        assert any(r and r[0] == "Mã doanh nghiệp" for r in rows)
+        assert not any(r and r[0] == "Mã xã" for r in rows)

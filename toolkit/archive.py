@@ -35,6 +35,7 @@ from toolkit.goals import RANKING_RULE
 from toolkit.layout import display_period
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
+from toolkit.wording import reporter_headers
 
 STATUS_FILLS = {
     Status.ON_TIME.value: "C6EFCE", Status.AMENDED.value: "E2EFDA", Status.LATE.value: "FFEB9C",
@@ -174,9 +175,9 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
         tables.append(_table("Tỷ lệ báo cáo", rollup.rates, RATES_BY_WINDOW))
     if not rollup.series.empty:
         tables.append(_series_table(rollup))
-    tables.append(_table("Chưa báo cáo", rollup.non_reporters,
-                         {"code": "Mã xã", "commune": "Xã/phường", "district": "Huyện (cũ)",
-                          "status_label": "Tình trạng"}))
+    district = {} if rollup.spec.keyed else {"district": "Huyện (cũ)"}   # enterprises: none
+    tables.append(_table("Chưa báo cáo", rollup.non_reporters, reporter_headers(rollup.spec)
+                         | district | {"status_label": "Tình trạng"}))
     errors = rollup.issues[rollup.issues["period"].isin([rollup.period, "?"])
                            | (rollup.issues["check"] != "missing")]
     errors = errors.assign(level=errors["level"].map(LEVEL_LABELS),

@@ -18,6 +18,7 @@ from toolkit.layout import period_phrase
 from toolkit.periods import PERIOD_WORDS, Status
 from toolkit.rollup import NO_HOUSEHOLDS, Rollup, figure_columns
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT
+from toolkit.wording import reporter_headers, reporters_word
 
 TOTAL_LABEL = "Toàn tỉnh"
 RANKED = 10
@@ -60,8 +61,9 @@ def title_lines(rollup: Rollup) -> tuple[str, ...]:
     deadline = rollup.status.deadline
     first = place + as_of_words(rollup).capitalize() + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
     share = (lambda n: f" ({n / expected:.0%})") if expected else (lambda n: "")
-    second = (f"Đã báo cáo {reported}/{expected} xã{share(reported)} · đúng hạn "
-              f"{timely}{share(timely)} · chưa báo cáo hoặc chưa đủ {waiting} xã")
+    who = reporters_word(rollup.spec)
+    second = (f"Đã báo cáo {reported}/{expected} {who}{share(reported)} · đúng hạn "
+              f"{timely}{share(timely)} · chưa báo cáo hoặc chưa đủ {waiting} {who}")
     return report_line(rollup), first, second
 
 
@@ -78,7 +80,7 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         header = spec.field_spec(key).header
         return header if once else f"{header} (lũy kế)"
 
-    names = {"code": "Mã xã", "commune": "Xã/phường", "status_label": "Tình trạng báo cáo"}
+    names = reporter_headers(spec) | {"status_label": "Tình trạng báo cáo"}
     if len(rollup.areas) > 1:
         names["district"] = "Huyện (cũ)"
     figures = figure_columns(spec)

@@ -27,6 +27,8 @@ from toolkit.periods import VN_TZ
 DEMO_MARK = "# toolkit demo"
 SWEEPS = (time(15, 0), time(17, 0), time(20, 0))
 DAILY_TAB = "Báo cáo ngày"
+#: The postal enterprises' tab (template buu_chinh_daily) and the file of its archive.
+POSTAL_KEY, POSTAL_TAB = "buu_chinh_daily", "Báo cáo bưu chính"
 SHOPS, ACCOUNTS = "Số cửa hàng số mở mới", "Số tài khoản thanh toán điện tử mở mới"
 #: The figures the demo checks in the archive, by the header they are typed under.
 COUNTED = {SHOPS: "new_shops", ACCOUNTS: "new_accounts"}
@@ -48,11 +50,14 @@ class Entry:
     #                                 this entry (typos excluded); fields it leaves alone absent
     meant: dict[str, object] = field(default_factory=dict)   # header → the plain number a
     #                                 slip stood for: what the person types when refused
+    tab: str = DAILY_TAB
+    served: str | None = None       # an enterprise's row: the commune it is for
 
 
 def type_into(path: Path, tab: str, period_cell_value, cells: dict[str, object],
-              at: datetime) -> None:
-    """Type values into the row of a period, as a person in Excel would, then save at ``at``.
+              at: datetime, served: str | None = None) -> None:
+    """Type values into the row of a period, as a person in Excel would, then save at ``at``;
+    on an enterprise's tab (``served``) the period's row of that commune.
 
     The cells are found with calamine and written into the sheet's XML (``xlsx_patch.typed``),
     every other part kept: loading and saving each workbook with openpyxl was a third of the
@@ -63,21 +68,21 @@ def type_into(path: Path, tab: str, period_cell_value, cells: dict[str, object],
     from toolkit.backends.base import Window
 
     data = path.read_bytes()
-    read = xlsx_calamine.read_windows(data, {tab: Window(HEADER_ROW, len(cells) + 1)})
+    read = xlsx_calamine.read_windows(data, {tab: Window(HEADER_ROW, len(cells) + 2)})
     new = None
     if read is not None and tab in read[0]:
         grid = read[0][tab]
-        row = _period_row(path, tab, [r[0] for r in grid], period_cell_value)
+        row = _period_row(path, tab, [tuple(r[:2]) for r in grid], period_cell_value, served)
         headers = {v: c for c, v in enumerate(grid[HEADER_ROW - 1], start=1) if v}
         new = xlsx_patch.typed(data, tab, {a1(row, headers[h]): v for h, v in cells.items()})
     if new is None:
-        new = _typed_with_openpyxl(path, data, tab, period_cell_value, cells)
+        new = _typed_with_openpyxl(path, data, tab, period_cell_value, cells, served)
     path.write_bytes(new)
     os.utime(path, (at.timestamp(), at.timestamp()))
 
 
 def _typed_with_openpyxl(path: Path, data: bytes, tab: str, period_cell_value,
-                         cells: dict[str, object]) -> bytes:
+                         cells: dict[str, object], served: str | None = None) -> bytes:
     import io
 
     from openpyxl import load_workbook
@@ -85,8 +90,9 @@ def _typed_with_openpyxl(path: Path, data: bytes, tab: str, period_cell_value,
     book = load_workbook(io.BytesIO(data))
     sheet = book[tab]
     headers = {c.value: c.column for c in sheet[HEADER_ROW] if c.value}
-    firsts = [sheet.cell(r, 1).value for r in range(1, sheet.max_row + 1)]
-    row = _period_row(path, tab, firsts, period_cell_value)
+    firsts = [(sheet.cell(r, 1).value, sheet.cell(r, 2).value)
+              for r in range(1, sheet.max_row + 1)]
+    row = _period_row(path, tab, firsts, period_cell_value, served)
     for header, typed in cells.items():
         sheet.cell(row, headers[header]).value = typed
     out = io.BytesIO()
@@ -94,17 +100,21 @@ def _typed_with_openpyxl(path: Path, data: bytes, tab: str, period_cell_value,
     return out.getvalue()
 
 
-def _period_row(path: Path, tab: str, firsts: list, period_cell_value) -> int:
-    """The row whose first cell holds the period (a date, or the period's text)."""
+def _period_row(path: Path, tab: str, firsts: list[tuple], period_cell_value,
+                served: str | None = None) -> int:
+    """The row whose first cell holds the period (a date, or the period's text) and, on an
+    enterprise's tab, whose second cell names the commune ``served``."""
     for row in range(FIRST_DATA_ROW, len(firsts) + 1):
-        value = firsts[row - 1]
-        if (value.date() if hasattr(value, "date") else value) == period_cell_value:
+        value, second = (tuple(firsts[row - 1]) + (None, None))[:2]
+        if (value.date() if hasattr(value, "date") else value) == period_cell_value \
+                and (served is None or second == served):
             return row
-    raise ValueError(f"{path.name}: no row for {period_cell_value} in {tab}")
+    raise ValueError(f"{path.name}: no row for {period_cell_value} {served or ''} in {tab}")
 
 
 def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, str]) -> list[Entry]:
-    """The day's entries: on time for most, late for some, never for a few, with typos."""
+    """The communes' entries of the day: on time for most, late for some, never for a few,
+    with typos."""
     entries: list[Entry] = []
     for commune in registry.communes:
         profile = profiles[commune.code]
@@ -153,6 +163,36 @@ def simulate_day(registry, day: date, rng: random.Random, profiles: dict[str, st
     return entries
 
 
+#: When each enterprise types the day's rows (all of them, before the 17:00 deadline).
+POSTAL_AT = {"VTP": time(16, 20), "BDT": time(16, 40)}
+#: What the enterprise counts in the first commune Viettel Post serves beyond the commune's
+#: own count, every day: the difference the archive's «Đối chiếu bưu chính» tab flags.
+POSTAL_EXTRA_SHOPS = 15
+
+
+def simulate_postal(registry, day: date, entries: list[Entry]) -> list[Entry]:
+    """The enterprises' rows of the day: for each commune served, the shops, accounts and
+    orders the commune itself reports that day (0 where it reports none) — they count the
+    same shops — but in the first commune Viettel Post serves ``POSTAL_EXTRA_SHOPS`` more."""
+    own: dict[str, dict] = {}
+    for e in entries:           # a commune's first entry of the day: its later fix aside
+        own.setdefault(e.code, {**e.cells, **e.meant})
+    flagged = next((c.code for c in registry.communes if c.postal == "VTP"), None)
+    out = []
+    for commune in registry.communes:
+        if commune.postal not in POSTAL_AT:
+            continue
+        typed = own.get(commune.code, {})
+        cells = {header: int(typed.get(header) or 0)
+                 for header in (SHOPS, ACCOUNTS, "Số đơn hàng")}
+        if commune.code == flagged:
+            cells[SHOPS] += POSTAL_EXTRA_SHOPS
+        at = datetime.combine(day, POSTAL_AT[commune.postal], VN_TZ)
+        out.append(Entry(commune.postal, day, at, cells, {}, tab=POSTAL_TAB,
+                         served=commune.display_name))
+    return out
+
+
 def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime,
              echo: Callable[[str], None], backend: str = "xlsx") -> dict:
     """Run the demo in ``folder`` on ``backend`` ("xlsx" or "gsheets"); returns the figures it
@@ -191,7 +231,8 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
             for offset in range(days):
                 day = first + timedelta(days=offset)
                 last_day = day
-                pending = sorted(simulate_day(ws.registry, day, rng, profiles),
+                typed = simulate_day(ws.registry, day, rng, profiles)
+                pending = sorted(typed + simulate_postal(ws.registry, day, typed),
                                  key=lambda e: e.at)
                 for sweep in SWEEPS:
                     run_at = datetime.combine(day, sweep, VN_TZ)
@@ -212,6 +253,9 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
             archive = next(p for p, r in zip(daily.archives, daily.rollups, strict=True)
                            if r.spec.key == "kts_daily")
             archived = _archive_totals(archive)
+            postal = next(p for p, r in zip(daily.archives, daily.rollups, strict=True)
+                          if r.spec.key == POSTAL_KEY)
+            flagged = _flagged(postal)
         typed_total = {key: sum(row.get(key, 0) for row in rows.values())
                        for key in COUNTED.values()}
         ok = archived == typed_total
@@ -222,6 +266,9 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
             echo(f"  {label}: tệp lưu trữ {format_vn_number(archived[key])}, đã nhập "
                  f"{format_vn_number(typed_total[key])} "
                  f"{'✓' if archived[key] == typed_total[key] else '✗ KHÔNG KHỚP'}")
+        echo(f"Đối chiếu bưu chính: {postal} — {len(flagged)} xã chênh lệch lớn giữa số liệu "
+             "của xã và của doanh nghiệp bưu chính"
+             + (f" ({flagged[0]})" if flagged else ""))
         shown = office.summary(archived)
         for line in shown.lines:
             echo(line)
@@ -231,7 +278,8 @@ def run_demo(folder: Path, *, province: str, days: int, seed: int, now: datetime
         office.close()
     if not (ok and shown.ok):
         raise ToolkitError("tệp lưu trữ không khớp với số liệu mô phỏng đã nhập")
-    return {"archive": archive, "typed": typed_total, "archived": archived, **shown.data}
+    return {"archive": archive, "typed": typed_total, "archived": archived,
+            "postal_archive": postal, "flagged": flagged, **shown.data}
 
 
 @dataclass(frozen=True)
@@ -258,7 +306,8 @@ class ExcelOffice:
         return [f"Đã tạo {count} sổ báo cáo tại {ws.config.workbooks_dir}"]
 
     def type(self, ws, locator: str, entry: Entry) -> dict[str, int]:
-        type_into(ws.store.path(locator), DAILY_TAB, entry.day, entry.cells, entry.at)
+        type_into(ws.store.path(locator), entry.tab, entry.day, entry.cells, entry.at,
+                  entry.served)
         return entry.counted
 
     def at(self, moment: datetime) -> None:
@@ -359,6 +408,22 @@ def _archive_totals(path: Path) -> dict[str, int]:
     rows = list(book["Tổng hợp"].iter_rows(values_only=True))
     book.close()
     return province_totals(rows, f"{path.name}: trang Tổng hợp")
+
+
+def _flagged(path: Path) -> list[str]:
+    """The communes the archive's «Đối chiếu bưu chính» tab flags, as "Xã …: what differs"."""
+    from openpyxl import load_workbook
+
+    from toolkit.postal import COMPARE_TAB, FLAG_HEADER
+
+    book = load_workbook(path, read_only=True)
+    rows = [r for r in book[COMPARE_TAB].iter_rows(values_only=True)
+            if any(v is not None for v in r)]
+    book.close()
+    at = next(i for i, r in enumerate(rows) if FLAG_HEADER in r)
+    header = rows[at]
+    name, flag = header.index("Xã, phường"), header.index(FLAG_HEADER)
+    return [f"{r[name]}: {r[flag]}" for r in rows[at + 1:] if r != header and r[flag]]
 
 
 def province_totals(rows: list, where: str) -> dict[str, int]:

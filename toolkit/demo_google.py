@@ -94,13 +94,15 @@ class GoogleOffice:
         """Type the entry into the commune's sheet as its editor; what the sheet refuses is
         typed again as the number meant. Returns the row's counted figures."""
         self.at(entry.at)
-        editor = next(c.editors[0] for c in ws.registry.communes if c.code == entry.code)
-        refused = type_row(self.fake, locator, DAILY_TAB, entry.day, entry.cells,
-                           as_user=editor)
+        editor = next(c.editors[0] for c in (*ws.registry.communes, *ws.registry.enterprises)
+                      if c.code == entry.code)
+        refused = type_row(self.fake, locator, entry.tab, entry.day, entry.cells,
+                           as_user=editor, served=entry.served)
         counted = dict(entry.counted)
         if refused:
             again = {h: entry.meant[h] for h in refused}
-            still = type_row(self.fake, locator, DAILY_TAB, entry.day, again, as_user=editor)
+            still = type_row(self.fake, locator, entry.tab, entry.day, again, as_user=editor,
+                             served=entry.served)
             if still:
                 raise RuntimeError(f"{entry.code}: the sheet refused {still} twice")
             self.refused += [Refusal(entry.code, h, entry.cells[h], v) for h, v in again.items()]

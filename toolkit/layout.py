@@ -353,6 +353,8 @@ def help_lines(specs: list[ReportSpec], commune_title: str) -> list[str]:
             lines.append(f"  Mỗi {PERIOD_WORDS.get(spec.period, 'kỳ')} có sẵn một dòng cho mỗi xã "
                          f"doanh nghiệp phục vụ (cột \"{SERVED_HEADER}\"): nhập số liệu của "
                          "doanh nghiệp tại xã đó vào đúng dòng; xã nào không có thì nhập 0.")
+            lines.append(f"  Báo cáo {PERIOD_WORDS.get(spec.period, 'kỳ')} chỉ đủ khi dòng của "
+                         "mọi xã đều có số liệu; còn xã nào để trống là \"Chưa đủ\".")
     return lines
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.frames import positions
-from toolkit.layout import period_keys
+from toolkit.layout import period_keys, row_key
 from toolkit.periods import VN_TZ, Proof, Status, timeliness
 from toolkit.templates import ReportSpec
 
@@ -229,10 +229,14 @@ def _moments(values: np.ndarray, unit: np.dtype) -> pd.Series:
     return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(VN_TZ))
 
 
-def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
+def period_proofs(versions: pd.DataFrame,
+                  wanted: dict[str, frozenset[str]] | None = None) -> dict[str, list[Proof]]:
     """For each commune, the successive states of a multi-row period (one per changing fetch).
 
     A roster is complete when it has at least one row and every non-blank row is complete.
+    ``wanted`` (reporter code → row keys) is an enterprise's period: the province expects a
+    row for every commune it serves, so it is complete only when each of those rows is there
+    and complete, and partly typed it is incomplete.
     """
     proofs: dict[str, list[Proof]] = {}
     for code, group in versions.groupby("commune_code", sort=False):
@@ -244,7 +248,8 @@ def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
                     rows.pop(row.row_key, None)
                 else:
                     rows[row.row_key] = (bool(row.complete), row.content_hash)
-            complete = bool(rows) and all(c for c, _ in rows.values())
+            complete = bool(rows) and all(c for c, _ in rows.values()) and (
+                wanted is None or wanted.get(code, frozenset()) <= rows.keys())
             content = "|".join(f"{k}:{h}" for k, (_, h) in sorted(rows.items()))
             states.append(Proof(pd.Timestamp(proven_at).to_pydatetime(), complete, content,
                                 blank=not rows))
@@ -252,11 +257,13 @@ def period_proofs(versions: pd.DataFrame) -> dict[str, list[Proof]]:
     return proofs
 
 
-def _multi_row_table(spec: ReportSpec, versions: pd.DataFrame, period: str, *,
+def _multi_row_table(spec: ReportSpec, registry, versions: pd.DataFrame, period: str, *,
                      as_of: datetime, grace: timedelta) -> pd.DataFrame:
     deadline = spec.deadline.for_key(period)
     records = []
-    for code, proofs in period_proofs(versions[versions["period"] == period]).items():
+    wanted = {c.code: frozenset(row_key(period, name) for name in c.villages)
+              for c in registry.communes} if spec.keyed else None
+    for code, proofs in period_proofs(versions[versions["period"] == period], wanted).items():
         known = [p for p in proofs if p.proven_at <= as_of]
         if not known:
             continue
@@ -309,7 +316,8 @@ def status_grid(spec: ReportSpec, registry, versions: pd.DataFrame, periods: lis
     """Every registry commune × every period asked for, by the rules of ``status_table``."""
     if spec.period == "once" or spec.keyed:     # periods of many rows
         found = _Found.of_table(pd.concat(
-            [_multi_row_table(spec, versions, p, as_of=as_of, grace=grace) for p in periods],
+            [_multi_row_table(spec, registry, versions, p, as_of=as_of, grace=grace)
+             for p in periods],
             ignore_index=True), periods)
     else:
         found = _timeliness(spec, versions, periods, as_of=as_of, grace=grace)

@@ -24,12 +24,12 @@ from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.fixes import fix_for
 from toolkit.frames import has_problems, latest_rows, positions, spec_versions
-from toolkit.layout import a1, display_period, period_keys
+from toolkit.layout import a1, display_period, period_keys, row_key
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
 from toolkit.periods import Status
 from toolkit.postal import by_reporters
-from toolkit.templates import ReportSpec, parse_term
+from toolkit.templates import FIRST_DATA_ROW, ReportSpec, parse_term
 
 #: The check of an issue that says a commune's data could not be checked (a bug met it).
 FAILED = "failed"
@@ -90,8 +90,38 @@ def _find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.Da
         issues += _rule_issues(rule, spec, rows, ordered, communes, names)
     issues += outlier_issues(spec, rows, names, upto)
     issues += roster_issues(spec, registry, rows)
+    issues += _blank_served_rows(spec, registry, rows, campaign, upto, names)
     missing = _missing_periods(spec, registry, versions, rows, day, as_of, campaign)
     return _issue_frame(issues, missing)
+
+
+def _blank_served_rows(spec: ReportSpec, registry, rows: pd.DataFrame,
+                       campaign: tuple[date, date], upto: str,
+                       names: dict[str, str]) -> list[dict]:
+    """An enterprise's period partly typed: an error on each commune served whose pre-filled
+    row is still blank, naming the commune — the period counts only when every row is in
+    (``status.period_proofs``), and "0 lỗi" beside "Chưa đủ" would leave it guessing."""
+    if not spec.keyed or rows.empty:
+        return []
+    keys = period_keys(spec, *campaign)
+    position = {k: i for i, k in enumerate(keys)}
+    typed = rows[rows["period"] != "?"].groupby(["commune_code", "period"], observed=True,
+                                                  sort=True)["row_key"].agg(frozenset)
+    reporters = registry.by_code()
+    found = []
+    for (code, period), have in typed.items():
+        if code not in reporters or period > upto or period not in position:
+            continue
+        served = reporters[code].villages
+        for j, name in enumerate(served):
+            if row_key(period, name) not in have:
+                sheet_row = FIRST_DATA_ROW + position[period] * len(served) + j
+                found.append(_record(
+                    spec, names, code, period, a1(sheet_row, spec.first_field_column), None,
+                    "required", "error", f"Chưa nhập số liệu của {name}.",
+                    f"Nhập số liệu của doanh nghiệp tại {name} vào dòng có sẵn của xã này "
+                    "(nếu không có, nhập 0)."))
+    return found
 
 
 def _issue_frame(records: list[dict], columns: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -40,6 +40,19 @@ def addressee(commune) -> str:
     return f"UBND {in_sentence(commune)}"
 
 
+def reporter_headers(spec) -> dict[str, str]:
+    """The code and name columns of a table of reporters: communes, or for an enterprise's
+    report (``spec.keyed``) the postal enterprises — "Mã xã" over VTP would mislead."""
+    if spec.keyed:
+        return {"code": "Mã doanh nghiệp", "commune": "Doanh nghiệp"}
+    return {"code": "Mã xã", "commune": "Xã/phường"}
+
+
+def reporters_word(spec) -> str:
+    """How a report's reporters are counted in a sentence: "xã", or "doanh nghiệp"."""
+    return "doanh nghiệp" if spec.keyed else "xã"
+
+
 def units_word(communes: Iterable) -> str:
     """How to count a set of communes: "xã", or "xã, phường" when there are wards, …"""
     present = {unit(c) for c in communes}

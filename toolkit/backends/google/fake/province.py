@@ -74,17 +74,19 @@ writes_per_minute = {per_minute}
 
 
 def type_row(fake: FakeGoogle, spreadsheet_id: str, tab: str, first_cell, values: dict, *,
-             as_user: str) -> list[str]:
+             as_user: str, served: str | None = None) -> list[str]:
     """Type ``values`` (header → what the person types) into the row of ``tab`` whose first
-    cell is ``first_cell`` (a date is found by its serial; None: the first empty row), one
-    cell at a time as ``as_user`` in the Sheets UI. Returns the headers whose entry the
-    sheet refused (a strict validation, a protected cell): those cells are left as they were.
+    cell is ``first_cell`` (a date is found by its serial; None: the first empty row) and, on
+    an enterprise's tab, whose second cell is the commune ``served``, one cell at a time as
+    ``as_user`` in the Sheets UI. Returns the headers whose entry the sheet refused (a strict
+    validation, a protected cell): those cells are left as they were.
     """
     rows = fake.values(spreadsheet_id, f"'{tab}'!A1:Z1000")
     headers = {h: i for i, h in enumerate(rows[HEADER_ROW - 1]) if h}
     wanted = serial(first_cell) if isinstance(first_cell, date) else first_cell
     index = next((i for i, row in enumerate(rows[FIRST_DATA_ROW - 1:], FIRST_DATA_ROW - 1)
-                  if (row[0] if row else None) == wanted
+                  if ((row[0] if row else None) == wanted
+                      and (served is None or (row[1] if len(row) > 1 else None) == served))
                   or (first_cell is None and not (row and row[0]))), len(rows))
     refused = []
     for header, value in values.items():
