@@ -103,7 +103,8 @@ def said(output: str, start: str) -> str:
 
 
 def type_everyone(config: Path, moment: datetime) -> list[Path]:
-    paths = sorted((config.parent / "workbooks").glob("*.xlsx"))
+    # the communes' workbooks ("06040 Xã ….xlsx"), not the postal enterprises' ("VTP ….xlsx")
+    paths = sorted(p for p in (config.parent / "workbooks").glob("*.xlsx") if p.name[:5].isdigit())
     for i, path in enumerate(paths):
         type_into(path, TAB, DAY, {"Số cửa hàng số mở mới": i % 7,
                                    "Số tài khoản thanh toán điện tử mở mới": "12a" if i % 9 == 0
