@@ -186,3 +186,38 @@ def test_one_province_merged_equals_its_own_archive(desk, tmp_path):  # noqa: F8
     assert national["06040"]["Tình trạng báo cáo"] == own["06040"]["Tình trạng báo cáo"] == \
         ("Trễ hạn" if desk.kind == "xlsx" else "Đúng hạn")
     assert national["06040"]["Số cửa hàng số mở mới (lũy kế)"] == 6
+
+
+def test_the_postal_report_stays_with_each_province_and_the_communes_merge(tmp_path):
+    """Both provinces' Viettel Post branches are "VTP": their report is each province's own
+    (checked against its communes on its own archive), so merge leaves it out, says so, and
+    merges the communes' reports; asked for it alone, it says where to look."""
+    from conftest import set_postal
+
+    folders = []
+    for name, code in (("lang-son", "06040"), ("cao-bang", "01708")):
+        folder = tmp_path / name
+        assert run("init", str(folder), "--province", name.replace("-", " "),
+                   now="2026-11-20 08:00").exit_code == 0
+        if name == "cao-bang":
+            trim_registry(folder / "registry.xlsx", CAO_BANG)
+        else:
+            trim_registry(folder / "registry.xlsx", {"06040": dict(households=1200,
+                                                                   villages="Thôn Nà Tâm")})
+        set_postal(folder / "registry.xlsx",
+                   [("VTP", "Bưu chính Viettel", "Viettel Post", f"vtp@{name}.example.vn")],
+                   {code: "VTP"})
+        config = folder / "toolkit.toml"
+        assert run("provision", config=config, now="2026-11-20 08:00").exit_code == 0
+        _type(config, code, date(2026, 11, 21), 3, 2, "2026-11-21 10:00")
+        assert run("daily", config=config, now=NOW).exit_code == 0
+        folders.append(folder)
+    out = tmp_path / "national"
+    result = merge(folders, out)
+    assert result.exit_code == 0, result.output
+    assert ("Báo cáo ngày của doanh nghiệp bưu chính: không gộp — báo cáo của doanh nghiệp bưu "
+            "chính ở lại tệp lưu trữ của từng tỉnh") in result.output
+    assert (out / ARCHIVE).is_file() and not list(out.rglob("buu_chinh_daily*.xlsx"))
+    alone = merge(folders, tmp_path / "n2", "--template", "buu_chinh_daily")
+    assert alone.exit_code != 0
+    assert "toolkit merge chỉ gộp báo cáo của xã" in alone.output

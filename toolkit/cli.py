@@ -370,6 +370,9 @@ def merge(folders, out, day, template, as_of, config_path, now):
         say(line)
     for spec, period, campaign in result.not_due:
         say(render.not_due_line(spec, period, campaign))
+    for spec in result.left_out:
+        say(f"{spec.title}: không gộp — báo cáo của doanh nghiệp bưu chính ở lại tệp lưu trữ "
+            "của từng tỉnh")
 
 
 def output_option(func):

@@ -75,6 +75,8 @@ class NationalResult:
     archives: tuple[Path, ...]
     #: (report, period, campaign) of the reports whose period on the day is not expected.
     not_due: tuple[tuple[ReportSpec, str, tuple[date, date]], ...] = ()
+    #: The postal enterprises' reports, left to each province's own archive (see merge).
+    left_out: tuple[ReportSpec, ...] = ()
 
 
 def open_province(folder: Path, template: str | None = None) -> Province:
@@ -112,7 +114,17 @@ def merge(folders: list[Path], out: Path, day: date, *, now: datetime,
     say = progress or (lambda line: None)
     provinces = [open_province(f, template) for f in folders]
     _check_apart(provinces)
-    specs = _shared_specs(provinces)
+    # A postal enterprise's report is the province's own: its enterprises' codes (VTP, BĐT)
+    # repeat from province to province, and what it is checked against is the province's
+    # communes, on its own archive's «Đối chiếu bưu chính». The nation adds up communes.
+    shared = _shared_specs(provinces)
+    left_out = tuple(s for s in shared if s.keyed)
+    specs = [s for s in shared if not s.keyed]
+    if not specs:
+        raise ToolkitError(
+            f"mẫu {', '.join(s.key for s in left_out)} do doanh nghiệp bưu chính của từng tỉnh "
+            "báo cáo; toolkit merge chỉ gộp báo cáo của xã — xem báo cáo bưu chính trong tệp "
+            "lưu trữ của từng tỉnh (thư mục archive/)")
     registry = national_registry(provinces)
     out = Path(out)
     due, not_due = [], []
@@ -143,7 +155,7 @@ def merge(folders: list[Path], out: Path, day: date, *, now: datetime,
         rollups.append(rollup)
         paths.append(write_archive(rollup, out, workbooks_read=0, tables=tables))
     return NationalResult(tuple(p.name for p in provinces), tuple(rollups), tuple(paths),
-                          tuple(not_due))
+                          tuple(not_due), left_out)
 
 
 def national_registry(provinces: list[Province]) -> Registry:
