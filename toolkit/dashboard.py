@@ -96,7 +96,8 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
             names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
         names[f"gap_{target.key}"] = f"{target.label}: còn thiếu (hộ)"
         shown.append(target.numerator)
-    names["households"] = "Số hộ"
+    if not spec.keyed:          # an enterprise has no households of its own
+        names["households"] = "Số hộ"
     for key in figures:
         if key not in shown and not once:
             names[f"day_{key}"] = day(key)
@@ -159,7 +160,7 @@ def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
     row = {"code": None,
            "commune": TOTAL_LABEL if province else f"Cộng {area['area']}",
            "district": None if province else area["area"],
-           "status_label": f"Đã báo cáo {reported}/{expected} xã",
+           "status_label": f"Đã báo cáo {reported}/{expected} {reporters_word(spec)}",
            "households": area["households"] or None}
     for column in area.index:
         if column.startswith(("day_", "cum_", "pct_", "completion_")):
