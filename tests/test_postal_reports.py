@@ -98,6 +98,13 @@ def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  
         f"{SHOPS}: xã 40, doanh nghiệp 2")
     assert not found["06019"]["Chênh lệch lớn (lũy kế)"]
     assert found["06040"]["Doanh nghiệp"] == POST
+    # The flagged difference is coloured as a warning; the others are not.
+    sheet = book["Đối chiếu bưu chính"]
+    flag = header.index("Chênh lệch lớn (lũy kế)") + 1
+    colour = {sheet.cell(r, 1).value: sheet.cell(r, flag).fill.fgColor.rgb
+              for r in range(1, sheet.max_row + 1) if sheet.cell(r, 1).value in found}
+    assert colour["06202"].endswith("FFE699")
+    assert not colour["06019"].endswith("FFE699") and not colour["06040"].endswith("FFE699")
 
 
 def test_a_large_difference_is_more_than_a_fifth_and_more_than_five():

@@ -102,7 +102,8 @@ def postal_table(workspace, spec: ReportSpec, rollup: Rollup, versions: pd.DataF
     latest rows of it and of the commune templates it reconciles with, as of the rollup."""
     from toolkit.archive import Table
     from toolkit.frames import latest_rows
-    from toolkit.postal import COMPARE_TAB, comparison
+    from toolkit.layout import LEVEL_COLOURS
+    from toolkit.postal import COMPARE_TAB, FLAG_HEADER, comparison
     from toolkit.templates import load_templates
 
     # Every template, also when this run was asked for the enterprise's alone (--template).
@@ -117,7 +118,12 @@ def postal_table(workspace, spec: ReportSpec, rollup: Rollup, versions: pd.DataF
                 if read and other.key in read.latest and workspace.merger is None \
                 else latest_rows(workspace.report_versions(other), other, rollup.as_of)
     frame = comparison(spec, specs, workspace.registry, latest, rollup.period)
-    return Table(COMPARE_TAB, frame, frozen_columns=2 if len(frame.columns) > 2 else 0)
+    if frame.empty:
+        return Table(COMPARE_TAB, frame)
+    # A large difference is coloured as a warning is on a commune's Kiểm tra tab.
+    fills = tuple(LEVEL_COLOURS["Cảnh báo"][0] if text else "" for text in frame[FLAG_HEADER])
+    return Table(COMPARE_TAB, frame, status=FLAG_HEADER, fills=fills,
+                 frozen_columns=2 if len(frame.columns) > 2 else 0)
 
 
 def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "now",
