@@ -68,6 +68,13 @@ def test_each_enterprise_reports_per_commune_served_in_its_own_workbook(desk):  
     assert f"Kính gửi {POST}:" in reminded.output
     assert "remind: 1 doanh nghiệp cần nhắc" in reminded.output
     assert "UBND" not in reminded.output and VIETTEL not in reminded.output.split("---")[-1]
+    # headed by its name, not a made-up commune Zalo group; its sheet heads it as an enterprise
+    assert f"--- {POST} (" in reminded.output and "KTS_" not in reminded.output
+    sheet = desk.config.parent / "nhac.xlsx"
+    assert desk.run("remind", "--date", "2026-11-20", "--template", "buu_chinh_daily",
+                    "--output", str(sheet), now="2026-11-20 17:30").exit_code == 0
+    header, first = list(load_workbook(sheet)["Nhắc báo cáo"].iter_rows(values_only=True))[:2]
+    assert header[:2] == ("Mã doanh nghiệp", "Doanh nghiệp") and first[:2] == ("BDLS", POST)
 
     desk.paste("BDLS", TAB, "C3", [[1, 1]], at="2026-11-20 19:00")
     assert desk.run("collect", now="2026-11-20 19:30").exit_code == 0

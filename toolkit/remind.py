@@ -31,6 +31,8 @@ class Reminders:
     generated_at: datetime
     communes: pd.DataFrame   # one row per commune to chase, with its message
     province_message: str
+    #: The table's headers: a postal enterprise's report heads its rows as enterprises.
+    headers: tuple[str, ...] = ()
 
     def text(self) -> str:
         """Everything, ready to paste: grouped by district, the province message last."""
@@ -40,7 +42,10 @@ class Reminders:
                 lines.append(f"=== {district} ===")
             for row in group.itertuples():
                 contact = ", ".join(x for x in (row.contact_name, row.contact_phone) if x)
-                lines.append(f"--- {row.group} ({row.commune}; {contact or 'chưa có liên hệ'})")
+                contact = contact or "chưa có liên hệ"
+                # an enterprise has no Zalo group of its own in the guidance: its name heads it
+                lines.append(f"--- {row.group} ({row.commune}; {contact})" if row.group
+                             else f"--- {row.commune} ({contact})")
                 lines.append(row.message)
                 lines.append("")
         lines.append("=== Nhóm Zalo của tỉnh ===")
@@ -52,7 +57,7 @@ class Reminders:
         rows = [[r.code, r.commune, r.district or None, r.status_label, r.errors,
                  r.contact_name or None, r.contact_phone or None, r.editors or None, r.group,
                  r.message] for r in self.communes.itertuples()]
-        return [("Nhắc báo cáo", REMINDER_HEADERS, rows),
+        return [("Nhắc báo cáo", list(self.headers or REMINDER_HEADERS), rows),
                 ("Nhóm Zalo của tỉnh", ["Tin nhắn"], [[self.province_message]])]
 
 
@@ -185,14 +190,19 @@ def build_reminders(spec: ReportSpec, registry, status: StatusReport, issues: pd
             "contact_name": commune.contact_name or "",
             "contact_phone": commune.contact_phone or "",
             "editors": "; ".join(commune.editors),
-            "group": zalo_group(commune, registry.enterprise_of(commune)),
+            "group": "" if spec.keyed else zalo_group(commune, registry.enterprise_of(commune)),
             "message": message,
         })
     communes = pd.DataFrame.from_records(records, columns=[
         "code", "commune", "district", "status", "status_label", "errors", "contact_name",
         "contact_phone", "editors", "group", "message"])
+    headers = REMINDER_HEADERS
+    if spec.keyed:
+        named = wording.reporter_headers(spec)
+        headers = [named["code"], named["commune"], *REMINDER_HEADERS[2:]]
     return Reminders(spec.key, status.period, now, communes,
-                     _province_message(spec, registry, status, communes, now, due, period))
+                     _province_message(spec, registry, status, communes, now, due, period),
+                     tuple(headers))
 
 
 SHOWN_CELLS = 5
