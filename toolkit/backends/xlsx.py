@@ -15,6 +15,7 @@ import re
 import zipfile
 import zlib
 from contextlib import contextmanager
+from copy import copy
 from datetime import date, datetime
 from pathlib import Path
 
@@ -526,8 +527,18 @@ def _append_periods(sheet, layout: TabLayout, keys: tuple[str, ...]) -> None:
 
 def _unlock_and_validate(sheet, layout: TabLayout, first: int, last: int) -> None:
     for rule in layout.columns:
+        # Cells that start alike end alike: each distinct starting style (a fresh cell, a
+        # cell marked by Kiểm tra) is styled once through openpyxl, whose per-attribute
+        # setters dominate provisioning, and its result copied to the others.
+        styled: dict[tuple, object] = {}
         for row in range(first, last + 1):
-            _style_field_cell(sheet.cell(row, rule.column), rule)
+            cell = sheet.cell(row, rule.column)
+            before = tuple(cell._style or ())       # None: a cell never styled
+            if before in styled:
+                cell._style = copy(styled[before])
+            else:
+                _style_field_cell(cell, rule)
+                styled[before] = copy(cell._style)
         validation = _validation(rule)
         letter = column_letter(rule.column)
         sheet.add_data_validation(validation)
