@@ -7,6 +7,7 @@ its header rows repeated and each page headed with the report, the day and "Tran
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property, lru_cache
@@ -381,9 +382,13 @@ def display_width(value) -> int:
 
 def cell_value(value):
     """What a table value is in a sheet, for both writers: None for blanks, Python numbers
-    for numpy ones."""
+    for numpy ones, text without the control characters a sheet cannot hold (a note pasted
+    from Word or a PDF brings \x07 or \x0b; invisible anyway, and one must not stop the
+    province's archive)."""
     kind = type(value)
-    if kind is str or kind is int or value is None:
+    if kind is str:
+        return _SHEETLESS.sub("", value) if _SHEETLESS.search(value) else value
+    if kind is int or value is None:
         return value
     if kind is float:
         return None if value != value else value
@@ -409,6 +414,10 @@ def _blank(value) -> bool:
         return value is None or bool(pd.isna(value))
     except (TypeError, ValueError):
         return False
+
+
+#: Characters XML 1.0 — and so an .xlsx cell — cannot hold (openpyxl's own pattern).
+_SHEETLESS = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def _plain(value):
