@@ -713,3 +713,31 @@ def test_a_commune_naming_an_enterprise_without_the_sheet(tmp_path):
         'bưu chính" — thêm trang đó' in str(caught.value)
     path = write_xlsx(tmp_path / "plain.xlsx", FILLED)       # no column, no sheet: as before
     assert load_registry(path).warnings == ()
+
+
+def test_two_communes_of_one_name_served_by_one_enterprise_are_a_problem(template, tmp_path):
+    """An enterprise's rows are keyed by the commune's name: two of its communes sharing one
+    would read as one row twice (one commune's figures lost), so the registry says so."""
+    from conftest import set_postal
+
+    path = tmp_path / "registry.xlsx"
+    path.write_bytes(template[0].read_bytes())
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    codes = [c.value for c in sheet["A"]]
+    name = [c.value for c in sheet[1]].index(HEADERS["name"]) + 1
+    kind = [c.value for c in sheet[1]].index(HEADERS["kind"]) + 1
+    first, second = codes.index("06040") + 1, codes.index("06001") + 1
+    sheet.cell(second, name).value = sheet.cell(first, name).value
+    sheet.cell(second, kind).value = sheet.cell(first, kind).value
+    book.save(path)
+    set_postal(path, [("VTP", "Viettel Post Lạng Sơn", "Viettel Post", "vtp@example.vn"),
+                      ("BDT", "Bưu điện tỉnh", "Bưu điện", "bdt@example.vn")],
+               {"06040": "VTP", "06001": "VTP"})
+    with pytest.raises(RegistryError) as caught:
+        load_registry(path)
+    assert f"dòng {max(first, second)}: Xã Thất Khê trùng tên với xã ở dòng " \
+           f"{min(first, second)}, cùng do Viettel Post Lạng Sơn (VTP) phụ trách" \
+           in str(caught.value)
+    set_postal(path, [], {"06001": "BDT"})          # served by another: a warning at most
+    assert {c.code for c in load_registry(path).communes} >= {"06040", "06001"}

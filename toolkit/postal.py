@@ -146,10 +146,20 @@ def served(communes: Iterable[tuple[int, Any]], found: Enterprises, header: str,
     to report yet)."""
     codes = ", ".join(dict.fromkeys(e.code for e in found.enterprises))
     serving: dict[str, str] = {}
+    # An enterprise's rows are keyed by the commune's name: two it serves may not share one.
+    named: dict[tuple[str, str], int] = {}
     for number, commune, typed in communes:
         enterprise = found.find(typed)
         if enterprise is not None:
             serving[commune.code] = enterprise.code
+            earlier = named.setdefault((enterprise.code, commune.display_name), number)
+            if earlier != number:
+                problems.append(
+                    f"dòng {number}: {commune.display_name} trùng tên với xã ở dòng {earlier}, "
+                    f"cùng do {enterprise.name} ({enterprise.code}) phụ trách — sổ của doanh "
+                    "nghiệp ghi số liệu theo tên xã nên không phân biệt được hai xã; ghi thêm "
+                    "tên huyện vào tên xã (ví dụ «Tân Thành (Hữu Lũng)») hoặc để doanh nghiệp "
+                    "khác phụ trách một trong hai xã")
         elif not found.enterprises:
             problems.append(f'dòng {number}: "{header}" là "{typed}" nhưng tệp chưa có trang '
                             f'"{SHEET}" — thêm trang đó (cột {", ".join(HEADERS.values())}) '
