@@ -255,3 +255,27 @@ def test_an_enterprise_rollup_heads_its_reporters_as_enterprises(desk):  # noqa:
         rows = desk.fake.values(desk.rollup_id, f"'{tab_title(TAB, 'Tổng hợp')}'!A1:Z60")
         assert any(r and r[0] == "Mã doanh nghiệp" for r in rows)
         assert not any(r and r[0] == "Mã xã" for r in rows)
+
+
+def test_an_enterprise_tab_is_read_by_each_rows_day_and_commune(shipped_postal):
+    """The communes an enterprise serves change mid-campaign (the province moved Tân Tiến to
+    another enterprise): its tab still holds the rows provisioned for the old list. Every row
+    is read by the day and commune its cells say, not by where the current list would put it,
+    so a served commune's later row is not taken for data pasted below the report."""
+    from toolkit.layout import FIRST_DATA_ROW
+    from toolkit.sheet_reading import TAB_ROW, rows_from_grid
+
+    days = ("2026-11-20", "2026-11-23")
+    blank = [None] * len(shipped_postal.fields)
+    grid = [["title"], list(shipped_postal.headers)] + [None] * (FIRST_DATA_ROW - 3)
+    grid += [[date.fromisoformat(d), name, *([2, 5, *blank[2:]] if name == "Xã Ba Sơn"
+                                             else blank)]
+             for d in days for name in ("Xã Ba Sơn", "Xã Tân Tiến")]
+    rows = rows_from_grid(shipped_postal, grid, ("Xã Ba Sơn",), days)
+    read = {r.row_key: (r.sheet_row, r.values["new_shops"]) for r in rows}
+    assert read["2026-11-23|Xã Ba Sơn"] == (FIRST_DATA_ROW + 2, 2)
+    assert read["2026-11-20|Xã Ba Sơn"] == (FIRST_DATA_ROW, 2)
+    (tab,) = [r for r in rows if r.row_key == TAB_ROW]
+    assert tab.problems == {}
+    # The moved commune's blank pre-filled rows are nobody's report now: no problem on them.
+    assert not any("Tân Tiến" in r.row_key for r in rows)

@@ -60,6 +60,11 @@ def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]
     """
     served = villages if spec.keyed else ()
     region_end = FIRST_DATA_ROW + _region_rows(spec, keys, served) - 1
+    if spec.keyed and spec.period_header:
+        # Every row read is matched by its own day and commune cells: the communes served
+        # change mid-campaign (rows appended for the new list), so where the current list
+        # would put a row says nothing of which row it is.
+        region_end = max(region_end, len(grid))
     tab = _Tab(spec, grid, region_end)
     columns = tab.map_columns()
     rows = _period_rows(tab, columns, villages, keys, served) if spec.period_header else [
@@ -306,6 +311,9 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
             continue
         if key is None and not found.content and not isinstance(lead, Formula):
             continue
+        if spec.keyed and key is not None and key not in place and not found.content \
+                and key.split("|")[0] in keys and not isinstance(lead, Formula):
+            continue        # a blank row of a commune the enterprise no longer serves
         cell = a1(found.number, column or 1)
         found.problems["_period"] = _period_problem(spec, found.number, cell, key, lead,
                                                     tuple(place), chosen).stored() \
