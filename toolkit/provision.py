@@ -100,8 +100,8 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
         if outdated:
             actions.append(Restyle(layout))
         have = set(existing[spec.tab])
-        if layout.served:
-            actions += _newly_served(layout, have, set(state.row_keys.get(spec.tab, ())))
+        if layout.served and spec.tab in state.row_keys:     # the store says which rows
+            actions += _newly_served(layout, have, set(state.row_keys[spec.tab]))
         missing = tuple(k for k in layout.period_keys if k not in have)
         if missing:
             actions.append(AppendPeriods(layout, missing))
