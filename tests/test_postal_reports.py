@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from conftest import set_postal
 from desks import desk  # noqa: F401  (the pytest fixture: each backend in turn)
 from toolkit.config import PACKAGED_TEMPLATES
+from toolkit.layout import period_key_of
 from toolkit.postal import differs
 from toolkit.templates import load_template
 
@@ -255,3 +256,74 @@ def test_an_enterprise_rollup_heads_its_reporters_as_enterprises(desk):  # noqa:
         rows = desk.fake.values(desk.rollup_id, f"'{tab_title(TAB, 'Tổng hợp')}'!A1:Z60")
         assert any(r and r[0] == "Mã doanh nghiệp" for r in rows)
         assert not any(r and r[0] == "Mã xã" for r in rows)
+
+
+def test_an_enterprise_tab_is_read_by_each_rows_day_and_commune(shipped_postal):
+    """The communes an enterprise serves change mid-campaign (the province moved Tân Tiến to
+    another enterprise): its tab still holds the rows provisioned for the old list. Every row
+    is read by the day and commune its cells say, not by where the current list would put it,
+    so a served commune's later row is not taken for data pasted below the report."""
+    from toolkit.layout import FIRST_DATA_ROW
+    from toolkit.sheet_reading import TAB_ROW, rows_from_grid
+
+    days = ("2026-11-20", "2026-11-23")
+    blank = [None] * len(shipped_postal.fields)
+    grid = [["title"], list(shipped_postal.headers)] + [None] * (FIRST_DATA_ROW - 3)
+    grid += [[date.fromisoformat(d), name, *([2, 5, *blank[2:]] if name == "Xã Ba Sơn"
+                                             else blank)]
+             for d in days for name in ("Xã Ba Sơn", "Xã Tân Tiến")]
+    rows = rows_from_grid(shipped_postal, grid, ("Xã Ba Sơn",), days)
+    read = {r.row_key: (r.sheet_row, r.values["new_shops"]) for r in rows}
+    assert read["2026-11-23|Xã Ba Sơn"] == (FIRST_DATA_ROW + 2, 2)
+    assert read["2026-11-20|Xã Ba Sơn"] == (FIRST_DATA_ROW, 2)
+    (tab,) = [r for r in rows if r.row_key == TAB_ROW]
+    assert tab.problems == {}
+    # The moved commune's blank pre-filled rows are nobody's report now: no problem on them.
+    assert not any("Tân Tiến" in r.row_key for r in rows)
+
+
+def day_statuses(on, day: str, now: str) -> dict[str, str]:
+    result = on.run("status", "--date", day, "--template", "buu_chinh_daily", "--format",
+                    "json", now=now)
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)
+    return {c["code"]: c["status"] for c in report["communes"]}
+
+
+def test_a_commune_moved_to_an_enterprise_mid_campaign_gets_rows_read_by_key(desk):  # noqa: F811
+    """Viettel Post reports 20/11 for Ba Sơn and Tân Tiến; the province then moves Thất Khê to
+    it. Provision adds Thất Khê's rows — its 20/11 row below the tab's rows — and every row is
+    read by its own day and commune: 21/11 typed for all three is on time, nothing counts as
+    pasted below the report, and 20/11 waits for Thất Khê's row, named by its own cell."""
+    with_enterprises(desk)
+    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
+    desk.paste("VTP", TAB, "C3", [[2, 5], [0, 3]], at="2026-11-20 16:00")
+    assert desk.run("collect", now="2026-11-20 16:30").exit_code == 0
+    assert day_statuses(desk, "2026-11-20", "2026-11-20 16:30")["VTP"] == "on_time"
+
+    set_postal(desk.config.parent / "registry.xlsx", [], {"06040": "VTP"})
+    provisioned = desk.run("provision", now="2026-11-21 08:00")
+    assert provisioned.exit_code == 0, provisioned.output
+    rows = desk.tab_rows("VTP", TAB, first_row=3)
+    where = {(period_key_of(r[0]), r[1]): i + 3 for i, r in enumerate(rows) if r[0]}
+    assert set(where) >= {(d, n) for d in ("2026-11-20", "2026-11-21")
+                          for n in ("Xã Ba Sơn", "Xã Tân Tiến", "Xã Thất Khê")}, where
+    assert len(where) == len([r for r in rows if r[0]])          # no day and commune twice
+    for name in ("Xã Ba Sơn", "Xã Tân Tiến", "Xã Thất Khê"):
+        desk.paste("VTP", TAB, f"C{where['2026-11-21', name]}", [[1, 1]],
+                   at="2026-11-21 16:00")
+    assert desk.run("collect", now="2026-11-21 16:30").exit_code == 0
+    assert day_statuses(desk, "2026-11-21", "2026-11-21 16:30")["VTP"] == "on_time"
+    assert day_statuses(desk, "2026-11-20", "2026-11-21 16:30")["VTP"] == "incomplete"
+
+    checked = desk.run("validate", "--date", "2026-11-21", now="2026-11-21 16:45")
+    assert checked.exit_code in (0, 1), checked.output
+    flat = " ".join(str(v) for row in desk.tab_rows("VTP", "Kiểm tra") for v in row if v)
+    assert "bên dưới vùng báo cáo" not in flat and "không được tính" not in flat
+    assert "Chưa nhập số liệu của Xã Thất Khê" in flat
+    assert f"C{where['2026-11-20', 'Xã Thất Khê']}" in flat, flat
+
+    desk.paste("VTP", TAB, f"C{where['2026-11-20', 'Xã Thất Khê']}", [[0, 0]],
+               at="2026-11-21 17:00")
+    assert desk.run("collect", now="2026-11-21 17:30").exit_code == 0
+    assert day_statuses(desk, "2026-11-20", "2026-11-21 17:30")["VTP"] == "late"

@@ -167,6 +167,19 @@ def period_keys(spec: ReportSpec, start: date, end: date) -> tuple[str, ...]:
     return ()
 
 
+def served_name(value) -> str:
+    """The commune an enterprise's row names in its column B, spaced as a row key holds it."""
+    return re.sub(r"\s+", " ", "" if value is None else str(value)).strip()
+
+
+def row_keys_of(cells) -> tuple[str, ...]:
+    """An enterprise tab's rows as they are, from each row's (day, commune) cells: the keys
+    (``row_key``) of the rows whose day cell holds a period. Provision compares them with the
+    rows the communes served now need, so a commune newly served gets its earlier days too."""
+    keys = ((period_key_of(day), served_name(name)) for day, name in cells)
+    return tuple(row_key(k, name or None) for k, name in keys if k)
+
+
 def row_key(period: str, served: str | None) -> str:
     """The ledger's key of a report row: its period, and the commune an enterprise's row is
     for ("2026-11-23|Xã Kiên Mộc")."""

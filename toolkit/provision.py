@@ -8,7 +8,7 @@ and nothing staff typed is ever rewritten: existing tabs only gain missing perio
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from toolkit.backends.base import (
@@ -27,7 +27,16 @@ from toolkit.backends.base import (
     vietnamese,
 )
 from toolkit.errors import SharingRefused, WorkbookBusy, WorkbookError
-from toolkit.layout import FEEDBACK_TAB, HELP_TAB, LISTS_TAB, STYLE, help_lines, tab_layout
+from toolkit.layout import (
+    FEEDBACK_TAB,
+    HELP_TAB,
+    LISTS_TAB,
+    STYLE,
+    TabLayout,
+    help_lines,
+    row_key,
+    tab_layout,
+)
 from toolkit.postal import by_reporters
 from toolkit.sharing import plan as sharing_plan
 from toolkit.templates import ReportSpec
@@ -91,6 +100,8 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
         if outdated:
             actions.append(Restyle(layout))
         have = set(existing[spec.tab])
+        if layout.served and spec.tab in state.row_keys:     # the store says which rows
+            actions += _newly_served(layout, have, set(state.row_keys[spec.tab]))
         missing = tuple(k for k in layout.period_keys if k not in have)
         if missing:
             actions.append(AppendPeriods(layout, missing))
@@ -100,6 +111,19 @@ def plan_commune(commune, specs: list[ReportSpec], start, end,
         actions.append(AddFeedbackTab())
     if shares:
         actions += sharing_plan(commune.editors, state.grants if state else (), own, aliases)
+    return actions
+
+
+def _newly_served(layout: TabLayout, periods: set[str], rows: set[str]) -> list[Action]:
+    """Rows for the days already on an enterprise's tab of each commune it serves that has
+    none there yet (the province moved the commune to it mid-campaign), appended below the
+    tab's rows: they are read by the day and commune their cells name, wherever they are."""
+    actions: list[Action] = []
+    for name in layout.served:
+        days = tuple(k for k in layout.period_keys
+                     if k in periods and row_key(k, name) not in rows)
+        if days:
+            actions.append(AppendPeriods(replace(layout, served=(name,)), days))
     return actions
 
 

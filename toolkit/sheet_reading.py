@@ -23,6 +23,7 @@ from toolkit.layout import (
     display_period,
     period_key_of,
     row_key,
+    served_name,
 )
 from toolkit.ledger import Problem, RowVersion
 from toolkit.parse import parse_cell, strip_diacritics, typed_text
@@ -60,6 +61,11 @@ def rows_from_grid(spec: ReportSpec, grid: list[list], villages: tuple[str, ...]
     """
     served = villages if spec.keyed else ()
     region_end = FIRST_DATA_ROW + _region_rows(spec, keys, served) - 1
+    if spec.keyed and spec.period_header:
+        # Every row read is matched by its own day and commune cells: the communes served
+        # change mid-campaign (rows appended for the new list), so where the current list
+        # would put a row says nothing of which row it is.
+        region_end = max(region_end, len(grid))
     tab = _Tab(spec, grid, region_end)
     columns = tab.map_columns()
     rows = _period_rows(tab, columns, villages, keys, served) if spec.period_header else [
@@ -288,13 +294,15 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
         shown = lead.cached if isinstance(lead, Formula) and lead.has_cached else lead
         key = _key_of(shown)
         if spec.keyed and key is not None:
-            key = row_key(key, _SPACES.sub(" ", _text(tab.cell(r, columns[1]))).strip())
+            key = row_key(key, served_name(_text(tab.cell(r, columns[1]))))
         read.append((tab.row(columns, villages, r), key, lead))
     rows_of: dict[str, list[int]] = {}
     for found, key, _ in read:
         if key in place:
             rows_of.setdefault(key, []).append(found.number)
     chosen = {key: place[key] if place[key] in rows else rows[0] for key, rows in rows_of.items()}
+    if spec.keyed:
+        _blank_beside_typed(tab, columns, read, chosen)
     out = []
     for found, key, lead in read:
         complete = all(found.values[k] is not None for k in spec.required_keys)
@@ -306,6 +314,9 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
             continue
         if key is None and not found.content and not isinstance(lead, Formula):
             continue
+        if spec.keyed and key is not None and key not in place and not found.content \
+                and key.split("|")[0] in keys and not isinstance(lead, Formula):
+            continue        # a blank row of a commune the enterprise no longer serves
         cell = a1(found.number, column or 1)
         found.problems["_period"] = _period_problem(spec, found.number, cell, key, lead,
                                                     tuple(place), chosen).stored() \
@@ -315,6 +326,28 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
         out.append(RowVersion(spec.key, NO_PERIOD, f"row{found.number}", found.number,
                               found.values, found.problems, False))
     return out
+
+
+def _blank_beside_typed(tab: _Tab, columns, read, chosen: dict[str, int]) -> None:
+    """An enterprise's day partly typed: a problem on each served commune's row of that day
+    still blank, in the row's own cell — the day counts only when every row is in
+    (``status.period_proofs``), and the row, wherever provision put it, is found by its day
+    and commune cells. Having a problem, the row is kept in the ledger with its sheet row."""
+    typed = {key.split("|")[0] for found, key, _ in read
+             if found.content and key is not None and chosen.get(key) == found.number}
+    field = next(f for f in tab.spec.fields if f.required)
+    column = columns[tab.spec.first_field_column - 1 + tab.spec.fields.index(field)] \
+        or tab.spec.first_field_column
+    for found, key, _ in read:
+        if found.content or key is None or chosen.get(key) != found.number:
+            continue
+        period, _, name = key.partition("|")
+        if period in typed:
+            cell = a1(found.number, column)
+            found.problems[field.key] = Problem(
+                "", f"Chưa nhập số liệu của {name}.", check="required", cell=cell,
+                fix=f"Nhập số liệu của doanh nghiệp tại {name} vào dòng có sẵn của xã này "
+                    "(nếu không có, nhập 0).").stored()
 
 
 def _period_formula(spec: ReportSpec, lead: Formula, cell: str) -> dict:

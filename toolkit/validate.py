@@ -29,7 +29,7 @@ from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
 from toolkit.periods import Status
 from toolkit.postal import by_reporters
-from toolkit.templates import FIRST_DATA_ROW, ReportSpec, parse_term
+from toolkit.templates import ReportSpec, parse_term
 
 #: The check of an issue that says a commune's data could not be checked (a bug met it).
 FAILED = "failed"
@@ -98,29 +98,28 @@ def _find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.Da
 def _blank_served_rows(spec: ReportSpec, registry, rows: pd.DataFrame,
                        campaign: tuple[date, date], upto: str,
                        names: dict[str, str]) -> list[dict]:
-    """An enterprise's period partly typed: an error on each commune served whose pre-filled
-    row is still blank, naming the commune — the period counts only when every row is in
-    (``status.period_proofs``), and "0 lỗi" beside "Chưa đủ" would leave it guessing."""
+    """An enterprise's period partly typed while a commune it serves has no row at all that
+    day (the province moved the commune to it and provision has not run since): an error
+    naming the commune. A row that is there but blank carries its own problem, in its own
+    cell, from the reading (``sheet_reading._blank_beside_typed``)."""
     if not spec.keyed or rows.empty:
         return []
-    keys = period_keys(spec, *campaign)
-    position = {k: i for i, k in enumerate(keys)}
+    keys = set(period_keys(spec, *campaign))
     typed = rows[rows["period"] != "?"].groupby(["commune_code", "period"], observed=True,
                                                   sort=True)["row_key"].agg(frozenset)
     reporters = registry.by_code()
     found = []
     for (code, period), have in typed.items():
-        if code not in reporters or period > upto or period not in position:
+        if code not in reporters or period > upto or period not in keys:
             continue
-        served = reporters[code].villages
-        for j, name in enumerate(served):
+        for name in reporters[code].villages:
             if row_key(period, name) not in have:
-                sheet_row = FIRST_DATA_ROW + position[period] * len(served) + j
                 found.append(_record(
-                    spec, names, code, period, a1(sheet_row, spec.first_field_column), None,
-                    "required", "error", f"Chưa nhập số liệu của {name}.",
-                    f"Nhập số liệu của doanh nghiệp tại {name} vào dòng có sẵn của xã này "
-                    "(nếu không có, nhập 0)."))
+                    spec, names, code, period, "", None, "required", "error",
+                    f"Trang \"{spec.tab}\" chưa có dòng của {name} ngày "
+                    f"{display_period(period)}.",
+                    "Báo văn phòng tỉnh chạy lại provision để thêm dòng của xã này, rồi nhập "
+                    "số liệu vào dòng đó (nếu không có, nhập 0)."))
     return found
 
 

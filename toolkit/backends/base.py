@@ -74,6 +74,9 @@ class WorkbookState:
     """What already exists in a commune workbook: tabs, their period rows, the village list."""
 
     tabs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Each tab's rows as (day, column B) keys (``layout.row_keys_of``): on an enterprise's
+    #: tab, which communes have a row on which day.
+    row_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     villages: tuple[str, ...] = ()
     grants: tuple[Grant, ...] = ()         # who the workbook is shared with, where the store shares
     locale: str | None = None              # the spreadsheet's locale, where the store has one
@@ -118,6 +121,9 @@ class AddTab:
 
 @dataclass(frozen=True)
 class AppendPeriods:
+    """Rows for ``keys`` after the tab's last used row: one per period, or on an enterprise's
+    tab one per period and commune of ``layout.served``."""
+
     layout: TabLayout
     keys: tuple[str, ...]
 

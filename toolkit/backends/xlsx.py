@@ -65,6 +65,7 @@ from toolkit.layout import (
     feedback_row_height,
     header_height,
     period_key_of,
+    row_keys_of,
 )
 from toolkit.periods import VN_TZ, period_label
 
@@ -136,13 +137,13 @@ class XlsxStore:
     def inspect(self, locator: str) -> WorkbookState:
         book = self._open(locator, read_only=True, data_only=True)
         try:
-            tabs = {}
+            tabs, row_keys = {}, {}
             for sheet in book.worksheets:
-                keys = (
-                    period_key_of(row[0])
-                    for row in sheet.iter_rows(min_row=FIRST_DATA_ROW, max_col=1, values_only=True)
-                )
+                cells = [(row + (None, None))[:2] for row in sheet.iter_rows(
+                    min_row=FIRST_DATA_ROW, max_col=2, values_only=True)]
+                keys = (period_key_of(day) for day, _ in cells)
                 tabs[sheet.title] = tuple(k for k in keys if k)
+                row_keys[sheet.title] = row_keys_of(cells)
             villages: tuple[str, ...] = ()
             if LISTS_TAB in book.sheetnames:
                 column = book[LISTS_TAB].iter_rows(min_row=2, max_col=1, values_only=True)
@@ -151,7 +152,7 @@ class XlsxStore:
                      if STYLE_PROPERTY in book.custom_doc_props.names else "1")
         finally:
             book.close()
-        return WorkbookState(tabs=tabs, villages=villages, style=str(style))
+        return WorkbookState(tabs=tabs, row_keys=row_keys, villages=villages, style=str(style))
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:

@@ -67,6 +67,7 @@ from toolkit.layout import (
     cell_marks,
     column_letter,
     period_key_of,
+    row_keys_of,
 )
 from toolkit.sharing import canonical_email
 
@@ -130,6 +131,7 @@ class GSheetsStore:
         grids = self.api.batch_get(locator, ranges) if ranges else []
         tabs: dict[str, tuple[str, ...]] = {t: () for t in sheets}
         last_rows: dict[str, int] = {}
+        row_keys: dict[str, tuple[str, ...]] = {}
         villages: tuple[str, ...] = ()
         for title, values in zip(data_tabs, grids, strict=True):
             if title == LISTS_TAB:
@@ -137,13 +139,16 @@ class GSheetsStore:
                 continue
             keys = (period_key_of(r[0]) for r in values[FIRST_DATA_ROW - 1:] if r)
             tabs[title] = tuple(k for k in keys if k)
+            row_keys[title] = row_keys_of((r + [None, None])[:2]
+                                          for r in values[FIRST_DATA_ROW - 1:] if r)
             last_rows[title] = len(values)
         localized = vietnamese(props.get("locale"), props.get("timeZone"))
         style = gr.style_of(data)
         self._meta[locator] = _Meta(sheets, last_rows, localized, style)
         if props.get("locale"):
             self._locales[locator] = props["locale"]
-        return WorkbookState(tabs=tabs, villages=villages, grants=self.grants(locator),
+        return WorkbookState(tabs=tabs, row_keys=row_keys, villages=villages,
+                             grants=self.grants(locator),
                              locale=props.get("locale"), time_zone=props.get("timeZone"),
                              renamed=_recased(data),
                              # made before the look was recorded: the first look
@@ -257,6 +262,9 @@ class GSheetsStore:
                 info = sheets[action.layout.tab]
                 last = last_rows.get(action.layout.tab, gr.HEADER_ROWS)
                 out += gr.append_periods_requests(action.layout, info, last, action.keys)
+                # A second append to this tab (a newly served commune's days) goes below.
+                last_rows[action.layout.tab] = max(last + 1, FIRST_DATA_ROW) - 1 + len(
+                    action.layout.rows_of(action.keys))
             elif isinstance(action, SetVillages):
                 if LISTS_TAB in sheets:
                     out += gr.villages_requests(action.villages, sheets[LISTS_TAB].sheet_id)
