@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from toolkit.parse import format_vn_number
 from toolkit.registry import COUNT, TARGET_PREFIX, fold
 
 #: How the thi đua ranking orders, said in the tab's note.
@@ -38,7 +39,7 @@ def level_words(target, own: tuple[str, float] | None) -> str:
     if own is None:
         return f"{target.threshold:.0%} số hộ"
     kind, value = own
-    shown = f"{value:,.0f}".replace(",", ".") if kind == COUNT else f"{value:.0%} số hộ"
+    shown = format_vn_number(round(value)) if kind == COUNT else f"{value:.0%} số hộ"
     return f"{shown} (giao riêng)"
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from toolkit.errors import FileProblems, RegistryError, ToolkitError
+from toolkit.parse import format_vn_number
 from toolkit.registry import KINDS, Commune, fold
 
 if TYPE_CHECKING:
@@ -259,8 +260,8 @@ def _pooled(olds: list[tuple[int, Commune]]) -> tuple[list, str]:
     ends = [c.end for c in communes]
     said = []
     if households is not None:
-        said.append(f"số hộ {_number(households)}" + (
-            f" ({' + '.join(_number(h) for h in known)})" if len(known) > 1 else ""))
+        said.append(f"số hộ {format_vn_number(households)}" + (
+            f" ({' + '.join(format_vn_number(h) for h in known)})" if len(known) > 1 else ""))
     else:
         missing = ", ".join(c.display_name for c in communes if c.households is None)
         said.append(f"chưa có số hộ vì {missing} chưa có — điền số hộ của xã mới")
@@ -281,10 +282,6 @@ def _union(lists) -> list[str]:
         for item in items:
             first.setdefault(fold(item), item)
     return list(first.values())
-
-
-def _number(value: int) -> str:
-    return f"{value:,}".replace(",", ".")
 
 
 # reading reports ---------------------------------------------------------------------------
