@@ -23,6 +23,7 @@ from openpyxl import load_workbook
 
 from conftest import KEEP, run, set_phases, trim_registry
 from oracle import VN, Report
+from toolkit.backends import xlsx_patch
 from toolkit.backends.google.fake import CellRejected, FakeClock, FakeGoogle
 from toolkit.layout import FIRST_DATA_ROW, HEADER_ROW, a1, period_key_of
 
@@ -219,13 +220,19 @@ class Bench:
     def flush(self, province: Province) -> None:
         for code, (at, edits) in province.pending.items():
             (path,) = (province.config.parent / "workbooks").glob(f"{code} *.xlsx")
-            book = load_workbook(path)
-            for tab, row, column, value in edits:
-                cell = book[tab].cell(row, column)
-                cell.value = value
-                if isinstance(value, str):
-                    cell.data_type = "s"
-            book.save(path)
+            data = path.read_bytes()
+            for tab, row, column, value in edits:      # into the sheet's XML, as the demo types
+                data = data and xlsx_patch.typed(data, tab, {a1(row, column): value})
+            if data:
+                path.write_bytes(data)
+            else:                                       # a cell not in the XML: openpyxl types
+                book = load_workbook(path)
+                for tab, row, column, value in edits:
+                    cell = book[tab].cell(row, column)
+                    cell.value = value
+                    if isinstance(value, str):
+                        cell.data_type = "s"
+                book.save(path)
             os.utime(path, (at.timestamp(), at.timestamp()))
         province.pending.clear()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -65,14 +66,14 @@ def test_two_schedulers_at_once_do_not_corrupt_the_ledger(provisioned):
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL is POSIX")
 def test_a_run_killed_mid_collect_loses_nothing_and_a_rerun_completes_it(tmp_path):
     reference, victim = tmp_path / "reference", tmp_path / "victim"
-    for folder in (reference, victim):
-        assert run("init", str(folder), "--province", "Lạng Sơn",
-                   now="2026-11-20 08:00").exit_code == 0
-        assert run("provision", config=folder / "toolkit.toml",
-                   now="2026-11-20 08:00").exit_code == 0
-        for path in sorted((folder / "workbooks").glob("*.xlsx"))[:40]:
-            type_row(folder / "toolkit.toml", path.name[:5], "Báo cáo ngày", DAY,
-                     {SHOPS: int(path.name[:5]) % 7, ACCOUNTS: 2}, at="2026-11-20 11:00")
+    assert run("init", str(reference), "--province", "Lạng Sơn",
+               now="2026-11-20 08:00").exit_code == 0
+    assert run("provision", config=reference / "toolkit.toml",
+               now="2026-11-20 08:00").exit_code == 0
+    for path in sorted((reference / "workbooks").glob("*.xlsx"))[:40]:
+        type_row(reference / "toolkit.toml", path.name[:5], "Báo cáo ngày", DAY,
+                 {SHOPS: int(path.name[:5]) % 7, ACCOUNTS: 2}, at="2026-11-20 11:00")
+    shutil.copytree(reference, victim)      # the same 65 workbooks, typed the same, times kept
     args = ("--now", "2026-11-20 15:00")
     assert run("daily", config=reference / "toolkit.toml", now="2026-11-20 15:00").exit_code == 0
 
