@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from office import needs_office, pdf_text
@@ -230,3 +230,30 @@ def test_libreoffice_opens_the_patched_archive_and_prints_its_new_time(provision
     first = pdf_text(path, tmp_path / "pdf").split("\f")[0]
     assert "Số liệu đến 10:35 ngày 20/11/2026 (hiện tại)" in first
     assert "10:00" not in first
+
+
+def test_seconds_apart_the_minute_stays_and_the_seconds_move(provisioned, tmp_path, monkeypatch):
+    """A sweep at 10:05:30 after one at 10:05:00: the "Số liệu đến 10:05" words are the same,
+    Thông tin's times (to the second) are not; the patch brings those alone."""
+    from toolkit.daily import run_daily
+    from toolkit.periods import VN_TZ
+    from toolkit.workspace import open_workspace
+
+    sweep(provisioned, "2026-11-20 10:00")
+    sweep(provisioned, "2026-11-20 10:05")
+    path = daily_archive(provisioned)
+    mark(path)
+    twin = copy_province(provisioned, tmp_path / "twin")
+    moment = datetime(2026, 11, 20, 10, 5, 30, tzinfo=VN_TZ)
+    with open_workspace(provisioned) as ws:
+        run_daily(ws, now=moment)
+    assert patched(path)
+    monkeypatch.setattr(archive, "PATCH_MOMENT", False)
+    with open_workspace(twin) as ws:
+        run_daily(ws, now=moment)
+    assert look(path) == look(daily_archive(twin))
+    assert parts(path) == parts(daily_archive(twin))
+    info = facts(path)
+    assert info["Số liệu tính đến"] == "10:05:30 20/11/2026 (hiện tại)"
+    assert info["Lập lúc"] == "10:05:30 20/11/2026"
+    assert "Số liệu đến 10:05 ngày" in load_workbook(path)["Tổng hợp"]["A2"].value

@@ -30,7 +30,7 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from toolkit import __version__
@@ -108,7 +108,10 @@ def archive_stamp(rollup, tables, page: tuple[str, str]) -> Stamp | None:
     report, as_of = page         # the header and footer of every tab, as _print_setup has them
     if not digest.strings([report, sentence(as_of)], times=len(tables)):
         return None
-    digest.add(_writers())
+    writers = _writers()
+    if writers is None:
+        return None
+    digest.add(writers)
     return Stamp(digest.hexdigest(), rollup.as_of, rollup.generated_at, tuple(digest.counts))
 
 
@@ -125,7 +128,7 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
     custom = next((data for info, data in parts if info.filename == "docProps/custom.xml"), b"")
     found = _STAMP.findall(custom)
     old = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
-    if old is None or old.digest != stamp.digest:
+    if old is None or old.digest != stamp.digest or old.text.encode() != found[0]:
         return False
     before = moment_texts(replace(rollup, as_of=old.as_of, generated_at=old.generated_at))
     after = moment_texts(rollup)
@@ -210,10 +213,14 @@ class _Digest:
 
 
 @lru_cache(maxsize=1)
-def _writers() -> str:
-    """The writer's versions and source, as part of every digest."""
+def _writers() -> str | None:
+    """The writer's versions and source, as part of every digest; None where they cannot be
+    read (a frozen build): the archive is then never patched."""
     here = Path(__file__).parent
     source = hashlib.sha256()
-    for name in WRITERS:
-        source.update((here / name).read_bytes())
-    return f"{__version__} openpyxl {version('openpyxl')} {source.hexdigest()}"
+    try:
+        for name in WRITERS:
+            source.update((here / name).read_bytes())
+        return f"{__version__} openpyxl {version('openpyxl')} {source.hexdigest()}"
+    except (OSError, PackageNotFoundError):
+        return None
