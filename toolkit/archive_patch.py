@@ -200,13 +200,19 @@ class _Digest:
             found[0] += 1
             return f"\x01{i}\x01"
 
-        self.add(self.pattern.sub(placeholder, joined))
+        self.add(f"{len(strings)} " + self.pattern.sub(placeholder, joined))
         return written or not found[0]
 
     def values(self, values: list, written: bool = True) -> bool:
         """A column's values (texts and the others apart) or the header's."""
-        self.add(repr([... if type(v) is str else v for v in values]))
-        return self.strings([v for v in values if type(v) is str], written=written)
+        strings = [v for v in values if type(v) is str]
+        if not strings:
+            self.add(repr(values))
+        elif len(strings) < len(values):
+            self.add(repr([... if type(v) is str else v for v in values]))
+        else:
+            self.add(f"{len(values)} texts")
+        return self.strings(strings, written=written)
 
     def hexdigest(self) -> str:
         return self.hash.hexdigest()
