@@ -9,7 +9,8 @@ and times:
   reads and writes them all);
 - a quiet ``toolkit daily`` (nothing changed: 0 reads, 0 feedback writes), in process (what the
   sweep itself costs) and as a new process (what the scheduler pays, imports included), with
-  a cProfile of the in-process run under ``--profile``;
+  a cProfile of the in-process run under ``--profile``; then quiet sweeps after a quiet sweep,
+  the archives' moment patched against the archives written in full (issue P10);
 - one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
   against today's core of it, openpyxl loading and saving the whole workbook;
 - reading ``--reads`` changed workbooks (200 by default, the province's typed workbooks
@@ -91,11 +92,45 @@ def daily(config: Path, moment: datetime) -> tuple[float, str]:
     return seconds, result.output
 
 
-def daily_process(config: Path, moment: datetime) -> float:
+def daily_process(config: Path, moment: datetime, patch: bool = True) -> float:
+    """``toolkit daily`` as the scheduler starts it; ``patch`` False: the archive written in
+    full though only its moment changed (today's way before issue P10)."""
+    argv = ["daily", "--config", str(config), "--now", f"{moment:%Y-%m-%d %H:%M}"]
+    command = [sys.executable, "-m", "toolkit", *argv] if patch else [
+        sys.executable, "-c", "import sys, toolkit.archive as a; a.PATCH_MOMENT = False; "
+        f"from toolkit.cli import main; sys.argv = ['toolkit', *{argv!r}]; main()"]
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "toolkit", "daily", "--config", str(config), "--now",
-                    f"{moment:%Y-%m-%d %H:%M}"], check=False, capture_output=True)
+    subprocess.run(command, check=False, capture_output=True)
     return time.perf_counter() - start
+
+
+def quiet_sweeps(config: Path) -> None:
+    """Quiet sweeps after a quiet sweep (nothing read, nothing written but the archives'
+    moment): the archives patched against written in full, in process and as a new process,
+    alternately, each the median of three."""
+    from toolkit import archive
+
+    times: dict[str, list[float]] = {"patched": [], "full": [], "patched, process": [],
+                                     "full, process": []}
+    minute = 20
+    for _ in range(3):
+        for patch in (True, False):
+            archive.PATCH_MOMENT = patch
+            try:
+                seconds, output = daily(config, at(10, minute))
+            finally:
+                archive.PATCH_MOMENT = True
+            assert "đã đọc 0 sổ" in output, output
+            times["patched" if patch else "full"].append(seconds)
+            times["patched, process" if patch else "full, process"].append(
+                daily_process(config, at(10, minute + 1), patch))
+            minute += 2
+    median = {kind: _median(values) for kind, values in times.items()}
+    print(f"quiet daily, archives patched, in process (median of 3):  {median['patched']:5.2f} s"
+          f"   written in full {median['full']:5.2f} s")
+    print(f"quiet daily, archives patched, new process (median of 3): "
+          f"{median['patched, process']:5.2f} s   written in full "
+          f"{median['full, process']:5.2f} s")
 
 
 def said(output: str, start: str) -> str:
@@ -231,14 +266,15 @@ def bench(communes: int, reads: int, keep: Path | None, profile: bool,
             print(f"sweep, every commune typed (read + Kiểm tra):            {seconds:5.2f} s   "
                   f"[{said(output, 'collect')}; {said(output, 'validate')}]")
             seconds, output = daily(config, at(10, 5))
-            print(f"quiet daily, in process:                                 {seconds:5.2f} s   "
+            print(f"first quiet daily (Thông tin's read count changed: full) {seconds:5.2f} s   "
                   f"[{said(output, 'collect')}; {said(output, 'validate')}]")
             print(f"quiet daily, new process (imports included):             "
                   f"{daily_process(config, at(10, 10)):5.2f} s")
+            quiet_sweeps(config)
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
-                daily(config, at(10, 15))
+                daily(config, at(10, 50))
                 profiler.disable()
                 stats = pstats.Stats(profiler).sort_stats("cumulative")
                 stats.print_stats(r"toolkit|openpyxl|sqlite|pandas", 30)

@@ -22,10 +22,13 @@ from toolkit.dashboard import (
     PROGRESS_HEADERS,
     RANKING_HEADERS,
     SCORE_HEADERS,
+    as_of_fact,
     as_of_words,
     emulation_frames,
+    made_at_fact,
     ranking_frame,
     report_line,
+    sentence,
     series_names,
     summary_frame,
     summary_names,
@@ -239,7 +242,7 @@ def _emulation_tables(rollup: Rollup) -> list[Table]:
         if frame.empty:
             continue
         table = _table(name, frame, {k: v for k, v in names.items() if k not in drop})
-        title = (f"{name} — {report_line(rollup)}", as_of_words(rollup).capitalize(),
+        title = (f"{name} — {report_line(rollup)}", sentence(as_of_words(rollup)),
                  *RANKING_RULE)
         tables.append(Table(table.name, table.frame, table.percent | frozenset(
             SCORE_HEADERS.values()), frozen_columns=2, title=title, text_width=24))
@@ -270,10 +273,9 @@ def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
         ("Báo cáo", rollup.spec.title), ("Kỳ", display_period(rollup.period)),
         ("Tỉnh", rollup.province or "—"),
         ("Hạn nộp", f"{deadline:%H:%M ngày %d/%m/%Y}"),
-        ("Số liệu tính đến", f"{rollup.as_of:%H:%M:%S %d/%m/%Y}"
-         + (" (theo hạn)" if rollup.as_of_mode == "deadline" else " (hiện tại)")),
+        ("Số liệu tính đến", as_of_fact(rollup)),
         ("Thời gian ân hạn", f"{rollup.status.grace_minutes} phút sau hạn"),
-        ("Lập lúc", f"{rollup.generated_at:%H:%M:%S %d/%m/%Y}"),
+        ("Lập lúc", made_at_fact(rollup)),
         ("Lần quét gần nhất",
          f"Lần quét gần nhất đọc {workbooks_read} sổ có thay đổi / {listed} xã "
          "(các sổ không đổi dùng số liệu đã đọc trước đó)"),
@@ -303,14 +305,27 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
     return Table(name, headed, percent, status, fills, frozen, chart=chart)
 
 
+#: False: an archive the same as the one on disk but for its moment is written in full all
+#: the same, not patched (the benchmark's baseline, the tests' reference).
+PATCH_MOMENT = True
+
+
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
                   tables: list[Table] | None = None) -> Path:
-    """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically."""
-    from toolkit.archive_xlsx import write_book
+    """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically.
+    Where only its moment differs from the archive on disk (a quiet sweep), that moment is
+    brought up to date inside the saved workbook (:mod:`toolkit.archive_patch`)."""
+    from toolkit.archive_patch import archive_stamp, patch_archive
 
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
-    write_book(tables or archive_tables(rollup, workbooks_read=workbooks_read),
-               (report_line(rollup), as_of_words(rollup)), path)
+    tables = tables or archive_tables(rollup, workbooks_read=workbooks_read)
+    page = (report_line(rollup), as_of_words(rollup))
+    stamp = archive_stamp(rollup, tables, page)
+    if stamp is not None and PATCH_MOMENT and patch_archive(path, rollup, stamp):
+        return path
+    from toolkit.archive_xlsx import write_book
+
+    write_book(tables, page, path, stamp=stamp.text if stamp else None)
     return path
 
 

@@ -24,6 +24,7 @@ from openpyxl.chart import BarChart, LineChart, Reference, Series
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.shapes import GraphicalProperties
 from openpyxl.drawing.line import LineProperties
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
@@ -40,6 +41,8 @@ from toolkit.archive import (
     text_lines,
     wraps,
 )
+from toolkit.archive_patch import STAMP_PROPERTY
+from toolkit.dashboard import sentence
 from toolkit.excel import TITLE_FONT, WRAP, write_atomically
 from toolkit.layout import HEADER_COLOUR
 
@@ -75,11 +78,15 @@ class Row:
     height: float | None = None
 
 
-def write_book(tables: list[Table], page: tuple[str, str], path: Path) -> None:
+def write_book(tables: list[Table], page: tuple[str, str], path: Path,
+               stamp: str | None = None) -> None:
     """The workbook of ``tables``, saved atomically at ``path``; ``page``: the report and day,
-    and the "as of" words, for every printed page's header."""
+    and the "as of" words, for every printed page's header; ``stamp``: the archive's
+    (:mod:`toolkit.archive_patch`), kept as a custom document property."""
     book = Workbook()
     book.remove(book.active)
+    if stamp is not None:
+        book.custom_doc_props.append(StringProperty(name=STAMP_PROPERTY, value=stamp))
     looks = _Looks(book)
     cells = {}
     for table in tables:
@@ -274,7 +281,7 @@ def _print_setup(sheet, page: tuple[str, str]) -> None:
     sheet.oddHeader.left.size = 9
     sheet.oddHeader.right.text = "&A"
     sheet.oddHeader.right.size = 9
-    sheet.oddFooter.left.text = as_of[0].upper() + as_of[1:]
+    sheet.oddFooter.left.text = sentence(as_of)
     sheet.oddFooter.left.size = 9
     sheet.oddFooter.right.text = "Trang &P/&N"
     sheet.oddFooter.right.size = 9

@@ -140,10 +140,11 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
     ``failed`` (commune code → what went wrong) names the communes this sweep could not read
     or check, in the archive's errors. A quiet sweep still writes the as-of-now archive: its
     "số liệu đến" time is the sweep's, as on the Google rollup, so nobody reads an hour-old
-    time as a stopped run. On Google Sheets with ``[google] rollup_spreadsheet_id`` set, the
-    archived rollups are then also published there (``publish``), together with what the
-    ledger remembers of the other reports (:func:`publish_rollups`); each carries the outcome
-    as ``published``.
+    time as a stopped run (where nothing else changed, only that time is patched into the
+    workbook on disk: toolkit.archive_patch). On Google Sheets with
+    ``[google] rollup_spreadsheet_id`` set, the archived rollups are then also published there
+    (``publish``), together with what the ledger remembers of the other reports
+    (:func:`publish_rollups`); each carries the outcome as ``published``.
     """
     from toolkit.archive import archive_path, archive_tables, write_archive
 

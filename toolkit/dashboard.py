@@ -42,8 +42,34 @@ SCORE_HEADERS = {"score": "Điểm thi đua", "score_full": "Hoàn thành bình 
 
 
 def as_of_words(rollup: Rollup) -> str:
-    mode = "theo hạn" if rollup.as_of_mode == "deadline" else "hiện tại"
-    return f"số liệu đến {rollup.as_of:%H:%M} ngày {rollup.as_of:%d/%m/%Y} ({mode})"
+    return f"số liệu đến {rollup.as_of:%H:%M} ngày {rollup.as_of:%d/%m/%Y} ({_mode(rollup)})"
+
+
+def as_of_fact(rollup: Rollup) -> str:
+    """The moment the figures are as of, to the second, as the archive's Thông tin says it."""
+    return f"{rollup.as_of:%H:%M:%S %d/%m/%Y} ({_mode(rollup)})"
+
+
+def made_at_fact(rollup: Rollup) -> str:
+    """When the rollup was made, as the archive's Thông tin says it."""
+    return f"{rollup.generated_at:%H:%M:%S %d/%m/%Y}"
+
+
+def sentence(words: str) -> str:
+    """``words`` opening a line: the first letter upper case, the others as they are."""
+    return words[:1].upper() + words[1:]
+
+
+def moment_texts(rollup: Rollup) -> tuple[str, ...]:
+    """Every form in which the rollup's tables and printed pages say their moment (the as-of
+    time and when it was made): what a later sweep of the same figures says differently
+    (toolkit.archive_patch)."""
+    words = as_of_words(rollup)
+    return words, sentence(words), as_of_fact(rollup), made_at_fact(rollup)
+
+
+def _mode(rollup: Rollup) -> str:
+    return "theo hạn" if rollup.as_of_mode == "deadline" else "hiện tại"
 
 
 def report_line(rollup: Rollup) -> str:
@@ -59,7 +85,7 @@ def title_lines(rollup: Rollup) -> tuple[str, ...]:
     waiting = sum(int(province[s.value] or 0) for s in Status if s.chased)
     place = f"Tỉnh {rollup.province} · " if rollup.province else ""
     deadline = rollup.status.deadline
-    first = place + as_of_words(rollup).capitalize() + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
+    first = place + sentence(as_of_words(rollup)) + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
     share = (lambda n: f" ({n / expected:.0%})") if expected else (lambda n: "")
     who = reporters_word(rollup.spec)
     second = (f"Đã báo cáo {reported}/{expected} {who}{share(reported)} · đúng hạn "

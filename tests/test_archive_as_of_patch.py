@@ -1,0 +1,259 @@
+"""A quiet sweep brings the archive's moment up to date inside the saved workbook (issue P10,
+goal 1): what it leaves is the workbook a full write at that moment makes; a sweep in which
+anything else changed, and an archive the patch cannot vouch for, are written in full."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+from pathlib import Path
+
+from office import needs_office, pdf_text
+from openpyxl import Workbook, load_workbook
+
+from conftest import copy_province, run, type_row
+from toolkit import archive
+from toolkit.archive_patch import STAMP_PROPERTY
+
+DAY = date(2026, 11, 20)
+DAILY = "Báo cáo ngày"
+SHOPS = "Số cửa hàng số mở mới"
+ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
+#: The creation time a full write replaces and a patch keeps: how a test tells them apart.
+MARK = b"2001-02-03T04:05:06Z"
+_CREATED = re.compile(rb"(<dcterms:created[^>]*>)[^<]*(</dcterms:created>)")
+
+
+def archives(config: Path) -> list[Path]:
+    """The as-of-now archives of the province."""
+    return sorted(p for p in (config.parent / "archive").rglob("*.xlsx")
+                  if not p.stem.endswith("_theo-han"))
+
+
+def daily_archive(config: Path) -> Path:
+    return config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+
+
+def sweep(config: Path, now: str):
+    result = run("daily", config=config, now=now)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def edit_part(path: Path, name: str, change) -> None:
+    """Change one part of an .xlsx package, the rest kept as it is."""
+    with zipfile.ZipFile(path) as book:
+        parts = [(info, book.read(info)) for info in book.infolist()]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, data in parts:
+            out.writestr(info, change(data) if info.filename == name else data)
+    path.write_bytes(buffer.getvalue())
+
+
+def mark(path: Path) -> None:
+    edit_part(path, "docProps/core.xml", lambda data: _CREATED.sub(
+        rb"\g<1>" + MARK + rb"\g<2>", data, count=1))
+
+
+def patched(path: Path) -> bool:
+    """Whether the archive at ``path`` is the marked one, patched, rather than written anew."""
+    with zipfile.ZipFile(path) as book:
+        return MARK in book.read("docProps/core.xml")
+
+
+def facts(path: Path) -> dict:
+    book = load_workbook(path, read_only=True)
+    rows = {r[0]: r[1] for r in book["Thông tin"].iter_rows(values_only=True)}
+    book.close()
+    return rows
+
+
+def stamp_of(path: Path) -> str | None:
+    book = load_workbook(path)
+    return next((p.value for p in book.custom_doc_props if p.name == STAMP_PROPERTY), None)
+
+
+def look(path: Path) -> dict:
+    """Everything openpyxl reads back of a workbook: every cell's value and style, the
+    columns, rows, panes, filter, print titles, page setup, header and footer, the charts."""
+    book = load_workbook(path)
+    out: dict = {"sheets": book.sheetnames,
+                 "properties": [(p.name, p.value) for p in book.custom_doc_props]}
+    for sheet in book.worksheets:
+        # (a style compares equal only within its workbook: its repr, across two)
+        cells = {c.coordinate: (c.value, c.data_type, c.number_format, *map(repr, (
+                     c.font, c.fill, c.alignment, c.border, c.protection)))
+                 for row in sheet.iter_rows() for c in row}
+        headers = [(part.text, part.size) for hf in (sheet.oddHeader, sheet.oddFooter)
+                   for part in (hf.left, hf.center, hf.right)]
+        out[sheet.title] = dict(
+            cells=cells,
+            widths={k: d.width for k, d in sheet.column_dimensions.items()},
+            heights={k: d.height for k, d in sheet.row_dimensions.items()},
+            panes=sheet.freeze_panes, filter=sheet.auto_filter.ref,
+            titles=sheet.print_title_rows, headers=headers,
+            setup=(sheet.page_setup.orientation, sheet.page_setup.paperSize,
+                   sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight,
+                   sheet.sheet_properties.pageSetUpPr.fitToPage),
+            charts=[(type(c).__name__, c.anchor._from.row, c.anchor._from.col)
+                    for c in sheet._charts])
+    return out
+
+
+def parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as book:
+        return {name: book.read(name) for name in book.namelist()
+                if name != "docProps/core.xml"}
+
+
+def test_a_quiet_sweep_patches_the_moment_into_what_a_full_write_makes(provisioned, tmp_path,
+                                                                       monkeypatch):
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 09:00")
+    sweep(provisioned, "2026-11-20 10:00")               # reads the workbook typed
+    for path in archives(provisioned):
+        mark(path)
+    # Thông tin says how many workbooks the last sweep read (1, then 0): written in full.
+    sweep(provisioned, "2026-11-20 10:30")
+    assert archives(provisioned) and not any(patched(p) for p in archives(provisioned))
+    for path in archives(provisioned):
+        mark(path)
+    twin = copy_province(provisioned, tmp_path / "twin")
+
+    quiet = sweep(provisioned, "2026-11-20 11:15")
+    assert all(patched(p) for p in archives(provisioned))
+    assert str(daily_archive(provisioned)) in quiet.output
+    monkeypatch.setattr(archive, "PATCH_MOMENT", False)
+    sweep(twin, "2026-11-20 11:15")
+    assert not any(patched(p) for p in archives(twin))
+
+    assert [p.relative_to(provisioned.parent) for p in archives(provisioned)] == \
+        [p.relative_to(twin.parent) for p in archives(twin)]
+    for mine, full in zip(archives(provisioned), archives(twin), strict=True):
+        assert look(mine) == look(full), mine.name
+        assert parts(mine) == parts(full), mine.name       # byte for byte, but core.xml
+    info = facts(daily_archive(provisioned))
+    assert info["Số liệu tính đến"] == "11:15:00 20/11/2026 (hiện tại)"
+    assert info["Lập lúc"] == "11:15:00 20/11/2026"
+    book = load_workbook(daily_archive(provisioned))
+    assert "Số liệu đến 11:15 ngày 20/11/2026 (hiện tại)" in book["Tổng hợp"]["A2"].value
+    assert book["Tổng hợp"].oddFooter.left.text == "Số liệu đến 11:15 ngày 20/11/2026 (hiện tại)"
+    assert stamp_of(daily_archive(provisioned)).endswith(
+        "2026-11-20T11:15:00+07:00 2026-11-20T11:15:00+07:00")
+
+
+def test_a_commune_typing_is_written_in_full(provisioned):
+    sweep(provisioned, "2026-11-20 10:00")
+    sweep(provisioned, "2026-11-20 10:30")
+    path = daily_archive(provisioned)
+    mark(path)
+    sweep(provisioned, "2026-11-20 10:45")
+    assert patched(path)
+    type_row(provisioned, "06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 11:00")
+    sweep(provisioned, "2026-11-20 11:30")
+    assert not patched(path)
+    book = load_workbook(path)
+    (row,) = [r for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0] == "06001"]
+    assert 5 in row and 6 in row
+    assert facts(path)["Số liệu tính đến"] == "11:30:00 20/11/2026 (hiện tại)"
+
+
+def test_the_deadline_passing_is_written_in_full(provisioned):
+    """Statuses move with the clock (not yet due → missing): no patch says that."""
+    sweep(provisioned, "2026-11-20 15:00")     # reads the four workbooks
+    sweep(provisioned, "2026-11-20 15:30")     # reads none: Thông tin says so, in full
+    path = daily_archive(provisioned)
+    mark(path)
+    sweep(provisioned, "2026-11-20 16:00")
+    assert patched(path)
+    sweep(provisioned, "2026-11-20 17:30")
+    assert not patched(path)
+    assert facts(path)["Số liệu tính đến"] == "17:30:00 20/11/2026 (hiện tại)"
+    # The as-of-deadline archive is written once and never patched: it carries no stamp.
+    frozen = path.with_name("kts_daily_2026-11-20_theo-han.xlsx")
+    assert frozen.exists() and stamp_of(frozen) is None
+    assert stamp_of(path) is not None
+
+
+def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(provisioned):
+    sweep(provisioned, "2026-11-20 10:00")
+    sweep(provisioned, "2026-11-20 10:05")     # a quiet sweep's archive, as the next would be
+    path = daily_archive(provisioned)
+    good = path.read_bytes()
+
+    def quiet_sweep_writes_in_full(now: str) -> None:
+        sweep(provisioned, now)
+        assert not patched(path)
+        assert facts(path)["Số liệu tính đến"] == f"{now[-5:]}:00 20/11/2026 (hiện tại)"
+        assert stamp_of(path) is not None
+
+    path.write_bytes(b"not a workbook")                             # corrupted
+    quiet_sweep_writes_in_full("2026-11-20 10:10")
+    path.write_bytes(good[: len(good) // 2])                         # cut short
+    quiet_sweep_writes_in_full("2026-11-20 10:20")
+    foreign = Workbook()                                            # someone else's, no stamp
+    foreign.active["A1"] = "Số liệu đến 10:20 ngày 20/11/2026 (hiện tại)"
+    foreign.save(path)
+    mark(path)
+    quiet_sweep_writes_in_full("2026-11-20 10:30")
+    assert load_workbook(path).sheetnames[0] == "Tổng hợp"
+
+    # The stamp vouches for the tables, but a text of the moment was changed by hand: it is
+    # no longer where (and as often as) the tables put it.
+    mark(path)
+    edit_part(path, "xl/worksheets/sheet1.xml",
+              lambda data: data.replace("Số liệu đến 10:30".encode(),
+                                        "Số liệu đến 10:29".encode(), 1))
+    quiet_sweep_writes_in_full("2026-11-20 10:40")
+    assert "10:40" in load_workbook(path)["Tổng hợp"]["A2"].value
+    # Another digest: the stamp of other tables.
+    mark(path)
+    edit_part(path, "docProps/custom.xml", lambda data: re.sub(
+        rb"(<vt:lpwstr>1 )[0-9a-f]{8}", rb"\g<1>00000000", data))
+    quiet_sweep_writes_in_full("2026-11-20 10:50")
+    # Untouched, the next quiet sweep patches it again.
+    mark(path)
+    sweep(provisioned, "2026-11-20 11:00")
+    assert patched(path)
+
+
+@needs_office
+def test_libreoffice_opens_the_patched_archive_and_prints_its_new_time(provisioned, tmp_path):
+    sweep(provisioned, "2026-11-20 10:00")
+    sweep(provisioned, "2026-11-20 10:05")
+    path = daily_archive(provisioned)
+    mark(path)
+    sweep(provisioned, "2026-11-20 10:35")
+    assert patched(path)
+    first = pdf_text(path, tmp_path / "pdf").split("\f")[0]
+    assert "Số liệu đến 10:35 ngày 20/11/2026 (hiện tại)" in first
+    assert "10:00" not in first
+
+
+def test_seconds_apart_the_minute_stays_and_the_seconds_move(provisioned, tmp_path, monkeypatch):
+    """A sweep at 10:05:30 after one at 10:05:00: the "Số liệu đến 10:05" words are the same,
+    Thông tin's times (to the second) are not; the patch brings those alone."""
+    from toolkit.daily import run_daily
+    from toolkit.periods import VN_TZ
+    from toolkit.workspace import open_workspace
+
+    sweep(provisioned, "2026-11-20 10:00")
+    sweep(provisioned, "2026-11-20 10:05")
+    path = daily_archive(provisioned)
+    mark(path)
+    twin = copy_province(provisioned, tmp_path / "twin")
+    moment = datetime(2026, 11, 20, 10, 5, 30, tzinfo=VN_TZ)
+    with open_workspace(provisioned) as ws:
+        run_daily(ws, now=moment)
+    assert patched(path)
+    monkeypatch.setattr(archive, "PATCH_MOMENT", False)
+    with open_workspace(twin) as ws:
+        run_daily(ws, now=moment)
+    assert look(path) == look(daily_archive(twin))
+    assert parts(path) == parts(daily_archive(twin))
+    info = facts(path)
+    assert info["Số liệu tính đến"] == "10:05:30 20/11/2026 (hiện tại)"
+    assert info["Lập lúc"] == "10:05:30 20/11/2026"
+    assert "Số liệu đến 10:05 ngày" in load_workbook(path)["Tổng hợp"]["A2"].value

@@ -1,0 +1,232 @@
+"""A quiet sweep's archive: the workbook on disk with its moment brought up to date, not made
+again (issue P10, goal 1).
+
+The as-of-now archive says the sweep's time — in the title blocks, in every tab's printed
+footer, in Thông tin's «Số liệu tính đến» and «Lập lúc» — so every sweep writes it: an hour-old
+time would read as a run that stopped. When nothing else changed, making the workbook again
+with openpyxl was most of a quiet sweep; instead those texts are replaced inside the saved
+package, and the file replaced in one rename.
+
+"Nothing else changed" is known from the archive's stamp, a custom document property: a
+digest of everything the workbook is made of — each sheet's cells, title, header, colours,
+charts, the printed page header and footer, and the writer's own source — with every text
+that says the moment (:func:`toolkit.dashboard.moment_texts`) replaced by a placeholder, and
+the moment itself. A sweep that makes the same digest therefore differs from the workbook on
+disk in those texts only, each where the tables put it; the patch replaces each old text by
+the new one and checks that it found each as often as the tables hold it. Any doubt — no
+stamp, another digest, an archive as of the deadline, a file that does not open, a text not
+found as often as expected — and the archive is written in full.
+
+No openpyxl here: a quiet sweep does not import it for the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from toolkit import __version__
+from toolkit.dashboard import moment_texts, sentence
+
+#: The custom document property (File › Properties › Custom) holding the archive's stamp.
+STAMP_PROPERTY = "toolkit: dấu số liệu"
+STAMP_VERSION = "1"
+#: Modules whose code decides how a table looks in the workbook: a change to one of them is a
+#: change to every archive, so their source is part of the digest.
+WRITERS = ("archive.py", "archive_xlsx.py", "archive_patch.py", "excel.py", "layout.py")
+#: A text that says the moment must be written as it is in the sheet XML to be found there.
+_UNSAFE = re.compile(r"[&<>\"'\x00-\x1f]")
+_STAMP = re.compile(rb'<property name="' + re.escape(STAMP_PROPERTY.encode())
+                    + rb'"[^>]*><vt:lpwstr>([^<]*)</vt:lpwstr></property>')
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+_UNREADABLE = (OSError, EOFError, KeyError, ValueError, NotImplementedError,
+               zipfile.BadZipFile, zlib.error)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What an as-of-now archive is made of, but for its moment; and that moment."""
+
+    digest: str
+    as_of: datetime
+    generated_at: datetime
+    #: How often each of the moment's texts (in :func:`moment_texts` order) is written in the
+    #: workbook; worked out with the digest, not stored.
+    counts: tuple[int, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return (f"{STAMP_VERSION} {self.digest} {self.as_of.isoformat()} "
+                f"{self.generated_at.isoformat()}")
+
+    @classmethod
+    def parse(cls, text: str) -> Stamp | None:
+        words = text.split(" ")
+        if len(words) != 4 or words[0] != STAMP_VERSION:
+            return None
+        try:
+            return cls(words[1], datetime.fromisoformat(words[2]),
+                       datetime.fromisoformat(words[3]))
+        except ValueError:
+            return None
+
+
+def archive_stamp(rollup, tables, page: tuple[str, str]) -> Stamp | None:
+    """The stamp of the archive of ``tables`` with ``page`` (report, as-of words) printed on
+    every tab; None where the archive is never patched (as of the deadline, or a text of the
+    moment somewhere the patch would not find it as the tables hold it)."""
+    if rollup.as_of_mode != "now":
+        return None
+    texts = moment_texts(rollup)
+    if any(not text or _UNSAFE.search(text) for text in texts):
+        return None
+    digest = _Digest(texts)
+    for table in tables:
+        written = digest.strings([table.name], written=False)
+        written &= digest.strings(table.title)
+        columns = list(table.frame.columns)
+        written &= digest.values(columns, written=table.header)
+        for values in table.values:
+            written &= digest.values(values)
+        for chart in table.all_charts:
+            written &= digest.strings([chart.title, *chart.series])
+            written &= digest.strings([chart.categories], written=False)
+            digest.add(repr((chart.kind, chart.rows, chart.percent_max, chart.start)))
+        digest.add(repr((sorted(table.percent), table.status, table.fills,
+                         table.frozen_columns, table.header, table.totals, sorted(table.shade),
+                         table.blank_fills, table.text_width)))
+        if not written:
+            return None
+    report, as_of = page         # the header and footer of every tab, as _print_setup has them
+    if not digest.strings([report, sentence(as_of)], times=len(tables)):
+        return None
+    writers = _writers()
+    if writers is None:
+        return None
+    digest.add(writers)
+    return Stamp(digest.hexdigest(), rollup.as_of, rollup.generated_at, tuple(digest.counts))
+
+
+def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
+    """Bring the archive at ``path`` to ``rollup``'s moment in place, if it is the same
+    archive as ``stamp``'s but for its moment; whether it was."""
+    from toolkit.excel import write_atomically
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as book:
+            parts = [(info, book.read(info)) for info in book.infolist()]
+    except _UNREADABLE:
+        return False
+    custom = next((data for info, data in parts if info.filename == "docProps/custom.xml"), b"")
+    found = _STAMP.findall(custom)
+    old = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
+    if old is None or old.digest != stamp.digest or old.text.encode() != found[0]:
+        return False
+    before = moment_texts(replace(rollup, as_of=old.as_of, generated_at=old.generated_at))
+    after = moment_texts(rollup)
+    if any(_UNSAFE.search(text) for text in before) or any(
+            (a == b) != (c == d) for a, c in zip(before, after, strict=True)
+            for b, d in zip(before, after, strict=True)):
+        return False         # two forms the same at one moment and not at the other
+    # Each old text → its new one, and how often the tables put it in the workbook (counted
+    # at its first form); the stamp itself once.
+    changes = {old.text.encode(): (stamp.text.encode(), 1)}
+    for a, b, n in reversed(list(zip(before, after, stamp.counts, strict=True))):
+        changes[a.encode()] = (b.encode(), n)
+    if len(changes) != len(set(before)) + 1:
+        return False
+    pattern = re.compile(b"|".join(re.escape(a) for a in sorted(changes, key=len, reverse=True)))
+    seen = dict.fromkeys(changes, 0)
+
+    def new(match: re.Match) -> bytes:
+        seen[match.group()] += 1
+        return changes[match.group()][0]
+
+    patched = []
+    for info, data in parts:
+        data = pattern.sub(new, data)
+        if info.filename == "docProps/core.xml":
+            data = _MODIFIED.sub(rb"\g<1>" + f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}".encode()
+                                 + rb"\g<2>", data, count=1)
+        patched.append((info, data))
+    if any(seen[text] != count for text, (_, count) in changes.items()):
+        return False
+
+    def save(tmp: str) -> None:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+            for info, data in patched:
+                out.writestr(info, data, compresslevel=1)
+
+    write_atomically(path, save)
+    return True
+
+
+class _Digest:
+    """SHA-256 of a workbook's content with the moment's ``texts`` replaced by placeholders,
+    counting where each is written."""
+
+    def __init__(self, texts: tuple[str, ...]):
+        self.index = {text: i for i, text in reversed(list(enumerate(texts)))}   # the first
+        self.pattern = re.compile("|".join(re.escape(t) for t in sorted(texts, key=len,
+                                                                         reverse=True)))
+        self.counts = [0] * len(texts)
+        self.hash = hashlib.sha256()
+
+    def add(self, text: str) -> None:
+        data = text.encode("utf-8", "surrogatepass")
+        self.hash.update(b"%d:" % len(data) + data)
+
+    def strings(self, strings, times: int = 1, written: bool = True) -> bool:
+        """Take ``strings``, written ``times`` each in the workbook (or not as text where
+        the patch would look: ``written`` False); False where one holds a text of the moment
+        that the patch could not count, or a character the placeholders use."""
+        strings = list(strings)
+        joined = "\x00".join(strings)
+        if joined.count("\x00") != max(len(strings) - 1, 0) or "\x01" in joined:
+            return False
+        found = [0]
+
+        def placeholder(match: re.Match) -> str:
+            i = self.index[match.group()]
+            self.counts[i] += times
+            found[0] += 1
+            return f"\x01{i}\x01"
+
+        self.add(f"{len(strings)} " + self.pattern.sub(placeholder, joined))
+        return written or not found[0]
+
+    def values(self, values: list, written: bool = True) -> bool:
+        """A column's values (texts and the others apart) or the header's."""
+        strings = [v for v in values if type(v) is str]
+        if not strings:
+            self.add(repr(values))
+        elif len(strings) < len(values):
+            self.add(repr([... if type(v) is str else v for v in values]))
+        else:
+            self.add(f"{len(values)} texts")
+        return self.strings(strings, written=written)
+
+    def hexdigest(self) -> str:
+        return self.hash.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _writers() -> str | None:
+    """The writer's versions and source, as part of every digest; None where they cannot be
+    read (a frozen build): the archive is then never patched."""
+    here = Path(__file__).parent
+    source = hashlib.sha256()
+    try:
+        for name in WRITERS:
+            source.update((here / name).read_bytes())
+        return f"{__version__} openpyxl {version('openpyxl')} {source.hexdigest()}"
+    except (OSError, PackageNotFoundError):
+        return None
