@@ -184,8 +184,12 @@ class _Styles:
         return known.index(xml)
 
     def xf_of(self, index: int) -> str | None:
-        xfs = self.lists["cellXfs"] or []
+        xfs = self.known("cellXfs")
         return xfs[index] if index < len(xfs) else None
+
+    def known(self, name: str) -> list[str]:
+        """The list's items, those this write added included."""
+        return (self.lists[name] or []) + self.added[name]
 
     def fill_of(self, xf_index: int) -> tuple[bool, bool | None] | None:
         """Whether cell format ``xf_index`` has one of the marks' solid fills, and whether it
@@ -197,7 +201,7 @@ class _Styles:
 
     def _fill_kind(self, xf_index: int) -> tuple[bool, bool | None] | None:
         xf = self.xf_of(xf_index)
-        fills = self.lists["fills"] or []
+        fills = self.known("fills")
         if xf is None:
             return None
         found = re.search(r'\bfillId="(\d+)"', xf.split(">", 1)[0])
@@ -234,7 +238,7 @@ class _Styles:
         return self._refilled[key]
 
     def _no_fill(self) -> int:
-        for i, fill in enumerate(self.lists["fills"] or []):
+        for i, fill in enumerate(self.known("fills")):
             pattern = ElementTree.fromstring(fill).find("patternFill")
             if pattern is not None and len(pattern) == 0 and \
                     pattern.get("patternType") in (None, "none"):
