@@ -35,7 +35,6 @@ _X = "{urn:schemas-microsoft-com:office:excel}"
 #: The fill colours of the marks, as openpyxl reads them back (``Color.rgb``).
 OURS = frozenset("00" + fill for fill, _ in LEVEL_COLOURS.values())
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_CELL = re.compile(rb"<c\s([^>]*?)(/?)>")
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
 _COMMENT = re.compile(r"<comment\b[^>]*?(?:/>|(?<!/)>.*?</comment>)", re.S)
@@ -86,37 +85,52 @@ def mark(edits: Edits, part: str, marks: dict[tuple[int, int], tuple[str, str]],
     if xml is None or not re.match(rb"(<\?xml[^>]*>\s*)?<worksheet\b", xml):
         return False
     wanted = {(r + 1, c + 1): level for (r, c), (level, _) in marks.items()}
-    xml = _refilled(xml, wanted, was, styles)
-    if xml is None:
-        return False
     parts = _CommentParts.read(edits, part, xml)
     if parts is None:
         return False
-    notes = parts.notes(marks, author)
-    if notes is None:
+    if not wanted and was == set() and not parts.old:
+        return True             # nothing marked now, nor before: the sheet stays as it is
+    refilled = _refilled(xml, wanted, was, styles)
+    if refilled is None:
         return False
-    edits.changed[part] = parts.write(edits, notes)
-    return edits.changed[part] is not None
+    parts.sheet = refilled
+    new = parts.write(edits, parts.notes(marks, author))
+    if new is None:
+        return False
+    if new != xml:
+        edits.changed[part] = new
+    return True
 
 
 def _refilled(xml: bytes, wanted: dict[tuple[int, int], str],
               was: set[tuple[int, int]] | None, styles) -> bytes | None:
     """The sheet with each cell to mark in its level's fill (a person's own fill kept) and the
-    toolkit's fill taken off the data cells it marked before; None when a cell to mark is
-    not in the sheet's XML or has a fill this does not know."""
+    toolkit's fill taken off the data cells it marked before (any cell in one of its fills
+    when ``was`` is None); None when a cell to mark is not in the sheet's XML or has a fill
+    this does not know. Only the cells that may change are looked at."""
     start, end = xml.find(b"<sheetData"), xml.find(b"</sheetData>")
-    if start < 0 or (end < 0 and wanted):
-        return None
-    if end < 0:
-        return xml
-    found: set[tuple[int, int]] = set()
-    pieces, last = [], 0
-    for cell in _CELL.finditer(xml, start, end):
-        ref = _REF.search(cell.group(1))
-        if ref is None:
+    if start < 0 or end < 0:
+        return None if wanted or start < 0 else xml
+    found: dict[tuple[int, int], re.Match] = {}
+    for row, column in set(wanted) | {(r + 1, c + 1) for r, c in was or ()}:
+        cell = re.compile(rb'<c\s[^>]*?\br="' + _ref(row, column).encode()
+                          + rb'"[^>]*?(/?)>').search(xml, start, end)
+        if cell is None and (row, column) in wanted:
             return None
-        where = (int(ref.group(2)), _column(ref.group(1)))
-        style = _STYLE.search(cell.group(1))
+        if cell is not None:
+            found[(row, column)] = cell
+    marked = styles.marked_formats()
+    if was is None and marked:
+        formats = b"|".join(b"%d" % i for i in sorted(marked))
+        pattern = re.compile(rb'<c\s[^>]*?\bs="(?:' + formats + rb')"[^>]*?(/?)>')
+        for cell in pattern.finditer(xml, start, end):
+            ref = _REF.search(cell.group(0))
+            if ref is None:
+                return None
+            found.setdefault((int(ref.group(2)), _column(ref.group(1))), cell)
+    edits = []
+    for where, cell in found.items():
+        style = _STYLE.search(cell.group(0))
         old = int(style.group(1)) if style else 0
         fill = styles.fill_of(old)
         if fill is None:
@@ -124,25 +138,24 @@ def _refilled(xml: bytes, wanted: dict[tuple[int, int], str],
         solid_ours, own = fill
         new = old
         if where in wanted:
-            found.add(where)
             if own is None:          # a gradient: openpyxl's way says what happens
                 return None
             if not own:
                 new = styles.with_fill(old, LEVEL_COLOURS.get(wanted[where],
                                                               LEVEL_COLOURS["Lỗi"])[0])
-        elif where[0] >= FIRST_DATA_ROW and solid_ours and \
-                (was is None or (where[0] - 1, where[1] - 1) in was):
+        elif where[0] >= FIRST_DATA_ROW and solid_ours:
             new = styles.with_fill(old, None)
         if new is None:
             return None
         if new != old:
-            attrs = (_STYLE.sub(b's="%d"' % new, cell.group(1)) if style
-                     else cell.group(1) + b' s="%d"' % new)
-            pieces += [xml[last:cell.start()], b"<c " + attrs + cell.group(2) + b">"]
-            last = cell.end()
-    if found != wanted.keys():
-        return None
-    return b"".join(pieces) + xml[last:]
+            tag = cell.group(0)
+            tag = (_STYLE.sub(b's="%d"' % new, tag) if style else
+                   tag[:cell.start(1) - cell.start()].rstrip() + b' s="%d"' % new
+                   + tag[cell.start(1) - cell.start():])
+            edits.append((cell.start(), cell.end(), tag))
+    for begin, finish, tag in sorted(edits, reverse=True):
+        xml = xml[:begin] + tag + xml[finish:]
+    return xml
 
 
 def _column(letters: bytes) -> int:
@@ -223,10 +236,11 @@ class _CommentParts:
         self.declaration = declaration.group(0) if declaration else ""
         for record, raw in zip(records, raws, strict=True):
             ref = re.fullmatch(r"([A-Z]{1,3})(\d+)", record.get("ref", ""))
-            who = int(record.get("authorId", "0"))
-            if ref is None or who >= len(authors):
+            index = record.get("authorId", "0")
+            if ref is None or not index.isdigit() or int(index) >= len(authors):
                 return False
-            self.old[(int(ref.group(2)), _column(ref.group(1).encode()))] = (authors[who], raw)
+            where = (int(ref.group(2)), _column(ref.group(1).encode()))
+            self.old[where] = (authors[int(index)], raw)
         return True
 
     def _read_vml(self, edits: Edits) -> bool:
@@ -240,7 +254,7 @@ class _CommentParts:
         return self.vml.tag == "xml"
 
     def notes(self, marks: dict[tuple[int, int], tuple[str, str]],
-              author: str) -> dict[tuple[int, int], tuple[str, str | None, str]] | None:
+              author: str) -> dict[tuple[int, int], tuple[str, str | None, str]]:
         """(row, column) → (author, a person's comment XML or None, our note's text): the
         notes the sheet keeps, as ``_mark_cells`` leaves them."""
         wanted = {(r + 1, c + 1): text for (r, c), (_, text) in marks.items()}

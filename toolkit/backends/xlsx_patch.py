@@ -222,17 +222,23 @@ class _Styles:
         return kind == "solid" and rgb in xlsx_marks.OURS, kind is not None and \
             rgb not in xlsx_marks.OURS
 
+    def marked_formats(self) -> set[int]:
+        """The cell formats with one of the marks' solid fills."""
+        return {i for i in range(len(self.lists["cellXfs"] or []))
+                if (self.fill_of(i) or (False,))[0]}
+
     def with_fill(self, xf_index: int, colour: str | None) -> int | None:
         """Cell format ``xf_index`` with a solid fill of ``colour`` (None: no fill), all else
         kept, as openpyxl sets a cell's fill."""
         key = (xf_index, colour)
         if key not in self._refilled:
             xf = self.xf_of(xf_index)
-            fill = self.index("fills", _fill(colour)) if colour else self._no_fill()
             if xf is None:
                 return None
+            fill = self.index("fills", _fill(colour)) if colour else self._no_fill()
             head, rest = re.match(r"(<xf\b[^>]*?)(\s*/?>.*)", xf, re.S).groups()
-            head = re.sub(r'\sfillId="\d+"', "", head) + f' fillId="{fill}"'
+            head, swaps = re.subn(r'\bfillId="\d+"', f'fillId="{fill}"', head, count=1)
+            head += "" if swaps else f' fillId="{fill}"'
             head = re.sub(r'\bapplyFill="[^"]*"', 'applyFill="1"', head)
             self._refilled[key] = self.index("cellXfs", head + rest)
         return self._refilled[key]
