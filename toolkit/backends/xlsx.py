@@ -656,7 +656,8 @@ def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
     """Fill and comment each problem cell (0-based row, column → level label, note); take the
     toolkit's marks off cells no longer in ``marks``. ``was``: the cells the last write marked
     (None: not known, every cell with our fill may be ours). A person's own comment or fill
-    is never replaced nor removed; values are never touched."""
+    is never replaced nor removed; values are never touched. ``xlsx_marks.mark`` does the
+    same inside the zip: change both alike (tests/test_feedback_patch.py compares them)."""
     ours = {PatternFill("solid", fgColor=fill).fgColor.rgb for fill, _ in LEVEL_COLOURS.values()}
     for (row, column), cell in list(sheet._cells.items()):
         where = (row - 1, column - 1)
