@@ -16,7 +16,7 @@ from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
 from conftest import workbook_of
-from toolkit.backends import xlsx_calamine
+from toolkit.backends import xlsx_calamine, xlsx_patch
 from toolkit.backends.base import Window
 from toolkit.backends.xlsx import MARK_AUTHOR, XlsxStore
 from toolkit.backends.xlsx_marks import rels_of
@@ -282,3 +282,25 @@ def test_a_workbook_last_saved_by_libreoffice_is_marked_in_the_zip(provisioned, 
 def _notes(sheet) -> dict[str, str]:
     return {c.coordinate: c.comment.text for row in sheet.iter_rows() for c in row
             if c.comment}
+
+
+def test_a_sheet_the_patch_does_not_know_goes_the_openpyxl_way(provisioned, tmp_path):
+    path = workbook_of(provisioned, "06040")
+    book = load_workbook(path)
+    book[DAILY]["H3"].hyperlink = "https://example.org/huong-dan"     # a relationship of its own
+    book.save(path)
+    marks = {DAILY: {(24, 1): ("Lỗi", "Không phải số.")}}
+    assert xlsx_patch.patched(path.read_bytes(), ROWS, "s", {}, MARK_AUTHOR, marks, {}) is None
+    assert _write(path, FIRST, {}) is not None          # the openpyxl way, marks and link kept
+    book = load_workbook(path)
+    assert book[DAILY]["B25"].comment.author == MARK_AUTHOR
+    assert book[DAILY]["H3"].hyperlink.target == "https://example.org/huong-dan"
+    # A notes drawing that is not XML (older Excel writes such VML): openpyxl rewrites it.
+    book[DAILY]["H3"].hyperlink = None
+    book.save(path)
+    assert xlsx_patch.patched(path.read_bytes(), ROWS, "s", {}, MARK_AUTHOR, marks, {})
+    members = _members(path)
+    with zipfile.ZipFile(path, "w") as package:
+        for name, data in members.items():
+            package.writestr(name, data + b"<br>" if name.endswith(".vml") else data)
+    assert xlsx_patch.patched(path.read_bytes(), ROWS, "s", {}, MARK_AUTHOR, marks, {}) is None
