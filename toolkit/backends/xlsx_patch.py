@@ -153,8 +153,9 @@ def _names_feedback(package: zipfile.ZipFile) -> bool:
 
 
 class _Styles:
-    """styles.xml, with the fonts, fills and cell formats Kiểm tra and the banners need added
-    once (found again by their exact text on later writes). Only the three lists change."""
+    """styles.xml, with the fonts, fills and cell formats Kiểm tra, the banners and the marked
+    cells need added once (found again by their exact text on later writes). Only the three
+    lists change."""
 
     def __init__(self, xml: bytes):
         self.text = xml.decode("utf-8")
