@@ -12,7 +12,8 @@ and times:
   a cProfile of the in-process run under ``--profile``; then quiet sweeps after a quiet sweep,
   the archives' moment patched against the archives written in full (issue P10);
 - one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
-  against today's core of it, openpyxl loading and saving the whole workbook;
+  against today's core of it, openpyxl loading and saving the whole workbook; and one that
+  marks 5 cells, against the store writing it the openpyxl way;
 - reading ``--reads`` changed workbooks (200 by default, the province's typed workbooks
   cycled): the store's reader (calamine where it reads everything) against openpyxl only, and
   a whole ``collect`` after every commune typed, with each reader.
@@ -148,37 +149,49 @@ def type_everyone(config: Path, moment: datetime) -> list[Path]:
 
 
 def feedback_write(config: Path, repeat: int = 5) -> None:
-    """One Kiểm tra write, the store's way, against openpyxl loading and saving the same
-    workbook (the core of a write before issue 15), each the median of ``repeat``: a write
-    that marks no cell (Kiểm tra and the banner patched inside the zip) and one that marks a
-    cell (openpyxl's way, as before)."""
+    """One Kiểm tra write, the store's way, against the openpyxl way in the same run, each the
+    median of ``repeat``: a write that marks no cell (Kiểm tra and the banner patched inside
+    the zip) against openpyxl loading and saving the same workbook (the core of a write
+    before issue 15); and a write that marks 5 cells and takes off the 5 marks of the write
+    before (patched too since P10) against the store writing it with openpyxl only."""
     from toolkit.backends.xlsx import XlsxStore
+    from toolkit.feedback import noted_cells
     from toolkit.layout import Banner
 
     folder = config.parent / "workbooks"
-    paths = sorted(folder.glob("*.xlsx"))[1:3]    # one marked, the other never
+    paths = sorted(folder.glob("*.xlsx"))[1:4]    # never marked, marked by patch, by openpyxl
     store = XlsxStore(folder)
     plain = [["23/11/2026", TAB, "", "", "Chưa báo cáo.", "Nhập ngay.", "Lỗi"]]
-    marked = [["23/11/2026", TAB, "C5", "12a", "Không phải số.", "Gõ một số.", "Lỗi"]]
-    times: dict[str, list[float]] = {"plain": [], "marked": [], "openpyxl": []}
+    marked = [[["23/11/2026", TAB, ref, "12a", "Không phải số.", "Gõ một số.", "Lỗi"]
+               for ref in refs] for refs in (("C5", "D6", "B7", "E8", "C9"),
+                                             ("C10", "D11", "B12", "E13", "C14"))]
+    times: dict[str, list[float]] = {"plain": [], "marks": [], "marks openpyxl": [],
+                                      "openpyxl": []}
     for n in range(repeat):
         data = paths[0].read_bytes()
         start = time.perf_counter()
         book = load_workbook(io.BytesIO(data))
         book.save(io.BytesIO())
         times["openpyxl"].append(time.perf_counter() - start)
-        for kind, rows, path in (("plain", plain, paths[0]), ("marked", marked, paths[1])):
+        marks, was = marked[n % 2], noted_cells(marked[(n + 1) % 2]) if n else {}
+        for kind, rows, noted, path in (("plain", plain, {}, paths[0]),
+                                        ("marks", marks, was, paths[1]),
+                                        ("marks openpyxl", marks, was, paths[2])):
+            store.patch = kind != "marks openpyxl"
             stamp = str(path.stat().st_mtime_ns)
             start = time.perf_counter()
             written = store.write_feedback(path.name, rows, f"Kiểm tra {n}", stamp, at(11, n),
                                            banners={TAB: Banner(f"⚠ lần {n}", "problems")},
-                                           report_tabs=(TAB,), noted={})
+                                           report_tabs=(TAB,), noted=noted)
             times[kind].append(time.perf_counter() - start)
             assert written is not None
     ms = {kind: _median(values) * 1000 for kind, values in times.items()}
-    print(f"one feedback write ({paths[0].stat().st_size:,} bytes): store.write_feedback, no cell "
-          f"to mark {ms['plain']:6.1f} ms, a cell marked {ms['marked']:6.1f} ms   openpyxl "
-          f"load+save {ms['openpyxl']:6.1f} ms")
+    print(f"one feedback write ({paths[0].stat().st_size:,} bytes), no cell to mark: "
+          f"store.write_feedback {ms['plain']:6.1f} ms   openpyxl load+save "
+          f"{ms['openpyxl']:6.1f} ms")
+    print(f"one feedback write marking 5 cells, unmarking 5: store.write_feedback "
+          f"{ms['marks']:6.1f} ms   the openpyxl way {ms['marks openpyxl']:6.1f} ms   "
+          f"({ms['marks openpyxl'] / ms['marks']:.1f}×)")
 
 
 def readers(config: Path, reads: int) -> None:

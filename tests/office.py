@@ -28,3 +28,17 @@ def pdf_text(workbook: Path, folder: Path) -> str:
     pdf = folder / (workbook.stem + ".pdf")
     return subprocess.run([PDFTOTEXT, "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True, timeout=60).stdout
+
+
+needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) missing")
+
+
+def resaved(workbook: Path, folder: Path) -> Path:
+    """``workbook`` as LibreOffice opens and saves it (.xlsx into ``folder``; rc 0 or it
+    raises): what a person using LibreOffice leaves, and proof LibreOffice opens it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = (folder / "lo-profile").resolve().as_uri()
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile}", "--headless",
+                    "--convert-to", "xlsx", "--outdir", str(folder), str(workbook)],
+                   check=True, capture_output=True, timeout=180)
+    return folder / (workbook.stem + ".xlsx")

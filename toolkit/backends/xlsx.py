@@ -25,7 +25,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from toolkit.backends import safe_write, xlsx_calamine, xlsx_patch
+from toolkit.backends import safe_write, xlsx_calamine, xlsx_marks, xlsx_patch
 from toolkit.backends.base import (
     Action,
     AddFeedbackTab,
@@ -89,6 +89,9 @@ class XlsxStore:
     #: Read tabs with calamine where it can; False reads with openpyxl only (the tests and
     #: scripts/bench_sweeps.py compare the two on the same workbooks).
     calamine = True
+    #: Write feedback inside the zip where it can (``xlsx_patch``); False writes with openpyxl
+    #: only (the tests and scripts/bench_sweeps.py compare the two on the same workbooks).
+    patch = True
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -294,18 +297,19 @@ class XlsxStore:
                        noted: dict[str, list] | None = None) -> str | None:
         """Rewrite Kiểm tra and the banners through the never-clobber protocol: None when the
         workbook changed since it was read or a save landed while writing; WorkbookBusy when
-        someone has it open. When no cell is to be marked, nor was marked, only Kiểm tra's
-        and the banners' XML change inside the zip (``xlsx_patch``): a tenth of the time of
-        loading and saving the whole workbook with openpyxl, and nothing else is touched."""
+        someone has it open. Only Kiểm tra's, the banners' and the marked cells' XML change
+        inside the zip (``xlsx_patch``): a tenth of the time of loading and saving the whole
+        workbook with openpyxl, and nothing else is touched; a package it does not know is
+        written the openpyxl way."""
         original = self._original(locator)
         if str(original.stamp) != expected_stamp:
             return None
         marks = cell_marks(rows)
-        if not marks and noted is not None and not any(noted.values()):
-            data = xlsx_patch.patched(original.data, rows, summary, banners or {}, MARK_AUTHOR)
-            if data is not None:      # no cell to mark now nor unmark: Kiểm tra and A1 only
-                return safe_write.replace(original, lambda new: new.write_bytes(data),
-                                          _ns(now))
+        tabs = {tab: marks.get(tab, {}) for tab in dict.fromkeys([*report_tabs, *marks])}
+        data = xlsx_patch.patched(original.data, rows, summary, banners or {}, MARK_AUTHOR,
+                                  tabs, noted) if self.patch else None
+        if data is not None:
+            return safe_write.replace(original, lambda new: new.write_bytes(data), _ns(now))
         book = self._load(locator, original.data)
         for tab, banner in (banners or {}).items():
             if tab in book.sheetnames:
@@ -652,7 +656,8 @@ def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
     """Fill and comment each problem cell (0-based row, column → level label, note); take the
     toolkit's marks off cells no longer in ``marks``. ``was``: the cells the last write marked
     (None: not known, every cell with our fill may be ours). A person's own comment or fill
-    is never replaced nor removed; values are never touched."""
+    is never replaced nor removed; values are never touched. ``xlsx_marks.mark`` does the
+    same inside the zip: change both alike (tests/test_feedback_patch.py compares them)."""
     ours = {PatternFill("solid", fgColor=fill).fgColor.rgb for fill, _ in LEVEL_COLOURS.values()}
     for (row, column), cell in list(sheet._cells.items()):
         where = (row - 1, column - 1)
@@ -671,8 +676,7 @@ def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
             cell.fill = PatternFill("solid", fgColor=fill)
         if cell.comment is None or cell.comment.author == MARK_AUTHOR:
             comment = Comment(text, MARK_AUTHOR)
-            comment.width = 320
-            comment.height = min(60 + 16 * (len(text) // 45 + text.count("\n")), 400)
+            comment.width, comment.height = xlsx_marks.note_size(text)
             cell.comment = comment
 
 

@@ -2,13 +2,14 @@
 
 Loading and saving a whole workbook with openpyxl to rewrite one tab costs about 200 ms a
 commune (issue 15); a sweep where every commune's feedback changed spent most of its time
-there. The toolkit owns the Kiểm tra sheet outright and, on report tabs, only the banner in A1,
-so when no problem cell is to be marked (and none was marked before), a write needs only:
-the Kiểm tra sheet's XML, made afresh as openpyxl would make it; the A1 cell of each banner
-tab; and the few styles these use, added to styles.xml once. Every other part of the zip keeps
-its bytes. Anything this module does not recognise (another writer's styles.xml, a Kiểm tra
-sheet with drawings or comments of its own, a banner tab without an A1 cell, a value that is
-not text) returns None, and the caller writes the openpyxl way.
+there. The toolkit owns the Kiểm tra sheet outright and, on report tabs, only the banner in A1
+and its marks on problem cells, so a write needs only: the Kiểm tra sheet's XML, made afresh
+as openpyxl would make it; the A1 cell of each banner tab; the marked and unmarked cells'
+style and the sheets' comment parts (``xlsx_marks``); and the few styles these use, added to
+styles.xml once. Every other part of the zip keeps its bytes. Anything this module does not
+recognise (another writer's styles.xml, a Kiểm tra sheet with drawings or comments of its
+own, a banner tab without an A1 cell, a value that is not text, a report sheet with drawings)
+returns None, and the caller writes the openpyxl way.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import time
 import zipfile
 import zlib
 from xml.etree import ElementTree
 
+from toolkit.backends import xlsx_marks
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
@@ -48,12 +51,14 @@ _WRAP = '<alignment vertical="top" wrapText="1" />'
 
 
 def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Banner],
-            marker: str) -> bytes | None:
-    """The workbook ``data`` with Kiểm tra holding ``summary`` and ``rows`` and each banner
-    tab's A1 set, as openpyxl would have written them; None when the package is not one this
-    can change safely (the caller then loads and saves it with openpyxl): among others, when
-    a comment by ``marker`` (the toolkit's cell marks) is still in it, or when the bytes are
-    not a whole zip (a save caught halfway: the openpyxl way says so)."""
+            marker: str, marks: dict[str, dict[tuple[int, int], tuple[str, str]]] | None = None,
+            noted: dict[str, list] | None = None) -> bytes | None:
+    """The workbook ``data`` with Kiểm tra holding ``summary`` and ``rows``, each banner
+    tab's A1 set, and on each tab of ``marks`` its cells marked and the other marks by
+    ``marker`` taken off (``noted``: the cells the last write marked, None when not known),
+    as openpyxl would have written them; None when the package is not one this can change
+    safely (the caller then loads and saves it with openpyxl): among others, when the bytes
+    are not a whole zip (a save caught halfway: the openpyxl way says so)."""
     texts = [summary, *(b.text for b in banners.values())]
     texts += [v for row in rows for v in row if v is not None]
     if any(len(row) != len(FEEDBACK_HEADERS) for row in rows) or \
@@ -61,13 +66,11 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
         return None
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
-        if _marked_by(package, marker):
-            return None
         parts = sheet_parts(package)
         if _names_feedback(package):
             parts.pop(FEEDBACK_TAB, None)   # a print area or filter on Kiểm tra: openpyxl's way
         feedback = parts.get(FEEDBACK_TAB)
-        if feedback is None or _rels_of(feedback) in package.NameToInfo:
+        if feedback is None or xlsx_marks.rels_of(feedback) in package.NameToInfo:
             return None
         styles = _Styles(package.read("xl/styles.xml"))
         changed = {feedback: _feedback_xml(package.read(feedback), rows, summary, styles)}
@@ -77,8 +80,19 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
                 changed[parts[tab]] = _with_banner(sheet, banner, styles)
         if not all(changed.values()) or styles.failed:
             return None
-        changed["xl/styles.xml"] = styles.xml()
-        return _rezip(package, changed)
+        edits = xlsx_marks.Edits(package)
+        edits.changed.update(changed)
+        for tab, cells in (marks or {}).items():
+            was = None if noted is None else {tuple(c) for c in noted.get(tab, [])}
+            if tab == FEEDBACK_TAB or (tab in parts and not xlsx_marks.mark(
+                    edits, parts[tab], cells, was, marker, styles)):
+                return None
+        if styles.failed:
+            return None
+        edits.changed["xl/styles.xml"] = styles.xml()
+        if edits.types:
+            edits.changed["[Content_Types].xml"] = edits.content_types()
+        return _rezip(package, edits.changed)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
             UnicodeDecodeError):
         return None
@@ -120,13 +134,6 @@ def _typed_cell(old: bytes, ref: str, value) -> bytes | None:
     return None
 
 
-def _marked_by(package: zipfile.ZipFile, author: str) -> bool:
-    """Whether any comment in the package is by ``author``."""
-    needle = _escape(author).encode()
-    return any(needle in package.read(i) for i in package.namelist()
-               if "comment" in i.lower())
-
-
 def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
     """Tab name → the zip member of its sheet (``xlsx_calamine`` finds the tabs so too)."""
     book = ElementTree.fromstring(package.read("xl/workbook.xml"))
@@ -145,14 +152,10 @@ def _names_feedback(package: zipfile.ZipFile) -> bool:
     return any(FEEDBACK_TAB in (name.text or "") for name in book.iter(f"{_MAIN}definedName"))
 
 
-def _rels_of(part: str) -> str:
-    folder, name = posixpath.split(part)
-    return f"{folder}/_rels/{name}.rels"
-
-
 class _Styles:
-    """styles.xml, with the fonts, fills and cell formats Kiểm tra and the banners need added
-    once (found again by their exact text on later writes). Only the three lists change."""
+    """styles.xml, with the fonts, fills and cell formats Kiểm tra, the banners and the marked
+    cells need added once (found again by their exact text on later writes). Only the three
+    lists change."""
 
     def __init__(self, xml: bytes):
         self.text = xml.decode("utf-8")
@@ -160,6 +163,8 @@ class _Styles:
         self.lists = {name: self._items(name, item)
                       for name, item in (("fonts", "font"), ("fills", "fill"), ("cellXfs", "xf"))}
         self.added: dict[str, list[str]] = {name: [] for name in self.lists}
+        self._fill_kinds: dict[int, tuple[bool, bool | None] | None] = {}
+        self._refilled: dict[tuple[int, str | None], int | None] = {}
 
     def _items(self, name: str, item: str) -> list[str] | None:
         found = re.search(rf"<{name}\b[^>]*>(.*?)</{name}>", self.text, re.S)
@@ -180,8 +185,72 @@ class _Styles:
         return known.index(xml)
 
     def xf_of(self, index: int) -> str | None:
-        xfs = self.lists["cellXfs"] or []
+        xfs = self.known("cellXfs")
         return xfs[index] if index < len(xfs) else None
+
+    def known(self, name: str) -> list[str]:
+        """The list's items, those this write added included."""
+        return (self.lists[name] or []) + self.added[name]
+
+    def fill_of(self, xf_index: int) -> tuple[bool, bool | None] | None:
+        """Whether cell format ``xf_index`` has one of the marks' solid fills, and whether it
+        has a person's own fill (None: a gradient), as ``_mark_cells`` tells them apart from
+        what openpyxl reads; None when the format or its fill is not there."""
+        if xf_index not in self._fill_kinds:
+            self._fill_kinds[xf_index] = self._fill_kind(xf_index)
+        return self._fill_kinds[xf_index]
+
+    def _fill_kind(self, xf_index: int) -> tuple[bool, bool | None] | None:
+        xf = self.xf_of(xf_index)
+        fills = self.known("fills")
+        if xf is None:
+            return None
+        found = re.search(r'\bfillId="(\d+)"', xf.split(">", 1)[0])
+        fill_id = int(found.group(1)) if found else 0
+        if fill_id >= len(fills):
+            return None
+        fill = ElementTree.fromstring(fills[fill_id])
+        if fill.find("gradientFill") is not None:
+            return False, None
+        pattern = fill.find("patternFill")
+        if pattern is None:
+            return None
+        kind = pattern.get("patternType")
+        kind = None if kind in (None, "none") else kind
+        colour = pattern.find("fgColor")
+        rgb = "00000000" if colour is None else colour.get("rgb")
+        rgb = "00" + rgb if rgb and len(rgb) == 6 else rgb
+        return kind == "solid" and rgb in xlsx_marks.OURS, kind is not None and \
+            rgb not in xlsx_marks.OURS
+
+    def marked_formats(self) -> set[int]:
+        """The cell formats with one of the marks' solid fills."""
+        return {i for i in range(len(self.lists["cellXfs"] or []))
+                if (self.fill_of(i) or (False,))[0]}
+
+    def with_fill(self, xf_index: int, colour: str | None) -> int | None:
+        """Cell format ``xf_index`` with a solid fill of ``colour`` (None: no fill), all else
+        kept, as openpyxl sets a cell's fill."""
+        key = (xf_index, colour)
+        if key not in self._refilled:
+            xf = self.xf_of(xf_index)
+            if xf is None:
+                return None
+            fill = self.index("fills", _fill(colour)) if colour else self._no_fill()
+            head, rest = re.match(r"(<xf\b[^>]*?)(\s*/?>.*)", xf, re.S).groups()
+            head, swaps = re.subn(r'\bfillId="\d+"', f'fillId="{fill}"', head, count=1)
+            head += "" if swaps else f' fillId="{fill}"'
+            head = re.sub(r'\bapplyFill="[^"]*"', 'applyFill="1"', head)
+            self._refilled[key] = self.index("cellXfs", head + rest)
+        return self._refilled[key]
+
+    def _no_fill(self) -> int:
+        for i, fill in enumerate(self.known("fills")):
+            pattern = ElementTree.fromstring(fill).find("patternFill")
+            if pattern is not None and len(pattern) == 0 and \
+                    pattern.get("patternType") in (None, "none"):
+                return i
+        return self.index("fills", "<fill><patternFill /></fill>")
 
     def cell(self, font: str, fill: str | None = None, wrap: bool = False) -> int:
         """The cell format of ``font`` (and ``fill``, wrapped text) as openpyxl writes it."""
@@ -304,7 +373,13 @@ def _rezip(package: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
     with zipfile.ZipFile(out, "w") as new:
         for info in package.infolist():
             data = changed[info.filename] if info.filename in changed else package.read(info)
+            if data is None:
+                continue        # a part no longer needed (the last note taken off a sheet)
             copy = zipfile.ZipInfo(info.filename, info.date_time)
             copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
             new.writestr(copy, data)
+        for name, data in changed.items():
+            if data is not None and name not in package.NameToInfo:
+                new.writestr(zipfile.ZipInfo(name, time.localtime()[:6]), data,
+                             zipfile.ZIP_DEFLATED)
     return out.getvalue()
