@@ -279,6 +279,31 @@ def test_a_workbook_last_saved_by_libreoffice_is_marked_in_the_zip(provisioned, 
     assert _notes(seen[DAILY]) == _notes(load_workbook(fast)[DAILY]) != {}
 
 
+@needs_soffice
+def test_marks_saved_by_libreoffice_without_their_author_are_still_taken_off(
+        provisioned, tmp_path):
+    """LibreOffice keeps a note's text but not its author: a commune that saves in
+    LibreOffice must still see a mark go once the cell is fixed, and keep its own notes."""
+    path = workbook_of(provisioned, "06040")
+    book = load_workbook(path)
+    book[DAILY]["D30"].comment = Comment("Hỏi lại thôn Nà Pàn", "Lan")
+    book.save(path)
+    assert _write(path, FIRST, {}, patch=False) is not None
+    saved = resaved(path, tmp_path / "lo")
+    assert {load_workbook(saved)[DAILY][ref].comment.author.strip()
+            for ref in ("B25", "C5", "D30")} == {""}          # every author gone
+    fast, slow = _copies(saved, tmp_path, "fast", "slow")
+    for patch, copy in ((True, fast), (False, slow)):
+        assert _write(copy, CHANGED, noted_cells(FIRST), NOW.replace(hour=12),
+                      patch=patch) is not None
+        daily = load_workbook(copy)[DAILY]
+        assert daily["B25"].comment is None                   # fixed: the mark is gone
+        assert daily["C5"].comment.author == MARK_AUTHOR      # still wrong: marked anew
+        assert daily["D7"].comment.author == MARK_AUTHOR
+        assert daily["D30"].comment.text == "Hỏi lại thôn Nà Pàn"   # the person's, kept
+    _same_books(fast, slow)
+
+
 def _notes(sheet) -> dict[str, str]:
     return {c.coordinate: c.comment.text for row in sheet.iter_rows() for c in row
             if c.comment}

@@ -78,6 +78,20 @@ BANNER_COLOURS = {"missing": "C00000", "problems": "B35C00"}
 LEVEL_COLOURS = {"Lỗi": ("FFC7CE", "9C0006"), "Cảnh báo": ("FFE699", "7F6000")}
 
 
+#: Who the notes the toolkit puts on problem cells are by, and the line each ends with: how it
+#: knows them from a person's notes, which it never touches.
+MARK_AUTHOR = "Kiểm tra tự động (Sở)"
+MARK_FOOTER = "— Sở kiểm tra tự động; xem trang Kiểm tra."
+
+
+def is_mark(author: str | None, text: str | None) -> bool:
+    """Whether a cell's note is the toolkit's mark: by its author, or, with no author, by the
+    line every mark ends with — LibreOffice saves notes without their author, and a mark
+    left on a fixed cell forever would say the figure is still wrong."""
+    return author == MARK_AUTHOR or (not (author or "").strip()
+                                     and (text or "").rstrip().endswith(MARK_FOOTER))
+
+
 def cell_marks(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], tuple[str, str]]]:
     """Kiểm tra rows → for each tab, each offending cell (0-based row, column) with its
     level label (the worst of its problems) and the note to show on it, all its problems,
@@ -90,8 +104,7 @@ def cell_marks(rows: list[list[str]]) -> dict[str, dict[tuple[int, int], tuple[s
         where = (cell[0] - 1, cell[1] - 1)
         text = f"⚠ {level} ({period}): {message}\nCách sửa: {fix}"
         found.setdefault(str(tab), {}).setdefault(where, []).append((level, text))
-    footer = "\n— Sở kiểm tra tự động; xem trang Kiểm tra."
-    return {tab: {where: (marks[0][0], "\n\n".join(t for _, t in marks) + footer)
+    return {tab: {where: (marks[0][0], "\n\n".join(t for _, t in marks) + "\n" + MARK_FOOTER)
                   for where, marks in cells.items()}
             for tab, cells in found.items()}
 

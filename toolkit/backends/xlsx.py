@@ -55,6 +55,7 @@ from toolkit.layout import (
     HELP_TAB,
     LEVEL_COLOURS,
     LISTS_TAB,
+    MARK_AUTHOR,
     STYLE,
     TITLE_ROW,
     Banner,
@@ -64,6 +65,7 @@ from toolkit.layout import (
     column_letter,
     feedback_row_height,
     header_height,
+    is_mark,
     period_key_of,
     row_keys_of,
 )
@@ -646,11 +648,6 @@ def _feedback_row_style(sheet, r: int, values: list) -> None:
     sheet.row_dimensions[r].height = feedback_row_height(values)
 
 
-#: Who the comments the toolkit puts on problem cells are by: how it knows them from a
-#: person's comments, which it never touches.
-MARK_AUTHOR = "Kiểm tra tự động (Sở)"
-
-
 def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
                 was: set[tuple[int, int]] | None) -> None:
     """Fill and comment each problem cell (0-based row, column → level label, note); take the
@@ -663,7 +660,7 @@ def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
         where = (row - 1, column - 1)
         if where in marks or row < FIRST_DATA_ROW:
             continue
-        if cell.comment is not None and cell.comment.author == MARK_AUTHOR:
+        if cell.comment is not None and is_mark(cell.comment.author, cell.comment.text):
             cell.comment = None
         if (was is None or where in was) and cell.fill.fill_type == "solid" \
                 and cell.fill.fgColor.rgb in ours:
@@ -674,7 +671,7 @@ def _mark_cells(sheet, marks: dict[tuple[int, int], tuple[str, str]],
         own_fill = cell.fill.fill_type is not None and cell.fill.fgColor.rgb not in ours
         if not own_fill:
             cell.fill = PatternFill("solid", fgColor=fill)
-        if cell.comment is None or cell.comment.author == MARK_AUTHOR:
+        if cell.comment is None or is_mark(cell.comment.author, cell.comment.text):
             comment = Comment(text, MARK_AUTHOR)
             comment.width, comment.height = xlsx_marks.note_size(text)
             cell.comment = comment

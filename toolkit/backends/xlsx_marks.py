@@ -21,7 +21,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
-from toolkit.layout import FIRST_DATA_ROW, LEVEL_COLOURS
+from toolkit.layout import FIRST_DATA_ROW, LEVEL_COLOURS, is_mark
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -182,8 +182,9 @@ class _CommentParts:
         self.rels: list[dict[str, str]] = []
         self.comments_part: str | None = None
         self.vml_part: str | None = None
-        #: (row, column) → (author, the comment's XML as it is in the part)
-        self.old: dict[tuple[int, int], tuple[str, str]] = {}
+        #: (row, column) → (author, the comment's XML as it is in the part, whether it is
+        #: the toolkit's mark: ``layout.is_mark``)
+        self.old: dict[tuple[int, int], tuple[str, str, bool]] = {}
         self.opening = '<comments xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         self.declaration = ""
         self.vml: ElementTree.Element | None = None
@@ -240,7 +241,9 @@ class _CommentParts:
             if ref is None or not index.isdigit() or int(index) >= len(authors):
                 return False
             where = (int(ref.group(2)), _column(ref.group(1).encode()))
-            self.old[where] = (authors[int(index)], raw)
+            who = authors[int(index)]
+            text = "".join(t.text or "" for t in record.iter(f"{_MAIN}t"))
+            self.old[where] = (who, raw, is_mark(who, text))
         return True
 
     def _read_vml(self, edits: Edits) -> bool:
@@ -259,12 +262,15 @@ class _CommentParts:
         notes the sheet keeps, as ``_mark_cells`` leaves them."""
         wanted = {(r + 1, c + 1): text for (r, c), (_, text) in marks.items()}
         notes = {}
-        for where, (who, raw) in self.old.items():
-            if who == author and (where in wanted or where[0] >= FIRST_DATA_ROW):
+        ours = set()
+        for where, (who, raw, mark) in self.old.items():
+            if mark and (where in wanted or where[0] >= FIRST_DATA_ROW):
                 continue
             notes[where] = (who, raw, "")
+            if mark:
+                ours.add(where)
         for where, text in wanted.items():
-            if where not in notes or notes[where][0] == author:
+            if where not in notes or where in ours:
                 notes[where] = (author, None, text)
         return notes
 
