@@ -71,16 +71,23 @@ def build(folder: Path, communes: int) -> Path:
 
 
 def _official_registry(path: Path, communes: int) -> None:
-    """Replace the registry's rows by the first ``communes`` official communes of the country."""
+    """Replace the registry's rows by the first ``communes`` official communes of the country
+    whose names differ."""
     from vietnam_provinces import Ward
 
     book = load_workbook(path)
     sheet = book.worksheets[0]
     sheet.delete_rows(2, sheet.max_row)
-    for ward in list(Ward.iter_all())[:communes]:
+    names = set()
+    for ward in Ward.iter_all():
         kind = ward.division_type.value.capitalize()
         name = " ".join(ward.name.split()).removeprefix(kind + " ")
+        if name in names:
+            continue        # one province has no two communes of one name (the registry says so)
+        names.add(name)
         sheet.append([f"{int(ward.code):05d}", name, kind, "Lạng Sơn"])
+        if len(names) == communes:
+            break
     book.save(path)
 
 
