@@ -89,6 +89,7 @@ class _Tab:
         self.problems: dict[str, dict | list] = {}
         self.width = max((len(r) for r in grid), default=0)
         self.span = len(spec.headers)     # the template's columns, or as far as they were found
+        self._filled: list[int] | None = None
 
     def cell(self, row: int, column: int | None):
         if column is None or row > len(self.grid):
@@ -99,9 +100,15 @@ class _Tab:
     def add(self, key: str, problem: Problem) -> None:
         self.problems[key] = problem.stored()
 
-    def filled(self, column: int, first: int, last: int) -> int:
-        return sum(1 for r in range(first, min(last, len(self.grid)) + 1)
-                   if _filled(self.cell(r, column)))
+    def filled(self, column: int) -> int:
+        """How many of the report rows' cells in ``column`` hold something."""
+        if self._filled is None:      # every column at once: asked of each column of the tab
+            self._filled = [0] * (self.width + 1)
+            for cells in self.grid[FIRST_DATA_ROW - 1:self.region_end]:
+                for c, value in enumerate(cells, start=1):
+                    if _filled(value):
+                        self._filled[c] += 1
+        return self._filled[column] if column <= self.width else 0
 
     # -- columns ------------------------------------------------------------------------------
 
@@ -144,7 +151,7 @@ class _Tab:
         typed = names.get(place, "")
         cell = a1(HEADER_ROW, place)
         retyped = typed and typed not in known and strip_diacritics(typed) not in known
-        holds = self.filled(place, FIRST_DATA_ROW, self.region_end)
+        holds = self.filled(place)
         if place not in taken and (retyped or (not typed and holds)):
             claim(i, place)
             shown = _text(self.cell(HEADER_ROW, place))
@@ -169,7 +176,7 @@ class _Tab:
         self.span = max([self.span, *taken])
         template = self.spec.headers
         for column in range(1, self.width + 1):
-            holds = self.filled(column, FIRST_DATA_ROW, self.region_end)
+            holds = self.filled(column)
             if column in taken or not holds or (column > self.span and not names[column]):
                 continue
             letter = column_letter(column)
@@ -228,6 +235,9 @@ class _Tab:
         for i, field in enumerate(self.spec.fields):
             column = columns[lead + i]
             raw = self.cell(r, column)
+            if raw is None:               # most cells of a roster or a future day: blank
+                values[field.key] = None
+                continue
             cell = a1(r, column) if column else None
             value, problem = _field_value(field, raw, villages, cell)
             values[field.key] = value
