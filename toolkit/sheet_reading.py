@@ -199,8 +199,10 @@ class _Tab:
         """ONE problem for everything below the report rows and right of the template."""
         below = [r for r in range(self.region_end + 1, len(self.grid) + 1)
                  if any(_filled(v) for v in self.grid[r - 1])]
-        right = [(r, c) for r in range(FIRST_DATA_ROW, min(self.region_end, len(self.grid)) + 1)
-                 for c in range(self.span + 1, self.width + 1) if _filled(self.cell(r, c))]
+        right = [(r, c) for r, cells in enumerate(self.grid[FIRST_DATA_ROW - 1:self.region_end],
+                                                  start=FIRST_DATA_ROW)
+                 for c, value in enumerate(cells[self.span:], start=self.span + 1)
+                 if _filled(value)]
         if not below and not right:
             return
         parts = []
