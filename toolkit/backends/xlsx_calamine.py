@@ -102,7 +102,7 @@ def _grid(rows: list[list], window: Window, height: int) -> list[list]:
 
 
 def _row(cells: list, width: int) -> list:
-    row = [_value(v) for v in cells[:width]]
+    row = [None if v == "" else _value(v) for v in cells[:width]]   # most cells are empty
     return row + [None] * (width - len(row))
 
 
