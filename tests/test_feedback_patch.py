@@ -233,12 +233,7 @@ def test_a_persons_own_note_and_fill_stay_and_libreoffice_shows_every_note(
     marks = _rows((DAILY, "B25", "Lỗi"), (DAILY, "C5", "Cảnh báo"))
     for i, (rows, noted) in enumerate([(marks, {}), (ROWS, noted_cells(marks)),
                                        (marks, noted_cells(marks))]):
-        before = _members(fast)
-        now = NOW.replace(hour=11 + i)
-        assert _write(fast, rows, noted, now) is not None
-        assert _write(slow, rows, noted, now, patch=False) is not None
-        _patch_taken(before, fast)
-        _same_books(fast, slow)
+        _both_ways(fast, slow, rows, noted, NOW.replace(hour=11 + i))
         daily = load_workbook(fast)[DAILY]
         assert (daily["B25"].comment.author, daily["D30"].comment.author) == ("Lan", "Lan")
         assert daily["C5"].fill.fgColor.rgb == "00FFFF00"
@@ -259,12 +254,7 @@ def test_a_workbook_last_saved_by_libreoffice_is_marked_in_the_zip(provisioned, 
     fast, slow = _copies(saved, tmp_path, "fast", "slow")
     for i, (rows, noted) in enumerate([(FIRST, {}), (CHANGED, noted_cells(FIRST)),
                                        (ROWS, noted_cells(CHANGED))]):
-        before = _members(fast)
-        now = NOW.replace(hour=11 + i)
-        assert _write(fast, rows, noted, now) is not None
-        assert _write(slow, rows, noted, now, patch=False) is not None
-        _patch_taken(before, fast)
-        _same_books(fast, slow)
+        _both_ways(fast, slow, rows, noted, NOW.replace(hour=11 + i))
     # Marked, then saved by LibreOffice (which keeps the notes, not their author), then
     # marked again: the patch as openpyxl, and LibreOffice opens what it wrote.
     assert _write(fast, FIRST, {}, NOW.replace(hour=15), patch=False) is not None
@@ -301,6 +291,16 @@ def test_marks_saved_by_libreoffice_without_their_author_are_still_taken_off(
         assert daily["C5"].comment.author == MARK_AUTHOR      # still wrong: marked anew
         assert daily["D7"].comment.author == MARK_AUTHOR
         assert daily["D30"].comment.text == "Hỏi lại thôn Nà Pàn"   # the person's, kept
+    _same_books(fast, slow)
+
+
+def _both_ways(fast, slow, rows, noted, now) -> None:
+    """The same write patched into ``fast`` and the openpyxl way into ``slow``: the patch
+    was taken, and both read back alike."""
+    before = _members(fast)
+    assert _write(fast, rows, noted, now) is not None
+    assert _write(slow, rows, noted, now, patch=False) is not None
+    _patch_taken(before, fast)
     _same_books(fast, slow)
 
 

@@ -47,6 +47,8 @@ _UNSAFE = re.compile(r"[&<>\"'\x00-\x1f]")
 _STAMP = re.compile(rb'<property name="' + re.escape(STAMP_PROPERTY.encode())
                     + rb'"[^>]*><vt:lpwstr>([^<]*)</vt:lpwstr></property>')
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
+#: What reading a damaged or foreign archive raises (zipfile raises NotImplementedError for a
+#: compression it does not know): the archive is then written in full.
 _UNREADABLE = (OSError, EOFError, KeyError, ValueError, NotImplementedError,
                zipfile.BadZipFile, zlib.error)
 

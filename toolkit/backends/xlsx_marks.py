@@ -21,7 +21,7 @@ import re
 import zipfile
 from xml.etree import ElementTree
 
-from toolkit.layout import FIRST_DATA_ROW, LEVEL_COLOURS, is_mark
+from toolkit.layout import FIRST_DATA_ROW, LEVEL_COLOURS, a1, is_mark, parse_a1
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -113,7 +113,7 @@ def _refilled(xml: bytes, wanted: dict[tuple[int, int], str],
         return None if wanted or start < 0 else xml
     found: dict[tuple[int, int], re.Match] = {}
     for row, column in set(wanted) | {(r + 1, c + 1) for r, c in was or ()}:
-        cell = re.compile(rb'<c\s[^>]*?\br="' + _ref(row, column).encode()
+        cell = re.compile(rb'<c\s[^>]*?\br="' + a1(row, column).encode()
                           + rb'"[^>]*?(/?)>').search(xml, start, end)
         if cell is None and (row, column) in wanted:
             return None
@@ -127,7 +127,7 @@ def _refilled(xml: bytes, wanted: dict[tuple[int, int], str],
             ref = _REF.search(cell.group(0))
             if ref is None:
                 return None
-            found.setdefault((int(ref.group(2)), _column(ref.group(1))), cell)
+            found.setdefault(parse_a1(ref.group(1).decode() + ref.group(2).decode()), cell)
     edits = []
     for where, cell in found.items():
         style = _STYLE.search(cell.group(0))
@@ -156,21 +156,6 @@ def _refilled(xml: bytes, wanted: dict[tuple[int, int], str],
     for begin, finish, tag in sorted(edits, reverse=True):
         xml = xml[:begin] + tag + xml[finish:]
     return xml
-
-
-def _column(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-def _ref(row: int, column: int) -> str:
-    letters = ""
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row}"
 
 
 class _CommentParts:
@@ -236,11 +221,10 @@ class _CommentParts:
         declaration = re.match(r"<\?xml[^>]*\?>", text)
         self.declaration = declaration.group(0) if declaration else ""
         for record, raw in zip(records, raws, strict=True):
-            ref = re.fullmatch(r"([A-Z]{1,3})(\d+)", record.get("ref", ""))
+            where = parse_a1(record.get("ref", ""))
             index = record.get("authorId", "0")
-            if ref is None or not index.isdigit() or int(index) >= len(authors):
+            if where is None or not index.isdigit() or int(index) >= len(authors):
                 return False
-            where = (int(ref.group(2)), _column(ref.group(1).encode()))
             who = authors[int(index)]
             text = "".join(t.text or "" for t in record.iter(f"{_MAIN}t"))
             self.old[where] = (who, raw, is_mark(who, text))
@@ -320,9 +304,9 @@ class _CommentParts:
                 records.append(re.sub(r'\bauthorId="\d+"', f'authorId="{index}"', raw, count=1))
                 continue
             space = ' xml:space="preserve"' if text.strip() != text else ""
-            records.append(f'<comment ref="{_ref(row, column)}" authorId="{index}" shapeId="0">'
-                           f"<text><t{space}>{_escape(text)}</t></text></comment>")
-        names = "".join(f"<author>{_escape(a)}</author>" for a in authors)
+            records.append(f'<comment ref="{a1(row, column)}" authorId="{index}" shapeId="0">'
+                           f"<text><t{space}>{escape(text)}</t></text></comment>")
+        names = "".join(f"<author>{escape(a)}</author>" for a in authors)
         return (f"{self.declaration}{self.opening}<authors>{names}</authors>"
                 f"<commentList>{''.join(records)}</commentList></comments>").encode()
 
@@ -390,5 +374,6 @@ def rels_of(part: str) -> str:
     return f"{folder}/_rels/{name}.rels"
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
+    """``text`` as element content in XML (``xlsx_patch`` writes its cells with it too)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

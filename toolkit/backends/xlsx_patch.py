@@ -23,6 +23,7 @@ import zlib
 from xml.etree import ElementTree
 
 from toolkit.backends import xlsx_marks
+from toolkit.backends.xlsx_marks import escape
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
@@ -130,7 +131,7 @@ def _typed_cell(old: bytes, ref: str, value) -> bytes | None:
         return f'<c {attrs} t="n"><v>{value!r}</v></c>'.encode()
     if isinstance(value, str) and value.strip() == value and value \
             and not _ILLEGAL.search(value):
-        return f'<c {attrs} t="inlineStr"><is><t>{_escape(value)}</t></is></c>'.encode()
+        return f'<c {attrs} t="inlineStr"><is><t>{escape(value)}</t></is></c>'.encode()
     return None
 
 
@@ -353,11 +354,7 @@ def _cell(ref: str, style: int, value: str | None) -> str:
         return f'<c r="{ref}" s="{style}" t="inlineStr" />'
     stripped = value.strip()
     space = ' xml:space="preserve"' if stripped and stripped != value else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{_escape(value)}</t></is></c>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
 
 
 
