@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -150,6 +151,17 @@ def name_districts(config: Path) -> None:
                              strict=True):
         sheet.cell(row, 5).value = district
     book.save(config.parent / "registry.xlsx")
+
+
+def cell_look(cell) -> tuple:
+    """A cell's value, look and note. (openpyxl's style proxies compare unequal to one
+    another, so each style is compared by what it holds; an attribute said false is one not
+    said, as openpyxl writes it and as Excel reads it: LibreOffice says wrapText="false".)"""
+    note = cell.comment and (cell.comment.text, cell.comment.author)
+    return (cell.value, cell.number_format,
+            *(re.sub(r"=False\b", "=None", repr(s))
+              for s in (cell.font, cell.fill, cell.alignment, cell.border, cell.protection)),
+            note)
 
 
 def workbook_of(config: Path, code: str) -> Path:

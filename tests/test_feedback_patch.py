@@ -4,7 +4,6 @@ cell for cell, notes included, whichever writer wrote the workbook last."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import zipfile
 from datetime import datetime
@@ -15,7 +14,7 @@ from openpyxl import load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import PatternFill
 
-from conftest import workbook_of
+from conftest import cell_look, workbook_of
 from toolkit.backends import xlsx_calamine, xlsx_patch
 from toolkit.backends.base import Window
 from toolkit.backends.xlsx import MARK_AUTHOR, XlsxStore
@@ -45,17 +44,6 @@ def _write(path, rows, noted, now=NOW, patch=True) -> str | None:
     return store.write_feedback(path.name, rows, "Kiểm tra lúc 10:00 20/11/2026: 2 lỗi",
                                 str(path.stat().st_mtime_ns), now, banners=BANNERS,
                                 report_tabs=(DAILY, MONTHLY), noted=noted)
-
-
-def _look(cell) -> tuple:
-    """A cell's value, look and note. (openpyxl's style proxies compare unequal to one
-    another, so each style is compared by what it holds; an attribute said false is one not
-    said, as openpyxl writes it and as Excel reads it: LibreOffice says wrapText="false".)"""
-    note = cell.comment and (cell.comment.text, cell.comment.author)
-    return (cell.value, cell.number_format,
-            *(re.sub(r"=False\b", "=None", repr(s))
-              for s in (cell.font, cell.fill, cell.alignment, cell.border, cell.protection)),
-            note)
 
 
 def _members(path) -> dict[str, bytes]:
@@ -88,7 +76,7 @@ def test_a_write_without_cell_marks_is_the_openpyxl_write_cell_for_cell(provisio
     assert (a.max_row, a.max_column) == (b.max_row, b.max_column) == (2 + len(ROWS), 7)
     for row in range(1, b.max_row + 1):
         for column in range(1, b.max_column + 1):
-            assert _look(a.cell(row, column)) == _look(b.cell(row, column)), (row, column)
+            assert cell_look(a.cell(row, column)) == cell_look(b.cell(row, column)), (row, column)
         assert a.row_dimensions[row].height == b.row_dimensions[row].height, row
     assert a.cell(4, 4).value == "  12 & <13> " and a.cell(5, 4).value == "=1+1"
     assert a.cell(3, 7).fill.fgColor.rgb == "00FFC7CE"
@@ -100,13 +88,13 @@ def test_a_write_without_cell_marks_is_the_openpyxl_write_cell_for_cell(provisio
         (b.page_setup.orientation, b.page_setup.fitToWidth, b.page_setup.fitToHeight,
          b.sheet_properties.pageSetUpPr.fitToPage)
     for tab in (DAILY, MONTHLY, "Tổ CNSCĐ"):
-        assert _look(ours[tab]["A1"]) == _look(theirs[tab]["A1"]), tab
+        assert cell_look(ours[tab]["A1"]) == cell_look(theirs[tab]["A1"]), tab
         assert ours[tab]["A1"].value == BANNERS[tab].text
     assert ours[DAILY]["A1"].font.color.rgb == "00C00000"
     # What staff typed and the report tabs' other cells are the same on both ways.
     for tab in (DAILY, MONTHLY):
-        assert [[_look(c) for c in r] for r in ours[tab].iter_rows(min_row=2)] == \
-            [[_look(c) for c in r] for r in theirs[tab].iter_rows(min_row=2)]
+        assert [[cell_look(c) for c in r] for r in ours[tab].iter_rows(min_row=2)] == \
+            [[cell_look(c) for c in r] for r in theirs[tab].iter_rows(min_row=2)]
 
     # The styles it needs are added once: writing again finds them.
     styles = _members(original)["xl/styles.xml"]
@@ -138,7 +126,7 @@ def _same_books(fast, slow) -> None:
     for tab in theirs.sheetnames:
         a, b = ours[tab], theirs[tab]
         for where in sorted(set(a._cells) | set(b._cells)):
-            assert _look(a.cell(*where)) == _look(b.cell(*where)), (tab, where)
+            assert cell_look(a.cell(*where)) == cell_look(b.cell(*where)), (tab, where)
 
 
 def _patch_taken(before: dict[str, bytes], path) -> None:

@@ -320,6 +320,12 @@ def header_height(headers, widths) -> float:
     return round(header_lines(headers, widths) * _LINE_POINTS + 6, 1)
 
 
+def help_row_height(line: str) -> int:
+    """Points a Hướng dẫn line needs, wrapped in its column 100 wide (about 95 letters a
+    line)."""
+    return _LINE_POINTS * max(1, -(-len(line) * 11 // 10 // 95))
+
+
 def feedback_row_height(values) -> float:
     """Points a Kiểm tra row needs for its longest wrapped cell (set explicitly: Excel does
     not grow a row to its wrapped text when it opens a file)."""

@@ -25,7 +25,7 @@ from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from toolkit.backends import safe_write, xlsx_calamine, xlsx_marks, xlsx_patch
+from toolkit.backends import safe_write, xlsx_calamine, xlsx_marks, xlsx_patch, xlsx_prototype
 from toolkit.backends.base import (
     Action,
     AddFeedbackTab,
@@ -65,6 +65,7 @@ from toolkit.layout import (
     column_letter,
     feedback_row_height,
     header_height,
+    help_row_height,
     is_mark,
     period_key_of,
     row_keys_of,
@@ -72,7 +73,6 @@ from toolkit.layout import (
 from toolkit.periods import VN_TZ, period_label
 
 UNLOCKED = Protection(locked=False)
-_LINE = 15       # points per line of wrapped text
 #: The document property that records which look (layout.STYLE) the workbook was given.
 STYLE_PROPERTY = "toolkit_style"
 VILLAGE_LIST_ROWS = 500
@@ -94,10 +94,14 @@ class XlsxStore:
     #: Write feedback inside the zip where it can (``xlsx_patch``); False writes with openpyxl
     #: only (the tests and scripts/bench_sweeps.py compare the two on the same workbooks).
     patch = True
+    #: Copy each new commune workbook from a prototype of its shape (``xlsx_prototype``);
+    #: False builds every one with openpyxl (the tests compare the two).
+    prototype = True
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.where = str(self.folder)
+        self._prototypes = xlsx_prototype.Prototypes(self._prototype)
 
     def path(self, locator: str) -> Path:
         return self.folder / locator
@@ -164,33 +168,30 @@ class XlsxStore:
         """Carry out provisioning actions. An existing workbook is changed only through the
         never-clobber protocol: raises WorkbookBusy when it is open or was saved meanwhile."""
         original = None if locator is None else self._original(locator)
+        stamp = _ns(now)
+        copied = self._prototypes.workbook(actions) if original is None and self.prototype \
+            else None
+        if copied is not None:
+            title, data = copied
+            locator = _locator(commune_code, title)
+            safe_write.create(self.path(locator), lambda new: new.write_bytes(data), stamp)
+            return locator
         book = None if original is None else self._load(locator, original.data)
         for action in actions:
             if isinstance(action, CreateWorkbook):
-                book = Workbook()
-                book.remove(book.active)
-                locator = f"{commune_code} {_UNSAFE.sub('-', action.title)}.xlsx"
-            elif isinstance(action, AddTab):
-                _add_tab(book, action.layout)
-            elif isinstance(action, AppendPeriods):
-                _append_periods(book[action.layout.tab], action.layout, action.keys)
-            elif isinstance(action, Restyle):
-                _restyle(book[action.layout.tab], action.layout)
-            elif isinstance(action, SetVillages):
-                _set_villages(book, action.villages)
-            elif isinstance(action, AddHelpTab):
-                _add_help(book, action.lines)
-            elif isinstance(action, AddFeedbackTab):
-                _feedback_sheet(book)
-        _order_tabs(book)
-        _record_style(book)
-        stamp = _ns(now)
+                locator = _locator(commune_code, action.title)
+        book = _built(book, actions)
         if original is None:
             safe_write.create(self.path(locator), book.save, stamp)
         elif safe_write.replace(original, book.save, stamp) is None:
             raise WorkbookBusy(f"{locator}: xã vừa lưu sổ trong lúc provision ghi; sổ được giữ "
                                "nguyên như xã lưu")
         return locator
+
+    def _prototype(self, actions: list[Action]) -> bytes:
+        out = io.BytesIO()
+        _built(None, actions).save(out)
+        return out.getvalue()
 
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         stamps: dict[str, str | None] = {}
@@ -437,6 +438,33 @@ def _window_cells(sheet, window: Window) -> tuple[list[list], list[tuple[int, in
     return rows, formulas
 
 
+def _locator(commune_code: str, title: str) -> str:
+    return f"{commune_code} {_UNSAFE.sub('-', title)}.xlsx"
+
+
+def _built(book, actions: list[Action]):
+    """``book`` (None: a new one) with the provisioning ``actions`` carried out."""
+    for action in actions:
+        if isinstance(action, CreateWorkbook):
+            book = Workbook()
+            book.remove(book.active)
+        elif isinstance(action, AddTab):
+            _add_tab(book, action.layout)
+        elif isinstance(action, AppendPeriods):
+            _append_periods(book[action.layout.tab], action.layout, action.keys)
+        elif isinstance(action, Restyle):
+            _restyle(book[action.layout.tab], action.layout)
+        elif isinstance(action, SetVillages):
+            _set_villages(book, action.villages)
+        elif isinstance(action, AddHelpTab):
+            _add_help(book, action.lines)
+        elif isinstance(action, AddFeedbackTab):
+            _feedback_sheet(book)
+    _order_tabs(book)
+    _record_style(book)
+    return book
+
+
 def _ns(now: datetime) -> int:
     """The injected clock as a file stamp, so simulated and replayed runs stay coherent."""
     return round(now.timestamp() * 1_000_000) * 1000
@@ -606,7 +634,7 @@ def _add_help(book, lines: tuple[str, ...]) -> None:
         cell = sheet.cell(row, 1)
         put(cell, line)
         cell.font, cell.alignment = BODY_FONT, WRAP
-        sheet.row_dimensions[row].height = _LINE * max(1, -(-len(line) * 11 // 10 // 95))
+        sheet.row_dimensions[row].height = help_row_height(line)
     sheet.cell(1, 1).font = TITLE_FONT
     sheet.column_dimensions["A"].width = 100
     _one_page_wide(sheet)

@@ -34,7 +34,8 @@ _V = "{urn:schemas-microsoft-com:vml}"
 _X = "{urn:schemas-microsoft-com:office:excel}"
 #: The fill colours of the marks, as openpyxl reads them back (``Color.rgb``).
 OURS = frozenset("00" + fill for fill, _ in LEVEL_COLOURS.values())
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: Characters XML 1.0 cannot hold (openpyxl refuses them too: the openpyxl way reports it).
+ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
 _STYLE = re.compile(rb'\bs="(\d+)"')
 _COMMENT = re.compile(r"<comment\b[^>]*?(?:/>|(?<!/)>.*?</comment>)", re.S)
@@ -79,7 +80,7 @@ def mark(edits: Edits, part: str, marks: dict[tuple[int, int], tuple[str, str]],
     """Put ``marks`` (0-based row, column → level label, note) on the sheet ``part`` and take
     the marks by ``author`` off every other cell, as ``_mark_cells`` does; the changed parts
     go into ``edits``. False when the sheet holds what this cannot change safely."""
-    if any(_ILLEGAL.search(text) for _, text in marks.values()):
+    if any(ILLEGAL.search(text) for _, text in marks.values()):
         return False
     xml = edits.read(part)
     if xml is None or not re.match(rb"(<\?xml[^>]*>\s*)?<worksheet\b", xml):

@@ -23,7 +23,7 @@ import zlib
 from xml.etree import ElementTree
 
 from toolkit.backends import xlsx_marks
-from toolkit.backends.xlsx_marks import escape
+from toolkit.backends.xlsx_marks import ILLEGAL, escape
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
@@ -44,8 +44,6 @@ from toolkit.layout import (
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 _PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-#: Characters XML 1.0 cannot hold (openpyxl refuses them too: the openpyxl way reports it).
-_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _A1 = re.compile(rb'<c\s[^>]*?\br="A1"[^>]*?(?:/>|(?<!/)>.*?</c>)', re.S)
 _STYLE_OF = re.compile(rb'\bs="(\d+)"')
 _WRAP = '<alignment vertical="top" wrapText="1" />'
@@ -63,7 +61,7 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
     texts = [summary, *(b.text for b in banners.values())]
     texts += [v for row in rows for v in row if v is not None]
     if any(len(row) != len(FEEDBACK_HEADERS) for row in rows) or \
-            not all(isinstance(t, str) and not _ILLEGAL.search(t) for t in texts):
+            not all(isinstance(t, str) and not ILLEGAL.search(t) for t in texts):
         return None
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
@@ -93,7 +91,7 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
         edits.changed["xl/styles.xml"] = styles.xml()
         if edits.types:
             edits.changed["[Content_Types].xml"] = edits.content_types()
-        return _rezip(package, edits.changed)
+        return rezip(package, edits.changed)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
             UnicodeDecodeError):
         return None
@@ -119,7 +117,7 @@ def typed(data: bytes, tab: str, cells: dict[str, object]) -> bytes | None:
         if cell is None:
             return None
         xml = xml[:found.start()] + cell + xml[found.end():]
-    return _rezip(package, {part: xml})
+    return rezip(package, {part: xml})
 
 
 def _typed_cell(old: bytes, ref: str, value) -> bytes | None:
@@ -130,7 +128,7 @@ def _typed_cell(old: bytes, ref: str, value) -> bytes | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return f'<c {attrs} t="n"><v>{value!r}</v></c>'.encode()
     if isinstance(value, str) and value.strip() == value and value \
-            and not _ILLEGAL.search(value):
+            and not ILLEGAL.search(value):
         return f'<c {attrs} t="inlineStr"><is><t>{escape(value)}</t></is></c>'.encode()
     return None
 
@@ -298,13 +296,13 @@ def _feedback_xml(old: bytes, rows: list[list], summary: str, styles: _Styles) -
     body = styles.cell(_font(), wrap=True)
     levels = {label: styles.cell(_font(bold=True, colour=ink), _fill(fill), wrap=True)
               for label, (fill, ink) in LEVEL_COLOURS.items()}
-    out = [f'<row r="{TITLE_ROW}">{_cell(f"A{TITLE_ROW}", title, summary)}</row>',
+    out = [f'<row r="{TITLE_ROW}">{cell_xml(f"A{TITLE_ROW}", title, summary)}</row>',
            f'<row r="{HEADER_ROW}">'
-           + "".join(_cell(f"{column_letter(c)}{HEADER_ROW}", header, h)
+           + "".join(cell_xml(f"{column_letter(c)}{HEADER_ROW}", header, h)
                      for c, h in enumerate(FEEDBACK_HEADERS, start=1)) + "</row>"]
     for r, values in enumerate(rows, start=FIRST_DATA_ROW):
         level = levels.get(values[-1], body)
-        cells = [_cell(f"{column_letter(c)}{r}", level if c == len(values) else body, value)
+        cells = [cell_xml(f"{column_letter(c)}{r}", level if c == len(values) else body, value)
                  for c, value in enumerate(values, start=1)]
         out.append(f'<row r="{r}" ht="{feedback_row_height(values):.16g}" customHeight="1">'
                    + "".join(cells) + "</row>")
@@ -343,18 +341,23 @@ def _with_banner(sheet: bytes | None, banner: Banner, styles: _Styles) -> bytes 
     new_xf, swaps = re.subn(r'\bfontId="\d+"', f'fontId="{font}"', xf, count=1)
     if not swaps:
         return None
-    cell = _cell("A1", styles.index("cellXfs", new_xf), banner.text).encode("utf-8")
+    cell = cell_xml("A1", styles.index("cellXfs", new_xf), banner.text).encode("utf-8")
     return sheet[:found.start()] + cell + sheet[found.end():]
 
 
-def _cell(ref: str, style: int, value: str | None) -> str:
+def cell_xml(ref: str, style: int, value: str | None) -> str:
     if value is None:
         return f'<c r="{ref}" s="{style}" t="n" />'
     if value == "":
         return f'<c r="{ref}" s="{style}" t="inlineStr" />'
+    return f'<c r="{ref}" s="{style}" t="inlineStr"><is>{text_element(value)}</is></c>'
+
+
+def text_element(value: str) -> str:
+    """``<t>`` holding ``value``, its spaces kept where they lead or trail."""
     stripped = value.strip()
     space = ' xml:space="preserve"' if stripped and stripped != value else ""
-    return f'<c r="{ref}" s="{style}" t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+    return f"<t{space}>{escape(value)}</t>"
 
 
 
@@ -363,7 +366,7 @@ def _plain(xml: str) -> str:
     return re.sub(r"\s*/>", " />", re.sub(r">\s+<", "><", xml.strip()))
 
 
-def _rezip(package: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
+def rezip(package: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
     """The package with ``changed`` members replaced, every other member's content as it was,
     in the same order and with the same compression."""
     out = io.BytesIO()
