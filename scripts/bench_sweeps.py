@@ -18,7 +18,8 @@ and times:
   cycled): the store's reader (calamine where it reads everything) against openpyxl only, and
   a whole ``collect`` after every commune typed, with each reader.
 
-Setup (init, provision, typing) is not timed. Quick look:
+Setup (init, typing) is not timed; provisioning is, from prototypes against openpyxl only
+(``xlsx_prototype``), each into its own copy of the initialised folder. Quick look:
 
     .venv/bin/python scripts/bench_sweeps.py                  # 65 communes
     .venv/bin/python scripts/bench_sweeps.py --communes 1000 --keep /tmp/p1000
@@ -58,6 +59,7 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 def build(folder: Path, communes: int) -> Path:
     """An initialised, filled and provisioned province folder; its toolkit.toml."""
+    from toolkit.backends.xlsx import XlsxStore
     from toolkit.provision import provision
     from toolkit.workspace import init_province, open_workspace
 
@@ -65,8 +67,22 @@ def build(folder: Path, communes: int) -> Path:
     if communes != result.communes:
         _official_registry(result.registry_path, communes)
     _fill_registry(result.registry_path, random.Random(7), phase_two=DAY)  # all report
-    with open_workspace(result.config_path) as ws:
-        provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=at(7, 30))
+    # Provisioning timed both ways (a copy of the folder is provisioned with openpyxl only).
+    seconds = {}
+    other = folder.with_name(folder.name + "-openpyxl")
+    shutil.copytree(folder, other)
+    for prototype, where in ((False, other), (True, folder)):
+        XlsxStore.prototype = prototype
+        try:
+            with open_workspace(where / "toolkit.toml") as ws:
+                start = time.perf_counter()
+                provision(ws.config, ws.registry, ws.specs, ws.store, ws.ledger, now=at(7, 30))
+                seconds[prototype] = time.perf_counter() - start
+        finally:
+            XlsxStore.prototype = True
+    shutil.rmtree(other)
+    print(f"provision {communes} communes: from prototypes {seconds[True]:5.2f} s   openpyxl "
+          f"only {seconds[False]:5.2f} s   ({seconds[False] / seconds[True]:.1f}×)")
     return result.config_path
 
 

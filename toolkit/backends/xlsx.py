@@ -165,8 +165,10 @@ class XlsxStore:
 
     def apply(self, locator: str | None, commune_code: str, actions: list[Action],
               now: datetime) -> str:
-        """Carry out provisioning actions. An existing workbook is changed only through the
-        never-clobber protocol: raises WorkbookBusy when it is open or was saved meanwhile."""
+        """Carry out provisioning actions. A new workbook is copied from the prototype of its
+        shape where it can be (``xlsx_prototype``), else built with openpyxl. An existing
+        workbook is changed only through the never-clobber protocol: raises WorkbookBusy when
+        it is open or was saved meanwhile."""
         original = None if locator is None else self._original(locator)
         stamp = _ns(now)
         copied = self._prototypes.workbook(actions) if original is None and self.prototype \
