@@ -30,6 +30,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
 
+from toolkit import zipped
 from toolkit.archive import (
     DATE_FORMAT,
     TOTAL_COLOUR,
@@ -247,20 +248,19 @@ def _sheet_data(rows: Iterator[Row], looks: _Looks) -> tuple[str, str]:
 
 def _save(book: Workbook, cells: dict, path: str) -> None:
     """``book`` as openpyxl saves it, each sheet's cells put in place of its empty
-    ``<sheetData>``; the big sheets compressed fast rather than small."""
+    ``<sheetData>``; the big sheets compressed fast rather than small, the other parts kept
+    as openpyxl compressed them."""
     buffer = io.BytesIO()
     book.save(buffer)
-    parts = {sheet.path.lstrip("/"): data for sheet, data in cells.items()}
-    with zipfile.ZipFile(buffer) as saved, zipfile.ZipFile(path, "w") as out:
-        for info in saved.infolist():
-            data = saved.read(info)
-            if info.filename in parts:
-                rows, ref = parts[info.filename]
-                data = _SHEET_DATA.sub(rows.encode().replace(b"\\", b"\\\\"), data, count=1)
-                data = _DIMENSION.sub(f'<dimension ref="{ref}"'.encode(), data, count=1)
-                out.writestr(info, data, compresslevel=1)
-            else:
-                out.writestr(info, data)
+    saved = buffer.getvalue()
+    changed = {}
+    with zipfile.ZipFile(io.BytesIO(saved)) as package:
+        for sheet, (rows, ref) in cells.items():
+            name = sheet.path.lstrip("/")
+            data = _SHEET_DATA.sub(rows.encode().replace(b"\\", b"\\\\"), package.read(name),
+                                   count=1)
+            changed[name] = _DIMENSION.sub(f'<dimension ref="{ref}"'.encode(), data, count=1)
+        Path(path).write_bytes(zipped.replaced(saved, changed, level=1, package=package))
 
 
 _SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.S)

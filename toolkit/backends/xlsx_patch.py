@@ -17,11 +17,11 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import time
 import zipfile
 import zlib
 from xml.etree import ElementTree
 
+from toolkit import zipped
 from toolkit.backends import xlsx_marks
 from toolkit.backends.xlsx_marks import ILLEGAL, escape
 from toolkit.layout import (
@@ -91,7 +91,7 @@ def patched(data: bytes, rows: list[list], summary: str, banners: dict[str, Bann
         edits.changed["xl/styles.xml"] = styles.xml()
         if edits.types:
             edits.changed["[Content_Types].xml"] = edits.content_types()
-        return rezip(package, edits.changed)
+        return zipped.replaced(data, edits.changed, package=package)
     except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, zlib.error, EOFError,
             UnicodeDecodeError):
         return None
@@ -117,7 +117,7 @@ def typed(data: bytes, tab: str, cells: dict[str, object]) -> bytes | None:
         if cell is None:
             return None
         xml = xml[:found.start()] + cell + xml[found.end():]
-    return rezip(package, {part: xml})
+    return zipped.replaced(data, {part: xml}, package=package)
 
 
 def _typed_cell(old: bytes, ref: str, value) -> bytes | None:
@@ -364,22 +364,3 @@ def text_element(value: str) -> str:
 def _plain(xml: str) -> str:
     """One spelling of an element's text, so the same style is found again."""
     return re.sub(r"\s*/>", " />", re.sub(r">\s+<", "><", xml.strip()))
-
-
-def rezip(package: zipfile.ZipFile, changed: dict[str, bytes]) -> bytes:
-    """The package with ``changed`` members replaced, every other member's content as it was,
-    in the same order and with the same compression."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as new:
-        for info in package.infolist():
-            data = changed[info.filename] if info.filename in changed else package.read(info)
-            if data is None:
-                continue        # a part no longer needed (the last note taken off a sheet)
-            copy = zipfile.ZipInfo(info.filename, info.date_time)
-            copy.compress_type, copy.external_attr = info.compress_type, info.external_attr
-            new.writestr(copy, data)
-        for name, data in changed.items():
-            if data is not None and name not in package.NameToInfo:
-                new.writestr(zipfile.ZipInfo(name, time.localtime()[:6]), data,
-                             zipfile.ZIP_DEFLATED)
-    return out.getvalue()

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from toolkit import zipped
 from toolkit.backends.base import (
     Action,
     AddFeedbackTab,
@@ -37,7 +38,7 @@ from toolkit.backends.base import (
     SetVillages,
 )
 from toolkit.backends.xlsx_marks import ILLEGAL
-from toolkit.backends.xlsx_patch import cell_xml, rezip, sheet_parts, text_element
+from toolkit.backends.xlsx_patch import cell_xml, sheet_parts, text_element
 from toolkit.layout import HELP_TAB, LISTS_TAB, help_row_height
 
 #: The first of the private-use letters that stand for a commune's texts in a prototype (no
@@ -137,4 +138,4 @@ def _filled(prototype: bytes, commune: _Commune) -> bytes | None:
         sheet = _DIMENSION.sub(f'<dimension ref="A1:A{last}" />'.encode(), sheet)
         changed[parts[LISTS_TAB]] = sheet.replace(b"</sheetData>",
                                                   rows.encode() + b"</sheetData>")
-    return rezip(package, changed)
+    return zipped.replaced(prototype, changed, package=package)
