@@ -268,7 +268,9 @@ class Ledger:
             added = 0
             for row in rows:
                 previous = latest.get((row.report, row.row_key))
-                if previous == row.content_hash or (previous is None and row.blank):
+                # A blank row never stored (a future day, a roster's empty line: most rows)
+                # is skipped before its hash is computed.
+                if (previous is None and row.blank) or previous == row.content_hash:
                     continue
                 self.db.execute(
                     "INSERT INTO row_versions (commune_code, report, period, row_key, sheet_row,"
