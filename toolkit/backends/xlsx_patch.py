@@ -360,7 +360,6 @@ def text_element(value: str) -> str:
     return f"<t{space}>{escape(value)}</t>"
 
 
-
 def _plain(xml: str) -> str:
     """One spelling of an element's text, so the same style is found again."""
     return re.sub(r"\s*/>", " />", re.sub(r">\s+<", "><", xml.strip()))
