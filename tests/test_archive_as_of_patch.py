@@ -1,6 +1,7 @@
-"""A quiet sweep brings the archive's moment up to date inside the saved workbook (issue P10,
-goal 1): what it leaves is the workbook a full write at that moment makes; a sweep in which
-anything else changed, and an archive the patch cannot vouch for, are written in full."""
+"""A quiet sweep brings the archive's moment (its time, and how many workbooks the sweep read)
+up to date inside the saved workbook (issue P10, goal 1): what it leaves is the workbook a
+full write at that moment makes; a sweep in which anything else changed, and an archive the
+patch cannot vouch for, are written in full."""
 
 from __future__ import annotations
 
@@ -112,18 +113,17 @@ def parts(path: Path) -> dict[str, bytes]:
 def test_a_quiet_sweep_patches_the_moment_into_what_a_full_write_makes(provisioned, tmp_path,
                                                                        monkeypatch):
     type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 09:00")
-    sweep(provisioned, "2026-11-20 10:00")               # reads the workbook typed
-    for path in archives(provisioned):
-        mark(path)
-    # Thông tin says how many workbooks the last sweep read (1, then 0): written in full.
-    sweep(provisioned, "2026-11-20 10:30")
-    assert archives(provisioned) and not any(patched(p) for p in archives(provisioned))
+    sweep(provisioned, "2026-11-20 10:00")               # the first: reads the four workbooks
     for path in archives(provisioned):
         mark(path)
     twin = copy_province(provisioned, tmp_path / "twin")
+    assert facts(daily_archive(provisioned))["Lần quét gần nhất"].startswith(
+        "Lần quét gần nhất đọc 4 sổ có thay đổi / 4 xã")
 
+    # Nothing typed since: the time and Thông tin's count of workbooks read (4, now 0) are
+    # all that change.
     quiet = sweep(provisioned, "2026-11-20 11:15")
-    assert all(patched(p) for p in archives(provisioned))
+    assert archives(provisioned) and all(patched(p) for p in archives(provisioned))
     assert str(daily_archive(provisioned)) in quiet.output
     monkeypatch.setattr(archive, "PATCH_MOMENT", False)
     sweep(twin, "2026-11-20 11:15")
@@ -137,20 +137,22 @@ def test_a_quiet_sweep_patches_the_moment_into_what_a_full_write_makes(provision
     info = facts(daily_archive(provisioned))
     assert info["Số liệu tính đến"] == "11:15:00 20/11/2026 (hiện tại)"
     assert info["Lập lúc"] == "11:15:00 20/11/2026"
+    assert info["Lần quét gần nhất"].startswith("Lần quét gần nhất đọc 0 sổ có thay đổi / 4 xã")
     book = load_workbook(daily_archive(provisioned))
     assert "Số liệu đến 11:15 ngày 20/11/2026 (hiện tại)" in book["Tổng hợp"]["A2"].value
     assert book["Tổng hợp"].oddFooter.left.text == "Số liệu đến 11:15 ngày 20/11/2026 (hiện tại)"
     assert stamp_of(daily_archive(provisioned)).endswith(
-        "2026-11-20T11:15:00+07:00 2026-11-20T11:15:00+07:00")
+        "2026-11-20T11:15:00+07:00 2026-11-20T11:15:00+07:00 0")
 
 
-def test_a_commune_typing_is_written_in_full(provisioned):
+def test_a_commune_typing_is_written_in_full_and_other_reports_patched(provisioned):
     sweep(provisioned, "2026-11-20 10:00")
-    sweep(provisioned, "2026-11-20 10:30")
     path = daily_archive(provisioned)
+    monthly = provisioned.parent / "archive/cds_monthly/2026/cds_monthly_2026-11.xlsx"
     mark(path)
     sweep(provisioned, "2026-11-20 10:45")
     assert patched(path)
+    mark(monthly)
     type_row(provisioned, "06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 11:00")
     sweep(provisioned, "2026-11-20 11:30")
     assert not patched(path)
@@ -158,12 +160,17 @@ def test_a_commune_typing_is_written_in_full(provisioned):
     (row,) = [r for r in book["Tổng hợp"].iter_rows(values_only=True) if r[0] == "06001"]
     assert 5 in row and 6 in row
     assert facts(path)["Số liệu tính đến"] == "11:30:00 20/11/2026 (hiện tại)"
+    # The monthly report's figures did not change: its archive is patched, and says that the
+    # sweep read one workbook.
+    assert patched(monthly)
+    info = facts(monthly)
+    assert info["Số liệu tính đến"] == "11:30:00 20/11/2026 (hiện tại)"
+    assert info["Lần quét gần nhất"].startswith("Lần quét gần nhất đọc 1 sổ có thay đổi / 4 xã")
 
 
 def test_the_deadline_passing_is_written_in_full(provisioned):
     """Statuses move with the clock (not yet due → missing): no patch says that."""
     sweep(provisioned, "2026-11-20 15:00")     # reads the four workbooks
-    sweep(provisioned, "2026-11-20 15:30")     # reads none: Thông tin says so, in full
     path = daily_archive(provisioned)
     mark(path)
     sweep(provisioned, "2026-11-20 16:00")
@@ -211,7 +218,7 @@ def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(provisioned):
     # Another digest: the stamp of other tables.
     mark(path)
     edit_part(path, "docProps/custom.xml", lambda data: re.sub(
-        rb"(<vt:lpwstr>1 )[0-9a-f]{8}", rb"\g<1>00000000", data))
+        rb"(<vt:lpwstr>2 )[0-9a-f]{8}", rb"\g<1>00000000", data))
     quiet_sweep_writes_in_full("2026-11-20 10:50")
     # Untouched, the next quiet sweep patches it again.
     mark(path)

@@ -32,6 +32,7 @@ from toolkit.dashboard import (
     series_names,
     summary_frame,
     summary_names,
+    sweep_fact,
     title_lines,
 )
 from toolkit.feedback import LEVEL_LABELS
@@ -276,9 +277,7 @@ def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
         ("Số liệu tính đến", as_of_fact(rollup)),
         ("Thời gian ân hạn", f"{rollup.status.grace_minutes} phút sau hạn"),
         ("Lập lúc", made_at_fact(rollup)),
-        ("Lần quét gần nhất",
-         f"Lần quét gần nhất đọc {workbooks_read} sổ có thay đổi / {listed} xã "
-         "(các sổ không đổi dùng số liệu đã đọc trước đó)"),
+        ("Lần quét gần nhất", sweep_fact(rollup, workbooks_read)),
         ("Số xã phải báo cáo kỳ này", f"{communes} / {listed} xã trong danh sách"),
         ("Số phiên bản dòng đã dùng", f"{rollup.rows_used:,} phiên bản".replace(",", ".")),
         ("SHA-256 của các dòng đã dùng", rollup.digest),
@@ -320,7 +319,7 @@ def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
     tables = tables or archive_tables(rollup, workbooks_read=workbooks_read)
     page = (report_line(rollup), as_of_words(rollup))
-    stamp = archive_stamp(rollup, tables, page)
+    stamp = archive_stamp(rollup, tables, page, workbooks_read)
     if stamp is not None and PATCH_MOMENT and patch_archive(path, rollup, stamp):
         return path
     from toolkit.archive_xlsx import write_book

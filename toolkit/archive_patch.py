@@ -2,10 +2,12 @@
 again (issue P10, goal 1).
 
 The as-of-now archive says the sweep's time — in the title blocks, in every tab's printed
-footer, in Thông tin's «Số liệu tính đến» and «Lập lúc» — so every sweep writes it: an hour-old
-time would read as a run that stopped. When nothing else changed, making the workbook again
-with openpyxl was most of a quiet sweep; instead those texts are replaced inside the saved
-package, and the file replaced in one rename.
+footer, in Thông tin's «Số liệu tính đến» and «Lập lúc» — and how many workbooks it read
+(Thông tin's «Lần quét gần nhất»), so every sweep writes it: an hour-old time would read as a
+run that stopped. When nothing else changed — a quiet sweep, or one that read the workbooks
+of other reports only — making the workbook again with openpyxl was most of the work;
+instead those texts are replaced inside the saved package, and the file replaced in one
+rename.
 
 "Nothing else changed" is known from the archive's stamp, a custom document property: a
 digest of everything the workbook is made of — each sheet's cells, title, header, colours,
@@ -38,7 +40,9 @@ from toolkit.dashboard import moment_texts, sentence
 
 #: The custom document property (File › Properties › Custom) holding the archive's stamp.
 STAMP_PROPERTY = "toolkit: dấu số liệu"
-STAMP_VERSION = "1"
+#: 2: the stamp holds the sweep's count of workbooks read too (1 archives are written in full
+#: once, then stamped anew).
+STAMP_VERSION = "2"
 #: Modules whose code decides how a table looks in the workbook: a change to one of them is a
 #: change to every archive, so their source is part of the digest.
 WRITERS = ("archive.py", "archive_xlsx.py", "archive_patch.py", "excel.py", "layout.py")
@@ -55,11 +59,13 @@ _UNREADABLE = (OSError, EOFError, KeyError, ValueError, NotImplementedError,
 
 @dataclass(frozen=True)
 class Stamp:
-    """What an as-of-now archive is made of, but for its moment; and that moment."""
+    """What an as-of-now archive is made of, but for its sweep's moment; and that sweep: when
+    its figures are as of, when it was made, how many workbooks it read."""
 
     digest: str
     as_of: datetime
     generated_at: datetime
+    workbooks_read: int
     #: How often each of the moment's texts (in :func:`moment_texts` order) is written in the
     #: workbook; worked out with the digest, not stored.
     counts: tuple[int, ...] = ()
@@ -67,27 +73,27 @@ class Stamp:
     @property
     def text(self) -> str:
         return (f"{STAMP_VERSION} {self.digest} {self.as_of.isoformat()} "
-                f"{self.generated_at.isoformat()}")
+                f"{self.generated_at.isoformat()} {self.workbooks_read}")
 
     @classmethod
     def parse(cls, text: str) -> Stamp | None:
         words = text.split(" ")
-        if len(words) != 4 or words[0] != STAMP_VERSION:
+        if len(words) != 5 or words[0] != STAMP_VERSION or not words[4].isdigit():
             return None
         try:
             return cls(words[1], datetime.fromisoformat(words[2]),
-                       datetime.fromisoformat(words[3]))
+                       datetime.fromisoformat(words[3]), int(words[4]))
         except ValueError:
             return None
 
 
-def archive_stamp(rollup, tables, page: tuple[str, str]) -> Stamp | None:
+def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) -> Stamp | None:
     """The stamp of the archive of ``tables`` with ``page`` (report, as-of words) printed on
     every tab; None where the archive is never patched (as of the deadline, or a text of the
     moment somewhere the patch would not find it as the tables hold it)."""
     if rollup.as_of_mode != "now":
         return None
-    texts = moment_texts(rollup)
+    texts = moment_texts(rollup, workbooks_read)
     if any(not text or _UNSAFE.search(text) for text in texts):
         return None
     digest = _Digest(texts)
@@ -114,7 +120,8 @@ def archive_stamp(rollup, tables, page: tuple[str, str]) -> Stamp | None:
     if writers is None:
         return None
     digest.add(writers)
-    return Stamp(digest.hexdigest(), rollup.as_of, rollup.generated_at, tuple(digest.counts))
+    return Stamp(digest.hexdigest(), rollup.as_of, rollup.generated_at, workbooks_read,
+                 tuple(digest.counts))
 
 
 def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
@@ -132,8 +139,9 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
     old = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
     if old is None or old.digest != stamp.digest or old.text.encode() != found[0]:
         return False
-    before = moment_texts(replace(rollup, as_of=old.as_of, generated_at=old.generated_at))
-    after = moment_texts(rollup)
+    before = moment_texts(replace(rollup, as_of=old.as_of, generated_at=old.generated_at),
+                          old.workbooks_read)
+    after = moment_texts(rollup, stamp.workbooks_read)
     if any(_UNSAFE.search(text) for text in before) or any(
             (a == b) != (c == d) for a, c in zip(before, after, strict=True)
             for b, d in zip(before, after, strict=True)):

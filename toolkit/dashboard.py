@@ -60,12 +60,19 @@ def sentence(words: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def moment_texts(rollup: Rollup) -> tuple[str, ...]:
-    """Every form in which the rollup's tables and printed pages say their moment (the as-of
-    time and when it was made): what a later sweep of the same figures says differently
-    (toolkit.archive_patch)."""
+def sweep_fact(rollup: Rollup, workbooks_read: int) -> str:
+    """What the sweep that made the rollup read, as the archive's Thông tin says it."""
+    return (f"Lần quét gần nhất đọc {workbooks_read} sổ có thay đổi / {len(rollup.communes)} "
+            "xã (các sổ không đổi dùng số liệu đã đọc trước đó)")
+
+
+def moment_texts(rollup: Rollup, workbooks_read: int) -> tuple[str, ...]:
+    """Every form in which the rollup's tables and printed pages say their sweep (the as-of
+    time, when it was made, how many workbooks it read): what a later sweep of the same
+    figures says differently (toolkit.archive_patch)."""
     words = as_of_words(rollup)
-    return words, sentence(words), as_of_fact(rollup), made_at_fact(rollup)
+    return (words, sentence(words), as_of_fact(rollup), made_at_fact(rollup),
+            sweep_fact(rollup, workbooks_read))
 
 
 def _mode(rollup: Rollup) -> str:
