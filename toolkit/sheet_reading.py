@@ -231,6 +231,9 @@ class _Tab:
     # -- rows ---------------------------------------------------------------------------------
 
     def row(self, columns: list[int | None], villages: tuple[str, ...], r: int) -> _Row:
+        cells = self.grid[r - 1] if r <= len(self.grid) else ()
+        if cells.count(None) == len(cells):     # most rows of a roster or of future days
+            return _Row(r, dict.fromkeys(f.key for f in self.spec.fields), {}, False)
         lead = self.spec.first_field_column - 1
         values: dict = {}
         problems: dict = {}

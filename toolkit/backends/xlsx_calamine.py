@@ -102,7 +102,10 @@ def _grid(rows: list[list], window: Window, height: int) -> list[list]:
 
 
 def _row(cells: list, width: int) -> list:
-    row = [None if v == "" else _value(v) for v in cells[:width]]   # most cells are empty
+    cells = cells[:width]
+    if cells.count("") == len(cells):          # most rows are empty (a roster's 200 lines)
+        return [None] * width
+    row = [None if v == "" else _value(v) for v in cells]   # most cells are empty
     return row + [None] * (width - len(row))
 
 
