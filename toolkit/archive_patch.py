@@ -35,7 +35,7 @@ from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from toolkit import __version__
+from toolkit import __version__, zipped
 from toolkit.dashboard import moment_texts, sentence
 
 #: The custom document property (File › Properties › Custom) holding the archive's stamp.
@@ -130,8 +130,9 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
     from toolkit.excel import write_atomically
 
     try:
-        with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as book:
-            parts = [(info, book.read(info)) for info in book.infolist()]
+        saved = path.read_bytes()
+        book = zipfile.ZipFile(io.BytesIO(saved))
+        parts = [(info, book.read(info)) for info in book.infolist()]
     except _UNREADABLE:
         return False
     custom = next((data for info, data in parts if info.filename == "docProps/custom.xml"), b"")
@@ -160,22 +161,19 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
         seen[match.group()] += 1
         return changes[match.group()][0]
 
-    patched = []
+    changed = {}
     for info, data in parts:
-        data = pattern.sub(new, data)
+        new_data = pattern.sub(new, data)
         if info.filename == "docProps/core.xml":
-            data = _MODIFIED.sub(rb"\g<1>" + f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}".encode()
-                                 + rb"\g<2>", data, count=1)
-        patched.append((info, data))
+            new_data = _MODIFIED.sub(rb"\g<1>" + f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
+                                     .encode() + rb"\g<2>", new_data, count=1)
+        if new_data != data:
+            changed[info.filename] = new_data
     if any(seen[text] != count for text, (_, count) in changes.items()):
         return False
-
-    def save(tmp: str) -> None:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
-            for info, data in patched:
-                out.writestr(info, data, compresslevel=1)
-
-    write_atomically(path, save)
+    # The parts that do not say the moment (styles, charts, theme) keep their stored bytes.
+    patched = zipped.replaced(saved, changed, level=1, package=book)
+    write_atomically(path, lambda tmp: Path(tmp).write_bytes(patched))
     return True
 
 
