@@ -22,22 +22,18 @@ from toolkit.dashboard import (
     PROGRESS_HEADERS,
     RANKING_HEADERS,
     SCORE_HEADERS,
-    as_of_fact,
-    as_of_words,
     emulation_frames,
-    made_at_fact,
     ranking_frame,
     report_line,
-    sentence,
     series_names,
     summary_frame,
     summary_names,
-    sweep_fact,
     title_lines,
 )
 from toolkit.feedback import LEVEL_LABELS
 from toolkit.goals import RANKING_RULE
 from toolkit.layout import display_period
+from toolkit.moment import as_of_fact, as_of_words, made_at_fact, sentence, sweep_fact
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
 from toolkit.wording import reporter_headers
@@ -243,7 +239,7 @@ def _emulation_tables(rollup: Rollup) -> list[Table]:
         if frame.empty:
             continue
         table = _table(name, frame, {k: v for k, v in names.items() if k not in drop})
-        title = (f"{name} — {report_line(rollup)}", sentence(as_of_words(rollup)),
+        title = (f"{name} — {report_line(rollup)}", sentence(as_of_words(rollup.moment)),
                  *RANKING_RULE)
         tables.append(Table(table.name, table.frame, table.percent | frozenset(
             SCORE_HEADERS.values()), frozen_columns=2, title=title, text_width=24))
@@ -274,10 +270,10 @@ def _facts(rollup: Rollup, workbooks_read: int) -> list[tuple[str, object]]:
         ("Báo cáo", rollup.spec.title), ("Kỳ", display_period(rollup.period)),
         ("Tỉnh", rollup.province or "—"),
         ("Hạn nộp", f"{deadline:%H:%M ngày %d/%m/%Y}"),
-        ("Số liệu tính đến", as_of_fact(rollup)),
+        ("Số liệu tính đến", as_of_fact(rollup.moment)),
         ("Thời gian ân hạn", f"{rollup.status.grace_minutes} phút sau hạn"),
-        ("Lập lúc", made_at_fact(rollup)),
-        ("Lần quét gần nhất", sweep_fact(rollup, workbooks_read)),
+        ("Lập lúc", made_at_fact(rollup.moment)),
+        ("Lần quét gần nhất", sweep_fact(rollup.moment, workbooks_read)),
         ("Số xã phải báo cáo kỳ này", f"{communes} / {listed} xã trong danh sách"),
         ("Số phiên bản dòng đã dùng", f"{rollup.rows_used:,} phiên bản".replace(",", ".")),
         ("SHA-256 của các dòng đã dùng", rollup.digest),
@@ -318,9 +314,9 @@ def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
 
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
     tables = tables or archive_tables(rollup, workbooks_read=workbooks_read)
-    page = (report_line(rollup), as_of_words(rollup))
+    page = (report_line(rollup), as_of_words(rollup.moment))
     stamp = archive_stamp(rollup, tables, page, workbooks_read)
-    if stamp is not None and PATCH_MOMENT and patch_archive(path, rollup, stamp):
+    if stamp is not None and PATCH_MOMENT and patch_archive(path, rollup.moment, stamp):
         return path
     from toolkit.archive_xlsx import write_book
 

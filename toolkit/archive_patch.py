@@ -12,14 +12,19 @@ rename.
 "Nothing else changed" is known from the archive's stamp, a custom document property: a
 digest of everything the workbook is made of — each sheet's cells, title, header, colours,
 charts, the printed page header and footer, and the writer's own source — with every text
-that says the moment (:func:`toolkit.dashboard.moment_texts`) replaced by a placeholder, and
-the moment itself. A sweep that makes the same digest therefore differs from the workbook on
-disk in those texts only, each where the tables put it; the patch replaces each old text by
-the new one and checks that it found each as often as the tables hold it. Any doubt — no
+that says the moment (:func:`toolkit.moment.moment_texts`) replaced by a placeholder, and
+the moment itself, with how often the workbook writes each of those texts. A sweep that makes
+the same digest therefore differs from the workbook on disk in those texts only, each where
+the tables put it; the patch replaces each old text by the new one and checks that it found
+each as often as the tables hold it. Any doubt — no
 stamp, another digest, an archive as of the deadline, a file that does not open, a text not
 found as often as expected — and the archive is written in full.
 
-No openpyxl here: a quiet sweep does not import it for the archive.
+A sweep that knows from its inputs alone that nothing changed (``toolkit.quiet``) restamps the
+archives on disk with its moment without making their tables at all (:func:`restamp`): the
+stamp holds everything the patch needs.
+
+No openpyxl nor pandas here: a quiet sweep imports neither for the archive.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -36,13 +42,13 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from toolkit import __version__, zipped
-from toolkit.dashboard import moment_texts, sentence
+from toolkit.moment import Moment, moment_texts, sentence
 
 #: The custom document property (File › Properties › Custom) holding the archive's stamp.
 STAMP_PROPERTY = "toolkit: dấu số liệu"
-#: 2: the stamp holds the sweep's count of workbooks read too (1 archives are written in full
-#: once, then stamped anew).
-STAMP_VERSION = "2"
+#: 2: the stamp holds the sweep's count of workbooks read too; 3: and how often each text of the
+#: moment is written (an archive of an older stamp is written in full once, then stamped anew).
+STAMP_VERSION = "3"
 #: Modules whose code decides how a table looks in the workbook: a change to one of them is a
 #: change to every archive, so their source is part of the digest.
 WRITERS = ("archive.py", "archive_xlsx.py", "archive_patch.py", "excel.py", "layout.py")
@@ -67,22 +73,26 @@ class Stamp:
     generated_at: datetime
     workbooks_read: int
     #: How often each of the moment's texts (in :func:`moment_texts` order) is written in the
-    #: workbook; worked out with the digest, not stored.
+    #: workbook, worked out with the digest.
     counts: tuple[int, ...] = ()
 
     @property
     def text(self) -> str:
         return (f"{STAMP_VERSION} {self.digest} {self.as_of.isoformat()} "
-                f"{self.generated_at.isoformat()} {self.workbooks_read}")
+                f"{self.generated_at.isoformat()} {self.workbooks_read} "
+                f"{','.join(map(str, self.counts))}")
 
     @classmethod
     def parse(cls, text: str) -> Stamp | None:
         words = text.split(" ")
-        if len(words) != 5 or words[0] != STAMP_VERSION or not words[4].isdigit():
+        if len(words) != 6 or words[0] != STAMP_VERSION or not words[4].isdigit():
+            return None
+        counts = words[5].split(",")
+        if not all(c.isdigit() for c in counts):
             return None
         try:
             return cls(words[1], datetime.fromisoformat(words[2]),
-                       datetime.fromisoformat(words[3]), int(words[4]))
+                       datetime.fromisoformat(words[3]), int(words[4]), tuple(map(int, counts)))
         except ValueError:
             return None
 
@@ -93,7 +103,7 @@ def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) ->
     moment somewhere the patch would not find it as the tables hold it)."""
     if rollup.as_of_mode != "now":
         return None
-    texts = moment_texts(rollup, workbooks_read)
+    texts = moment_texts(rollup.moment, workbooks_read)
     if any(not text or _UNSAFE.search(text) for text in texts):
         return None
     digest = _Digest(texts)
@@ -124,11 +134,23 @@ def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) ->
                  tuple(digest.counts))
 
 
-def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
-    """Bring the archive at ``path`` to ``rollup``'s moment in place, if it is the same
-    archive as ``stamp``'s but for its moment; whether it was."""
-    from toolkit.excel import write_atomically
+def patch_archive(path: Path, moment: Moment, stamp: Stamp) -> bool:
+    """Bring the archive at ``path`` to ``moment`` in place, if it is the same archive as
+    ``stamp``'s but for its moment; whether it was."""
+    return _patch(path, moment, lambda old: stamp if old.digest == stamp.digest else None)
 
+
+def restamp(path: Path, moment: Moment, workbooks_read: int) -> bool:
+    """Bring the archive at ``path`` to ``moment`` and ``workbooks_read`` in place, its tables
+    known to be the same as when it was written (``toolkit.quiet``); whether it could be."""
+    return _patch(path, moment, lambda old: replace(
+        old, as_of=moment.as_of, generated_at=moment.generated_at,
+        workbooks_read=workbooks_read))
+
+
+def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None]) -> bool:
+    """The moment's texts replaced in the saved archive, its new stamp made from the one on
+    disk by ``stamp_for`` (None: not this archive)."""
     try:
         saved = path.read_bytes()
         book = zipfile.ZipFile(io.BytesIO(saved))
@@ -138,12 +160,15 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
     custom = next((data for info, data in parts if info.filename == "docProps/custom.xml"), b"")
     found = _STAMP.findall(custom)
     old = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
-    if old is None or old.digest != stamp.digest or old.text.encode() != found[0]:
+    if old is None or old.text.encode() != found[0]:
         return False
-    before = moment_texts(replace(rollup, as_of=old.as_of, generated_at=old.generated_at),
+    stamp = stamp_for(old)
+    if stamp is None or stamp.counts != old.counts:
+        return False
+    before = moment_texts(replace(moment, as_of=old.as_of, generated_at=old.generated_at),
                           old.workbooks_read)
-    after = moment_texts(rollup, stamp.workbooks_read)
-    if any(_UNSAFE.search(text) for text in before) or any(
+    after = moment_texts(moment, stamp.workbooks_read)
+    if any(_UNSAFE.search(text) for text in (*before, *after)) or any(
             (a == b) != (c == d) for a, c in zip(before, after, strict=True)
             for b, d in zip(before, after, strict=True)):
         return False         # two forms the same at one moment and not at the other
@@ -173,7 +198,7 @@ def patch_archive(path: Path, rollup, stamp: Stamp) -> bool:
         return False
     # The parts that do not say the moment (styles, charts, theme) keep their stored bytes.
     patched = zipped.replaced(saved, changed, level=1, package=book)
-    write_atomically(path, lambda tmp: Path(tmp).write_bytes(patched))
+    zipped.write_atomically(path, lambda tmp: Path(tmp).write_bytes(patched))
     return True
 
 

@@ -43,9 +43,9 @@ from toolkit.archive import (
     wraps,
 )
 from toolkit.archive_patch import STAMP_PROPERTY
-from toolkit.dashboard import sentence
-from toolkit.excel import TITLE_FONT, WRAP, write_atomically
+from toolkit.excel import TITLE_FONT, WRAP
 from toolkit.layout import HEADER_COLOUR
+from toolkit.moment import sentence
 
 BOLD = Font(bold=True)
 SMALL_BOLD = Font(bold=True, size=9)
@@ -93,7 +93,7 @@ def write_book(tables: list[Table], page: tuple[str, str], path: Path,
     for table in tables:
         sheet = book.create_sheet(table.name)
         cells[sheet] = _sheet_data(sheet_rows(table, write_sheet(sheet, table, page)), looks)
-    write_atomically(path, lambda tmp: _save(book, cells, tmp))
+    zipped.write_atomically(path, lambda tmp: _save(book, cells, tmp))
 
 
 def write_sheet(sheet, table: Table, page: tuple[str, str]) -> list[int]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from toolkit.goals import needed
 from toolkit.layout import period_phrase
+from toolkit.moment import as_of_words, sentence
 from toolkit.periods import PERIOD_WORDS, Status
 from toolkit.rollup import NO_HOUSEHOLDS, Rollup, figure_columns
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT
@@ -41,44 +42,6 @@ EMULATION = "Xếp hạng thi đua"
 SCORE_HEADERS = {"score": "Điểm thi đua", "score_full": "Hoàn thành bình quân (không giới hạn)"}
 
 
-def as_of_words(rollup: Rollup) -> str:
-    return f"số liệu đến {rollup.as_of:%H:%M} ngày {rollup.as_of:%d/%m/%Y} ({_mode(rollup)})"
-
-
-def as_of_fact(rollup: Rollup) -> str:
-    """The moment the figures are as of, to the second, as the archive's Thông tin says it."""
-    return f"{rollup.as_of:%H:%M:%S %d/%m/%Y} ({_mode(rollup)})"
-
-
-def made_at_fact(rollup: Rollup) -> str:
-    """When the rollup was made, as the archive's Thông tin says it."""
-    return f"{rollup.generated_at:%H:%M:%S %d/%m/%Y}"
-
-
-def sentence(words: str) -> str:
-    """``words`` opening a line: the first letter upper case, the others as they are."""
-    return words[:1].upper() + words[1:]
-
-
-def sweep_fact(rollup: Rollup, workbooks_read: int) -> str:
-    """What the sweep that made the rollup read, as the archive's Thông tin says it."""
-    return (f"Lần quét gần nhất đọc {workbooks_read} sổ có thay đổi / {len(rollup.communes)} "
-            "xã (các sổ không đổi dùng số liệu đã đọc trước đó)")
-
-
-def moment_texts(rollup: Rollup, workbooks_read: int) -> tuple[str, ...]:
-    """Every form in which the rollup's tables and printed pages say their sweep (the as-of
-    time, when it was made, how many workbooks it read): what a later sweep of the same
-    figures says differently (toolkit.archive_patch)."""
-    words = as_of_words(rollup)
-    return (words, sentence(words), as_of_fact(rollup), made_at_fact(rollup),
-            sweep_fact(rollup, workbooks_read))
-
-
-def _mode(rollup: Rollup) -> str:
-    return "theo hạn" if rollup.as_of_mode == "deadline" else "hiện tại"
-
-
 def report_line(rollup: Rollup) -> str:
     """Report and day, as the title and every printed page's header say them."""
     return f"{rollup.spec.title} — {period_phrase(rollup.spec.period, rollup.period)}"
@@ -92,7 +55,7 @@ def title_lines(rollup: Rollup) -> tuple[str, ...]:
     waiting = sum(int(province[s.value] or 0) for s in Status if s.chased)
     place = f"Tỉnh {rollup.province} · " if rollup.province else ""
     deadline = rollup.status.deadline
-    first = place + sentence(as_of_words(rollup)) + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
+    first = place + sentence(as_of_words(rollup.moment)) + f" · hạn nộp {deadline:%H:%M %d/%m/%Y}"
     share = (lambda n: f" ({n / expected:.0%})") if expected else (lambda n: "")
     who = reporters_word(rollup.spec)
     second = (f"Đã báo cáo {reported}/{expected} {who}{share(reported)} · đúng hạn "

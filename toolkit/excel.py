@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from toolkit import zipped
 from toolkit.layout import FONT_NAME, FONT_SIZE, HEADER_COLOUR
 
 #: Every font names its typeface: a Font without one renders in the reader's fallback
@@ -56,17 +54,4 @@ def fit_columns(sheet, minimum: int = 8, maximum: int = 60) -> None:
 
 def save_atomically(workbook, path: Path) -> None:
     """Save beside the target, then rename, so a reader never sees a half-written file."""
-    write_atomically(path, workbook.save)
-
-
-def write_atomically(path: Path, write: Callable[[str], None]) -> None:
-    """``write(tmp)`` fills a file beside ``path`` that then replaces it in one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    zipped.write_atomically(path, workbook.save)

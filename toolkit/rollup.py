@@ -17,6 +17,7 @@ import pandas as pd
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
 from toolkit.goals import commune_goals, rank_by_completion
+from toolkit.moment import Moment
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
 from toolkit.templates import ReportSpec
@@ -46,6 +47,10 @@ class Rollup:
     published: object = None  # a daily.Publication once pushed to Google Sheets
     province: str = ""
     campaign: tuple[date, date] | None = None
+
+    @property
+    def moment(self) -> Moment:
+        return Moment(self.as_of, self.generated_at, self.as_of_mode, len(self.communes))
 
     @property
     def non_reporters(self) -> pd.DataFrame:

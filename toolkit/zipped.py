@@ -10,16 +10,21 @@ reading), and only the changed members are compressed.
 
 Only plain packages are copied so (no encryption, no zip64, stored or deflated members);
 anything else goes through zipfile as before, which reads and writes any package it can open.
+
+A package is saved with :func:`write_atomically`, so a reader never sees half of one.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import struct
+import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 _LOCAL = struct.Struct("<4s2B4HL2L2H")
 _CENTRAL = struct.Struct("<4s4B4HL2L5H2L")
@@ -126,3 +131,16 @@ def _rewritten(package: zipfile.ZipFile, changed: Mapping[str, bytes | None],
                 new.writestr(zipfile.ZipInfo(name, time.localtime()[:6]), content,
                              zipfile.ZIP_DEFLATED, compresslevel=level)
     return out.getvalue()
+
+
+def write_atomically(path: Path, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` fills a file beside ``path`` that then replaces it in one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".~", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
