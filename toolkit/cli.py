@@ -100,18 +100,20 @@ def _workspace(config_path, template: str | None = None):
     from toolkit.workspace import open_workspace
 
     workspace = open_workspace(config_path, template)
-    _log_beside(workspace.config.ledger_path.parent / "logs" / "toolkit.log")
+    _log_run(workspace.config)
+    for line in render.registry_warnings(workspace.registry, workspace.config.registry_path):
+        click.echo(line, err=True)
+    return workspace
+
+
+def _log_run(config) -> None:
+    """This run's command and options, in the log file beside the ledger."""
+    _log_beside(config.ledger_path.parent / "logs" / "toolkit.log")
     context = click.get_current_context(silent=True)
     if context is not None:
         given = {k: v for k, v in context.params.items() if v not in (None, False)}
         options = " ".join(f"{k}={v}" for k, v in given.items())
         log.info("toolkit %s %s", context.info_name, options)
-    for warning in workspace.registry.warnings[:10]:
-        click.echo(f"Cảnh báo: {workspace.config.registry_path.name}: {warning}", err=True)
-    if len(workspace.registry.warnings) > 10:
-        click.echo(f"Cảnh báo: … và {len(workspace.registry.warnings) - 10} cảnh báo khác "
-                   f"trong {workspace.config.registry_path.name}", err=True)
-    return workspace
 
 
 def _log_beside(path: Path) -> None:
@@ -447,33 +449,32 @@ def status(day, template, fmt, output, config_path, now):
 def daily(day, wait_seconds, config_path, now):
     """Lệnh cho bộ lập lịch: thu thập → kiểm tra → tổng hợp và lưu trữ.
 
+    Với thư mục sổ Excel, lần quét không có gì mới (không xã nào lưu sổ, không tệp nào
+    thay đổi, chưa tới giờ hạn) được nhận ra ngay từ bản ghi của lần quét trước, không đọc
+    lại gì: chỉ giờ "số liệu đến" trong các tệp lưu trữ được cập nhật.
+
     \b
     Ví dụ:
       toolkit daily --config /srv/lang-son/toolkit.toml
     """
-    from toolkit.daily import run_daily
-    from toolkit.layout import display_period
+    from toolkit.quiet import quiet_sweep
 
     day = _day(day, now)
-    with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
-        with progress("collect", len(ws.registry.communes)) as tick:
-            result = run_daily(ws, now=now, day=day, progress=tick)
-    _print_collect(result.collected)
-    _print_validate(result.validated)
-    _print_rollups(result.rollups, result.archives)
-    if result.republished is not None and not result.republished.error:
-        say(result.republished.summary)
-    for spec, period in result.not_due:
-        say(render.not_due_line(spec, period, ws.campaign))
-    for path in result.frozen:
-        say(f"đã lưu bản tổng hợp tại giờ hạn → {path}")
-    for rolled in result.rollups:
-        if rolled.spec.period == "daily":
-            say(f"{rolled.spec.title} — ngày {display_period(rolled.status.period)}, "
-                f"đến {now:%H:%M}:")
-            say(render.summary_text(rolled.status.summary,
-                                    render.units_of_names(rolled.status.communes["commune"])))
-    _fail_if([(name, "") for name in result.failures])
+    quiet = quiet_sweep(config_path, now=now, day=day, wait_seconds=wait_seconds)
+    if quiet.lines is not None:
+        _log_run(quiet.config)
+        lines, failures = quiet.lines, []
+    else:
+        from toolkit.daily import sweep
+
+        with _workspace(config_path) as ws, ws.exclusive(wait_seconds):
+            with progress("collect", len(ws.registry.communes)) as tick:
+                result, lines = sweep(ws, now=now, day=day, inputs=quiet.inputs,
+                                      progress=tick)
+        failures = result.failures
+    for err, text in lines:
+        say(text, err=err)
+    _fail_if([(name, "") for name in failures])
 
 
 @main.command()

@@ -275,8 +275,7 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
                                     failed=failed)
     frozen: list[Path] = []
     for rolled in rollups:
-        cutoff = rolled.status.deadline + workspace.grace
-        if rolled.spec.period != "once" and now >= cutoff:
+        if past_cutoff(workspace, rolled, now):
             _, written = rollup_reports(workspace, day, now=now, as_of_mode="deadline",
                                         workbooks_read=read, only=rolled.spec.key,
                                         keep_existing=True, publish=False, read=known,
@@ -285,6 +284,32 @@ def run_daily(workspace, *, now: datetime, day: date | None = None,
     again = republish(workspace, now) if not any(r.published for r in rollups) else None
     return DailyResult(collected, validated, tuple(rollups), tuple(paths), tuple(frozen),
                        tuple(due_reports(workspace, day)[1]), again)
+
+
+def past_cutoff(workspace, rolled: Rollup, now: datetime) -> bool:
+    """Whether ``rolled``'s period has an as-of-deadline archive by ``now``: its cutoff
+    (deadline + grace) has passed."""
+    return rolled.spec.period != "once" and now >= rolled.status.deadline + workspace.grace
+
+
+def sweep(workspace, *, now: datetime, day: date, inputs: str | None = None,
+          progress: Progress | None = None) -> tuple[DailyResult, list[tuple[bool, str]]]:
+    """One sweep as `toolkit daily` runs it: :func:`run_daily`, the lines it prints (to
+    stderr, text), and the record that lets the next sweep, if nothing changes, skip all of
+    it (:mod:`toolkit.quiet`; ``inputs`` is the digest it took of the inputs before the
+    workspace was opened)."""
+    from toolkit import quiet
+    from toolkit.archive import archive_path
+    from toolkit.render import daily_lines
+
+    quiet.forget(workspace.config)
+    before = quiet.folder_state(workspace)
+    result = run_daily(workspace, now=now, day=day, progress=progress)
+    kept = [archive_path(workspace.config.archive_dir, r.spec.key, r.period, "deadline")
+            for r in result.rollups if past_cutoff(workspace, r, now)]
+    quiet.remember(workspace, result, now=now, day=day, inputs=inputs, before=before,
+                   kept=kept)
+    return result, daily_lines(result, clock=f"{now:%H:%M}", campaign=workspace.campaign)
 
 
 def near_a_deadline(workspace, day: date, now: datetime) -> bool:

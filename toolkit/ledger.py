@@ -207,6 +207,22 @@ class Ledger:
             raise
         self.db.execute("COMMIT")
 
+    def state(self) -> str:
+        """What the ledger holds, as one digest: equal digests mean nothing was read, checked,
+        written or published in between (``toolkit.quiet``). Fetches and row versions are
+        only ever added, so their count and last id stand for them; the other tables are
+        small and taken whole."""
+        digest = hashlib.sha256()
+        for query in ("SELECT count(*), max(id) FROM fetches",
+                      "SELECT count(*), max(id) FROM row_versions",
+                      "SELECT * FROM workbooks ORDER BY commune_code",
+                      "SELECT * FROM feedback ORDER BY commune_code",
+                      "SELECT spreadsheet_id, tab, digest, built_at, published_at, error "
+                      "FROM rollup_publications ORDER BY spreadsheet_id, tab",
+                      "SELECT * FROM email_aliases ORDER BY address"):
+            digest.update(repr(self.db.execute(query).fetchall()).encode())
+        return digest.hexdigest()
+
     # workbooks -----------------------------------------------------------------------------
 
     def workbooks(self) -> dict[str, WorkbookRecord]:

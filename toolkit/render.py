@@ -173,6 +173,37 @@ def not_due_line(spec, period: str, campaign) -> str:
             "tổng hợp, không nhắc xã nào")
 
 
+def daily_lines(result, *, clock: str, campaign) -> list[tuple[bool, str]]:
+    """What `toolkit daily` prints of a sweep's ``result``, in order, as (to stderr, text);
+    ``clock`` is the sweep's time as the daily summaries say it."""
+    lines = [(False, collect_line(result.collected))]
+    lines += [(True, f"Cảnh báo: {warning}") for warning in result.collected.warnings]
+    lines += [(False, line) for line in validate_lines(result.validated)]
+    for rolled, path in zip(result.rollups, result.archives, strict=True):
+        lines += [(False, line) for line in rollup_lines(rolled, path)]
+    lines += [(False, line) for line in publication_lines(result.rollups)]
+    if result.republished is not None and not result.republished.error:
+        lines.append((False, result.republished.summary))
+    lines += [(False, not_due_line(spec, period, campaign)) for spec, period in result.not_due]
+    lines += [(False, f"đã lưu bản tổng hợp tại giờ hạn → {path}") for path in result.frozen]
+    for rolled in result.rollups:
+        if rolled.spec.period == "daily":
+            lines.append((False, f"{rolled.spec.title} — ngày "
+                                 f"{display_period(rolled.status.period)}, đến {clock}:"))
+            lines.append((False, summary_text(rolled.status.summary,
+                                              units_of_names(rolled.status.communes["commune"]))))
+    return lines
+
+
+def registry_warnings(registry, path, shown: int = 10) -> list[str]:
+    """The registry's warnings as every command shows them once, on stderr."""
+    lines = [f"Cảnh báo: {path.name}: {warning}" for warning in registry.warnings[:shown]]
+    if len(registry.warnings) > shown:
+        lines.append(f"Cảnh báo: … và {len(registry.warnings) - shown} cảnh báo khác trong "
+                     f"{path.name}")
+    return lines
+
+
 def rollup_lines(result, path) -> list[str]:
     province = result.areas.iloc[-1]
     as_of = "tại giờ hạn" if result.as_of_mode == "deadline" else "đến hiện tại"

@@ -74,31 +74,15 @@ class Workspace:
 
     @property
     def lock_path(self) -> Path:
-        return self.config.ledger_path.with_name(self.config.ledger_path.name + ".lock")
+        return lock_path(self.config)
 
     @contextmanager
     def exclusive(self, wait_seconds: float):
-        """One run at a time per province: wait up to ``wait_seconds``, then give up cleanly.
-
-        A file lock beside the ledger (works on Windows too); the lock is released by the OS
-        if the run is killed, so a crashed run never blocks the next one.
-        """
-        from filelock import FileLock, Timeout
-
-        lock = FileLock(self.lock_path)
-        try:
-            lock.acquire(timeout=wait_seconds)
-        except Timeout:
-            raise BusyError(
-                f"một lần chạy toolkit khác đang dùng {self.config.ledger_path.name} (khoá "
-                f"{self.lock_path.name}); đã chờ {wait_seconds:g} giây và không làm gì — lần "
-                "chạy theo lịch kế tiếp sẽ làm bù"
-            ) from None
-        try:
+        """One run at a time per province (:func:`province_lock`), starting from a tidy
+        folder."""
+        with province_lock(self.config, wait_seconds):
             self._tidy()
             yield
-        finally:
-            lock.release()
 
     def _tidy(self) -> None:
         """With the lock held no other run is writing: whatever an interrupted write left in
@@ -114,6 +98,35 @@ class Workspace:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def lock_path(config: Config) -> Path:
+    return config.ledger_path.with_name(config.ledger_path.name + ".lock")
+
+
+@contextmanager
+def province_lock(config: Config, wait_seconds: float):
+    """One run at a time per province: wait up to ``wait_seconds``, then give up cleanly.
+
+    A file lock beside the ledger (works on Windows too); the lock is released by the OS if
+    the run is killed, so a crashed run never blocks the next one.
+    """
+    from filelock import FileLock, Timeout
+
+    path = lock_path(config)
+    lock = FileLock(path)
+    try:
+        lock.acquire(timeout=wait_seconds)
+    except Timeout:
+        raise BusyError(
+            f"một lần chạy toolkit khác đang dùng {config.ledger_path.name} (khoá "
+            f"{path.name}); đã chờ {wait_seconds:g} giây và không làm gì — lần chạy theo lịch "
+            "kế tiếp sẽ làm bù"
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def open_workspace(config_path: str | Path | None = None, template: str | None = None, *,

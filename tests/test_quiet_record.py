@@ -1,0 +1,268 @@
+"""A quiet `toolkit daily` known as such from the record its last full sweep left (issue 15,
+goal 1: a quiet sweep of a province in under a second, imports included).
+
+The reference is the full sweep itself: every sweep here is run twice, on two copies of one
+province folder — once as the scheduler runs it, free to find the sweep quiet from the record,
+and once with the record removed first, so it collects, validates and rolls up everything
+again. Whatever the quiet path prints, writes into the archives and leaves in the ledger and
+the workbooks must be what the full sweep does, at deadlines, cutoffs and day changes alike.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+import tempfile
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from openpyxl import load_workbook
+
+from conftest import copy_province, run, type_row, workbook_of
+from toolkit import daily as daily_module
+from toolkit.quiet import record_path
+
+DAILY = "Báo cáo ngày"
+SHOPS = "Số cửa hàng số mở mới"
+ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
+CODES = ("06040", "06001", "06019", "06202")
+
+
+def record(config: Path) -> dict | None:
+    path = record_path(config.parent / "ledger.sqlite")
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def swept_in_full(config: Path, now: str) -> bool:
+    """Whether the sweep at ``now`` ran in full: the record it left starts there (a quiet
+    sweep keeps the full sweep's record and moves only its last time)."""
+    kept = record(config)
+    return kept is None or kept["since"].startswith(now.replace(" ", "T"))
+
+
+def sweep(config: Path, now: str, *, full: bool = False):
+    if full:
+        record_path(config.parent / "ledger.sqlite").unlink(missing_ok=True)
+    return run("daily", config=config, now=now)
+
+
+def printed(result, folder: Path) -> tuple[int, str, list[str]]:
+    """Exit code, what went to stdout and to stderr (the progress lines of a full sweep's
+    collect left out: a quiet sweep collects nothing), with the folder's own path cut."""
+    err = [line for line in result.stderr.splitlines() if " collect " not in line]
+    return (result.exit_code, result.stdout.replace(str(folder), "…"),
+            [line.replace(str(folder), "…") for line in err])
+
+
+def archive_parts(folder: Path) -> dict:
+    """Every archive's parts, but core.xml (its modified time is the write's clock)."""
+    out = {}
+    for path in sorted((folder / "archive").rglob("*.xlsx")):
+        with zipfile.ZipFile(path) as book:
+            out[str(path.relative_to(folder))] = {
+                name: book.read(name) for name in book.namelist()
+                if name != "docProps/core.xml"}
+    return out
+
+
+def workbook_cells(folder: Path) -> dict:
+    out = {}
+    for path in sorted((folder / "workbooks").glob("[0-9]*.xlsx")):    # not a lock file
+        book = load_workbook(io.BytesIO(path.read_bytes()))
+        out[path.name] = {sheet.title: [[c.value for c in row] for row in sheet.iter_rows()]
+                          for sheet in book.worksheets}
+    return out
+
+
+def ledger_dump(folder: Path) -> list[str]:
+    with sqlite3.connect(folder / "ledger.sqlite") as db:
+        return list(db.iterdump())
+
+
+def assert_same_folders(quiet: Path, full: Path) -> None:
+    assert archive_parts(quiet.parent) == archive_parts(full.parent)
+    assert ledger_dump(quiet.parent) == ledger_dump(full.parent)
+    assert workbook_cells(quiet.parent) == workbook_cells(full.parent)
+
+
+def twins(provisioned: Path, folder: Path) -> tuple[Path, Path]:
+    return provisioned, copy_province(provisioned, folder)
+
+
+def test_a_quiet_sweep_says_and_writes_what_the_full_sweep_would(provisioned, tmp_path):
+    type_row(provisioned, "06040", DAILY, "20/11/2026", {SHOPS: 3, ACCOUNTS: 4},
+             at="2026-11-20 09:00")
+    first = sweep(provisioned, "2026-11-20 10:00")
+    assert first.exit_code == 0, first.output
+    assert record(provisioned) is not None
+    quiet, full = twins(provisioned, tmp_path / "twin")
+    books = {p: p.stat().st_mtime_ns for p in (quiet.parent / "workbooks").iterdir()}
+
+    for now in ("2026-11-20 10:30", "2026-11-20 11:45"):
+        mine, theirs = sweep(quiet, now), sweep(full, now, full=True)
+        assert not swept_in_full(quiet, now) and swept_in_full(full, now)
+        assert printed(mine, quiet.parent) == printed(theirs, full.parent)
+        assert "collect: đã đọc 0 sổ, 4 sổ không đổi" in mine.stdout
+        assert f"đến {now[-5:]}:" in mine.stdout
+        assert_same_folders(quiet, full)
+    # Nothing in the commune workbooks was touched, and the archive says the last sweep.
+    assert {p: p.stat().st_mtime_ns for p in (quiet.parent / "workbooks").iterdir()} == books
+    archive = quiet.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    facts = dict(load_workbook(archive)["Thông tin"].iter_rows(values_only=True))
+    assert facts["Số liệu tính đến"] == "11:45:00 20/11/2026 (hiện tại)"
+    assert facts["Lần quét gần nhất"].startswith("Lần quét gần nhất đọc 0 sổ có thay đổi / 4")
+
+
+def _edit_toml(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + "\n# sửa tay\n", encoding="utf-8")
+
+
+def _edit_registry(config: Path) -> None:
+    path = config.parent / "registry.xlsx"
+    book = load_workbook(path)
+    sheet = book.worksheets[0]
+    sheet.cell(2, 1).value = sheet.cell(2, 1).value     # saved again, as a person would
+    sheet.cell(sheet.max_row, sheet.max_column + 1).value = "ghi chú"
+    book.save(path)
+
+
+def _lock_file(config: Path) -> None:
+    book = workbook_of(config, "06001")
+    (book.parent / f"~${book.name}").write_bytes(b"\x0cnguoi nhap")
+
+
+def _copy_of_workbook(config: Path) -> None:
+    book = workbook_of(config, "06202")
+    shutil.copy2(book, book.with_name(book.stem + " (1).xlsx"))
+
+
+def _archive_gone(config: Path) -> None:
+    (config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx").unlink()
+
+
+def _archive_edited(config: Path) -> None:
+    path = config.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    book = load_workbook(path)
+    book["Tổng hợp"]["A1"] = "sửa tay"
+    book.save(path)
+
+
+def _commune_saved(config: Path) -> None:
+    type_row(config, "06001", DAILY, "20/11/2026", {SHOPS: 1, ACCOUNTS: 2},
+             at="2026-11-20 10:10")
+
+
+def _record_damaged(config: Path) -> None:
+    record_path(config.parent / "ledger.sqlite").write_text("{", encoding="utf-8")
+
+
+CHANGES = {
+    "a commune saved its workbook": (_commune_saved, "2026-11-20 10:30"),
+    "toolkit.toml edited": (lambda c: _edit_toml(c), "2026-11-20 10:30"),
+    "a template edited": (lambda c: _edit_toml(c.parent / "sheet_templates/kts_daily.toml"),
+                          "2026-11-20 10:30"),
+    "the registry saved again": (_edit_registry, "2026-11-20 10:30"),
+    "a workbook opened (lock file)": (_lock_file, "2026-11-20 10:30"),
+    "a copy of a workbook": (_copy_of_workbook, "2026-11-20 10:30"),
+    "the archive deleted": (_archive_gone, "2026-11-20 10:30"),
+    "the archive edited": (_archive_edited, "2026-11-20 10:30"),
+    "the record damaged": (_record_damaged, "2026-11-20 10:30"),
+    "the deadline passed": (lambda c: None, "2026-11-20 17:00"),
+    "the cutoff's settle span began": (lambda c: None, "2026-11-20 16:50"),
+    "the next day": (lambda c: None, "2026-11-21 08:00"),
+    "a time before the last sweep": (lambda c: None, "2026-11-20 09:30"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(CHANGES))
+def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(provisioned, tmp_path,
+                                                                      change):
+    make, now = CHANGES[change]
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    quiet, full = twins(provisioned, tmp_path / "twin")
+    for config in (quiet, full):
+        make(config)
+    mine, theirs = sweep(quiet, now), sweep(full, now, full=True)
+    assert swept_in_full(quiet, now), change
+    assert printed(mine, quiet.parent) == printed(theirs, full.parent)
+    assert_same_folders(quiet, full)
+
+
+def test_a_save_landing_while_a_full_sweep_runs_is_read_by_the_next(provisioned, monkeypatch):
+    """The workbook changed after collect read it: the sweep leaves no record, so the next
+    sweep compares stamps as collect does, and reads it."""
+    real = daily_module.run_daily
+
+    def saved_meanwhile(*args, **kwargs):
+        result = real(*args, **kwargs)
+        _commune_saved(provisioned)
+        return result
+
+    monkeypatch.setattr(daily_module, "run_daily", saved_meanwhile)
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    monkeypatch.undo()
+    assert record(provisioned) is None
+    after = sweep(provisioned, "2026-11-20 10:20")
+    assert "collect: đã đọc 1 sổ, 3 sổ không đổi" in after.stdout
+
+
+def test_a_sweep_with_a_failure_leaves_no_record_and_the_next_says_it_again(provisioned):
+    broken = workbook_of(provisioned, "06019")
+    broken.write_bytes(b"not a workbook")
+    first = sweep(provisioned, "2026-11-20 10:00")
+    assert first.exit_code == 1
+    assert record(provisioned) is None
+    again = sweep(provisioned, "2026-11-20 10:10")
+    assert again.exit_code == 1
+    assert printed(again, provisioned.parent)[2] == printed(first, provisioned.parent)[2]
+
+
+def test_a_quiet_sweep_waits_for_the_province_lock_like_any_run(provisioned):
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    with FileLock(provisioned.parent / "ledger.sqlite.lock"):
+        result = run("daily", "--wait", "0.2", config=provisioned, now="2026-11-20 10:30")
+    assert result.exit_code == 1
+    assert "một lần chạy toolkit khác đang dùng ledger.sqlite" in result.output
+    assert record(provisioned)["last"].startswith("2026-11-20T10:00")
+
+
+# A day's sweeps begin in quiet hours or around the daily report's 17:00 deadline (and its
+# settle span, 10 minutes each side) and follow each other by minutes to hours, across the night
+# to the next day's deadline.
+STARTS = ("2026-11-20 08:05", "2026-11-20 12:00", "2026-11-20 16:41", "2026-11-20 16:49",
+          "2026-11-20 16:58", "2026-11-20 17:00", "2026-11-20 17:08", "2026-11-20 23:50")
+GAPS = st.sampled_from((1, 2, 5, 9, 10, 30, 120, 600))
+STEP = st.tuples(GAPS, st.sampled_from(("sweep",) * 5 + ("type", "lock", "unlock")),
+                 st.sampled_from(CODES), st.integers(0, 40))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(start=st.sampled_from(STARTS), steps=st.lists(STEP, min_size=3, max_size=5))
+def test_on_any_day_the_quiet_path_equals_the_full_sweep(provisioned_once, start, steps):
+    with tempfile.TemporaryDirectory() as tmp:
+        quiet = copy_province(provisioned_once, Path(tmp) / "quiet")
+        full = copy_province(provisioned_once, Path(tmp) / "full")
+        moment, took = datetime.fromisoformat(start), 0
+        for gap, kind, code, figure in steps:
+            now = f"{moment:%Y-%m-%d %H:%M}"
+            for config in (quiet, full):
+                if kind == "type":
+                    type_row(config, code, DAILY, f"{moment:%d/%m/%Y}",
+                             {SHOPS: figure, ACCOUNTS: figure + 1}, at=now)
+                elif kind in ("lock", "unlock"):
+                    book = workbook_of(config, code)
+                    lock = book.parent / f".~lock.{book.name}#"
+                    lock.write_text("x") if kind == "lock" else lock.unlink(missing_ok=True)
+            mine, theirs = sweep(quiet, now), sweep(full, now, full=True)
+            took += not swept_in_full(quiet, now)
+            assert printed(mine, quiet.parent) == printed(theirs, full.parent), now
+            moment += timedelta(minutes=gap)
+        event(f"quiet sweeps taken: {took if took < 2 else '2 or more'}")
+        assert_same_folders(quiet, full)
