@@ -9,8 +9,10 @@ and times:
   reads and writes them all);
 - a quiet ``toolkit daily`` (nothing changed: 0 reads, 0 feedback writes), in process (what the
   sweep itself costs) and as a new process (what the scheduler pays, imports included), with
-  a cProfile of the in-process run under ``--profile``; then quiet sweeps after a quiet sweep,
-  the archives' moment patched against the archives written in full (issue P10);
+  a cProfile of the in-process run under ``--profile``; then quiet sweeps after a quiet sweep
+  three ways: known quiet from the record the last full sweep left (``toolkit.quiet``: nothing
+  read, the archives restamped), checked in full with the archives' moment patched (the record
+  removed first), and checked in full with the archives written in full (issue P10's baseline);
 - one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
   against today's core of it, openpyxl loading and saving the whole workbook; and one that
   marks 5 cells, against the store writing it the openpyxl way;
@@ -116,11 +118,16 @@ def daily(config: Path, moment: datetime) -> tuple[float, str]:
     return seconds, result.output
 
 
-def daily_process(config: Path, moment: datetime, patch: bool = True) -> float:
-    """``toolkit daily`` as the scheduler starts it; ``patch`` False: the archive written in
-    full though only its moment changed (today's way before issue P10)."""
+#: How a quiet sweep runs: known quiet from the record, checked in full with the archives'
+#: moment patched (the record removed first), checked in full and the archives written in full.
+WAYS = ("record", "patched", "full")
+
+
+def daily_process(config: Path, moment: datetime, way: str = "record") -> float:
+    """``toolkit daily`` as the scheduler starts it, the ``way`` of :data:`WAYS`."""
     argv = ["daily", "--config", str(config), "--now", f"{moment:%Y-%m-%d %H:%M}"]
-    command = [sys.executable, "-m", "toolkit", *argv] if patch else [
+    _forget_unless(config, way)
+    command = [sys.executable, "-m", "toolkit", *argv] if way != "full" else [
         sys.executable, "-c", "import sys, toolkit.archive as a; a.PATCH_MOMENT = False; "
         f"from toolkit.cli import main; sys.argv = ['toolkit', *{argv!r}]; main()"]
     start = time.perf_counter()
@@ -128,33 +135,40 @@ def daily_process(config: Path, moment: datetime, patch: bool = True) -> float:
     return time.perf_counter() - start
 
 
+def _forget_unless(config: Path, way: str) -> None:
+    from toolkit.quiet import record_path
+
+    if way != "record":
+        record_path(config.parent / "ledger.sqlite").unlink(missing_ok=True)
+
+
 def quiet_sweeps(config: Path) -> None:
     """Quiet sweeps after a quiet sweep (nothing read, nothing written but the archives'
-    moment): the archives patched against written in full, in process and as a new process,
-    alternately, each the median of three."""
+    moment), each of :data:`WAYS` in process and as a new process, alternately, each the
+    median of three. A full sweep leaves the record again, so each way starts alike."""
     from toolkit import archive
 
-    times: dict[str, list[float]] = {"patched": [], "full": [], "patched, process": [],
-                                     "full, process": []}
+    times: dict[tuple[str, bool], list[float]] = {}
     minute = 20
     for _ in range(3):
-        for patch in (True, False):
-            archive.PATCH_MOMENT = patch
+        for way in WAYS:
+            archive.PATCH_MOMENT = way != "full"
+            _forget_unless(config, way)
             try:
                 seconds, output = daily(config, at(10, minute))
             finally:
                 archive.PATCH_MOMENT = True
             assert "đã đọc 0 sổ" in output, output
-            times["patched" if patch else "full"].append(seconds)
-            times["patched, process" if patch else "full, process"].append(
-                daily_process(config, at(10, minute + 1), patch))
+            times.setdefault((way, False), []).append(seconds)
+            times.setdefault((way, True), []).append(
+                daily_process(config, at(10, minute + 1), way))
             minute += 2
     median = {kind: _median(values) for kind, values in times.items()}
-    print(f"quiet daily, archives patched, in process (median of 3):  {median['patched']:5.2f} s"
-          f"   written in full {median['full']:5.2f} s")
-    print(f"quiet daily, archives patched, new process (median of 3): "
-          f"{median['patched, process']:5.2f} s   written in full "
-          f"{median['full, process']:5.2f} s")
+    for process, label in ((False, "in process "), (True, "new process")):
+        print(f"quiet daily, {label} (median of 3): known from the record "
+              f"{median['record', process]:5.2f} s   checked in full, archives patched "
+              f"{median['patched', process]:5.2f} s   written in full "
+              f"{median['full', process]:5.2f} s")
 
 
 def said(output: str, start: str) -> str:
@@ -304,7 +318,7 @@ def bench(communes: int, reads: int, keep: Path | None, profile: bool,
             seconds, output = daily(config, at(10, 5))
             print(f"first quiet daily (read count 65 → 0, patched in)       {seconds:5.2f} s   "
                   f"[{said(output, 'collect')}; {said(output, 'validate')}]")
-            print(f"quiet daily, new process (imports included):             "
+            print(f"quiet daily, new process (imports included), from the record: "
                   f"{daily_process(config, at(10, 10)):5.2f} s")
             quiet_sweeps(config)
             if profile:

@@ -159,12 +159,29 @@ def _commune_saved(config: Path) -> None:
              at="2026-11-20 10:10")
 
 
+def _collected_apart(config: Path) -> None:
+    """A commune saved and `toolkit collect` read it: its workbook's stamp is the ledger's
+    again, and only the ledger says something changed."""
+    _commune_saved(config)
+    assert run("collect", config=config, now="2026-11-20 10:15").exit_code == 0
+
+
 def _record_damaged(config: Path) -> None:
     record_path(config.parent / "ledger.sqlite").write_text("{", encoding="utf-8")
 
 
+def _record_edited(config: Path) -> None:
+    """Valid JSON, but not what the toolkit writes: an entry gone, another of a wrong kind."""
+    path = record_path(config.parent / "ledger.sqlite")
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    del kept["kept"]
+    kept["archives"] = [[1]]
+    path.write_text(json.dumps(kept), encoding="utf-8")
+
+
 CHANGES = {
     "a commune saved its workbook": (_commune_saved, "2026-11-20 10:30"),
+    "a save read by toolkit collect": (_collected_apart, "2026-11-20 10:30"),
     "toolkit.toml edited": (lambda c: _edit_toml(c), "2026-11-20 10:30"),
     "a template edited": (lambda c: _edit_toml(c.parent / "sheet_templates/kts_daily.toml"),
                           "2026-11-20 10:30"),
@@ -174,6 +191,7 @@ CHANGES = {
     "the archive deleted": (_archive_gone, "2026-11-20 10:30"),
     "the archive edited": (_archive_edited, "2026-11-20 10:30"),
     "the record damaged": (_record_damaged, "2026-11-20 10:30"),
+    "the record edited": (_record_edited, "2026-11-20 10:30"),
     "the deadline passed": (lambda c: None, "2026-11-20 17:00"),
     "the cutoff's settle span began": (lambda c: None, "2026-11-20 16:50"),
     "the next day": (lambda c: None, "2026-11-21 08:00"),
@@ -193,6 +211,18 @@ def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(provisione
     assert swept_in_full(quiet, now), change
     assert printed(mine, quiet.parent) == printed(theirs, full.parent)
     assert_same_folders(quiet, full)
+
+
+def test_a_copied_province_folder_sweeps_its_own_archives(provisioned, tmp_path):
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    archives = {p: p.stat().st_mtime_ns for p in (provisioned.parent / "archive").rglob("*")}
+    copy = copy_province(provisioned, tmp_path / "copy")
+    result = sweep(copy, "2026-11-20 10:30")
+    assert result.exit_code == 0 and swept_in_full(copy, "2026-11-20 10:30")
+    assert str(copy.parent / "archive") in result.stdout
+    assert str(provisioned.parent) not in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in (provisioned.parent / "archive").rglob("*")} == \
+        archives
 
 
 def test_a_save_landing_while_a_full_sweep_runs_is_read_by_the_next(provisioned, monkeypatch):

@@ -86,7 +86,7 @@ def quiet_sweep(config_path, *, now: datetime, day: date, wait_seconds: float) -
                 or record["others"] != _others(config, record["locators"])
                 or not _workbooks_as_recorded(config, ledger, record["locators"])
                 or any(_stat(Path(p)) != [size, mtime] for p, size, mtime, *_ in
-                       record["archives"] + record["kept"])
+                       [*record["archives"], *record["kept"]])
                 or record["ledger"] != ledger.state()):
             return QuietSweep(config, inputs)
         if not _restamp(record, now):
@@ -219,7 +219,9 @@ def boundaries(workspace, day: date) -> list[datetime]:
 def inputs_digest(config) -> str:
     """Everything besides the ledger and the workbooks that a sweep's answer is made from:
     the config, registry, templates and merged table as bytes, the toolkit's code and the
-    packages installed beside it (their dist-info names carry their versions)."""
+    packages installed beside it (their dist-info names carry their versions). Each file is
+    named by its absolute path: a province folder copied or moved elsewhere sweeps in full
+    once, since the record names the archives (and prints them) where they were."""
     digest = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -329,12 +331,27 @@ def _bytes(path: Path) -> bytes:
         return b"\x00missing"
 
 
+#: What each entry of a record holds; a record otherwise (damaged, edited by hand) is ignored.
+_SHAPE = {"version": int, "inputs": str, "ledger": str, "locators": list, "others": list,
+          "day": str, "since": str, "last": str, "boundaries": list, "archives": list,
+          "kept": list, "lines": list}
+
+
 def _load(path: Path) -> dict | None:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(record, dict) or record.get("version") != RECORD_VERSION:
+    if (not isinstance(record, dict) or record.get("version") != RECORD_VERSION
+            or set(record) != set(_SHAPE)
+            or any(not isinstance(record[k], kind) for k, kind in _SHAPE.items())
+            or not all(isinstance(e, list) and len(e) == 4 and isinstance(e[0], str)
+                       and all(isinstance(n, int) for n in e[1:]) for e in record["archives"])
+            or not all(isinstance(e, list) and len(e) == 3 and isinstance(e[0], str)
+                       and all(isinstance(n, int) for n in e[1:]) for e in record["kept"])
+            or not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], bool)
+                       and isinstance(e[1], str) for e in record["lines"])
+            or not all(isinstance(e, str) for e in record["locators"])):
         return None
     return record
 
