@@ -14,6 +14,8 @@ import io
 import json
 import shutil
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import zipfile
 from datetime import datetime, timedelta
@@ -211,6 +213,18 @@ def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(provisione
     assert swept_in_full(quiet, now), change
     assert printed(mine, quiet.parent) == printed(theirs, full.parent)
     assert_same_folders(quiet, full)
+
+
+def test_the_schedulers_new_process_finds_the_sweep_quiet(provisioned, tmp_path):
+    """A scheduler starts `toolkit daily` as a new process, from a working directory of its
+    own: the record left by a sweep started elsewhere still holds."""
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    done = subprocess.run([sys.executable, "-m", "toolkit", "daily", "--config", str(provisioned),
+                           "--now", "2026-11-20 10:30"], cwd=tmp_path, capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stderr
+    assert not swept_in_full(provisioned, "2026-11-20 10:30")
+    assert "đến 10:30:" in done.stdout
 
 
 def test_a_copied_province_folder_sweeps_its_own_archives(provisioned, tmp_path):

@@ -33,6 +33,7 @@ import hashlib
 import json
 import os
 import sys
+import sysconfig
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -236,12 +237,14 @@ def inputs_digest(config) -> str:
     for path in sorted(here.rglob("*.py")):
         add(str(path.relative_to(here)), path.read_bytes())
     add("python", sys.version.encode())
-    for entry in sys.path:
+    # Where packages are installed, not sys.path: that begins with the working directory.
+    paths = sysconfig.get_paths()
+    for folder in sorted({paths["purelib"], paths["platlib"]}):
         try:
-            names = sorted(n for n in os.listdir(entry or ".") if n.endswith(".dist-info"))
+            names = sorted(n for n in os.listdir(folder) if n.endswith(".dist-info"))
         except OSError:
             continue
-        add(entry, "\n".join(names).encode())
+        add(folder, "\n".join(names).encode())
     return digest.hexdigest()
 
 
