@@ -316,7 +316,7 @@ def bench(communes: int, reads: int, keep: Path | None, profile: bool,
             print(f"sweep, every commune typed (read + Kiểm tra):            {seconds:5.2f} s   "
                   f"[{said(output, 'collect')}; {said(output, 'validate')}]")
             seconds, output = daily(config, at(10, 5))
-            print(f"first quiet daily (read count 65 → 0, patched in)       {seconds:5.2f} s   "
+            print(f"first quiet daily (from the record, read count → 0)     {seconds:5.2f} s   "
                   f"[{said(output, 'collect')}; {said(output, 'validate')}]")
             print(f"quiet daily, new process (imports included), from the record: "
                   f"{daily_process(config, at(10, 10)):5.2f} s")

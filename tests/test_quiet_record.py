@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from conftest import copy_province, run, type_row, workbook_of
+from toolkit import archive_patch
 from toolkit import daily as daily_module
 from toolkit.quiet import record_path
 
@@ -255,6 +256,43 @@ def test_a_save_landing_while_a_full_sweep_runs_is_read_by_the_next(provisioned,
     assert record(provisioned) is None
     after = sweep(provisioned, "2026-11-20 10:20")
     assert "collect: đã đọc 1 sổ, 3 sổ không đổi" in after.stdout
+
+
+class Killed(BaseException):
+    """The process stopping between two archives (a power cut, the scheduler's kill)."""
+
+
+def test_a_quiet_sweep_killed_halfway_is_put_right_by_the_next(provisioned, tmp_path,
+                                                               monkeypatch):
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    quiet, full = twins(provisioned, tmp_path / "twin")
+    real, calls = archive_patch.restamp, []
+
+    def dies_on_the_second(*args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 2:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(archive_patch, "restamp", dies_on_the_second)
+    with pytest.raises(Killed):
+        sweep(quiet, "2026-11-20 10:30")
+    monkeypatch.undo()
+    mine, theirs = sweep(quiet, "2026-11-20 10:40"), sweep(full, "2026-11-20 10:40", full=True)
+    assert swept_in_full(quiet, "2026-11-20 10:40")
+    assert printed(mine, quiet.parent) == printed(theirs, full.parent)
+    assert_same_folders(quiet, full)
+
+
+def test_a_record_that_cannot_be_written_costs_only_the_shortcut(provisioned):
+    (record_path(provisioned.parent / "ledger.sqlite").with_suffix(".json.tmp")).mkdir()
+    first = sweep(provisioned, "2026-11-20 10:00")
+    assert first.exit_code == 0, first.output
+    assert "rollup kts_daily 20/11/2026" in first.stdout
+    assert record(provisioned) is None
+    log = (provisioned.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
+    assert "không ghi được" in log and "ledger.sqlite.sweep.json" in log
+    assert "collect: đã đọc 0 sổ" in sweep(provisioned, "2026-11-20 10:30").stdout
 
 
 def test_a_sweep_with_a_failure_leaves_no_record_and_the_next_says_it_again(provisioned):

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sys
 import sysconfig
@@ -38,6 +39,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+log = logging.getLogger("toolkit")
 #: Bumped whenever what the record holds changes meaning: an older record is ignored.
 RECORD_VERSION = 1
 #: Stands for the sweep's time (HH:MM) in a recorded line. XML cannot hold it, so no name
@@ -91,8 +93,7 @@ def quiet_sweep(config_path, *, now: datetime, day: date, wait_seconds: float) -
                 or record["ledger"] != ledger.state()):
             return QuietSweep(config, inputs)
         if not _restamp(record, now):
-            path.unlink(missing_ok=True)
-            return QuietSweep(config, inputs)
+            return QuietSweep(config, inputs)       # the full sweep writes them
         record["last"] = now.isoformat()
         record["archives"] = [[p, *_stat(Path(p)), communes]
                               for p, _, _, communes in record["archives"]]
@@ -103,8 +104,12 @@ def quiet_sweep(config_path, *, now: datetime, day: date, wait_seconds: float) -
 
 
 def forget(config) -> None:
-    """A full sweep begins: whatever it does, the record no longer says what is."""
-    record_path(config.ledger_path).unlink(missing_ok=True)
+    """A full sweep begins: whatever it does, the record no longer says what is. (A record
+    left in place all the same is only ever trusted after every check above.)"""
+    try:
+        record_path(config.ledger_path).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("không xoá được %s: %s", record_path(config.ledger_path), exc)
 
 
 @dataclass(frozen=True)
@@ -360,6 +365,12 @@ def _load(path: Path) -> dict | None:
 
 
 def _save(path: Path, record: dict) -> None:
+    """The record in one rename. One that cannot be written costs the next sweep its
+    shortcut, never this sweep's work: it is logged, not raised."""
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        # A record left from before names the archives as they were: it no longer holds.
+        log.warning("không ghi được %s (lần quét sau sẽ kiểm tra lại đầy đủ): %s", path, exc)
