@@ -325,7 +325,7 @@ STEP = st.tuples(GAPS, st.sampled_from(("sweep",) * 5 + ("type", "lock", "unlock
                  st.sampled_from(CODES), st.integers(0, 40))
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(start=st.sampled_from(STARTS), steps=st.lists(STEP, min_size=3, max_size=5))
 def test_on_any_day_the_quiet_path_equals_the_full_sweep(provisioned_once, start, steps):
     with tempfile.TemporaryDirectory() as tmp:
