@@ -675,9 +675,8 @@ def demo(folder, province, days, seed, backend, config_path, now):
 # printing --------------------------------------------------------------------------------------
 
 def _print_collect(result) -> None:
-    say(render.collect_line(result))
-    for warning in result.warnings:
-        say(f"Cảnh báo: {warning}", err=True)
+    for err, line in render.collect_lines(result):
+        say(line, err=err)
 
 
 def _print_validate(result) -> None:
@@ -686,10 +685,7 @@ def _print_validate(result) -> None:
 
 
 def _print_rollups(rollups, paths) -> None:
-    for result, path in zip(rollups, paths, strict=True):
-        for line in render.rollup_lines(result, path):
-            say(line)
-    for line in render.publication_lines(rollups):
+    for line in render.rollups_lines(rollups, paths):
         say(line)
 
 

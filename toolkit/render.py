@@ -46,6 +46,12 @@ def _plain(value):
     return None if value != value else str(value)
 
 
+def collect_lines(result) -> list[tuple[bool, str]]:
+    """What collect says, then its warnings (on stderr), as (to stderr, text)."""
+    return [(False, collect_line(result)),
+            *((True, f"Cảnh báo: {warning}") for warning in result.warnings)]
+
+
 def collect_line(result) -> str:
     return (f"collect: đã đọc {result.count('read')} sổ, {result.count('unchanged')} sổ không "
             f"đổi, {len(result.failures)} sổ lỗi; {result.new_versions} phiên bản dòng mới")
@@ -176,12 +182,9 @@ def not_due_line(spec, period: str, campaign) -> str:
 def daily_lines(result, *, clock: str, campaign) -> list[tuple[bool, str]]:
     """What `toolkit daily` prints of a sweep's ``result``, in order, as (to stderr, text);
     ``clock`` is the sweep's time as the daily summaries say it."""
-    lines = [(False, collect_line(result.collected))]
-    lines += [(True, f"Cảnh báo: {warning}") for warning in result.collected.warnings]
+    lines = collect_lines(result.collected)
     lines += [(False, line) for line in validate_lines(result.validated)]
-    for rolled, path in zip(result.rollups, result.archives, strict=True):
-        lines += [(False, line) for line in rollup_lines(rolled, path)]
-    lines += [(False, line) for line in publication_lines(result.rollups)]
+    lines += [(False, line) for line in rollups_lines(result.rollups, result.archives)]
     if result.republished is not None and not result.republished.error:
         lines.append((False, result.republished.summary))
     lines += [(False, not_due_line(spec, period, campaign)) for spec, period in result.not_due]
@@ -210,6 +213,14 @@ def rollup_lines(result, path) -> list[str]:
     return [f"rollup {result.spec.key} {display_period(result.period)} ({as_of}): đã báo cáo "
             f"{_rate(province['reporting_rate'])}, đúng hạn {_rate(province['on_time_rate'])} "
             f"→ {path}"]
+
+
+def rollups_lines(rollups, paths) -> list[str]:
+    """Each rollup and where its archive went, then where the reports were published."""
+    lines = []
+    for rolled, path in zip(rollups, paths, strict=True):
+        lines += rollup_lines(rolled, path)
+    return lines + publication_lines(rollups)
 
 
 def merge_lines(result) -> list[str]:
