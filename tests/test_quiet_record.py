@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +37,7 @@ DAILY = "Báo cáo ngày"
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 CODES = ("06040", "06001", "06019", "06202")
+PROGRESS = re.compile(r"^\d\d:\d\d:\d\d collect \d+/\d+$")
 
 
 def record(config: Path) -> dict | None:
@@ -59,7 +61,7 @@ def sweep(config: Path, now: str, *, full: bool = False):
 def printed(result, folder: Path) -> tuple[int, str, list[str]]:
     """Exit code, what went to stdout and to stderr (the progress lines of a full sweep's
     collect left out: a quiet sweep collects nothing), with the folder's own path cut."""
-    err = [line for line in result.stderr.splitlines() if " collect " not in line]
+    err = [line for line in result.stderr.splitlines() if not PROGRESS.match(line)]
     return (result.exit_code, result.stdout.replace(str(folder), "…"),
             [line.replace(str(folder), "…") for line in err])
 
