@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -37,6 +37,7 @@ DAILY = "Báo cáo ngày"
 SHOPS = "Số cửa hàng số mở mới"
 ACCOUNTS = "Số tài khoản thanh toán điện tử mở mới"
 CODES = ("06040", "06001", "06019", "06202")
+DAY = date(2026, 11, 20)
 PROGRESS = re.compile(r"^\d\d:\d\d:\d\d collect \d+/\d+$")
 
 
@@ -102,7 +103,7 @@ def twins(provisioned: Path, folder: Path) -> tuple[Path, Path]:
 
 
 def test_a_quiet_sweep_says_and_writes_what_the_full_sweep_would(provisioned, tmp_path):
-    type_row(provisioned, "06040", DAILY, "20/11/2026", {SHOPS: 3, ACCOUNTS: 4},
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4},
              at="2026-11-20 09:00")
     first = sweep(provisioned, "2026-11-20 10:00")
     assert first.exit_code == 0, first.output
@@ -160,7 +161,7 @@ def _archive_edited(config: Path) -> None:
 
 
 def _commune_saved(config: Path) -> None:
-    type_row(config, "06001", DAILY, "20/11/2026", {SHOPS: 1, ACCOUNTS: 2},
+    type_row(config, "06001", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 2},
              at="2026-11-20 10:10")
 
 
@@ -240,6 +241,38 @@ def test_a_copied_province_folder_sweeps_its_own_archives(provisioned, tmp_path)
     assert str(provisioned.parent) not in result.stdout
     assert {p: p.stat().st_mtime_ns for p in (provisioned.parent / "archive").rglob("*")} == \
         archives
+
+
+def test_a_sweep_run_as_of_an_earlier_time_leaves_no_record(provisioned, tmp_path):
+    """An officer re-runs 16:00 at 16:30 (--now): that sweep sees the ledger only up to 16:00,
+    so the sweeps after it must not take its picture for theirs."""
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4},
+             at="2026-11-20 11:00")
+    assert sweep(provisioned, "2026-11-20 12:00").exit_code == 0
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0     # as of earlier
+    assert record(provisioned) is None
+    quiet, full = twins(provisioned, tmp_path / "twin")
+    mine, theirs = sweep(quiet, "2026-11-20 12:30"), sweep(full, "2026-11-20 12:30", full=True)
+    assert printed(mine, quiet.parent) == printed(theirs, full.parent)
+    assert "1 đúng hạn" in mine.stdout
+    assert_same_folders(quiet, full)
+
+
+@pytest.mark.parametrize("typed", ["10:00:00 20/11/2026", "10:30:00 20/11/2026"])
+def test_a_commune_typing_a_sweeps_time_keeps_its_text(provisioned, tmp_path, typed):
+    """The text a commune typed is quoted in Lỗi dữ liệu; when it reads like a sweep's time
+    (this one's or the next's) the archive is written in full, never patched over it."""
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: typed, ACCOUNTS: 4},
+             at="2026-11-20 09:00")
+    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
+    quiet, full = twins(provisioned, tmp_path / "twin")
+    mine, theirs = sweep(quiet, "2026-11-20 10:30"), sweep(full, "2026-11-20 10:30", full=True)
+    assert printed(mine, quiet.parent) == printed(theirs, full.parent)
+    assert_same_folders(quiet, full)
+    archive = quiet.parent / "archive/kts_daily/2026/kts_daily_2026-11-20.xlsx"
+    quoted = [c.value for row in load_workbook(archive)["Lỗi dữ liệu"].iter_rows()
+              for c in row if isinstance(c.value, str) and typed in c.value]
+    assert quoted
 
 
 def test_a_save_landing_while_a_full_sweep_runs_is_read_by_the_next(provisioned, monkeypatch):
@@ -338,7 +371,7 @@ def test_on_any_day_the_quiet_path_equals_the_full_sweep(provisioned_once, start
             now = f"{moment:%Y-%m-%d %H:%M}"
             for config in (quiet, full):
                 if kind == "type":
-                    type_row(config, code, DAILY, f"{moment:%d/%m/%Y}",
+                    type_row(config, code, DAILY, moment.date(),
                              {SHOPS: figure, ACCOUNTS: figure + 1}, at=now)
                 elif kind in ("lock", "unlock"):
                     book = workbook_of(config, code)

@@ -33,7 +33,14 @@ from toolkit.dashboard import (
 from toolkit.feedback import LEVEL_LABELS
 from toolkit.goals import RANKING_RULE
 from toolkit.layout import display_period
-from toolkit.moment import as_of_fact, as_of_words, made_at_fact, sentence, sweep_fact
+from toolkit.moment import (
+    FACTS_SHEET,
+    as_of_fact,
+    as_of_words,
+    made_at_fact,
+    sentence,
+    sweep_fact,
+)
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
 from toolkit.wording import reporter_headers
@@ -153,7 +160,7 @@ class Table:
 
 TABLE_NAMES = ("Tổng hợp", "Đối chiếu bưu chính", "Theo huyện", "Tiến độ chỉ tiêu", "Xếp hạng",
                EMULATION, f"{EMULATION} (huyện)", "Tỷ lệ báo cáo", "Diễn biến", "Chưa báo cáo",
-               "Lỗi dữ liệu", "Thông tin")
+               "Lỗi dữ liệu", FACTS_SHEET)
 
 
 def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
@@ -186,7 +193,7 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
     tables.append(_table("Lỗi dữ liệu", errors, {
         "commune": "Xã/phường", "period": "Kỳ", "tab": "Trang", "cell": "Ô", "value": "Giá trị",
         "message": "Vấn đề", "fix": "Cách sửa", "level": "Mức độ"}))
-    tables.append(Table("Thông tin", pd.DataFrame(_facts(rollup, workbooks_read),
+    tables.append(Table(FACTS_SHEET, pd.DataFrame(_facts(rollup, workbooks_read),
                                                   columns=["Mục", "Giá trị"]), header=False))
     return tables
 

@@ -42,7 +42,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from toolkit import __version__, zipped
-from toolkit.moment import Moment, moment_texts, sentence
+from toolkit.moment import FACTS_SHEET, Moment, moment_texts, sentence
 
 #: The custom document property (File › Properties › Custom) holding the archive's stamp.
 STAMP_PROPERTY = "toolkit: dấu số liệu"
@@ -112,8 +112,10 @@ def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) ->
         written &= digest.strings(table.title)
         columns = list(table.frame.columns)
         written &= digest.values(columns, written=table.header)
+        # A moment's words in any other sheet's cells are data (a commune typed them): the
+        # patch could not tell them from the moment's, so such an archive is written in full.
         for values in table.values:
-            written &= digest.values(values)
+            written &= digest.values(values, written=table.name == FACTS_SHEET)
         for chart in table.all_charts:
             written &= digest.strings([chart.title, *chart.series])
             written &= digest.strings([chart.categories], written=False)
@@ -172,6 +174,12 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
             (a == b) != (c == d) for a, c in zip(before, after, strict=True)
             for b, d in zip(before, after, strict=True)):
         return False         # two forms the same at one moment and not at the other
+    # A new text already in the workbook was written there as data: the patch would count it
+    # as the moment's next time, so the archive is written in full instead.
+    fresh = re.compile(b"|".join(re.escape(b.encode()) for a, b in zip(before, after, strict=True)
+                                 if a != b) or b"(?!)")
+    if any(fresh.search(data) for _, data in parts):
+        return False
     # Each old text → its new one, and how often the tables put it in the workbook (counted
     # at its first form); the stamp itself once.
     changes = {old.text.encode(): (stamp.text.encode(), 1)}

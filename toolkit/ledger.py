@@ -223,6 +223,15 @@ class Ledger:
             digest.update(repr(self.db.execute(query).fetchall()).encode())
         return digest.hexdigest()
 
+    def latest(self) -> str | None:
+        """The latest instant anything in the ledger is timed at (a fetch, a row's proof, a
+        Kiểm tra write), as the ledger stores instants; None when it holds nothing."""
+        row = self.db.execute(
+            "SELECT max(t) FROM (SELECT max(fetched_at) AS t FROM fetches "
+            "UNION ALL SELECT max(proven_at) FROM row_versions "
+            "UNION ALL SELECT max(written_at) FROM feedback)").fetchone()
+        return row[0]
+
     # workbooks -----------------------------------------------------------------------------
 
     def workbooks(self) -> dict[str, WorkbookRecord]:

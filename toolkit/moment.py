@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+#: The archive's sheet that states the moment as data (Số liệu tính đến, Lập lúc, Lần quét gần
+#: nhất); anywhere else in a table's cells the moment's words can only be somebody's text.
+FACTS_SHEET = "Thông tin"
+
 
 @dataclass(frozen=True)
 class Moment:

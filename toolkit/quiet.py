@@ -136,11 +136,16 @@ def remember(workspace, result, *, now: datetime, day: date, inputs: str | None,
     trust if nothing changes; whether it was left. ``inputs`` and ``before`` are the inputs'
     digest and the folder as the sweep began; ``kept`` are the as-of-deadline archives that
     must stay as they are."""
+    from toolkit.periods import to_utc_text
     from toolkit.render import daily_lines, registry_warnings
 
     config = workspace.config
     validated = result.validated
+    latest = workspace.ledger.latest()
     if (before is None or inputs is None or day != now.date() or result.failures
+            # A sweep run as of an earlier time (--now) sees the ledger only up to then: a
+            # later sweep must see what it holds since.
+            or (latest is not None and latest > to_utc_text(now))
             or validated.deferred
             or validated.failed or any(o.state not in ("read", "unchanged")
                                        for o in result.collected.outcomes)):
