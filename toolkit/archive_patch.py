@@ -96,6 +96,13 @@ class Stamp:
         except ValueError:
             return None
 
+    @classmethod
+    def in_custom(cls, custom: bytes) -> Stamp | None:
+        """The stamp of an archive's custom.xml: one, of this version, written as it reads."""
+        found = _STAMP.findall(custom)
+        stamp = cls.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
+        return stamp if stamp is not None and stamp.text.encode() == found[0] else None
+
 
 def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) -> Stamp | None:
     """The stamp of the archive of ``tables`` with ``page`` (report, as-of words) printed on
@@ -159,10 +166,9 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
         parts = [(info, book.read(info)) for info in book.infolist()]
     except _UNREADABLE:
         return False
-    custom = next((data for info, data in parts if info.filename == "docProps/custom.xml"), b"")
-    found = _STAMP.findall(custom)
-    old = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
-    if old is None or old.text.encode() != found[0]:
+    old = Stamp.in_custom(next((data for info, data in parts
+                                if info.filename == "docProps/custom.xml"), b""))
+    if old is None:
         return False
     stamp = stamp_for(old)
     if stamp is None or stamp.counts != old.counts:

@@ -125,8 +125,7 @@ def folder_state(workspace) -> FolderState | None:
     """The folder as the sweep begins (None: not a folder of workbooks)."""
     if getattr(workspace.store, "kind", "") != "xlsx":
         return None
-    locators = tuple(sorted(r.locator for r in workspace.ledger.workbooks().values()
-                            if r.backend == "xlsx"))
+    locators = tuple(sorted(_workbooks(workspace.ledger)))
     return FolderState(locators, _others(workspace.config, locators))
 
 
@@ -161,8 +160,7 @@ def remember(workspace, result, *, now: datetime, day: date, inputs: str | None,
             quiet, clock=at, campaign=workspace.campaign):
         return False            # a text of the sweep holds the placeholder itself
     lines = warned + clocked
-    locators = tuple(sorted(r.locator for r in workspace.ledger.workbooks().values()
-                            if r.backend == "xlsx"))
+    locators = tuple(sorted(_workbooks(workspace.ledger)))
     if (locators != before.locators or _others(config, locators) != before.others
             or not _workbooks_as_recorded(config, workspace.ledger, locators)
             or inputs_digest(config) != inputs):
@@ -283,14 +281,13 @@ def _stamped_at(archive: Path, now: datetime) -> bool:
     """The archive was written or patched by this sweep, with a stamp restamp can use."""
     import zipfile
 
-    from toolkit.archive_patch import _STAMP, Stamp
+    from toolkit.archive_patch import Stamp
 
     try:
         with zipfile.ZipFile(archive) as book:
-            found = _STAMP.findall(book.read("docProps/custom.xml"))
+            stamp = Stamp.in_custom(book.read("docProps/custom.xml"))
     except (OSError, KeyError, zipfile.BadZipFile):
         return False
-    stamp = Stamp.parse(found[0].decode("utf-8", "replace")) if len(found) == 1 else None
     return stamp is not None and stamp.as_of == now and stamp.generated_at == now
 
 
@@ -313,11 +310,16 @@ def _others(config, locators) -> list:
     return out
 
 
+def _workbooks(ledger) -> dict[str, str | None]:
+    """The communes' workbooks in the folder, as the ledger knows them: locator → stamp."""
+    return {r.locator: r.last_modified for r in ledger.workbooks().values()
+            if r.backend == "xlsx"}
+
+
 def _workbooks_as_recorded(config, ledger, locators) -> bool:
     """Every commune's workbook has the stamp the ledger recorded at its last read or write:
     what collect compares, so a save made at any moment since is never skipped."""
-    known = {r.locator: r.last_modified for r in ledger.workbooks().values()
-             if r.backend == "xlsx"}
+    known = _workbooks(ledger)
     if set(known) != set(locators):
         return False
     for locator, stamp in known.items():
