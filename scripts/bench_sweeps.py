@@ -13,6 +13,7 @@ and times:
   three ways: known quiet from the record the last full sweep left (``toolkit.quiet``: nothing
   read, the archives restamped), checked in full with the archives' moment patched (the record
   removed first), and checked in full with the archives written in full (issue P10's baseline);
+- the day's archive written in full: saved in memory against openpyxl's ``Workbook.save``;
 - one feedback write: the store's ``write_feedback`` (the never-clobber protocol included)
   against today's core of it, openpyxl loading and saving the whole workbook; and one that
   marks 5 cells, against the store writing it the openpyxl way;
@@ -231,6 +232,45 @@ def feedback_write(config: Path, repeat: int = 5) -> None:
           f"({ms['marks openpyxl'] / ms['marks']:.1f}×)")
 
 
+def archive_saves(config: Path, repeat: int = 9) -> None:
+    """The day's kts_daily archive written in full, each the median of ``repeat``: as
+    ``toolkit.archive_xlsx`` writes it (the workbook saved in memory, ``excel.workbook_bytes``)
+    against the same with openpyxl's ``Workbook.save``, which writes each sheet to a
+    temporary file first."""
+    from openpyxl import Workbook
+
+    from toolkit import archive_xlsx
+    from toolkit.archive import archive_tables
+    from toolkit.daily import rollup_reports
+    from toolkit.dashboard import report_line
+    from toolkit.moment import as_of_words
+    from toolkit.workspace import open_workspace
+
+    with open_workspace(config) as ws:
+        rollups, _ = rollup_reports(ws, DAY, now=at(11), only="kts_daily")
+    tables = archive_tables(rollups[0], workbooks_read=0)
+    page = (report_line(rollups[0]), as_of_words(rollups[0].moment))
+
+    def saved(book) -> bytes:
+        out = io.BytesIO()
+        Workbook.save(book, out)
+        return out.getvalue()
+
+    times: dict[str, list[float]] = {"memory": [], "openpyxl": []}
+    ours = archive_xlsx.workbook_bytes
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in range(repeat):
+            for way in times:
+                archive_xlsx.workbook_bytes = ours if way == "memory" else saved
+                start = time.perf_counter()
+                archive_xlsx.write_book(tables, page, Path(tmp) / f"{way}{n}.xlsx")
+                times[way].append(time.perf_counter() - start)
+    archive_xlsx.workbook_bytes = ours
+    ms = {way: _median(values) * 1000 for way, values in times.items()}
+    print(f"archive written in full ({len(tables)} sheets): saved in memory {ms['memory']:6.1f} ms"
+          f"   openpyxl Workbook.save {ms['openpyxl']:6.1f} ms")
+
+
 def readers(config: Path, reads: int) -> None:
     """``reads`` changed workbooks read and collected: the store as it reads (calamine where
     a tab holds no formula nor error cell, openpyxl else) against the store reading with
@@ -329,6 +369,7 @@ def bench(communes: int, reads: int, keep: Path | None, profile: bool,
                 stats = pstats.Stats(profiler).sort_stats("cumulative")
                 stats.print_stats(r"toolkit|openpyxl|sqlite|pandas", 30)
             feedback_write(config)
+            archive_saves(config)
             if reads:
                 readers(config, reads)
         finally:

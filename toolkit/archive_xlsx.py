@@ -43,7 +43,7 @@ from toolkit.archive import (
     wraps,
 )
 from toolkit.archive_patch import STAMP_PROPERTY
-from toolkit.excel import TITLE_FONT, WRAP
+from toolkit.excel import TITLE_FONT, WRAP, workbook_bytes
 from toolkit.layout import HEADER_COLOUR
 from toolkit.moment import sentence
 
@@ -250,9 +250,7 @@ def _save(book: Workbook, cells: dict, path: str) -> None:
     """``book`` as openpyxl saves it, each sheet's cells put in place of its empty
     ``<sheetData>``; the big sheets compressed fast rather than small, the other parts kept
     as openpyxl compressed them."""
-    buffer = io.BytesIO()
-    book.save(buffer)
-    saved = buffer.getvalue()
+    saved = workbook_bytes(book)
     changed = {}
     with zipfile.ZipFile(io.BytesIO(saved)) as package:
         for sheet, (rows, ref) in cells.items():

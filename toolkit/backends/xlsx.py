@@ -42,7 +42,15 @@ from toolkit.backends.base import (
 )
 from toolkit.backends.lockfiles import holder
 from toolkit.errors import WorkbookBusy, WorkbookError
-from toolkit.excel import BODY_FONT, HEADER_FONT, TITLE_FONT, WRAP, put, style_header
+from toolkit.excel import (
+    BODY_FONT,
+    HEADER_FONT,
+    TITLE_FONT,
+    WRAP,
+    put,
+    style_header,
+    workbook_bytes,
+)
 from toolkit.layout import (
     BANNER_COLOURS,
     FEEDBACK_HEADERS,
@@ -191,9 +199,7 @@ class XlsxStore:
         return locator
 
     def _prototype(self, actions: list[Action]) -> bytes:
-        out = io.BytesIO()
-        _built(None, actions).save(out)
-        return out.getvalue()
+        return workbook_bytes(_built(None, actions))
 
     def modified_stamps(self, locators: list[str]) -> dict[str, str | None]:
         stamps: dict[str, str | None] = {}
