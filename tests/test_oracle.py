@@ -25,7 +25,7 @@ from datetime import date, datetime, time, timedelta
 from time import perf_counter, process_time
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, note, settings
+from hypothesis import HealthCheck, Phase, given, note, seed, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -38,6 +38,8 @@ STATUS_OF = {label: status for status, label in LABELS.items()}
 GRACE_MINUTES = 5            # [timeliness] grace_minutes as `toolkit init` writes it
 
 EXAMPLES = int(os.environ.get("ORACLE_SCENARIOS", "200"))
+#: The generated scenarios run as this many tests, each with its own seed (see the test).
+SHARDS = 4
 ALL_BUGS = bool(os.environ.get("ORACLE_ALL_BUGS"))
 SHRINK_SECONDS = int(os.environ.get("ORACLE_SHRINK_SECONDS", "60"))
 #: Only disagreements whose kind matches this regular expression fail the test (to shrink one
@@ -377,14 +379,26 @@ def shrink_budget():
         engine.MAX_SHRINKING_SECONDS = before
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
-          report_multiple_bugs=ALL_BUGS, print_blob=False,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                 HealthCheck.filter_too_much])
-@given(data=st.data())
-def test_the_toolkit_agrees_with_the_oracle(bench, data):
-    scenario = data.draw(scenarios(bench.backend), label="scenario")
+@pytest.mark.parametrize("shard", range(SHARDS))
+def test_the_toolkit_agrees_with_the_oracle(bench, shard):
+    """EXAMPLES generated scenarios per backend, in SHARDS parts of their own seed: pytest-xdist
+    spreads the parts over the workers, where one test of 200 scenarios held one worker for
+    minutes after the others had finished."""
+
+    @seed(shard)
+    @settings(max_examples=-(-EXAMPLES // SHARDS), deadline=None, database=None,
+              phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink),
+              report_multiple_bugs=ALL_BUGS, print_blob=False,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                     HealthCheck.filter_too_much])
+    @given(data=st.data())
+    def agrees(data):
+        play_generated(bench, data.draw(scenarios(bench.backend), label="scenario"))
+
+    agrees()
+
+
+def play_generated(bench, scenario: Scenario) -> None:
     SCENARIO[0] = scenario
     began, cpu = perf_counter(), process_time()
     played = Run(bench, scenario)
