@@ -10,7 +10,6 @@ the workbooks must be what the full sweep does, at deadlines, cutoffs and day ch
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -67,10 +66,11 @@ def printed(result, folder: Path) -> tuple[int, str, list[str]]:
             [line.replace(str(folder), "…") for line in err])
 
 
-def archive_parts(folder: Path) -> dict:
-    """Every archive's parts, but core.xml (its modified time is the write's clock)."""
+def parts(folder: Path, pattern: str) -> dict:
+    """Every part of each workbook of ``folder`` matching ``pattern``, but core.xml (its
+    modified time is the write's clock)."""
     out = {}
-    for path in sorted((folder / "archive").rglob("*.xlsx")):
+    for path in sorted(folder.glob(pattern)):
         with zipfile.ZipFile(path) as book:
             out[str(path.relative_to(folder))] = {
                 name: book.read(name) for name in book.namelist()
@@ -78,13 +78,14 @@ def archive_parts(folder: Path) -> dict:
     return out
 
 
-def workbook_cells(folder: Path) -> dict:
-    out = {}
-    for path in sorted((folder / "workbooks").glob("[0-9]*.xlsx")):    # not a lock file
-        book = load_workbook(io.BytesIO(path.read_bytes()))
-        out[path.name] = {sheet.title: [[c.value for c in row] for row in sheet.iter_rows()]
-                          for sheet in book.worksheets}
-    return out
+def archive_parts(folder: Path) -> dict:
+    return parts(folder, "archive/**/*.xlsx")
+
+
+def workbook_parts(folder: Path) -> dict:
+    """The communes' workbooks part for part: stricter than their cells, and a tenth of the
+    time openpyxl takes to load them."""
+    return parts(folder, "workbooks/[0-9]*.xlsx")     # not a lock file
 
 
 def ledger_dump(folder: Path) -> list[str]:
@@ -95,7 +96,7 @@ def ledger_dump(folder: Path) -> list[str]:
 def assert_same_folders(quiet: Path, full: Path) -> None:
     assert archive_parts(quiet.parent) == archive_parts(full.parent)
     assert ledger_dump(quiet.parent) == ledger_dump(full.parent)
-    assert workbook_cells(quiet.parent) == workbook_cells(full.parent)
+    assert workbook_parts(quiet.parent) == workbook_parts(full.parent)
 
 
 def twins(provisioned: Path, folder: Path) -> tuple[Path, Path]:
