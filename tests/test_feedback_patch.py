@@ -171,8 +171,9 @@ def test_marks_set_changed_and_taken_off_are_the_openpyxl_marks_whichever_wrote_
         before = _members(fast), _members(mixed), _members(slow)
         assert _write(fast, rows, noted, now) is not None
         assert _write(slow, rows, noted, now, patch=False) is not None
-        with pytest.raises(AssertionError):         # the check tells the two ways apart
-            _patch_taken(before[2], slow)
+        if i == 0:      # the check tells the two ways apart: openpyxl drops the unknown part
+            with pytest.raises(AssertionError):     # (later, only core.xml's second differs,
+                _patch_taken(before[2], slow)       # the same when both writes share it)
         assert _write(mixed, rows, noted, now, patch=i % 2 == 1) is not None
         _patch_taken(before[0], fast)
         if i % 2:
