@@ -6,8 +6,6 @@ Both use Google's syntax: ``a,b(c,d),e.f`` (``/`` works like ``.``; ``*`` is eve
 
 from __future__ import annotations
 
-import copy
-
 Path = tuple[str, ...]
 
 
@@ -91,10 +89,10 @@ def check(paths: list[Path], schema_of) -> str | None:
 
 def merge(target: dict, source: dict, paths: list[Path]) -> dict:
     """Copy the masked fields of ``source`` onto ``target`` (absent in source → cleared)."""
-    out = copy.deepcopy(target)
+    out = json_copy(target)
     for path in paths:
         if not path or path == ("*",):
-            return copy.deepcopy(source)
+            return json_copy(source)
         src = source
         for part in path:
             src = src.get(part) if isinstance(src, dict) else None
@@ -108,8 +106,21 @@ def merge(target: dict, source: dict, paths: list[Path]) -> dict:
         if src is None:
             node.pop(path[-1], None)
         else:
-            node[path[-1]] = copy.deepcopy(src)
+            node[path[-1]] = json_copy(src)
     return _prune(out)
+
+
+def json_copy(value):
+    """A deep copy of JSON-shaped data (dicts, lists and scalars): ``copy.deepcopy``'s
+    answer at a fraction of its time, which was a tenth of a Google demo's (every cell
+    format written is merged onto the cell's format)."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(json_copy(item) for item in value)
+    return value
 
 
 def _prune(value: dict) -> dict:
