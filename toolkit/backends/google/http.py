@@ -385,9 +385,7 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
     kind = info.get("type") if isinstance(info, dict) else None
     try:
         if kind == "service_account":
-            from google.oauth2 import service_account
-
-            creds = service_account.Credentials.from_service_account_info(info, scopes=SCOPES)
+            creds = _service_account(json.dumps(info, sort_keys=True)).with_scopes(SCOPES)
             return creds, info.get("client_email")
         if kind == "authorized_user":
             from google.oauth2.credentials import Credentials
@@ -405,6 +403,18 @@ def load_credentials(path: Path, source: str = "[google] credentials"):
                           f"({type(exc).__name__}); hãy tải khoá mới") from None
     raise ConfigError(f"{path} (từ {source}) không phải khoá tài khoản dịch vụ, cũng không "
                       "phải authorized_user.json; xem `toolkit auth login`")
+
+
+@functools.lru_cache(maxsize=8)
+def _service_account(info: str):
+    """A service account's credentials from its key (JSON text), made once per key a process.
+
+    Reading the RSA private key checks it, 40-50 ms each time; every workspace opened on
+    Google read it again. ``with_scopes`` gives each caller its own credentials (own token)
+    around the one signer, which holds only the key."""
+    from google.oauth2 import service_account
+
+    return service_account.Credentials.from_service_account_info(json.loads(info))
 
 
 def connect(google, *, adapter: Any = None, pacer_factory: Callable[[], Pacer] | None = None,
