@@ -200,10 +200,13 @@ class FakeGoogle(StateMixin, person.PersonMixin):
 
     def service_account_info(self, email: str | None = None,
                              project: str = "tinh-bao-cao") -> dict:
-        """A service-account key file's contents with a freshly generated RSA key; keys of one
-        ``project`` share its per-project quota."""
-        email = email or f"bao-cao-{len(self.keys.public) + 1}@tinh-bao-cao.iam.gserviceaccount.com"
-        return auth.new_service_account(self.keys, email, project)
+        """A service-account key file's contents with an RSA key no other account of this
+        fake has (``auth.new_service_account``); keys of one ``project`` share its
+        per-project quota."""
+        with self.lock:
+            email = email or (f"bao-cao-{len(self.keys.public) + 1}"
+                              "@tinh-bao-cao.iam.gserviceaccount.com")
+            return auth.new_service_account(self.keys, email, project)
 
     def authorized_user_info(self, email: str = "can-bo@so-tt.gov.vn") -> dict:
         """An ``authorized_user.json`` (OAuth refresh token) for a person's account, issued
