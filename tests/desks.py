@@ -107,7 +107,7 @@ class GoogleDesk:
         assert self.fake.validating, "google-api-python-client is missing: pip install '.[test]'"
         self._routing = self.fake.patch_google_auth()
         self._routing.__enter__()
-        # Quotas far above what a test sends: the pacer runs on the real clock.
+        # Quotas far above what a test sends; the pacer waits on a virtual clock (conftest).
         made = fake_province.connect_province(
             self.fake, config, self.fake.service_account_info(PROVINCE_ACCOUNT), per_minute=6000)
         self.rollup_id = made.rollup_id

@@ -11,15 +11,13 @@ tables, rendered), so every check compares the cells as entered with that.
 
 from __future__ import annotations
 
-import functools
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
-from conftest import VirtualClock, summary_table
+from conftest import summary_table
 from desks import GoogleDesk
-from toolkit.backends.google import http as google_http
 from toolkit.backends.google.rollup import ROUNDS, SEPARATOR, tab_title
 from toolkit.ledger import Ledger
 
@@ -32,13 +30,10 @@ SUMMARY = tab_title(DAILY, "Tổng hợp")
 
 
 @pytest.fixture
-def google(province, monkeypatch):
+def google(province):
     """The `province` folder on the fake Google, its daily report due on working days only
     (so Saturday's sweeps roll up no day of it), provisioned, one commune reported. Backoffs
-    are waited out on a virtual clock."""
-    clock = VirtualClock()
-    monkeypatch.setattr(google_http, "Pacer", functools.partial(
-        google_http.Pacer, clock=clock.seconds, sleep=clock.sleep))
+    are waited out on a virtual clock (conftest.virtual_pacing)."""
     template = province.parent / "sheet_templates" / "kts_daily.toml"
     template.write_text(template.read_text(encoding="utf-8").replace(
         'period = "daily"', 'period = "daily"\ncalendar = "working_days"'), encoding="utf-8")
