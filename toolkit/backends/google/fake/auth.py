@@ -138,13 +138,17 @@ def _pooled_key(n: int) -> tuple[object, str]:
 
 
 def new_service_account(keys: Keys, email: str, project: str = "tinh-bao-cao") -> dict:
-    key, pem = _pooled_key(keys.keys_issued)
+    """A key file's contents. Its key id and client id follow from the pooled key, the
+    account and the project: the same account made again by another fake gets the same
+    file, which a process then loads once (``http.load_credentials``)."""
+    n = keys.keys_issued
+    key, pem = _pooled_key(n)
     keys.keys_issued += 1
-    kid = secrets.token_hex(20)
+    kid = hashlib.sha1(f"{n}|{email}|{project}".encode()).hexdigest()
     keys.public[kid] = (email, key.public_key(), project)
     return {"type": "service_account", "project_id": project, "private_key_id": kid,
             "private_key": pem, "client_email": email,
-            "client_id": str(100000000000000000000 + secrets.randbelow(10 ** 20)),
+            "client_id": str(100000000000000000000 + int(kid[:16], 16) % 10 ** 20),
             "auth_uri": "https://accounts.google.com/o/oauth2/auth", "token_uri": TOKEN_URI,
             "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
             "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
