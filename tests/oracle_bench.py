@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from python_calamine import CalamineWorkbook
 
 from conftest import KEEP, VirtualClock, run, set_phases, trim_registry
 from oracle import VN, Report
@@ -261,16 +262,15 @@ class Bench:
 
 
 def archive_labels(path: Path) -> dict[str, str]:
-    """Mã xã → Tình trạng báo cáo on the archive's Tổng hợp sheet."""
-    book = load_workbook(path, read_only=True)
-    try:
-        rows = list(book["Tổng hợp"].iter_rows(values_only=True))
-        at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
-        header, rows = list(rows[at]), rows[at + 1:]
-        code, label = header.index("Mã xã"), header.index("Tình trạng báo cáo")
-        return {r[code]: r[label] for r in rows if r and r[code] and r[code] != "Mã xã"}
-    finally:
-        book.close()
+    """Mã xã → Tình trạng báo cáo on the archive's Tổng hợp sheet, as calamine (not the
+    toolkit's writer, nor openpyxl, which took 26 ms an archive against 0.7 ms) reads it;
+    an empty cell reads None."""
+    rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_name("Tổng hợp").to_python()
+    rows = [[None if v == "" else v for v in r] for r in rows]
+    at = next(i for i, r in enumerate(rows) if r and r[0] == "Mã xã")
+    header, rows = list(rows[at]), rows[at + 1:]
+    code, label = header.index("Mã xã"), header.index("Tình trạng báo cáo")
+    return {r[code]: r[label] for r in rows if r and r[code] and r[code] != "Mã xã"}
 
 
 def _campaign(text: str, start: date, end: date) -> str:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time
+from functools import lru_cache
 from pathlib import Path
 
 from toolkit import known
@@ -332,8 +333,21 @@ def load_template(path: Path) -> ReportSpec:
 def _check_template(path: Path) -> _Checked:
     try:
         text = path.read_text(encoding="utf-8-sig")    # Notepad may start it with a BOM
+    except UnicodeDecodeError as exc:
+        return _Checked(path, None, FileProblems(
+            path, (f"không phải TOML hợp lệ ({exc}); hãy sửa dòng được nêu",), unreadable=True),
+            path.stem)
+    return _checked_text(path, text)
+
+
+@lru_cache(maxsize=64)
+def _checked_text(path: Path, text: str) -> _Checked:
+    """A template's check, a function of its path and text alone (and immutable): a process
+    that opens the same province again (the scheduler's day, the tests) parses and checks each
+    template once, not on every open."""
+    try:
         data = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+    except tomllib.TOMLDecodeError as exc:
         return _Checked(path, None, FileProblems(
             path, (f"không phải TOML hợp lệ ({exc}); hãy sửa dòng được nêu",), unreadable=True),
             path.stem)
