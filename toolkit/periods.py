@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -281,16 +284,19 @@ def campaign_days(start: date, end: date, calendar: str = "every_day") -> list[d
     return [d for d in days if d.weekday() < 5 and d not in off]
 
 
-def public_holidays(first_year: int, last_year: int) -> dict[date, str]:
+@lru_cache(maxsize=32)
+def public_holidays(first_year: int, last_year: int) -> Mapping[date, str]:
     """Vietnamese public holidays (Tết by the lunar calendar included), named in Vietnamese.
 
     From the maintained ``holidays`` package rather than a hand-typed list: Tết and the
-    substituted days off move every year.
+    substituted days off move every year. Worked out once per span of years and read-only:
+    the package takes 7 ms for it, and a sweep asks for every working-days report, at each
+    step that lists the campaign's days.
     """
     import holidays
 
-    return dict(holidays.country_holidays("VN", years=range(first_year, last_year + 1),
-                                          language="vi"))
+    return MappingProxyType(dict(holidays.country_holidays(
+        "VN", years=range(first_year, last_year + 1), language="vi")))
 
 
 def campaign_periods(period: str, start: date, end: date) -> list[str]:
