@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import functools
 import io
 import os
 import re
 import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -74,8 +76,18 @@ def copy_province(config: Path, folder: Path) -> Path:
 
 
 def make_province(tmp_path: Path) -> Path:
-    """The `province` fixture's folder, for scripts that build one outside pytest."""
-    folder = tmp_path / "lang-son"
+    """The `province` fixture's folder in ``tmp_path``, for scripts that build one outside
+    pytest too. `toolkit init` writes the same folder every time, so it runs once a process
+    and each caller gets a copy."""
+    return copy_province(_initialised(), tmp_path)
+
+
+@functools.lru_cache(maxsize=1)
+def _initialised() -> Path:
+    """`toolkit init` for Lạng Sơn at 08:00 on 20/11/2026, the registry trimmed to KEEP."""
+    root = Path(tempfile.mkdtemp(prefix="toolkit-init-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    folder = root / "lang-son"
     result = run("init", str(folder), "--province", "lang son", now="2026-11-20 08:00")
     assert result.exit_code == 0, result.output
     trim_registry(folder / "registry.xlsx", KEEP)
