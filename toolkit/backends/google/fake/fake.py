@@ -53,10 +53,14 @@ ALL_FAULT_KINDS = (429, "429+retry-after", 500, 503, "reset", "reset-after", "re
 def strip_nulls(value):
     """JSON null means "not set" to Google (proto3), except as a cell in a values array."""
     if isinstance(value, dict):
-        return {k: strip_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [strip_nulls(v) for v in value]
+        return {k: strip_nulls(v) if type(v) in _NESTED else v
+                for k, v in value.items() if v is not None}
+    if isinstance(value, list):       # a values array: thousands of cells, most of them plain
+        return [strip_nulls(v) if type(v) in _NESTED else v for v in value]
     return value
+
+
+_NESTED = (dict, list)
 
 
 def proto_json(value):
