@@ -51,7 +51,8 @@ STAMP_PROPERTY = "toolkit: dấu số liệu"
 STAMP_VERSION = "3"
 #: Modules whose code decides how a table looks in the workbook: a change to one of them is a
 #: change to every archive, so their source is part of the digest.
-WRITERS = ("archive.py", "archive_xlsx.py", "archive_patch.py", "excel.py", "layout.py")
+WRITERS = ("archive.py", "archive_xlsx.py", "archive_package.py", "archive_patch.py", "excel.py",
+           "layout.py")
 #: A text that says the moment must be written as it is in the sheet XML to be found there.
 _UNSAFE = re.compile(r"[&<>\"'\x00-\x1f]")
 _STAMP = re.compile(rb'<property name="' + re.escape(STAMP_PROPERTY.encode())

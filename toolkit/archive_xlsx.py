@@ -2,11 +2,15 @@
 charts, and the print setup every tab shares (A4 landscape, one page wide, header rows on every
 page).
 
-:func:`sheet_rows` is the one description of every cell of a tab: its value and its look.
-openpyxl makes everything else — styles.xml, the charts, panes, filter, widths, print setup —
-and the rows go into the package it saved as sheet XML text. Half a million cells set through
-openpyxl's cell objects and serialised by it took 14–18 s for the national archive (issue 15);
-as text they take about a second.
+:func:`sheet_rows` is the one description of every cell of a tab: its value and its look;
+:func:`layout` of the rest of it but the print setup (:func:`header_footer` and
+:func:`_print_setup`). Half a million cells set through openpyxl's cell objects and serialised
+by it took 14–18 s for the national archive (issue 15); as sheet XML text, about a second.
+
+The package is written as text (:mod:`toolkit.archive_package`) wherever that module vouches
+for writing it as openpyxl saves it; else openpyxl makes everything but the cells — styles.xml,
+the charts, panes, filter, widths, print setup — and the rows go into the package it saved
+(:func:`_by_openpyxl`), which is also the reference the text is tested against.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.utils.exceptions import IllegalCharacterError
+from openpyxl.worksheet.header_footer import HeaderFooter
 
 from toolkit import zipped
 from toolkit.archive import (
@@ -55,6 +60,7 @@ TOP = Alignment(vertical="top", wrap_text=True)
 RAISED = Alignment(vertical="top")
 CENTRE_TOP = Alignment(horizontal="center", vertical="top")
 CHART_ROWS = 20           # rows a chart takes beside its table (about 10 cm)
+SHEET_LEVEL = 1           # the compression of the sheets, big ones fast rather than small
 LINE_HEIGHT = 15          # points per line of body text (openpyxl's default row height)
 #: Letters of body text per unit of column width: a unit is a digit's width, and the average
 #: letter is narrower ("Đúng hạn, sửa sau hạn" fits in a column 20 wide).
@@ -79,11 +85,55 @@ class Row:
     height: float | None = None
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A chart where its sheet holds it: the cell of its top-left corner, its size in cm, and
+    the sheet rows (1-based) of its first and last data row."""
+
+    spec: Chart
+    anchor: str
+    width: float
+    height: float
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Everything of a table's sheet but its cells and print setup, for both ways of writing
+    it (:func:`write_book`)."""
+
+    widths: list[int]                 # the columns', which the cells are laid out for
+    freeze: str | None = None         # the first cell that scrolls
+    filter: str | None = None         # the autofilter's range
+    title_row: int | None = None      # the header printed atop every page
+    charts: tuple[Placed, ...] = ()
+
+
+#: False: every archive built with openpyxl's objects and saved by openpyxl, its sheets' cells
+#: put in as text (the benchmark's baseline, the tests' reference); True: its parts written
+#: as text (:mod:`toolkit.archive_package`) wherever that module vouches for them.
+BY_TEXT = True
+
+
 def write_book(tables: list[Table], page: tuple[str, str], path: Path,
                stamp: str | None = None) -> None:
     """The workbook of ``tables``, saved atomically at ``path``; ``page``: the report and day,
     and the "as of" words, for every printed page's header; ``stamp``: the archive's
     (:mod:`toolkit.archive_patch`), kept as a custom document property."""
+    data = None
+    if BY_TEXT:
+        from toolkit.archive_package import package
+
+        data = package(tables, page, stamp)
+    if data is None:
+        data = _by_openpyxl(tables, page, stamp)
+    zipped.write_atomically(path, lambda tmp: Path(tmp).write_bytes(data))
+
+
+def _by_openpyxl(tables: list[Table], page: tuple[str, str], stamp: str | None) -> bytes:
+    """The package of :func:`write_book` as openpyxl saves the workbook built of its objects,
+    each sheet's cells put in as text."""
     book = Workbook()
     book.remove(book.active)
     if stamp is not None:
@@ -92,32 +142,54 @@ def write_book(tables: list[Table], page: tuple[str, str], path: Path,
     cells = {}
     for table in tables:
         sheet = book.create_sheet(table.name)
-        cells[sheet] = _sheet_data(sheet_rows(table, write_sheet(sheet, table, page)), looks)
-    zipped.write_atomically(path, lambda tmp: _save(book, cells, tmp))
+        cells[sheet] = sheet_data(sheet_rows(table, write_sheet(sheet, table, page)), looks)
+    return _saved(book, cells)
+
+
+def layout(table: Table) -> Layout:
+    """How ``table``'s sheet is laid out: widths, the frozen pane and filter under the
+    header, the header printed on every page, the charts beside the table."""
+    columns = len(table.frame.columns)
+    widths = column_widths(table)
+    charts, row = [], table.header_index + 2
+    for spec in table.all_charts:
+        if spec.rows:
+            if spec.kind == "bar":
+                width, height = 16, max(7.5, 0.55 * spec.rows + 2)
+            else:
+                width, height = 18, 8.5 + 0.5 * len(spec.series)     # room for the legend
+            charts.append(Placed(spec, f"{get_column_letter(columns + 2)}{row}", width, height,
+                                 table.sheet_index(spec.start) + 1,
+                                 table.sheet_index(spec.start + spec.rows - 1) + 1))
+            row += max(CHART_ROWS, round(height * 2) + 2)
+    if not table.header:
+        return Layout(widths, charts=tuple(charts))
+    below = table.filter_index + 1                     # 1-based row of the filter's header
+    freeze = f"{get_column_letter(table.frozen_columns + 1)}{table.frozen_rows + 1}"
+    if not columns:
+        return Layout(widths, freeze, None, below, tuple(charts))
+    frame = table.frame
+    end = table.sheet_index(len(frame) - 1) + 1 if len(frame) > table.totals else below
+    return Layout(widths, freeze, f"A{below}:{get_column_letter(columns)}{end}", below,
+                  tuple(charts))
 
 
 def write_sheet(sheet, table: Table, page: tuple[str, str]) -> list[int]:
-    """Everything of ``table``'s sheet but its cells; the column widths the cells are laid
-    out for."""
-    columns = list(table.frame.columns)
-    widths = column_widths(table)
-    for c, width in enumerate(widths, start=1):
+    """Everything of ``table``'s sheet but its cells, on openpyxl's worksheet ``sheet``; the
+    column widths the cells are laid out for."""
+    shape = layout(table)
+    for c, width in enumerate(shape.widths, start=1):
         sheet.column_dimensions[get_column_letter(c)].width = width
-    below = table.filter_index + 1                     # 1-based row of the filter's header
-    if table.header:
-        sheet.freeze_panes = f"{get_column_letter(table.frozen_columns + 1)}" \
-                             f"{table.frozen_rows + 1}"
-        if columns:
-            frame = table.frame
-            end = table.sheet_index(len(frame) - 1) + 1 if len(frame) > table.totals else below
-            sheet.auto_filter.ref = f"A{below}:{get_column_letter(len(columns))}{end}"
-        sheet.print_title_rows = f"{below}:{below}"
+    if shape.freeze:
+        sheet.freeze_panes = shape.freeze
+    if shape.filter:
+        sheet.auto_filter.ref = shape.filter
+    if shape.title_row:
+        sheet.print_title_rows = f"{shape.title_row}:{shape.title_row}"
     _print_setup(sheet, page)
-    row = table.header_index + 2
-    for chart in table.all_charts:
-        if chart.rows:
-            row += _write_chart(sheet, table, chart, f"{get_column_letter(len(columns) + 2)}{row}")
-    return widths
+    for placed in shape.charts:
+        _write_chart(sheet, table, placed)
+    return shape.widths
 
 
 def sheet_rows(table: Table, widths: list[int]) -> Iterator[Row]:
@@ -210,8 +282,9 @@ class _Looks:
         return found
 
 
-def _sheet_data(rows: Iterator[Row], looks: _Looks) -> tuple[str, str]:
-    """The ``<sheetData>`` element of ``rows``, and the range they cover."""
+def sheet_data(rows: Iterator[Row], looks) -> tuple[str, str]:
+    """The ``<sheetData>`` element of ``rows``, and the range they cover; ``looks``: the
+    workbook's cell formats (``id(look)``: the index of ``look``'s)."""
     out, letters, last_row, last_column = ["<sheetData>"], [], 1, 1
     for row in rows:
         while len(letters) < len(row.cells):
@@ -246,10 +319,10 @@ def _sheet_data(rows: Iterator[Row], looks: _Looks) -> tuple[str, str]:
     return "".join(out), f"A1:{get_column_letter(last_column)}{last_row}"
 
 
-def _save(book: Workbook, cells: dict, path: str) -> None:
+def _saved(book: Workbook, cells: dict) -> bytes:
     """``book`` as openpyxl saves it, each sheet's cells put in place of its empty
-    ``<sheetData>``; the big sheets compressed fast rather than small, the other parts kept
-    as openpyxl compressed them."""
+    ``<sheetData>``; the big sheets compressed fast rather than small (:data:`SHEET_LEVEL`),
+    the other parts kept as openpyxl compressed them."""
     saved = workbook_bytes(book)
     changed = {}
     with zipfile.ZipFile(io.BytesIO(saved)) as package:
@@ -258,7 +331,7 @@ def _save(book: Workbook, cells: dict, path: str) -> None:
             data = _SHEET_DATA.sub(rows.encode().replace(b"\\", b"\\\\"), package.read(name),
                                    count=1)
             changed[name] = _DIMENSION.sub(f'<dimension ref="{ref}"'.encode(), data, count=1)
-        Path(path).write_bytes(zipped.replaced(saved, changed, level=1, package=package))
+        return zipped.replaced(saved, changed, level=SHEET_LEVEL, package=package)
 
 
 _SHEET_DATA = re.compile(rb"<sheetData\s*/>|<sheetData>.*?</sheetData>", re.S)
@@ -266,7 +339,6 @@ _DIMENSION = re.compile(rb'<dimension ref="[^"]*"')
 
 
 def _print_setup(sheet, page: tuple[str, str]) -> None:
-    report, as_of = (text.replace("&", "&&") for text in page)
     sheet.page_setup.orientation = "landscape"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
@@ -275,35 +347,40 @@ def _print_setup(sheet, page: tuple[str, str]) -> None:
     sheet.page_margins.left = sheet.page_margins.right = 0.4
     sheet.page_margins.top = sheet.page_margins.bottom = 0.75
     sheet.page_margins.header = sheet.page_margins.footer = 0.3
-    sheet.oddHeader.left.text = report
-    sheet.oddHeader.left.size = 9
-    sheet.oddHeader.right.text = "&A"
-    sheet.oddHeader.right.size = 9
-    sheet.oddFooter.left.text = sentence(as_of)
-    sheet.oddFooter.left.size = 9
-    sheet.oddFooter.right.text = "Trang &P/&N"
-    sheet.oddFooter.right.size = 9
+    sheet.HeaderFooter = header_footer(page)
 
 
-def _write_chart(sheet, table: Table, spec: Chart, anchor: str) -> int:
-    """Draw ``spec`` at ``anchor``; the rows it covers."""
+def header_footer(page: tuple[str, str]) -> HeaderFooter:
+    """Every printed page's header — the report and day, the tab — and footer — the "as of"
+    sentence, the page of pages."""
+    report, as_of = (text.replace("&", "&&") for text in page)
+    made = HeaderFooter()
+    made.oddHeader.left.text = report
+    made.oddHeader.left.size = 9
+    made.oddHeader.right.text = "&A"
+    made.oddHeader.right.size = 9
+    made.oddFooter.left.text = sentence(as_of)
+    made.oddFooter.left.size = 9
+    made.oddFooter.right.text = "Trang &P/&N"
+    made.oddFooter.right.size = 9
+    return made
+
+
+def _write_chart(sheet, table: Table, placed: Placed) -> None:
     columns = list(table.frame.columns)
-    low = table.sheet_index(spec.start) + 1
-    high = table.sheet_index(spec.start + spec.rows - 1) + 1
+    spec, low, high = placed.spec, placed.low, placed.high
     if spec.kind == "bar":
         chart = BarChart()
         chart.type = "bar"
         chart.x_axis.scaling.orientation = "maxMin"      # the first category on top
-        chart.height = max(7.5, 0.55 * spec.rows + 2)
-        chart.width = 16
         chart.legend = None
         chart.dataLabels = DataLabelList(showVal=True, showSerName=False, showCatName=False,
                                          showLegendKey=False, showPercent=False)
         chart.gapWidth = 40
     else:
         chart = LineChart()
-        chart.width, chart.height = 18, 8.5 + 0.5 * len(spec.series)     # room for the legend
         chart.legend.position = "b"
+    chart.width, chart.height = placed.width, placed.height
     chart.title = spec.title
     chart.y_axis.numFmt = "0%"
     chart.y_axis.scaling.min = 0
@@ -323,5 +400,4 @@ def _write_chart(sheet, table: Table, spec: Chart, anchor: str) -> int:
                     ln=LineProperties(prstDash="dash", w=28575))
     labels = columns.index(spec.categories) + 1
     chart.set_categories(Reference(sheet, min_col=labels, min_row=low, max_row=high))
-    sheet.add_chart(chart, anchor)
-    return max(CHART_ROWS, round(chart.height * 2) + 2)
+    sheet.add_chart(chart, placed.anchor)
