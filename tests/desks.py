@@ -9,6 +9,7 @@ entry). The end-to-end scenarios are written once against this interface and run
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -79,16 +80,31 @@ class XlsxDesk:
         self.edit(code, tab, change, at)
 
     def tab_rows(self, code: str, tab: str, first_row: int = 1) -> list[tuple]:
-        sheet = load_workbook(workbook_of(self.config, code))[tab]
-        return [tuple("" if v is None else v for v in row)
-                for row in sheet.iter_rows(min_row=first_row, values_only=True)]
+        with self._reading(code) as book:
+            rows = [tuple("" if v is None else v for v in row)
+                    for row in book[tab].iter_rows(min_row=first_row, values_only=True)]
+        width = max((len(r) for r in rows), default=0)       # as wide as GoogleDesk's
+        return [r + ("",) * (width - len(r)) for r in rows]
 
     def title(self, code: str, tab: str) -> str:
-        value = load_workbook(workbook_of(self.config, code))[tab].cell(TITLE_ROW, 1).value
-        return value or ""
+        with self._reading(code) as book:
+            rows = book[tab].iter_rows(min_row=TITLE_ROW, max_row=TITLE_ROW, max_col=1,
+                                       values_only=True)
+            return next(rows, (None,))[0] or ""
 
     def tabs(self, code: str) -> list[str]:
-        return load_workbook(workbook_of(self.config, code), read_only=True).sheetnames
+        with self._reading(code) as book:
+            return book.sheetnames
+
+    @contextmanager
+    def _reading(self, code: str):
+        """The commune's workbook opened to read (openpyxl's read-only mode parses only the
+        tab asked for: a whole workbook loaded per look was a second of the suite's time)."""
+        book = load_workbook(workbook_of(self.config, code), read_only=True)
+        try:
+            yield book
+        finally:
+            book.close()
 
     def close(self) -> None:
         pass
