@@ -198,7 +198,7 @@ def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.D
         return pd.DataFrame(columns=figures)
     codes, commune_of = positions(rows, "commune_code")
     counted = [key for key in figures if spec.field_spec(key).aggregate == "count"]
-    return sums_by(rows[figures], "commune_code", codes, commune_of, counted=counted)
+    return sums_by(rows, figures, "commune_code", codes, commune_of, counted=counted)
 
 
 def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figures: list[str],

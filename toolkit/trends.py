@@ -89,27 +89,45 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     it ``goals`` (target key → what those communes were asked for, as a share of them).
     """
     keys = window_periods(spec, period, campaign)["campaign"]
-    series = pd.DataFrame(index=pd.Index(keys, name="period"))
     periods, period_of = positions(rows, "period")
     in_keys = pd.Index(periods).isin(keys)[period_of]
-    sums = sums_by(rows[figures], "period", periods, period_of, in_keys)
-    series = series.join(sums.round(6)).fillna(0)
+    sums = sums_by(rows, figures, "period", periods, period_of, in_keys)
+    # Built column by column into one frame: a province's series is a few short columns,
+    # where each pandas step on a frame cost more than the figures.
+    series: dict[str, object] = {"period": keys}
+    series.update((key, _per_key(column.to_numpy(), sums.index, keys, decimals=6))
+                  for key, column in sums.items())
     for target in spec.targets:
-        series[f"cum_{target.numerator}"] = series[target.numerator].cumsum()
+        series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
     if households is not None and households.sum() > 0:
         communes, commune_of = positions(rows, "commune_code")
         known = in_keys & pd.Index(communes).isin(households.index)[commune_of]
+        numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
+        done = sums_by(rows, numerators, "period", periods, period_of, known)
         for target in spec.targets:
-            done = sums_by(rows[[target.numerator]], "period", periods, period_of, known)
-            done = done[target.numerator].reindex(keys).fillna(0)
-            series[f"pct_{target.key}"] = (done.cumsum() / households.sum()).to_numpy()
+            cumulative = np.cumsum(_per_key(done[target.numerator].to_numpy(), done.index, keys))
+            series[f"pct_{target.key}"] = cumulative / households.sum()
             series[f"goal_{target.key}"] = (goals or {}).get(target.key, target.threshold)
-    counts = {name: pd.Series(flag.sum(axis=0), index=grid.periods)
-              for name, flag in _status_flags(grid).items()}
-    expected = counts["expected"].where(counts["expected"] > 0)
-    series["reporting_rate"] = counts["reported"] / expected
-    series["on_time_rate"] = counts["on_time"] / expected
-    return series.reset_index()
+    flags = _status_flags(grid)
+    expected = flags["expected"].sum(axis=0)
+    expected = np.where(expected > 0, expected, np.nan)
+    series["reporting_rate"] = flags["reported"].sum(axis=0) / expected
+    series["on_time_rate"] = flags["on_time"].sum(axis=0) / expected
+    return pd.DataFrame(series)
+
+
+def _per_key(values: np.ndarray, index: pd.Index, keys: list[str],
+             decimals: int | None = None) -> np.ndarray:
+    """``values`` (indexed by ``index``) at each of ``keys``, 0 where a key has none — in
+    float then, as a join on the keys and ``fillna(0)`` make it; rounded to ``decimals``."""
+    if decimals is not None and values.dtype.kind == "f":
+        values = values.round(decimals)
+    at = index.get_indexer(keys)
+    if (at >= 0).all():
+        return values[at]
+    found = np.zeros(len(keys))
+    found[at >= 0] = values[at[at >= 0]]
+    return found
 
 
 def _status_flags(grid: StatusGrid) -> dict[str, np.ndarray]:
@@ -132,7 +150,7 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
     records = []
     # Target-major order: each target's communes are contiguous, as the archive's chart needs.
     for target in spec.targets:
-        paces = sums_by(rows[[target.numerator]], "commune_code", codes, commune_of,
+        paces = sums_by(rows, [target.numerator], "commune_code", codes, commune_of,
                         recent)[target.numerator] / pace_days
         paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
         for code, name, district, known, done, exact, level in zip(*(communes[c] for c in (
