@@ -11,6 +11,7 @@ never 0.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from toolkit.goals import needed
@@ -110,45 +111,66 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
 def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     """Totals (province, then districts) above the communes; and how many total rows."""
     spec = rollup.spec
-    communes = rollup.communes.copy()
-    day_cols = [c for c in communes if c.startswith("day_")]
-    cum_cols = [c for c in communes if c.startswith("cum_")]
+    communes = rollup.communes
+    gaps = {}
     for target in spec.targets:
         goal = communes[f"goal_{target.key}"].map(needed)
-        communes[f"gap_{target.key}"] = [
+        gaps[f"gap_{target.key}"] = pd.Series([
             None if g is None else max(g - done, 0)
-            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)]
-    # Never typed: blank, not a zero that reads like a real one.
-    communes[day_cols] = communes[day_cols].astype(object).where(communes["typed_day"], None)
-    never = [*cum_cols, *(c for c in communes
-                          if c.startswith(("pct_", "gap_", "completion_")) or c == "rank")]
-    communes[never] = communes[never].astype(object).where(communes["typed_any"], None)
+            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)],
+            index=communes.index)
+    # Never typed: blank, not a zero that reads like a real one. Column by column on plain
+    # arrays: DataFrame.where on a few rows cost more than the rest of the tab.
+    typed_day = communes["typed_day"].to_numpy(dtype=bool)
+    typed_any = communes["typed_any"].to_numpy(dtype=bool)
+    changed = {column: _blank_where(communes[column], typed_day)
+               for column in communes if column.startswith("day_")}
+    both = communes.columns.tolist() + list(gaps)
+    changed |= {column: _blank_where(gaps[column] if column in gaps else communes[column],
+                                     typed_any)
+                for column in both
+                if column.startswith(("cum_", "pct_", "gap_", "completion_")) or column == "rank"}
     if "note" in communes:
-        communes["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
-    sums = _area_sums(rollup)
-    totals = [_total_row(rollup, area, sums.sum() if area["area"] == PROVINCE
-                         else sums.loc[area["area"]] if area["area"] in sums.index
-                         else sums.sum() * 0)
+        changed["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
+    errors = _area_errors(rollup)
+    totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
+                         else errors.get(area["area"], 0))
               for area in _area_order(rollup)]
-    frame = pd.concat([pd.DataFrame.from_records(totals), communes], ignore_index=True)
+    # The changed columns keep their places; the gaps, new, come after the others.
+    frame = pd.concat([pd.DataFrame.from_records(totals), communes.assign(**changed)],
+                      ignore_index=True)
     return frame, len(totals)
 
 
-def _area_order(rollup: Rollup) -> list[pd.Series]:
-    areas = [row for _, row in rollup.areas.iterrows()]
-    return [areas[-1], *areas[:-1]]          # the province first, then its districts
+def _blank_where(column: pd.Series, typed: np.ndarray) -> np.ndarray:
+    """``column`` as objects, None where ``typed`` does not hold."""
+    values = column.to_numpy().astype(object) if isinstance(column.dtype, np.dtype) \
+        else np.array(column.astype(object).to_numpy())
+    values[~typed] = None
+    return values
 
 
-def _area_sums(rollup: Rollup) -> pd.DataFrame:
-    """Per district: the errors, grouped once rather than filtered per district (the targets'
-    goals and what was done toward them are on the rollup's area rows already)."""
-    communes = rollup.communes
-    districts = communes["district"].fillna(UNKNOWN_DISTRICT).replace("", UNKNOWN_DISTRICT)
-    return communes[["errors"]].groupby(districts).sum()
+def _area_order(rollup: Rollup) -> list[dict]:
+    """The rollup's area rows, as ``DataFrame.iterrows`` gives their values: the province
+    first, then its districts."""
+    areas = rollup.areas
+    rows = [dict(zip(areas.columns, values, strict=True)) for values in areas.to_numpy()]
+    return [rows[-1], *rows[:-1]]
 
 
-def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
-    """The totals of ``area``; ``sums``: its row of :func:`_area_sums`."""
+def _area_errors(rollup: Rollup) -> dict[str, int]:
+    """District → its communes' errors (the targets' goals and what was done toward them are
+    on the rollup's area rows already)."""
+    errors: dict[str, int] = {}
+    for district, count in zip(rollup.communes["district"], rollup.communes["errors"],
+                               strict=True):
+        area = district if isinstance(district, str) and district else UNKNOWN_DISTRICT
+        errors[area] = errors.get(area, 0) + int(count)
+    return errors
+
+
+def _total_row(rollup: Rollup, area: dict, errors: int) -> dict:
+    """The totals of ``area`` (a row of the rollup's areas), with its communes' ``errors``."""
     spec = rollup.spec
     province = area["area"] == PROVINCE
     expected = int(area["expected"] or 0)
@@ -158,14 +180,14 @@ def _total_row(rollup: Rollup, area: pd.Series, sums: pd.Series) -> dict:
            "district": None if province else area["area"],
            "status_label": f"Đã báo cáo {reported}/{expected} {reporters_word(spec)}",
            "households": area["households"] or None}
-    for column in area.index:
+    for column in area:
         if column.startswith(("day_", "cum_", "pct_", "completion_")):
             row[column] = area[column]
     for target in spec.targets:
         goal = needed(area[f"goal_{target.key}"])
         row[f"gap_{target.key}"] = None if goal is None \
             else max(goal - area[f"done_{target.key}"], 0)
-    row["errors"] = int(sums["errors"])
+    row["errors"] = errors
     return row
 
 
