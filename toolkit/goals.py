@@ -93,14 +93,22 @@ def completion_score(done: np.ndarray, goals: np.ndarray) -> tuple[np.ndarray, n
 def rank_by_completion(spec, frame: pd.DataFrame, names: list[str]) -> None:
     """Add ``score``, ``score_full`` and the thi đua ``rank`` to rows (communes or areas)
     holding ``done_<key>`` and ``goal_<key>`` of every target; ``names`` break the last ties."""
+    for column, values in completion_ranks(spec, frame, names).items():
+        frame[column] = values
+
+
+def completion_ranks(spec, frame: pd.DataFrame, names: list[str]) -> dict[str, object]:
+    """The ``score``, ``score_full`` and ``rank`` columns of :func:`rank_by_completion`, for a
+    caller that adds them with others at once."""
     done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
     goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
-    frame["score"], frame["score_full"] = completion_score(done, goals)
-    order = emulation_order(frame["score"].to_numpy(), frame["score_full"].to_numpy(), names)
+    capped, full = completion_score(done, goals)
+    order = emulation_order(capped, full, names)
     places = np.zeros(len(frame), dtype=np.int64)
     places[order] = np.arange(1, len(order) + 1)
-    frame["rank"] = pd.array(places, dtype="Int64")
-    frame.loc[places == 0, "rank"] = pd.NA
+    # Unranked rows are <NA> in an Int64 column.
+    return {"score": capped, "score_full": full,
+            "rank": pd.arrays.IntegerArray(places, places == 0)}
 
 
 def emulation_order(capped: np.ndarray, full: np.ndarray, names: list[str]) -> list[int]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
-from toolkit.goals import commune_goals, rank_by_completion
+from toolkit.goals import commune_goals, completion_ranks, rank_by_completion
 from toolkit.moment import Moment
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
@@ -100,28 +100,8 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     if failed:
         issues = pd.concat([issues, _failure_issues(spec, registry, period, failed)],
                            ignore_index=True)
-    errors = issues[(issues["level"] == "error") & (issues["period"] == period)] \
-        .groupby("commune_code").size()
-    communes = status.communes.set_index("code")
-    communes = communes.join(today.add_prefix("day_")).join(total.add_prefix("cum_"))
-    # Which figures a commune actually typed: the archive leaves the others blank, never 0.
-    communes["typed_day"] = communes.index.isin(today.index)
-    communes["typed_any"] = communes.index.isin(total.index)
-    for column in [f"day_{f}" for f in figures] + [f"cum_{f}" for f in figures]:
-        communes[column] = communes[column].fillna(0) if column in communes else 0
-    communes["errors"] = errors.reindex(communes.index).fillna(0).astype(int)
-    communes = communes.join(commune_goals(spec, registry, communes.index,
-                                           communes["households"]))
-    for target in spec.targets:
-        done = communes[f"done_{target.key}"] = communes[f"cum_{target.numerator}"]
-        share = done / communes["households"].astype(float)
-        communes[f"pct_{target.key}"] = share.where(communes["households"].fillna(0) > 0)
-        communes[f"completion_{target.key}"] = done / communes[f"goal_{target.key}"]
-    if spec.targets:
-        communes["note"] = communes["households"].map(
-            lambda h: "" if h and h > 0 else NO_HOUSEHOLDS)
-        rank_by_completion(spec, communes, communes.index.tolist())
-    communes = communes.reset_index()
+    communes = _commune_frame(spec, registry, status.communes, today, total,
+                              issues[(issues["level"] == "error") & (issues["period"] == period)])
     rows_used, digest = _fingerprint(versions, as_of)
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
@@ -138,6 +118,43 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
         province=registry.communes[0].province if registry.communes else "",
         campaign=campaign,
     )
+
+
+def _commune_frame(spec: ReportSpec, registry, listed: pd.DataFrame, today: pd.DataFrame,
+                   total: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
+    """One row per commune of the status (``listed``): its figures of the period (``day_``)
+    and up to it (``cum_``), 0 where it typed none (``typed_day`` and ``typed_any`` say
+    which), its ``errors``, goals, progress and rank.
+
+    Made in one frame from its columns: a column added to a frame costs more than a
+    province's figures (a national one is no more than 3,321 rows).
+    """
+    codes = pd.Index(listed["code"])
+    day, cum = today.reindex(codes).fillna(0), total.reindex(codes).fillna(0)
+    wrong = codes.get_indexer(errors["commune_code"])
+    columns = {column: listed[column].array for column in listed}
+    columns |= {f"day_{key}": values.array for key, values in day.items()}
+    columns |= {f"cum_{key}": values.array for key, values in cum.items()}
+    # Which figures a commune actually typed: the archive leaves the others blank, never 0.
+    columns["typed_day"] = codes.isin(today.index)
+    columns["typed_any"] = codes.isin(total.index)
+    columns["errors"] = np.bincount(wrong[wrong >= 0], minlength=len(codes)).astype(int)
+    households = pd.Series(listed["households"].array, index=codes)
+    goals = commune_goals(spec, registry, codes, households)
+    columns |= {column: values.array for column, values in goals.items()}
+    communes = pd.DataFrame(columns)
+    if not spec.targets:
+        return communes
+    added: dict[str, object] = {}
+    for target in spec.targets:
+        done = cum[target.numerator]
+        share = done / households.astype(float)
+        added[f"done_{target.key}"] = done.array
+        added[f"pct_{target.key}"] = share.where(households.fillna(0) > 0).array
+        added[f"completion_{target.key}"] = (done / goals[f"goal_{target.key}"]).array
+    added["note"] = households.map(lambda h: "" if h and h > 0 else NO_HOUSEHOLDS).array
+    communes = communes.assign(**added)
+    return communes.assign(**completion_ranks(spec, communes, codes.tolist()))
 
 
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
