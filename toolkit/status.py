@@ -369,10 +369,13 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     """Timeliness of the period of ``spec`` that contains ``day``, as known at ``as_of``."""
     period = spec.deadline.key_on(day)
     deadline = spec.deadline.for_key(period)
-    table = status_table(spec, registry, versions, [period], as_of=as_of, grace=grace,
-                         campaign=campaign)
-    table = table.set_index("commune_code")
-    found = table.loc[[c.code for c in registry.communes]]
+    # status_table's rules, read off the grid of one period: its table's rows are the
+    # registry's communes in order, and a province is a few of them.
+    grid = status_grid(spec, registry, versions, [period], as_of=as_of, grace=grace,
+                       campaign=campaign)
+    found = grid.found.as_table()
+    status = _VALUES[grid.status[:, 0]].tolist()
+    at = grid.cell_of
     # Column by column: a national registry is 3,321 communes, one Python record each was
     # the larger part of this call.
     communes = pd.DataFrame({
@@ -380,16 +383,23 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         "commune": [c.display_name for c in registry.communes],
         "district": [c.district or "" for c in registry.communes],
         "households": [c.households for c in registry.communes],
-        "status": found["status"].to_numpy(),
-        "status_label": found["status"].map(_LABELS).to_numpy(),
-        "first_complete_at": _moments_of(found["first_complete_at"]),
-        "last_change_at": _moments_of(found["last_change_at"]),
+        "status": status,
+        "status_label": [_LABELS[s] for s in status],
+        "first_complete_at": _moments_at(found["first_complete_at"],
+                                         np.where(grid.expected[:, 0], at, -1)),
+        "last_change_at": _moments_at(found["last_change_at"], at),
     })
     return StatusReport(spec.key, period, deadline, as_of, int(grace.total_seconds() // 60),
                         communes, summarize(communes, registry.has_districts))
 
 
 _LABELS = {s.value: s.label for s in Status}
+
+
+def _moments_at(column: pd.Series, at: np.ndarray) -> list[datetime | None]:
+    """The moments of ``column`` at the positions ``at`` (-1: none), as ``_moments_of``."""
+    moments = _moments_of(column) if len(column) else []
+    return [moments[i] if i >= 0 else None for i in at.tolist()]
 
 
 def _moments_of(column: pd.Series) -> list[datetime | None]:
@@ -411,7 +421,7 @@ def summarize(communes: pd.DataFrame, by_district: bool) -> pd.DataFrame:
             by_district_counts.setdefault(district, Counter())[status] += 1
         for name in sorted(by_district_counts):
             rows.append(_counts(name or UNKNOWN_DISTRICT, by_district_counts[name]))
-    rows.append(_counts(PROVINCE, communes["status"].value_counts().to_dict()))
+    rows.append(_counts(PROVINCE, Counter(communes["status"].tolist())))
     return pd.DataFrame.from_records(rows)
 
 
