@@ -160,16 +160,23 @@ def _commune_frame(spec: ReportSpec, registry, listed: pd.DataFrame, today: pd.D
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
     """Target key → the goals of the communes whose households are known, as a share of
     those households: the province line the series' % is drawn against."""
-    known = communes[communes["households"].fillna(0) > 0]
-    households = known["households"].astype(float).sum()
-    return {t.key: round(known[f"goal_{t.key}"].sum() / households, 6)
+    known = _known(communes)
+    households = communes["households"][known].astype(float).sum()
+    return {t.key: round(communes[f"goal_{t.key}"][known].sum() / households, 6)
             for t in spec.targets} if households else {}
 
 
 def _known_households(communes: pd.DataFrame) -> pd.Series:
     """Commune code → households, for the communes whose households are known."""
-    known = communes[communes["households"].fillna(0) > 0]
-    return known.set_index("code")["households"].astype(float)
+    known = _known(communes)
+    return pd.Series(communes["households"][known].astype(float).to_numpy(),
+                     index=pd.Index(communes["code"].array[known], name="code"),
+                     name="households")
+
+
+def _known(communes: pd.DataFrame) -> np.ndarray:
+    """Which communes' households are known: column by column, never a copy of the frame."""
+    return (communes["households"].fillna(0) > 0).to_numpy()
 
 
 def _failure_issues(spec: ReportSpec, registry, period: str,
