@@ -123,8 +123,7 @@ class Table:
     def values(self) -> list[list]:
         """Each column's values as a sheet holds them (:func:`cell_value`), made once for the
         column widths and the cells."""
-        return [[cell_value(v) for v in self.frame.iloc[:, i].tolist()]
-                for i in range(len(self.frame.columns))]
+        return [[cell_value(v) for v in column.tolist()] for _, column in self.frame.items()]
 
     @property
     def all_charts(self) -> tuple[Chart, ...]:
