@@ -207,21 +207,24 @@ def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, in
     few), and each block's (title, first row, rows) for its chart."""
     blocks, frames, start = [], [], 0
     communes = rollup.communes
+    codes = communes["code"].to_numpy(dtype=object)
     for target in rollup.spec.targets:
-        completion = f"completion_{target.key}"
-        scored = communes[communes[completion].notna()]
-        ranked = scored.assign(completion=scored[completion], share=scored[f"pct_{target.key}"],
-                               level=scored[f"level_{target.key}"]) \
-            .sort_values(["completion", "code"], ascending=[False, True])
-        ranked = ranked.assign(rank=range(1, len(ranked) + 1))
+        completion = communes[f"completion_{target.key}"].to_numpy(dtype=float)
+        # Best first, then by code: each block is taken from the communes once.
+        scored = np.flatnonzero(~np.isnan(completion))
+        ranked = scored[np.lexsort((codes[scored], -completion[scored]))]
+        places = np.arange(1, len(ranked) + 1)
         if len(ranked) > 2 * RANKED:
-            top, bottom = ranked.head(RANKED), ranked.tail(RANKED)
-            parts = [top.assign(group=f"{RANKED} xã cao nhất"),
-                     bottom.assign(group=f"{RANKED} xã thấp nhất")]
+            shown = np.r_[:RANKED, len(ranked) - RANKED:len(ranked)]
+            group = [f"{RANKED} xã cao nhất"] * RANKED + [f"{RANKED} xã thấp nhất"] * RANKED
             what = f"{RANKED} xã cao nhất và {RANKED} xã thấp nhất"
         else:
-            parts, what = [ranked.assign(group="Tất cả các xã")], "các xã"
-        block = pd.concat(parts).assign(target=target.label)
+            shown, what = np.arange(len(ranked)), "các xã"
+            group = ["Tất cả các xã"] * len(ranked)
+        rows = communes.take(ranked[shown])
+        block = rows.assign(completion=rows[f"completion_{target.key}"],
+                            share=rows[f"pct_{target.key}"], level=rows[f"level_{target.key}"],
+                            rank=places[shown], group=group, target=target.label)
         if block.empty:
             continue
         level = "chỉ tiêu giao cho từng xã" if assigned_any(rollup, target) \
