@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import namedtuple
 from collections.abc import Callable
 from datetime import date, datetime
 
+import numpy as np
 import pandas as pd
 
 from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
@@ -43,6 +45,17 @@ def _ordered(issues: pd.DataFrame) -> pd.DataFrame:
     return issues.assign(_rank=issues["level"].map({"error": 0, "warning": 1})) \
         .sort_values(["_rank", "period", "tab", "cell"], ascending=[True, False, True, True],
                      kind="stable")
+
+
+_Issue = namedtuple("_Issue", ["commune_code", "period", "tab", "cell", "value", "message",
+                               "fix", "level"])
+
+
+def _as_tuples(issues: pd.DataFrame) -> list[_Issue]:
+    """The issues as tuples of what a Kiểm tra row shows, read column by column: itertuples
+    made a Series of every column first, most of a province's write when nothing changed."""
+    return list(map(_Issue._make, zip(
+        *(issues[name].tolist() for name in _Issue._fields), strict=True)))
 
 
 def _rows(ordered: list, limit: int = FEEDBACK_LIMIT) -> list[list[str]]:
@@ -88,10 +101,10 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
     without the province's grace. ``versions`` maps report keys to the rows validate already
     read from the ledger; ``issues`` are validate's.
     """
-    from toolkit.status import status_table
+    from toolkit.status import STATUSES, status_grid
 
     banners: dict[str, dict[str, Banner]] = {c.code: {} for c in registry.communes}
-    errors = issues[(issues["level"] == "error") & (issues["cell"] != "")]
+    wrong_cells = _wrong_cells(issues)
     for spec in specs:
         if spec.period == "once":
             continue
@@ -99,14 +112,13 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
         deadline = spec.deadline.for_key(period)
         rows = versions[spec.key]
         rows = rows[rows["period"] == period]
-        table = status_table(spec, registry, rows, [period], as_of=now, grace=pd.Timedelta(0),
-                             campaign=campaign).set_index("commune_code")
-        mine = errors[(errors["report"] == spec.key) & (errors["period"] == period)]
-        cells = mine.groupby("commune_code")["cell"].agg(
-            lambda c: sorted(set(c), key=lambda ref: parse_a1(ref) or (0, 0)))
-        for commune in registry.communes:
-            status = Status(table.loc[commune.code, "status"])
-            wrong = cells.get(commune.code, [])
+        # status_table's rules, read off the grid of one period: its rows are the
+        # registry's communes in order.
+        grid = status_grid(spec, registry, rows, [period], as_of=now, grace=pd.Timedelta(0),
+                           campaign=campaign)
+        for commune, code in zip(registry.communes, grid.status[:, 0].tolist(), strict=True):
+            status = STATUSES[code]
+            wrong = wrong_cells.get((spec.key, period, commune.code), [])
             if status in (Status.PENDING, Status.MISSING):
                 banner = Banner(_not_received(spec.period, period, deadline, now), "missing")
             elif status is Status.INCOMPLETE or (status.reported and wrong):
@@ -115,6 +127,20 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
                 banner = Banner(tab_layout(spec, commune.display_name, *campaign).title)
             banners[commune.code][spec.tab] = banner
     return banners
+
+
+def _wrong_cells(issues: pd.DataFrame) -> dict[tuple[str, str, str], list[str]]:
+    """(report, period, commune) → the distinct cells of its errors, in sheet order: picked
+    from the issues once, not grouped again for every report."""
+    chosen = np.flatnonzero(
+        (np.asarray(issues["level"].to_numpy(), dtype=object) == "error")
+        & (np.asarray(issues["cell"].to_numpy(), dtype=object) != ""))
+    found: dict[tuple[str, str, str], list[str]] = {}
+    for report, period, code, cell in zip(*(issues[name].to_numpy()[chosen].tolist() for name in (
+            "report", "period", "commune_code", "cell")), strict=True):
+        found.setdefault((report, period, code), []).append(cell)
+    return {key: sorted(set(cells), key=lambda ref: parse_a1(ref) or (0, 0))
+            for key, cells in found.items()}
 
 
 def _not_received(spec_period: str, period: str, deadline: datetime, now: datetime) -> str:
@@ -151,7 +177,7 @@ def write_feedback(issues: pd.DataFrame, banners: dict[str, dict[str, Banner]], 
     noted = ledger.feedback_notes()
     written, deferred, failures, unchanged = [], [], [], 0
     by_commune: dict[str, list] = {}
-    for issue in _ordered(issues).itertuples():
+    for issue in _as_tuples(_ordered(issues)):
         by_commune.setdefault(issue.commune_code, []).append(issue)
     for commune in registry.communes:
         record = known.get(commune.code)
