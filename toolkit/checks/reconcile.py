@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
@@ -27,22 +28,26 @@ def reconcile_issues(specs: list[ReportSpec], latest: dict[str, pd.DataFrame],
             daily_key, daily_field = field.reconciles_with.split(".")
             if daily_key not in by_key or spec.key not in latest or daily_key not in latest:
                 continue
-            monthly = latest[spec.key].dropna(subset=[field.key])
+            monthly = latest[spec.key]
+            # The stated rows' cells as lists: itertuples built a Series per column of the
+            # frame (a few dozen) to read four of them.
+            kept = np.flatnonzero(monthly[field.key].notna().to_numpy())
+            rows = zip(*(monthly[name].to_numpy()[kept].tolist() for name in (
+                "commune_code", "period", "sheet_row", field.key)), strict=True)
             daily = latest[daily_key]
             daily = daily[(daily["period"] != "?") & (daily["period"] <= day.isoformat())]
             totals = daily.assign(month=daily["period"].str[:7]) \
                 .groupby(["commune_code", "month"])[daily_field].sum()
             daily_header = by_key[daily_key].field_spec(daily_field).header
-            for row in monthly.itertuples():
-                stated = getattr(row, field.key)
-                summed = totals.get((row.commune_code, row.period), 0)
+            for code, period, sheet_row, stated in rows:
+                summed = totals.get((code, period), 0)
                 if stated == summed:
                     continue
                 issues.append(issue(
-                    spec, row.commune_code, names.get(row.commune_code, row.commune_code),
-                    row.period, a1(row.sheet_row, columns[field.key]),
+                    spec, code, names.get(code, code),
+                    period, a1(sheet_row, columns[field.key]),
                     format_vn_number(stated), f"reconcile:{field.key}", "warning",
-                    f"\"{field.header}\" tháng {display_period(row.period)} là "
+                    f"\"{field.header}\" tháng {display_period(period)} là "
                     f"{format_vn_number(stated)}, nhưng tổng \"{daily_header}\" các "
                     f"báo cáo ngày trong tháng (đến {day:%d/%m/%Y}) là "
                     f"{format_vn_number(summed)}.",
