@@ -205,7 +205,7 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
         typed_badly[broken.get(wanted.key, [])] = True
         fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
                else "Nhập nội dung vào ô này.")
-        empty = rows[wanted.key].isna().to_numpy() & ~typed_badly & counted
+        empty = pd.isna(rows[wanted.key].array) & ~typed_badly & counted
         for i in np.flatnonzero(empty):
             found.append((i, order, _record(
                 spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[wanted.key]), None,

@@ -31,7 +31,7 @@ def reconcile_issues(specs: list[ReportSpec], latest: dict[str, pd.DataFrame],
             monthly = latest[spec.key]
             # The stated rows' cells as lists: itertuples built a Series per column of the
             # frame (a few dozen) to read four of them.
-            kept = np.flatnonzero(monthly[field.key].notna().to_numpy())
+            kept = np.flatnonzero(pd.notna(monthly[field.key].array))
             rows = zip(*(monthly[name].to_numpy()[kept].tolist() for name in (
                 "commune_code", "period", "sheet_row", field.key)), strict=True)
             daily = latest[daily_key]
