@@ -169,12 +169,21 @@ def _frame(columns: dict[str, object]) -> pd.DataFrame:
     names = list(columns)
     if not len(columns["id"]):
         return _empty(tuple(names)).copy()
-    frame = pd.DataFrame({name: _column(name, columns[name]) for name in META[:5]})
-    for name in names[5:]:
-        frame[name] = _column(name, columns[name])
-    for name in KEYS:
-        frame[CODE_PREFIX + name] = _ranks(columns[name])
-    return frame
+    # At once: a column inserted at a time was most of a small province's read. Each column
+    # is the frame's own (as insertion made it), never the stored arrays the cache holds.
+    frame = {name: _owned(_column(name, columns[name]), columns[name]) for name in names}
+    frame.update({CODE_PREFIX + name: _ranks(columns[name]) for name in KEYS})
+    return pd.DataFrame(frame, copy=False)
+
+
+def _owned(column, stored):
+    """``column``, copied when it may share memory with ``stored``."""
+    if isinstance(column, pd.DatetimeIndex):
+        return pd.Series(column, copy=True)
+    if isinstance(column, np.ndarray) and isinstance(stored, np.ndarray) \
+            and np.may_share_memory(column, stored):
+        return column.copy()
+    return column
 
 
 def _ranks(stored: _Coded) -> pd.Categorical:
