@@ -313,7 +313,14 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | 
     yield from zip(rows["commune_code"].array.take(picked).tolist(),
                    rows["period"].array.take(picked).tolist(),
                    rows["sheet_row"].to_numpy()[picked].tolist(),
-                   left[broken], right[broken], strict=True)
+                   _picked(left, broken), _picked(right, broken), strict=True)
+
+
+def _picked(side: pd.Series, broken: np.ndarray) -> list:
+    """``list(side[broken])``: for numbers, the same Python numbers without a Series filter."""
+    if isinstance(side.dtype, np.dtype) and side.dtype.kind in "biuf":
+        return side.to_numpy()[broken].tolist()
+    return list(side[broken])
 
 
 def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.DataFrame,
