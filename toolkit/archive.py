@@ -302,7 +302,13 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
         status = names["status_label"]
         fills = tuple(STATUS_FILLS.get(s, "") for s in frame["status"])
     frozen = 2 if "commune" in columns and len(columns) > 2 else 0
-    headed = frame[columns].set_axis([names[c] for c in columns], axis=1).reset_index(drop=True)
+    headed = frame[columns]   # a new frame: naming its columns leaves ``frame``'s alone
+    headed.columns = [names[c] for c in columns]
+    # Most frames are numbered 0, 1, … already; renumbering copied every tab once more.
+    index = headed.index
+    if not (isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+            and index.name is None):
+        headed = headed.reset_index(drop=True)
     return Table(name, headed, percent, status, fills, frozen, chart=chart)
 
 
