@@ -136,10 +136,20 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
                          else errors.get(area["area"], 0))
               for area in _area_order(rollup)]
-    # The changed columns keep their places; the gaps, new, come after the others.
-    frame = pd.concat([pd.DataFrame.from_records(totals), communes.assign(**changed)],
-                      ignore_index=True)
+    # The changed columns keep their places; the gaps, new, come after the others. As
+    # communes.assign(**changed) would make it, but at once: assigning twenty columns one by
+    # one cost more than the tab's figures, and left the concatenation a block a column.
+    order = communes.columns.tolist() + [column for column in changed if column not in communes]
+    lower = pd.DataFrame({column: _array(changed[column] if column in changed
+                                         else communes[column]) for column in order},
+                         index=communes.index)
+    frame = pd.concat([pd.DataFrame.from_records(totals), lower], ignore_index=True)
     return frame, len(totals)
+
+
+def _array(values):
+    """A column's values without its index, for a frame built from columns of one length."""
+    return values.array if isinstance(values, pd.Series) else values
 
 
 def _blank_where(column: pd.Series, typed: np.ndarray) -> np.ndarray:
