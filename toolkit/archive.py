@@ -199,7 +199,7 @@ def archive_tables(rollup: Rollup, *, workbooks_read: int) -> list[Table]:
 
 def _summary_table(rollup: Rollup) -> Table:
     names = summary_names(rollup)
-    frame, totals = summary_frame(rollup)
+    frame, totals = summary_frame(rollup, only={*names, "status"})
     table = _table("Tổng hợp", frame, names)
     waiting = {s.value for s in Status if not s.reported}
     blank_fills = tuple("" if i < totals or status not in waiting else STATUS_FILLS.get(status, "")

@@ -11,6 +11,8 @@ never 0.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
@@ -108,10 +110,17 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
     return names
 
 
-def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
-    """Totals (province, then districts) above the communes; and how many total rows."""
+def summary_frame(rollup: Rollup, only: Collection[str] | None = None,
+                  ) -> tuple[pd.DataFrame, int]:
+    """Totals (province, then districts) above the communes; and how many total rows.
+
+    With ``only``, just those of its columns, in the same order and of the same types: the
+    tab shows half of the forty-odd, and concatenating the others cost as much as the rest.
+    """
     spec = rollup.spec
     communes = rollup.communes
+    kept = communes.columns.tolist() if only is None \
+        else [column for column in communes.columns if column in only]
     gaps = {}
     for target in spec.targets:
         goal = communes[f"goal_{target.key}"].map(needed)
@@ -124,13 +133,13 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     typed_day = communes["typed_day"].to_numpy(dtype=bool)
     typed_any = communes["typed_any"].to_numpy(dtype=bool)
     changed = {column: _blank_where(communes[column], typed_day)
-               for column in communes if column.startswith("day_")}
-    both = communes.columns.tolist() + list(gaps)
+               for column in kept if column.startswith("day_")}
+    both = kept + [column for column in gaps if only is None or column in only]
     changed |= {column: _blank_where(gaps[column] if column in gaps else communes[column],
                                      typed_any)
                 for column in both
                 if column.startswith(("cum_", "pct_", "gap_", "completion_")) or column == "rank"}
-    if "note" in communes:
+    if "note" in kept:
         changed["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
     errors = _area_errors(rollup)
     totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
@@ -139,10 +148,12 @@ def summary_frame(rollup: Rollup) -> tuple[pd.DataFrame, int]:
     # The changed columns keep their places; the gaps, new, come after the others. As
     # communes.assign(**changed) would make it, but at once: assigning twenty columns one by
     # one cost more than the tab's figures, and left the concatenation a block a column.
-    order = communes.columns.tolist() + [column for column in changed if column not in communes]
+    order = kept + [column for column in changed if column not in communes]
     lower = pd.DataFrame({column: _array(changed[column] if column in changed
                                          else communes[column]) for column in order},
                          index=communes.index)
+    if only is not None:
+        totals = [{k: v for k, v in row.items() if k in only} for row in totals]
     frame = pd.concat([pd.DataFrame.from_records(totals), lower], ignore_index=True)
     return frame, len(totals)
 
