@@ -282,16 +282,24 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
 
 
 def _summable(column: pd.Series):
-    """A column as numpy when its values are numbers, NaN as 0 (what ``np.nansum`` adds, done
-    once rather than for every area), for ``_total``; else as it is."""
+    """A column as numpy when its values are numbers (NaN as 0, what ``np.nansum`` adds, done
+    once rather than for every area) or plain objects, for ``_total``; else as it is."""
     if column.dtype.kind == "f":
         values = column.to_numpy()
         return np.where(np.isnan(values), 0, values)
-    return column.to_numpy() if column.dtype.kind in "biuf" else column
+    return column.to_numpy() if column.dtype.kind in "biufO" else column
 
 
 def _total(values, rows: np.ndarray):
     """``Series.sum()`` of ``rows``: NaN counted as 0 (skipna), summed in the same order."""
     if isinstance(values, pd.Series):
         return values.take(rows).sum()
-    return values[rows].sum()
+    values = values[rows]
+    if values.dtype == object:
+        # As pandas adds objects: the missing ones put to 0, the rest added in order. A
+        # report with no figures yet has a column of them; a Series each cost more.
+        missing = pd.isna(values)
+        if missing.any():
+            np.putmask(values, missing, 0)
+        return values.sum(dtype=object)
+    return values.sum()
