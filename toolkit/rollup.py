@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
-from toolkit.goals import commune_goals, completion_ranks, rank_by_completion
+from toolkit.goals import commune_goals, completion_ranks
 from toolkit.moment import Moment
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
@@ -275,9 +275,16 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         records.append(row)
     areas = pd.DataFrame.from_records(records)
     if spec.targets:
-        districts = areas.iloc[:-1].copy()
-        rank_by_completion(spec, districts, districts["area"].astype(str).tolist())
-        areas = areas.join(districts[["score", "score_full", "rank"]])
+        # The districts ranked, the province (the last row) not: as joining the districts'
+        # ranks would add them, without copying the districts' rows to join them back.
+        districts = areas.iloc[:-1]
+        ranks = completion_ranks(spec, districts, districts["area"].astype(str).tolist())
+        rank = ranks["rank"]
+        areas = areas.assign(
+            score=np.append(ranks["score"], np.nan),
+            score_full=np.append(ranks["score_full"], np.nan),
+            rank=pd.arrays.IntegerArray(np.append(rank.to_numpy(dtype=np.int64, na_value=0), 0),
+                                        np.append(rank.isna(), True)))
     return areas
 
 
