@@ -142,19 +142,21 @@ def _commune_frame(spec: ReportSpec, registry, listed: pd.DataFrame, today: pd.D
     households = pd.Series(listed["households"].array, index=codes)
     goals = commune_goals(spec, registry, codes, households)
     columns |= {column: values.array for column, values in goals.items()}
-    communes = pd.DataFrame(columns)
     if not spec.targets:
-        return communes
-    added: dict[str, object] = {}
+        return pd.DataFrame(columns)
     for target in spec.targets:
         done = cum[target.numerator]
         share = done / households.astype(float)
-        added[f"done_{target.key}"] = done.array
-        added[f"pct_{target.key}"] = share.where(households.fillna(0) > 0).array
-        added[f"completion_{target.key}"] = (done / goals[f"goal_{target.key}"]).array
-    added["note"] = households.map(lambda h: "" if h and h > 0 else NO_HOUSEHOLDS).array
-    communes = communes.assign(**added)
-    return communes.assign(**completion_ranks(spec, communes, codes.tolist()))
+        columns[f"done_{target.key}"] = done.array
+        columns[f"pct_{target.key}"] = share.where(households.fillna(0) > 0).array
+        columns[f"completion_{target.key}"] = (done / goals[f"goal_{target.key}"]).array
+    columns["note"] = households.map(lambda h: "" if h and h > 0 else NO_HOUSEHOLDS).array
+    # The ranks read only what is done and the goals: a frame of those few columns, so the
+    # communes' is still made once.
+    scored = pd.DataFrame({column: columns[column] for target in spec.targets
+                           for column in (f"done_{target.key}", f"goal_{target.key}")})
+    columns |= completion_ranks(spec, scored, codes.tolist())
+    return pd.DataFrame(columns)
 
 
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
