@@ -163,15 +163,20 @@ def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
     """Target key → the goals of the communes whose households are known, as a share of
     those households: the province line the series' % is drawn against."""
     known = _known(communes)
-    households = communes["households"][known].astype(float).sum()
-    return {t.key: round(communes[f"goal_{t.key}"][known].sum() / households, 6)
+    households = _sum(communes["households"].to_numpy(dtype=float)[known])
+    return {t.key: round(_sum(communes[f"goal_{t.key}"].to_numpy()[known]) / households, 6)
             for t in spec.targets} if households else {}
+
+
+def _sum(values: np.ndarray):
+    """``Series.sum()`` of numbers on numpy: NaN as 0 (pandas' nansum), in the same order."""
+    return np.nansum(values) if values.dtype.kind == "f" else values.sum()
 
 
 def _known_households(communes: pd.DataFrame) -> pd.Series:
     """Commune code → households, for the communes whose households are known."""
     known = _known(communes)
-    return pd.Series(communes["households"][known].astype(float).to_numpy(),
+    return pd.Series(communes["households"].to_numpy(dtype=float)[known],
                      index=pd.Index(communes["code"].array[known], name="code"),
                      name="households")
 
