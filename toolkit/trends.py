@@ -51,13 +51,17 @@ def rates(spec: ReportSpec, registry, grid: StatusGrid, period: str,
     windows = window_periods(spec, period, campaign)
     areas = sorted({c.district or UNKNOWN_DISTRICT for c in registry.communes}) \
         if registry.has_districts else []
-    area_of, area_names = pd.factorize(
-        np.array([c.district or UNKNOWN_DISTRICT for c in registry.communes], dtype=object))
-    area_at = pd.Index(area_names).get_indexer(areas)
+    # Each commune's area as a number, on plain Python and numpy: a province has a few.
+    numbers: dict[str, int] = {}
+    area_of = np.array([numbers.setdefault(c.district or UNKNOWN_DISTRICT, len(numbers))
+                        for c in registry.communes], dtype=np.intp)
+    area_names = list(numbers)
+    area_at = [numbers.get(area, -1) for area in areas]
     flags = _status_flags(grid)
     records = []
     for window, keys in windows.items():
-        in_window = pd.Index(grid.periods).isin(keys)
+        wanted = set(keys)
+        in_window = np.array([p in wanted for p in grid.periods], dtype=bool)
         counts = {area: [0, 0, 0] for area in areas + [PROVINCE]}
         for column, flag in enumerate(flags.values()):
             per_commune = flag[:, in_window].sum(axis=1)
