@@ -60,8 +60,7 @@ def rates(spec: ReportSpec, registry, grid: StatusGrid, period: str,
     flags = _status_flags(grid)
     records = []
     for window, keys in windows.items():
-        wanted = set(keys)
-        in_window = np.array([p in wanted for p in grid.periods], dtype=bool)
+        in_window = _among(grid.periods, keys)
         counts = {area: [0, 0, 0] for area in areas + [PROVINCE]}
         for column, flag in enumerate(flags.values()):
             per_commune = flag[:, in_window].sum(axis=1)
@@ -94,7 +93,7 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     """
     keys = window_periods(spec, period, campaign)["campaign"]
     periods, period_of = positions(rows, "period")
-    in_keys = pd.Index(periods).isin(keys)[period_of]
+    in_keys = _among(periods, keys)[period_of]
     sums = sums_by(rows, figures, "period", periods, period_of, in_keys)
     # Built column by column into one frame: a province's series is a few short columns,
     # where each pandas step on a frame cost more than the figures.
@@ -103,14 +102,15 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
                   for key, column in sums.items())
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
-    if households is not None and households.sum() > 0:
+    known_households = households.sum() if households is not None else 0
+    if known_households > 0:
         communes, commune_of = positions(rows, "commune_code")
-        known = in_keys & pd.Index(communes).isin(households.index)[commune_of]
+        known = in_keys & _among(communes, households.index)[commune_of]
         numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
         done = sums_by(rows, numerators, "period", periods, period_of, known)
         for target in spec.targets:
             cumulative = np.cumsum(_per_key(done[target.numerator].to_numpy(), done.index, keys))
-            series[f"pct_{target.key}"] = cumulative / households.sum()
+            series[f"pct_{target.key}"] = cumulative / known_households
             series[f"goal_{target.key}"] = (goals or {}).get(target.key, target.threshold)
     flags = _status_flags(grid)
     expected = flags["expected"].sum(axis=0)
@@ -118,6 +118,13 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     series["reporting_rate"] = flags["reported"].sum(axis=0) / expected
     series["on_time_rate"] = flags["on_time"].sum(axis=0) / expected
     return pd.DataFrame(series)
+
+
+def _among(values, wanted) -> np.ndarray:
+    """Which of ``values`` are ``wanted``, as ``Index.isin`` says, for a province's few on
+    plain Python rather than through an index made for them."""
+    wanted = set(wanted)
+    return np.array([value in wanted for value in values], dtype=bool)
 
 
 def _per_key(values: np.ndarray, index: pd.Index, keys: list[str],
