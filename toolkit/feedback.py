@@ -13,9 +13,9 @@ from collections import namedtuple
 from collections.abc import Callable
 from datetime import date, datetime
 
-import numpy as np
 import pandas as pd
 
+from toolkit.checks import error_rows
 from toolkit.errors import WorkbookBusy, WorkbookError, unexpected
 from toolkit.layout import STYLE, Banner, display_period, parse_a1, period_phrase, tab_layout
 from toolkit.periods import Status
@@ -132,13 +132,11 @@ def banner_texts(specs: list[ReportSpec], registry, versions: dict[str, pd.DataF
 def _wrong_cells(issues: pd.DataFrame) -> dict[tuple[str, str, str], list[str]]:
     """(report, period, commune) → the distinct cells of its errors, in sheet order: picked
     from the issues once, not grouped again for every report."""
-    chosen = np.flatnonzero(
-        (np.asarray(issues["level"].to_numpy(), dtype=object) == "error")
-        & (np.asarray(issues["cell"].to_numpy(), dtype=object) != ""))
     found: dict[tuple[str, str, str], list[str]] = {}
-    for report, period, code, cell in zip(*(issues[name].to_numpy()[chosen].tolist() for name in (
-            "report", "period", "commune_code", "cell")), strict=True):
-        found.setdefault((report, period, code), []).append(cell)
+    for report, period, code, cell in error_rows(issues, ("report", "period", "commune_code",
+                                                          "cell")):
+        if cell != "":
+            found.setdefault((report, period, code), []).append(cell)
     return {key: sorted(set(cells), key=lambda ref: parse_a1(ref) or (0, 0))
             for key, cells in found.items()}
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from toolkit import wording
+from toolkit.checks import error_rows
 from toolkit.layout import display_period, period_phrase
 from toolkit.parse import strip_diacritics
 from toolkit.periods import Status
@@ -214,13 +214,9 @@ def _errors_of(issues: pd.DataFrame, period: str) -> dict[str, list[tuple]]:
     """Each commune's errors of ``period``, in the issues' order, as (tab, cell, period,
     message): the few a commune has are picked once, not filtered out of the table again
     for every commune (a nation's 3,321 of them)."""
-    chosen = np.flatnonzero(
-        (np.asarray(issues["level"].to_numpy(), dtype=object) == "error")
-        & (np.asarray(issues["period"].to_numpy(), dtype=object) == period))
-    columns = [issues[name].to_numpy()[chosen].tolist()
-               for name in ("commune_code", "tab", "cell", "period", "message")]
     errors: dict[str, list[tuple]] = {}
-    for code, *error in zip(*columns, strict=True):
+    for code, *error in error_rows(issues, ("commune_code", "tab", "cell", "period",
+                                            "message"), period):
         errors.setdefault(code, []).append(tuple(error))
     return errors
 
