@@ -283,25 +283,63 @@ def _appended(stored, tail):
     return _Coded(np.concatenate([stored.codes, remap[tail.codes]]), uniques)
 
 
+#: A small cache file's columns as last loaded or saved by this process, by path, with the
+#: file's identity then: a sweep reads each report's versions several times (validate, the
+#: rollup, status, reminders) and parsing the .npz again cost more than the rest of the read.
+_RECENT: dict[str, tuple[tuple, dict, dict]] = {}
+_RECENT_BYTES = 8 << 20          # a national year's columns are read once: never kept
+_RECENT_FILES = 32
+
+
+def _identity(path: Path) -> tuple | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+
+
+def _remember(path: Path, identity: tuple | None, meta: dict, columns: dict) -> None:
+    """Keep ``columns`` (made read-only: they are shared with later readers) when small."""
+    arrays = [c.codes if isinstance(c, _Coded) else c for c in columns.values()]
+    if identity is None or sum(a.nbytes for a in arrays) > _RECENT_BYTES:
+        _RECENT.pop(str(path), None)
+        return
+    for array in arrays:
+        array.flags.writeable = False
+    _RECENT.pop(str(path), None)
+    if len(_RECENT) >= _RECENT_FILES:
+        _RECENT.pop(next(iter(_RECENT)))
+    _RECENT[str(path)] = (identity, meta, columns)
+
+
 def _load(path: Path, asked: dict, db) -> tuple[dict | None, dict | None]:
     """The cached columns and their description, or (None, None) when they cannot serve."""
+    identity = _identity(path)
+    recent = _RECENT.get(str(path))
     try:
-        with np.load(path, allow_pickle=False) as stored:
-            meta = json.loads(str(stored["meta"]))
-            if any(meta.get(k) != v for k, v in asked.items()):
-                return None, None
-            found = db.execute("SELECT content_hash FROM row_versions WHERE id=? AND report=?",
-                               (meta["last_id"], asked["report"])).fetchone()
-            if found is None or found[0] != meta["last_hash"]:
-                return None, None                 # another ledger, or one rebuilt
-            columns = {}
-            for name in _names(asked["fields"], set(meta["held"])):
-                if name + "#codes" in stored.files:
-                    columns[name] = _Coded(stored[name + "#codes"],
-                                           json.loads(str(stored[name + "#uniques"])))
-                else:
-                    columns[name] = stored[name]
-            return columns, meta
+        if recent is not None and identity is not None and recent[0] == identity:
+            _, meta, held = recent
+        else:
+            with np.load(path, allow_pickle=False) as stored:
+                meta = json.loads(str(stored["meta"]))
+                if any(meta.get(k) != v for k, v in asked.items()):
+                    return None, None
+                held = {}
+                for name in _names(meta["fields"], set(meta["held"])):
+                    if name + "#codes" in stored.files:
+                        held[name] = _Coded(stored[name + "#codes"],
+                                            json.loads(str(stored[name + "#uniques"])))
+                    else:
+                        held[name] = stored[name]
+            _remember(path, identity, meta, held)
+        if any(meta.get(k) != v for k, v in asked.items()):
+            return None, None
+        found = db.execute("SELECT content_hash FROM row_versions WHERE id=? AND report=?",
+                           (meta["last_id"], asked["report"])).fetchone()
+        if found is None or found[0] != meta["last_hash"]:
+            return None, None                 # another ledger, or one rebuilt
+        return dict(held), meta
     except (OSError, ValueError, KeyError) as exc:
         if not isinstance(exc, FileNotFoundError):
             log.warning("bộ đệm %s không đọc được (%s); đọc lại từ sổ cái", path, exc)
@@ -323,6 +361,7 @@ def _save(path: Path, columns: dict, meta: dict) -> None:
         with open(temporary, "wb") as out:
             np.savez(out, **arrays)
         os.replace(temporary, path)
+        _remember(path, _identity(path), meta, columns)
     except OSError as exc:              # read-only folder, full disk, a reader on Windows
         log.warning("không ghi được bộ đệm %s (%s); lần sau đọc lại từ sổ cái", path, exc)
         temporary.unlink(missing_ok=True)
