@@ -5,10 +5,13 @@ registry against them."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 from toolkit import postal
 from toolkit.errors import ToolkitError
@@ -212,8 +215,8 @@ def _enterprise_sheet(book, communes, last: int) -> None:
 
 @dataclass(frozen=True)
 class Official:
-    names: dict[str, str]                      # code → "Xã Thất Khê"
-    provinces: dict[str, str]                  # code → province code
+    names: Mapping[str, str]                   # code → "Xã Thất Khê"
+    provinces: Mapping[str, str]               # code → province code
 
     def code_of(self, display_name: str, near: str) -> str | None:
         """The official code of a commune of this name in the province of ``near``."""
@@ -223,12 +226,16 @@ class Official:
         return found[0] if len(found) == 1 else None
 
 
+@functools.cache
 def official() -> Official:
+    """The official 2025 units, made once a process (read-only, shared): every workspace
+    opened compares its registry with them, and listing the country's 3,321 took 10 ms."""
     from vietnam_provinces import Ward
 
     wards = list(Ward.iter_all())
-    return Official({f"{int(w.code):05d}": " ".join(w.name.split()) for w in wards},
-                     {f"{int(w.code):05d}": str(w.province_code) for w in wards})
+    return Official(
+        MappingProxyType({f"{int(w.code):05d}": " ".join(w.name.split()) for w in wards}),
+        MappingProxyType({f"{int(w.code):05d}": str(w.province_code) for w in wards}))
 
 
 def _spelling(name: str) -> list[tuple[str, str]]:
