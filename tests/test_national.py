@@ -180,10 +180,10 @@ def test_errors_name_the_folder(provinces, tmp_path):
     assert not (tmp_path / "national" / ARCHIVE).exists()
 
 
+@pytest.mark.provisioned
 def test_one_province_merged_equals_its_own_archive(desk, tmp_path):  # noqa: F811
     """On either backend (its grace decides the statuses), the national view of one province
     shows its figures and statuses."""
-    desk.run("provision", now="2026-11-20 08:00")
     desk.type_row("06040", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 6, ACCOUNTS: 2},
                   at="2026-11-21 17:02")
     # Read at 17:04: on Google that proves the row within the 5 minutes' grace; a file's own
