@@ -44,6 +44,12 @@ def run(*args: str, now: str | None = None, config: Path | None = None):
     return CliRunner().invoke(main, argv, catch_exceptions=False)
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "provisioned: the desk fixture starts after `toolkit provision` at 08:00 "
+        "on 20/11/2026 (tests/desks.py)")
+
+
 @pytest.fixture
 def province(tmp_path) -> Path:
     """An initialised Lạng Sơn folder (campaign from 20/11/2026) with four communes filled."""

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from office import needs_office, pdf_text
 from openpyxl import Workbook, load_workbook
 
@@ -73,8 +75,13 @@ def facts(path: Path) -> dict:
 
 
 def stamp_of(path: Path) -> str | None:
-    book = load_workbook(path)
-    return next((p.value for p in book.custom_doc_props if p.name == STAMP_PROPERTY), None)
+    """The archive's stamp as openpyxl reads it (read-only: the properties are read all the
+    same, the sheets not parsed)."""
+    book = load_workbook(path, read_only=True)
+    try:
+        return next((p.value for p in book.custom_doc_props if p.name == STAMP_PROPERTY), None)
+    finally:
+        book.close()
 
 
 def look(path: Path) -> dict:
@@ -108,6 +115,29 @@ def parts(path: Path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as book:
         return {name: book.read(name) for name in book.namelist()
                 if name != "docProps/core.xml"}
+
+
+@pytest.fixture(scope="module")
+def swept_twice_once(provisioned_once, tmp_path_factory) -> tuple[Path, Path]:
+    """``provisioned_once`` swept at 10:00 (in full) and 10:05 (quiet, its archives patched),
+    and a copy of that folder kept aside: three tests start there, made once a module."""
+    base = tmp_path_factory.mktemp("swept-twice")
+    config = copy_province(provisioned_once, base / "live")
+    sweep(config, "2026-11-20 10:00")
+    sweep(config, "2026-11-20 10:05")
+    return config, copy_province(config, base / "kept")
+
+
+@pytest.fixture
+def swept_twice(swept_twice_once) -> Path:
+    """The province swept at 10:00 and 10:05, put back where it was swept from the copy kept
+    aside: the sweeps' record names the folder by its absolute path (a copy elsewhere sweeps
+    in full), and copy2 keeps the sizes and modification times it compares. Tests on one
+    worker run one at a time, so one place serves them all."""
+    config, kept = swept_twice_once
+    shutil.rmtree(config.parent)
+    shutil.copytree(kept.parent, config.parent)
+    return config
 
 
 def test_a_quiet_sweep_patches_the_moment_into_what_a_full_write_makes(provisioned, tmp_path,
@@ -184,14 +214,12 @@ def test_the_deadline_passing_is_written_in_full(provisioned):
     assert stamp_of(path) is not None
 
 
-def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(provisioned):
-    sweep(provisioned, "2026-11-20 10:00")
-    sweep(provisioned, "2026-11-20 10:05")     # a quiet sweep's archive, as the next would be
-    path = daily_archive(provisioned)
+def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(swept_twice):
+    path = daily_archive(swept_twice)
     good = path.read_bytes()
 
     def quiet_sweep_writes_in_full(now: str) -> None:
-        sweep(provisioned, now)
+        sweep(swept_twice, now)
         assert not patched(path)
         assert facts(path)["Số liệu tính đến"] == f"{now[-5:]}:00 20/11/2026 (hiện tại)"
         assert stamp_of(path) is not None
@@ -222,37 +250,33 @@ def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(provisioned):
     quiet_sweep_writes_in_full("2026-11-20 10:50")
     # Untouched, the next quiet sweep patches it again.
     mark(path)
-    sweep(provisioned, "2026-11-20 11:00")
+    sweep(swept_twice, "2026-11-20 11:00")
     assert patched(path)
 
 
 @needs_office
-def test_libreoffice_opens_the_patched_archive_and_prints_its_new_time(provisioned, tmp_path):
-    sweep(provisioned, "2026-11-20 10:00")
-    sweep(provisioned, "2026-11-20 10:05")
-    path = daily_archive(provisioned)
+def test_libreoffice_opens_the_patched_archive_and_prints_its_new_time(swept_twice, tmp_path):
+    path = daily_archive(swept_twice)
     mark(path)
-    sweep(provisioned, "2026-11-20 10:35")
+    sweep(swept_twice, "2026-11-20 10:35")
     assert patched(path)
     first = pdf_text(path, tmp_path / "pdf").split("\f")[0]
     assert "Số liệu đến 10:35 ngày 20/11/2026 (hiện tại)" in first
     assert "10:00" not in first
 
 
-def test_seconds_apart_the_minute_stays_and_the_seconds_move(provisioned, tmp_path, monkeypatch):
+def test_seconds_apart_the_minute_stays_and_the_seconds_move(swept_twice, tmp_path, monkeypatch):
     """A sweep at 10:05:30 after one at 10:05:00: the "Số liệu đến 10:05" words are the same,
     Thông tin's times (to the second) are not; the patch brings those alone."""
     from toolkit.daily import run_daily
     from toolkit.periods import VN_TZ
     from toolkit.workspace import open_workspace
 
-    sweep(provisioned, "2026-11-20 10:00")
-    sweep(provisioned, "2026-11-20 10:05")
-    path = daily_archive(provisioned)
+    path = daily_archive(swept_twice)
     mark(path)
-    twin = copy_province(provisioned, tmp_path / "twin")
+    twin = copy_province(swept_twice, tmp_path / "twin")
     moment = datetime(2026, 11, 20, 10, 5, 30, tzinfo=VN_TZ)
-    with open_workspace(provisioned) as ws:
+    with open_workspace(swept_twice) as ws:
         run_daily(ws, now=moment)
     assert patched(path)
     monkeypatch.setattr(archive, "PATCH_MOMENT", False)

@@ -58,8 +58,8 @@ def use_working_days(config) -> None:
 
 # -- the as-of-deadline archive ---------------------------------------------------------------
 
+@pytest.mark.provisioned
 def test_the_deadline_archive_says_missing_for_communes_that_never_reported(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     desk.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
     desk.type_row("06019", DAILY, DAY, {SHOPS: 1}, at="2026-11-20 10:00")
     for moment in ("15:00", "17:10"):
@@ -144,8 +144,8 @@ def test_a_monthly_figure_against_blank_daily_cells_is_a_warning_not_a_crash(pro
 
 # -- banners and Kiểm tra ----------------------------------------------------------------------
 
+@pytest.mark.provisioned
 def test_banners_say_not_received_received_with_problems_or_nothing(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     desk.type_row("06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:15")
     desk.type_row("06019", DAILY, DAY, {SHOPS: 1}, at="2026-11-20 10:00")
     if desk.kind == "xlsx":      # Google's sheet refuses "12a" as it is typed

@@ -35,9 +35,11 @@ def _type(config: Path, code: str, day: date, shops: int, accounts: int, at: str
     type_row(config, code, "Báo cáo ngày", day, {SHOPS: shops, ACCOUNTS: accounts}, at=at)
 
 
-@pytest.fixture
-def provinces(tmp_path) -> list[Path]:
-    """Lạng Sơn and Cao Bằng, a few communes each, two reporting days through the real CLI."""
+@pytest.fixture(scope="module")
+def provinces_once(tmp_path_factory) -> list[Path]:
+    """Lạng Sơn and Cao Bằng, a few communes each, two reporting days through the real CLI:
+    made once a module (two provisions and two full sweeps), copied for each test."""
+    tmp_path = tmp_path_factory.mktemp("provinces")
     lang_son = make_province(tmp_path)
     folder = tmp_path / "cao-bang"
     assert run("init", str(folder), "--province", "cao bang",
@@ -56,6 +58,15 @@ def provinces(tmp_path) -> list[Path]:
         result = run("daily", config=config, now=NOW)
         assert result.exit_code == 0, result.output
     return [lang_son.parent, cao_bang.parent]
+
+
+@pytest.fixture
+def provinces(provinces_once, tmp_path) -> list[Path]:
+    """A test's own copy of both province folders (under their own names); copytree's copy2
+    keeps the files' modification times."""
+    for folder in provinces_once:
+        shutil.copytree(folder, tmp_path / folder.name)
+    return [tmp_path / folder.name for folder in provinces_once]
 
 
 def merge(folders, out: Path, *extra: str):
@@ -169,10 +180,10 @@ def test_errors_name_the_folder(provinces, tmp_path):
     assert not (tmp_path / "national" / ARCHIVE).exists()
 
 
+@pytest.mark.provisioned
 def test_one_province_merged_equals_its_own_archive(desk, tmp_path):  # noqa: F811
     """On either backend (its grace decides the statuses), the national view of one province
     shows its figures and statuses."""
-    desk.run("provision", now="2026-11-20 08:00")
     desk.type_row("06040", "Báo cáo ngày", date(2026, 11, 21), {SHOPS: 6, ACCOUNTS: 2},
                   at="2026-11-21 17:02")
     # Read at 17:04: on Google that proves the row within the 5 minutes' grace; a file's own

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import run, type_row, workbook_of
+from conftest import copy_province, run, type_row, workbook_of
 from toolkit.backends import safe_write
 from toolkit.backends.lockfiles import excel_owner, libreoffice_owner
 from toolkit.periods import VN_TZ
@@ -44,13 +44,22 @@ def word_lock(user: str) -> bytes:
     return (data + bytes([len(user), 0]) + user.encode("utf-16-le") + b"\x00" * 80)[:162]
 
 
+@pytest.fixture(scope="module")
+def reported_once(provisioned_once, tmp_path_factory):
+    """Provisioned, one commune reported and its Kiểm tra written; it then types again. Made
+    once a module (a full `toolkit daily` is most of what it costs); each test gets a copy."""
+    config = copy_province(provisioned_once, tmp_path_factory.mktemp("reported"))
+    type_row(config, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    assert run("daily", config=config, now="2026-11-20 10:00").exit_code == 0
+    type_row(config, "06040", DAILY, DAY, {SHOPS: "ba"}, at="2026-11-20 10:30")
+    return config
+
+
 @pytest.fixture
-def reported(provisioned):
-    """Provisioned, one commune reported and its Kiểm tra written; it then types again."""
-    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 5}, at="2026-11-20 09:00")
-    assert run("daily", config=provisioned, now="2026-11-20 10:00").exit_code == 0
-    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: "ba"}, at="2026-11-20 10:30")
-    return provisioned
+def reported(reported_once, tmp_path):
+    """A test's own copy of ``reported_once``; copy2 keeps the workbooks' modification
+    times, which collect compares with the ledger's."""
+    return copy_province(reported_once, tmp_path)
 
 
 def test_owner_files_name_who_has_the_workbook_open():

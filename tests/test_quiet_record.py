@@ -103,6 +103,33 @@ def twins(provisioned: Path, folder: Path) -> tuple[Path, Path]:
     return provisioned, copy_province(provisioned, folder)
 
 
+@pytest.fixture(scope="module")
+def swept_once(provisioned_once, tmp_path_factory) -> tuple[Path, Path]:
+    """``provisioned_once`` swept in full at 10:00 (the record left), and a copy of that
+    folder kept aside. Most tests here start from that sweep; it is a full sweep, the dearest
+    third of such a test, so it is made once a module (a worker) and put back for each."""
+    base = tmp_path_factory.mktemp("swept")
+    config = copy_province(provisioned_once, base / "live")
+    result = sweep(config, "2026-11-20 10:00")
+    assert result.exit_code == 0, result.output
+    assert record(config) is not None
+    kept = copy_province(config, base / "kept")
+    return config, kept
+
+
+@pytest.fixture
+def swept(swept_once) -> Path:
+    """A province swept in full at 10:00 by ``toolkit daily``, the record it left intact.
+    The record names the folder by its absolute path (a copy sweeps in full), so the folder
+    is put back where it was swept, from the copy kept aside: copy2 keeps every file's size
+    and modification time, all the record compares. Tests on one worker run one at a time,
+    so one place serves them all."""
+    config, kept = swept_once
+    shutil.rmtree(config.parent)
+    shutil.copytree(kept.parent, config.parent)
+    return config
+
+
 def test_a_quiet_sweep_says_and_writes_what_the_full_sweep_would(provisioned, tmp_path):
     type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4},
              at="2026-11-20 09:00")
@@ -207,11 +234,10 @@ CHANGES = {
 
 
 @pytest.mark.parametrize("change", sorted(CHANGES))
-def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(provisioned, tmp_path,
+def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(swept, tmp_path,
                                                                       change):
     make, now = CHANGES[change]
-    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
-    quiet, full = twins(provisioned, tmp_path / "twin")
+    quiet, full = twins(swept, tmp_path / "twin")
     for config in (quiet, full):
         make(config)
     mine, theirs = sweep(quiet, now), sweep(full, now, full=True)
@@ -220,27 +246,25 @@ def test_what_the_record_cannot_vouch_for_makes_the_sweep_run_in_full(provisione
     assert_same_folders(quiet, full)
 
 
-def test_the_schedulers_new_process_finds_the_sweep_quiet(provisioned, tmp_path):
+def test_the_schedulers_new_process_finds_the_sweep_quiet(swept, tmp_path):
     """A scheduler starts `toolkit daily` as a new process, from a working directory of its
     own: the record left by a sweep started elsewhere still holds."""
-    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
-    done = subprocess.run([sys.executable, "-m", "toolkit", "daily", "--config", str(provisioned),
+    done = subprocess.run([sys.executable, "-m", "toolkit", "daily", "--config", str(swept),
                            "--now", "2026-11-20 10:30"], cwd=tmp_path, capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stderr
-    assert not swept_in_full(provisioned, "2026-11-20 10:30")
+    assert not swept_in_full(swept, "2026-11-20 10:30")
     assert "đến 10:30:" in done.stdout
 
 
-def test_a_copied_province_folder_sweeps_its_own_archives(provisioned, tmp_path):
-    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
-    archives = {p: p.stat().st_mtime_ns for p in (provisioned.parent / "archive").rglob("*")}
-    copy = copy_province(provisioned, tmp_path / "copy")
+def test_a_copied_province_folder_sweeps_its_own_archives(swept, tmp_path):
+    archives = {p: p.stat().st_mtime_ns for p in (swept.parent / "archive").rglob("*")}
+    copy = copy_province(swept, tmp_path / "copy")
     result = sweep(copy, "2026-11-20 10:30")
     assert result.exit_code == 0 and swept_in_full(copy, "2026-11-20 10:30")
     assert str(copy.parent / "archive") in result.stdout
-    assert str(provisioned.parent) not in result.stdout
-    assert {p: p.stat().st_mtime_ns for p in (provisioned.parent / "archive").rglob("*")} == \
+    assert str(swept.parent) not in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in (swept.parent / "archive").rglob("*")} == \
         archives
 
 
@@ -298,10 +322,9 @@ class Killed(BaseException):
     """The process stopping between two archives (a power cut, the scheduler's kill)."""
 
 
-def test_a_quiet_sweep_killed_halfway_is_put_right_by_the_next(provisioned, tmp_path,
+def test_a_quiet_sweep_killed_halfway_is_put_right_by_the_next(swept, tmp_path,
                                                                monkeypatch):
-    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
-    quiet, full = twins(provisioned, tmp_path / "twin")
+    quiet, full = twins(swept, tmp_path / "twin")
     real, calls = archive_patch.restamp, []
 
     def dies_on_the_second(*args, **kwargs):
@@ -342,13 +365,12 @@ def test_a_sweep_with_a_failure_leaves_no_record_and_the_next_says_it_again(prov
     assert printed(again, provisioned.parent)[2] == printed(first, provisioned.parent)[2]
 
 
-def test_a_quiet_sweep_waits_for_the_province_lock_like_any_run(provisioned):
-    assert sweep(provisioned, "2026-11-20 10:00").exit_code == 0
-    with FileLock(provisioned.parent / "ledger.sqlite.lock"):
-        result = run("daily", "--wait", "0.2", config=provisioned, now="2026-11-20 10:30")
+def test_a_quiet_sweep_waits_for_the_province_lock_like_any_run(swept):
+    with FileLock(swept.parent / "ledger.sqlite.lock"):
+        result = run("daily", "--wait", "0.2", config=swept, now="2026-11-20 10:30")
     assert result.exit_code == 1
     assert "một lần chạy toolkit khác đang dùng ledger.sqlite" in result.output
-    assert record(provisioned)["last"].startswith("2026-11-20T10:00")
+    assert record(swept)["last"].startswith("2026-11-20T10:00")
 
 
 # A day's sweeps begin in quiet hours or around the daily report's 17:00 deadline (and its

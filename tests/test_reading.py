@@ -14,6 +14,7 @@ import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from conftest import rewrite_cell, run, summary_table, type_row, workbook_of
@@ -37,8 +38,12 @@ def feedback(desk, code: str) -> list[tuple]:  # noqa: F811
 
 def rolled_up(config: Path, code: str, day: str = "2026-11-20") -> dict:
     """One commune's line of the daily report's archive ("Tổng hợp")."""
-    book = load_workbook(config.parent / f"archive/kts_daily/2026/kts_daily_{day}.xlsx")
-    header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
+    book = load_workbook(config.parent / f"archive/kts_daily/2026/kts_daily_{day}.xlsx",
+                         read_only=True)        # only values are read: one tab parsed, not all
+    try:
+        header, rows = summary_table(book["Tổng hợp"].iter_rows(values_only=True))
+    finally:
+        book.close()
     return {r[0]: dict(zip(header, r, strict=True)) for r in rows}[code]
 
 
@@ -51,8 +56,8 @@ def daily(desk, now: str):  # noqa: F811
 # -- columns by header --------------------------------------------------------------------------
 
 
+@pytest.mark.provisioned
 def test_an_inserted_column_moves_no_figure_into_another_field(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     desk.insert_column("06040", DAILY, 3, at="2026-11-20 08:30")
     desk.set_cells("06040", DAILY, {"C2": "Số hộ đăng ký"}, at="2026-11-20 08:31")
     desk.type_row("06040", DAILY, DAY, {SHOPS: 7, "Số hộ đăng ký": 99, ACCOUNTS: 9, ORDERS: 4},
@@ -72,9 +77,9 @@ def test_an_inserted_column_moves_no_figure_into_another_field(desk):  # noqa: F
         "xoá cột này.", ERROR)]
 
 
+@pytest.mark.provisioned
 def test_columns_are_found_by_header_wherever_they_stand_and_a_lost_one_is_named(
         desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     # The trading-households column is deleted; the shop and account columns swap places; the
     # orders header is retyped without diacritics.
     desk.delete_column("06040", DAILY, 4, at="2026-11-20 08:30")
@@ -98,8 +103,8 @@ def test_columns_are_found_by_header_wherever_they_stand_and_a_lost_one_is_named
         "cột về chỗ cũ), rồi nhập lại số liệu nếu đã bị xoá.", ERROR)]
 
 
+@pytest.mark.provisioned
 def test_a_retyped_or_cleared_header_at_its_place_is_read_and_named(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     desk.type_row("06040", DAILY, DAY, {SHOPS: 1, ACCOUNTS: 2, REVENUE: 1_500_000,
                                         NOTE: "đã xác minh"}, at="2026-11-20 09:00")
     desk.set_cells("06040", DAILY, {"G2": "Doanh thu (đ)", "I2": ""}, at="2026-11-20 09:30")
@@ -121,8 +126,8 @@ def test_a_retyped_or_cleared_header_at_its_place_is_read_and_named(desk):  # no
 # -- rows outside the template -----------------------------------------------------------------
 
 
+@pytest.mark.provisioned
 def test_rows_pasted_below_the_report_are_one_issue_and_go_when_cleared(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     desk.type_row("06040", DAILY, DAY, {SHOPS: 2, ACCOUNTS: 3}, at="2026-11-20 09:00")
     # The report rows are 3–63 (61 campaign days); a commune pastes a table under them.
     desk.paste("06040", DAILY, "B64", [["xem file", "chưa rõ"]] * 3, at="2026-11-20 10:00")
@@ -151,8 +156,8 @@ def test_rows_pasted_below_the_report_are_one_issue_and_go_when_cleared(desk):  
     assert feedback(desk, "06040") == []
 
 
+@pytest.mark.provisioned
 def test_a_member_typed_below_a_roster_is_named_not_read(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     # The team roster has 200 rows (3–202); a 201st member goes below them.
     desk.paste("06040", "Tổ CNSCĐ", "B203", [["Hoàng Văn Páo", "Tổ trưởng"]],
                at="2026-11-20 09:00")
@@ -167,16 +172,15 @@ def test_a_member_typed_below_a_roster_is_named_not_read(desk):  # noqa: F811
 # -- period cells (Excel only: on Google the period column is protected) ------------------------
 
 
-def test_a_retyped_date_keeps_its_figures_apart_and_names_the_cell(province):
-    excel = make_desk("xlsx", province)
-    assert excel.run("provision", now="2026-11-20 08:00").exit_code == 0
+def test_a_retyped_date_keeps_its_figures_apart_and_names_the_cell(provisioned):
+    excel = make_desk("xlsx", provisioned)
     excel.type_row("06040", DAILY, DAY, {SHOPS: 2, ACCOUNTS: 3}, at="2026-11-20 09:00")
     # Row 5 is 22/11 and row 6 is 23/11 as provisioned; the commune types other dates over them.
     excel.set_cells("06040", DAILY, {"A5": date(2026, 11, 20), "B5": 50, "C5": 60,
                                     "A6": date(2027, 12, 15), "B6": 1}, at="2026-11-20 09:30")
     daily(excel, now="2026-11-20 16:00")
 
-    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 2
+    assert rolled_up(provisioned, "06040")["Số cửa hàng số mở mới trong ngày"] == 2
     assert feedback(excel, "06040") == [
         (TAB_ROW, DAILY, "A5", "20/11/2026",
          "Ngày 20/11/2026 ở ô A5 trùng với dòng 3; số liệu dòng 5 không được tính.",
@@ -186,7 +190,7 @@ def test_a_retyped_date_keeps_its_figures_apart_and_names_the_cell(province):
          "Ngày 15/12/2027 ở ô A6 không thuộc đợt báo cáo (20/11/2026–19/01/2027); số liệu "
          "dòng 6 không được tính.",
          "Sửa ô A6 về đúng ngày 23/11/2026 của dòng này (như mẫu đã điền sẵn).", ERROR)]
-    with Ledger(province.parent / "ledger.sqlite") as ledger:      # nothing typed is lost
+    with Ledger(provisioned.parent / "ledger.sqlite") as ledger:      # nothing typed is lost
         kept = ledger.versions("kts_daily")
     row5 = kept[kept["row_key"] == "row5"].iloc[-1]
     assert (row5["period"], row5["values"]["new_shops"]) == ("?", 50)
@@ -195,14 +199,14 @@ def test_a_retyped_date_keeps_its_figures_apart_and_names_the_cell(province):
                    at="2026-11-22 09:00")
     daily(excel, now="2026-11-22 16:00")
     assert not [r for r in feedback(excel, "06040") if r[2] in ("A5", "A6")]
-    assert rolled_up(province, "06040", "2026-11-22")["Số cửa hàng số mở mới trong ngày"] == 50
+    assert rolled_up(provisioned, "06040", "2026-11-22")["Số cửa hàng số mở mới trong ngày"] == 50
 
 
 # -- formulas ------------------------------------------------------------------------------------
 
 
+@pytest.mark.provisioned
 def test_a_formula_is_never_dropped_silently(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     formulas = {"C3": "=B3*2", "I3": '=B3&" cửa hàng"'}
     if desk.kind == "xlsx":      # openpyxl saves a formula without the value it computes
         desk.set_cells("06040", DAILY, {"B3": 7, **formulas}, at="2026-11-20 09:00")
@@ -220,15 +224,14 @@ def test_a_formula_is_never_dropped_silently(desk):  # noqa: F811
          WARNING)]
 
 
-def test_a_formula_with_the_value_excel_kept_is_read_with_a_warning(province):
-    excel = make_desk("xlsx", province)
-    assert excel.run("provision", now="2026-11-20 08:00").exit_code == 0
+def test_a_formula_with_the_value_excel_kept_is_read_with_a_warning(provisioned):
+    excel = make_desk("xlsx", provisioned)
     excel.set_cells("06040", DAILY, {"B3": 7, "C3": "=B3*2"}, at="2026-11-20 09:00")
-    path = workbook_of(province, "06040")
+    path = workbook_of(provisioned, "06040")
     rewrite_cell(path, "C3", lambda xml: xml.replace("<v />", "<v>14</v>"), at="2026-11-20 09:00")
     daily(excel, now="2026-11-20 16:00")
 
-    figures = rolled_up(province, "06040")
+    figures = rolled_up(provisioned, "06040")
     assert figures["Số tài khoản thanh toán điện tử mở mới trong ngày"] == 14
     assert figures["Tình trạng báo cáo"] == "Đúng hạn"
     assert feedback(excel, "06040") == [(
@@ -262,7 +265,7 @@ def test_a_broken_workbook_is_that_communes_failure_and_the_rest_is_archived(pro
             ("06001", True)]
 
 
-def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monkeypatch):
+def test_an_unexpected_error_on_one_workbook_is_named_and_logged(provisioned, monkeypatch):
     import toolkit.collect
 
     real = toolkit.collect.rows_from_grid
@@ -273,17 +276,16 @@ def test_an_unexpected_error_on_one_workbook_is_named_and_logged(province, monke
         return real(spec, grid, villages, keys, **kwargs)
 
     monkeypatch.setattr(toolkit.collect, "rows_from_grid", parse)
-    run("provision", config=province, now="2026-11-20 08:00")
-    type_row(province, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
-    type_row(province, "06001", DAILY, DAY, {SHOPS: 13, ACCOUNTS: 1}, at="2026-11-20 09:00")
-    result = run("daily", "--verbose", config=province, now="2026-11-20 16:00")
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 5}, at="2026-11-20 09:00")
+    type_row(provisioned, "06001", DAILY, DAY, {SHOPS: 13, ACCOUNTS: 1}, at="2026-11-20 09:00")
+    result = run("daily", "--verbose", config=provisioned, now="2026-11-20 16:00")
     assert result.exit_code == 1
     assert "Traceback" in result.output and "RuntimeError: a bug" in result.output
     assert ("LỖI Xã Đoàn Kết: lỗi không lường trước khi đọc sổ (RuntimeError: a bug) — lỗi "
             "của toolkit, không phải do xã nhập; các xã khác vẫn được xử lý. Chi tiết ở "
             "logs/toolkit.log") in result.output
-    assert rolled_up(province, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
-    log = (province.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
+    assert rolled_up(provisioned, "06040")["Số cửa hàng số mở mới trong ngày"] == 4
+    log = (provisioned.parent / "logs" / "toolkit.log").read_text(encoding="utf-8")
     assert "Traceback" in log and "RuntimeError: a bug" in log
 
 
