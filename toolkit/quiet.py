@@ -29,6 +29,7 @@ spreadsheet is published on every sweep.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -241,6 +242,22 @@ def inputs_digest(config) -> str:
     templates = Path(config.templates_dir)
     for path in sorted(templates.iterdir()) if templates.is_dir() else ():
         add(path.name, _bytes(path))
+    add("software", _software_digest().encode())
+    return digest.hexdigest()
+
+
+@functools.cache
+def _software_digest() -> str:
+    """The toolkit's code, the Python and the packages installed beside it, as one digest.
+
+    Worked out once a process: it is what this process runs, whatever is installed over it
+    meanwhile (a scheduler's sweep is a process of its own), and reading every module again
+    cost a sweep as much as the rest of the record."""
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(b"%d:%s:" % (len(data), label.encode("utf-8", "surrogatepass")) + data)
+
     here = Path(__file__).parent
     for path in sorted(here.rglob("*.py")):
         add(str(path.relative_to(here)), path.read_bytes())
