@@ -274,15 +274,14 @@ def assigned_any(rollup: Rollup, target) -> bool:
 def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, int]]]:
     """Per target the top and bottom communes by completion of their own target (all, when
     few), and each block's (title, first row, rows) for its chart: the columns of
-    RANKING_HEADERS (taking and joining every column of the communes cost twice as much)."""
-    blocks, frames, start = [], [], 0
-    codes = rollup.communes["code"].to_numpy(dtype=object)
-    wanted = ["commune", "district"] + [f"{kind}_{target.key}" for target in rollup.spec.targets
-                                        for kind in ("completion", "pct", "level")]
-    communes = rollup.communes[[c for c in dict.fromkeys(wanted) if c in rollup.communes]]
+    RANKING_HEADERS, each stacked at once from the communes' arrays (taking, assigning and
+    concatenating a frame per target cost more than the rest of the tab)."""
+    communes = rollup.communes
+    codes = communes["code"].to_numpy(dtype=object)
+    blocks, picks, start = [], [], 0
     for target in rollup.spec.targets:
         completion = communes[f"completion_{target.key}"].to_numpy(dtype=float)
-        # Best first, then by code: each block is taken from the communes once.
+        # Best first, then by code.
         scored = np.flatnonzero(~np.isnan(completion))
         ranked = scored[np.lexsort((codes[scored], -completion[scored]))]
         places = np.arange(1, len(ranked) + 1)
@@ -293,20 +292,41 @@ def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, in
         else:
             shown, what = np.arange(len(ranked)), "các xã"
             group = ["Tất cả các xã"] * len(ranked)
-        rows = communes.take(ranked[shown])
-        block = rows.assign(completion=rows[f"completion_{target.key}"],
-                            share=rows[f"pct_{target.key}"], level=rows[f"level_{target.key}"],
-                            rank=places[shown], group=group, target=target.label)
-        if block.empty:
+        if not len(shown):
             continue
         level = "chỉ tiêu giao cho từng xã" if assigned_any(rollup, target) \
             else f"chỉ tiêu {target.threshold:.0%} số hộ"
-        blocks.append((f"{target.label}: {what} ({level})", start, len(block)))
-        frames.append(block)
-        start += len(block)
-    if not frames:
+        blocks.append((f"{target.label}: {what} ({level})", start, len(shown)))
+        picks.append((target, ranked[shown], places[shown], group))
+        start += len(shown)
+    if not picks:
         return pd.DataFrame(), []
-    return pd.concat(frames, ignore_index=True), blocks
+    rows = [taken for _, taken, _, _ in picks]
+    columns = {"target": [target.label for target, taken, _, _ in picks for _ in taken],
+               "group": [label for *_, group in picks for label in group],
+               "rank": np.concatenate([places for _, _, places, _ in picks])}
+    for column in ("commune", "district"):
+        if column in communes:
+            columns[column] = _taken([communes[column]] * len(picks), rows)
+    for column, kind in (("completion", "completion"), ("share", "pct"), ("level", "level")):
+        columns[column] = _taken([communes[f"{kind}_{target.key}"] for target, *_ in picks],
+                                 rows)
+    return pd.DataFrame(columns), blocks
+
+
+def _taken(sources: list[pd.Series], rows: list[np.ndarray]) -> pd.Series:
+    """The ``rows`` of each source one after another, as concatenating their takes would
+    stack them (by pd.concat itself where the sources' dtypes differ)."""
+    if len({source.dtype for source in sources}) > 1:
+        return pd.concat([source.take(taken).to_frame("values")
+                          for source, taken in zip(sources, rows, strict=True)],
+                         ignore_index=True)["values"]
+    values = [_values(source) for source in sources]
+    stacked = np.concatenate([array[taken] for array, taken in zip(values, rows, strict=True)]) \
+        if isinstance(values[0], np.ndarray) \
+        else type(values[0])._concat_same_type([array.take(taken) for array, taken
+                                                in zip(values, rows, strict=True)])
+    return pd.Series(stacked, dtype=sources[0].dtype, copy=False)
 
 
 def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
