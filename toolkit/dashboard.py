@@ -336,11 +336,19 @@ def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     for target in rollup.spec.targets:
         names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
     names |= SCORE_HEADERS
-    communes = rollup.communes[rollup.communes["rank"].notna()].sort_values("rank")
+    communes = _by_rank(rollup.communes, names)
     areas = rollup.areas
-    districts = areas[areas["rank"].notna()].sort_values("rank") \
+    districts = _by_rank(areas, [*names, "area"]).rename(columns={"area": "district"}) \
         if "rank" in areas and len(areas) > 1 else areas.iloc[0:0]
-    return communes, districts.rename(columns={"area": "district"}), names
+    return communes, districts, names
+
+
+def _by_rank(frame: pd.DataFrame, shown: Collection[str]) -> pd.DataFrame:
+    """The ranked rows of ``frame``, best first, as filtering it on its rank and sorting by it
+    would order them, of just its ``shown`` columns: taken once, not copied whole twice."""
+    rank = frame["rank"].reset_index(drop=True)
+    best_first = rank[rank.notna()].sort_values().index.to_numpy()
+    return frame[[column for column in shown if column in frame]].take(best_first)
 
 
 def series_names(rollup: Rollup) -> dict[str, str]:
