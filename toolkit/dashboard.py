@@ -88,9 +88,10 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         if not once:
             names[f"day_{target.numerator}"] = day(target.numerator)
         names[f"cum_{target.numerator}"] = cum(target.numerator)
-        names[f"pct_{target.key}"] = f"{target.label} / số hộ" if assigned_any(rollup, target) \
+        assigned = assigned_any(rollup, target)
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ" if assigned \
             else f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
-        if assigned_any(rollup, target):
+        if assigned:
             names[f"level_{target.key}"] = f"{target.label}: mức chỉ tiêu"
             names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
         names[f"gap_{target.key}"] = f"{target.label}: còn thiếu (hộ)"
