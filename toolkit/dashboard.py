@@ -315,19 +315,20 @@ def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, in
     return pd.DataFrame(columns), blocks
 
 
-def _taken(sources: list[pd.Series], rows: list[np.ndarray]) -> pd.Series:
+def _taken(sources: list[pd.Series], rows: list[np.ndarray]):
     """The ``rows`` of each source one after another, as concatenating their takes would
-    stack them (by pd.concat itself where the sources' dtypes differ)."""
+    stack them (by pd.concat itself where the sources' dtypes differ), ready for the
+    DataFrame constructor (:func:`_as_given`)."""
     if len({source.dtype for source in sources}) > 1:
-        return pd.concat([source.take(taken).to_frame("values")
-                          for source, taken in zip(sources, rows, strict=True)],
-                         ignore_index=True)["values"]
+        return _as_given(_values(pd.concat([source.take(taken).to_frame("values")
+                                            for source, taken in zip(sources, rows, strict=True)],
+                                           ignore_index=True)["values"]))
     values = [_values(source) for source in sources]
-    stacked = np.concatenate([array[taken] for array, taken in zip(values, rows, strict=True)]) \
-        if isinstance(values[0], np.ndarray) \
-        else type(values[0])._concat_same_type([array.take(taken) for array, taken
-                                                in zip(values, rows, strict=True)])
-    return pd.Series(stacked, dtype=sources[0].dtype, copy=False)
+    if isinstance(values[0], np.ndarray):
+        return _as_given(np.concatenate([array[taken] for array, taken
+                                         in zip(values, rows, strict=True)]))
+    return type(values[0])._concat_same_type([array.take(taken) for array, taken
+                                              in zip(values, rows, strict=True)])
 
 
 def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
