@@ -88,9 +88,10 @@ def summary_names(rollup: Rollup) -> dict[str, str]:
         if not once:
             names[f"day_{target.numerator}"] = day(target.numerator)
         names[f"cum_{target.numerator}"] = cum(target.numerator)
-        names[f"pct_{target.key}"] = f"{target.label} / số hộ" if assigned_any(rollup, target) \
+        assigned = assigned_any(rollup, target)
+        names[f"pct_{target.key}"] = f"{target.label} / số hộ" if assigned \
             else f"{target.label} / số hộ (chỉ tiêu {target.threshold:.0%})"
-        if assigned_any(rollup, target):
+        if assigned:
             names[f"level_{target.key}"] = f"{target.label}: mức chỉ tiêu"
             names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
         names[f"gap_{target.key}"] = f"{target.label}: còn thiếu (hộ)"
@@ -115,52 +116,100 @@ def summary_frame(rollup: Rollup, only: Collection[str] | None = None,
     """Totals (province, then districts) above the communes; and how many total rows.
 
     With ``only``, just those of its columns, in the same order and of the same types: the
-    tab shows half of the forty-odd, and concatenating the others cost as much as the rest.
+    tab shows half of the forty-odd. Each column is what ``pd.concat`` of the totals
+    (``DataFrame.from_records``) above the communes made of it, values and dtype, but stacked
+    on arrays and the frame made at once: on a few communes, concatenating the frames cost
+    more than all their figures.
     """
     spec = rollup.spec
     communes = rollup.communes
-    kept = communes.columns.tolist() if only is None \
-        else [column for column in communes.columns if column in only]
     gaps = {}
     for target in spec.targets:
         goal = communes[f"goal_{target.key}"].map(needed)
         gaps[f"gap_{target.key}"] = pd.Series([
             None if g is None else max(g - done, 0)
-            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)],
-            index=communes.index)
-    # Never typed: blank, not a zero that reads like a real one. Column by column on plain
-    # arrays: DataFrame.where on a few rows cost more than the rest of the tab.
-    typed_day = communes["typed_day"].to_numpy(dtype=bool)
-    typed_any = communes["typed_any"].to_numpy(dtype=bool)
-    changed = {column: _blank_where(communes[column], typed_day)
-               for column in kept if column.startswith("day_")}
-    both = kept + [column for column in gaps if only is None or column in only]
-    changed |= {column: _blank_where(gaps[column] if column in gaps else communes[column],
-                                     typed_any)
-                for column in both
-                if column.startswith(("cum_", "pct_", "gap_", "completion_")) or column == "rank"}
-    if "note" in kept:
-        changed["note"] = communes["note"].replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS)
+            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)])
     errors = _area_errors(rollup)
     totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
                          else errors.get(area["area"], 0))
               for area in _area_order(rollup)]
-    # The changed columns keep their places; the gaps, new, come after the others. As
-    # communes.assign(**changed) would make it, but at once: assigning twenty columns one by
-    # one cost more than the tab's figures, and left the concatenation a block a column.
-    order = kept + [column for column in changed if column not in communes]
-    lower = pd.DataFrame({column: _array(changed[column] if column in changed
-                                         else communes[column]) for column in order},
-                         index=communes.index)
-    if only is not None:
-        totals = [{k: v for k, v in row.items() if k in only} for row in totals]
-    frame = pd.concat([pd.DataFrame.from_records(totals), lower], ignore_index=True)
+    # The communes' columns, then the gaps (as communes.assign would add them), then any the
+    # totals have alone.
+    order = [column for column in [*communes.columns, *gaps, *totals[0]]
+             if only is None or column in only]
+    order = list(dict.fromkeys(order))
+    # Never typed: blank, not a zero that reads like a real one. Column by column on plain
+    # arrays: DataFrame.where on a few rows cost more than the rest of the tab.
+    typed_day = communes["typed_day"].to_numpy(dtype=bool)
+    typed_any = communes["typed_any"].to_numpy(dtype=bool)
+    lower = {}
+    for column in order:
+        values = gaps[column] if column in gaps else communes.get(column)
+        if values is None:
+            lower[column] = None
+        elif column.startswith("day_"):
+            lower[column] = _blank_where(values, typed_day)
+        elif column.startswith(("cum_", "pct_", "gap_", "completion_")) or column == "rank":
+            lower[column] = _blank_where(values, typed_any)
+        elif column == "note":
+            lower[column] = _values(values.replace(NO_HOUSEHOLDS, SHORT_NO_HOUSEHOLDS))
+        else:
+            lower[column] = _values(values)
+    top = {column: _values(values) for column, values in pd.DataFrame.from_records(
+        [{k: v for k, v in row.items() if k in lower} for row in totals]).items()}
+    frame = pd.DataFrame({column: _as_given(_stacked(column, top.get(column), lower[column],
+                                                     len(totals), len(communes)))
+                          for column in order})
     return frame, len(totals)
 
 
-def _array(values):
-    """A column's values without its index, for a frame built from columns of one length."""
-    return values.array if isinstance(values, pd.Series) else values
+def _values(column: pd.Series):
+    """A column's values: a numpy array for a numpy dtype, else its extension array."""
+    return column.to_numpy() if isinstance(column.dtype, np.dtype) else column.array
+
+
+def _stacked(column: str, top, lower, totals: int, communes: int):
+    """The totals' values ``top`` above the communes' ``lower`` (None: a side without the
+    column) as ``pd.concat`` stacks two frames' column: of their common dtype, NaN where a side
+    has none. The pairs Tổng hợp meets are stacked on the arrays; any other, by pd.concat."""
+    if top is None and lower is not None and _holds_nan(lower.dtype):
+        top = _blanks(lower.dtype, totals)
+    if top is not None and lower is not None:
+        if top.dtype == lower.dtype:
+            return np.concatenate([top, lower]) if isinstance(top, np.ndarray) \
+                else type(top)._concat_same_type([top, lower])
+        dtypes = (top.dtype, lower.dtype)
+        if object in dtypes and all(isinstance(dtype, pd.StringDtype) or (
+                isinstance(dtype, np.dtype) and dtype.kind in "iufbO") for dtype in dtypes):
+            # One side is objects: both become objects, each value as its dtype gives it.
+            return np.concatenate([np.asarray(top.astype(object)),
+                                   np.asarray(lower.astype(object))])
+    sides = [pd.DataFrame(index=range(rows)) if values is None
+             else pd.DataFrame({column: pd.Series(values, dtype=values.dtype, copy=False)})
+             for values, rows in ((top, totals), (lower, communes))]
+    return _values(pd.concat(sides, ignore_index=True)[column])
+
+
+def _holds_nan(dtype) -> bool:
+    """Whether pd.concat fills a side without the column in this dtype (else it upcasts)."""
+    return not isinstance(dtype, np.dtype) or dtype.kind in "fO"
+
+
+def _blanks(dtype, rows: int):
+    """``rows`` missing values of ``dtype``, as pd.concat fills a side without the column."""
+    if isinstance(dtype, np.dtype):
+        return np.full(rows, np.nan, dtype=dtype)
+    return pd.array([], dtype=dtype).take(np.full(rows, -1), allow_fill=True)
+
+
+def _as_given(values):
+    """``values`` as the DataFrame constructor keeps them: an array of objects holding other
+    than numbers and None (text, say) in a Series of objects, which it takes as it is (a bare
+    one of text and None it would read as text)."""
+    if isinstance(values, np.ndarray) and values.dtype == object \
+            and not all(v is None or type(v) in (float, int) for v in values):
+        return pd.Series(values, dtype=object, copy=False)
+    return values
 
 
 def _blank_where(column: pd.Series, typed: np.ndarray) -> np.ndarray:
@@ -226,15 +275,14 @@ def assigned_any(rollup: Rollup, target) -> bool:
 def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, int]]]:
     """Per target the top and bottom communes by completion of their own target (all, when
     few), and each block's (title, first row, rows) for its chart: the columns of
-    RANKING_HEADERS (taking and joining every column of the communes cost twice as much)."""
-    blocks, frames, start = [], [], 0
-    codes = rollup.communes["code"].to_numpy(dtype=object)
-    wanted = ["commune", "district"] + [f"{kind}_{target.key}" for target in rollup.spec.targets
-                                        for kind in ("completion", "pct", "level")]
-    communes = rollup.communes[[c for c in dict.fromkeys(wanted) if c in rollup.communes]]
+    RANKING_HEADERS, each stacked at once from the communes' arrays (taking, assigning and
+    concatenating a frame per target cost more than the rest of the tab)."""
+    communes = rollup.communes
+    codes = communes["code"].to_numpy(dtype=object)
+    blocks, picks, start = [], [], 0
     for target in rollup.spec.targets:
         completion = communes[f"completion_{target.key}"].to_numpy(dtype=float)
-        # Best first, then by code: each block is taken from the communes once.
+        # Best first, then by code.
         scored = np.flatnonzero(~np.isnan(completion))
         ranked = scored[np.lexsort((codes[scored], -completion[scored]))]
         places = np.arange(1, len(ranked) + 1)
@@ -245,20 +293,42 @@ def ranking_frame(rollup: Rollup) -> tuple[pd.DataFrame, list[tuple[str, int, in
         else:
             shown, what = np.arange(len(ranked)), "các xã"
             group = ["Tất cả các xã"] * len(ranked)
-        rows = communes.take(ranked[shown])
-        block = rows.assign(completion=rows[f"completion_{target.key}"],
-                            share=rows[f"pct_{target.key}"], level=rows[f"level_{target.key}"],
-                            rank=places[shown], group=group, target=target.label)
-        if block.empty:
+        if not len(shown):
             continue
         level = "chỉ tiêu giao cho từng xã" if assigned_any(rollup, target) \
             else f"chỉ tiêu {target.threshold:.0%} số hộ"
-        blocks.append((f"{target.label}: {what} ({level})", start, len(block)))
-        frames.append(block)
-        start += len(block)
-    if not frames:
+        blocks.append((f"{target.label}: {what} ({level})", start, len(shown)))
+        picks.append((target, ranked[shown], places[shown], group))
+        start += len(shown)
+    if not picks:
         return pd.DataFrame(), []
-    return pd.concat(frames, ignore_index=True), blocks
+    rows = [taken for _, taken, _, _ in picks]
+    columns = {"target": [target.label for target, taken, _, _ in picks for _ in taken],
+               "group": [label for *_, group in picks for label in group],
+               "rank": np.concatenate([places for _, _, places, _ in picks])}
+    for column in ("commune", "district"):
+        if column in communes:
+            columns[column] = _taken([communes[column]] * len(picks), rows)
+    for column, kind in (("completion", "completion"), ("share", "pct"), ("level", "level")):
+        columns[column] = _taken([communes[f"{kind}_{target.key}"] for target, *_ in picks],
+                                 rows)
+    return pd.DataFrame(columns), blocks
+
+
+def _taken(sources: list[pd.Series], rows: list[np.ndarray]):
+    """The ``rows`` of each source one after another, as concatenating their takes would
+    stack them (by pd.concat itself where the sources' dtypes differ), ready for the
+    DataFrame constructor (:func:`_as_given`)."""
+    if len({source.dtype for source in sources}) > 1:
+        return _as_given(_values(pd.concat([source.take(taken).to_frame("values")
+                                            for source, taken in zip(sources, rows, strict=True)],
+                                           ignore_index=True)["values"]))
+    values = [_values(source) for source in sources]
+    if isinstance(values[0], np.ndarray):
+        return _as_given(np.concatenate([array[taken] for array, taken
+                                         in zip(values, rows, strict=True)]))
+    return type(values[0])._concat_same_type([array.take(taken) for array, taken
+                                              in zip(values, rows, strict=True)])
 
 
 def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]:
@@ -268,11 +338,19 @@ def emulation_frames(rollup: Rollup) -> tuple[pd.DataFrame, pd.DataFrame, dict[s
     for target in rollup.spec.targets:
         names[f"completion_{target.key}"] = f"{target.label}: {COMPLETION.lower()}"
     names |= SCORE_HEADERS
-    communes = rollup.communes[rollup.communes["rank"].notna()].sort_values("rank")
+    communes = _by_rank(rollup.communes, names)
     areas = rollup.areas
-    districts = areas[areas["rank"].notna()].sort_values("rank") \
+    districts = _by_rank(areas, [*names, "area"]).rename(columns={"area": "district"}) \
         if "rank" in areas and len(areas) > 1 else areas.iloc[0:0]
-    return communes, districts.rename(columns={"area": "district"}), names
+    return communes, districts, names
+
+
+def _by_rank(frame: pd.DataFrame, shown: Collection[str]) -> pd.DataFrame:
+    """The ranked rows of ``frame``, best first, as filtering it on its rank and sorting by it
+    would order them, of just its ``shown`` columns: taken once, not copied whole twice."""
+    rank = frame["rank"].reset_index(drop=True)
+    best_first = rank[rank.notna()].sort_values().index.to_numpy()
+    return frame[[column for column in shown if column in frame]].take(best_first)
 
 
 def series_names(rollup: Rollup) -> dict[str, str]:
