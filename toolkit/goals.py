@@ -10,6 +10,7 @@ commune is never judged against a target it was not given.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,12 @@ def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.
     """Per commune (``codes``) and target: ``goal_<key>``, the count that reaches it (a share
     times the households, not rounded, so completion orders exactly as the share did; NaN when
     the households of a share are unknown), ``level_<key>`` in words and ``assigned_<key>``."""
+    return pd.DataFrame(goal_columns(spec, registry, codes, households), index=codes)
+
+
+def goal_columns(spec, registry, codes, households: pd.Series) -> dict[str, list]:
+    """:func:`commune_goals`'s columns as lists, for a caller that puts them in its own frame
+    (the rollup's communes): a frame of its own costs a province more than its goals."""
     by_code = registry.by_code()
     known = households.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     known = np.where(known > 0, known, np.nan)
@@ -62,7 +69,7 @@ def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.
         columns[f"level_{target.key}"] = [usual if o is None else level_words(target, o)
                                           for o in own]
         columns[f"assigned_{target.key}"] = [o is not None for o in own]
-    return pd.DataFrame(columns, index=codes)
+    return columns
 
 
 def needed(goal: float) -> int | None:
@@ -97,18 +104,28 @@ def rank_by_completion(spec, frame: pd.DataFrame, names: list[str]) -> None:
         frame[column] = values
 
 
-def completion_ranks(spec, frame: pd.DataFrame, names: list[str]) -> dict[str, object]:
+def completion_ranks(spec, frame: Mapping, names: list[str]) -> dict[str, object]:
     """The ``score``, ``score_full`` and ``rank`` columns of :func:`rank_by_completion`, for a
-    caller that adds them with others at once."""
-    done = frame[[f"done_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
-    goals = frame[[f"goal_{t.key}" for t in spec.targets]].to_numpy(dtype=float)
+    caller that adds them with others at once. ``frame`` may be a frame or the columns of one
+    being made (name → array), one row per name: each column is read on its own, as a
+    province's few rows cost less that way than a sub-frame of them."""
+    done = _float_table([frame[f"done_{t.key}"] for t in spec.targets], len(names))
+    goals = _float_table([frame[f"goal_{t.key}"] for t in spec.targets], len(names))
     capped, full = completion_score(done, goals)
     order = emulation_order(capped, full, names)
-    places = np.zeros(len(frame), dtype=np.int64)
+    places = np.zeros(len(names), dtype=np.int64)
     places[order] = np.arange(1, len(order) + 1)
     # Unranked rows are <NA> in an Int64 column.
     return {"score": capped, "score_full": full,
             "rank": pd.arrays.IntegerArray(places, places == 0)}
+
+
+def _float_table(columns: list, rows: int) -> np.ndarray:
+    """Columns (Series or arrays) side by side as one rows × columns float array."""
+    table = np.empty((rows, len(columns)))
+    for at, column in enumerate(columns):
+        table[:, at] = np.asarray(column, dtype=float)
+    return table
 
 
 def emulation_order(capped: np.ndarray, full: np.ndarray, names: list[str]) -> list[int]:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.checks import issue
 from toolkit.frames import latest_rows, positions, sums_by
-from toolkit.goals import commune_goals, completion_ranks
+from toolkit.goals import completion_ranks, goal_columns
 from toolkit.moment import Moment
 from toolkit.periods import Status
 from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
@@ -100,8 +100,9 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     if failed:
         issues = pd.concat([issues, _failure_issues(spec, registry, period, failed)],
                            ignore_index=True)
+    errors = (issues["level"].to_numpy() == "error") & (issues["period"].to_numpy() == period)
     communes = _commune_frame(spec, registry, status.communes, today, total,
-                              issues[(issues["level"] == "error") & (issues["period"] == period)])
+                              issues["commune_code"].to_numpy()[errors])
     rows_used, digest = _fingerprint(versions, as_of)
     single = spec.period != "once"
     table = campaign_status(spec, registry, versions, period, as_of=as_of, grace=grace,
@@ -121,42 +122,61 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
 
 
 def _commune_frame(spec: ReportSpec, registry, listed: pd.DataFrame, today: pd.DataFrame,
-                   total: pd.DataFrame, errors: pd.DataFrame) -> pd.DataFrame:
+                   total: pd.DataFrame, wrong_codes: np.ndarray) -> pd.DataFrame:
     """One row per commune of the status (``listed``): its figures of the period (``day_``)
     and up to it (``cum_``), 0 where it typed none (``typed_day`` and ``typed_any`` say
-    which), its ``errors``, goals, progress and rank.
+    which), its errors (one per code in ``wrong_codes``), goals, progress and rank.
 
-    Made in one frame from its columns: a column added to a frame costs more than a
-    province's figures (a national one is no more than 3,321 rows).
+    Made in one frame from its columns, each worked out on arrays: a column added to a frame,
+    or a pandas step on a Series, costs more than a province's figures (a national one is no
+    more than 3,321 rows).
     """
     codes = pd.Index(listed["code"])
-    day, cum = today.reindex(codes).fillna(0), total.reindex(codes).fillna(0)
-    wrong = codes.get_indexer(errors["commune_code"])
+    day, cum = _figures_at(today, codes), _figures_at(total, codes)
+    wrong = codes.get_indexer(wrong_codes)
     columns = {column: listed[column].array for column in listed}
-    columns |= {f"day_{key}": values.array for key, values in day.items()}
-    columns |= {f"cum_{key}": values.array for key, values in cum.items()}
+    columns |= {f"day_{key}": values for key, values in day.items()}
+    columns |= {f"cum_{key}": values for key, values in cum.items()}
     # Which figures a commune actually typed: the archive leaves the others blank, never 0.
     columns["typed_day"] = codes.isin(today.index)
     columns["typed_any"] = codes.isin(total.index)
     columns["errors"] = np.bincount(wrong[wrong >= 0], minlength=len(codes)).astype(int)
-    households = pd.Series(listed["households"].array, index=codes)
-    goals = commune_goals(spec, registry, codes, households)
-    columns |= {column: values.array for column, values in goals.items()}
+    households = listed["households"]
+    columns |= goal_columns(spec, registry, codes, households)
     if not spec.targets:
         return pd.DataFrame(columns)
-    for target in spec.targets:
-        done = cum[target.numerator]
-        share = done / households.astype(float)
-        columns[f"done_{target.key}"] = done.array
-        columns[f"pct_{target.key}"] = share.where(households.fillna(0) > 0).array
-        columns[f"completion_{target.key}"] = (done / goals[f"goal_{target.key}"]).array
-    columns["note"] = households.map(lambda h: "" if h and h > 0 else NO_HOUSEHOLDS).array
-    # The ranks read only what is done and the goals: a frame of those few columns, so the
-    # communes' is still made once.
-    scored = pd.DataFrame({column: columns[column] for target in spec.targets
-                           for column in (f"done_{target.key}", f"goal_{target.key}")})
-    columns |= completion_ranks(spec, scored, codes.tolist())
+    known = households.to_numpy(dtype=float, na_value=np.nan)
+    counted = np.nan_to_num(known, nan=0.0) > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for target in spec.targets:
+            done = np.asarray(cum[target.numerator])
+            columns[f"done_{target.key}"] = cum[target.numerator]
+            columns[f"pct_{target.key}"] = np.where(counted, done / known, np.nan)
+            columns[f"completion_{target.key}"] = done / np.asarray(
+                columns[f"goal_{target.key}"], dtype=float)
+    columns["note"] = ["" if h and h > 0 else NO_HOUSEHOLDS for h in households.tolist()]
+    columns |= completion_ranks(spec, columns, codes.tolist())
     return pd.DataFrame(columns)
+
+
+def _figures_at(figures: pd.DataFrame, codes: pd.Index) -> dict[str, object]:
+    """``figures.reindex(codes).fillna(0)``'s columns (figures by commune code → at each of
+    ``codes``, 0 where a commune has none), on numpy where they are int64 or float64 numbers
+    (a code missing makes them float, as the reindex's NaN does); pandas does any other."""
+    if figures.empty or not all(dtype in (np.int64, np.float64) for dtype in figures.dtypes):
+        return {key: values.array
+                for key, values in figures.reindex(codes).fillna(0).items()}
+    at = figures.index.get_indexer(codes)
+    missing = at < 0
+    columns = {}
+    for key, values in figures.items():
+        values = values.to_numpy()
+        if missing.any():
+            values = values.astype(np.float64)
+        found = values[at]
+        found[missing] = 0
+        columns[key] = np.where(np.isnan(found), 0, found) if found.dtype.kind == "f" else found
+    return columns
 
 
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:

@@ -82,6 +82,16 @@ class _Found:
             "last_change_at": _moments(self.last, self.unit),
         }, columns=columns)
 
+    def moments(self, column: str) -> pd.Series:
+        """One of ``as_table``'s instant columns (first_complete_at, last_change_at) alone:
+        ``period_status`` reads only those, and a table costs a province more than they do."""
+        if self.table is not None:
+            return self.table[column]
+        if not len(self.status):
+            return pd.Series(dtype=object)
+        return _moments({"first_complete_at": self.first, "last_change_at": self.last}[column],
+                        self.unit)
+
     @classmethod
     def of_table(cls, table: pd.DataFrame, periods: list[str]) -> _Found:
         commune, communes = pd.factorize(table["commune_code"])
@@ -373,7 +383,6 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
     # registry's communes in order, and a province is a few of them.
     grid = status_grid(spec, registry, versions, [period], as_of=as_of, grace=grace,
                        campaign=campaign)
-    found = grid.found.as_table()
     status = _VALUES[grid.status[:, 0]].tolist()
     at = grid.cell_of
     # Column by column: a national registry is 3,321 communes, one Python record each was
@@ -385,9 +394,9 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
         "households": [c.households for c in registry.communes],
         "status": status,
         "status_label": [_LABELS[s] for s in status],
-        "first_complete_at": _moments_at(found["first_complete_at"],
+        "first_complete_at": _moments_at(grid.found.moments("first_complete_at"),
                                          np.where(grid.expected[:, 0], at, -1)),
-        "last_change_at": _moments_at(found["last_change_at"], at),
+        "last_change_at": _moments_at(grid.found.moments("last_change_at"), at),
     })
     return StatusReport(spec.key, period, deadline, as_of, int(grace.total_seconds() // 60),
                         communes, summarize(communes, registry.has_districts))
