@@ -98,8 +98,8 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     # Built column by column into one frame: a province's series is a few short columns,
     # where each pandas step on a frame cost more than the figures.
     series: dict[str, object] = {"period": keys}
-    series.update((key, _per_key(column.to_numpy(), sums.index, keys, decimals=6))
-                  for key, column in sums.items())
+    at = _key_positions(sums.index, keys)
+    series.update((key, _per_key(sums[key].to_numpy(), at, decimals=6)) for key in sums)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
     known_households = households.sum() if households is not None else 0
@@ -108,8 +108,10 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
         known = in_keys & _among(communes, households.index)[commune_of]
         numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
         done = sums_by(rows, numerators, "period", periods, period_of, known)
+        at = _key_positions(done.index, keys)
+        done_per_key = {key: np.cumsum(_per_key(done[key].to_numpy(), at)) for key in numerators}
         for target in spec.targets:
-            cumulative = np.cumsum(_per_key(done[target.numerator].to_numpy(), done.index, keys))
+            cumulative = done_per_key[target.numerator]
             series[f"pct_{target.key}"] = cumulative / known_households
             series[f"goal_{target.key}"] = (goals or {}).get(target.key, target.threshold)
     flags = _status_flags(grid)
@@ -127,16 +129,21 @@ def _among(values, wanted) -> np.ndarray:
     return np.array([value in wanted for value in values], dtype=bool)
 
 
-def _per_key(values: np.ndarray, index: pd.Index, keys: list[str],
-             decimals: int | None = None) -> np.ndarray:
-    """``values`` (indexed by ``index``) at each of ``keys``, 0 where a key has none — in
+def _key_positions(index: pd.Index, keys: list[str]) -> np.ndarray:
+    """Where each of ``keys`` is in ``index`` (-1 where absent), as ``get_indexer`` says, by
+    a plain dict: a series' few dozen keys cost less than an Index built of them."""
+    where = {value: position for position, value in enumerate(index)}
+    return np.array([where.get(key, -1) for key in keys], dtype=np.intp)
+
+
+def _per_key(values: np.ndarray, at: np.ndarray, decimals: int | None = None) -> np.ndarray:
+    """``values`` at the positions ``at`` (``_key_positions``), 0 where a key has none — in
     float then, as a join on the keys and ``fillna(0)`` make it; rounded to ``decimals``."""
     if decimals is not None and values.dtype.kind == "f":
         values = values.round(decimals)
-    at = index.get_indexer(keys)
     if (at >= 0).all():
         return values[at]
-    found = np.zeros(len(keys))
+    found = np.zeros(len(at))
     found[at >= 0] = values[at[at >= 0]]
     return found
 
