@@ -159,21 +159,29 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
                     day: date, campaign: tuple[date, date]) -> pd.DataFrame:
     """Per commune and target: done, goal, gap, the last 7 days' pace, a projected date and
     what it means against the campaign's end (``outlook``; ``late`` when after it)."""
+    if not spec.targets:
+        # Nothing to read for a report without targets: the empty frame a loop of none makes.
+        return pd.DataFrame.from_records([])
     campaign_start, campaign_end = campaign
     pace_days = max(1, min(PACE_DAYS, (day - campaign_start).days + 1))
     periods, period_of = positions(rows, "period")
     since = (day - timedelta(days=PACE_DAYS)).isoformat()
     recent = ((periods <= period) & (periods > since))[period_of]
     codes, commune_of = positions(rows, "commune_code")
+    # Each numerator's paces read once, and the commune columns as lists of what iterating
+    # them gives, rather than once a target: a province's targets share them.
+    numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
+    recent_sums = sums_by(rows, numerators, "commune_code", codes, commune_of, recent)
+    pace_of = {key: dict(zip(recent_sums.index, recent_sums[key].to_numpy() / pace_days,
+                             strict=True)) for key in numerators}
+    shared = [communes[c].tolist() for c in ("code", "commune", "district", "households")]
     records = []
     # Target-major order: each target's communes are contiguous, as the archive's chart needs.
     for target in spec.targets:
-        paces = sums_by(rows, [target.numerator], "commune_code", codes, commune_of,
-                        recent)[target.numerator] / pace_days
-        paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
-        for code, name, district, known, done, exact, level in zip(*(communes[c] for c in (
-                "code", "commune", "district", "households", f"cum_{target.numerator}",
-                f"goal_{target.key}", f"level_{target.key}")), strict=True):
+        paces = pace_of[target.numerator]
+        for code, name, district, known, done, exact, level in zip(*shared, *(
+                communes[c].tolist() for c in (f"cum_{target.numerator}", f"goal_{target.key}",
+                                               f"level_{target.key}")), strict=True):
             households = known if known and known > 0 else None
             goal = needed(exact)
             pace = paces.get(code, 0 / pace_days)
