@@ -267,6 +267,7 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         groups = [(names[order[a]], rows) for a, rows in
                   zip(starts, np.split(order, starts[1:]), strict=True)]
     households = _summable(communes["households"])
+    # Numbers as _summable gives them have NaN as 0 already: fillna's Series not needed.
     known_of = households > 0 if isinstance(households, np.ndarray) and \
         households.dtype.kind in "iuf" else (communes["households"].fillna(0) > 0).to_numpy()
     columns = {c: _summable(communes[c]) for c in
@@ -307,19 +308,19 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
             row[column] = None if at is None else counts_of[column][at]
         records.append(row)
     # The frame made at once from its columns, each a list typed as from_records types it.
-    columns = {name: [row[name] for row in records] for name in records[0]}
+    table = {name: [row[name] for row in records] for name in records[0]}
     if spec.targets:
         # The districts ranked, the province (the last row) not: as joining the districts'
         # ranks would add them, without copying the districts' rows to join them back.
-        districts = {name: values[:-1] for name, values in columns.items()}
+        districts = {name: values[:-1] for name, values in table.items()}
         ranks = completion_ranks(spec, districts, districts["area"])
         rank = ranks["rank"]
-        columns.update(
+        table.update(
             score=np.append(ranks["score"], np.nan),
             score_full=np.append(ranks["score_full"], np.nan),
             rank=pd.arrays.IntegerArray(np.append(rank.to_numpy(dtype=np.int64, na_value=0), 0),
                                         np.append(rank.isna(), True)))
-    return pd.DataFrame(columns)
+    return pd.DataFrame(table)
 
 
 def _summable(column: pd.Series):
