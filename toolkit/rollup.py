@@ -267,17 +267,24 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
         groups = [(names[order[a]], rows) for a, rows in
                   zip(starts, np.split(order, starts[1:]), strict=True)]
     households = _summable(communes["households"])
-    known_of = (communes["households"].fillna(0) > 0).to_numpy()
+    # Numbers as _summable gives them have NaN as 0 already: fillna's Series not needed.
+    known_of = households > 0 if isinstance(households, np.ndarray) and \
+        households.dtype.kind in "iuf" else (communes["households"].fillna(0) > 0).to_numpy()
     columns = {c: _summable(communes[c]) for c in
                [p + k for p in ("day_", "cum_") for k in figures]
                + [f"cum_{t.numerator}" for t in spec.targets]
                + [f"goal_{t.key}" for t in spec.targets]}
     # A goal is met by the figures of the communes that have it: a count target counts
     # even where households are unknown.
-    has_goal = {t.key: communes[f"goal_{t.key}"].notna().to_numpy() for t in spec.targets}
-    summary = status.summary.set_index("area")
-    # Each area's row as summary.loc[area] gives it (one type for all its values), at once.
-    counted = dict(zip(summary.index, summary.to_numpy(), strict=True))
+    has_goal = {t.key: pd.notna(communes[f"goal_{t.key}"].array) for t in spec.targets}
+    # Each area's counts as summary.loc[area] gives them: one type for all its values, the
+    # columns' common one, read from the columns rather than a frame indexed by area.
+    summary = status.summary
+    count_columns = ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate")
+    counts_of = {c: summary[c].to_numpy() for c in summary.columns if c != "area"}
+    common = np.result_type(*counts_of.values())
+    counts_of = {c: counts.astype(common, copy=False) for c, counts in counts_of.items()}
+    summary_row = {area: at for at, area in enumerate(summary["area"].tolist())}
     records = []
     for name, rows in groups + [(PROVINCE, everyone)]:
         area = name or UNKNOWN_DISTRICT
@@ -296,23 +303,24 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
             row[f"done_{target.key}"] = _total(columns[f"cum_{target.numerator}"], goaled)
             row[f"completion_{target.key}"] = row[f"done_{target.key}"] / goal \
                 if len(goaled) and goal else None
-        counts = counted.get(area)
-        for column in ("expected", *(s.value for s in Status), "reporting_rate", "on_time_rate"):
-            row[column] = None if counts is None else counts[summary.columns.get_loc(column)]
+        at = summary_row.get(area)
+        for column in count_columns:
+            row[column] = None if at is None else counts_of[column][at]
         records.append(row)
-    areas = pd.DataFrame.from_records(records)
+    # The frame made at once from its columns, each a list typed as from_records types it.
+    table = {name: [row[name] for row in records] for name in records[0]}
     if spec.targets:
         # The districts ranked, the province (the last row) not: as joining the districts'
         # ranks would add them, without copying the districts' rows to join them back.
-        districts = areas.iloc[:-1]
-        ranks = completion_ranks(spec, districts, districts["area"].astype(str).tolist())
+        districts = {name: values[:-1] for name, values in table.items()}
+        ranks = completion_ranks(spec, districts, districts["area"])
         rank = ranks["rank"]
-        areas = areas.assign(
+        table.update(
             score=np.append(ranks["score"], np.nan),
             score_full=np.append(ranks["score_full"], np.nan),
             rank=pd.arrays.IntegerArray(np.append(rank.to_numpy(dtype=np.int64, na_value=0), 0),
                                         np.append(rank.isna(), True)))
-    return areas
+    return pd.DataFrame(table)
 
 
 def _summable(column: pd.Series):

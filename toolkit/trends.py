@@ -98,8 +98,8 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     # Built column by column into one frame: a province's series is a few short columns,
     # where each pandas step on a frame cost more than the figures.
     series: dict[str, object] = {"period": keys}
-    series.update((key, _per_key(column.to_numpy(), sums.index, keys, decimals=6))
-                  for key, column in sums.items())
+    at = _key_positions(sums.index, keys)
+    series.update((key, _per_key(sums[key].to_numpy(), at, decimals=6)) for key in sums)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
     known_households = households.sum() if households is not None else 0
@@ -108,8 +108,10 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
         known = in_keys & _among(communes, households.index)[commune_of]
         numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
         done = sums_by(rows, numerators, "period", periods, period_of, known)
+        at = _key_positions(done.index, keys)
+        done_per_key = {key: np.cumsum(_per_key(done[key].to_numpy(), at)) for key in numerators}
         for target in spec.targets:
-            cumulative = np.cumsum(_per_key(done[target.numerator].to_numpy(), done.index, keys))
+            cumulative = done_per_key[target.numerator]
             series[f"pct_{target.key}"] = cumulative / known_households
             series[f"goal_{target.key}"] = (goals or {}).get(target.key, target.threshold)
     flags = _status_flags(grid)
@@ -127,16 +129,21 @@ def _among(values, wanted) -> np.ndarray:
     return np.array([value in wanted for value in values], dtype=bool)
 
 
-def _per_key(values: np.ndarray, index: pd.Index, keys: list[str],
-             decimals: int | None = None) -> np.ndarray:
-    """``values`` (indexed by ``index``) at each of ``keys``, 0 where a key has none — in
+def _key_positions(index: pd.Index, keys: list[str]) -> np.ndarray:
+    """Where each of ``keys`` is in ``index`` (-1 where absent), as ``get_indexer`` says, by
+    a plain dict: a series' few dozen keys cost less than an Index built of them."""
+    where = {value: position for position, value in enumerate(index)}
+    return np.array([where.get(key, -1) for key in keys], dtype=np.intp)
+
+
+def _per_key(values: np.ndarray, at: np.ndarray, decimals: int | None = None) -> np.ndarray:
+    """``values`` at the positions ``at`` (``_key_positions``), 0 where a key has none — in
     float then, as a join on the keys and ``fillna(0)`` make it; rounded to ``decimals``."""
     if decimals is not None and values.dtype.kind == "f":
         values = values.round(decimals)
-    at = index.get_indexer(keys)
     if (at >= 0).all():
         return values[at]
-    found = np.zeros(len(keys))
+    found = np.zeros(len(at))
     found[at >= 0] = values[at[at >= 0]]
     return found
 
@@ -152,21 +159,29 @@ def target_progress(spec: ReportSpec, communes: pd.DataFrame, rows: pd.DataFrame
                     day: date, campaign: tuple[date, date]) -> pd.DataFrame:
     """Per commune and target: done, goal, gap, the last 7 days' pace, a projected date and
     what it means against the campaign's end (``outlook``; ``late`` when after it)."""
+    if not spec.targets:
+        # Nothing to read for a report without targets: the empty frame a loop of none makes.
+        return pd.DataFrame.from_records([])
     campaign_start, campaign_end = campaign
     pace_days = max(1, min(PACE_DAYS, (day - campaign_start).days + 1))
     periods, period_of = positions(rows, "period")
     since = (day - timedelta(days=PACE_DAYS)).isoformat()
     recent = ((periods <= period) & (periods > since))[period_of]
     codes, commune_of = positions(rows, "commune_code")
+    # Each numerator's paces read once, and the commune columns as lists of what iterating
+    # them gives, rather than once a target: a province's targets share them.
+    numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
+    recent_sums = sums_by(rows, numerators, "commune_code", codes, commune_of, recent)
+    pace_of = {key: dict(zip(recent_sums.index, recent_sums[key].to_numpy() / pace_days,
+                             strict=True)) for key in numerators}
+    shared = [communes[c].tolist() for c in ("code", "commune", "district", "households")]
     records = []
     # Target-major order: each target's communes are contiguous, as the archive's chart needs.
     for target in spec.targets:
-        paces = sums_by(rows, [target.numerator], "commune_code", codes, commune_of,
-                        recent)[target.numerator] / pace_days
-        paces = dict(zip(paces.index, paces.to_numpy(), strict=True))
-        for code, name, district, known, done, exact, level in zip(*(communes[c] for c in (
-                "code", "commune", "district", "households", f"cum_{target.numerator}",
-                f"goal_{target.key}", f"level_{target.key}")), strict=True):
+        paces = pace_of[target.numerator]
+        for code, name, district, known, done, exact, level in zip(*shared, *(
+                communes[c].tolist() for c in (f"cum_{target.numerator}", f"goal_{target.key}",
+                                               f"level_{target.key}")), strict=True):
             households = known if known and known > 0 else None
             goal = needed(exact)
             pace = paces.get(code, 0 / pace_days)
