@@ -301,13 +301,12 @@ def _identity(path: Path) -> tuple | None:
 
 def _remember(path: Path, identity: tuple | None, meta: dict, columns: dict) -> None:
     """Keep ``columns`` (made read-only: they are shared with later readers) when small."""
+    _RECENT.pop(str(path), None)
     arrays = [c.codes if isinstance(c, _Coded) else c for c in columns.values()]
     if identity is None or sum(a.nbytes for a in arrays) > _RECENT_BYTES:
-        _RECENT.pop(str(path), None)
         return
     for array in arrays:
         array.flags.writeable = False
-    _RECENT.pop(str(path), None)
     if len(_RECENT) >= _RECENT_FILES:
         _RECENT.pop(next(iter(_RECENT)))
     _RECENT[str(path)] = (identity, meta, columns)
