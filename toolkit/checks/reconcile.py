@@ -32,6 +32,8 @@ def reconcile_issues(specs: list[ReportSpec], latest: dict[str, pd.DataFrame],
             # The stated rows' cells as lists: itertuples built a Series per column of the
             # frame (a few dozen) to read four of them.
             kept = np.flatnonzero(pd.notna(monthly[field.key].array))
+            if not len(kept):       # nothing stated: the daily sums would be asked nothing
+                continue
             rows = zip(*(monthly[name].to_numpy()[kept].tolist() for name in (
                 "commune_code", "period", "sheet_row", field.key)), strict=True)
             daily = latest[daily_key]
