@@ -7,6 +7,7 @@ stops at the first.
 
 from __future__ import annotations
 
+import functools
 import logging
 import operator
 from collections.abc import Callable
@@ -127,11 +128,20 @@ def _issue_frame(records: list[dict], columns: dict[str, np.ndarray]) -> pd.Data
     """One table of issues: ``records`` (a dict each), then ``columns`` (column → values),
     the form of the many issues made column-wise (a national year misses ~100,000 days)."""
     if not columns or not len(columns["commune_code"]):
-        return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS)
+        return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS) if records \
+            else _no_issues().copy()
     # Each column read out of the records by a C-level itemgetter, not a Python generator.
     return pd.DataFrame({name: np.concatenate([
         np.fromiter(map(operator.itemgetter(name), records), dtype=object, count=len(records)),
         columns[name]]) for name in ISSUE_COLUMNS}, columns=ISSUE_COLUMNS)
+
+
+@functools.cache
+def _no_issues() -> pd.DataFrame:
+    """``_issue_frame([], {})``, built once: most reports of a small province have no issues
+    on most sweeps, and ``from_records`` of nothing cost more than their checks. Callers get a
+    copy, so none can change another's."""
+    return pd.DataFrame.from_records([], columns=ISSUE_COLUMNS)
 
 
 def per_commune(spec: ReportSpec, registry, period: str, doing: str,
@@ -459,9 +469,8 @@ def _validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, no
     if specs:
         frames.append(per_commune(specs[0], registry, specs[0].deadline.key_on(day),
                                   "đối chiếu báo cáo tháng", lambda reg, only: (
-            pd.DataFrame.from_records(reconcile_issues(
-                specs, {k: only(v) for k, v in latest.items()}, names, day),
-                columns=ISSUE_COLUMNS))))
+            _issue_frame(reconcile_issues(
+                specs, {k: only(v) for k, v in latest.items()}, names, day), {}))))
     issues = pd.concat(frames, ignore_index=True)
     broken = issues[issues["check"] == FAILED]
     failed = dict(zip(broken["commune_code"], broken["message"], strict=True))
