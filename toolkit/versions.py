@@ -25,7 +25,7 @@ import json
 import logging
 import os
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
@@ -59,6 +59,10 @@ class _Coded:
 
     codes: np.ndarray
     uniques: list
+    #: ``_ranks``' rank of each distinct value and the categorical dtype of the sorted ones,
+    #: worked out on first use: a small cached report is read several times a sweep, and
+    #: making the dtype again was most of its key columns' cost.
+    ranked: tuple | None = field(default=None, repr=False, compare=False)
 
 
 def read_versions(db, report: str, periods: Sequence[str] | None,
@@ -194,11 +198,14 @@ def _ranks(stored: _Coded) -> pd.Categorical:
     integer arithmetic instead of hashing and comparing text (see ``frames.positions``).
     Only the few distinct values are sorted; key columns are never empty (NOT NULL).
     """
-    uniques = np.array(stored.uniques, dtype=object)
-    order = np.argsort(uniques, kind="stable")
-    rank = np.empty(len(order), dtype=np.int32)
-    rank[order] = np.arange(len(order), dtype=np.int32)
-    return pd.Categorical.from_codes(rank[stored.codes], categories=uniques[order])
+    if stored.ranked is None:
+        uniques = np.array(stored.uniques, dtype=object)
+        order = np.argsort(uniques, kind="stable")
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        stored.ranked = rank, pd.CategoricalDtype(uniques[order])
+    rank, dtype = stored.ranked
+    return pd.Categorical.from_codes(rank[stored.codes], dtype=dtype)
 
 
 def _column(name: str, stored):
