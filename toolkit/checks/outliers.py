@@ -158,9 +158,19 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                                      "do ở cột Ghi chú."))
     zeros = np.ones(len(kept), dtype=bool)
     for key in (f.key for f in spec.fields if f.numeric and f.required):
-        zeros &= (rows[key].fillna(-1) == 0).to_numpy()[kept]
+        zeros &= _zero(rows[key])[kept]
     return issues + _zero_streaks(spec, (communes, commune_of), (periods, period_of),
                                   sheet_rows, zeros, names, columns)
+
+
+def _zero(values: pd.Series) -> np.ndarray:
+    """Where ``values`` holds 0, a missing value never counting as 0: for numbers numpy's
+    ``== 0`` (what pandas compares them with, NaN never equal), without the two Series of
+    ``fillna(-1) == 0``, kept for any other dtype. A hypothesis test holds the two together.
+    """
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+        return values.to_numpy() == 0
+    return (values.fillna(-1) == 0).to_numpy()
 
 
 def _zero_streaks(spec: ReportSpec, communes: tuple[np.ndarray, np.ndarray],
