@@ -190,6 +190,8 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
     (period "?": a row whose period cell is wrong, the tab's own row) are not asked for their
     required fields, and a warning (a value read, with a remark) never stands for one.
     """
+    if rows.empty:          # as the other checks: no rows, no cells (most reports, most days)
+        return []
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     fields = {f.key: f for f in spec.fields}
     codes, periods = rows["commune_code"].to_numpy(), rows["period"].to_numpy()
