@@ -19,3 +19,21 @@ def test_key_positions_are_get_indexers(among, keys):
     assert found.dtype == expected.dtype
     assert found.tolist() == expected.tolist()
 
+
+INSTANTS = st.integers(min_value=1_700_000_000_000_000_000, max_value=1_900_000_000_000_000_000)
+
+
+@given(stamps=st.lists(st.one_of(st.none(), INSTANTS), max_size=8),
+       unit=st.sampled_from(["s", "ms", "us", "ns"]),
+       zone=st.sampled_from(["UTC", "Asia/Ho_Chi_Minh"]),
+       moment=INSTANTS, as_python=st.booleans())
+def test_at_or_before_is_pandas_comparison(stamps, unit, zone, moment, as_python):
+    """On the column's integers, with NaT and a moment finer than the column's unit."""
+    from toolkit.status import _at_or_before
+
+    nanoseconds = pd.to_datetime(pd.array(stamps, dtype="Int64"), unit="ns", utc=True)
+    column = pd.Series(nanoseconds.floor(unit).as_unit(unit).tz_convert(zone))
+    at = pd.Timestamp(moment, tz="UTC").tz_convert("Asia/Ho_Chi_Minh")
+    if as_python:
+        at = at.to_pydatetime(warn=False)
+    assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()

@@ -129,12 +129,12 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     versions (oldest first, so the last of a group is its highest position)."""
     period_names, period_rank = positions(versions, "period")
     asked = key_positions(period_names, periods).astype(np.int32)
-    known = np.flatnonzero((asked >= 0)[period_rank]
-                           & (versions["proven_at"] <= as_of).to_numpy())
+    proven_at = versions["proven_at"]
+    known = np.flatnonzero((asked >= 0)[period_rank] & _at_or_before(proven_at, as_of))
     if not len(known):
         none = np.zeros(0, np.int64)
         return _Found(np.zeros(0, object), none, periods, none, none.astype(np.int8))
-    proven, unit = _instants(versions["proven_at"], known)
+    proven, unit = _instants(proven_at, known)
     complete = versions["complete"].to_numpy(dtype=bool)[known]
     blank = versions["blank"].to_numpy(dtype=bool)[known]
     period_of = asked[period_rank[known]]
@@ -182,6 +182,19 @@ def _instants(proven_at: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.dt
         return proven_at.array.asi8[rows], np.dtype(f"M8[{proven_at.dtype.unit}]")
     utc = pd.to_datetime(proven_at.iloc[rows], utc=True).dt.tz_localize(None).to_numpy()
     return utc.view("int64"), utc.dtype
+
+
+def _at_or_before(proven_at: pd.Series, moment: datetime) -> np.ndarray:
+    """``(proven_at <= moment).to_numpy()``: NaT never is. A column read with its time zone
+    is compared on its integers, ``moment`` floored to the column's unit (exact, as the
+    column's instants are whole units): pandas' comparison was an eighth of a province's
+    ``period_status``."""
+    if not isinstance(proven_at.dtype, pd.DatetimeTZDtype):
+        return (proven_at <= moment).to_numpy()
+    stamps = proven_at.array.asi8
+    per_unit = int(np.timedelta64(1, proven_at.dtype.unit).astype("m8[ns]").view("int64"))
+    limit = pd.Timestamp(moment).tz_convert("UTC").value // per_unit
+    return (stamps <= limit) & (stamps != np.iinfo(np.int64).min)
 
 
 def _contents(hashes: np.ndarray, known: np.ndarray, blank: np.ndarray,
