@@ -82,15 +82,16 @@ class _Found:
             "last_change_at": _moments(self.last, self.unit),
         }, columns=columns)
 
-    def moments(self, column: str) -> pd.Series:
+    def moments(self, column: str) -> pd.Series | pd.DatetimeIndex:
         """One of ``as_table``'s instant columns (first_complete_at, last_change_at) alone:
-        ``period_status`` reads only those, and a table costs a province more than they do."""
+        ``period_status`` reads only those, and a table costs a province more than they do;
+        so does a Series around the timestamps, which it would only unwrap."""
         if self.table is not None:
             return self.table[column]
         if not len(self.status):
             return pd.Series(dtype=object)
-        return _moments({"first_complete_at": self.first, "last_change_at": self.last}[column],
-                        self.unit)
+        return _stamps({"first_complete_at": self.first, "last_change_at": self.last}[column],
+                       self.unit)
 
     @classmethod
     def of_table(cls, table: pd.DataFrame, periods: list[str]) -> _Found:
@@ -258,9 +259,14 @@ def _instant(moment: datetime, unit: np.dtype) -> int:
 
 
 def _moments(values: np.ndarray, unit: np.dtype) -> pd.Series:
+    """``_stamps`` as a table's column."""
+    return pd.Series(_stamps(values, unit))
+
+
+def _stamps(values: np.ndarray, unit: np.dtype) -> pd.DatetimeIndex:
     """int64 instants (NO_TIME for none) → Vietnam-time timestamps (NaT for none)."""
     stamps = np.where(values == NO_TIME, np.iinfo(np.int64).min, values).view(unit)
-    return pd.Series(pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(VN_TZ))
+    return pd.DatetimeIndex(stamps).tz_localize("UTC").tz_convert(VN_TZ)
 
 
 def period_proofs(versions: pd.DataFrame,
@@ -429,15 +435,15 @@ def period_status(spec: ReportSpec, registry, versions: pd.DataFrame, day: date,
 _LABELS = {s.value: s.label for s in Status}
 
 
-def _moments_at(column: pd.Series, at: np.ndarray) -> list[datetime | None]:
+def _moments_at(column: pd.Series | pd.DatetimeIndex, at: np.ndarray) -> list[datetime | None]:
     """The moments of ``column`` at the positions ``at`` (-1: none), as ``_moments_of``."""
     moments = _moments_of(column) if len(column) else []
     return [moments[i] if i >= 0 else None for i in at.tolist()]
 
 
-def _moments_of(column: pd.Series) -> list[datetime | None]:
+def _moments_of(column: pd.Series | pd.DatetimeIndex) -> list[datetime | None]:
     """Timestamps (NaT or None for none) → datetimes (None for none)."""
-    stamps = pd.DatetimeIndex(column)
+    stamps = column if isinstance(column, pd.DatetimeIndex) else pd.DatetimeIndex(column)
     moments = stamps.to_pydatetime().astype(object)
     moments[stamps.isna()] = None
     return moments.tolist()
