@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -37,3 +38,36 @@ def test_at_or_before_is_pandas_comparison(stamps, unit, zone, moment, as_python
     if as_python:
         at = at.to_pydatetime(warn=False)
     assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
+
+
+def _instant_through_timestamp(moment, unit):
+    """``status._instant`` as it was: through a UTC Timestamp and numpy's datetime64."""
+    return int(np.datetime64(pd.Timestamp(moment).tz_convert("UTC").tz_localize(None))
+               .astype(unit).view("int64"))
+
+
+@given(moment=st.integers(min_value=-2_000_000_000_000_000_000,
+                          max_value=7_000_000_000_000_000_000),
+       unit=st.sampled_from(["s", "ms", "us", "ns"]),
+       zone=st.sampled_from(["UTC", "Asia/Ho_Chi_Minh", "America/New_York"]),
+       kind=st.sampled_from(["datetime", "Timestamp", "Timestamp + Timedelta"]))
+def test_instant_is_the_timestamps(moment, unit, zone, kind):
+    """Before 1970 too, and a Timestamp's nanoseconds dropped as numpy drops them."""
+    from toolkit.status import _instant
+
+    at = pd.Timestamp(moment, tz="UTC").tz_convert(zone)
+    if kind == "datetime":
+        at = at.to_pydatetime(warn=False)
+    elif kind == "Timestamp + Timedelta":
+        at = at.to_pydatetime(warn=False) + pd.Timedelta(0)
+    dtype = np.dtype(f"M8[{unit}]")
+    assert _instant(at, dtype) == _instant_through_timestamp(at, dtype)
+
+
+def test_instant_refuses_a_naive_moment():
+    from datetime import datetime
+
+    from toolkit.status import _instant
+
+    with pytest.raises(TypeError):
+        _instant(datetime(2026, 11, 20, 17), np.dtype("M8[us]"))
