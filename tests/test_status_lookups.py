@@ -40,6 +40,18 @@ def test_at_or_before_is_pandas_comparison(stamps, unit, zone, moment, as_python
     assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
 
 
+def test_at_or_before_a_moment_past_nanoseconds_reach():
+    """A moment beyond 2262 (out of an int64 of nanoseconds) compares as pandas compares it."""
+    from datetime import datetime
+
+    from toolkit.periods import VN_TZ
+    from toolkit.status import _at_or_before
+
+    column = pd.Series(pd.DatetimeIndex(["2026-11-20 09:00", None], tz=VN_TZ).as_unit("us"))
+    for at in (datetime(3000, 1, 1, tzinfo=VN_TZ), datetime(1900, 1, 1, tzinfo=VN_TZ)):
+        assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
+
+
 def _instant_through_timestamp(moment, unit):
     """``status._instant`` as it was: through a UTC Timestamp and numpy's datetime64."""
     return int(np.datetime64(pd.Timestamp(moment).tz_convert("UTC").tz_localize(None))

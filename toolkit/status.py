@@ -194,8 +194,8 @@ def _at_or_before(proven_at: pd.Series, moment: datetime) -> np.ndarray:
         return (proven_at <= moment).to_numpy()
     stamps = proven_at.array.asi8
     per_unit = int(np.timedelta64(1, proven_at.dtype.unit).astype("m8[ns]").view("int64"))
-    limit = pd.Timestamp(moment).tz_convert("UTC").value // per_unit
-    return (stamps <= limit) & (stamps != np.iinfo(np.int64).min)
+    nanoseconds = (moment - _EPOCH) // _MICROSECOND * 1000 + getattr(moment, "nanosecond", 0)
+    return (stamps <= nanoseconds // per_unit) & (stamps != np.iinfo(np.int64).min)
 
 
 def _contents(hashes: np.ndarray, known: np.ndarray, blank: np.ndarray,
