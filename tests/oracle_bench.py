@@ -11,10 +11,10 @@ periods a commune may still type into, and must not be expected.
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import os
+import pickle
 import shutil
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -70,7 +70,9 @@ class Base:
     rows: dict[str, dict[str, int]]            # report → period → sheet row
     columns: dict[str, dict[str, int]]         # report → field → column
     locators: dict[str, str]                   # commune → spreadsheet id (Google)
-    snapshot: tuple = ()                       # the fake's files, spreadsheets and drives
+    #: The fake's files, spreadsheets and drives, pickled: unpickling a copy for each scenario
+    #: is six times cheaper than deep-copying them.
+    snapshot: bytes = b""
 
 
 @dataclass
@@ -160,10 +162,10 @@ class Bench:
         mine = {drive_folder} | {f.id for f in self.fake.files.values()
                                  if drive_folder in f.parents}
         drive_id = self.fake.files[drive_folder].drive_id
-        snapshot = copy.deepcopy((
+        snapshot = pickle.dumps((
             {i: self.fake.files[i] for i in mine},
             {i: s for i, s in self.fake.spreadsheets.items() if i in mine},
-            {drive_id: self.fake.drives[drive_id]}))
+            {drive_id: self.fake.drives[drive_id]}), protocol=pickle.HIGHEST_PROTOCOL)
         return Base(folder, rows, columns, locators, snapshot)
 
     # -- a scenario's province ---------------------------------------------------------------
@@ -186,7 +188,7 @@ class Bench:
         else:
             monthly.unlink()
         if self.fake is not None:
-            files, sheets, drives = copy.deepcopy(base.snapshot)
+            files, sheets, drives = pickle.loads(base.snapshot)
             with self.fake.lock:
                 self.fake.files, self.fake.spreadsheets, self.fake.drives = files, sheets, drives
                 self.fake.requests.clear()

@@ -36,8 +36,8 @@ def feedback_rows(desk, code: str) -> list[tuple]:  # noqa: F811
     return [r for r in desk.tab_rows(code, "Kiểm tra", first_row=3) if r and r[0]]
 
 
+@pytest.mark.provisioned
 def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
-    assert desk.run("provision", now="2026-11-20 08:00").exit_code == 0
     # Thất Khê reports on time, with Vietnamese thousands separators. Google's number
     # validation refuses the currency word a person may add; Excel takes it as text we parse.
     revenue = "1.500.000" if desk.refuses_bad_numbers else "1.500.000 đ"
@@ -143,8 +143,8 @@ def test_a_reporting_day_statuses_issues_and_rollup(desk):  # noqa: F811
 # On Google a person cannot get "=1+1" into a number cell (the sheet evaluates or refuses it);
 # the store's own tests check that Kiểm tra and the rollup sheet are written as plain text.
 @pytest.mark.parametrize("desk", ["xlsx"], indirect=True)
+@pytest.mark.provisioned
 def test_text_typed_by_a_commune_never_becomes_a_formula(desk):  # noqa: F811
-    desk.run("provision", now="2026-11-20 08:00")
     desk.type_row("06202", DAILY, DAY, {SHOPS: "=1+1", ACCOUNTS: 1}, at="2026-11-20 11:00")
     desk.run("collect", now="2026-11-20 12:00")
     desk.run("validate", "--date", "2026-11-20", now="2026-11-20 12:00")
@@ -157,8 +157,8 @@ def test_text_typed_by_a_commune_never_becomes_a_formula(desk):  # noqa: F811
     assert cells and all(c.data_type == "s" for c in cells)
 
 
+@pytest.mark.provisioned
 def test_daily_runs_collect_validate_and_rollup(desk):  # noqa: F811
-    desk.run("provision", now="2026-11-20 08:00")
     desk.type_row("06040", DAILY, DAY, {SHOPS: 4, ACCOUNTS: 9}, at="2026-11-20 14:00")
     result = desk.run("daily", now="2026-11-20 15:00")
     assert result.exit_code == 0, result.output

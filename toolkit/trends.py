@@ -16,7 +16,14 @@ import pandas as pd
 from toolkit.frames import positions, sums_by
 from toolkit.goals import needed
 from toolkit.layout import period_keys
-from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusGrid, status_flags, status_grid
+from toolkit.status import (
+    PROVINCE,
+    UNKNOWN_DISTRICT,
+    StatusGrid,
+    key_positions,
+    status_flags,
+    status_grid,
+)
 from toolkit.templates import ReportSpec
 
 WINDOWS = {"day": "Trong ngày", "week": "7 ngày qua", "campaign": "Từ đầu đợt"}
@@ -98,7 +105,7 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     # Built column by column into one frame: a province's series is a few short columns,
     # where each pandas step on a frame cost more than the figures.
     series: dict[str, object] = {"period": keys}
-    at = _key_positions(sums.index, keys)
+    at = key_positions(keys, sums.index)
     series.update((key, _per_key(sums[key].to_numpy(), at, decimals=6)) for key in sums)
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
@@ -108,7 +115,7 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
         known = in_keys & _among(communes, households.index)[commune_of]
         numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
         done = sums_by(rows, numerators, "period", periods, period_of, known)
-        at = _key_positions(done.index, keys)
+        at = key_positions(keys, done.index)
         done_per_key = {key: np.cumsum(_per_key(done[key].to_numpy(), at)) for key in numerators}
         for target in spec.targets:
             cumulative = done_per_key[target.numerator]
@@ -129,16 +136,9 @@ def _among(values, wanted) -> np.ndarray:
     return np.array([value in wanted for value in values], dtype=bool)
 
 
-def _key_positions(index: pd.Index, keys: list[str]) -> np.ndarray:
-    """Where each of ``keys`` is in ``index`` (-1 where absent), as ``get_indexer`` says, by
-    a plain dict: a series' few dozen keys cost less than an Index built of them."""
-    where = {value: position for position, value in enumerate(index)}
-    return np.array([where.get(key, -1) for key in keys], dtype=np.intp)
-
-
 def _per_key(values: np.ndarray, at: np.ndarray, decimals: int | None = None) -> np.ndarray:
-    """``values`` at the positions ``at`` (``_key_positions``), 0 where a key has none — in
-    float then, as a join on the keys and ``fillna(0)`` make it; rounded to ``decimals``."""
+    """``values`` at the positions ``at`` (``status.key_positions``), 0 where a key has none —
+    in float then, as a join on the keys and ``fillna(0)`` make it; rounded to ``decimals``."""
     if decimals is not None and values.dtype.kind == "f":
         values = values.round(decimals)
     if (at >= 0).all():

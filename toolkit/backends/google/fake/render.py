@@ -65,7 +65,9 @@ def spreadsheet_json(ss: Spreadsheet, grid: bool = False, ranges: list[str] | No
     return out
 
 
-def cell_data(ss: Spreadsheet, sheet: Sheet, r: int, c: int) -> dict:
+def cell_data(ss: Spreadsheet, sheet: Sheet, r: int, c: int, formats: dict) -> dict:
+    """One cell's CellData; ``formats`` keeps the formats worked out so far in one answer
+    (see ``_formats``)."""
     out: dict = {}
     cell = sheet.cells.get((r, c))
     if cell is not None and cell.value is not None:
@@ -74,12 +76,14 @@ def cell_data(ss: Spreadsheet, sheet: Sheet, r: int, c: int) -> dict:
         shown = ss.render(sheet, r, c, "FORMATTED_VALUE", "FORMATTED_STRING")
         if shown is not None:
             out["formattedValue"] = shown
-    fmt = sheet.user_format(r, c)
+    known = _formats(sheet, r, c, cell, formats)
+    fmt = known[0]
     if fmt:
         out["userEnteredFormat"] = fmt
     if out:
-        out["effectiveFormat"] = fields.merge(DEFAULT_FORMAT, fmt or {}, [
-            (k,) for k in (fmt or {})])
+        if known[1] is None:
+            known[1] = fields.merge(DEFAULT_FORMAT, fmt or {}, [(k,) for k in (fmt or {})])
+        out["effectiveFormat"] = known[1]
     if cell is not None and cell.note:
         out["note"] = cell.note
     rule = sheet.rule_at(r, c)
@@ -88,8 +92,26 @@ def cell_data(ss: Spreadsheet, sheet: Sheet, r: int, c: int) -> dict:
     return out
 
 
+def _formats(sheet: Sheet, r: int, c: int, cell, formats: dict) -> list:
+    """[userEnteredFormat, effectiveFormat or None until asked] of the cell at (r, c).
+
+    Both follow from the format layers covering the cell and the cell's own format, so the
+    cells of one answer that share those share them (``formats``): merging the layers again
+    for every cell of a rollup tab was most of the time of reading it with its grid. Within
+    one answer nothing changes (the fake's lock is held), and each own format is the cell's
+    object, alive for as long."""
+    own = None if cell is None or cell.fmt is None else (id(cell.fmt), cell.fmt_seq)
+    key = (own, *(i for i, (_, top, bottom, left, right, _, _) in enumerate(sheet.fmt_layers)
+                  if top <= r < bottom and left <= c < right))
+    known = formats.get(key)
+    if known is None:
+        known = formats[key] = [sheet.user_format(r, c), None]
+    return known
+
+
 def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, r1: int, c0: int, c1: int) -> dict:
     out: dict = {}
+    formats: dict = {}
     if r0:
         out["startRow"] = r0
     if c0:
@@ -101,7 +123,7 @@ def grid_data(ss: Spreadsheet, sheet: Sheet, r0: int, r1: int, c0: int, c1: int)
         if not has_layers and r not in occupied:
             rows.append({})
             continue
-        values = [cell_data(ss, sheet, r, c) for c in range(c0, c1)]
+        values = [cell_data(ss, sheet, r, c, formats) for c in range(c0, c1)]
         while values and not values[-1]:
             values.pop()
         rows.append({"values": values} if values else {})
