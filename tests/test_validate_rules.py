@@ -1,6 +1,5 @@
 """A rule's verdict on sides of numbers (validate._broken, numpy) is the verdict of the
-pandas steps it stands for (validate._broken_by_pandas), for every operator and strategy;
-and keys are found as ``get_indexer`` finds them (validate._indexer)."""
+pandas steps it stands for (validate._broken_by_pandas), for every operator and strategy."""
 
 from __future__ import annotations
 
@@ -12,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.templates import MISSING_STRATEGIES
-from toolkit.validate import _OPS, _broken, _broken_by_pandas, _indexer
+from toolkit.validate import _OPS, _broken, _broken_by_pandas
 
 number = st.one_of(st.integers(-10**6, 10**6), st.sampled_from(
     [0.0, -0.0, 0.5, 1e15, 2.0**53 + 1, float("inf"), -float("inf"), float("nan")]))
@@ -45,16 +44,3 @@ def test_numbers_are_judged_as_pandas_judges_them(pair, op, missing):
     assert found.dtype == expected.dtype == bool
     assert found.tolist() == expected.tolist()
 
-
-@settings(max_examples=200, deadline=None)
-@given(st.lists(st.sampled_from(["06001", "06040", "2026-11-20", "2026-11", "once", "?", "",
-                                 "Ä"]), unique=True),
-       st.lists(st.sampled_from(["06001", "06040", "2026-11-20", "2026-11", "once", "?", "",
-                                 "x"]), unique=True),
-       st.sampled_from([object, "str"]))
-def test_keys_are_found_as_get_indexer_finds_them(keys, names, dtype):
-    index = pd.Index(keys, dtype=dtype)
-    wanted = np.array(names, dtype=object)
-    found = _indexer(index, wanted)
-    assert found.dtype == np.intp
-    assert found.tolist() == index.get_indexer(wanted).tolist()

@@ -8,7 +8,6 @@ stops at the first.
 from __future__ import annotations
 
 import functools
-import itertools
 import logging
 import operator
 from collections.abc import Callable
@@ -427,18 +426,12 @@ def _cells(frame: pd.DataFrame, communes: pd.Index,
            periods: pd.Index) -> tuple[np.ndarray, np.ndarray]:
     """Each row's positions in ``communes`` and ``periods`` (-1 for neither): the few
     distinct values are matched as text, the rows by their positions among them."""
+    from toolkit.status import key_positions
+
     names, of = positions(frame, "commune_code")
-    commune_of = _indexer(communes, names)[of]
+    commune_of = key_positions(names.tolist(), communes.tolist())[of]
     names, of = positions(frame, "period")
-    return commune_of, _indexer(periods, names)[of]
-
-
-def _indexer(index: pd.Index, names: np.ndarray) -> np.ndarray:
-    """``index.get_indexer(names)`` (a unique index of text keys) by a dict: for the few
-    distinct keys of a frame, making them an Index cost more than looking them up."""
-    at = {key: i for i, key in enumerate(index.tolist())}
-    return np.fromiter(map(at.get, names.tolist(), itertools.repeat(-1)), dtype=np.intp,
-                       count=len(names))
+    return commune_of, key_positions(names.tolist(), periods.tolist())[of]
 
 
 def _reported(spec: ReportSpec, versions: pd.DataFrame, communes: pd.Index, periods: pd.Index,
