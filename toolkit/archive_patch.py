@@ -183,9 +183,8 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
         return False         # two forms the same at one moment and not at the other
     # A new text already in the workbook was written there as data: the patch would count it
     # as the moment's next time, so the archive is written in full instead.
-    fresh = re.compile(b"|".join(re.escape(b.encode()) for a, b in zip(before, after, strict=True)
-                                 if a != b) or b"(?!)")
-    if any(fresh.search(data) for _, data in parts):
+    fresh = [b.encode() for a, b in zip(before, after, strict=True) if a != b]
+    if any(text in data for _, data in parts for text in fresh):
         return False
     # Each old text → its new one, and how often the tables put it in the workbook (counted
     # at its first form); the stamp itself once.
@@ -194,16 +193,16 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
         changes[a.encode()] = (b.encode(), n)
     if len(changes) != len(set(before)) + 1:
         return False
-    pattern = re.compile(b"|".join(re.escape(a) for a in sorted(changes, key=len, reverse=True)))
+    texts = _Texts(changes)
     seen = dict.fromkeys(changes, 0)
 
-    def new(match: re.Match) -> bytes:
-        seen[match.group()] += 1
-        return changes[match.group()][0]
+    def new(text: bytes) -> bytes:
+        seen[text] += 1
+        return changes[text][0]
 
     changed = {}
     for info, data in parts:
-        new_data = pattern.sub(new, data)
+        new_data = texts.sub(new, data)
         if info.filename == "docProps/core.xml":
             new_data = _MODIFIED.sub(rb"\g<1>" + f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}"
                                      .encode() + rb"\g<2>", new_data, count=1)
@@ -217,14 +216,48 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
     return True
 
 
+class _Texts:
+    """The moment's texts, found in a workbook's parts (or a table's strings) as the regular
+    expression of them, longest first, finds them: left to right, and where several start at
+    one place the longest. Without the expression: each sweep's moment is new, and compiling
+    one for it cost more than all the searching."""
+
+    def __init__(self, texts):
+        # Equal lengths keep their order: two texts of one length that start at one place are
+        # the same text. An empty text is never a moment's (archive_stamp refuses one).
+        self.texts = sorted((t for t in texts if t), key=len, reverse=True)
+
+    def sub(self, replace: Callable, data):
+        """``data`` (bytes or str) with each text found replaced by ``replace(text)``."""
+        texts = self.texts
+        found = [data.find(text) for text in texts]
+        out, at = [], 0
+        while True:
+            best = -1
+            for i, where in enumerate(found):
+                if where >= 0 and (best < 0 or where < found[best]):
+                    best = i
+            if best < 0:
+                break
+            start = found[best]
+            out += (data[at:start], replace(texts[best]))
+            at = start + len(texts[best])
+            for i, where in enumerate(found):
+                if 0 <= where < at:
+                    found[i] = data.find(texts[i], at)
+        if not out:
+            return data
+        out.append(data[at:])
+        return data[:0].join(out)
+
+
 class _Digest:
     """SHA-256 of a workbook's content with the moment's ``texts`` replaced by placeholders,
     counting where each is written."""
 
     def __init__(self, texts: tuple[str, ...]):
         self.index = {text: i for i, text in reversed(list(enumerate(texts)))}   # the first
-        self.pattern = re.compile("|".join(re.escape(t) for t in sorted(texts, key=len,
-                                                                         reverse=True)))
+        self.texts = _Texts(texts)
         self.counts = [0] * len(texts)
         self.hash = hashlib.sha256()
 
@@ -242,13 +275,13 @@ class _Digest:
             return False
         found = [0]
 
-        def placeholder(match: re.Match) -> str:
-            i = self.index[match.group()]
+        def placeholder(text: str) -> str:
+            i = self.index[text]
             self.counts[i] += times
             found[0] += 1
             return f"\x01{i}\x01"
 
-        self.add(f"{len(strings)} " + self.pattern.sub(placeholder, joined))
+        self.add(f"{len(strings)} " + self.texts.sub(placeholder, joined))
         return written or not found[0]
 
     def values(self, values: list, written: bool = True) -> bool:
