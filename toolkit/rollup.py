@@ -266,7 +266,8 @@ def _digest(hashes: np.ndarray) -> str:
 
 def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
     if rows.empty:
-        return pd.DataFrame(columns=figures)
+        # What DataFrame(columns=figures) makes (object columns, no rows), as one block.
+        return pd.DataFrame(np.empty((0, len(figures)), dtype=object), columns=figures)
     codes, commune_of = positions(rows, "commune_code")
     counted = [key for key in figures if spec.field_spec(key).aggregate == "count"]
     return sums_by(rows, figures, "commune_code", codes, commune_of, counted=counted)
