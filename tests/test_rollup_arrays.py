@@ -1,5 +1,5 @@
-"""The rollup's numpy readings of commune columns against the pandas steps they stand for,
-on generated frames: the same values, of the same types, in the same dtypes."""
+"""The rollup's numpy readings of commune columns, and its short cuts, against the pandas
+steps they stand for, on generated frames: the same values, of the same types and dtypes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from toolkit.frames import positions, sums_by
 from toolkit.rollup import _figures_at, _known
+from toolkit.status import key_positions
+from toolkit.trends import _per_key, _sums_per_key
 
 CODES = [f"0600{n}" for n in range(8)]
 
@@ -73,3 +76,40 @@ def test_known_is_fillna_above_zero(households, dtype):
     got = _known(column)
     assert got.dtype == np.bool_
     assert got.tolist() == want.tolist()
+
+
+PERIODS = ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
+
+
+@st.composite
+def period_rows(draw) -> tuple[pd.DataFrame, np.ndarray]:
+    """Ledger rows by period with a figure of each kind, and which of them are kept."""
+    size = draw(st.integers(0, 6))
+    column = st.lists(st.integers(-1000, 1000), min_size=size, max_size=size)
+    rows = pd.DataFrame({
+        "period": pd.Series(draw(st.lists(st.sampled_from(PERIODS), min_size=size,
+                                          max_size=size)), dtype="str"),
+        "whole": pd.Series(draw(column), dtype="int64"),
+        "part": pd.Series(draw(st.lists(st.one_of(st.just(math.nan), st.floats(-1e3, 1e3)),
+                                        min_size=size, max_size=size)), dtype="float64"),
+        "text": pd.Series(draw(st.lists(st.one_of(st.none(), st.integers(0, 9)),
+                                        min_size=size, max_size=size)), dtype=object),
+    })
+    kept = np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size)), dtype=bool)
+    return rows, kept
+
+
+@settings(max_examples=200, deadline=None)
+@given(period_rows(), st.lists(st.sampled_from(PERIODS), min_size=1, unique=True).map(sorted),
+       st.sampled_from([None, 6]), st.sampled_from([["whole", "part"], ["text"], []]))
+def test_sums_per_key_is_sums_by_at_the_keys(drawn, keys, decimals, columns):
+    rows, kept = drawn
+    periods, period_of = positions(rows, "period")
+    sums = sums_by(rows, columns, "period", periods, period_of, kept)
+    at = key_positions(keys, sums.index)
+    want = {column: _per_key(sums[column].to_numpy(), at, decimals) for column in sums}
+    got = _sums_per_key(rows, columns, periods, period_of, kept, keys, decimals)
+    assert list(got) == list(want)
+    for column in want:
+        assert got[column].dtype == want[column].dtype
+        assert [repr(v) for v in got[column].tolist()] == [repr(v) for v in want[column].tolist()]
