@@ -101,7 +101,7 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     total = _aggregate(spec, upto, figures)
     if issues is None:
         issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
-    named = set(issues.loc[issues["check"] == FAILED, "commune_code"])
+    named = set(issues["commune_code"].to_numpy()[issues["check"].to_numpy() == FAILED])
     failed = {code: message for code, message in (failed or {}).items() if code not in named}
     if failed:
         issues = pd.concat([issues, _failure_issues(spec, registry, period, failed)],
