@@ -4,6 +4,7 @@ steps they stand for, on generated frames: the same values, of the same types an
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from toolkit.frames import positions, sums_by
-from toolkit.rollup import _figures_at, _known
+from toolkit.periods import Status
+from toolkit.rollup import Rollup, _figures_at, _known
 from toolkit.status import key_positions
 from toolkit.trends import _per_key, _sums_per_key
 
@@ -113,3 +115,15 @@ def test_sums_per_key_is_sums_by_at_the_keys(drawn, keys, decimals, columns):
     for column in want:
         assert got[column].dtype == want[column].dtype
         assert [repr(v) for v in got[column].tolist()] == [repr(v) for v in want[column].tolist()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from([s.value for s in Status]), st.none(),
+                          st.just("khác")), max_size=8),
+       st.sampled_from(["str", "object"]))
+def test_non_reporters_are_status_isin(statuses, dtype):
+    communes = pd.DataFrame({"code": [f"c{n}" for n in range(len(statuses))],
+                             "status": pd.Series(statuses, dtype=dtype)})
+    waiting = [s.value for s in Status if s.chased]
+    got = Rollup.non_reporters.fget(SimpleNamespace(communes=communes))
+    pd.testing.assert_frame_equal(got, communes[communes["status"].isin(waiting)])
