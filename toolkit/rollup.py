@@ -99,8 +99,10 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     kept = wanted[period_of]
     upto = latest if kept.all() else latest[kept]
     figures = figure_columns(spec)
-    today = _aggregate(spec, latest[kept & (periods == period)[period_of]], figures)
     total = _aggregate(spec, upto, figures)
+    # The period's rows are among those up to it: none of them when there are none.
+    today = _aggregate(spec, latest[kept & (periods == period)[period_of]], figures) \
+        if len(upto) else total
     if issues is None:
         issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
     named = set(issues["commune_code"].to_numpy()[issues["check"].to_numpy() == FAILED])
@@ -243,9 +245,11 @@ def _fingerprint(versions: pd.DataFrame, as_of: datetime) -> tuple[int, str]:
     """How many versions were known at ``as_of``, and their ``_digest``; worked out before
     the campaign's status so that a national year's 22 MB of hashes is not held through it,
     and copied only when some versions are left out."""
-    hashes = versions["content_hash"].to_numpy()
-    known = _at_or_before(versions["proven_at"], as_of)
-    used = hashes if known.all() else hashes[known]
+    used = versions["content_hash"].to_numpy()
+    if len(used):       # a report nobody typed yet has no instants to compare
+        known = _at_or_before(versions["proven_at"], as_of)
+        if not known.all():
+            used = used[known]
     return len(used), _digest(used)
 
 
@@ -291,10 +295,10 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
                   zip(starts, np.split(order, starts[1:]), strict=True)]
     column = communes["households"]
     households, known_of = _summable(column), _known(column)
-    columns = {c: _summable(communes[c]) for c in
+    columns = {c: _summable(communes[c]) for c in dict.fromkeys(
                [p + k for p in ("day_", "cum_") for k in figures]
                + [f"cum_{t.numerator}" for t in spec.targets]
-               + [f"goal_{t.key}" for t in spec.targets]}
+               + [f"goal_{t.key}" for t in spec.targets])}
     # A goal is met by the figures of the communes that have it: a count target counts
     # even where households are unknown.
     has_goal = {t.key: pd.notna(communes[f"goal_{t.key}"].array) for t in spec.targets}
