@@ -172,6 +172,11 @@ def _stacked(column: str, top, lower, totals: int, communes: int):
     """The totals' values ``top`` above the communes' ``lower`` (None: a side without the
     column) as ``pd.concat`` stacks two frames' column: of their common dtype, NaN where a side
     has none. The pairs Tổng hợp meets are stacked on the arrays; any other, by pd.concat."""
+    if top is None and lower is not None and isinstance(lower.dtype, np.dtype) \
+            and lower.dtype.kind in "biu":
+        # A side without the column upcasts the other: whole numbers to float, booleans to
+        # objects (the communes' typed_day, assigned_<key>), each filled with NaN then.
+        lower = lower.astype(object if lower.dtype.kind == "b" else np.float64)
     if top is None and lower is not None and _holds_nan(lower.dtype):
         top = _blanks(lower.dtype, totals)
     if top is not None and lower is not None:
