@@ -125,10 +125,12 @@ def summary_frame(rollup: Rollup, only: Collection[str] | None = None,
     communes = rollup.communes
     gaps = {}
     for target in spec.targets:
-        goal = communes[f"goal_{target.key}"].map(needed)
+        # On the values as lists: Series.map and a Series' iteration give the same ones.
+        goal = map(needed, communes[f"goal_{target.key}"].tolist())
         gaps[f"gap_{target.key}"] = pd.Series([
             None if g is None else max(g - done, 0)
-            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)])
+            for g, done in zip(goal, communes[f"cum_{target.numerator}"].tolist(),
+                               strict=True)])
     errors = _area_errors(rollup)
     totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
                          else errors.get(area["area"], 0))
