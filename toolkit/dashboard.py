@@ -125,10 +125,12 @@ def summary_frame(rollup: Rollup, only: Collection[str] | None = None,
     communes = rollup.communes
     gaps = {}
     for target in spec.targets:
-        goal = communes[f"goal_{target.key}"].map(needed)
+        # On the values as lists: Series.map and a Series' iteration give the same ones.
+        goal = map(needed, communes[f"goal_{target.key}"].tolist())
         gaps[f"gap_{target.key}"] = pd.Series([
             None if g is None else max(g - done, 0)
-            for g, done in zip(goal, communes[f"cum_{target.numerator}"], strict=True)])
+            for g, done in zip(goal, communes[f"cum_{target.numerator}"].tolist(),
+                               strict=True)])
     errors = _area_errors(rollup)
     totals = [_total_row(rollup, area, sum(errors.values()) if area["area"] == PROVINCE
                          else errors.get(area["area"], 0))
@@ -172,6 +174,11 @@ def _stacked(column: str, top, lower, totals: int, communes: int):
     """The totals' values ``top`` above the communes' ``lower`` (None: a side without the
     column) as ``pd.concat`` stacks two frames' column: of their common dtype, NaN where a side
     has none. The pairs Tổng hợp meets are stacked on the arrays; any other, by pd.concat."""
+    if top is None and lower is not None and isinstance(lower.dtype, np.dtype) \
+            and lower.dtype.kind in "biu":
+        # A side without the column upcasts the other: whole numbers to float, booleans to
+        # objects (the communes' typed_day, assigned_<key>), each filled with NaN then.
+        lower = lower.astype(object if lower.dtype.kind == "b" else np.float64)
     if top is None and lower is not None and _holds_nan(lower.dtype):
         top = _blanks(lower.dtype, totals)
     if top is not None and lower is not None:

@@ -54,6 +54,8 @@ def commune_goals(spec, registry, codes: pd.Index, households: pd.Series) -> pd.
 def goal_columns(spec, registry, codes, households: pd.Series) -> dict[str, list]:
     """:func:`commune_goals`'s columns as lists, for a caller that puts them in its own frame
     (the rollup's communes): a frame of its own costs a province more than its goals."""
+    if not spec.targets:
+        return {}
     by_code = registry.by_code()
     known = households.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
     known = np.where(known > 0, known, np.nan)

@@ -19,7 +19,13 @@ from toolkit.frames import latest_rows, positions, sums_by
 from toolkit.goals import completion_ranks, goal_columns
 from toolkit.moment import Moment
 from toolkit.periods import Status
-from toolkit.status import PROVINCE, UNKNOWN_DISTRICT, StatusReport, period_status
+from toolkit.status import (
+    PROVINCE,
+    UNKNOWN_DISTRICT,
+    StatusReport,
+    _at_or_before,
+    period_status,
+)
 from toolkit.templates import ReportSpec
 from toolkit.trends import campaign_status, daily_series, rates, target_progress
 from toolkit.validate import FAILED, ISSUE_COLUMNS, find_issues
@@ -54,8 +60,10 @@ class Rollup:
 
     @property
     def non_reporters(self) -> pd.DataFrame:
-        waiting = [s.value for s in Status if s.chased]
-        return self.communes[self.communes["status"].isin(waiting)]
+        waiting = {s.value for s in Status if s.chased}
+        # Status.isin's answer on plain Python: a province has a few communes, a nation 3,321.
+        return self.communes[np.array([status in waiting for status in
+                                       self.communes["status"].tolist()], dtype=bool)]
 
 
 def figure_columns(spec: ReportSpec) -> list[str]:
@@ -91,11 +99,13 @@ def build_rollup(spec: ReportSpec, registry, versions: pd.DataFrame, day: date, 
     kept = wanted[period_of]
     upto = latest if kept.all() else latest[kept]
     figures = figure_columns(spec)
-    today = _aggregate(spec, latest[kept & (periods == period)[period_of]], figures)
     total = _aggregate(spec, upto, figures)
+    # The period's rows are among those up to it: none of them when there are none.
+    today = _aggregate(spec, latest[kept & (periods == period)[period_of]], figures) \
+        if len(upto) else total
     if issues is None:
         issues = find_issues(spec, registry, versions, day, as_of, campaign, rows=latest)
-    named = set(issues.loc[issues["check"] == FAILED, "commune_code"])
+    named = set(issues["commune_code"].to_numpy()[issues["check"].to_numpy() == FAILED])
     failed = {code: message for code, message in (failed or {}).items() if code not in named}
     if failed:
         issues = pd.concat([issues, _failure_issues(spec, registry, period, failed)],
@@ -161,28 +171,39 @@ def _commune_frame(spec: ReportSpec, registry, listed: pd.DataFrame, today: pd.D
 
 def _figures_at(figures: pd.DataFrame, codes: pd.Index) -> dict[str, object]:
     """``figures.reindex(codes).fillna(0)``'s columns (figures by commune code → at each of
-    ``codes``, 0 where a commune has none), on numpy where they are int64 or float64 numbers
-    (a code missing makes them float, as the reindex's NaN does); pandas does any other."""
-    if figures.empty or not all(dtype in (np.int64, np.float64) for dtype in figures.dtypes):
+    ``codes``, 0 where a commune has none), on numpy where they are int64, float64 (a code
+    missing makes them float, as the reindex's NaN does) or objects (a report with no rows
+    yet has a column of them); pandas does any other."""
+    dtypes = figures.dtypes.tolist()
+    if not all(dtype in (np.int64, np.float64, object) for dtype in dtypes):
         return {key: values.array
                 for key, values in figures.reindex(codes).fillna(0).items()}
-    at = figures.index.get_indexer(codes)
+    # No rows (a report nobody typed yet): every code is missing, with no index to look in.
+    rows = len(figures.index)
+    at = figures.index.get_indexer(codes) if rows else np.full(len(codes), -1, dtype=np.intp)
     missing = at < 0
     columns = {}
-    for key, values in figures.items():
-        values = values.to_numpy()
-        if missing.any():
-            values = values.astype(np.float64)
-        found = values[at]
+    for (key, values), dtype in zip(
+            figures.items() if rows else ((key, None) for key in figures.columns), dtypes,
+            strict=True):
+        if missing.any() and dtype.kind != "O":
+            dtype = np.dtype(np.float64)
+        found = values.to_numpy().astype(dtype, copy=False)[at] if rows \
+            else np.zeros(len(at), dtype)
         found[missing] = 0
-        columns[key] = np.where(np.isnan(found), 0, found) if found.dtype.kind == "f" else found
+        if found.dtype.kind == "f":
+            found = np.where(np.isnan(found), 0, found)
+        elif found.dtype == object:
+            found[pd.isna(found)] = 0
+            found = pd.arrays.NumpyExtensionArray(found)
+        columns[key] = found
     return columns
 
 
 def _goal_shares(spec: ReportSpec, communes: pd.DataFrame) -> dict[str, float]:
     """Target key → the goals of the communes whose households are known, as a share of
     those households: the province line the series' % is drawn against."""
-    known = _known(communes)
+    known = _known(communes["households"])
     households = _sum(communes["households"].to_numpy(dtype=float)[known])
     return {t.key: round(_sum(communes[f"goal_{t.key}"].to_numpy()[known]) / households, 6)
             for t in spec.targets} if households else {}
@@ -195,15 +216,18 @@ def _sum(values: np.ndarray):
 
 def _known_households(communes: pd.DataFrame) -> pd.Series:
     """Commune code → households, for the communes whose households are known."""
-    known = _known(communes)
+    known = _known(communes["households"])
     return pd.Series(communes["households"].to_numpy(dtype=float)[known],
                      index=pd.Index(communes["code"].array[known], name="code"),
                      name="households")
 
 
-def _known(communes: pd.DataFrame) -> np.ndarray:
-    """Which communes' households are known: column by column, never a copy of the frame."""
-    return (communes["households"].fillna(0) > 0).to_numpy()
+def _known(households: pd.Series) -> np.ndarray:
+    """Which communes' households are known (``households.fillna(0) > 0``): on numpy where
+    they are plain numbers, where NaN is never above 0 either."""
+    if households.dtype.kind in "iuf":
+        return households.to_numpy() > 0
+    return (households.fillna(0) > 0).to_numpy()
 
 
 def _failure_issues(spec: ReportSpec, registry, period: str,
@@ -221,9 +245,11 @@ def _fingerprint(versions: pd.DataFrame, as_of: datetime) -> tuple[int, str]:
     """How many versions were known at ``as_of``, and their ``_digest``; worked out before
     the campaign's status so that a national year's 22 MB of hashes is not held through it,
     and copied only when some versions are left out."""
-    hashes = versions["content_hash"].to_numpy()
-    known = (versions["proven_at"] <= as_of).to_numpy()
-    used = hashes if known.all() else hashes[known]
+    used = versions["content_hash"].to_numpy()
+    if len(used):       # a report nobody typed yet has no instants to compare
+        known = _at_or_before(versions["proven_at"], as_of)
+        if not known.all():
+            used = used[known]
     return len(used), _digest(used)
 
 
@@ -246,7 +272,8 @@ def _digest(hashes: np.ndarray) -> str:
 
 def _aggregate(spec: ReportSpec, rows: pd.DataFrame, figures: list[str]) -> pd.DataFrame:
     if rows.empty:
-        return pd.DataFrame(columns=figures)
+        # What DataFrame(columns=figures) makes (object columns, no rows), as one block.
+        return pd.DataFrame(np.empty((0, len(figures)), dtype=object), columns=figures)
     codes, commune_of = positions(rows, "commune_code")
     counted = [key for key in figures if spec.field_spec(key).aggregate == "count"]
     return sums_by(rows, figures, "commune_code", codes, commune_of, counted=counted)
@@ -266,14 +293,12 @@ def _areas(spec: ReportSpec, communes: pd.DataFrame, status: StatusReport, figur
             if len(order) else np.zeros(0, np.int64)
         groups = [(names[order[a]], rows) for a, rows in
                   zip(starts, np.split(order, starts[1:]), strict=True)]
-    households = _summable(communes["households"])
-    # Numbers as _summable gives them have NaN as 0 already: fillna's Series not needed.
-    known_of = households > 0 if isinstance(households, np.ndarray) and \
-        households.dtype.kind in "iuf" else (communes["households"].fillna(0) > 0).to_numpy()
-    columns = {c: _summable(communes[c]) for c in
+    column = communes["households"]
+    households, known_of = _summable(column), _known(column)
+    columns = {c: _summable(communes[c]) for c in dict.fromkeys(
                [p + k for p in ("day_", "cum_") for k in figures]
                + [f"cum_{t.numerator}" for t in spec.targets]
-               + [f"goal_{t.key}" for t in spec.targets]}
+               + [f"goal_{t.key}" for t in spec.targets])}
     # A goal is met by the figures of the communes that have it: a count target counts
     # even where households are unknown.
     has_goal = {t.key: pd.notna(communes[f"goal_{t.key}"].array) for t in spec.targets}

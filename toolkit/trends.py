@@ -101,12 +101,10 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
     keys = window_periods(spec, period, campaign)["campaign"]
     periods, period_of = positions(rows, "period")
     in_keys = _among(periods, keys)[period_of]
-    sums = sums_by(rows, figures, "period", periods, period_of, in_keys)
     # Built column by column into one frame: a province's series is a few short columns,
     # where each pandas step on a frame cost more than the figures.
     series: dict[str, object] = {"period": keys}
-    at = key_positions(keys, sums.index)
-    series.update((key, _per_key(sums[key].to_numpy(), at, decimals=6)) for key in sums)
+    series.update(_sums_per_key(rows, figures, periods, period_of, in_keys, keys, decimals=6))
     for target in spec.targets:
         series[f"cum_{target.numerator}"] = np.cumsum(series[target.numerator])
     known_households = households.sum() if households is not None else 0
@@ -114,9 +112,8 @@ def daily_series(spec: ReportSpec, grid: StatusGrid, rows: pd.DataFrame, period:
         communes, commune_of = positions(rows, "commune_code")
         known = in_keys & _among(communes, households.index)[commune_of]
         numerators = list(dict.fromkeys(t.numerator for t in spec.targets))
-        done = sums_by(rows, numerators, "period", periods, period_of, known)
-        at = key_positions(keys, done.index)
-        done_per_key = {key: np.cumsum(_per_key(done[key].to_numpy(), at)) for key in numerators}
+        done_per_key = {key: np.cumsum(done) for key, done in _sums_per_key(
+            rows, numerators, periods, period_of, known, keys).items()}
         for target in spec.targets:
             cumulative = done_per_key[target.numerator]
             series[f"pct_{target.key}"] = cumulative / known_households
@@ -134,6 +131,19 @@ def _among(values, wanted) -> np.ndarray:
     plain Python rather than through an index made for them."""
     wanted = set(wanted)
     return np.array([value in wanted for value in values], dtype=bool)
+
+
+def _sums_per_key(rows: pd.DataFrame, columns: list[str], periods: np.ndarray,
+                  period_of: np.ndarray, kept: np.ndarray, keys: list[str],
+                  decimals: int | None = None) -> dict[str, np.ndarray]:
+    """Each column's totals of the ``kept`` rows by period (``positions(rows, "period")``),
+    at each of ``keys`` as ``_per_key`` gives them: with no row kept (a report nobody typed
+    yet) every key has none, and there is nothing to add up."""
+    if not kept.any():
+        return {column: _per_key(np.zeros(0), np.full(len(keys), -1)) for column in columns}
+    sums = sums_by(rows, columns, "period", periods, period_of, kept)
+    at = key_positions(keys, sums.index)
+    return {column: _per_key(sums[column].to_numpy(), at, decimals) for column in sums}
 
 
 def _per_key(values: np.ndarray, at: np.ndarray, decimals: int | None = None) -> np.ndarray:
