@@ -30,14 +30,14 @@ INSTANTS = st.integers(min_value=1_700_000_000_000_000_000, max_value=1_900_000_
        moment=INSTANTS, as_python=st.booleans())
 def test_at_or_before_is_pandas_comparison(stamps, unit, zone, moment, as_python):
     """On the column's integers, with NaT and a moment finer than the column's unit."""
-    from toolkit.status import _at_or_before
+    from toolkit.status import at_or_before
 
     nanoseconds = pd.to_datetime(pd.array(stamps, dtype="Int64"), unit="ns", utc=True)
     column = pd.Series(nanoseconds.floor(unit).as_unit(unit).tz_convert(zone))
     at = pd.Timestamp(moment, tz="UTC").tz_convert("Asia/Ho_Chi_Minh")
     if as_python:
         at = at.to_pydatetime(warn=False)
-    assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
+    assert at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
 
 
 def test_at_or_before_a_moment_past_nanoseconds_reach():
@@ -45,11 +45,11 @@ def test_at_or_before_a_moment_past_nanoseconds_reach():
     from datetime import datetime
 
     from toolkit.periods import VN_TZ
-    from toolkit.status import _at_or_before
+    from toolkit.status import at_or_before
 
     column = pd.Series(pd.DatetimeIndex(["2026-11-20 09:00", None], tz=VN_TZ).as_unit("us"))
     for at in (datetime(3000, 1, 1, tzinfo=VN_TZ), datetime(1900, 1, 1, tzinfo=VN_TZ)):
-        assert _at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
+        assert at_or_before(column, at).tolist() == (column <= at).to_numpy().tolist()
 
 
 def _instant_through_timestamp(moment, unit):

@@ -23,7 +23,7 @@ from toolkit.status import (
     PROVINCE,
     UNKNOWN_DISTRICT,
     StatusReport,
-    _at_or_before,
+    at_or_before,
     period_status,
 )
 from toolkit.templates import ReportSpec
@@ -247,7 +247,7 @@ def _fingerprint(versions: pd.DataFrame, as_of: datetime) -> tuple[int, str]:
     and copied only when some versions are left out."""
     used = versions["content_hash"].to_numpy()
     if len(used):       # a report nobody typed yet has no instants to compare
-        known = _at_or_before(versions["proven_at"], as_of)
+        known = at_or_before(versions["proven_at"], as_of)
         if not known.all():
             used = used[known]
     return len(used), _digest(used)

@@ -131,7 +131,7 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
     period_names, period_rank = positions(versions, "period")
     asked = key_positions(period_names, periods).astype(np.int32)
     proven_at = versions["proven_at"]
-    known = np.flatnonzero((asked >= 0)[period_rank] & _at_or_before(proven_at, as_of))
+    known = np.flatnonzero((asked >= 0)[period_rank] & at_or_before(proven_at, as_of))
     if not len(known):
         none = np.zeros(0, np.int64)
         return _Found(np.zeros(0, object), none, periods, none, none.astype(np.int8))
@@ -185,7 +185,7 @@ def _instants(proven_at: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.dt
     return utc.view("int64"), utc.dtype
 
 
-def _at_or_before(proven_at: pd.Series, moment: datetime) -> np.ndarray:
+def at_or_before(proven_at: pd.Series, moment: datetime) -> np.ndarray:
     """``(proven_at <= moment).to_numpy()``: NaT never is. A column read with its time zone
     is compared on its integers, ``moment`` floored to the column's unit (exact, as the
     column's instants are whole units): pandas' comparison was an eighth of a province's
