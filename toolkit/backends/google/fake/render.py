@@ -95,14 +95,18 @@ def cell_data(ss: Spreadsheet, sheet: Sheet, r: int, c: int, formats: dict) -> d
 def _formats(sheet: Sheet, r: int, c: int, cell, formats: dict) -> list:
     """[userEnteredFormat, effectiveFormat or None until asked] of the cell at (r, c).
 
-    Both follow from the format layers covering the cell and the cell's own format, so the
-    cells of one answer that share those share them (``formats``): merging the layers again
-    for every cell of a rollup tab was most of the time of reading it with its grid. Within
-    one answer nothing changes (the fake's lock is held), and each own format is the cell's
-    object, alive for as long."""
-    own = None if cell is None or cell.fmt is None else (id(cell.fmt), cell.fmt_seq)
-    key = (own, *(i for i, (_, top, bottom, left, right, _, _) in enumerate(sheet.fmt_layers)
-                  if top <= r < bottom and left <= c < right))
+    Both follow from the format layers covering the cell and the cell's own format, merged
+    in the order of their writes, so the cells of one answer that share those share them
+    (``formats``): a rollup tab's thousand cells have a few formats, and merging them again
+    for every cell was most of the time of reading it with its grid. Within one answer
+    nothing changes (the fake's lock is held)."""
+    covering = [(i, seq) for i, (seq, top, bottom, left, right, _, _)
+                in enumerate(sheet.fmt_layers) if top <= r < bottom and left <= c < right]
+    own = None
+    if cell is not None and cell.fmt is not None:
+        # Its place among the layers (user_format sorts by write, the cell's after a tie).
+        own = (repr(cell.fmt), sum(seq <= cell.fmt_seq for _, seq in covering))
+    key = (own, *(i for i, _ in covering))
     known = formats.get(key)
     if known is None:
         known = formats[key] = [sheet.user_format(r, c), None]
