@@ -79,6 +79,13 @@ def _latest(versions: pd.DataFrame, spec: ReportSpec, known: np.ndarray) -> pd.D
     return pd.DataFrame(frame, copy=False)
 
 
+def plain_numbers(values: pd.Series) -> bool:
+    """Whether ``values`` are numpy integers or floats: compared, summed or tested for 0 on
+    their array as pandas would, NaN (a float's missing value) never equal nor above
+    anything. Any other dtype (objects, text, nullable extension types) is left to pandas."""
+    return isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf"
+
+
 def has_problems(problems: np.ndarray) -> np.ndarray:
     """``bool(p)`` for each row's problems (a mapping), as one comparison with the empty one."""
     return np.asarray(problems != NO_PROBLEMS, dtype=bool)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
-from toolkit.frames import latest_rows, positions, sums_by
+from toolkit.frames import latest_rows, plain_numbers, positions, sums_by
 from toolkit.goals import completion_ranks, goal_columns
 from toolkit.moment import Moment
 from toolkit.periods import Status
@@ -225,7 +225,7 @@ def _known_households(communes: pd.DataFrame) -> pd.Series:
 def _known(households: pd.Series) -> np.ndarray:
     """Which communes' households are known (``households.fillna(0) > 0``): on numpy where
     they are plain numbers, where NaN is never above 0 either."""
-    if households.dtype.kind in "iuf":
+    if plain_numbers(households):
         return households.to_numpy() > 0
     return (households.fillna(0) > 0).to_numpy()
 

@@ -24,7 +24,7 @@ from toolkit.checks.rosters import roster_issues
 from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.fixes import fix_for
-from toolkit.frames import has_problems, latest_rows, positions, spec_versions
+from toolkit.frames import has_problems, latest_rows, plain_numbers, positions, spec_versions
 from toolkit.layout import a1, display_period, period_keys, row_key
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
@@ -330,7 +330,7 @@ def _broken(rule, left: pd.Series, right: pd.Series) -> np.ndarray:
     the eight Series each step made; any other side by pandas (``_broken_by_pandas``). A
     hypothesis test holds the two to the same answers.
     """
-    if not (_numbers(left) and _numbers(right)):
+    if not (plain_numbers(left) and plain_numbers(right)):
         return _broken_by_pandas(rule, left, right)
     left, right = left.to_numpy(), right.to_numpy()
     left_missing, right_missing = np.isnan(left), np.isnan(right)
@@ -343,10 +343,6 @@ def _broken(rule, left: pd.Series, right: pd.Series) -> np.ndarray:
     held = _OPS[rule.op](np.where(left_missing, 0, left) if left_missing.any() else left,
                          np.where(right_missing, 0, right) if right_missing.any() else right)
     return judged & ~held
-
-
-def _numbers(side: pd.Series) -> bool:
-    return isinstance(side.dtype, np.dtype) and side.dtype.kind in "iuf"
 
 
 def _broken_by_pandas(rule, left: pd.Series, right: pd.Series) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.checks import issue
-from toolkit.frames import positions
+from toolkit.frames import plain_numbers, positions
 from toolkit.layout import a1, display_period
 from toolkit.parse import format_vn_number
 from toolkit.templates import ReportSpec
@@ -168,7 +168,7 @@ def _zero(values: pd.Series) -> np.ndarray:
     ``== 0`` (what pandas compares them with, NaN never equal), without the two Series of
     ``fillna(-1) == 0``, kept for any other dtype. A hypothesis test holds the two together.
     """
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+    if plain_numbers(values):
         return values.to_numpy() == 0
     return (values.fillna(-1) == 0).to_numpy()
 
