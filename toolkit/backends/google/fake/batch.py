@@ -217,9 +217,9 @@ def mirror(fmt: dict | None) -> dict | None:
         return fmt
     for plain, style in MIRRORS:
         if plain in fmt and style not in fmt:
-            fmt[style] = {"rgbColor": copy.deepcopy(fmt[plain])}
+            fmt[style] = {"rgbColor": fields.json_copy(fmt[plain])}
         elif style in fmt and plain not in fmt and "rgbColor" in (fmt[style] or {}):
-            fmt[plain] = copy.deepcopy(fmt[style]["rgbColor"])
+            fmt[plain] = fields.json_copy(fmt[style]["rgbColor"])
         elif style in fmt and not fmt[style]:
             del fmt[style]
     if isinstance(fmt.get("textFormat"), dict):
@@ -235,9 +235,15 @@ def write_cell(ss: Spreadsheet, sheet: Sheet, r: int, c: int, data: dict, masks:
         cell.entered = data.get("userEnteredValue")
         cell.how = "CELL_DATA"
     if "userEnteredFormat" in masks:
-        current = sheet.user_format(r, c) or {}
-        fmt = mirror(fields.merge(current, data.get("userEnteredFormat") or {},
-                                  masks["userEnteredFormat"]))
+        paths = masks["userEnteredFormat"]
+        if fields.whole(paths):
+            # The new format replaces the cell's, which is not asked for. It is taken as it
+            # is: the body is this request's own copy (fake.handler_body) and each cell's data
+            # is its own, so nothing else holds it.
+            fmt = mirror(data.get("userEnteredFormat") or {})
+        else:
+            fmt = mirror(fields.merge(sheet.user_format(r, c) or {},
+                                      data.get("userEnteredFormat") or {}, paths))
         cell.fmt, cell.fmt_seq = (fmt or None), seq
         if cell.fmt is None:
             cell.fmt = {}

@@ -87,12 +87,17 @@ def check(paths: list[Path], schema_of) -> str | None:
     return None
 
 
+def whole(paths: list[Path]) -> bool:
+    """Whether a mask's ``paths`` cover everything (an empty path, or ``*``)."""
+    return any(not path or path == ("*",) for path in paths)
+
+
 def merge(target: dict, source: dict, paths: list[Path]) -> dict:
     """Copy the masked fields of ``source`` onto ``target`` (absent in source → cleared)."""
+    if whole(paths):
+        return json_copy(source)
     out = json_copy(target)
     for path in paths:
-        if not path or path == ("*",):
-            return json_copy(source)
         src = source
         for part in path:
             src = src.get(part) if isinstance(src, dict) else None

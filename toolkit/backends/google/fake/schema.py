@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import marshal
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,8 +70,39 @@ PREFIXES = {"sheets": "/", "drive": "/drive/v3/"}
 
 
 @functools.cache          # the field names of the discovery documents: a few hundred
+@functools.cache
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+_FIELD, _INDEX = "field", "index"
+#: Parts of a body that repeat from cell to cell: each different one is checked once a body.
+_REPEATED = frozenset({"CellFormat", "DataValidationRule", "TextFormat", "Color", "ColorStyle",
+                       "DimensionProperties"})
+
+
+def _path_text(path) -> str:
+    """A body path as Google names it: ``requests[0].update_cells.rows[2]``; ``path`` is the
+    root's text or a link (parent, piece, how): ``how`` is a field (snake_cased, after a dot)
+    or an index or map key (in brackets)."""
+    pieces = []
+    while not isinstance(path, str):
+        path, piece, how = path
+        pieces.append((piece, how))
+    text = path
+    for piece, how in reversed(pieces):
+        if how == _FIELD:
+            text = f"{text}.{snake(piece)}" if text else snake(piece)
+        else:
+            text = f"{text}[{piece}]"
+    return text
+
+
+def _violation(path, words) -> tuple[str, str]:
+    """(path, Google's words) for a violation at ``path``; ``words`` says it given the path's
+    text."""
+    text = _path_text(path)
+    return text, words(text)
 
 
 @dataclass(frozen=True)
@@ -164,7 +196,7 @@ class Api:
             body = {}
         root = BODY_FIELD.get(method_id, "")
         violations: list[tuple[str, str]] = []
-        self._check({"$ref": ref}, body, root, violations)
+        self._check({"$ref": ref}, body, root, violations, set())
         if violations:
             if self.name == "drive":
                 raise drive_error(400, violations[0][1], "badRequest")
@@ -187,43 +219,67 @@ class Api:
             return "TYPE_FLOAT"
         return SCALAR.get(schema.get("type"), "TYPE_STRING")
 
-    def _check(self, schema: dict, value, path: str, out: list) -> None:
+    def _check(self, schema: dict, value, path, out: list, seen: set) -> None:
+        """Every violation under ``value`` into ``out`` as (path, Google's words).
+
+        ``path`` is the root's text or a link (parent, piece, how) to it, made text only for a
+        violation: a body of a few thousand formatted cells has tens of thousands of nodes, and
+        spelling each one's path out was most of checking it. A cell format or validation rule
+        found clean once in a body (``seen``) is not walked again: a tab's cells repeat a few.
+        """
         if value is None:
             return
-        resolved, ref = self._resolve(schema)
+        ref = schema.get("$ref")        # self._resolve, inline: this runs for every node
+        resolved = self.schemas[ref] if ref else schema
         kind = resolved.get("type")
+        if kind == "string" and type(value) is str and "enum" not in resolved:
+            return                      # the commonest leaf, settled without a call
+        if ref in _REPEATED and isinstance(value, dict):
+            key = (ref, marshal.dumps(value))
+            if key in seen:
+                return
+            found = len(out)
+            self._check_node(schema, resolved, ref, kind, value, path, out, seen)
+            if len(out) == found:
+                seen.add(key)
+            return
+        self._check_node(schema, resolved, ref, kind, value, path, out, seen)
+
+    def _check_node(self, schema: dict, resolved: dict, ref: str | None, kind: str | None,
+                    value, path, out: list, seen: set) -> None:
         if ref or kind == "object":
             if not isinstance(value, dict):
-                out.append((path, self._bad(schema, value, path)))
+                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
                 return
             props = resolved.get("properties", {})
             extra = resolved.get("additionalProperties")
             for key, item in value.items():
                 if key in props:
-                    sub = f"{path}.{snake(key)}" if path else snake(key)
-                    self._check(props[key], item, sub, out)
+                    self._check(props[key], item, (path, key, _FIELD), out, seen)
                 elif extra is not None:
-                    self._check(extra, item, f"{path}[{key}]", out)
+                    self._check(extra, item, (path, key, _INDEX), out, seen)
                 elif not (self.name == "drive" and key in DRIVE_TOLERATED):
-                    where = f" at '{path}'" if path else ""
-                    out.append((path, f'Invalid JSON payload received. Unknown name "{key}"'
-                                      f"{where}: Cannot find field."))
+                    out.append(_violation(path, lambda text, key=key: (
+                        f'Invalid JSON payload received. Unknown name "{key}"'
+                        f"{f' at {chr(39)}{text}{chr(39)}' if text else ''}: Cannot find field.")))
         elif kind == "array":
             if not isinstance(value, list):
-                out.append((path, self._bad(schema, value, path)))
+                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
                 return
             items = resolved.get("items", {})
             for n, item in enumerate(value):
-                self._check(items, item, f"{path}[{n}]", out)
+                self._check(items, item, (path, n, _INDEX), out, seen)
         elif kind == "any":
             return
         elif _scalar_problem(resolved, value):
             if resolved.get("enum"):
-                name = ref or path.rpartition(".")[2].title().replace("_", "")
-                out.append((path, f"Invalid value at '{path}' (type.googleapis.com/google.apps."
-                                  f"sheets.v4.{name}), {json.dumps(value, ensure_ascii=False)}"))
+                def enum(text):
+                    name = ref or text.rpartition(".")[2].title().replace("_", "")
+                    return (f"Invalid value at '{text}' (type.googleapis.com/google.apps."
+                            f"sheets.v4.{name}), {json.dumps(value, ensure_ascii=False)}")
+                out.append(_violation(path, enum))
             else:
-                out.append((path, self._bad(schema, value, path)))
+                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
 
     def _bad(self, schema: dict, value, path: str) -> str:
         """Google's words for a value of the wrong type. Made only for a violation: encoding
