@@ -302,7 +302,10 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
         status = names["status_label"]
         fills = tuple(STATUS_FILLS.get(s, "") for s in frame["status"])
     frozen = 2 if "commune" in columns and len(columns) > 2 else 0
-    headed = frame[columns]   # a new frame: naming its columns leaves ``frame``'s alone
+    # A new frame: naming its columns leaves ``frame``'s alone. Taken by position where the
+    # names are unique (always, for the rollup's frames): half the time of ``frame[columns]``.
+    headed = frame.take(frame.columns.get_indexer(columns), axis=1) \
+        if frame.columns.is_unique else frame[columns]
     headed.columns = [names[c] for c in columns]
     # Most frames are numbered 0, 1, … already; renumbering copied every tab once more.
     index = headed.index
