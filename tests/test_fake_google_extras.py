@@ -125,3 +125,29 @@ def test_without_the_documents_a_request_is_answered_unchecked():
         # A misspelt field Google would refuse with 400 passes: nothing checks it.
         sh.batch_update({"requests": [{"addSheet": {"properties": {"title": "x", "titel": 1}}}]})
         assert [ws.title for ws in sh.worksheets()] == ["Sheet1", "x"]
+
+
+def test_a_format_repeated_in_a_body_is_refused_at_every_cell_that_has_it_wrong():
+    """A cell format found clean once in a body is not checked again (schema._REPEATED); a
+    wrong one is still named at each cell, and a clean one does not hide a wrong one."""
+    from toolkit.backends.google.fake.errors import ApiError
+
+    good = {"textFormat": {"bold": True}, "backgroundColor": {"red": 0.5}}
+    bad = {"textFormat": {"bold": "có"}, "backgroundColor": {"red": 0.5}}
+    body = {"requests": [{"updateCells": {"fields": "*", "range": {"sheetId": 0}, "rows": [
+        {"values": [{"userEnteredFormat": good}, {"userEnteredFormat": bad}]},
+        {"values": [{"userEnteredFormat": bad}, {"userEnteredFormat": dict(good)}]}]}}]}
+    api = schema.apis()["sheets"]
+    try:
+        api.check_body("sheets.spreadsheets.batchUpdate", body)
+    except ApiError as refused:
+        violations = refused.body["error"]["details"][0]["fieldViolations"]
+    else:
+        raise AssertionError("a wrong bold was accepted")
+    where = "requests[0].update_cells.rows[{}].values[{}].user_entered_format.text_format.bold"
+    assert [v["field"] for v in violations] == [where.format(0, 1), where.format(1, 0)]
+    assert all(v["description"] == f"Invalid value at '{v['field']}' (TYPE_BOOL), \"có\""
+               for v in violations)
+    api.check_body("sheets.spreadsheets.batchUpdate", {"requests": [{"updateCells": {
+        "fields": "*", "range": {"sheetId": 0},
+        "rows": [{"values": [{"userEnteredFormat": good}] * 3}]}}]})

@@ -70,7 +70,6 @@ PREFIXES = {"sheets": "/", "drive": "/drive/v3/"}
 
 
 @functools.cache          # the field names of the discovery documents: a few hundred
-@functools.cache
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
 
@@ -96,13 +95,6 @@ def _path_text(path) -> str:
         else:
             text = f"{text}[{piece}]"
     return text
-
-
-def _violation(path, words) -> tuple[str, str]:
-    """(path, Google's words) for a violation at ``path``; ``words`` says it given the path's
-    text."""
-    text = _path_text(path)
-    return text, words(text)
 
 
 @dataclass(frozen=True)
@@ -249,7 +241,8 @@ class Api:
                     value, path, out: list, seen: set) -> None:
         if ref or kind == "object":
             if not isinstance(value, dict):
-                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
+                text = _path_text(path)
+                out.append((text, self._bad(schema, value, text)))
                 return
             props = resolved.get("properties", {})
             extra = resolved.get("additionalProperties")
@@ -259,12 +252,14 @@ class Api:
                 elif extra is not None:
                     self._check(extra, item, (path, key, _INDEX), out, seen)
                 elif not (self.name == "drive" and key in DRIVE_TOLERATED):
-                    out.append(_violation(path, lambda text, key=key: (
-                        f'Invalid JSON payload received. Unknown name "{key}"'
-                        f"{f' at {chr(39)}{text}{chr(39)}' if text else ''}: Cannot find field.")))
+                    text = _path_text(path)
+                    where = f" at '{text}'" if text else ""
+                    out.append((text, f'Invalid JSON payload received. Unknown name "{key}"'
+                                      f"{where}: Cannot find field."))
         elif kind == "array":
             if not isinstance(value, list):
-                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
+                text = _path_text(path)
+                out.append((text, self._bad(schema, value, text)))
                 return
             items = resolved.get("items", {})
             for n, item in enumerate(value):
@@ -272,14 +267,13 @@ class Api:
         elif kind == "any":
             return
         elif _scalar_problem(resolved, value):
+            text = _path_text(path)
             if resolved.get("enum"):
-                def enum(text):
-                    name = ref or text.rpartition(".")[2].title().replace("_", "")
-                    return (f"Invalid value at '{text}' (type.googleapis.com/google.apps."
-                            f"sheets.v4.{name}), {json.dumps(value, ensure_ascii=False)}")
-                out.append(_violation(path, enum))
+                name = ref or text.rpartition(".")[2].title().replace("_", "")
+                out.append((text, f"Invalid value at '{text}' (type.googleapis.com/google.apps."
+                                  f"sheets.v4.{name}), {json.dumps(value, ensure_ascii=False)}"))
             else:
-                out.append(_violation(path, lambda text: self._bad(schema, value, text)))
+                out.append((text, self._bad(schema, value, text)))
 
     def _bad(self, schema: dict, value, path: str) -> str:
         """Google's words for a value of the wrong type. Made only for a violation: encoding
