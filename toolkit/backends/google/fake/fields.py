@@ -6,15 +6,24 @@ Both use Google's syntax: ``a,b(c,d),e.f`` (``/`` works like ``.``; ``*`` is eve
 
 from __future__ import annotations
 
+import functools
+
 Path = tuple[str, ...]
 
 
 def parse(mask: str) -> list[Path]:
     """``sheets.properties(sheetId,title),namedRanges`` → [(sheets,properties,sheetId), …]."""
+    return list(_parsed(mask))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(mask: str) -> tuple[Path, ...]:
+    """A mask's paths, worked out once: a province's publication sends the same few masks
+    thousands of times (one per column resized, one per cell range)."""
     mask = mask.replace("/", ".").replace(" ", "")
     paths: list[Path] = []
     _parse(mask, (), paths)
-    return paths
+    return tuple(paths)
 
 
 def _parse(text: str, prefix: Path, out: list[Path]) -> None:

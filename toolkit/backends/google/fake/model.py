@@ -187,7 +187,10 @@ class Spreadsheet:
             sheet.props["index"] = i
 
     def by_id(self, sheet_id: int) -> Sheet | None:
-        return next((s for s in self.sheets if s.sheet_id == sheet_id), None)
+        for sheet in self.sheets:       # a plain loop: every request on a tab asks this
+            if sheet.props.get("sheetId", 0) == sheet_id:
+                return sheet
+        return None
 
     def by_title(self, title: str) -> Sheet | None:
         found = next((s for s in self.sheets if s.title == title), None)
