@@ -56,7 +56,7 @@ def handler_body(body, raw: bytes):
     in a spreadsheet, or change them; the request log keeps what was sent), nulls stripped.
     Where the bytes hold no null, marshal's copy is that copy at half the time of walking it
     in Python (a province's publication is a megabyte of cells)."""
-    if body is None or (raw and b"null" in raw) or not raw:
+    if body is None or b"null" in raw:
         return strip_nulls(body)
     return marshal.loads(marshal.dumps(body))
 
@@ -383,7 +383,7 @@ class FakeGoogle(StateMixin, person.PersonMixin):
         return outcome
 
     def _call(self, api, method_id, record, params, headers, body, bad_json,
-              raw: bytes = b"") -> Outcome:
+              raw: bytes) -> Outcome:
         now = self.clock.seconds()
         principal, missing = auth.bearer(self.keys, headers.get("Authorization"), now)
         if principal is None:

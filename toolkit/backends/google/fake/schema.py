@@ -217,7 +217,7 @@ class Api:
         ``path`` is the root's text or a link (parent, piece, how) to it, made text only for a
         violation: a body of a few thousand formatted cells has tens of thousands of nodes, and
         spelling each one's path out was most of checking it. A cell format or validation rule
-        found clean once in a body (``seen``) is not walked again: a tab's cells repeat a few.
+        found clean once in a body (``seen``) is not walked again: a tab's cells share a few.
         """
         if value is None:
             return
