@@ -51,6 +51,30 @@ def pytest_configure(config):
         "on 20/11/2026 (tests/desks.py)")
 
 
+_LOOSE_GROUPS = pytest.StashKey[set]()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Under ``pytest -n auto --dist loadgroup`` each worker names a grouped test
+    ``nodeid@group``, and that suffix is all pytest-xdist schedules a group by. Where the names
+    come out without it (pytest 9.2 with pytest-xdist 3.8: pytest-dev/pytest-xdist#1386) every
+    group is spread over the workers and their module fixtures are built once per worker, with
+    nothing failing: such tests fail (``grouped_on_one_worker``) and say why."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and config.getoption("loadgroup", False):
+        config.stash[_LOOSE_GROUPS] = {
+            item.nodeid for item in items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid}
+
+
+@pytest.fixture(autouse=True)
+def grouped_on_one_worker(request):
+    if request.node.nodeid in request.config.stash.get(_LOOSE_GROUPS, ()):
+        pytest.fail(f"pytest-xdist did not keep this test's xdist_group on one worker under "
+                    f"pytest {pytest.__version__}: install the test extras again (pip install "
+                    "-e '.[test]'), which ask for a pytest it works with.", pytrace=False)
+
+
 @pytest.fixture
 def province(tmp_path) -> Path:
     """An initialised Lạng Sơn folder (campaign from 20/11/2026) with four communes filled."""

@@ -346,8 +346,13 @@ KNOWN = {
 
 
 
-@pytest.fixture(scope="module", params=["xlsx", "gsheets"])
+@pytest.fixture(scope="module", params=[
+    pytest.param(backend, marks=pytest.mark.xdist_group(f"oracle-{backend}"))
+    for backend in ("xlsx", "gsheets")])
 def bench(request, tmp_path_factory):
+    """One bench per backend, its tests on one pytest-xdist worker (``--dist loadgroup``): a
+    bench provisions each of its bases once, and a second worker would provision them all
+    again."""
     made = Bench(tmp_path_factory.mktemp(f"oracle-{request.param}"), request.param)
     yield made
     made.close()
