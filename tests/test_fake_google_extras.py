@@ -10,8 +10,11 @@ does not validate requests. The tests run with the documents installed and must 
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
+
+import pytest
 
 from toolkit.backends.google.fake import FakeGoogle, schema
 from toolkit.backends.google.fake.fake import HANDLERS
@@ -151,3 +154,19 @@ def test_a_format_repeated_in_a_body_is_refused_at_every_cell_that_has_it_wrong(
     api.check_body("sheets.spreadsheets.batchUpdate", {"requests": [{"updateCells": {
         "fields": "*", "range": {"sheetId": 0},
         "rows": [{"values": [{"userEnteredFormat": good}] * 3}]}}]})
+
+
+def test_a_stopped_fake_has_closed_its_port_and_stopping_again_is_harmless():
+    """The server waits on its socket and a wake-up pair rather than polling: stop must end
+    the serving thread, close the port, and be safe twice or before any request."""
+    fake = FakeGoogle().start()
+    server = fake._server
+    port = fake.port
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    server.stop()
+    assert not server.thread.is_alive()
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    server.stop()
+    fake.stop()
+    fake.stop()

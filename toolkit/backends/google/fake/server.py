@@ -114,9 +114,12 @@ class Server(ThreadingHTTPServer):
                     self._handle_request_noblock()
 
     def stop(self) -> None:
+        if self.stopping.is_set():
+            return
         self.stopping.set()
         self._waker.send(b"x")
-        self.thread.join(timeout=5)
+        if self.thread.ident is not None:       # started
+            self.thread.join(timeout=5)
         self.server_close()
         self._wake.close()
         self._waker.close()
