@@ -18,6 +18,7 @@ import pytest
 
 from toolkit.backends.google.fake import FakeGoogle, schema
 from toolkit.backends.google.fake.fake import HANDLERS
+from toolkit.backends.google.fake.server import Server
 
 
 # A child Python in which the [test] extras cannot be imported, as after `pip install .`.
@@ -158,7 +159,10 @@ def test_a_format_repeated_in_a_body_is_refused_at_every_cell_that_has_it_wrong(
 
 def test_a_stopped_fake_has_closed_its_port_and_stopping_again_is_harmless():
     """The server waits on its socket and a wake-up pair rather than polling: stop must end
-    the serving thread, close the port, and be safe twice or before any request."""
+    the serving thread, close the port, and be safe twice or before the server started."""
+    never_started = Server(FakeGoogle())
+    never_started.stop()
+    never_started.stop()
     fake = FakeGoogle().start()
     server = fake._server
     port = fake.port
