@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import gc
 import io
 import os
 import re
@@ -49,6 +50,29 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "provisioned: the desk fixture starts after `toolkit provision` at 08:00 "
         "on 20/11/2026 (tests/desks.py)")
+
+
+#: Allocations between two young-generation collections (Python's default is 700).
+YOUNG_GC_THRESHOLD = 10_000
+
+
+def pytest_collection_finish(session):
+    """Keep the garbage collector off what every test shares, and off short-lived objects.
+
+    A test process holds pandas, openpyxl, gspread, hypothesis and every test module, about
+    146,000 objects, and the collector walked all of them at each full collection, while
+    openpyxl's cells and the fake Google's cells made young collections run every 700
+    allocations. Measured over the whole suite on two workers, alternating runs before and
+    after: 48-51 s of collector time in 385-413 s of the workers' CPU before, 15-19 s after.
+    Those objects are frozen after collection (they live as long as the process) and young
+    collections run every 10,000 allocations; cyclic garbage is still collected, only less
+    often, and a worker's peak memory was 227-320 MB against 262-389 MB before. The toolkit's
+    own processes keep Python's defaults: in ``toolkit demo`` the collector takes 0.6 s of
+    12.5 s.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(YOUNG_GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
 _LOOSE_GROUPS = pytest.StashKey[set]()
