@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -248,6 +248,21 @@ class Deadline:
             if day <= self.for_key(before).date():
                 return before
         return key
+
+    def latest_first(self, day: date) -> Iterator[datetime]:
+        """The deadline of the period a command works on the day after ``day``, then those of
+        the periods before it, latest first. A later period is never due earlier, so a caller
+        looking for the deadlines near ``day`` stops at the first one well before it, having
+        asked a handful of periods rather than every day of a horizon."""
+        key = self.key_on(day + timedelta(days=1))
+        while True:
+            yield self.for_key(key)
+            if self.period == "daily":
+                key = daily_key(date.fromisoformat(key) - timedelta(days=1))
+            elif self.period in _MONTHS:
+                key = key_for(self.period, months_of(self.period, key)[0] - timedelta(days=1))
+            else:
+                return
 
     def describe(self) -> str:
         """The deadline in the words of a report's title and the Hướng dẫn tab."""

@@ -46,9 +46,6 @@ RECORD_VERSION = 1
 #: Stands for the sweep's time (HH:MM) in a recorded line. XML cannot hold it, so no name
 #: read from a workbook, the registry or a template carries it.
 CLOCK = "\x00"
-#: How far back a period's deadline may lie from the day it is rolled up on (a quarter's due
-#: a month after it; a yearly report's): wide, since counting deadlines costs nothing.
-_HORIZON_DAYS = 400
 
 
 @dataclass(frozen=True)
@@ -207,22 +204,24 @@ def boundaries(workspace, day: date) -> list[datetime]:
     nothing was typed: each period's deadline (not yet due → missing, the Kiểm tra banner),
     its cutoff (deadline + grace: the as-of-deadline archive), and ``settle_minutes`` before
     the one and after the other (the span in which collect reads every waiting commune)."""
+    settle = timedelta(minutes=workspace.config.google.settle_minutes)
+    return moments_on(day, [spec.deadline for spec in workspace.specs], workspace.grace,
+                      settle)
+
+
+def moments_on(day: date, deadlines, grace: timedelta, settle: timedelta) -> list[datetime]:
+    """:func:`boundaries` of ``deadlines`` (``periods.Deadline``), in order."""
     from toolkit.periods import VN_TZ
 
-    settle = timedelta(minutes=workspace.config.google.settle_minutes)
-    grace = workspace.grace
     start = datetime.combine(day, datetime.min.time(), tzinfo=VN_TZ)
     end = start + timedelta(days=1)
     found = set()
-    for spec in workspace.specs:
-        keys = {spec.deadline.key_on(day - timedelta(days=n))
-                for n in range(-1, _HORIZON_DAYS)}
-        for key in keys:
-            deadline = spec.deadline.for_key(key)
-            for moment in (deadline - settle, deadline, deadline + grace,
-                           deadline + grace + settle):
-                if start <= moment < end:
-                    found.add(moment)
+    for deadline in deadlines:
+        for due in deadline.latest_first(day):
+            moments = (due - settle, due, due + grace, due + grace + settle)
+            if max(moments) < start:
+                break           # and every period before this one is due earlier still
+            found.update(m for m in moments if start <= m < end)
     return sorted(found)
 
 
