@@ -318,9 +318,9 @@ def _period_rows(tab: _Tab, columns, villages, keys: tuple[str, ...],
     chosen = {key: place[key] if place[key] in rows else rows[0] for key, rows in rows_of.items()}
     if spec.keyed:
         _blank_beside_typed(tab, columns, read, chosen)
-    out = []
+    out, required = [], spec.required_keys        # a list made anew at each ask
     for found, key, lead in read:
-        complete = all(found.values[k] is not None for k in spec.required_keys)
+        complete = all(found.values[k] is not None for k in required)
         if key is not None and chosen.get(key) == found.number:
             if isinstance(lead, Formula):
                 found.problems["_period"] = _period_formula(spec, lead, a1(found.number, column))
