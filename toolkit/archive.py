@@ -308,8 +308,11 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
     frozen = 2 if "commune" in columns and len(columns) > 2 else 0
     # A new frame: naming its columns leaves ``frame``'s alone. Taken by position where the
     # names are unique (always, for the rollup's frames): half the time of ``frame[columns]``.
-    headed = frame.take(frame.columns.get_indexer(columns), axis=1) \
-        if frame.columns.is_unique else frame[columns]
+    # The positions from a dict of the few names: pandas' own lookup (get_indexer, is_unique)
+    # builds a hash table for each new frame, ten times the time.
+    position = {name: at for at, name in enumerate(frame.columns.tolist())}
+    headed = frame.take([position[c] for c in columns], axis=1) \
+        if len(position) == len(frame.columns) else frame[columns]
     headed.columns = [names[c] for c in columns]
     # Most frames are numbered 0, 1, … already; renumbering copied every tab once more.
     index = headed.index
