@@ -424,6 +424,36 @@ def test_number_with_decimal_comma_round_trips(whole, frac):
     assert parsed.error is None and parsed.value == expected
 
 
+def reference_vn_number(x) -> str:
+    """Digits as Decimal writes them, grouped by hand: dots between thousands, a comma before
+    the decimals, no trailing zeros."""
+    from decimal import Decimal
+
+    text = format(Decimal(repr(x)), "f")
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, frac = digits.partition(".")
+    whole, frac = whole.lstrip("0") or "0", frac.rstrip("0")
+    groups = []
+    while whole:
+        whole, groups = whole[:-3], [whole[-3:], *groups]
+    return sign + ".".join(groups) + (f",{frac}" if frac else "")
+
+
+@given(st.integers(-10**30, 10**30) | st.floats(allow_nan=False, allow_infinity=False)
+       | st.integers(-2**60, 2**60).map(float) | st.sampled_from([0.0, -0.0, 2.0**53, -2.0**53,
+                                                                 2.0**53 - 1, 1e16, 1e22]))
+def test_format_vn_number_is_the_decimal_digits_grouped(x):
+    assert format_vn_number(x) == reference_vn_number(x)
+
+
+def test_numpy_scalars_are_written_as_the_python_numbers_they_hold():
+    import numpy as np
+
+    assert [format_vn_number(v) for v in (np.int64(-1234567), np.float32(2.5),
+                                          np.float64(1200.0), np.bool_(True))] == [
+        "-1.234.567", "2,5", "1.200", "True"]
+
+
 @given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
 def test_number_round_trips_through_format_vn_number(x):
     # Whole numbers come back as int (the exact digits written), so compare as floats.

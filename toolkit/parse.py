@@ -99,6 +99,11 @@ def format_vn_number(x) -> str:
     """
     if hasattr(x, "item") and not isinstance(x, Decimal):
         x = x.item()
+    # Whole numbers, most of what messages hold, without Decimal: a quarter of the time,
+    # which counts where a rule fails on most rows of a national year. -0.0 keeps its sign
+    # below, and from 2**53 on a float's shortest digits are not the integer it holds.
+    if type(x) is int or (type(x) is float and x.is_integer() and 0 < abs(x) < 2 ** 53):
+        return f"{int(x):,}".replace(",", ".")
     if isinstance(x, bool) or not isinstance(x, int | float | Decimal):
         return str(x)
     if isinstance(x, float) and not math.isfinite(x):
