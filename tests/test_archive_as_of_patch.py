@@ -9,9 +9,11 @@ import io
 import re
 import shutil
 import zipfile
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 from office import needs_office, pdf_text
 from openpyxl import Workbook, load_workbook
@@ -19,6 +21,9 @@ from openpyxl import Workbook, load_workbook
 from conftest import copy_province, run, type_row
 from toolkit import archive
 from toolkit.archive_patch import STAMP_PROPERTY, STAMP_VERSION
+from toolkit.periods import VN_TZ
+from toolkit.rollup import build_rollup
+from toolkit.workspace import open_workspace
 
 DAY = date(2026, 11, 20)
 DAILY = "Báo cáo ngày"
@@ -198,6 +203,30 @@ def test_a_commune_typing_is_written_in_full_and_other_reports_patched(provision
     assert info["Lần quét gần nhất"].startswith("Lần quét gần nhất đọc 1 sổ có thay đổi / 4 xã")
 
 
+def test_a_report_nobody_changed_is_restamped_without_making_its_tables(provisioned, tmp_path,
+                                                                       monkeypatch):
+    """A commune types its day: the daily report's archive is made anew; the other reports'
+    rollups are made of what their archives were (archive.made_of), so their tables are not
+    even made, and each archive is still the workbook a full write at that moment makes."""
+    sweep(provisioned, "2026-11-20 10:00")
+    twin = copy_province(provisioned, tmp_path / "twin")
+    made, make = [], archive.archive_tables
+    monkeypatch.setattr(archive, "archive_tables", lambda rollup, **kwargs: (
+        made.append(rollup.spec.key), make(rollup, **kwargs))[1])
+    for config in (provisioned, twin):
+        type_row(config, "06001", DAILY, DAY, {SHOPS: 5, ACCOUNTS: 6}, at="2026-11-20 11:00")
+    sweep(provisioned, "2026-11-20 11:30")
+    assert made == ["kts_daily"]
+    monkeypatch.setattr(archive, "PATCH_MOMENT", False)
+    sweep(twin, "2026-11-20 11:30")
+    assert len(made) == 1 + len(archives(twin))
+    assert [p.relative_to(provisioned.parent) for p in archives(provisioned)] == \
+        [p.relative_to(twin.parent) for p in archives(twin)]
+    for mine, full in zip(archives(provisioned), archives(twin), strict=True):
+        assert look(mine) == look(full), mine.name
+        assert parts(mine) == parts(full), mine.name       # byte for byte, but core.xml
+
+
 def test_the_deadline_passing_is_written_in_full(provisioned):
     """Statuses move with the clock (not yet due → missing): no patch says that."""
     sweep(provisioned, "2026-11-20 15:00")     # reads the four workbooks
@@ -243,10 +272,21 @@ def test_an_archive_the_patch_cannot_vouch_for_is_written_in_full(swept_twice):
                                         "Số liệu đến 10:29".encode(), 1))
     quiet_sweep_writes_in_full("2026-11-20 10:40")
     assert "10:40" in load_workbook(path)["Tổng hợp"]["A2"].value
-    # Another digest: the stamp of other tables.
+    # Said to be made of another rollup: the tables are made after all, found the same as
+    # the stamp's, and the moment patched in; the stamp names this rollup again.
+    mark(path)
+    made_of = stamp_of(path).split(" ")[-1]
+    edit_part(path, "docProps/custom.xml", lambda data: data.replace(made_of.encode(),
+                                                                     b"0" * 64))
+    sweep(swept_twice, "2026-11-20 10:45")
+    assert patched(path) and stamp_of(path).split(" ")[-1] == made_of
+    # Another digest, and no rollup named (as its tables were handed to the writer): the
+    # stamp of other tables.
     mark(path)
     edit_part(path, "docProps/custom.xml", lambda data: re.sub(
-        rb"(<vt:lpwstr>" + STAMP_VERSION.encode() + rb" )[0-9a-f]{8}", rb"\g<1>00000000", data))
+        rb" [0-9a-f]{64}(</vt:lpwstr>)", rb" -\g<1>", re.sub(
+            rb"(<vt:lpwstr>" + STAMP_VERSION.encode() + rb" )[0-9a-f]{8}", rb"\g<1>00000000",
+            data)))
     quiet_sweep_writes_in_full("2026-11-20 10:50")
     # Untouched, the next quiet sweep patches it again.
     mark(path)
@@ -288,3 +328,55 @@ def test_seconds_apart_the_minute_stays_and_the_seconds_move(swept_twice, tmp_pa
     assert info["Số liệu tính đến"] == "10:05:30 20/11/2026 (hiện tại)"
     assert info["Lập lúc"] == "10:05:30 20/11/2026"
     assert "Số liệu đến 10:05 ngày" in load_workbook(path)["Tổng hợp"]["A2"].value
+
+
+def _other(value):
+    """A value of the same kind as ``value`` and not equal to it (None: none made here)."""
+    if isinstance(value, bool | np.bool_):
+        return not value
+    if isinstance(value, int | np.integer):
+        return value + 1
+    if isinstance(value, float | np.floating):
+        return 0.5 if value != value else value + 0.5
+    if isinstance(value, str):
+        return value + "·"
+    return None
+
+
+def test_made_of_tells_apart_every_cell_of_a_rollup_but_not_its_moment(provisioned):
+    """What a report's rollup is made of (archive.made_of) changes with any one cell of any of
+    its frames, and not with its moment: two rollups of one digest make the same tables."""
+    type_row(provisioned, "06040", DAILY, DAY, {SHOPS: 3, ACCOUNTS: 4}, at="2026-11-20 09:00")
+    sweep(provisioned, "2026-11-20 10:00")
+    ws = open_workspace(provisioned)
+    try:
+        spec = next(s for s in ws.specs if s.key == "kts_daily")
+        now = datetime(2026, 11, 20, 10, 30, tzinfo=VN_TZ)
+        rollup = build_rollup(spec, ws.registry, ws.report_versions(spec), DAY, as_of_mode="now",
+                              now=now, grace=ws.grace, campaign=ws.campaign)
+    finally:
+        ws.close()
+    base = archive.made_of(rollup)
+    later = now + timedelta(minutes=5)
+    assert archive.made_of(replace(rollup, as_of=later, generated_at=later,
+                                   status=replace(rollup.status, as_of=later))) == base
+    owners = [(rollup, name) for name in ("communes", "areas", "issues", "rates", "series",
+                                          "progress")] + \
+             [(rollup.status, name) for name in ("communes", "summary")]
+    told = 0
+    for owner, name in owners:
+        frame = getattr(owner, name)
+        for at in range(len(frame.columns) if len(frame) else 0):
+            other = _other(frame.iat[0, at])
+            if other is None:
+                continue
+            changed = frame.copy()
+            changed.iat[0, at] = other
+            if not changed.dtypes.equals(frame.dtypes):
+                continue
+            made = replace(owner, **{name: changed})
+            if owner is rollup.status:
+                made = replace(rollup, status=made)
+            assert archive.made_of(made) != base, (name, frame.columns[at])
+            told += 1
+    assert told >= 40

@@ -7,6 +7,8 @@ its header rows repeated and each page headed with the report, the day and "Tran
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,6 +45,8 @@ from toolkit.moment import (
 )
 from toolkit.periods import Status
 from toolkit.rollup import Rollup
+from toolkit.status import StatusReport
+from toolkit.templates import ReportSpec
 from toolkit.wording import reporter_headers
 
 STATUS_FILLS = {
@@ -327,17 +331,66 @@ def _table(name: str, frame: pd.DataFrame, names: dict[str, str],
 PATCH_MOMENT = True
 
 
+#: Above this many cells in its frames a rollup's :func:`made_of` is not taken: writing them
+#: out as text costs about a second for a national year, whose archive changes every sweep.
+MADE_OF_CELLS = 200_000
+#: Fields left out of :func:`made_of`, each read by the tables as the moment (texts the patch
+#: brings up to date) or not at all: the publication on Google, and where the template file
+#: lies (a province folder copied elsewhere makes the same archives).
+_NOT_MADE_OF = {Rollup: {"as_of", "generated_at", "published"}, StatusReport: {"as_of"},
+                ReportSpec: {"source"}}
+
+
+def made_of(rollup: Rollup) -> str:
+    """A digest of everything the rollup's archive tables are made of but its moment ("" for
+    a rollup too large to be worth it): every field of the rollup and of its status — each
+    frame's columns, types, index and values written out — and the toolkit's code.
+
+    Equal digests mean equal tables but for the moment, so a sweep in which a report did not
+    change restamps its archive without making its tables (:func:`write_archive`). Written
+    out with repr(), which tells 1 from 1.0, "1" and True and a missing value from "nan", and
+    is the same in every process (no set is written: their order follows the process)."""
+    frames = [v for v in _fields(rollup) if isinstance(v, pd.DataFrame)]
+    if sum(f.size for f in frames) > MADE_OF_CELLS:
+        return ""
+    from toolkit.quiet import software_digest
+
+    digest = hashlib.sha256(software_digest().encode())
+    for value in _fields(rollup):
+        if isinstance(value, pd.DataFrame):
+            value = (value.columns.tolist(), [repr(t) for t in value.dtypes.tolist()],
+                     value.index.tolist(), value.to_numpy(dtype=object).tolist())
+        digest.update(repr(value).encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
+
+
+def _fields(value) -> list:
+    """The values of a rollup's fields, its status's and template's in place of those, but
+    for :data:`_NOT_MADE_OF`."""
+    out = []
+    for field in dataclasses.fields(value):
+        if field.name not in _NOT_MADE_OF.get(type(value), ()):
+            item = getattr(value, field.name)
+            out += _fields(item) if type(item) in _NOT_MADE_OF else [item]
+    return out
+
+
 def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
                   tables: list[Table] | None = None) -> Path:
     """The archive workbook of ``tables`` (by default those of ``rollup``), saved atomically.
     Where only its moment differs from the archive on disk (a quiet sweep), that moment is
-    brought up to date inside the saved workbook (:mod:`toolkit.archive_patch`)."""
-    from toolkit.archive_patch import archive_stamp, patch_archive
+    brought up to date inside the saved workbook (:mod:`toolkit.archive_patch`); where the
+    tables are the rollup's own and it is made of what the archive on disk was
+    (:func:`made_of`), without making the tables at all."""
+    from toolkit.archive_patch import archive_stamp, patch_archive, restamp_made_of
 
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
+    made = made_of(rollup) if tables is None and rollup.as_of_mode == "now" else ""
+    if made and PATCH_MOMENT and restamp_made_of(path, rollup.moment, workbooks_read, made):
+        return path
     tables = tables or archive_tables(rollup, workbooks_read=workbooks_read)
     page = (report_line(rollup), as_of_words(rollup.moment))
-    stamp = archive_stamp(rollup, tables, page, workbooks_read)
+    stamp = archive_stamp(rollup, tables, page, workbooks_read, made_of=made)
     if stamp is not None and PATCH_MOMENT and patch_archive(path, rollup.moment, stamp):
         return path
     from toolkit.archive_xlsx import write_book

@@ -47,8 +47,9 @@ from toolkit.moment import FACTS_SHEET, Moment, moment_texts, sentence
 #: The custom document property (File › Properties › Custom) holding the archive's stamp.
 STAMP_PROPERTY = "toolkit: dấu số liệu"
 #: 2: the stamp holds the sweep's count of workbooks read too; 3: and how often each text of the
-#: moment is written (an archive of an older stamp is written in full once, then stamped anew).
-STAMP_VERSION = "3"
+#: moment is written (an archive of an older stamp is written in full once, then stamped anew);
+#: 4: and what its rollup was made of (:func:`restamp_made_of`).
+STAMP_VERSION = "4"
 #: Modules whose code decides how a table looks in the workbook: a change to one of them is a
 #: change to every archive, so their source is part of the digest.
 WRITERS = ("archive.py", "archive_xlsx.py", "archive_package.py", "archive_patch.py", "excel.py",
@@ -76,24 +77,27 @@ class Stamp:
     #: How often each of the moment's texts (in :func:`moment_texts` order) is written in the
     #: workbook, worked out with the digest.
     counts: tuple[int, ...] = ()
+    #: ``archive.made_of`` of the rollup the tables were made from ("" where none was taken).
+    made_of: str = ""
 
     @property
     def text(self) -> str:
         return (f"{STAMP_VERSION} {self.digest} {self.as_of.isoformat()} "
                 f"{self.generated_at.isoformat()} {self.workbooks_read} "
-                f"{','.join(map(str, self.counts))}")
+                f"{','.join(map(str, self.counts))} {self.made_of or '-'}")
 
     @classmethod
     def parse(cls, text: str) -> Stamp | None:
         words = text.split(" ")
-        if len(words) != 6 or words[0] != STAMP_VERSION or not words[4].isdigit():
+        if len(words) != 7 or words[0] != STAMP_VERSION or not words[4].isdigit():
             return None
         counts = words[5].split(",")
         if not all(c.isdigit() for c in counts):
             return None
         try:
             return cls(words[1], datetime.fromisoformat(words[2]),
-                       datetime.fromisoformat(words[3]), int(words[4]), tuple(map(int, counts)))
+                       datetime.fromisoformat(words[3]), int(words[4]), tuple(map(int, counts)),
+                       "" if words[6] == "-" else words[6])
         except ValueError:
             return None
 
@@ -105,10 +109,12 @@ class Stamp:
         return stamp if stamp is not None and stamp.text.encode() == found[0] else None
 
 
-def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) -> Stamp | None:
+def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int,
+                  made_of: str = "") -> Stamp | None:
     """The stamp of the archive of ``tables`` with ``page`` (report, as-of words) printed on
     every tab; None where the archive is never patched (as of the deadline, or a text of the
-    moment somewhere the patch would not find it as the tables hold it)."""
+    moment somewhere the patch would not find it as the tables hold it). ``made_of``: what
+    the rollup the tables are made of was made of, when the tables are that rollup's alone."""
     if rollup.as_of_mode != "now":
         return None
     texts = moment_texts(rollup.moment, workbooks_read)
@@ -141,7 +147,7 @@ def archive_stamp(rollup, tables, page: tuple[str, str], workbooks_read: int) ->
         return None
     digest.add(writers)
     return Stamp(digest.hexdigest(), rollup.as_of, rollup.generated_at, workbooks_read,
-                 tuple(digest.counts))
+                 tuple(digest.counts), made_of)
 
 
 def patch_archive(path: Path, moment: Moment, stamp: Stamp) -> bool:
@@ -156,6 +162,15 @@ def restamp(path: Path, moment: Moment, workbooks_read: int) -> bool:
     return _patch(path, moment, lambda old: replace(
         old, as_of=moment.as_of, generated_at=moment.generated_at,
         workbooks_read=workbooks_read))
+
+
+def restamp_made_of(path: Path, moment: Moment, workbooks_read: int, made_of: str) -> bool:
+    """Bring the archive at ``path`` to ``moment`` and ``workbooks_read`` in place, if its
+    tables were made from a rollup made of ``made_of`` (``archive.made_of``): they are then
+    the tables this rollup makes, and need not be made to be compared; whether it was."""
+    return bool(made_of) and _patch(path, moment, lambda old: replace(
+        old, as_of=moment.as_of, generated_at=moment.generated_at,
+        workbooks_read=workbooks_read) if old.made_of == made_of else None)
 
 
 def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None]) -> bool:

@@ -169,6 +169,12 @@ def rollup_reports(workspace, day: date, *, now: datetime, as_of_mode: str = "no
                               latest=read.latest.get(spec.key) if now_known else None,
                               failed=failed)
         rollups.append(rollup)
+        if not spec.keyed and not (publish and target):
+            # The rollup's own tables, made only if the archive on disk is not of the same
+            # rollup (archive.made_of): a report nobody changed costs no tables.
+            paths.append(write_archive(rollup, workspace.config.archive_dir,
+                                       workbooks_read=workbooks_read))
+            continue
         books[spec.tab] = archive_tables(rollup, workbooks_read=workbooks_read)
         if spec.keyed:      # the enterprise's figures beside each commune's own
             books[spec.tab].insert(1, postal_table(workspace, spec, rollup, versions,

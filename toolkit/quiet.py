@@ -241,12 +241,12 @@ def inputs_digest(config) -> str:
     templates = Path(config.templates_dir)
     for path in sorted(templates.iterdir()) if templates.is_dir() else ():
         add(path.name, _bytes(path))
-    add("software", _software_digest().encode())
+    add("software", software_digest().encode())
     return digest.hexdigest()
 
 
 @functools.cache
-def _software_digest() -> str:
+def software_digest() -> str:
     """The toolkit's code, the Python and the packages installed beside it, as one digest.
 
     Worked out once a process: it is what this process runs, whatever is installed over it
