@@ -179,15 +179,14 @@ def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None
     try:
         saved = path.read_bytes()
         book = zipfile.ZipFile(io.BytesIO(saved))
+        # The stamp first: most archives of a sweep that changed anything are not the one
+        # asked for, and need not have every part inflated to say so.
+        old = Stamp.in_custom(book.read("docProps/custom.xml"))    # none: KeyError
+        stamp = stamp_for(old) if old is not None else None
+        if stamp is None or stamp.counts != old.counts:
+            return False
         parts = [(info, book.read(info)) for info in book.infolist()]
     except _UNREADABLE:
-        return False
-    old = Stamp.in_custom(next((data for info, data in parts
-                                if info.filename == "docProps/custom.xml"), b""))
-    if old is None:
-        return False
-    stamp = stamp_for(old)
-    if stamp is None or stamp.counts != old.counts:
         return False
     before = moment_texts(replace(moment, as_of=old.as_of, generated_at=old.generated_at),
                           old.workbooks_read)
