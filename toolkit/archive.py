@@ -344,19 +344,20 @@ _NOT_MADE_OF = {Rollup: {"as_of", "generated_at", "published"}, StatusReport: {"
 def made_of(rollup: Rollup) -> str:
     """A digest of everything the rollup's archive tables are made of but its moment ("" for
     a rollup too large to be worth it): every field of the rollup and of its status — each
-    frame's columns, types, index and values written out — and the toolkit's code.
+    frame's columns, types, index and values written out — and the toolkit's code and the
+    packages it runs with.
 
     Equal digests mean equal tables but for the moment, so a sweep in which a report did not
     change restamps its archive without making its tables (:func:`write_archive`). Written
     out with repr(), which tells 1 from 1.0, "1" and True and a missing value from "nan", and
     is the same in every process (no set is written: their order follows the process)."""
-    frames = [v for v in _fields(rollup) if isinstance(v, pd.DataFrame)]
-    if sum(f.size for f in frames) > MADE_OF_CELLS:
+    values = _fields(rollup)
+    if sum(v.size for v in values if isinstance(v, pd.DataFrame)) > MADE_OF_CELLS:
         return ""
     from toolkit.quiet import software_digest
 
     digest = hashlib.sha256(software_digest().encode())
-    for value in _fields(rollup):
+    for value in values:
         if isinstance(value, pd.DataFrame):
             value = (value.columns.tolist(), [repr(t) for t in value.dtypes.tolist()],
                      value.index.tolist(), value.to_numpy(dtype=object).tolist())
