@@ -383,11 +383,11 @@ def write_archive(rollup: Rollup, archive_dir: Path, *, workbooks_read: int,
     brought up to date inside the saved workbook (:mod:`toolkit.archive_patch`); where the
     tables are the rollup's own and it is made of what the archive on disk was
     (:func:`made_of`), without making the tables at all."""
-    from toolkit.archive_patch import archive_stamp, patch_archive, restamp_made_of
+    from toolkit.archive_patch import archive_stamp, patch_archive, restamp
 
     path = archive_path(archive_dir, rollup.spec.key, rollup.period, rollup.as_of_mode)
     made = made_of(rollup) if tables is None and rollup.as_of_mode == "now" else ""
-    if made and PATCH_MOMENT and restamp_made_of(path, rollup.moment, workbooks_read, made):
+    if made and PATCH_MOMENT and restamp(path, rollup.moment, workbooks_read, made):
         return path
     tables = tables or archive_tables(rollup, workbooks_read=workbooks_read)
     page = (report_line(rollup), as_of_words(rollup.moment))

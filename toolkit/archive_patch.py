@@ -48,7 +48,7 @@ from toolkit.moment import FACTS_SHEET, Moment, moment_texts, sentence
 STAMP_PROPERTY = "toolkit: dấu số liệu"
 #: 2: the stamp holds the sweep's count of workbooks read too; 3: and how often each text of the
 #: moment is written (an archive of an older stamp is written in full once, then stamped anew);
-#: 4: and what its rollup was made of (:func:`restamp_made_of`).
+#: 4: and what its rollup was made of (:func:`restamp`).
 STAMP_VERSION = "4"
 #: Modules whose code decides how a table looks in the workbook: a change to one of them is a
 #: change to every archive, so their source is part of the digest.
@@ -156,21 +156,16 @@ def patch_archive(path: Path, moment: Moment, stamp: Stamp) -> bool:
     return _patch(path, moment, lambda old: stamp if old.digest == stamp.digest else None)
 
 
-def restamp(path: Path, moment: Moment, workbooks_read: int) -> bool:
+def restamp(path: Path, moment: Moment, workbooks_read: int, made_of: str | None = None) -> bool:
     """Bring the archive at ``path`` to ``moment`` and ``workbooks_read`` in place, its tables
-    known to be the same as when it was written (``toolkit.quiet``); whether it could be."""
+    known to be the same as when it was written: from the inputs (``toolkit.quiet``), or, with
+    ``made_of``, because its stamp says they were made from a rollup made of the same
+    (``archive.made_of``); whether it could be."""
+    if made_of == "":
+        return False
     return _patch(path, moment, lambda old: replace(
         old, as_of=moment.as_of, generated_at=moment.generated_at,
-        workbooks_read=workbooks_read))
-
-
-def restamp_made_of(path: Path, moment: Moment, workbooks_read: int, made_of: str) -> bool:
-    """Bring the archive at ``path`` to ``moment`` and ``workbooks_read`` in place, if its
-    tables were made from a rollup made of ``made_of`` (``archive.made_of``): they are then
-    the tables this rollup makes, and need not be made to be compared; whether it was."""
-    return bool(made_of) and _patch(path, moment, lambda old: replace(
-        old, as_of=moment.as_of, generated_at=moment.generated_at,
-        workbooks_read=workbooks_read) if old.made_of == made_of else None)
+        workbooks_read=workbooks_read) if made_of in (None, old.made_of) else None)
 
 
 def _patch(path: Path, moment: Moment, stamp_for: Callable[[Stamp], Stamp | None]) -> bool:
