@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import tempfile
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from toolkit.collect import rows_from_grid
 from toolkit.layout import period_keys
 from toolkit.ledger import Ledger
+from toolkit.parse import format_vn_number
 from toolkit.periods import VN_TZ
 from toolkit.registry import Commune, Registry
-from toolkit.templates import load_template
+from toolkit.templates import MISSING_STRATEGIES, load_template
 from toolkit.validate import find_issues
 
 TEMPLATE = """\
@@ -62,12 +66,14 @@ def commune(code: str, households: int | None) -> Commune:
                    contact_phone=None)
 
 
-def issues_for(tmp_path: Path, missing: str, grid_by_commune: dict[str, list[list]]):
+def issues_for(tmp_path: Path, missing: str, grid_by_commune: dict[str, list[list]],
+               households: dict[str, int | None] | None = None):
     template = tmp_path / "demo.toml"
     template.write_text(TEMPLATE.format(missing=missing), encoding="utf-8")
     spec = load_template(template)
     registry = Registry(tmp_path / "registry.xlsx",
-                        (commune("00001", 10), commune("00002", None)), ())
+                        tuple(commune(code, count) for code, count in (
+                            households or {"00001": 10, "00002": None}).items()), ())
     with Ledger(tmp_path / "ledger.sqlite") as ledger:
         for code, data in grid_by_commune.items():
             ledger.remember_workbook(code, f"{code}.xlsx", "xlsx", NOW)
@@ -124,3 +130,64 @@ def test_required_and_format_problems_point_at_their_cells(tmp_path):
     assert sorted(zip(missing["commune_code"], missing["period"], strict=True)) == [
         ("00002", "2026-11-01"), ("00002", "2026-11-02"), ("00002", "2026-11-03")]
     assert set(missing["level"]) == {"error"}
+
+
+# -- every broken row's issue, against a reference worked out row by row --------------------
+
+def reference_rule_issues(missing: str, households: dict, grids: dict) -> list[tuple]:
+    """The rule issues of TEMPLATE's two rules, worked out row by row in plain Python: rows
+    by commune, day and sheet row; a running sum of shops that a blank leaves blank (and
+    goes on past it); a side left blank counts as 0 where the strategy judges the row."""
+    def judged(left, right, strategy):
+        return {"skip_if_any": left is not None and right is not None,
+                "skip_if_all": left is not None or right is not None,
+                "never_skip": True}[strategy]
+
+    def text(value):
+        return "" if value is None else format_vn_number(value)
+
+    found = {"shops_within_households": [], "accounts_at_least_shops": []}
+    for code in sorted(grids):
+        total = 0
+        for row, (day, shops, accounts) in enumerate(grids[code], start=3):
+            period, name = f"{day:%Y-%m-%d}", f"Xã Thử {code}"
+            total += shops or 0
+            cum = None if shops is None else total
+            sides = (cum, households[code])
+            if judged(*sides, "skip_if_any") and not (cum or 0) <= (households[code] or 0):
+                found["shops_within_households"].append((
+                    code, name, period, f"B{row}", text(cum), "error",
+                    f"Lũy kế cửa hàng vượt số hộ. (Cửa hàng (lũy kế) = {text(cum)}, "
+                    f"Số hộ gia đình = {text(households[code])})"))
+            if judged(accounts, shops, missing) and not (accounts or 0) >= (shops or 0):
+                found["accounts_at_least_shops"].append((
+                    code, name, period, f"C{row}", text(accounts), "warning",
+                    f"Số tài khoản ít hơn số cửa hàng. (Tài khoản = {text(accounts)}, "
+                    f"Cửa hàng = {text(shops)})"))
+    return [(f"rule:{key}", *issue) for key, issues in found.items() for issue in issues]
+
+
+typed = st.one_of(st.none(), st.integers(0, 3000))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(MISSING_STRATEGIES),
+       st.fixed_dictionaries({"00001": st.one_of(st.none(), st.integers(0, 5000)),
+                              "00002": st.one_of(st.none(), st.integers(0, 5000))}),
+       st.fixed_dictionaries({code: st.lists(st.tuples(typed, typed), min_size=3, max_size=3)
+                              for code in ("00001", "00002")}))
+def test_each_broken_row_is_one_issue_in_the_sheets_words(missing, households, typed_rows):
+    grids = {code: [(date(2026, 11, 1 + n), shops, accounts)
+                    for n, (shops, accounts) in enumerate(rows)]
+             for code, rows in typed_rows.items()}
+    with tempfile.TemporaryDirectory() as folder:
+        issues = issues_for(Path(folder), missing, {
+            code: [[datetime.combine(day, time()), shops, accounts]
+                   for day, shops, accounts in rows] for code, rows in grids.items()},
+            households=households)
+    rules = issues[issues["check"].str.startswith("rule:")]
+    assert set(rules["report"]) <= {"demo_daily"} and set(rules["tab"]) <= {"Thử"}
+    got = list(zip(rules["check"], rules["commune_code"], rules["commune"], rules["period"],
+                   rules["cell"], rules["value"], rules["level"], rules["message"],
+                   strict=True))
+    assert got == reference_rule_issues(missing, households, grids)

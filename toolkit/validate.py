@@ -25,7 +25,7 @@ from toolkit.errors import unexpected
 from toolkit.feedback import banner_texts, write_feedback
 from toolkit.fixes import fix_for
 from toolkit.frames import has_problems, latest_rows, plain_numbers, positions, spec_versions
-from toolkit.layout import a1, display_period, period_keys, row_key
+from toolkit.layout import a1, column_letter, display_period, period_keys, row_key
 from toolkit.ledger import Problem
 from toolkit.parse import format_vn_number, typed_text
 from toolkit.periods import Status
@@ -85,15 +85,13 @@ def _find_issues(spec: ReportSpec, registry, versions: pd.DataFrame, rows: pd.Da
                  upto: str) -> pd.DataFrame:
     communes = registry.by_code()
     names = {code: commune.display_name for code, commune in communes.items()}
-    issues = _cell_issues(spec, rows, names)
     ordered = _InOrder.of(rows) if spec.rules and not rows.empty else None
-    for rule in spec.rules:
-        issues += _rule_issues(rule, spec, rows, ordered, communes, names)
-    issues += outlier_issues(spec, rows, names, upto)
-    issues += roster_issues(spec, registry, rows)
-    issues += _blank_served_rows(spec, registry, rows, campaign, upto, names)
-    missing = _missing_periods(spec, registry, versions, rows, day, as_of, campaign)
-    return _issue_frame(issues, missing)
+    return _issue_frame(
+        _cell_issues(spec, rows, names),
+        *(_rule_issues(rule, spec, rows, ordered, communes, names) for rule in spec.rules),
+        outlier_issues(spec, rows, names, upto) + roster_issues(spec, registry, rows)
+        + _blank_served_rows(spec, registry, rows, campaign, upto, names),
+        _missing_periods(spec, registry, versions, rows, day, as_of, campaign))
 
 
 def _blank_served_rows(spec: ReportSpec, registry, rows: pd.DataFrame,
@@ -124,16 +122,25 @@ def _blank_served_rows(spec: ReportSpec, registry, rows: pd.DataFrame,
     return found
 
 
-def _issue_frame(records: list[dict], columns: dict[str, np.ndarray]) -> pd.DataFrame:
-    """One table of issues: ``records`` (a dict each), then ``columns`` (column → values),
-    the form of the many issues made column-wise (a national year misses ~100,000 days)."""
-    if not columns or not len(columns["commune_code"]):
+def _issue_frame(*blocks: list[dict] | dict[str, np.ndarray]) -> pd.DataFrame:
+    """One table of issues, block after block: records (a list of dicts), or columns (column
+    → values), the form of the many issues made column-wise — a national year misses
+    ~100,000 days, and a registry out of step with the sheets breaks a rule on as many rows."""
+    blocks = tuple(block for block in blocks if _count(block))
+    if all(isinstance(block, list) for block in blocks):
+        records = [record for block in blocks for record in block]
         return pd.DataFrame.from_records(records, columns=ISSUE_COLUMNS) if records \
             else _no_issues().copy()
     # Each column read out of the records by a C-level itemgetter, not a Python generator.
     return pd.DataFrame({name: np.concatenate([
-        np.fromiter(map(operator.itemgetter(name), records), dtype=object, count=len(records)),
-        columns[name]]) for name in ISSUE_COLUMNS}, columns=ISSUE_COLUMNS)
+        block[name] if isinstance(block, dict) else np.fromiter(
+            map(operator.itemgetter(name), block), dtype=object, count=len(block))
+        for block in blocks]) for name in ISSUE_COLUMNS}, columns=ISSUE_COLUMNS)
+
+
+def _count(block: list[dict] | dict[str, np.ndarray]) -> int:
+    """How many issues a block of ``_issue_frame`` holds."""
+    return len(block.get("commune_code", ())) if isinstance(block, dict) else len(block)
 
 
 @functools.cache
@@ -258,45 +265,70 @@ class _InOrder:
 
 
 def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | None,
-                 communes, names: dict[str, str]) -> list[dict]:
+                 communes, names: dict[str, str]) -> dict[str, np.ndarray]:
+    """The rows breaking ``rule``, as columns (``ISSUE_COLUMNS`` → values), each message
+    filled into one pattern: a registry out of step with the sheets breaks a rule on a
+    hundred thousand rows of a national year, where a dict and the sides' words worked out
+    for each took most of finding the issues."""
+    broken = _violations(rule, spec, rows, ordered, communes)
+    if broken is None or not broken[0]:
+        return {}
+    codes, periods, sheet_rows, lefts, rights = broken
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     kind, name = parse_term(rule.left)
-    column = columns.get(name, spec.first_field_column) if kind in ("field", "cum") else 1
-    issues = []
-    for code, period, sheet_row, left, right in _violations(rule, spec, rows, ordered,
-                                                            communes):
-        issues.append(_record(
-            spec, names, code, period, a1(sheet_row, column), _fmt(left),
-            f"rule:{rule.key}", rule.level,
-            f"{rule.message} ({_sides(spec, rule, left, right)})", rule.fix))
-    return issues
+    column = column_letter(columns.get(name, spec.first_field_column)
+                           if kind in ("field", "cum") else 1)
+    values = [_fmt(left) for left in lefts]
+    message = _message_pattern(spec, rule)
+    messages = [message.format(left, _fmt(right)) for left, right in zip(values, rights,
+                                                                         strict=True)]
+    fixed = issue(spec, "", "", "", "", "", f"rule:{rule.key}", rule.level, "", rule.fix)
+    found = {"commune_code": codes, "commune": [names.get(code, code) for code in codes],
+             "period": periods, "cell": [f"{column}{row}" for row in sheet_rows],
+             "value": values, "message": messages}
+    return {name: _objects(found[name]) if name in found else _same(fixed[name], len(codes))
+            for name in ISSUE_COLUMNS}
+
+
+def _objects(values: list) -> np.ndarray:
+    """``values`` as a one-dimensional object array (never a 2-D one of their characters)."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return column
 
 
 #: A rule side naming the registry, as a commune officer knows it.
 _REGISTRY_WORDS = {"households": "Số hộ gia đình", "villages": "Số thôn/bản"}
 
 
-def _sides(spec: ReportSpec, rule, left, right) -> str:
-    """The rule's sides in the words of the sheet: "Số cửa hàng (lũy kế) = 12, Số hộ gia đình
-    = 10" — never the template's keys, which a commune never sees; a constant is left out."""
+def _message_pattern(spec: ReportSpec, rule) -> str:
+    """The rule's message with its sides in the words of the sheet, to be filled with the
+    left side's value ({0}) and the right's ({1}): "… (Số cửa hàng (lũy kế) = {0}, Số hộ gia
+    đình = {1})" — never the template's keys, which a commune never sees; a constant side is
+    left out."""
     headers = {f.key: f.header for f in spec.fields}
     words = []
-    for term, value in ((rule.left, left), (rule.right, right)):
+    for side, term in enumerate((rule.left, rule.right)):
         kind, name = parse_term(term)
         if kind == "number":
             continue
         said = {"cum": f"{headers.get(name, name)} (lũy kế)", "field": headers.get(name, name),
                 "registry": _REGISTRY_WORDS.get(name, name)}[kind]
-        words.append(f"{said} = {_fmt(value)}")
-    return ", ".join(words)
+        words.append(f"{_braced(said)} = {{{side}}}")
+    return f"{_braced(rule.message)} ({', '.join(words)})"
+
+
+def _braced(text: str) -> str:
+    """``text`` as it stands inside a str.format pattern."""
+    return text.replace("{", "{{").replace("}", "}}")
 
 
 def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | None,
                 communes):
-    """Rows breaking ``left op right`` (commune, period, sheet row, the two sides), in
-    ``ordered``'s order; a side that cannot be computed skips the row."""
+    """Rows breaking ``left op right``, in ``ordered``'s order, as five lists (commune,
+    period, sheet row, the two sides); None where there are no rows."""
     if rows.empty or ordered is None:
-        return
+        return None
     order = ordered.order
 
     def side(term: str) -> pd.Series:
@@ -316,10 +348,10 @@ def _violations(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder | 
     left, right = side(rule.left), side(rule.right)
     broken = _broken(rule, left, right)
     picked = order[broken]
-    yield from zip(rows["commune_code"].array.take(picked).tolist(),
-                   rows["period"].array.take(picked).tolist(),
-                   rows["sheet_row"].to_numpy()[picked].tolist(),
-                   _picked(left, broken), _picked(right, broken), strict=True)
+    return (rows["commune_code"].array.take(picked).tolist(),
+            rows["period"].array.take(picked).tolist(),
+            rows["sheet_row"].to_numpy()[picked].tolist(),
+            _picked(left, broken), _picked(right, broken))
 
 
 def _broken(rule, left: pd.Series, right: pd.Series) -> np.ndarray:
@@ -501,7 +533,7 @@ def _validate(specs: list[ReportSpec], registry, store, ledger, *, day: date, no
         frames.append(per_commune(specs[0], registry, specs[0].deadline.key_on(day),
                                   "đối chiếu báo cáo tháng", lambda reg, only: (
             _issue_frame(reconcile_issues(
-                specs, {k: only(v) for k, v in latest.items()}, names, day), {}))))
+                specs, {k: only(v) for k, v in latest.items()}, names, day)))))
     issues = pd.concat(frames, ignore_index=True)
     # Picked on the arrays: a filtered frame of the issues cost more than the rest of this.
     broken = np.flatnonzero(np.asarray(issues["check"].to_numpy(), dtype=object) == FAILED)
