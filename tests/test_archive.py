@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from datetime import date, datetime
 
 import pytest
+from office import needs_office, pdf_text
 from openpyxl import load_workbook
 
 from conftest import (
@@ -210,22 +209,12 @@ def test_communes_ranked_against_each_target(archive):
     assert len(book["Xếp hạng"]._charts) == 3           # one per target, never a repeated bar
 
 
-LIBREOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
-
-
 def pdf_pages(workbook, folder) -> list[str]:
     """The workbook printed by LibreOffice, each page's text as pdftotext reads it."""
-    subprocess.run([LIBREOFFICE, f"-env:UserInstallation=file://{folder}/profile", "--headless",
-                    "--convert-to", "pdf", "--outdir", str(folder), str(workbook)],
-                   check=True, capture_output=True, timeout=180)
-    pdf = folder / workbook.with_suffix(".pdf").name
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
-    return text.split("\f")[:-1]
+    return pdf_text(workbook, folder).split("\f")[:-1]
 
 
-@pytest.mark.skipif(LIBREOFFICE is None or shutil.which("pdftotext") is None,
-                    reason="LibreOffice or poppler-utils is not installed")
+@needs_office
 def test_the_printed_archive_reads_on_page_one_and_is_one_page_wide(archive, tmp_path):
     book = load_workbook(archive)
     pages = pdf_pages(archive, tmp_path)
