@@ -155,6 +155,7 @@ def _timeliness(spec: ReportSpec, versions: pd.DataFrame, periods: list[str], *,
                         np.concatenate([after, at_cutoff[group[after]]]))
     changed = np.zeros(groups.count, bool)
     changed[group[after][content[:len(after)] != content[len(after):]]] = True
+    del known, after, content, at_cutoff   # not needed below (known: 9 MB on a national year)
     first_late = groups.first_time(complete & ~before, proven)
     waiting = _instant(as_of, unit) < cutoffs[period_of[current]]
     conditions = [

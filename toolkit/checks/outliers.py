@@ -74,11 +74,16 @@ class _History:
 
     def __init__(self, grid: np.ndarray, start: int):
         self.grid, self.start = grid, start
-        head = np.sort(grid[:, :start], axis=1)
+        # Sorted in place inside the padded array: a national year's history is 10 MB, and
+        # sorting it apart then stacking the pads around it held it three times over.
+        pad = RECENT_PERIODS - 1
+        self.sorted = np.full((len(grid), start + 2 * pad), np.inf)
+        self.sorted[:, :pad] = -np.inf
+        head = self.sorted[:, pad:pad + start]
+        head[:] = grid[:, :start]
         self.count = (~np.isnan(head)).sum(axis=1)
         head[np.isnan(head)] = np.inf
-        pad = np.full((len(grid), RECENT_PERIODS - 1), np.inf)
-        self.sorted = np.hstack([-pad, head, pad])
+        head.sort(axis=1)
 
     def middle(self, rows: np.ndarray, upto: int) -> tuple[np.ndarray, np.ndarray]:
         """Median and count of the values of ``rows`` (of the grid) before column ``upto``."""
