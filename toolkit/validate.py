@@ -185,9 +185,11 @@ def _record(spec: ReportSpec, names: dict[str, str], code: str, period: str, cel
                  fix)
 
 
-def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) -> list[dict]:
+def _cell_issues(spec: ReportSpec, rows: pd.DataFrame,
+                 names: dict[str, str]) -> dict[str, np.ndarray]:
     """What reading the tab found (cells that could not be read, a formula, a period cell, a
-    header, a column or rows outside the template), then required cells left empty.
+    header, a column or rows outside the template), then required cells left empty; as
+    columns (``ISSUE_COLUMNS`` → values), row by row, a row's problems before its empty cells.
 
     A stored problem names its own cell, level and fix when it has them (``ledger.Problem``);
     otherwise it is an error on the row's cell of its field. Rows that count for no period
@@ -195,40 +197,71 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str]) ->
     required fields, and a warning (a value read, with a remark) never stands for one.
     """
     if rows.empty:          # as the other checks: no rows, no cells (most reports, most days)
-        return []
+        return {}
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     fields = {f.key: f for f in spec.fields}
     codes, periods = rows["commune_code"].to_numpy(), rows["period"].to_numpy()
     sheet_rows = rows["sheet_row"].to_numpy()
     problems = rows["problems"].to_numpy()
-    found: list[tuple[int, int, dict]] = []     # (row, order within the row, issue)
+    # Each issue's row and order within the row, then its own columns: a national year
+    # has tens of thousands, too many for a dict and a sort key each.
+    at: list[np.ndarray] = [np.zeros(0, np.intp)]
+    order: list[np.ndarray] = [np.zeros(0, np.intp)]
+    said: dict[str, list[np.ndarray]] = {name: [] for name in _CELL_COLUMNS}
+    found: list[tuple] = []                    # (row, order, cell, value, check, level, …)
     broken: dict[str, list[int]] = {}          # field → rows where it could not be read
     read: dict[int, list] = {}     # what each distinct problems mapping says, worked out once
     for i in np.flatnonzero(has_problems(problems)):
         if id(problems[i]) not in read:
             read[id(problems[i])] = [_read_problem(key, Problem.of(entry), fields)
                                      for key, entry in problems[i].items()]
-        for order, (key, problem, value, check, fix) in enumerate(read[id(problems[i])]):
+        for n, (key, problem, value, check, fix) in enumerate(read[id(problems[i])]):
             if problem.is_error:
                 broken.setdefault(key, []).append(i)
-            cell = problem.cell or a1(sheet_rows[i], columns.get(key, 1))
-            found.append((i, order, _record(spec, names, codes[i], periods[i], cell, value,
-                                            check, problem.level, problem.message, fix)))
+            found.append((i, n, problem.cell or a1(sheet_rows[i], columns.get(key, 1)), value,
+                          check, problem.level, problem.message, fix))
+    if found:
+        at.append(np.array([f[0] for f in found], np.intp))
+        order.append(np.array([f[1] for f in found], np.intp))
+        for k, name in enumerate(_CELL_COLUMNS, start=2):
+            said[name].append(_objects([f[k] for f in found]))
     counted = np.asarray(periods != "?", dtype=bool)
-    for order, wanted in enumerate(spec.fields, start=len(columns) + 1):
+    for n, wanted in enumerate(spec.fields, start=len(columns) + 1):
         if not wanted.required:
             continue
         typed_badly = np.zeros(len(rows), bool)
         typed_badly[broken.get(wanted.key, [])] = True
-        fix = ("Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
-               else "Nhập nội dung vào ô này.")
-        empty = pd.isna(rows[wanted.key].array) & ~typed_badly & counted
-        for i in np.flatnonzero(empty):
-            found.append((i, order, _record(
-                spec, names, codes[i], periods[i], a1(sheet_rows[i], columns[wanted.key]), None,
-                "required", "error", f"Chưa nhập \"{wanted.header}\".", fix)))
-    found.sort(key=lambda item: item[:2])
-    return [issue for _, _, issue in found]
+        empty = np.flatnonzero(pd.isna(rows[wanted.key].array) & ~typed_badly & counted)
+        if not len(empty):
+            continue
+        letter = column_letter(columns[wanted.key])
+        at.append(empty)
+        order.append(np.full(len(empty), n, np.intp))
+        constant = {"value": typed_text(None), "check": "required", "level": "error",
+                    "message": f"Chưa nhập \"{wanted.header}\".",
+                    "fix": "Nhập số liệu vào ô này (nếu không có, nhập 0)." if wanted.numeric
+                    else "Nhập nội dung vào ô này."}
+        said["cell"].append(_objects([f"{letter}{row}" for row in sheet_rows[empty].tolist()]))
+        for name, value in constant.items():
+            said[name].append(_same(value, len(empty)))
+    rows_at = np.concatenate(at)
+    if not len(rows_at):
+        return {}
+    ranked = np.lexsort((np.concatenate(order), rows_at))    # by row, then within the row
+    rows_at = rows_at[ranked]
+    found_codes = codes[rows_at]
+    fixed = issue(spec, "", "", "", "", "", "", "", "", "")
+    out = {name: np.concatenate(parts)[ranked] for name, parts in said.items()}
+    out |= {"commune_code": _objects(found_codes.tolist()),
+            "commune": _objects([names.get(code, code) for code in found_codes.tolist()]),
+            "period": _objects(periods[rows_at].tolist()),
+            "report": _same(fixed["report"], len(rows_at)),
+            "tab": _same(fixed["tab"], len(rows_at))}
+    return {name: out[name] for name in ISSUE_COLUMNS}
+
+
+#: The columns of a cell issue that are its own, not its row's.
+_CELL_COLUMNS = ("cell", "value", "check", "level", "message", "fix")
 
 
 def _read_problem(key: str, problem: Problem, fields: dict) -> tuple:
