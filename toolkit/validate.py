@@ -249,15 +249,11 @@ def _cell_issues(spec: ReportSpec, rows: pd.DataFrame,
         return {}
     ranked = np.lexsort((np.concatenate(order), rows_at))    # by row, then within the row
     rows_at = rows_at[ranked]
-    found_codes = codes[rows_at]
-    fixed = issue(spec, "", "", "", "", "", "", "", "", "")
-    out = {name: np.concatenate(parts)[ranked] for name, parts in said.items()}
-    out |= {"commune_code": _objects(found_codes.tolist()),
-            "commune": _objects([names.get(code, code) for code in found_codes.tolist()]),
-            "period": _objects(periods[rows_at].tolist()),
-            "report": _same(fixed["report"], len(rows_at)),
-            "tab": _same(fixed["tab"], len(rows_at))}
-    return {name: out[name] for name in ISSUE_COLUMNS}
+    found_codes = codes[rows_at].tolist()
+    return _issue_columns(spec, len(rows_at), {
+        "commune_code": found_codes, "commune": [names.get(code, code) for code in found_codes],
+        "period": periods[rows_at].tolist(),
+        **{name: np.concatenate(parts)[ranked] for name, parts in said.items()}})
 
 
 #: The columns of a cell issue that are its own, not its row's.
@@ -321,16 +317,26 @@ def _rule_issues(rule, spec: ReportSpec, rows: pd.DataFrame, ordered: _InOrder |
     message = _message_pattern(spec, rule)
     messages = [message.format(left, _fmt(right)) for left, right in zip(values, rights,
                                                                          strict=True)]
-    fixed = issue(spec, "", "", "", "", "", f"rule:{rule.key}", rule.level, "", rule.fix)
-    found = {"commune_code": codes, "commune": [names.get(code, code) for code in codes],
-             "period": periods, "cell": [f"{column}{row}" for row in sheet_rows],
-             "value": values, "message": messages}
-    return {name: _objects(found[name]) if name in found else _same(fixed[name], len(codes))
+    return _issue_columns(spec, len(codes), {
+        "commune_code": codes, "commune": [names.get(code, code) for code in codes],
+        "period": periods, "cell": [f"{column}{row}" for row in sheet_rows], "value": values,
+        "message": messages}, check=f"rule:{rule.key}", level=rule.level, fix=rule.fix)
+
+
+def _issue_columns(spec: ReportSpec, count: int, varying: dict, **same: str,
+                   ) -> dict[str, np.ndarray]:
+    """``count`` issues as columns (``ISSUE_COLUMNS`` → values): those of ``varying`` (column
+    → values), and every other one value for all — ``same``'s, else the report's and tab's
+    as ``checks.issue`` gives them (or "")."""
+    fixed = issue(spec, "", "", "", "", "", "", "", "", "") | same
+    return {name: _objects(varying[name]) if name in varying else _same(fixed[name], count)
             for name in ISSUE_COLUMNS}
 
 
-def _objects(values: list) -> np.ndarray:
+def _objects(values) -> np.ndarray:
     """``values`` as a one-dimensional object array (never a 2-D one of their characters)."""
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
     column = np.empty(len(values), dtype=object)
     column[:] = values
     return column
@@ -476,9 +482,7 @@ def _missing_periods(spec: ReportSpec, registry, versions: pd.DataFrame, rows: p
     columns = {"commune_code": np.array(codes, dtype=object)[at], "commune": names[at],
                "period": np.array(due, dtype=object)[k],
                "message": np.array(messages, dtype=object)[k]}
-    fixed = issue(spec, "", "", "", "", "", "missing", "error", "", fix)
-    return {name: columns[name] if name in columns else _same(fixed[name], len(at))
-            for name in ISSUE_COLUMNS}
+    return _issue_columns(spec, len(at), columns, check="missing", level="error", fix=fix)
 
 
 def _same(value, count: int) -> np.ndarray:
