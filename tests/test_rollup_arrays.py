@@ -127,3 +127,51 @@ def test_non_reporters_are_status_isin(statuses, dtype):
     waiting = [s.value for s in Status if s.chased]
     got = Rollup.non_reporters.fget(SimpleNamespace(communes=communes))
     pd.testing.assert_frame_equal(got, communes[communes["status"].isin(waiting)])
+
+
+@st.composite
+def mixed_rows(draw) -> tuple[pd.DataFrame, list[str], list[str], np.ndarray | None]:
+    """Rows keyed by period with figures of every kind the ledger's frames hold (whole numbers
+    as int64 and as float64, fractions, NaN, and object columns where a field holds text),
+    some of them counted, and which rows are kept (None: all)."""
+    size = draw(st.integers(0, 8))
+
+    def column(values, dtype):
+        return pd.Series(draw(st.lists(values, min_size=size, max_size=size)), dtype=dtype)
+
+    whole = st.integers(-10**6, 10**6)
+    kinds = {
+        "int": lambda: column(whole, "int64"),
+        "whole": lambda: column(st.one_of(st.just(math.nan), whole.map(float)), "float64"),
+        "part": lambda: column(st.one_of(st.just(math.nan), st.floats(-1e6, 1e6)), "float64"),
+        "huge": lambda: column(st.sampled_from([2.0 ** 53, -(2.0 ** 53), 1.0]), "float64"),
+        "text": lambda: column(st.one_of(st.none(), st.integers(0, 9)), object),
+    }
+    names = draw(st.lists(st.sampled_from(sorted(kinds)), max_size=4))
+    rows = pd.DataFrame({"period": column(st.sampled_from(PERIODS), "str"),
+                         **{f"{name}{i}": kinds[name]() for i, name in enumerate(names)}})
+    columns = list(rows.columns[1:])
+    counted = [c for c in columns if draw(st.booleans()) and not draw(st.booleans())]
+    kept = draw(st.one_of(st.none(), st.lists(st.booleans(), min_size=size, max_size=size)
+                          .map(lambda k: np.array(k, dtype=bool))))
+    return rows, columns, counted, kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(mixed_rows())
+def test_sums_by_is_pandas_groupby(drawn):
+    """Each column as pandas' groupby adds it (count for the counted ones), to the last bit
+    and of the same dtype, whatever mix of whole numbers and fractions sits beside it."""
+    rows, columns, counted, kept = drawn
+    periods, period_of = positions(rows, "period")
+    got = sums_by(rows, columns, "period", periods, period_of, kept, counted=counted)
+    chosen = rows if kept is None else rows[kept]
+    grouped = chosen.groupby("period")
+    want = pd.DataFrame({c: grouped[c].count() if c in counted else grouped[c].sum()
+                         for c in columns}, columns=columns)
+    if not columns:
+        assert list(got.columns) == []
+        return
+    want.index = want.index.astype(got.index.dtype)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert _cells(got) == _cells(want)

@@ -188,29 +188,34 @@ def sums_by(frame: pd.DataFrame, columns: list[str], name: str, names: np.ndarra
 
     Grouping by the integer positions makes the same groups in the same (sorted) order and
     adds each group's rows in the same order, so the sums are the same to the last bit; only
-    the hashing of a million texts is saved. Where every value is a whole number, as the
-    figures almost always are, each group's total is exact whatever the order of the
-    additions, so one ``np.bincount`` a column stands for pandas' groupby: a province's
-    rollup makes a dozen of these on a handful of rows, where groupby's own cost was most
-    of the rollup.
+    the hashing of a million texts is saved. Where every value of a column is a whole number,
+    as the figures almost always are, each group's total is exact whatever the order of the
+    additions, so one ``np.bincount`` stands for pandas' groupby: a province's rollup makes a
+    dozen of these on a handful of rows, where groupby's own cost was most of the rollup.
+    Only the columns holding fractions (kilograms, say) go through groupby, so one such
+    column does not send a national year's other figures there too.
     """
     if rows is not None and rows.all():
         rows = None
+    if not columns:
+        return _grouped_sums(frame[columns], name, names, of, rows, counted)
     kept = _kept(of, rows)
-    totals = {}
+    totals, fractions = {}, []
     for column in columns:
         values = frame[column]
-        total = _whole_totals(values.to_numpy(), kept, rows, len(names)) \
-            if column not in counted else np.bincount(
-                kept, _kept(values.notna().to_numpy(), rows), len(names)).astype(np.int64)
+        total = np.bincount(kept, _kept(values.notna().to_numpy(), rows), len(names)).astype(
+            np.int64) if column in counted else \
+            _whole_totals(values.to_numpy(), kept, rows, len(names))
         if total is None:
-            break
-        totals[column] = total
-    if not columns or total is None:
-        return _grouped_sums(frame[columns], name, names, of, rows, counted)
+            fractions.append(column)
+        else:
+            totals[column] = total
     groups = np.flatnonzero(np.bincount(kept, minlength=len(names)))
-    return pd.DataFrame({column: total[groups] for column, total in totals.items()},
-                        index=pd.Index(names[groups], name=name), columns=columns)
+    sums = {column: total[groups] for column, total in totals.items()}
+    if fractions:
+        added = _grouped_sums(frame[fractions], name, names, of, rows, ())
+        sums |= {column: added[column].array for column in fractions}
+    return pd.DataFrame(sums, index=pd.Index(names[groups], name=name), columns=columns)
 
 
 #: Totals of whole numbers below this are exact in float64, whatever the order of additions.
