@@ -145,6 +145,7 @@ def mixed_rows(draw) -> tuple[pd.DataFrame, list[str], list[str], np.ndarray | N
         "whole": lambda: column(st.one_of(st.just(math.nan), whole.map(float)), "float64"),
         "part": lambda: column(st.one_of(st.just(math.nan), st.floats(-1e6, 1e6)), "float64"),
         "huge": lambda: column(st.sampled_from([2.0 ** 53, -(2.0 ** 53), 1.0]), "float64"),
+        "huge_int": lambda: column(st.sampled_from([2 ** 53 + 1, -(2 ** 62), 3]), "int64"),
         "text": lambda: column(st.one_of(st.none(), st.integers(0, 9)), object),
     }
     names = draw(st.lists(st.sampled_from(sorted(kinds)), max_size=4))

@@ -230,10 +230,13 @@ def _whole_totals(values: np.ndarray, of: np.ndarray, rows: np.ndarray | None,
     if dtype not in (np.int64, np.float64):
         return None
     values = _kept(values, rows).astype(np.float64, copy=False)
-    known = ~np.isnan(values)
-    if not known.all():
-        values, of = values[known], of[known]
-    if not (np.abs(values).sum() < _EXACT and (values == np.round(values)).all()):
+    if dtype == np.float64:          # an int64 column holds neither NaN nor fractions
+        known = ~np.isnan(values)
+        if not known.all():
+            values, of = values[known], of[known]
+        if not (values == np.round(values)).all():
+            return None
+    if not np.abs(values).sum() < _EXACT:
         return None
     return np.bincount(of, values, groups).astype(dtype, copy=False)
 
