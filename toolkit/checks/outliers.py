@@ -130,11 +130,13 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
     columns = {f.key: spec.first_field_column + i for i, f in enumerate(spec.fields)}
     issues: list[dict] = []
     recent = np.flatnonzero(period_of >= len(periods) - RECENT_PERIODS)
+    shape = (len(communes), len(periods))
+    cells = _cells(commune_of, period_of, shape)
     for field in (f for f in spec.fields if f.numeric and f.aggregate == "sum"):
         series = rows[field.key].array
         typed = series.to_numpy(dtype=float, na_value=np.nan)[kept]
-        grid = np.full((len(communes), len(periods)), np.nan)
-        grid[commune_of, period_of] = typed
+        grid = np.full(shape, np.nan)
+        grid.reshape(-1)[cells] = typed
         history = _History(grid, start := max(0, len(periods) - RECENT_PERIODS))
         for p in range(start, len(periods)):
             here = recent[(period_of[recent] == p) & ~np.isnan(typed[recent])]
@@ -168,6 +170,13 @@ def outlier_issues(spec: ReportSpec, rows: pd.DataFrame, names: dict[str, str],
                                   sheet_rows, zeros, names, columns)
 
 
+def _cells(commune_of: np.ndarray, period_of: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Where each row sits in a flattened commune × period grid of ``shape``. Filling a grid
+    through this one index is 4 ms a national field; through the two small-integer position
+    arrays numpy converts and combines them again for each field, 13 ms."""
+    return np.ravel_multi_index((commune_of, period_of), shape)
+
+
 def _zero(values: pd.Series) -> np.ndarray:
     """Where ``values`` holds 0, a missing value never counting as 0: for numbers numpy's
     ``== 0`` (what pandas compares them with, NaN never equal), without the two Series of
@@ -194,7 +203,7 @@ def _zero_streaks(spec: ReportSpec, communes: tuple[np.ndarray, np.ndarray],
         return []
     (codes, commune_of), (keys, period_of) = communes, periods
     row_at = np.full((len(codes), len(keys)), -1)
-    row_at[commune_of, period_of] = np.arange(len(zeros))
+    row_at.reshape(-1)[_cells(commune_of, period_of, row_at.shape)] = np.arange(len(zeros))
     present = row_at >= 0
     column = np.arange(len(keys))
     newest = np.where(present, column, -1).max(axis=1)
