@@ -203,13 +203,13 @@ def sums_by(frame: pd.DataFrame, columns: list[str], name: str, names: np.ndarra
     totals, fractions = {}, []
     for column in columns:
         values = frame[column]
-        total = np.bincount(kept, _kept(values.notna().to_numpy(), rows), len(names)).astype(
-            np.int64) if column in counted else \
-            _whole_totals(values.to_numpy(), kept, rows, len(names))
-        if total is None:
-            fractions.append(column)
-        else:
+        if column in counted:
+            totals[column] = np.bincount(kept, _kept(values.notna().to_numpy(), rows),
+                                         len(names)).astype(np.int64)
+        elif (total := _whole_totals(values.to_numpy(), kept, rows, len(names))) is not None:
             totals[column] = total
+        else:
+            fractions.append(column)
     groups = np.flatnonzero(np.bincount(kept, minlength=len(names)))
     sums = {column: total[groups] for column, total in totals.items()}
     if fractions:
